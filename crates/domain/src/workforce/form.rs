@@ -1,0 +1,314 @@
+//! Safety form templates and submissions.
+//!
+//! A completed submission becomes a PDF in the project's Procore Documents. Every change after
+//! completion (a signature added, an answer edited) is a new revision, and each revision must
+//! reach Procore as a new version of the same document, so the revision number is what the
+//! outbox keys on.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What kind of answer a field takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Static guidance; takes no answer.
+    Instruction,
+    /// A single acknowledgement tick.
+    Checkbox,
+    YesNoNa,
+    PassFailNa,
+    Text { multiline: bool },
+    Number,
+    Date,
+    Choice { options: Vec<String> },
+    MultiChoice { options: Vec<String> },
+    /// A signature captured with the signer and the time.
+    Signature,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Stable key that answers refer to.
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormSection {
+    pub title: String,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormTemplate {
+    pub id: i64,
+    pub name: String,
+    pub sections: Vec<FormSection>,
+}
+
+impl FormTemplate {
+    pub fn fields(&self) -> impl Iterator<Item = &FormField> {
+        self.sections.iter().flat_map(|s| s.fields.iter())
+    }
+
+    pub fn field(&self, key: &str) -> Option<&FormField> {
+        self.fields().find(|f| f.key == key)
+    }
+}
+
+/// An answer; its variant must suit its field's kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Answer {
+    Checked(bool),
+    Yes,
+    No,
+    Pass,
+    Fail,
+    NotApplicable,
+    Text(String),
+    Number(Decimal),
+    Date(NaiveDate),
+    Choice(String),
+    Choices(Vec<String>),
+}
+
+impl Answer {
+    /// The answer as a reader sees it in the PDF.
+    pub fn display(&self) -> String {
+        match self {
+            Answer::Checked(true) => "Checked".into(),
+            Answer::Checked(false) => "Not checked".into(),
+            Answer::Yes => "Yes".into(),
+            Answer::No => "No".into(),
+            Answer::Pass => "Pass".into(),
+            Answer::Fail => "Fail".into(),
+            Answer::NotApplicable => "N/A".into(),
+            Answer::Text(t) | Answer::Choice(t) => t.clone(),
+            Answer::Number(n) => n.normalize().to_string(),
+            Answer::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Answer::Choices(c) => c.join(", "),
+        }
+    }
+
+    fn suits(&self, kind: &FieldKind) -> bool {
+        match (kind, self) {
+            (FieldKind::Checkbox, Answer::Checked(_)) => true,
+            (FieldKind::YesNoNa, Answer::Yes | Answer::No | Answer::NotApplicable) => true,
+            (FieldKind::PassFailNa, Answer::Pass | Answer::Fail | Answer::NotApplicable) => true,
+            (FieldKind::Text { .. }, Answer::Text(_)) => true,
+            (FieldKind::Number, Answer::Number(_)) => true,
+            (FieldKind::Date, Answer::Date(_)) => true,
+            (FieldKind::Choice { options }, Answer::Choice(c)) => options.contains(c),
+            (FieldKind::MultiChoice { options }, Answer::Choices(cs)) => {
+                cs.iter().all(|c| options.contains(c))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A signature: who signed which field, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub field_key: String,
+    pub signer_name: String,
+    pub worker_id: Option<i64>,
+    pub signed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubmissionState {
+    Draft,
+    Completed,
+}
+
+/// A filled-in form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub id: i64,
+    pub template_id: i64,
+    pub project_id: i64,
+    /// The form's date: it names the month folder and the document.
+    pub form_date: NaiveDate,
+    pub state: SubmissionState,
+    pub answers: BTreeMap<String, Answer>,
+    pub signatures: Vec<Signature>,
+    /// 0 while a draft, 1 at completion, and one more for every change after completion.
+    pub revision: u32,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Why a submission cannot be completed or changed as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("the required field \"{0}\" has no answer; answer it before completing the form")]
+    MissingAnswer(String),
+    #[error("the required signature \"{0}\" is missing; have it signed before completing the form")]
+    MissingSignature(String),
+    #[error("the answer to \"{field}\" does not suit a {kind} field")]
+    WrongAnswerKind { field: String, kind: String },
+    #[error("the form has no field \"{0}\"")]
+    UnknownField(String),
+    #[error("the form is already completed")]
+    AlreadyCompleted,
+}
+
+impl Submission {
+    /// A new draft.
+    pub fn draft(id: i64, template_id: i64, project_id: i64, form_date: NaiveDate) -> Self {
+        Submission {
+            id,
+            template_id,
+            project_id,
+            form_date,
+            state: SubmissionState::Draft,
+            answers: BTreeMap::new(),
+            signatures: Vec::new(),
+            revision: 0,
+            completed_at: None,
+        }
+    }
+
+    /// Sets an answer, checking it suits the field. After completion this is a new revision.
+    ///
+    /// # Errors
+    /// An unknown field, or an answer of the wrong kind.
+    pub fn answer(&mut self, template: &FormTemplate, key: &str, answer: Answer) -> Result<(), FormError> {
+        let field = template
+            .field(key)
+            .ok_or_else(|| FormError::UnknownField(key.into()))?;
+        if !answer.suits(&field.kind) {
+            return Err(FormError::WrongAnswerKind {
+                field: field.label.clone(),
+                kind: format!("{:?}", field.kind),
+            });
+        }
+        self.answers.insert(key.into(), answer);
+        self.bump_revision();
+        Ok(())
+    }
+
+    /// Adds a signature. After completion this is a new revision.
+    ///
+    /// # Errors
+    /// The field does not exist or is not a signature field.
+    pub fn sign(&mut self, template: &FormTemplate, signature: Signature) -> Result<(), FormError> {
+        let field = template
+            .field(&signature.field_key)
+            .ok_or_else(|| FormError::UnknownField(signature.field_key.clone()))?;
+        if field.kind != FieldKind::Signature {
+            return Err(FormError::WrongAnswerKind {
+                field: field.label.clone(),
+                kind: format!("{:?}", field.kind),
+            });
+        }
+        self.signatures.push(signature);
+        self.bump_revision();
+        Ok(())
+    }
+
+    /// Completes the form: every required field answered and every required signature present.
+    ///
+    /// # Errors
+    /// The first thing still missing, named so the person filling the form can fix it.
+    pub fn complete(&mut self, template: &FormTemplate, now: DateTime<Utc>) -> Result<(), FormError> {
+        if self.state == SubmissionState::Completed {
+            return Err(FormError::AlreadyCompleted);
+        }
+        for field in template.fields().filter(|f| f.required) {
+            match field.kind {
+                FieldKind::Instruction => {}
+                FieldKind::Signature => {
+                    if !self.signatures.iter().any(|s| s.field_key == field.key) {
+                        return Err(FormError::MissingSignature(field.label.clone()));
+                    }
+                }
+                _ => {
+                    if !self.answers.contains_key(&field.key) {
+                        return Err(FormError::MissingAnswer(field.label.clone()));
+                    }
+                }
+            }
+        }
+        self.state = SubmissionState::Completed;
+        self.completed_at = Some(now);
+        self.revision = 1;
+        Ok(())
+    }
+
+    fn bump_revision(&mut self) {
+        if self.state == SubmissionState::Completed {
+            self.revision += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> FormTemplate {
+        FormTemplate {
+            id: 1,
+            name: "Toolbox Talk".into(),
+            sections: vec![FormSection {
+                title: "Talk".into(),
+                fields: vec![
+                    FormField { key: "topic".into(), label: "Topic".into(), kind: FieldKind::Text { multiline: false }, required: true },
+                    FormField { key: "ppe".into(), label: "PPE worn".into(), kind: FieldKind::YesNoNa, required: false },
+                    FormField { key: "sig".into(), label: "Supervisor signature".into(), kind: FieldKind::Signature, required: true },
+                ],
+            }],
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-22T10:00:00Z".parse().unwrap()
+    }
+
+    fn signature() -> Signature {
+        Signature { field_key: "sig".into(), signer_name: "Ann Lee".into(), worker_id: Some(7), signed_at: now() }
+    }
+
+    #[test]
+    fn a_form_completes_only_with_every_required_answer_and_signature() {
+        let t = template();
+        let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
+        assert_eq!(s.complete(&t, now()), Err(FormError::MissingAnswer("Topic".into())));
+        s.answer(&t, "topic", Answer::Text("Ladders".into())).unwrap();
+        assert_eq!(s.complete(&t, now()), Err(FormError::MissingSignature("Supervisor signature".into())));
+        s.sign(&t, signature()).unwrap();
+        s.complete(&t, now()).unwrap();
+        assert_eq!((s.state, s.revision), (SubmissionState::Completed, 1));
+    }
+
+    #[test]
+    fn every_change_after_completion_is_a_new_revision_and_drafts_stay_at_zero() {
+        let t = template();
+        let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
+        s.answer(&t, "topic", Answer::Text("Ladders".into())).unwrap();
+        s.sign(&t, signature()).unwrap();
+        assert_eq!(s.revision, 0);
+        s.complete(&t, now()).unwrap();
+        s.sign(&t, Signature { signer_name: "Bo Chen".into(), ..signature() }).unwrap();
+        assert_eq!(s.revision, 2);
+        s.answer(&t, "ppe", Answer::Yes).unwrap();
+        assert_eq!(s.revision, 3);
+    }
+
+    #[test]
+    fn an_answer_that_does_not_suit_its_field_is_refused() {
+        let t = template();
+        let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
+        assert!(matches!(s.answer(&t, "ppe", Answer::Pass), Err(FormError::WrongAnswerKind { .. })));
+        assert_eq!(s.answer(&t, "nope", Answer::Yes), Err(FormError::UnknownField("nope".into())));
+    }
+}

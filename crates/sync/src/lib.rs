@@ -1,0 +1,14 @@
+//! trestle's integrations between Procore and the apps it holds.
+//!
+//! Every integration runs the same way: collect a snapshot from Procore, plan with a pure
+//! function that gives each action the reason (the rule from the seed documents) that decided
+//! it, then apply. Planners take "today" as an argument and never touch I/O, so the same input
+//! always gives the same plan, and applying a plan then planning again gives nothing to do.
+//!
+//! # Layout
+//! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
+//!   Procore Documents.
+
+#![forbid(unsafe_code)]
+
+pub mod workforce;

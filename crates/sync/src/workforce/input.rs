@@ -1,0 +1,89 @@
+//! The planner's inputs.
+//!
+//! Procore records arrive here already checked by the collector: a record whose required fields
+//! are missing or malformed never becomes a `ProcoreProject`; it is listed in
+//! [`WorkforceSnapshot::rejected`] with the reason, so one bad record skips itself and the rest
+//! of the sync goes on.
+
+use chrono::NaiveDate;
+use domain::workforce::{Project, Worker};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The three toggles of the workforce connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkforceSettings {
+    /// Only users marked as employees in Procore become workers.
+    pub sync_employees_only: bool,
+    /// New workers are activated at once instead of waiting in Pending Account Activation.
+    pub auto_activate_workers: bool,
+    /// Completed form PDFs go to the project's Procore Documents.
+    pub sync_forms: bool,
+}
+
+/// A Procore project, as much of it as the workforce app maps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcoreProject {
+    pub id: i64,
+    pub name: String,
+    pub project_number: Option<String>,
+    pub description: Option<String>,
+    pub public_notes: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub state_code: Option<String>,
+    pub zip: Option<String>,
+    pub country_code: Option<String>,
+    pub active: bool,
+    pub start_date: Option<NaiveDate>,
+    pub is_template: bool,
+}
+
+/// A Procore company user, as much of it as the workforce app maps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcoreUser {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub mobile_phone: Option<String>,
+    pub business_phone: Option<String>,
+    pub employee_id: Option<String>,
+    pub email_address: Option<String>,
+    pub is_active: bool,
+    pub is_employee: bool,
+}
+
+/// A record the collector could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub kind: RecordKind,
+    pub procore_id: Option<i64>,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RecordKind {
+    Project,
+    User,
+}
+
+/// What the collector read from Procore for one sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkforceSnapshot {
+    pub projects: Vec<ProcoreProject>,
+    pub users: Vec<ProcoreUser>,
+    /// The integration's own service account (from `/me`), which is never a worker.
+    pub service_account_id: Option<i64>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// The app's side: its records and which Procore record each is linked to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalWorkforce {
+    pub projects: Vec<Project>,
+    pub workers: Vec<Worker>,
+    /// Procore project id to app project id.
+    pub project_links: BTreeMap<i64, i64>,
+    /// Procore user id to worker id.
+    pub worker_links: BTreeMap<i64, i64>,
+}

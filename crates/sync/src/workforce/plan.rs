@@ -1,0 +1,286 @@
+//! The workforce planner: Procore projects and users into the app's projects and workers.
+//!
+//! `plan` is a pure function of the snapshot, the app's records, the settings and today's date.
+//! Every action carries a [`Reason`] naming the seed rule that decided it; `explain` shows that
+//! reason to a site administrator, so each one reads as a sentence.
+
+use super::input::{LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings, WorkforceSnapshot};
+use chrono::NaiveDate;
+use domain::workforce::worker::email_key;
+use domain::workforce::{Activation, ProjectFields, ProjectStatus, WorkerFields};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The rule that decided an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Reason {
+    /// A new project whose status in Procore maps to Active or Upcoming.
+    NewProject { status: ProjectStatus },
+    /// A linked project whose status or mapped fields changed in Procore.
+    ProjectChanged { status: ProjectStatus },
+    /// Inactive with a past start date and not in the app yet.
+    CompletedProjectNotCreated,
+    TemplateNeverSynced,
+    SameNumberAsUnlinkedProject { project_id: i64, number: String },
+    SameNameAsUnlinkedProject { project_id: i64, name: String },
+    ServiceAccountNeverSynced,
+    SameEmailAsUnlinkedWorker { worker_id: i64 },
+    InactiveUserNotCreated,
+    NotAnEmployee,
+    NewActiveUser { activation: Activation },
+    UserInactiveBlocked,
+    UserInactiveNeverActivatedStaysPending,
+    EmployeeFlagRemovedBlocked,
+    UserActiveAgain,
+    WorkerDetailsChanged,
+    Malformed { problem: String },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NewProject { status } => write!(f, "created: the project is {} in Procore terms (active, or inactive with a start date in the future)", status.as_str()),
+            Reason::ProjectChanged { status } => write!(f, "updated from Procore; its status is {}", status.as_str()),
+            Reason::CompletedProjectNotCreated => write!(f, "not created: the project is inactive in Procore with a start date in the past (Completed), and completed projects are only kept up to date, never created"),
+            Reason::TemplateNeverSynced => write!(f, "not synced: it is a project template in Procore, and templates are never synced"),
+            Reason::SameNumberAsUnlinkedProject { project_id, number } => write!(f, "not synced: app project {project_id} already has project number \"{number}\"; link them or change one of the numbers"),
+            Reason::SameNameAsUnlinkedProject { project_id, name } => write!(f, "not synced: it has no project number and app project {project_id} already has the name \"{name}\"; give it a number in Procore or rename one of them"),
+            Reason::ServiceAccountNeverSynced => write!(f, "not synced: it is the integration's own service account"),
+            Reason::SameEmailAsUnlinkedWorker { worker_id } => write!(f, "not synced: worker {worker_id} already has this email address; link them or change one of the addresses"),
+            Reason::InactiveUserNotCreated => write!(f, "not created: the user is inactive in Procore, and inactive users are never created"),
+            Reason::NotAnEmployee => write!(f, "not created: Sync Employees Only is on and the user is not marked as an employee in Procore"),
+            Reason::NewActiveUser { activation } => write!(f, "created as {}: the user is active in Procore", domain::workforce::WorkerStatus::from(*activation).as_str()),
+            Reason::UserInactiveBlocked => write!(f, "blocked: the user is inactive in Procore"),
+            Reason::UserInactiveNeverActivatedStaysPending => write!(f, "left in Pending Account Activation: the user is inactive in Procore but the worker was never activated, so it is not blocked"),
+            Reason::EmployeeFlagRemovedBlocked => write!(f, "blocked: Sync Employees Only is on and the user is no longer marked as an employee in Procore"),
+            Reason::UserActiveAgain => write!(f, "unblocked: the user is active in Procore again; the worker keeps the activation state it had"),
+            Reason::WorkerDetailsChanged => write!(f, "updated: name, phone, employee number or email changed in Procore"),
+            Reason::Malformed { problem } => write!(f, "skipped: Procore sent a record trestle cannot use ({problem})"),
+        }
+    }
+}
+
+/// One decision of the planner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreateProject { procore_id: i64, fields: ProjectFields, status: ProjectStatus, reason: Reason },
+    UpdateProject { procore_id: i64, project_id: i64, fields: ProjectFields, status: ProjectStatus, reason: Reason },
+    CreateWorker { procore_id: i64, fields: WorkerFields, activation: Activation, reason: Reason },
+    UpdateWorker { procore_id: i64, worker_id: i64, fields: WorkerFields, activation: Activation, blocked: bool, reason: Reason },
+    Skip { kind: RecordKind, procore_id: Option<i64>, reason: Reason },
+}
+
+impl Action {
+    pub fn reason(&self) -> &Reason {
+        match self {
+            Action::CreateProject { reason, .. }
+            | Action::UpdateProject { reason, .. }
+            | Action::CreateWorker { reason, .. }
+            | Action::UpdateWorker { reason, .. }
+            | Action::Skip { reason, .. } => reason,
+        }
+    }
+
+    /// The Procore record this action is about.
+    pub fn subject(&self) -> (RecordKind, Option<i64>) {
+        match self {
+            Action::CreateProject { procore_id, .. } | Action::UpdateProject { procore_id, .. } => {
+                (RecordKind::Project, Some(*procore_id))
+            }
+            Action::CreateWorker { procore_id, .. } | Action::UpdateWorker { procore_id, .. } => {
+                (RecordKind::User, Some(*procore_id))
+            }
+            Action::Skip { kind, procore_id, .. } => (*kind, *procore_id),
+        }
+    }
+
+    /// Whether applying this action changes anything.
+    pub fn is_change(&self) -> bool {
+        !matches!(self, Action::Skip { .. })
+    }
+}
+
+/// The planner's output, sorted by (kind, Procore id) so equal input gives an equal plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    pub fn changes(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| a.is_change())
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes().next().is_some()
+    }
+}
+
+fn clean(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
+/// The seed's project field mapping.
+pub fn project_fields(p: &ProcoreProject) -> ProjectFields {
+    ProjectFields {
+        name: p.name.trim().to_string(),
+        project_number: clean(&p.project_number),
+        private_description: clean(&p.description),
+        public_info: clean(&p.public_notes),
+        street_address: clean(&p.address),
+        city: clean(&p.city),
+        state: clean(&p.state_code),
+        zip: clean(&p.zip),
+        country: clean(&p.country_code),
+    }
+}
+
+/// The seed's user field mapping: the mobile phone, or the business phone when there is none.
+pub fn worker_fields(u: &ProcoreUser) -> WorkerFields {
+    WorkerFields {
+        first_name: u.first_name.trim().to_string(),
+        last_name: u.last_name.trim().to_string(),
+        phone: clean(&u.mobile_phone).or_else(|| clean(&u.business_phone)),
+        employee_number: clean(&u.employee_id),
+        email: clean(&u.email_address),
+    }
+}
+
+fn name_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Plans the project and worker changes for one sync.
+pub fn plan(
+    snapshot: &WorkforceSnapshot,
+    local: &LocalWorkforce,
+    settings: &WorkforceSettings,
+    today: NaiveDate,
+) -> Plan {
+    let mut actions = Vec::new();
+    plan_projects(snapshot, local, today, &mut actions);
+    plan_users(snapshot, local, settings, &mut actions);
+    for r in &snapshot.rejected {
+        actions.push(Action::Skip {
+            kind: r.kind,
+            procore_id: r.procore_id,
+            reason: Reason::Malformed { problem: r.problem.clone() },
+        });
+    }
+    actions.sort_by_key(|a| a.subject());
+    Plan { actions }
+}
+
+fn plan_projects(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, today: NaiveDate, out: &mut Vec<Action>) {
+    let linked_local: std::collections::BTreeSet<i64> = local.project_links.values().copied().collect();
+    let by_id: BTreeMap<i64, &domain::workforce::Project> = local.projects.iter().map(|p| (p.id, p)).collect();
+    let unlinked = || local.projects.iter().filter(|p| !linked_local.contains(&p.id));
+
+    for p in &snapshot.projects {
+        let skip = |reason| Action::Skip { kind: RecordKind::Project, procore_id: Some(p.id), reason };
+        if p.is_template {
+            out.push(skip(Reason::TemplateNeverSynced));
+            continue;
+        }
+        let fields = project_fields(p);
+        let status = ProjectStatus::from_procore(p.active, p.start_date, today);
+        if let Some(local_id) = local.project_links.get(&p.id) {
+            if let Some(existing) = by_id.get(local_id) {
+                if existing.fields != fields || existing.status != status {
+                    out.push(Action::UpdateProject {
+                        procore_id: p.id,
+                        project_id: *local_id,
+                        fields,
+                        status,
+                        reason: Reason::ProjectChanged { status },
+                    });
+                }
+                continue;
+            }
+        }
+        if let Some(number) = &fields.project_number {
+            if let Some(clash) = unlinked().find(|l| l.fields.project_number.as_deref().map(str::trim) == Some(number)) {
+                out.push(skip(Reason::SameNumberAsUnlinkedProject { project_id: clash.id, number: number.clone() }));
+                continue;
+            }
+        } else if let Some(clash) = unlinked().find(|l| name_key(&l.fields.name) == name_key(&fields.name)) {
+            out.push(skip(Reason::SameNameAsUnlinkedProject { project_id: clash.id, name: clash.fields.name.clone() }));
+            continue;
+        }
+        if status == ProjectStatus::Completed {
+            out.push(skip(Reason::CompletedProjectNotCreated));
+            continue;
+        }
+        out.push(Action::CreateProject { procore_id: p.id, fields, status, reason: Reason::NewProject { status } });
+    }
+}
+
+fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &WorkforceSettings, out: &mut Vec<Action>) {
+    let linked_local: std::collections::BTreeSet<i64> = local.worker_links.values().copied().collect();
+    let by_id: BTreeMap<i64, &domain::workforce::Worker> = local.workers.iter().map(|w| (w.id, w)).collect();
+
+    for u in &snapshot.users {
+        let skip = |reason| Action::Skip { kind: RecordKind::User, procore_id: Some(u.id), reason };
+        if Some(u.id) == snapshot.service_account_id {
+            out.push(skip(Reason::ServiceAccountNeverSynced));
+            continue;
+        }
+        let fields = worker_fields(u);
+        if let Some(existing) = local.worker_links.get(&u.id).and_then(|id| by_id.get(id)) {
+            let (blocked, status_reason) = if !u.is_active {
+                if existing.activation.was_activated() {
+                    (true, Reason::UserInactiveBlocked)
+                } else {
+                    (existing.blocked, Reason::UserInactiveNeverActivatedStaysPending)
+                }
+            } else if settings.sync_employees_only && !u.is_employee {
+                (true, Reason::EmployeeFlagRemovedBlocked)
+            } else {
+                (false, Reason::UserActiveAgain)
+            };
+            let status_changed = blocked != existing.blocked;
+            if status_changed || existing.fields != fields {
+                out.push(Action::UpdateWorker {
+                    procore_id: u.id,
+                    worker_id: existing.id,
+                    fields,
+                    activation: existing.activation,
+                    blocked,
+                    reason: if status_changed { status_reason } else { Reason::WorkerDetailsChanged },
+                });
+            }
+            continue;
+        }
+        if let Some(key) = fields.email.as_deref().and_then(email_key) {
+            if let Some(clash) = local
+                .workers
+                .iter()
+                .filter(|w| !linked_local.contains(&w.id))
+                .find(|w| w.fields.email.as_deref().and_then(email_key).as_deref() == Some(key.as_str()))
+            {
+                out.push(skip(Reason::SameEmailAsUnlinkedWorker { worker_id: clash.id }));
+                continue;
+            }
+        }
+        if !u.is_active {
+            out.push(skip(Reason::InactiveUserNotCreated));
+            continue;
+        }
+        if settings.sync_employees_only && !u.is_employee {
+            out.push(skip(Reason::NotAnEmployee));
+            continue;
+        }
+        let activation = if settings.auto_activate_workers {
+            Activation::on_activation(fields.email.as_deref())
+        } else {
+            Activation::PendingAccountActivation
+        };
+        out.push(Action::CreateWorker { procore_id: u.id, fields, activation, reason: Reason::NewActiveUser { activation } });
+    }
+}
