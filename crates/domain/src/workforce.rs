@@ -9,6 +9,8 @@ pub mod form;
 pub mod project;
 pub mod worker;
 
-pub use form::{Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission, SubmissionState};
+pub use form::{
+    Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission, SubmissionState,
+};
 pub use project::{Project, ProjectFields, ProjectStatus};
 pub use worker::{Activation, Worker, WorkerFields, WorkerStatus};

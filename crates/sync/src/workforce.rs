@@ -10,5 +10,7 @@ pub mod forms;
 pub mod input;
 pub mod plan;
 
-pub use input::{LocalWorkforce, ProcoreProject, ProcoreUser, WorkforceSettings, WorkforceSnapshot};
+pub use input::{
+    LocalWorkforce, ProcoreProject, ProcoreUser, WorkforceSettings, WorkforceSnapshot,
+};
 pub use plan::{plan, Action, Plan, Reason};

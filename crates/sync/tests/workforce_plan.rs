@@ -3,7 +3,10 @@
 use chrono::NaiveDate;
 use domain::workforce::{Activation, Project, ProjectFields, ProjectStatus, Worker, WorkerFields};
 use sync::workforce::input::{RecordKind, Rejected};
-use sync::workforce::{plan, Action, LocalWorkforce, Plan, ProcoreProject, ProcoreUser, Reason, WorkforceSettings, WorkforceSnapshot};
+use sync::workforce::{
+    plan, Action, LocalWorkforce, Plan, ProcoreProject, ProcoreUser, Reason, WorkforceSettings,
+    WorkforceSnapshot,
+};
 
 fn today() -> NaiveDate {
     "2026-11-22".parse().unwrap()
@@ -42,7 +45,12 @@ fn user(id: i64) -> ProcoreUser {
 }
 
 fn snapshot(projects: Vec<ProcoreProject>, users: Vec<ProcoreUser>) -> WorkforceSnapshot {
-    WorkforceSnapshot { projects, users, service_account_id: Some(999), rejected: vec![] }
+    WorkforceSnapshot {
+        projects,
+        users,
+        service_account_id: Some(999),
+        rejected: vec![],
+    }
 }
 
 fn settings() -> WorkforceSettings {
@@ -57,7 +65,11 @@ fn only(plan: &Plan) -> &Action {
 fn app_project(id: i64, name: &str, number: Option<&str>) -> Project {
     Project {
         id,
-        fields: ProjectFields { name: name.into(), project_number: number.map(String::from), ..Default::default() },
+        fields: ProjectFields {
+            name: name.into(),
+            project_number: number.map(String::from),
+            ..Default::default()
+        },
         status: ProjectStatus::Active,
     }
 }
@@ -65,7 +77,12 @@ fn app_project(id: i64, name: &str, number: Option<&str>) -> Project {
 fn worker(id: i64, email: Option<&str>, activation: Activation, blocked: bool) -> Worker {
     Worker {
         id,
-        fields: WorkerFields { first_name: "X".into(), last_name: "Y".into(), email: email.map(String::from), ..Default::default() },
+        fields: WorkerFields {
+            first_name: "X".into(),
+            last_name: "Y".into(),
+            email: email.map(String::from),
+            ..Default::default()
+        },
         activation,
         blocked,
     }
@@ -76,23 +93,61 @@ fn apply(local: &mut LocalWorkforce, plan: &Plan) {
     let mut next = 1000 + local.projects.len() as i64 + local.workers.len() as i64;
     for a in &plan.actions {
         match a.clone() {
-            Action::CreateProject { procore_id, fields, status, .. } => {
+            Action::CreateProject {
+                procore_id,
+                fields,
+                status,
+                ..
+            } => {
                 next += 1;
-                local.projects.push(Project { id: next, fields, status });
+                local.projects.push(Project {
+                    id: next,
+                    fields,
+                    status,
+                });
                 local.project_links.insert(procore_id, next);
             }
-            Action::UpdateProject { project_id, fields, status, .. } => {
-                let p = local.projects.iter_mut().find(|p| p.id == project_id).unwrap();
+            Action::UpdateProject {
+                project_id,
+                fields,
+                status,
+                ..
+            } => {
+                let p = local
+                    .projects
+                    .iter_mut()
+                    .find(|p| p.id == project_id)
+                    .unwrap();
                 p.fields = fields;
                 p.status = status;
             }
-            Action::CreateWorker { procore_id, fields, activation, .. } => {
+            Action::CreateWorker {
+                procore_id,
+                fields,
+                activation,
+                ..
+            } => {
                 next += 1;
-                local.workers.push(Worker { id: next, fields, activation, blocked: false });
+                local.workers.push(Worker {
+                    id: next,
+                    fields,
+                    activation,
+                    blocked: false,
+                });
                 local.worker_links.insert(procore_id, next);
             }
-            Action::UpdateWorker { worker_id, fields, activation, blocked, .. } => {
-                let w = local.workers.iter_mut().find(|w| w.id == worker_id).unwrap();
+            Action::UpdateWorker {
+                worker_id,
+                fields,
+                activation,
+                blocked,
+                ..
+            } => {
+                let w = local
+                    .workers
+                    .iter_mut()
+                    .find(|w| w.id == worker_id)
+                    .unwrap();
                 w.fields = fields;
                 w.activation = activation;
                 w.blocked = blocked;
@@ -106,8 +161,15 @@ fn apply(local: &mut LocalWorkforce, plan: &Plan) {
 
 #[test]
 fn project_fields_map_name_number_description_notes_and_address() {
-    let p = plan(&snapshot(vec![project(1)], vec![]), &LocalWorkforce::default(), &settings(), today());
-    let Action::CreateProject { fields, status, .. } = only(&p) else { panic!("{p:?}") };
+    let p = plan(
+        &snapshot(vec![project(1)], vec![]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    let Action::CreateProject { fields, status, .. } = only(&p) else {
+        panic!("{p:?}")
+    };
     assert_eq!(*status, ProjectStatus::Active);
     assert_eq!(
         fields,
@@ -130,8 +192,19 @@ fn an_inactive_project_starting_in_the_future_is_created_as_upcoming() {
     let mut p = project(1);
     p.active = false;
     p.start_date = Some("2027-03-01".parse().unwrap());
-    let plan = plan(&snapshot(vec![p], vec![]), &LocalWorkforce::default(), &settings(), today());
-    assert!(matches!(only(&plan), Action::CreateProject { status: ProjectStatus::Upcoming, .. }));
+    let plan = plan(
+        &snapshot(vec![p], vec![]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    assert!(matches!(
+        only(&plan),
+        Action::CreateProject {
+            status: ProjectStatus::Upcoming,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -139,41 +212,85 @@ fn a_completed_project_that_is_not_in_the_app_is_not_created() {
     let mut p = project(1);
     p.active = false;
     p.start_date = Some("2025-03-01".parse().unwrap());
-    let plan = plan(&snapshot(vec![p], vec![]), &LocalWorkforce::default(), &settings(), today());
+    let plan = plan(
+        &snapshot(vec![p], vec![]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
     assert_eq!(only(&plan).reason(), &Reason::CompletedProjectNotCreated);
 }
 
 #[test]
 fn a_linked_project_that_completes_in_procore_becomes_completed_in_the_app() {
     let mut local = LocalWorkforce::default();
-    let first = plan(&snapshot(vec![project(1)], vec![]), &local, &settings(), today());
+    let first = plan(
+        &snapshot(vec![project(1)], vec![]),
+        &local,
+        &settings(),
+        today(),
+    );
     apply(&mut local, &first);
     let mut p = project(1);
     p.active = false;
     let plan = plan(&snapshot(vec![p], vec![]), &local, &settings(), today());
-    assert!(matches!(only(&plan), Action::UpdateProject { status: ProjectStatus::Completed, .. }));
+    assert!(matches!(
+        only(&plan),
+        Action::UpdateProject {
+            status: ProjectStatus::Completed,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn a_project_with_the_number_of_an_unlinked_app_project_is_not_synced() {
-    let local = LocalWorkforce { projects: vec![app_project(5, "Other name", Some("P-1"))], ..Default::default() };
-    let plan = plan(&snapshot(vec![project(1)], vec![]), &local, &settings(), today());
-    assert_eq!(only(&plan).reason(), &Reason::SameNumberAsUnlinkedProject { project_id: 5, number: "P-1".into() });
+    let local = LocalWorkforce {
+        projects: vec![app_project(5, "Other name", Some("P-1"))],
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![project(1)], vec![]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan).reason(),
+        &Reason::SameNumberAsUnlinkedProject {
+            project_id: 5,
+            number: "P-1".into()
+        }
+    );
 }
 
 #[test]
 fn a_project_without_a_number_and_the_name_of_an_unlinked_app_project_is_not_synced() {
-    let local = LocalWorkforce { projects: vec![app_project(5, "project 1", None)], ..Default::default() };
+    let local = LocalWorkforce {
+        projects: vec![app_project(5, "project 1", None)],
+        ..Default::default()
+    };
     let mut p = project(1);
     p.project_number = None;
     let plan = plan(&snapshot(vec![p], vec![]), &local, &settings(), today());
-    assert!(matches!(only(&plan).reason(), Reason::SameNameAsUnlinkedProject { project_id: 5, .. }));
+    assert!(matches!(
+        only(&plan).reason(),
+        Reason::SameNameAsUnlinkedProject { project_id: 5, .. }
+    ));
 }
 
 #[test]
 fn a_project_with_a_number_is_synced_even_when_an_app_project_has_its_name() {
-    let local = LocalWorkforce { projects: vec![app_project(5, "Project 1", Some("OTHER"))], ..Default::default() };
-    let plan = plan(&snapshot(vec![project(1)], vec![]), &local, &settings(), today());
+    let local = LocalWorkforce {
+        projects: vec![app_project(5, "Project 1", Some("OTHER"))],
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![project(1)], vec![]),
+        &local,
+        &settings(),
+        today(),
+    );
     assert!(matches!(only(&plan), Action::CreateProject { .. }));
 }
 
@@ -181,7 +298,12 @@ fn a_project_with_a_number_is_synced_even_when_an_app_project_has_its_name() {
 fn project_templates_are_never_synced() {
     let mut p = project(1);
     p.is_template = true;
-    let plan = plan(&snapshot(vec![p], vec![]), &LocalWorkforce::default(), &settings(), today());
+    let plan = plan(
+        &snapshot(vec![p], vec![]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
     assert_eq!(only(&plan).reason(), &Reason::TemplateNeverSynced);
 }
 
@@ -189,8 +311,15 @@ fn project_templates_are_never_synced() {
 
 #[test]
 fn user_fields_map_names_phone_employee_id_and_email() {
-    let plan = plan(&snapshot(vec![], vec![user(1)]), &LocalWorkforce::default(), &settings(), today());
-    let Action::CreateWorker { fields, .. } = only(&plan) else { panic!() };
+    let plan = plan(
+        &snapshot(vec![], vec![user(1)]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    let Action::CreateWorker { fields, .. } = only(&plan) else {
+        panic!()
+    };
     assert_eq!(
         fields,
         &WorkerFields {
@@ -207,36 +336,83 @@ fn user_fields_map_names_phone_employee_id_and_email() {
 fn the_business_phone_is_used_when_there_is_no_mobile_phone() {
     let mut u = user(1);
     u.mobile_phone = None;
-    let plan = plan(&snapshot(vec![], vec![u]), &LocalWorkforce::default(), &settings(), today());
-    let Action::CreateWorker { fields, .. } = only(&plan) else { panic!() };
+    let plan = plan(
+        &snapshot(vec![], vec![u]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    let Action::CreateWorker { fields, .. } = only(&plan) else {
+        panic!()
+    };
     assert_eq!(fields.phone.as_deref(), Some("555-0199"));
 }
 
 #[test]
 fn a_user_with_the_email_of_an_unlinked_worker_is_not_synced() {
-    let local = LocalWorkforce { workers: vec![worker(8, Some("USER1@example.com"), Activation::Active, false)], ..Default::default() };
-    let plan = plan(&snapshot(vec![], vec![user(1)]), &local, &settings(), today());
-    assert_eq!(only(&plan).reason(), &Reason::SameEmailAsUnlinkedWorker { worker_id: 8 });
+    let local = LocalWorkforce {
+        workers: vec![worker(
+            8,
+            Some("USER1@example.com"),
+            Activation::Active,
+            false,
+        )],
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![], vec![user(1)]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan).reason(),
+        &Reason::SameEmailAsUnlinkedWorker { worker_id: 8 }
+    );
 }
 
 #[test]
 fn the_integrations_own_service_account_is_never_synced() {
-    let plan = plan(&snapshot(vec![], vec![user(999)]), &LocalWorkforce::default(), &settings(), today());
+    let plan = plan(
+        &snapshot(vec![], vec![user(999)]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
     assert_eq!(only(&plan).reason(), &Reason::ServiceAccountNeverSynced);
 }
 
 #[test]
 fn an_active_user_becomes_a_worker_pending_account_activation() {
-    let plan = plan(&snapshot(vec![], vec![user(1)]), &LocalWorkforce::default(), &settings(), today());
-    assert!(matches!(only(&plan), Action::CreateWorker { activation: Activation::PendingAccountActivation, .. }));
+    let plan = plan(
+        &snapshot(vec![], vec![user(1)]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    assert!(matches!(
+        only(&plan),
+        Action::CreateWorker {
+            activation: Activation::PendingAccountActivation,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn with_automatic_activation_a_new_worker_is_activated_at_once() {
-    let s = WorkforceSettings { auto_activate_workers: true, ..settings() };
+    let s = WorkforceSettings {
+        auto_activate_workers: true,
+        ..settings()
+    };
     let mut no_email = user(2);
     no_email.email_address = None;
-    let plan = plan(&snapshot(vec![], vec![user(1), no_email]), &LocalWorkforce::default(), &s, today());
+    let plan = plan(
+        &snapshot(vec![], vec![user(1), no_email]),
+        &LocalWorkforce::default(),
+        &s,
+        today(),
+    );
     let activations: Vec<_> = plan
         .actions
         .iter()
@@ -245,83 +421,185 @@ fn with_automatic_activation_a_new_worker_is_activated_at_once() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(activations, vec![Activation::PendingEmailVerification, Activation::ActiveForKiosk]);
+    assert_eq!(
+        activations,
+        vec![
+            Activation::PendingEmailVerification,
+            Activation::ActiveForKiosk
+        ]
+    );
 }
 
 #[test]
 fn an_existing_worker_keeps_its_activation_state_while_the_user_stays_active() {
-    for activation in [Activation::PendingEmailVerification, Activation::Active, Activation::ActiveForKiosk] {
-        let mut local = LocalWorkforce { workers: vec![worker(8, Some("user1@example.com"), activation, false)], ..Default::default() };
+    for activation in [
+        Activation::PendingEmailVerification,
+        Activation::Active,
+        Activation::ActiveForKiosk,
+    ] {
+        let mut local = LocalWorkforce {
+            workers: vec![worker(8, Some("user1@example.com"), activation, false)],
+            ..Default::default()
+        };
         local.worker_links.insert(1, 8);
         let mut u = user(1);
         u.last_name = "Renamed".into();
-        let s = WorkforceSettings { auto_activate_workers: true, ..settings() };
+        let s = WorkforceSettings {
+            auto_activate_workers: true,
+            ..settings()
+        };
         let plan = plan(&snapshot(vec![], vec![u]), &local, &s, today());
-        let Action::UpdateWorker { activation: a, blocked, reason, .. } = only(&plan) else { panic!() };
-        assert_eq!((*a, *blocked, reason), (activation, false, &Reason::WorkerDetailsChanged));
+        let Action::UpdateWorker {
+            activation: a,
+            blocked,
+            reason,
+            ..
+        } = only(&plan)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (*a, *blocked, reason),
+            (activation, false, &Reason::WorkerDetailsChanged)
+        );
     }
 }
 
 #[test]
 fn an_inactive_user_blocks_an_activated_worker() {
-    let mut local = LocalWorkforce { workers: vec![worker(8, None, Activation::Active, false)], ..Default::default() };
+    let mut local = LocalWorkforce {
+        workers: vec![worker(8, None, Activation::Active, false)],
+        ..Default::default()
+    };
     local.worker_links.insert(1, 8);
     let mut u = user(1);
     u.is_active = false;
     let plan = plan(&snapshot(vec![], vec![u]), &local, &settings(), today());
-    let Action::UpdateWorker { blocked, reason, .. } = only(&plan) else { panic!() };
+    let Action::UpdateWorker {
+        blocked, reason, ..
+    } = only(&plan)
+    else {
+        panic!()
+    };
     assert_eq!((*blocked, reason), (true, &Reason::UserInactiveBlocked));
 }
 
 #[test]
 fn an_inactive_user_leaves_a_never_activated_worker_pending_instead_of_blocked() {
-    let mut local = LocalWorkforce { workers: vec![worker(8, None, Activation::PendingAccountActivation, false)], ..Default::default() };
+    let mut local = LocalWorkforce {
+        workers: vec![worker(8, None, Activation::PendingAccountActivation, false)],
+        ..Default::default()
+    };
     local.worker_links.insert(1, 8);
     let mut u = user(1);
     u.is_active = false;
-    let p = plan(&snapshot(vec![], vec![u.clone()]), &local, &settings(), today());
+    let p = plan(
+        &snapshot(vec![], vec![u.clone()]),
+        &local,
+        &settings(),
+        today(),
+    );
     // Details differ from the stored ones, so there is an update, and it must not block.
-    let Action::UpdateWorker { blocked, activation, .. } = only(&p) else { panic!() };
-    assert_eq!((*blocked, *activation), (false, Activation::PendingAccountActivation));
+    let Action::UpdateWorker {
+        blocked,
+        activation,
+        ..
+    } = only(&p)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*blocked, *activation),
+        (false, Activation::PendingAccountActivation)
+    );
 }
 
 #[test]
 fn an_inactive_user_with_no_worker_is_not_created() {
     let mut u = user(1);
     u.is_active = false;
-    let plan = plan(&snapshot(vec![], vec![u]), &LocalWorkforce::default(), &settings(), today());
+    let plan = plan(
+        &snapshot(vec![], vec![u]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
     assert_eq!(only(&plan).reason(), &Reason::InactiveUserNotCreated);
 }
 
 #[test]
 fn a_blocked_worker_whose_user_is_active_again_is_restored_to_its_activation_state() {
-    let mut local = LocalWorkforce { workers: vec![worker(8, None, Activation::ActiveForKiosk, true)], ..Default::default() };
+    let mut local = LocalWorkforce {
+        workers: vec![worker(8, None, Activation::ActiveForKiosk, true)],
+        ..Default::default()
+    };
     local.worker_links.insert(1, 8);
-    let plan = plan(&snapshot(vec![], vec![user(1)]), &local, &settings(), today());
-    let Action::UpdateWorker { blocked, activation, reason, .. } = only(&plan) else { panic!() };
-    assert_eq!((*blocked, *activation, reason), (false, Activation::ActiveForKiosk, &Reason::UserActiveAgain));
+    let plan = plan(
+        &snapshot(vec![], vec![user(1)]),
+        &local,
+        &settings(),
+        today(),
+    );
+    let Action::UpdateWorker {
+        blocked,
+        activation,
+        reason,
+        ..
+    } = only(&plan)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*blocked, *activation, reason),
+        (false, Activation::ActiveForKiosk, &Reason::UserActiveAgain)
+    );
 }
 
 #[test]
 fn with_sync_employees_only_non_employees_are_not_created() {
-    let s = WorkforceSettings { sync_employees_only: true, ..settings() };
+    let s = WorkforceSettings {
+        sync_employees_only: true,
+        ..settings()
+    };
     let mut u = user(2);
     u.is_employee = false;
-    let plan = plan(&snapshot(vec![], vec![user(1), u]), &LocalWorkforce::default(), &s, today());
-    assert!(matches!(plan.actions[0], Action::CreateWorker { procore_id: 1, .. }));
+    let plan = plan(
+        &snapshot(vec![], vec![user(1), u]),
+        &LocalWorkforce::default(),
+        &s,
+        today(),
+    );
+    assert!(matches!(
+        plan.actions[0],
+        Action::CreateWorker { procore_id: 1, .. }
+    ));
     assert_eq!(plan.actions[1].reason(), &Reason::NotAnEmployee);
 }
 
 #[test]
 fn with_sync_employees_only_a_user_whose_employee_flag_is_removed_is_blocked() {
-    let s = WorkforceSettings { sync_employees_only: true, ..settings() };
-    let mut local = LocalWorkforce { workers: vec![worker(8, None, Activation::Active, false)], ..Default::default() };
+    let s = WorkforceSettings {
+        sync_employees_only: true,
+        ..settings()
+    };
+    let mut local = LocalWorkforce {
+        workers: vec![worker(8, None, Activation::Active, false)],
+        ..Default::default()
+    };
     local.worker_links.insert(1, 8);
     let mut u = user(1);
     u.is_employee = false;
     let plan = plan(&snapshot(vec![], vec![u]), &local, &s, today());
-    let Action::UpdateWorker { blocked, reason, .. } = only(&plan) else { panic!() };
-    assert_eq!((*blocked, reason), (true, &Reason::EmployeeFlagRemovedBlocked));
+    let Action::UpdateWorker {
+        blocked, reason, ..
+    } = only(&plan)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*blocked, reason),
+        (true, &Reason::EmployeeFlagRemovedBlocked)
+    );
 }
 
 // ---- how it runs ----------------------------------------------------------------------------
@@ -329,10 +607,17 @@ fn with_sync_employees_only_a_user_whose_employee_flag_is_removed_is_blocked() {
 #[test]
 fn a_malformed_record_is_skipped_with_its_reason_and_the_rest_still_syncs() {
     let mut snap = snapshot(vec![project(1)], vec![user(1)]);
-    snap.rejected.push(Rejected { kind: RecordKind::Project, procore_id: Some(2), problem: "the name is missing".into() });
+    snap.rejected.push(Rejected {
+        kind: RecordKind::Project,
+        procore_id: Some(2),
+        problem: "the name is missing".into(),
+    });
     let plan = plan(&snap, &LocalWorkforce::default(), &settings(), today());
     assert_eq!(plan.changes().count(), 2);
-    assert!(plan.actions.iter().any(|a| a.reason() == &Reason::Malformed { problem: "the name is missing".into() }));
+    assert!(plan.actions.iter().any(|a| a.reason()
+        == &Reason::Malformed {
+            problem: "the name is missing".into()
+        }));
 }
 
 fn mixed_snapshot() -> WorkforceSnapshot {
@@ -343,7 +628,10 @@ fn mixed_snapshot() -> WorkforceSnapshot {
     let mut upcoming = project(5);
     upcoming.active = false;
     upcoming.start_date = Some("2030-01-01".parse().unwrap());
-    snapshot(vec![project(2), project(1), template, upcoming], vec![user(2), user(1), inactive, user(999)])
+    snapshot(
+        vec![project(2), project(1), template, upcoming],
+        vec![user(2), user(1), inactive, user(999)],
+    )
 }
 
 #[test]
@@ -365,12 +653,21 @@ fn applying_a_plan_and_planning_again_leaves_nothing_to_do() {
     assert!(first.has_changes());
     apply(&mut local, &first);
     let second = plan(&mixed_snapshot(), &local, &settings(), today());
-    assert!(!second.has_changes(), "{:#?}", second.changes().collect::<Vec<_>>());
+    assert!(
+        !second.has_changes(),
+        "{:#?}",
+        second.changes().collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn every_reason_reads_as_a_sentence_for_explain() {
-    let plan = plan(&mixed_snapshot(), &LocalWorkforce::default(), &settings(), today());
+    let plan = plan(
+        &mixed_snapshot(),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
     for a in &plan.actions {
         let text = a.reason().to_string();
         assert!(text.len() > 20 && text.contains(':'), "{text}");

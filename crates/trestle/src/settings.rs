@@ -140,7 +140,9 @@ impl ProcoreSettings {
             }
         };
         Ok((
-            self.api_base.clone().unwrap_or_else(|| api.parse().expect("valid")),
+            self.api_base
+                .clone()
+                .unwrap_or_else(|| api.parse().expect("valid")),
             self.login_base
                 .clone()
                 .unwrap_or_else(|| login.parse().expect("valid")),
@@ -156,8 +158,9 @@ impl ProcoreSettings {
             return Ok(secret.clone());
         }
         if let Some(path) = &self.client_secret_file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading procore.client_secret_file {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("reading procore.client_secret_file {}", path.display())
+            })?;
             return Ok(SecretString::from(text.trim().to_string()));
         }
         bail!("no Procore client secret: set procore.client_secret, procore.client_secret_file or TRESTLE_PROCORE__CLIENT_SECRET")
@@ -190,7 +193,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trestle.toml");
         std::fs::write(&path, EXAMPLE).unwrap();
-        let settings = Settings::load_from(Some(&path), Env::prefixed("TRESTLE_NEVER_SET_")).unwrap();
+        let settings =
+            Settings::load_from(Some(&path), Env::prefixed("TRESTLE_NEVER_SET_")).unwrap();
         assert_eq!(settings.procore.environment, Environment::Production);
     }
 
@@ -209,7 +213,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trestle.toml");
         std::fs::write(&path, "[procore]\ncompany_idd = 1\n").unwrap();
-        let err = Settings::load_from(Some(&path), Env::prefixed("TRESTLE_NEVER_SET_")).unwrap_err();
+        let err =
+            Settings::load_from(Some(&path), Env::prefixed("TRESTLE_NEVER_SET_")).unwrap_err();
         assert!(format!("{err:#}").contains("company_idd"), "{err:#}");
     }
 

@@ -20,11 +20,17 @@ pub enum FieldKind {
     Checkbox,
     YesNoNa,
     PassFailNa,
-    Text { multiline: bool },
+    Text {
+        multiline: bool,
+    },
     Number,
     Date,
-    Choice { options: Vec<String> },
-    MultiChoice { options: Vec<String> },
+    Choice {
+        options: Vec<String>,
+    },
+    MultiChoice {
+        options: Vec<String>,
+    },
     /// A signature captured with the signer and the time.
     Signature,
 }
@@ -151,7 +157,9 @@ pub struct Submission {
 pub enum FormError {
     #[error("the required field \"{0}\" has no answer; answer it before completing the form")]
     MissingAnswer(String),
-    #[error("the required signature \"{0}\" is missing; have it signed before completing the form")]
+    #[error(
+        "the required signature \"{0}\" is missing; have it signed before completing the form"
+    )]
     MissingSignature(String),
     #[error("the answer to \"{field}\" does not suit a {kind} field")]
     WrongAnswerKind { field: String, kind: String },
@@ -181,7 +189,12 @@ impl Submission {
     ///
     /// # Errors
     /// An unknown field, or an answer of the wrong kind.
-    pub fn answer(&mut self, template: &FormTemplate, key: &str, answer: Answer) -> Result<(), FormError> {
+    pub fn answer(
+        &mut self,
+        template: &FormTemplate,
+        key: &str,
+        answer: Answer,
+    ) -> Result<(), FormError> {
         let field = template
             .field(key)
             .ok_or_else(|| FormError::UnknownField(key.into()))?;
@@ -219,7 +232,11 @@ impl Submission {
     ///
     /// # Errors
     /// The first thing still missing, named so the person filling the form can fix it.
-    pub fn complete(&mut self, template: &FormTemplate, now: DateTime<Utc>) -> Result<(), FormError> {
+    pub fn complete(
+        &mut self,
+        template: &FormTemplate,
+        now: DateTime<Utc>,
+    ) -> Result<(), FormError> {
         if self.state == SubmissionState::Completed {
             return Err(FormError::AlreadyCompleted);
         }
@@ -262,9 +279,24 @@ mod tests {
             sections: vec![FormSection {
                 title: "Talk".into(),
                 fields: vec![
-                    FormField { key: "topic".into(), label: "Topic".into(), kind: FieldKind::Text { multiline: false }, required: true },
-                    FormField { key: "ppe".into(), label: "PPE worn".into(), kind: FieldKind::YesNoNa, required: false },
-                    FormField { key: "sig".into(), label: "Supervisor signature".into(), kind: FieldKind::Signature, required: true },
+                    FormField {
+                        key: "topic".into(),
+                        label: "Topic".into(),
+                        kind: FieldKind::Text { multiline: false },
+                        required: true,
+                    },
+                    FormField {
+                        key: "ppe".into(),
+                        label: "PPE worn".into(),
+                        kind: FieldKind::YesNoNa,
+                        required: false,
+                    },
+                    FormField {
+                        key: "sig".into(),
+                        label: "Supervisor signature".into(),
+                        kind: FieldKind::Signature,
+                        required: true,
+                    },
                 ],
             }],
         }
@@ -275,16 +307,28 @@ mod tests {
     }
 
     fn signature() -> Signature {
-        Signature { field_key: "sig".into(), signer_name: "Ann Lee".into(), worker_id: Some(7), signed_at: now() }
+        Signature {
+            field_key: "sig".into(),
+            signer_name: "Ann Lee".into(),
+            worker_id: Some(7),
+            signed_at: now(),
+        }
     }
 
     #[test]
     fn a_form_completes_only_with_every_required_answer_and_signature() {
         let t = template();
         let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
-        assert_eq!(s.complete(&t, now()), Err(FormError::MissingAnswer("Topic".into())));
-        s.answer(&t, "topic", Answer::Text("Ladders".into())).unwrap();
-        assert_eq!(s.complete(&t, now()), Err(FormError::MissingSignature("Supervisor signature".into())));
+        assert_eq!(
+            s.complete(&t, now()),
+            Err(FormError::MissingAnswer("Topic".into()))
+        );
+        s.answer(&t, "topic", Answer::Text("Ladders".into()))
+            .unwrap();
+        assert_eq!(
+            s.complete(&t, now()),
+            Err(FormError::MissingSignature("Supervisor signature".into()))
+        );
         s.sign(&t, signature()).unwrap();
         s.complete(&t, now()).unwrap();
         assert_eq!((s.state, s.revision), (SubmissionState::Completed, 1));
@@ -294,11 +338,19 @@ mod tests {
     fn every_change_after_completion_is_a_new_revision_and_drafts_stay_at_zero() {
         let t = template();
         let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
-        s.answer(&t, "topic", Answer::Text("Ladders".into())).unwrap();
+        s.answer(&t, "topic", Answer::Text("Ladders".into()))
+            .unwrap();
         s.sign(&t, signature()).unwrap();
         assert_eq!(s.revision, 0);
         s.complete(&t, now()).unwrap();
-        s.sign(&t, Signature { signer_name: "Bo Chen".into(), ..signature() }).unwrap();
+        s.sign(
+            &t,
+            Signature {
+                signer_name: "Bo Chen".into(),
+                ..signature()
+            },
+        )
+        .unwrap();
         assert_eq!(s.revision, 2);
         s.answer(&t, "ppe", Answer::Yes).unwrap();
         assert_eq!(s.revision, 3);
@@ -308,7 +360,13 @@ mod tests {
     fn an_answer_that_does_not_suit_its_field_is_refused() {
         let t = template();
         let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
-        assert!(matches!(s.answer(&t, "ppe", Answer::Pass), Err(FormError::WrongAnswerKind { .. })));
-        assert_eq!(s.answer(&t, "nope", Answer::Yes), Err(FormError::UnknownField("nope".into())));
+        assert!(matches!(
+            s.answer(&t, "ppe", Answer::Pass),
+            Err(FormError::WrongAnswerKind { .. })
+        ));
+        assert_eq!(
+            s.answer(&t, "nope", Answer::Yes),
+            Err(FormError::UnknownField("nope".into()))
+        );
     }
 }

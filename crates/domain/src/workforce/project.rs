@@ -77,21 +77,59 @@ mod tests {
         let today = d("2026-11-22");
         let cases = [
             ("active, no start", true, None, ProjectStatus::Active),
-            ("active, future start", true, Some(d("2027-01-01")), ProjectStatus::Active),
-            ("active, past start", true, Some(d("2020-01-01")), ProjectStatus::Active),
-            ("inactive, future start", false, Some(d("2026-11-23")), ProjectStatus::Upcoming),
-            ("inactive, past start", false, Some(d("2026-11-21")), ProjectStatus::Completed),
-            ("inactive, starts today", false, Some(today), ProjectStatus::Completed),
-            ("inactive, no start date", false, None, ProjectStatus::Completed),
+            (
+                "active, future start",
+                true,
+                Some(d("2027-01-01")),
+                ProjectStatus::Active,
+            ),
+            (
+                "active, past start",
+                true,
+                Some(d("2020-01-01")),
+                ProjectStatus::Active,
+            ),
+            (
+                "inactive, future start",
+                false,
+                Some(d("2026-11-23")),
+                ProjectStatus::Upcoming,
+            ),
+            (
+                "inactive, past start",
+                false,
+                Some(d("2026-11-21")),
+                ProjectStatus::Completed,
+            ),
+            (
+                "inactive, starts today",
+                false,
+                Some(today),
+                ProjectStatus::Completed,
+            ),
+            (
+                "inactive, no start date",
+                false,
+                None,
+                ProjectStatus::Completed,
+            ),
         ];
         for (name, active, start, expected) in cases {
-            assert_eq!(ProjectStatus::from_procore(active, start, today), expected, "{name}");
+            assert_eq!(
+                ProjectStatus::from_procore(active, start, today),
+                expected,
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn project_status_names_round_trip() {
-        for s in [ProjectStatus::Active, ProjectStatus::Upcoming, ProjectStatus::Completed] {
+        for s in [
+            ProjectStatus::Active,
+            ProjectStatus::Upcoming,
+            ProjectStatus::Completed,
+        ] {
             assert_eq!(ProjectStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(ProjectStatus::parse("Archived"), None);

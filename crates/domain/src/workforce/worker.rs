@@ -117,7 +117,10 @@ mod tests {
             Activation::PendingEmailVerification
         );
         assert_eq!(Activation::on_activation(None), Activation::ActiveForKiosk);
-        assert_eq!(Activation::on_activation(Some("  ")), Activation::ActiveForKiosk);
+        assert_eq!(
+            Activation::on_activation(Some("  ")),
+            Activation::ActiveForKiosk
+        );
     }
 
     #[test]
@@ -134,7 +137,10 @@ mod tests {
 
     #[test]
     fn emails_compare_without_case_or_surrounding_space() {
-        assert_eq!(email_key(" Ann@Example.COM "), Some("ann@example.com".into()));
+        assert_eq!(
+            email_key(" Ann@Example.COM "),
+            Some("ann@example.com".into())
+        );
         assert_eq!(email_key(""), None);
     }
 }

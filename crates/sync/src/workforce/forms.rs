@@ -39,14 +39,25 @@ pub fn document_name(template_name: &str, form_date: NaiveDate) -> String {
     let safe: String = template_name
         .trim()
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '-' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("{safe} {}.pdf", form_date.format("%Y-%m-%d"))
 }
 
 /// Whether a submission must (re)go to Procore: forms sync is on, the form is completed, and
 /// its revision is newer than the last one Procore holds.
-pub fn needs_upload(sync_forms: bool, completed: bool, revision: u32, uploaded_revision: Option<u32>) -> bool {
+pub fn needs_upload(
+    sync_forms: bool,
+    completed: bool,
+    revision: u32,
+    uploaded_revision: Option<u32>,
+) -> bool {
     sync_forms && completed && uploaded_revision.is_none_or(|r| revision > r)
 }
 
@@ -55,13 +66,19 @@ mod tests {
     use super::*;
 
     fn f(id: i64, name: &str) -> FolderEntry {
-        FolderEntry { id, name: name.into() }
+        FolderEntry {
+            id,
+            name: name.into(),
+        }
     }
 
     #[test]
     fn a_folder_whose_name_contains_the_base_name_is_used() {
         let folders = [f(1, "01 Drawings"), f(2, "06 Corfix Forms")];
-        assert_eq!(choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id), Some(2));
+        assert_eq!(
+            choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id),
+            Some(2)
+        );
     }
 
     #[test]
@@ -72,24 +89,43 @@ mod tests {
 
     #[test]
     fn among_several_matching_folders_the_exact_name_then_the_oldest_wins() {
-        let folders = [f(9, "Corfix Forms"), f(3, "06 Corfix Forms"), f(5, "Old Corfix Forms")];
-        assert_eq!(choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id), Some(9));
+        let folders = [
+            f(9, "Corfix Forms"),
+            f(3, "06 Corfix Forms"),
+            f(5, "Old Corfix Forms"),
+        ];
+        assert_eq!(
+            choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id),
+            Some(9)
+        );
         let folders = [f(5, "Old Corfix Forms"), f(3, "06 Corfix Forms")];
-        assert_eq!(choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id), Some(3));
+        assert_eq!(
+            choose_forms_folder(&folders, DEFAULT_FORMS_FOLDER).map(|x| x.id),
+            Some(3)
+        );
     }
 
     #[test]
     fn the_base_name_is_configurable() {
         let folders = [f(1, "06 Corfix Forms"), f(2, "07 Safety PDFs")];
-        assert_eq!(choose_forms_folder(&folders, "Safety PDFs").map(|x| x.id), Some(2));
+        assert_eq!(
+            choose_forms_folder(&folders, "Safety PDFs").map(|x| x.id),
+            Some(2)
+        );
     }
 
     #[test]
     fn month_folders_and_documents_are_named_from_the_form_date() {
         let d: NaiveDate = "2026-03-07".parse().unwrap();
         assert_eq!(month_folder_name(d), "2026-03");
-        assert_eq!(document_name("Toolbox Talk", d), "Toolbox Talk 2026-03-07.pdf");
-        assert_eq!(document_name("Hot Work / Permit", d), "Hot Work - Permit 2026-03-07.pdf");
+        assert_eq!(
+            document_name("Toolbox Talk", d),
+            "Toolbox Talk 2026-03-07.pdf"
+        );
+        assert_eq!(
+            document_name("Hot Work / Permit", d),
+            "Hot Work - Permit 2026-03-07.pdf"
+        );
     }
 
     #[test]
@@ -98,6 +134,9 @@ mod tests {
         assert!(!needs_upload(true, true, 1, Some(1)));
         assert!(needs_upload(true, true, 2, Some(1)));
         assert!(!needs_upload(true, false, 0, None), "drafts never go");
-        assert!(!needs_upload(false, true, 1, None), "only when Sync Forms to Procore is on");
+        assert!(
+            !needs_upload(false, true, 1, None),
+            "only when Sync Forms to Procore is on"
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! Every action carries a [`Reason`] naming the seed rule that decided it; `explain` shows that
 //! reason to a site administrator, so each one reads as a sentence.
 
-use super::input::{LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings, WorkforceSnapshot};
+use super::input::{
+    LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings, WorkforceSnapshot,
+};
 use chrono::NaiveDate;
 use domain::workforce::worker::email_key;
 use domain::workforce::{Activation, ProjectFields, ProjectStatus, WorkerFields};
@@ -17,25 +19,41 @@ use std::fmt;
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Reason {
     /// A new project whose status in Procore maps to Active or Upcoming.
-    NewProject { status: ProjectStatus },
+    NewProject {
+        status: ProjectStatus,
+    },
     /// A linked project whose status or mapped fields changed in Procore.
-    ProjectChanged { status: ProjectStatus },
+    ProjectChanged {
+        status: ProjectStatus,
+    },
     /// Inactive with a past start date and not in the app yet.
     CompletedProjectNotCreated,
     TemplateNeverSynced,
-    SameNumberAsUnlinkedProject { project_id: i64, number: String },
-    SameNameAsUnlinkedProject { project_id: i64, name: String },
+    SameNumberAsUnlinkedProject {
+        project_id: i64,
+        number: String,
+    },
+    SameNameAsUnlinkedProject {
+        project_id: i64,
+        name: String,
+    },
     ServiceAccountNeverSynced,
-    SameEmailAsUnlinkedWorker { worker_id: i64 },
+    SameEmailAsUnlinkedWorker {
+        worker_id: i64,
+    },
     InactiveUserNotCreated,
     NotAnEmployee,
-    NewActiveUser { activation: Activation },
+    NewActiveUser {
+        activation: Activation,
+    },
     UserInactiveBlocked,
     UserInactiveNeverActivatedStaysPending,
     EmployeeFlagRemovedBlocked,
     UserActiveAgain,
     WorkerDetailsChanged,
-    Malformed { problem: String },
+    Malformed {
+        problem: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -66,11 +84,38 @@ impl fmt::Display for Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    CreateProject { procore_id: i64, fields: ProjectFields, status: ProjectStatus, reason: Reason },
-    UpdateProject { procore_id: i64, project_id: i64, fields: ProjectFields, status: ProjectStatus, reason: Reason },
-    CreateWorker { procore_id: i64, fields: WorkerFields, activation: Activation, reason: Reason },
-    UpdateWorker { procore_id: i64, worker_id: i64, fields: WorkerFields, activation: Activation, blocked: bool, reason: Reason },
-    Skip { kind: RecordKind, procore_id: Option<i64>, reason: Reason },
+    CreateProject {
+        procore_id: i64,
+        fields: ProjectFields,
+        status: ProjectStatus,
+        reason: Reason,
+    },
+    UpdateProject {
+        procore_id: i64,
+        project_id: i64,
+        fields: ProjectFields,
+        status: ProjectStatus,
+        reason: Reason,
+    },
+    CreateWorker {
+        procore_id: i64,
+        fields: WorkerFields,
+        activation: Activation,
+        reason: Reason,
+    },
+    UpdateWorker {
+        procore_id: i64,
+        worker_id: i64,
+        fields: WorkerFields,
+        activation: Activation,
+        blocked: bool,
+        reason: Reason,
+    },
+    Skip {
+        kind: RecordKind,
+        procore_id: Option<i64>,
+        reason: Reason,
+    },
 }
 
 impl Action {
@@ -93,7 +138,9 @@ impl Action {
             Action::CreateWorker { procore_id, .. } | Action::UpdateWorker { procore_id, .. } => {
                 (RecordKind::User, Some(*procore_id))
             }
-            Action::Skip { kind, procore_id, .. } => (*kind, *procore_id),
+            Action::Skip {
+                kind, procore_id, ..
+            } => (*kind, *procore_id),
         }
     }
 
@@ -170,20 +217,38 @@ pub fn plan(
         actions.push(Action::Skip {
             kind: r.kind,
             procore_id: r.procore_id,
-            reason: Reason::Malformed { problem: r.problem.clone() },
+            reason: Reason::Malformed {
+                problem: r.problem.clone(),
+            },
         });
     }
     actions.sort_by_key(|a| a.subject());
     Plan { actions }
 }
 
-fn plan_projects(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, today: NaiveDate, out: &mut Vec<Action>) {
-    let linked_local: std::collections::BTreeSet<i64> = local.project_links.values().copied().collect();
-    let by_id: BTreeMap<i64, &domain::workforce::Project> = local.projects.iter().map(|p| (p.id, p)).collect();
-    let unlinked = || local.projects.iter().filter(|p| !linked_local.contains(&p.id));
+fn plan_projects(
+    snapshot: &WorkforceSnapshot,
+    local: &LocalWorkforce,
+    today: NaiveDate,
+    out: &mut Vec<Action>,
+) {
+    let linked_local: std::collections::BTreeSet<i64> =
+        local.project_links.values().copied().collect();
+    let by_id: BTreeMap<i64, &domain::workforce::Project> =
+        local.projects.iter().map(|p| (p.id, p)).collect();
+    let unlinked = || {
+        local
+            .projects
+            .iter()
+            .filter(|p| !linked_local.contains(&p.id))
+    };
 
     for p in &snapshot.projects {
-        let skip = |reason| Action::Skip { kind: RecordKind::Project, procore_id: Some(p.id), reason };
+        let skip = |reason| Action::Skip {
+            kind: RecordKind::Project,
+            procore_id: Some(p.id),
+            reason,
+        };
         if p.is_template {
             out.push(skip(Reason::TemplateNeverSynced));
             continue;
@@ -205,28 +270,54 @@ fn plan_projects(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, today: Na
             }
         }
         if let Some(number) = &fields.project_number {
-            if let Some(clash) = unlinked().find(|l| l.fields.project_number.as_deref().map(str::trim) == Some(number)) {
-                out.push(skip(Reason::SameNumberAsUnlinkedProject { project_id: clash.id, number: number.clone() }));
+            if let Some(clash) = unlinked()
+                .find(|l| l.fields.project_number.as_deref().map(str::trim) == Some(number))
+            {
+                out.push(skip(Reason::SameNumberAsUnlinkedProject {
+                    project_id: clash.id,
+                    number: number.clone(),
+                }));
                 continue;
             }
-        } else if let Some(clash) = unlinked().find(|l| name_key(&l.fields.name) == name_key(&fields.name)) {
-            out.push(skip(Reason::SameNameAsUnlinkedProject { project_id: clash.id, name: clash.fields.name.clone() }));
+        } else if let Some(clash) =
+            unlinked().find(|l| name_key(&l.fields.name) == name_key(&fields.name))
+        {
+            out.push(skip(Reason::SameNameAsUnlinkedProject {
+                project_id: clash.id,
+                name: clash.fields.name.clone(),
+            }));
             continue;
         }
         if status == ProjectStatus::Completed {
             out.push(skip(Reason::CompletedProjectNotCreated));
             continue;
         }
-        out.push(Action::CreateProject { procore_id: p.id, fields, status, reason: Reason::NewProject { status } });
+        out.push(Action::CreateProject {
+            procore_id: p.id,
+            fields,
+            status,
+            reason: Reason::NewProject { status },
+        });
     }
 }
 
-fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &WorkforceSettings, out: &mut Vec<Action>) {
-    let linked_local: std::collections::BTreeSet<i64> = local.worker_links.values().copied().collect();
-    let by_id: BTreeMap<i64, &domain::workforce::Worker> = local.workers.iter().map(|w| (w.id, w)).collect();
+fn plan_users(
+    snapshot: &WorkforceSnapshot,
+    local: &LocalWorkforce,
+    settings: &WorkforceSettings,
+    out: &mut Vec<Action>,
+) {
+    let linked_local: std::collections::BTreeSet<i64> =
+        local.worker_links.values().copied().collect();
+    let by_id: BTreeMap<i64, &domain::workforce::Worker> =
+        local.workers.iter().map(|w| (w.id, w)).collect();
 
     for u in &snapshot.users {
-        let skip = |reason| Action::Skip { kind: RecordKind::User, procore_id: Some(u.id), reason };
+        let skip = |reason| Action::Skip {
+            kind: RecordKind::User,
+            procore_id: Some(u.id),
+            reason,
+        };
         if Some(u.id) == snapshot.service_account_id {
             out.push(skip(Reason::ServiceAccountNeverSynced));
             continue;
@@ -237,7 +328,10 @@ fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &W
                 if existing.activation.was_activated() {
                     (true, Reason::UserInactiveBlocked)
                 } else {
-                    (existing.blocked, Reason::UserInactiveNeverActivatedStaysPending)
+                    (
+                        existing.blocked,
+                        Reason::UserInactiveNeverActivatedStaysPending,
+                    )
                 }
             } else if settings.sync_employees_only && !u.is_employee {
                 (true, Reason::EmployeeFlagRemovedBlocked)
@@ -252,7 +346,11 @@ fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &W
                     fields,
                     activation: existing.activation,
                     blocked,
-                    reason: if status_changed { status_reason } else { Reason::WorkerDetailsChanged },
+                    reason: if status_changed {
+                        status_reason
+                    } else {
+                        Reason::WorkerDetailsChanged
+                    },
                 });
             }
             continue;
@@ -262,9 +360,13 @@ fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &W
                 .workers
                 .iter()
                 .filter(|w| !linked_local.contains(&w.id))
-                .find(|w| w.fields.email.as_deref().and_then(email_key).as_deref() == Some(key.as_str()))
+                .find(|w| {
+                    w.fields.email.as_deref().and_then(email_key).as_deref() == Some(key.as_str())
+                })
             {
-                out.push(skip(Reason::SameEmailAsUnlinkedWorker { worker_id: clash.id }));
+                out.push(skip(Reason::SameEmailAsUnlinkedWorker {
+                    worker_id: clash.id,
+                }));
                 continue;
             }
         }
@@ -281,6 +383,11 @@ fn plan_users(snapshot: &WorkforceSnapshot, local: &LocalWorkforce, settings: &W
         } else {
             Activation::PendingAccountActivation
         };
-        out.push(Action::CreateWorker { procore_id: u.id, fields, activation, reason: Reason::NewActiveUser { activation } });
+        out.push(Action::CreateWorker {
+            procore_id: u.id,
+            fields,
+            activation,
+            reason: Reason::NewActiveUser { activation },
+        });
     }
 }
