@@ -1,0 +1,215 @@
+//! Company users (v1.0 and v1.3), inactive users, people, create, update, sync.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde_json::{json, Value};
+
+use super::*;
+use crate::changes;
+use crate::paging;
+use crate::wire;
+use crate::world::{Tool, User};
+
+fn filter<'w>(w: &'w World, cid: i64, q: &Query, active: Option<bool>) -> Vec<&'w User> {
+    let updated = q.range("filters[updated_at]");
+    let created = q.range("filters[created_at]");
+    let vendors = q.ids("filters[vendor_id]");
+    let origin = q.get("filters[origin_id]");
+    let ids = q.ids("filters[id]");
+    let employee = q.bool("filters[is_employee]");
+    let search = q.get("filters[search]").map(str::to_lowercase);
+    w.users
+        .values()
+        .filter(|u| u.company_id == cid)
+        .filter(|u| active.is_none_or(|a| u.is_active == a))
+        .filter(|u| updated.is_none_or(|r| r.contains(&u.updated_at)))
+        .filter(|u| created.is_none_or(|r| r.contains(&u.created_at)))
+        .filter(|u| {
+            vendors
+                .as_ref()
+                .is_none_or(|v| u.vendor_id.is_some_and(|x| v.contains(&x)))
+        })
+        .filter(|u| origin.is_none_or(|o| u.origin_id.as_deref() == Some(o)))
+        .filter(|u| ids.as_ref().is_none_or(|i| i.contains(&u.id)))
+        .filter(|u| employee.is_none_or(|e| u.is_employee == e))
+        .filter(|u| {
+            search.as_ref().is_none_or(|s| {
+                [&u.first_name, &u.last_name, &u.email_address, &u.job_title]
+                    .iter()
+                    .any(|f| f.as_ref().is_some_and(|v| v.to_lowercase().contains(s)))
+                    || u.vendor_id
+                        .and_then(|v| w.vendors.get(&v))
+                        .is_some_and(|v| v.name.to_lowercase().contains(s))
+            })
+        })
+        .collect()
+}
+
+fn company_ctx(w: &World, ctx: &Ctx, cid: i64, write: bool) -> ApiResult<()> {
+    ctx.same_company(w, cid)?;
+    if write {
+        ctx.can_write(w, Tool::Directory)
+    } else {
+        ctx.can_read(w, Tool::Directory)
+    }
+}
+
+pub(crate) async fn list(State(sim): State<Sim>, Path(cid): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        let items = filter(w, cid, &req.q, Some(true));
+        Ok(paging::v1(
+            &req.info,
+            v1_paging(&sim, &req.q),
+            &items,
+            |u| wire::user(w, u),
+        ))
+    })
+}
+
+pub(crate) async fn list_v13(State(sim): State<Sim>, Path(cid): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        let items = filter(w, cid, &req.q, Some(true));
+        let p = v1_paging(&sim, &req.q);
+        if req.q.get("view") == Some("ids_only") {
+            return Ok(paging::v1(&req.info, p, &items, |u| json!({"id": u.id})));
+        }
+        Ok(paging::v1(&req.info, p, &items, |u| wire::user_v13(w, u)))
+    })
+}
+
+pub(crate) async fn inactive(State(sim): State<Sim>, Path(cid): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        let items = filter(w, cid, &req.q, Some(false));
+        Ok(paging::v1(
+            &req.info,
+            v1_paging(&sim, &req.q),
+            &items,
+            |u| wire::user_inactive(w, u),
+        ))
+    })
+}
+
+pub(crate) async fn people(State(sim): State<Sim>, Path(cid): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        let items: Vec<&User> = filter(w, cid, &req.q, None)
+            .into_iter()
+            .filter(|u| u.service_account_of.is_none())
+            .collect();
+        Ok(paging::v1(
+            &req.info,
+            v1_paging(&sim, &req.q),
+            &items,
+            |u| wire::person(u),
+        ))
+    })
+}
+
+fn get_user(w: &World, cid: i64, id: i64) -> ApiResult<&User> {
+    w.users
+        .get(&id)
+        .filter(|u| u.company_id == cid)
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+pub(crate) async fn show(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    req: Req,
+) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        Ok(ok(wire::user(w, get_user(w, cid, id)?)))
+    })
+}
+
+pub(crate) async fn show_v13(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    req: Req,
+) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, false)?;
+        Ok(ok(wire::user_v13(w, get_user(w, cid, id)?)))
+    })
+}
+
+pub(crate) async fn create(
+    State(sim): State<Sim>,
+    Path(cid): Path<i64>,
+    req: Req,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, true)?;
+        let attrs = wrapped(&body, "user")?;
+        if attrs
+            .get("email_address")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(ApiError::invalid("email_address", "can't be blank"));
+        }
+        let id = changes::create_user(w, cid, attrs, ctx.actor(), now)?;
+        Ok(created(wire::user(w, get_user(w, cid, id)?)))
+    })
+}
+
+pub(crate) async fn update(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    req: Req,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, true)?;
+        get_user(w, cid, id)?;
+        changes::update_user(w, id, wrapped(&body, "user")?, ctx.actor(), now)?;
+        Ok(ok(wire::user(w, get_user(w, cid, id)?)))
+    })
+}
+
+pub(crate) async fn sync(
+    State(sim): State<Sim>,
+    Path(cid): Path<i64>,
+    req: Req,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        company_ctx(w, ctx, cid, true)?;
+        let updates = body
+            .get("updates")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let actor = ctx.actor();
+        let (ids, errors) = changes::sync(
+            w,
+            &updates,
+            &|w, o| {
+                w.users
+                    .values()
+                    .find(|u| u.company_id == cid && u.origin_id.as_deref() == Some(o))
+                    .map(|u| u.id)
+            },
+            &|w, id| w.users.get(&id).is_some_and(|u| u.company_id == cid),
+            &mut |w, a| changes::create_user(w, cid, a, actor, now),
+            &mut |w, id, a| changes::update_user(w, id, a, actor, now),
+        )?;
+        let entities: Vec<Value> = ids
+            .iter()
+            .filter_map(|i| w.users.get(i))
+            .map(|u| wire::user(w, u))
+            .collect();
+        Ok(ok(json!({"entities": entities, "errors": errors})))
+    })
+}

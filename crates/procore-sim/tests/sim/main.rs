@@ -1,0 +1,12 @@
+//! Integration tests: real HTTP against a spawned simulator.
+
+mod auth;
+mod demo;
+mod documents;
+mod faults;
+mod helpers;
+mod paging;
+mod permissions;
+mod ratelimit;
+mod sync;
+mod webhooks;
