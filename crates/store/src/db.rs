@@ -1,0 +1,352 @@
+//! Opening a store: the backend switch, the pool, embedded migrations, the key check, and the
+//! codecs every module uses to write and read columns.
+
+use crate::crypto::{self, Sealer, SecretKey};
+use crate::{CryptoError, Result, Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, ConnectOptions as _, Row as _, Transaction};
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// A SQLite file: the embedded default.
+    Sqlite,
+    /// A PostgreSQL server: several trestle processes can share it.
+    Postgres,
+}
+
+/// The embedded migrations, one set per backend (their column types differ).
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+const KEY_CHECK: &str = "secret_key_check";
+const KEY_CHECK_CONTEXT: &str = "store_meta.secret_key_check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"trestle secret key check";
+
+impl Backend {
+    /// Reads the backend from a database URL; a plain path is a SQLite file.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some(_) => Err(StoreError::UnsupportedUrl(url.into())),
+            None if url.starts_with("sqlite:") => Ok(Backend::Sqlite),
+            None => Ok(Backend::Sqlite),
+        }
+    }
+
+    fn migrations(self) -> &'static [(i64, &'static str, &'static str)] {
+        match self {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    let migrations = backend
+        .migrations()
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(*sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// The connect options for a URL. A plain path becomes a SQLite file created when missing;
+/// a `sqlite://` URL is taken as written (add `?mode=rwc` to create it).
+fn connect_options(url: &str, backend: Backend) -> Result<AnyConnectOptions> {
+    let url = match backend {
+        Backend::Sqlite if !url.starts_with("sqlite:") => SqliteConnectOptions::new()
+            .filename(Path::new(url))
+            .create_if_missing(true)
+            .to_url_lossy()
+            .to_string(),
+        _ => url.to_string(),
+    };
+    AnyConnectOptions::from_str(&url).map_err(StoreError::Database)
+}
+
+impl Store {
+    /// Opens the store at `url`, brings its schema up to date, and checks that `key` is the key
+    /// its secrets were sealed with.
+    ///
+    /// `url` is a SQLite file path, `sqlite://PATH[?mode=rwc]`, or `postgres://...`. SQLite runs
+    /// in WAL mode with foreign keys on and a busy timeout, so readers never wait for the writer
+    /// and writers queue instead of failing.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`], [`StoreError::Database`] when the database cannot be
+    /// reached, [`StoreError::Migration`], or [`CryptoError::WrongKey`] when the database's
+    /// secrets were sealed with another key.
+    pub async fn open(url: &str, key: SecretKey) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let options = connect_options(url, backend)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                // WAL is a property of the file: set it once, on one connection, before the pool
+                // opens more (changing it needs an exclusive lock that busy_timeout cannot wait on).
+                let mut first =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options).await?;
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&mut first)
+                    .await?;
+                sqlx::Connection::close(first).await?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA foreign_keys = ON")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        migrator(backend)
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migration)?;
+        let store = Store {
+            pool,
+            backend,
+            sealer: Arc::new(Sealer::new(&key)),
+        };
+        store.check_key().await?;
+        Ok(store)
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool; pending connections finish first.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Seals a known value on first open and opens it on every later one, so a wrong key is
+    /// reported at start-up rather than at the first token refresh.
+    async fn check_key(&self) -> Result<()> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
+                .bind(KEY_CHECK)
+                .fetch_optional(&self.pool)
+                .await?;
+        match stored {
+            Some(sealed) => {
+                let plain = self.sealer.open(KEY_CHECK_CONTEXT, &sealed)?;
+                if plain != KEY_CHECK_PLAINTEXT {
+                    return Err(CryptoError::WrongKey.into());
+                }
+            }
+            None => {
+                let sealed = self.sealer.seal(KEY_CHECK_CONTEXT, KEY_CHECK_PLAINTEXT)?;
+                sqlx::query("INSERT INTO store_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(KEY_CHECK)
+                    .bind(sealed)
+                    .execute(&self.pool)
+                    .await?;
+                // Another process may have won the race with its own key: check again.
+                let stored: String =
+                    sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
+                        .bind(KEY_CHECK)
+                        .fetch_one(&self.pool)
+                        .await?;
+                self.sealer.open(KEY_CHECK_CONTEXT, &stored)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Begins a transaction that will write.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at once (waiting up to the busy
+    /// timeout), so a transaction that reads before it writes cannot fail half-way when another
+    /// writer committed in between. PostgreSQL's row locks make a plain `BEGIN` enough.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub(crate) fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+
+    pub(crate) fn sealer(&self) -> &crypto::Sealer {
+        &self.sealer
+    }
+}
+
+/// A timestamp as stored: UTC, fixed width, nanoseconds, so text order is time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+pub(crate) fn now() -> String {
+    ts(Utc::now())
+}
+
+/// The earliest stored time: what "at once" is for an outbox item.
+pub(crate) const EPOCH: &str = "1970-01-01T00:00:00.000000000Z";
+
+pub(crate) fn parse_ts(what: &'static str, s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt {
+            what,
+            detail: format!("timestamp \"{s}\": {e}"),
+        })
+}
+
+pub(crate) fn parse_date(what: &'static str, s: &str) -> Result<NaiveDate> {
+    s.parse().map_err(|e| StoreError::Corrupt {
+        what,
+        detail: format!("date \"{s}\": {e}"),
+    })
+}
+
+/// Column readers. `Any` hands back SQLite flags as integers and PostgreSQL ones as booleans;
+/// [`flag`] accepts both.
+pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+    match row.try_get::<bool, _>(col) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(col)? != 0),
+    }
+}
+
+pub(crate) fn timestamp(row: &AnyRow, what: &'static str, col: &str) -> Result<DateTime<Utc>> {
+    parse_ts(what, &text(row, col)?)
+}
+
+pub(crate) fn opt_timestamp(
+    row: &AnyRow,
+    what: &'static str,
+    col: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    opt_text(row, col)?.map(|s| parse_ts(what, &s)).transpose()
+}
+
+pub(crate) fn revision(row: &AnyRow, what: &'static str, col: &str) -> Result<Option<u32>> {
+    opt_int(row, col)?
+        .map(|r| {
+            u32::try_from(r).map_err(|e| StoreError::Corrupt {
+                what,
+                detail: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_follows_the_url() {
+        assert_eq!(Backend::of_url("trestle.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of_url("/var/lib/trestle/trestle.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::of_url("sqlite://x.db?mode=rwc").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(matches!(
+            Backend::of_url("mysql://u@h/db"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+    }
+
+    #[test]
+    fn stored_timestamps_sort_as_text_and_read_back_exactly() {
+        let a: DateTime<Utc> = "2026-11-22T09:59:59.999999999Z".parse().unwrap();
+        let b: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        assert!(ts(a) < ts(b));
+        assert_eq!(ts(b), "2026-11-22T10:00:00.000000000Z");
+        assert_eq!(parse_ts("t", &ts(a)).unwrap(), a);
+        assert!(EPOCH < ts(a).as_str());
+    }
+
+    #[tokio::test]
+    async fn a_plain_path_with_spaces_opens_a_sqlite_file_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my data #1.db");
+        let store = Store::open(path.to_str().unwrap(), SecretKey::generate())
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store.close().await;
+        assert!(path.exists());
+    }
+}

@@ -1,0 +1,89 @@
+//! trestle's store: the app-side records trestle holds, the links between them and Procore, the
+//! outbox of Procore writes, the run log that `explain` reads, and each company's connection
+//! settings with their secrets sealed at rest.
+//!
+//! One [`Store`] works on two backends, chosen by the URL given to [`Store::open`]: a SQLite file
+//! (the embedded default, nothing to install) or PostgreSQL (`postgres://`), where several
+//! `trestle serve` processes can share the work. Both go through one `sqlx::AnyPool` with SQL
+//! that both dialects accept, so every query is written once; the two places that must differ
+//! (how a write transaction begins, and how the outbox is claimed) branch on [`Backend`]. Each
+//! backend has its own embedded migrations because their column types differ.
+//!
+//! The public API speaks in domain verbs (`apply_workforce`, `claim_next`, `history`), never SQL.
+//!
+//! # Layout
+//! - [`crypto`]: the [`SecretKey`] and how secrets are sealed (XChaCha20-Poly1305).
+//! - [`models`]: links, outbox items, the run log, connection settings, workforce changes.
+//! - `db`: opening, migrations, the backend switch, row and timestamp codecs.
+//! - `workforce`: projects, workers, and [`Store::apply_workforce`], the one-transaction apply.
+//! - `links`: Procore id to local id, per company and kind.
+//! - `forms`: form templates and submissions.
+//! - `outbox`: enqueue, claim with a lease, complete, fail.
+//! - `runlog`: runs and their entries, and the history `explain` reads.
+//! - `settings`: connections, the Procore token blob, and sync cursors.
+
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+mod db;
+mod forms;
+mod links;
+pub mod models;
+mod outbox;
+mod runlog;
+mod settings;
+mod workforce;
+
+pub use crypto::{CryptoError, SecretKey};
+pub use db::Backend;
+pub use models::*;
+
+use std::sync::Arc;
+
+/// What went wrong in the store, sorted by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The record asked for does not exist.
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// The write clashes with what is stored (a unique key or a reference); nothing was written.
+    #[error("the change conflicts with what is stored: {0}")]
+    Conflict(String),
+    /// The database refused or could not be reached.
+    #[error("the database failed")]
+    Database(#[source] sqlx::Error),
+    /// A secret could not be sealed or opened; [`CryptoError::WrongKey`] says which key to use.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The schema could not be brought up to date.
+    #[error("the database schema could not be migrated")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    /// The database URL names no backend the store supports.
+    #[error("unsupported database URL \"{0}\": use a SQLite file path, sqlite://PATH, or postgres://...")]
+    UnsupportedUrl(String),
+    /// A stored value cannot be read back (edited by hand, or written by a newer trestle).
+    #[error("a stored {what} cannot be read: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() || db.is_foreign_key_violation() {
+                return StoreError::Conflict(db.message().to_string());
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store. Cheap to clone: clones share the pool and the key.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+    sealer: Arc<crypto::Sealer>,
+}

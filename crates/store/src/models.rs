@@ -1,0 +1,336 @@
+//! Records the store keeps that are not app-side domain types: links, outbox items, the run
+//! log, connection settings and the changes an apply writes.
+
+use chrono::{DateTime, Utc};
+use domain::workforce::{Activation, ProjectFields, ProjectStatus, WorkerFields};
+use secrecy::SecretString;
+use std::fmt;
+
+/// A Procore company id: every record of an integration belongs to one company.
+pub type CompanyId = i64;
+
+/// What a link joins: a Procore record and the local record it became (or was matched to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LinkKind {
+    /// A Procore project and an app project.
+    Project,
+    /// A Procore company user and a worker.
+    Worker,
+    /// A Procore file and the form submission it holds; carries the uploaded revision.
+    FormDocument,
+    /// A project's forms folder in Procore Documents; the local id is the app project.
+    FormsFolder,
+    /// A month folder (`YYYY-MM`) inside the forms folder; the local id is the app project and
+    /// the local key the month.
+    MonthFolder,
+}
+
+impl LinkKind {
+    pub const ALL: [LinkKind; 5] = [
+        LinkKind::Project,
+        LinkKind::Worker,
+        LinkKind::FormDocument,
+        LinkKind::FormsFolder,
+        LinkKind::MonthFolder,
+    ];
+
+    /// The name stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Project => "project",
+            LinkKind::Worker => "worker",
+            LinkKind::FormDocument => "form_document",
+            LinkKind::FormsFolder => "forms_folder",
+            LinkKind::MonthFolder => "month_folder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// How a link came to be; `explain` and the UI show it, and only sync-made links are ever
+/// removed by sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkOrigin {
+    /// Sync created the local record from the Procore one.
+    CreatedFromProcore,
+    /// An administrator matched an existing local record to a Procore one.
+    LinkedManually,
+    /// trestle created the Procore record from the local one (a forms folder, a month folder,
+    /// a form document).
+    CreatedInProcore,
+}
+
+impl LinkOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkOrigin::CreatedFromProcore => "created_from_procore",
+            LinkOrigin::LinkedManually => "linked_manually",
+            LinkOrigin::CreatedInProcore => "created_in_procore",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            LinkOrigin::CreatedFromProcore,
+            LinkOrigin::LinkedManually,
+            LinkOrigin::CreatedInProcore,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+/// A Procore record joined to a local one.
+///
+/// Unique per company and kind on each side: one Procore record links to at most one local
+/// record and the other way round (for month folders, per local id and local key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub company_id: CompanyId,
+    pub kind: LinkKind,
+    pub procore_id: i64,
+    pub local_id: i64,
+    /// Tells apart several links of one local record; the month (`YYYY-MM`) for
+    /// [`LinkKind::MonthFolder`], empty otherwise.
+    pub local_key: String,
+    pub origin: LinkOrigin,
+    /// For [`LinkKind::FormDocument`]: the submission revision Procore holds.
+    pub uploaded_revision: Option<u32>,
+}
+
+impl Link {
+    /// A link with no local key and no uploaded revision.
+    pub fn new(
+        company_id: CompanyId,
+        kind: LinkKind,
+        procore_id: i64,
+        local_id: i64,
+        origin: LinkOrigin,
+    ) -> Self {
+        Link {
+            company_id,
+            kind,
+            procore_id,
+            local_id,
+            local_key: String::new(),
+            origin,
+            uploaded_revision: None,
+        }
+    }
+}
+
+/// One change to the app side that an apply writes.
+///
+/// The sync crate maps its planner's actions onto these; skips are not changes and only reach
+/// the run log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkforceChange {
+    /// Inserts the project and links it to `procore_id`. Already linked: nothing is written and
+    /// the linked project's id is returned, so applying twice is harmless.
+    CreateProject {
+        procore_id: i64,
+        fields: ProjectFields,
+        status: ProjectStatus,
+    },
+    UpdateProject {
+        project_id: i64,
+        fields: ProjectFields,
+        status: ProjectStatus,
+    },
+    /// Inserts the worker (not blocked) and links it to `procore_id`; idempotent like
+    /// `CreateProject`.
+    CreateWorker {
+        procore_id: i64,
+        fields: WorkerFields,
+        activation: Activation,
+    },
+    UpdateWorker {
+        worker_id: i64,
+        fields: WorkerFields,
+        activation: Activation,
+        blocked: bool,
+    },
+}
+
+/// A Procore write to perform later, enqueued with the changes that call for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxItem {
+    pub company_id: CompanyId,
+    /// What the drain does with it, e.g. `upload_form`.
+    pub kind: String,
+    /// Unique across the outbox: enqueueing an existing key does nothing, so a retried apply or
+    /// a re-planned form revision never sends twice.
+    pub key: String,
+    pub payload_json: String,
+    /// Not claimable before this time; `None` means at once.
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+impl NewOutboxItem {
+    pub fn new(company_id: CompanyId, kind: &str, key: &str, payload_json: &str) -> Self {
+        NewOutboxItem {
+            company_id,
+            kind: kind.into(),
+            key: key.into(),
+            payload_json: payload_json.into(),
+            not_before: None,
+        }
+    }
+}
+
+/// Where an outbox item is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxState {
+    /// Waiting, or claimed and leased (see [`OutboxItem::available_at`]).
+    Pending,
+    Done,
+    /// Given up: failed with no retry time.
+    Failed,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Done => "done",
+            OutboxState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [OutboxState::Pending, OutboxState::Done, OutboxState::Failed]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+/// An outbox item as a claimer receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub company_id: CompanyId,
+    pub kind: String,
+    pub key: String,
+    pub payload_json: String,
+    pub state: OutboxState,
+    /// Claims so far, this one included.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub result_json: Option<String>,
+    /// When a claimed item's lease runs out (it is claimable again then), or when a failed one
+    /// may be retried.
+    pub available_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sync run's id; every run-log entry belongs to one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "run {}", self.0)
+    }
+}
+
+/// One decision of a run, with the reason that decided it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunEntry {
+    /// The kind of Procore record the entry is about, e.g. `project`, `user`, `form`.
+    pub kind: String,
+    pub procore_id: Option<i64>,
+    pub local_id: Option<i64>,
+    /// Inside [`crate::Store::apply_workforce`]: the index of the change this entry records;
+    /// its `local_id` is then filled with the id the change created, which the caller cannot
+    /// know beforehand.
+    pub change: Option<usize>,
+    /// What was done, e.g. `create_project`, `skip`.
+    pub action: String,
+    /// The reason as a sentence, as `explain` shows it.
+    pub reason: String,
+    /// The reason's structured form (JSON), for tools.
+    pub detail_json: Option<String>,
+    /// `applied`, `planned` (dry run), `skipped`, `failed: ...`.
+    pub outcome: String,
+}
+
+/// A stored run-log entry with its run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEntryRecord {
+    pub id: i64,
+    pub run: RunId,
+    pub integration: String,
+    pub dry_run: bool,
+    pub recorded_at: DateTime<Utc>,
+    pub entry: RunEntry,
+}
+
+/// A sync run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub id: RunId,
+    pub company_id: CompanyId,
+    pub integration: String,
+    pub dry_run: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub summary_json: Option<String>,
+}
+
+/// A sync cursor to set: the last `updated_at` seen in a collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorUpdate {
+    pub collection: String,
+    pub value: String,
+}
+
+/// Everything one apply writes in one transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkforceBatch<'a> {
+    pub company_id: CompanyId,
+    /// The run whose log receives `log`; no log is written without one.
+    pub run: Option<RunId>,
+    pub changes: &'a [WorkforceChange],
+    pub outbox: &'a [NewOutboxItem],
+    pub cursors: &'a [CursorUpdate],
+    pub log: &'a [RunEntry],
+}
+
+/// The connection to one Procore company, with the workforce integration's settings.
+///
+/// `Debug` shows the client secret as `[REDACTED]`; it is sealed at rest.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub company_id: CompanyId,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Only users marked as employees in Procore become workers.
+    pub sync_employees_only: bool,
+    /// New workers are activated at once.
+    pub auto_activate_workers: bool,
+    /// Completed form PDFs go to Procore Documents.
+    pub sync_forms: bool,
+    /// The forms folder's base name, "Corfix Forms" unless a company uses its own.
+    pub forms_folder: String,
+}
+
+/// The forms folder's base name when a connection does not name one.
+pub const DEFAULT_FORMS_FOLDER: &str = "Corfix Forms";
+
+impl Connection {
+    /// A connection with every toggle off and the default forms folder.
+    pub fn new(company_id: CompanyId, client_id: &str, client_secret: SecretString) -> Self {
+        Connection {
+            company_id,
+            client_id: client_id.into(),
+            client_secret,
+            sync_employees_only: false,
+            auto_activate_workers: false,
+            sync_forms: false,
+            forms_folder: DEFAULT_FORMS_FOLDER.into(),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The outbox: Procore writes enqueued with the changes that call for them, claimed with a lease
+//! by whichever process drains them.
+//!
+//! A claim moves the item's `available_at` to the end of its lease. A claimer that finishes
+//! marks it done or failed; one that crashes does nothing, and the item becomes claimable again
+//! when the lease runs out. The drain must therefore be idempotent on Procore's side (the item's
+//! key is its idempotency key).
+
+use crate::db::{int, now, opt_text, text, timestamp, ts, Backend, EPOCH};
+use crate::models::{NewOutboxItem, OutboxItem, OutboxState};
+use crate::{Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+use std::time::Duration;
+
+fn item_from_row(row: &AnyRow) -> Result<OutboxItem> {
+    let state = text(row, "state")?;
+    Ok(OutboxItem {
+        id: int(row, "id")?,
+        company_id: int(row, "company_id")?,
+        kind: text(row, "kind")?,
+        key: text(row, "idempotency_key")?,
+        payload_json: text(row, "payload_json")?,
+        state: OutboxState::parse(&state).ok_or(StoreError::Corrupt {
+            what: "outbox state",
+            detail: state,
+        })?,
+        attempts: u32::try_from(int(row, "attempts")?).unwrap_or(u32::MAX),
+        last_error: opt_text(row, "last_error")?,
+        result_json: opt_text(row, "result_json")?,
+        available_at: timestamp(row, "outbox time", "available_at")?,
+        created_at: timestamp(row, "outbox time", "created_at")?,
+    })
+}
+
+/// Enqueues an item; `true` when it was new, `false` when its key was already there.
+pub(crate) async fn enqueue_on(conn: &mut AnyConnection, item: &NewOutboxItem) -> Result<bool> {
+    let available_at = item.not_before.map(ts).unwrap_or_else(|| EPOCH.to_string());
+    let done = sqlx::query(
+        "INSERT INTO outbox (company_id, kind, idempotency_key, payload_json, state, attempts, available_at, \
+         created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(item.company_id)
+    .bind(&item.kind)
+    .bind(&item.key)
+    .bind(&item.payload_json)
+    .bind(available_at)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The claim, in one statement. PostgreSQL skips rows another claimer holds locked so parallel
+/// claimers never wait for or take the same row; SQLite has one writer, so the statement is
+/// atomic as it stands.
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     ORDER BY available_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+     available_at, created_at";
+const CLAIM_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     ORDER BY available_at, id LIMIT 1) \
+     RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+     available_at, created_at";
+
+impl Store {
+    /// Enqueues a Procore write. An item with the same key already there (pending or done) is
+    /// left as it is, so enqueueing is safe to repeat. `true` when the item is new.
+    pub async fn enqueue(&self, item: &NewOutboxItem) -> Result<bool> {
+        let mut conn = self.pool().acquire().await?;
+        enqueue_on(&mut conn, item).await
+    }
+
+    /// Claims the oldest item available at `now`, leasing it for `lease`. `None` when nothing is
+    /// due.
+    pub async fn claim_next(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<OutboxItem>> {
+        // A lease past year 9999 (which the stored text format cannot sort) ends then.
+        let last = DateTime::<Utc>::from_naive_utc_and_offset(
+            chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .unwrap_or_default(),
+            Utc,
+        );
+        let until = chrono::Duration::from_std(lease)
+            .ok()
+            .and_then(|l| now.checked_add_signed(l))
+            .map_or(last, |t| t.min(last));
+        let sql = match self.backend() {
+            Backend::Postgres => CLAIM_POSTGRES,
+            Backend::Sqlite => CLAIM_SQLITE,
+        };
+        let row = sqlx::query(sql)
+            .bind(ts(now))
+            .bind(ts(until))
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(item_from_row).transpose()
+    }
+
+    /// Marks an item done with what Procore answered.
+    pub async fn complete(&self, id: i64, result_json: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'done', result_json = $2, finished_at = $3, last_error = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(result_json)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "outbox item",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt. With `retry_at` the item is claimable again from then; with
+    /// `None` it is given up ([`OutboxState::Failed`]) and waits for a person. An item already
+    /// done (a lease that ran out while a slow claimer finished) stays done.
+    pub async fn fail(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let done = match retry_at {
+            Some(at) => {
+                sqlx::query("UPDATE outbox SET last_error = $2, available_at = $3 WHERE id = $1 AND state = 'pending'")
+                    .bind(id)
+                    .bind(error)
+                    .bind(ts(at))
+                    .execute(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'failed', last_error = $2, finished_at = $3 \
+                     WHERE id = $1 AND state = 'pending'",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(now())
+                .execute(self.pool())
+                .await?
+            }
+        };
+        if done.rows_affected() == 0 && self.outbox_item(id).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "outbox item",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Items still to send (waiting or leased).
+    pub async fn pending_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(
+            "SELECT id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+             available_at, created_at FROM outbox WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(item_from_row).transpose()
+    }
+
+    /// The item with an idempotency key, e.g. to see whether a form revision was sent.
+    pub async fn outbox_item_by_key(&self, key: &str) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(
+            "SELECT id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+             available_at, created_at FROM outbox WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(item_from_row).transpose()
+    }
+}

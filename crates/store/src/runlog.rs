@@ -1,0 +1,180 @@
+//! The run log: every run, and every decision in it with its reason, so `trestle explain` can
+//! answer "why did (or didn't) this record change".
+
+use crate::db::{flag, int, now, opt_int, opt_text, opt_timestamp, text, timestamp};
+use crate::models::{CompanyId, Run, RunEntry, RunEntryRecord, RunId};
+use crate::{Result, Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+/// Writes entries for a run. `created` maps change indexes to the local ids they got, for
+/// entries whose `change` is set and whose `local_id` is not.
+pub(crate) async fn record_on(
+    conn: &mut AnyConnection,
+    run: RunId,
+    entries: &[RunEntry],
+    created: &[(usize, i64)],
+) -> Result<()> {
+    let at = now();
+    for e in entries {
+        let local_id = e.local_id.or_else(|| {
+            e.change
+                .and_then(|c| created.iter().find(|(i, _)| *i == c).map(|(_, id)| *id))
+        });
+        sqlx::query(
+            "INSERT INTO run_entries (run_id, kind, procore_id, local_id, action, reason, detail_json, outcome, \
+             recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(run.0)
+        .bind(&e.kind)
+        .bind(e.procore_id)
+        .bind(local_id)
+        .bind(&e.action)
+        .bind(&e.reason)
+        .bind(&e.detail_json)
+        .bind(&e.outcome)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await
+        .map_err(|err| match StoreError::from(err) {
+            StoreError::Conflict(_) => StoreError::NotFound { what: "run", id: run.0.to_string() },
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+fn entry_from_row(row: &AnyRow) -> Result<RunEntryRecord> {
+    Ok(RunEntryRecord {
+        id: int(row, "id")?,
+        run: RunId(int(row, "run_id")?),
+        integration: text(row, "integration")?,
+        dry_run: flag(row, "dry_run")?,
+        recorded_at: timestamp(row, "run log time", "recorded_at")?,
+        entry: RunEntry {
+            kind: text(row, "kind")?,
+            procore_id: opt_int(row, "procore_id")?,
+            local_id: opt_int(row, "local_id")?,
+            change: None,
+            action: text(row, "action")?,
+            reason: text(row, "reason")?,
+            detail_json: opt_text(row, "detail_json")?,
+            outcome: text(row, "outcome")?,
+        },
+    })
+}
+
+fn run_from_row(row: &AnyRow) -> Result<Run> {
+    Ok(Run {
+        id: RunId(int(row, "id")?),
+        company_id: int(row, "company_id")?,
+        integration: text(row, "integration")?,
+        dry_run: flag(row, "dry_run")?,
+        started_at: timestamp(row, "run time", "started_at")?,
+        finished_at: opt_timestamp(row, "run time", "finished_at")?,
+        summary_json: opt_text(row, "summary_json")?,
+    })
+}
+
+impl Store {
+    /// Starts a run of an integration (e.g. `workforce`) for a company.
+    pub async fn start_run(
+        &self,
+        company: CompanyId,
+        integration: &str,
+        dry_run: bool,
+    ) -> Result<RunId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (company_id, integration, dry_run, started_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(company)
+        .bind(integration)
+        .bind(dry_run)
+        .bind(now())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(RunId(id))
+    }
+
+    /// Ends a run with its summary (counts, errors) as JSON.
+    pub async fn finish_run(&self, run: RunId, summary_json: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE runs SET finished_at = $2, summary_json = $3 WHERE id = $1")
+            .bind(run.0)
+            .bind(now())
+            .bind(summary_json)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "run",
+                id: run.0.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records entries outside an apply: skips, dry-run plans, outbox outcomes.
+    pub async fn record(&self, run: RunId, entries: &[RunEntry]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        record_on(&mut tx, run, entries, &[]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What happened to one Procore record (`kind` as recorded, e.g. `project`, `user`), newest
+    /// first: what `explain` reads.
+    pub async fn history(
+        &self,
+        company: CompanyId,
+        kind: &str,
+        procore_id: i64,
+    ) -> Result<Vec<RunEntryRecord>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, e.local_id, \
+             e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
+             WHERE r.company_id = $1 AND e.kind = $2 AND e.procore_id = $3 ORDER BY e.id DESC",
+        )
+        .bind(company)
+        .bind(kind)
+        .bind(procore_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Every entry of one run, in the order recorded.
+    pub async fn run_entries(&self, run: RunId) -> Result<Vec<RunEntryRecord>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, e.local_id, \
+             e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
+             WHERE e.run_id = $1 ORDER BY e.id",
+        )
+        .bind(run.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// The company's latest runs, newest first.
+    pub async fn runs(&self, company: CompanyId, limit: u32) -> Result<Vec<Run>> {
+        let rows = sqlx::query(
+            "SELECT id, company_id, integration, dry_run, started_at, finished_at, summary_json FROM runs \
+             WHERE company_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(company)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    pub async fn run(&self, run: RunId) -> Result<Option<Run>> {
+        let row = sqlx::query(
+            "SELECT id, company_id, integration, dry_run, started_at, finished_at, summary_json FROM runs WHERE id = $1",
+        )
+        .bind(run.0)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+}

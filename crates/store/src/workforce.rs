@@ -1,0 +1,413 @@
+//! Projects and workers, and the one-transaction apply of a workforce plan.
+
+use crate::db::{flag, int, now, opt_text, text};
+use crate::links::{insert_link_if_absent, linked_local_id};
+use crate::models::{CompanyId, Link, LinkKind, LinkOrigin, WorkforceBatch, WorkforceChange};
+use crate::{outbox, runlog, settings, Result, Store, StoreError};
+use domain::workforce::{Activation, Project, ProjectFields, ProjectStatus, Worker, WorkerFields};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+pub(crate) fn activation_str(a: Activation) -> &'static str {
+    match a {
+        Activation::PendingAccountActivation => "PendingAccountActivation",
+        Activation::PendingEmailVerification => "PendingEmailVerification",
+        Activation::Active => "Active",
+        Activation::ActiveForKiosk => "ActiveForKiosk",
+    }
+}
+
+fn parse_activation(s: &str) -> Result<Activation> {
+    Ok(match s {
+        "PendingAccountActivation" => Activation::PendingAccountActivation,
+        "PendingEmailVerification" => Activation::PendingEmailVerification,
+        "Active" => Activation::Active,
+        "ActiveForKiosk" => Activation::ActiveForKiosk,
+        other => {
+            return Err(StoreError::Corrupt {
+                what: "worker activation",
+                detail: other.into(),
+            });
+        }
+    })
+}
+
+fn project_from_row(row: &AnyRow) -> Result<Project> {
+    let status = text(row, "status")?;
+    Ok(Project {
+        id: int(row, "id")?,
+        fields: ProjectFields {
+            name: text(row, "name")?,
+            project_number: opt_text(row, "project_number")?,
+            private_description: opt_text(row, "private_description")?,
+            public_info: opt_text(row, "public_info")?,
+            street_address: opt_text(row, "street_address")?,
+            city: opt_text(row, "city")?,
+            state: opt_text(row, "state")?,
+            zip: opt_text(row, "zip")?,
+            country: opt_text(row, "country")?,
+        },
+        status: ProjectStatus::parse(&status).ok_or(StoreError::Corrupt {
+            what: "project status",
+            detail: status,
+        })?,
+    })
+}
+
+fn worker_from_row(row: &AnyRow) -> Result<Worker> {
+    Ok(Worker {
+        id: int(row, "id")?,
+        fields: WorkerFields {
+            first_name: text(row, "first_name")?,
+            last_name: text(row, "last_name")?,
+            phone: opt_text(row, "phone")?,
+            employee_number: opt_text(row, "employee_number")?,
+            email: opt_text(row, "email")?,
+        },
+        activation: parse_activation(&text(row, "activation")?)?,
+        blocked: flag(row, "blocked")?,
+    })
+}
+
+async fn insert_project(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    f: &ProjectFields,
+    status: ProjectStatus,
+) -> Result<i64> {
+    let at = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO projects (company_id, name, project_number, private_description, public_info, \
+         street_address, city, state, zip, country, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(company)
+    .bind(&f.name)
+    .bind(&f.project_number)
+    .bind(&f.private_description)
+    .bind(&f.public_info)
+    .bind(&f.street_address)
+    .bind(&f.city)
+    .bind(&f.state)
+    .bind(&f.zip)
+    .bind(&f.country)
+    .bind(status.as_str())
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+async fn update_project(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    id: i64,
+    f: &ProjectFields,
+    status: ProjectStatus,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE projects SET name = $3, project_number = $4, private_description = $5, public_info = $6, \
+         street_address = $7, city = $8, state = $9, zip = $10, country = $11, status = $12, updated_at = $13 \
+         WHERE id = $1 AND company_id = $2",
+    )
+    .bind(id)
+    .bind(company)
+    .bind(&f.name)
+    .bind(&f.project_number)
+    .bind(&f.private_description)
+    .bind(&f.public_info)
+    .bind(&f.street_address)
+    .bind(&f.city)
+    .bind(&f.state)
+    .bind(&f.zip)
+    .bind(&f.country)
+    .bind(status.as_str())
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound {
+            what: "project",
+            id: format!("{id} of company {company}"),
+        });
+    }
+    Ok(())
+}
+
+async fn insert_worker(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    f: &WorkerFields,
+    activation: Activation,
+    blocked: bool,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO workers (company_id, first_name, last_name, phone, employee_number, email, \
+         activation, blocked, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+    )
+    .bind(company)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.phone)
+    .bind(&f.employee_number)
+    .bind(&f.email)
+    .bind(activation_str(activation))
+    .bind(blocked)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+async fn update_worker(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    id: i64,
+    f: &WorkerFields,
+    activation: Activation,
+    blocked: bool,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE workers SET first_name = $3, last_name = $4, phone = $5, employee_number = $6, email = $7, \
+         activation = $8, blocked = $9, updated_at = $10 WHERE id = $1 AND company_id = $2",
+    )
+    .bind(id)
+    .bind(company)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.phone)
+    .bind(&f.employee_number)
+    .bind(&f.email)
+    .bind(activation_str(activation))
+    .bind(blocked)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound {
+            what: "worker",
+            id: format!("{id} of company {company}"),
+        });
+    }
+    Ok(())
+}
+
+/// Which table a created record lives in, so a lost link race can remove the spare row.
+#[derive(Clone, Copy)]
+enum Created {
+    Project,
+    Worker,
+}
+
+/// Links a freshly inserted record to its Procore id. When another apply linked that Procore
+/// id first (two processes on one PostgreSQL), the spare row is deleted and the winner's id
+/// returned: either way exactly one local record is linked.
+async fn link_created(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    kind: LinkKind,
+    table: Created,
+    procore_id: i64,
+    new_id: i64,
+) -> Result<i64> {
+    let link = Link::new(
+        company,
+        kind,
+        procore_id,
+        new_id,
+        LinkOrigin::CreatedFromProcore,
+    );
+    if insert_link_if_absent(conn, &link).await? {
+        return Ok(new_id);
+    }
+    let delete = match table {
+        Created::Project => "DELETE FROM projects WHERE id = $1",
+        Created::Worker => "DELETE FROM workers WHERE id = $1",
+    };
+    sqlx::query(delete).bind(new_id).execute(&mut *conn).await?;
+    linked_local_id(conn, company, kind, procore_id).await?.ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "Procore {} {procore_id} could not be linked: its local side is already linked elsewhere",
+            kind.as_str()
+        ))
+    })
+}
+
+impl Store {
+    /// Creates a project that exists before any sync (seeded by the CLI, the demo, or a user).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn create_project(
+        &self,
+        company: CompanyId,
+        fields: &ProjectFields,
+        status: ProjectStatus,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_project(&mut tx, company, fields, status).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates a worker that exists before any sync.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn create_worker(
+        &self,
+        company: CompanyId,
+        fields: &WorkerFields,
+        activation: Activation,
+        blocked: bool,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_worker(&mut tx, company, fields, activation, blocked).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The company's projects, by id.
+    pub async fn projects(&self, company: CompanyId) -> Result<Vec<Project>> {
+        let rows = sqlx::query(
+            "SELECT id, name, project_number, private_description, public_info, street_address, \
+             city, state, zip, country, status FROM projects WHERE company_id = $1 ORDER BY id",
+        )
+        .bind(company)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(project_from_row).collect()
+    }
+
+    pub async fn project(&self, id: i64) -> Result<Option<Project>> {
+        let row = sqlx::query(
+            "SELECT id, name, project_number, private_description, public_info, street_address, \
+             city, state, zip, country, status FROM projects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(project_from_row).transpose()
+    }
+
+    /// The company's workers, by id.
+    pub async fn workers(&self, company: CompanyId) -> Result<Vec<Worker>> {
+        let rows = sqlx::query(
+            "SELECT id, first_name, last_name, phone, employee_number, email, activation, blocked \
+             FROM workers WHERE company_id = $1 ORDER BY id",
+        )
+        .bind(company)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(worker_from_row).collect()
+    }
+
+    pub async fn worker(&self, id: i64) -> Result<Option<Worker>> {
+        let row = sqlx::query(
+            "SELECT id, first_name, last_name, phone, employee_number, email, activation, blocked \
+             FROM workers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(worker_from_row).transpose()
+    }
+
+    /// Applies a workforce plan in ONE transaction: the local changes, their links, the outbox
+    /// items, the cursors and the run-log entries are all written, or none is.
+    ///
+    /// Returns `(index in batch.changes, local id)` for every create. A create whose Procore id
+    /// is already linked writes nothing and returns the linked id, so re-applying a plan after a
+    /// crash (or two processes applying the same plan) never duplicates a record. Log entries
+    /// whose `change` names a create get that create's local id.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when an update names a record the company does not have;
+    /// [`StoreError::Conflict`]; [`StoreError::Database`]. Nothing is written on error.
+    pub async fn apply_workforce(&self, batch: &WorkforceBatch<'_>) -> Result<Vec<(usize, i64)>> {
+        let company = batch.company_id;
+        let mut tx = self.begin_write().await?;
+        let mut created = Vec::new();
+        for (index, change) in batch.changes.iter().enumerate() {
+            match change {
+                WorkforceChange::CreateProject {
+                    procore_id,
+                    fields,
+                    status,
+                } => {
+                    let id = match linked_local_id(&mut tx, company, LinkKind::Project, *procore_id)
+                        .await?
+                    {
+                        Some(id) => id,
+                        None => {
+                            let new_id = insert_project(&mut tx, company, fields, *status).await?;
+                            link_created(
+                                &mut tx,
+                                company,
+                                LinkKind::Project,
+                                Created::Project,
+                                *procore_id,
+                                new_id,
+                            )
+                            .await?
+                        }
+                    };
+                    created.push((index, id));
+                }
+                WorkforceChange::UpdateProject {
+                    project_id,
+                    fields,
+                    status,
+                } => {
+                    update_project(&mut tx, company, *project_id, fields, *status).await?;
+                }
+                WorkforceChange::CreateWorker {
+                    procore_id,
+                    fields,
+                    activation,
+                } => {
+                    let id = match linked_local_id(&mut tx, company, LinkKind::Worker, *procore_id)
+                        .await?
+                    {
+                        Some(id) => id,
+                        None => {
+                            let new_id =
+                                insert_worker(&mut tx, company, fields, *activation, false).await?;
+                            link_created(
+                                &mut tx,
+                                company,
+                                LinkKind::Worker,
+                                Created::Worker,
+                                *procore_id,
+                                new_id,
+                            )
+                            .await?
+                        }
+                    };
+                    created.push((index, id));
+                }
+                WorkforceChange::UpdateWorker {
+                    worker_id,
+                    fields,
+                    activation,
+                    blocked,
+                } => {
+                    update_worker(&mut tx, company, *worker_id, fields, *activation, *blocked)
+                        .await?;
+                }
+            }
+        }
+        for item in batch.outbox {
+            outbox::enqueue_on(&mut tx, item).await?;
+        }
+        for cursor in batch.cursors {
+            settings::set_cursor_on(&mut tx, company, &cursor.collection, &cursor.value).await?;
+        }
+        if let Some(run) = batch.run {
+            runlog::record_on(&mut tx, run, batch.log, &created).await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+}

@@ -1,0 +1,48 @@
+//! The store's shared suite: every test runs on SQLite and on PostgreSQL (see `support`).
+//!
+//! # Layout
+//! - `support`: the two databases, cleanup, and the `both!` macro.
+//! - `workforce`: projects, workers, and the one-transaction apply.
+//! - `links`: manual links, folders, form uploads.
+//! - `outbox`: enqueue, leases, retries, parallel claimers.
+//! - `runlog`: runs, entries, and the history `explain` reads.
+//! - `secrets`: connections, tokens, the key, and what is on disk.
+//! - `forms`: templates and submissions.
+
+#[macro_use]
+mod support;
+
+mod forms;
+mod links;
+mod outbox;
+mod runlog;
+mod secrets;
+mod workforce;
+
+use domain::workforce::{ProjectFields, WorkerFields};
+
+pub const COMPANY: i64 = 4242;
+
+pub fn project_fields(name: &str, number: Option<&str>) -> ProjectFields {
+    ProjectFields {
+        name: name.into(),
+        project_number: number.map(Into::into),
+        private_description: Some("Internal: phase 2".into()),
+        public_info: Some("Gate 3 on Elm St".into()),
+        street_address: Some("1 Elm St".into()),
+        city: Some("Springfield".into()),
+        state: Some("IL".into()),
+        zip: Some("62701".into()),
+        country: Some("US".into()),
+    }
+}
+
+pub fn worker_fields(first: &str, email: Option<&str>) -> WorkerFields {
+    WorkerFields {
+        first_name: first.into(),
+        last_name: "Lee".into(),
+        phone: Some("+1 555 0100".into()),
+        employee_number: Some("E-7".into()),
+        email: email.map(Into::into),
+    }
+}

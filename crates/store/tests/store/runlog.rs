@@ -1,0 +1,85 @@
+use crate::COMPANY;
+use store::{RunEntry, StoreError};
+
+fn entry(kind: &str, procore_id: i64, action: &str, reason: &str) -> RunEntry {
+    RunEntry {
+        kind: kind.into(),
+        procore_id: Some(procore_id),
+        action: action.into(),
+        reason: reason.into(),
+        detail_json: Some(r#"{"rule":"x"}"#.into()),
+        outcome: "applied".into(),
+        ..Default::default()
+    }
+}
+
+both!(the_run_log_answers_history_newest_first, |ctx| {
+    let s = &ctx.store;
+    let first = s.start_run(COMPANY, "workforce", false).await.unwrap();
+    s.record(
+        first,
+        &[
+            entry("project", 1, "create_project", "created"),
+            entry("project", 2, "skip", "template"),
+        ],
+    )
+    .await
+    .unwrap();
+    let second = s.start_run(COMPANY, "workforce", true).await.unwrap();
+    s.record(second, &[entry("project", 1, "update_project", "changed")])
+        .await
+        .unwrap();
+    let other_company = s.start_run(COMPANY + 1, "workforce", false).await.unwrap();
+    s.record(
+        other_company,
+        &[entry("project", 1, "create_project", "elsewhere")],
+    )
+    .await
+    .unwrap();
+
+    let history = s.history(COMPANY, "project", 1).await.unwrap();
+    let seen: Vec<_> = history
+        .iter()
+        .map(|h| (h.run, h.dry_run, h.entry.action.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (second, true, "update_project"),
+            (first, false, "create_project")
+        ]
+    );
+    assert_eq!(
+        history[1].entry.detail_json.as_deref(),
+        Some(r#"{"rule":"x"}"#)
+    );
+    assert!(
+        s.history(COMPANY, "user", 1).await.unwrap().is_empty(),
+        "kinds are apart"
+    );
+    assert_eq!(s.run_entries(first).await.unwrap().len(), 2);
+});
+
+both!(runs_are_listed_newest_first_with_their_summary, |ctx| {
+    let s = &ctx.store;
+    let a = s.start_run(COMPANY, "workforce", false).await.unwrap();
+    let b = s.start_run(COMPANY, "workforce", false).await.unwrap();
+    s.finish_run(a, r#"{"created":3}"#).await.unwrap();
+    let runs = s.runs(COMPANY, 10).await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![b, a]);
+    assert_eq!(runs[1].summary_json.as_deref(), Some(r#"{"created":3}"#));
+    assert!(runs[1].finished_at.is_some() && runs[0].finished_at.is_none());
+    assert_eq!(s.runs(COMPANY, 1).await.unwrap().len(), 1);
+    assert_eq!(s.run(a).await.unwrap().unwrap().integration, "workforce");
+});
+
+both!(entries_for_a_run_that_does_not_exist_are_refused, |ctx| {
+    let err = ctx
+        .store
+        .record(store::RunId(987_654), &[entry("project", 1, "skip", "x")])
+        .await;
+    assert!(
+        matches!(err, Err(StoreError::NotFound { what: "run", .. })),
+        "{err:?}"
+    );
+});
