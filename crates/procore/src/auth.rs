@@ -1,0 +1,582 @@
+//! OAuth 2.0: tokens, their store, and renewal.
+//!
+//! Procore access tokens live 5400 s. `client_credentials` tokens are simply requested again.
+//! `authorization_code` tokens come with a refresh token that is **single-use**: any refresh
+//! call, successful or not, invalidates it and returns a new pair. So the new pair is written
+//! to the [`TokenStore`] in one write *before* the access token is used, and a refused or
+//! missing refresh token becomes one [`Error::ReconnectNeeded`] (later calls answer from memory
+//! without asking Procore again, until the store holds a different refresh token).
+//!
+//! All renewals go through one `tokio::sync::Mutex`, so concurrent callers cause one refresh.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{ClientConfig, Credentials};
+use crate::error::{ApiError, Error, ErrorBody, Result};
+use crate::policy::{backoff, RetryConfig};
+
+/// The token pair kept between runs.
+#[derive(Clone)]
+pub struct StoredTokens {
+    /// The current access token.
+    pub access_token: SecretString,
+    /// The refresh token that goes with it (single-use).
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for StoredTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredTokens")
+            .field("access_token", &"[REDACTED]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredTokensWire {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    expires_at: DateTime<Utc>,
+}
+
+impl StoredTokens {
+    /// Serialises to JSON (this exposes the secrets: only for the token store's own file).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&StoredTokensWire {
+            access_token: self.access_token.expose_secret().to_string(),
+            refresh_token: self
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
+            expires_at: self.expires_at,
+        })
+        .expect("token JSON serialises")
+    }
+
+    /// Reads what [`StoredTokens::to_json`] wrote.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let wire: StoredTokensWire = serde_json::from_str(text)
+            .map_err(|e| Error::TokenStore(format!("token file is not valid: {e}")))?;
+        Ok(StoredTokens {
+            access_token: SecretString::from(wire.access_token),
+            refresh_token: wire.refresh_token.map(SecretString::from),
+            expires_at: wire.expires_at,
+        })
+    }
+}
+
+/// Where the `authorization_code` token pair is kept. Implementations must make `save` a single
+/// atomic write: a crash mid-save must leave either the old or the new pair.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// The saved pair, if any.
+    async fn load(&self) -> Result<Option<StoredTokens>>;
+    /// Replaces the saved pair.
+    async fn save(&self, tokens: &StoredTokens) -> Result<()>;
+}
+
+/// A token store in memory (tests, short-lived tools).
+#[derive(Default)]
+pub struct MemoryTokenStore {
+    tokens: std::sync::Mutex<Option<StoredTokens>>,
+    saves: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryTokenStore {
+    /// A store holding `tokens`.
+    pub fn with(tokens: StoredTokens) -> Self {
+        MemoryTokenStore {
+            tokens: std::sync::Mutex::new(Some(tokens)),
+            saves: Default::default(),
+        }
+    }
+
+    /// How many times `save` was called.
+    pub fn save_count(&self) -> u64 {
+        self.saves.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The current pair, synchronously.
+    pub fn current(&self) -> Option<StoredTokens> {
+        self.tokens.lock().expect("token store lock").clone()
+    }
+}
+
+impl fmt::Debug for MemoryTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryTokenStore").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn load(&self) -> Result<Option<StoredTokens>> {
+        Ok(self.current())
+    }
+    async fn save(&self, tokens: &StoredTokens) -> Result<()> {
+        *self.tokens.lock().expect("token store lock") = Some(tokens.clone());
+        self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A token store in a JSON file, written atomically (temporary file, fsync, rename) with
+/// mode 0600.
+#[derive(Debug, Clone)]
+pub struct FileTokenStore {
+    path: PathBuf,
+}
+
+impl FileTokenStore {
+    /// A store at `path` (created on first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileTokenStore { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::new_v4().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[async_trait]
+impl TokenStore for FileTokenStore {
+    async fn load(&self) -> Result<Option<StoredTokens>> {
+        match tokio::fs::read_to_string(&self.path).await {
+            Ok(text) => StoredTokens::from_json(&text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::TokenStore(format!(
+                "reading {}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
+
+    async fn save(&self, tokens: &StoredTokens) -> Result<()> {
+        let path = self.path.clone();
+        let json = tokens.to_json();
+        tokio::task::spawn_blocking(move || write_atomically(&path, json.as_bytes()))
+            .await
+            .map_err(|e| Error::TokenStore(format!("token save task failed: {e}")))?
+            .map_err(|e| Error::TokenStore(format!("writing {}: {e}", self.path.display())))
+    }
+}
+
+/// The URL a person opens to connect the app (`GET /oauth/authorize`).
+pub fn authorize_url(
+    login_base: &Url,
+    client_id: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+) -> Result<Url> {
+    let mut url = login_base
+        .join("oauth/authorize")
+        .map_err(|e| Error::Config(format!("login base URL: {e}")))?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code");
+        q.append_pair("client_id", client_id);
+        q.append_pair("redirect_uri", redirect_uri);
+        if let Some(state) = state {
+            q.append_pair("state", state);
+        }
+    }
+    Ok(url)
+}
+
+/// Exchanges an authorization code for a token pair and saves it to the configured store.
+/// Only for [`Credentials::AuthorizationCode`].
+pub async fn exchange_code(config: &ClientConfig, code: &str) -> Result<StoredTokens> {
+    let Credentials::AuthorizationCode {
+        client_id,
+        client_secret,
+        redirect_uri,
+        store,
+    } = &config.credentials
+    else {
+        return Err(Error::Config(
+            "exchange_code needs authorization_code credentials".into(),
+        ));
+    };
+    let http = build_http(config)?;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", client_secret.expose_secret()),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+    ];
+    let tokens =
+        token_request(&http, &config.login_base, &form, &config.retry, Grant::Code).await?;
+    store.save(&tokens).await?;
+    Ok(tokens)
+}
+
+pub(crate) fn build_http(config: &ClientConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .timeout(config.request_timeout)
+        .connect_timeout(config.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    ClientCredentials,
+    Refresh,
+    Code,
+}
+
+/// POSTs a form to `/oauth/token`, retrying only what is safe: connection failures, 429, and
+/// 5xx (for a refresh, a repeat after a lost answer at worst gets `invalid_grant`, which is
+/// the same reconnect the caller would face anyway).
+async fn token_request(
+    http: &reqwest::Client,
+    login_base: &Url,
+    form: &[(&str, &str)],
+    retry: &RetryConfig,
+    grant: Grant,
+) -> Result<StoredTokens> {
+    let url = login_base
+        .join("oauth/token")
+        .map_err(|e| Error::Config(format!("login base URL: {e}")))?;
+    let mut attempt = 0u32;
+    loop {
+        let sent = http.post(url.clone()).form(form).send().await;
+        let retry_after;
+        match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                retry_after = crate::http::retry_after(resp.headers());
+                let body = resp.bytes().await;
+                match (status, body) {
+                    (200..=299, Ok(body)) => {
+                        if let Ok(t) = serde_json::from_slice::<TokenResponse>(&body) {
+                            let expires_in = t.expires_in.unwrap_or(5400).max(0);
+                            return Ok(StoredTokens {
+                                access_token: SecretString::from(t.access_token),
+                                refresh_token: t
+                                    .refresh_token
+                                    .filter(|s| !s.is_empty())
+                                    .map(SecretString::from),
+                                expires_at: Utc::now() + chrono::Duration::seconds(expires_in),
+                            });
+                        }
+                        // An unreadable token answer: treat like a lost answer.
+                    }
+                    (429 | 500..=599, _) | (200..=299, Err(_)) => {}
+                    (_, body) => {
+                        let body = ErrorBody::parse(&body.unwrap_or_default());
+                        let code = body.code().unwrap_or_default();
+                        let description = body.message().unwrap_or_default();
+                        return Err(match (code.as_str(), grant) {
+                            ("invalid_grant", Grant::Refresh) => Error::ReconnectNeeded {
+                                reason: format!("Procore answered {status} invalid_grant: {description}"),
+                            },
+                            ("invalid_grant", Grant::Code) => Error::Unauthorized {
+                                code,
+                                description: format!("{description} (authorization codes are single-use and expire after 10 minutes; start the connection again)"),
+                            },
+                            ("invalid_client" | "unauthorized_client", _) => Error::Unauthorized { code, description },
+                            _ => Error::Api(Box::new(ApiError {
+                                status,
+                                method: "POST".into(),
+                                path: "/oauth/token".into(),
+                                body,
+                            })),
+                        });
+                    }
+                }
+            }
+            Err(_) => retry_after = None,
+        }
+        if attempt >= retry.max_retries {
+            return Err(Error::Transport {
+                method: "POST".into(),
+                path: "/oauth/token".into(),
+                attempts: attempt + 1,
+                message: "the login server did not give a token".into(),
+            });
+        }
+        let delay =
+            backoff(attempt, rand::random::<f64>(), retry).max(retry_after.unwrap_or_default());
+        tokio::time::sleep(delay.min(Duration::from_secs(60))).await;
+        attempt += 1;
+    }
+}
+
+struct Cached {
+    token: SecretString,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct TokenState {
+    current: Option<Cached>,
+    /// A refresh token Procore already refused; never sent again.
+    refused: Option<SecretString>,
+}
+
+/// Hands out valid access tokens, renewing them as needed.
+pub(crate) struct TokenManager {
+    http: reqwest::Client,
+    login_base: Url,
+    credentials: Credentials,
+    buffer: chrono::Duration,
+    retry: RetryConfig,
+    state: tokio::sync::Mutex<TokenState>,
+    requests: std::sync::atomic::AtomicU64,
+}
+
+impl TokenManager {
+    pub(crate) fn new(http: reqwest::Client, config: &ClientConfig) -> Self {
+        TokenManager {
+            http,
+            login_base: config.login_base.clone(),
+            credentials: config.credentials.clone(),
+            buffer: chrono::Duration::from_std(config.token_refresh_buffer)
+                .unwrap_or(chrono::Duration::minutes(5)),
+            retry: config.retry.clone(),
+            state: tokio::sync::Mutex::new(TokenState::default()),
+            requests: Default::default(),
+        }
+    }
+
+    /// Token endpoint calls made so far.
+    pub(crate) fn token_requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A valid access token. `rejected` is a token Procore just answered 401 to: it is not
+    /// handed out again.
+    pub(crate) async fn access_token(
+        &self,
+        rejected: Option<&SecretString>,
+    ) -> Result<SecretString> {
+        let mut state = self.state.lock().await;
+        let now = Utc::now();
+        let is_rejected =
+            |t: &SecretString| rejected.is_some_and(|r| r.expose_secret() == t.expose_secret());
+        if let Some(c) = &state.current {
+            if c.expires_at - self.buffer > now && !is_rejected(&c.token) {
+                return Ok(c.token.clone());
+            }
+        }
+        state.current = None;
+        match &self.credentials {
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", client_secret.expose_secret()),
+                ];
+                self.requests
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let t = token_request(
+                    &self.http,
+                    &self.login_base,
+                    &form,
+                    &self.retry,
+                    Grant::ClientCredentials,
+                )
+                .await?;
+                state.current = Some(Cached {
+                    token: t.access_token.clone(),
+                    expires_at: t.expires_at,
+                });
+                Ok(t.access_token)
+            }
+            Credentials::AuthorizationCode {
+                client_id,
+                client_secret,
+                redirect_uri,
+                store,
+            } => {
+                let Some(saved) = store.load().await? else {
+                    return Err(Error::ReconnectNeeded {
+                        reason: "no Procore authorization is saved yet".into(),
+                    });
+                };
+                // Another process (or an earlier run) may already hold a fresh token.
+                if saved.expires_at - self.buffer > now && !is_rejected(&saved.access_token) {
+                    state.current = Some(Cached {
+                        token: saved.access_token.clone(),
+                        expires_at: saved.expires_at,
+                    });
+                    return Ok(saved.access_token);
+                }
+                let Some(refresh) = saved.refresh_token else {
+                    return Err(Error::ReconnectNeeded {
+                        reason: "the saved authorization has no refresh token".into(),
+                    });
+                };
+                if state
+                    .refused
+                    .as_ref()
+                    .is_some_and(|r| r.expose_secret() == refresh.expose_secret())
+                {
+                    return Err(Error::ReconnectNeeded {
+                        reason: "the saved refresh token was already refused".into(),
+                    });
+                }
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", client_secret.expose_secret()),
+                    ("refresh_token", refresh.expose_secret()),
+                    ("redirect_uri", redirect_uri.as_str()),
+                ];
+                self.requests
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                match token_request(
+                    &self.http,
+                    &self.login_base,
+                    &form,
+                    &self.retry,
+                    Grant::Refresh,
+                )
+                .await
+                {
+                    Ok(mut fresh) => {
+                        if fresh.refresh_token.is_none() {
+                            // Not expected from Procore; keep nothing rather than a used token.
+                            tracing::warn!(
+                                "Procore refreshed the token without returning a new refresh token"
+                            );
+                        }
+                        fresh.expires_at =
+                            fresh.expires_at.min(Utc::now() + chrono::Duration::days(1));
+                        // One write, before the new access token is used anywhere.
+                        store.save(&fresh).await?;
+                        state.current = Some(Cached {
+                            token: fresh.access_token.clone(),
+                            expires_at: fresh.expires_at,
+                        });
+                        Ok(fresh.access_token)
+                    }
+                    Err(e @ Error::ReconnectNeeded { .. }) => {
+                        state.refused = Some(refresh);
+                        Err(e)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorize_url_carries_the_documented_query() {
+        let base = Url::parse("https://login.procore.com").unwrap();
+        let url = authorize_url(&base, "abc", "urn:ietf:wg:oauth:2.0:oob", Some("s1")).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://login.procore.com/oauth/authorize?response_type=code&client_id=abc&redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob&state=s1"
+        );
+    }
+
+    #[tokio::test]
+    async fn file_token_store_round_trips_atomically_with_private_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileTokenStore::new(dir.path().join("sub/tokens.json"));
+        assert!(store.load().await.unwrap().is_none());
+        let t = StoredTokens {
+            access_token: SecretString::from("a1".to_string()),
+            refresh_token: Some(SecretString::from("r1".to_string())),
+            expires_at: Utc::now(),
+        };
+        store.save(&t).await.unwrap();
+        let t2 = StoredTokens {
+            refresh_token: Some(SecretString::from("r2".to_string())),
+            ..t
+        };
+        store.save(&t2).await.unwrap();
+        let back = store.load().await.unwrap().unwrap();
+        assert_eq!(back.refresh_token.unwrap().expose_secret(), "r2");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().collect();
+        assert_eq!(
+            leftovers.len(),
+            1,
+            "temporary files must not be left behind"
+        );
+    }
+}

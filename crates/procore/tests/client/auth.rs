@@ -1,0 +1,221 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use procore::{
+    auth, Client, ClientConfig, CompanyId, Credentials, Error, MemoryTokenStore, StoredTokens,
+    TokenStore,
+};
+use procore_sim::demo;
+use secrecy::ExposeSecret;
+
+use crate::{cc_client, count, demo_sim, fast_retry};
+
+fn code_config(url: &str, store: Arc<MemoryTokenStore>) -> ClientConfig {
+    ClientConfig::custom(
+        url,
+        CompanyId(demo::COMPANY_ID),
+        Credentials::authorization_code(
+            demo::USER_APP_CLIENT_ID,
+            demo::USER_APP_CLIENT_SECRET,
+            demo::REDIRECT_URI,
+            store,
+        ),
+    )
+    .unwrap()
+    .with_retry(fast_retry())
+}
+
+/// Plays the person who clicks "Allow": follows the authorize URL and reads the code from the
+/// redirect.
+async fn authorization_code(config: &ClientConfig) -> String {
+    let url = auth::authorize_url(
+        &config.login_base,
+        demo::USER_APP_CLIENT_ID,
+        demo::REDIRECT_URI,
+        Some("xyz"),
+    )
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(url).send().await.unwrap();
+    assert!(
+        resp.status().is_redirection(),
+        "authorize answered {}",
+        resp.status()
+    );
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let location = url::Url::parse(&location).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned());
+    code.expect("code in redirect")
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_are_fetched_once_and_reused() {
+    let app = demo_sim().await;
+    let client = cc_client(&app.url());
+    let me = client.me().await.unwrap();
+    client.me().await.unwrap();
+    client.projects().list().collect().await.unwrap();
+    assert!(me.id.get() > 0);
+    assert_eq!(count(app.sim(), "POST", "/oauth/token"), 1);
+    assert_eq!(client.stats().token_requests, 1);
+}
+
+#[tokio::test]
+async fn an_expired_client_credentials_token_is_requested_again_after_the_clock_passes_5400_seconds(
+) {
+    let app = demo_sim().await;
+    let client = cc_client(&app.url());
+    client.me().await.unwrap();
+    app.sim().advance_clock(Duration::from_secs(5401));
+    client.me().await.unwrap();
+    assert_eq!(count(app.sim(), "POST", "/oauth/token"), 2);
+    let log = app.sim().request_log();
+    let me_calls: Vec<_> = log
+        .iter()
+        .filter(|e| e.path == "/rest/v1.0/me")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        me_calls,
+        vec![200, 401, 200],
+        "one 401, one renewal, one retry"
+    );
+}
+
+#[tokio::test]
+async fn authorization_code_tokens_rotate_and_the_new_pair_is_saved_before_use() {
+    let app = demo_sim().await;
+    let store = Arc::new(MemoryTokenStore::default());
+    let config = code_config(&app.url(), store.clone());
+    let code = authorization_code(&config).await;
+    let first = auth::exchange_code(&config, &code).await.unwrap();
+    assert_eq!(store.save_count(), 1);
+    let client = Client::new(config).unwrap();
+    client.me().await.unwrap();
+    assert_eq!(
+        count(app.sim(), "POST", "/oauth/token"),
+        1,
+        "the stored access token is used as is"
+    );
+
+    app.sim().advance_clock(Duration::from_secs(5401));
+    client.me().await.unwrap();
+    assert_eq!(store.save_count(), 2, "the rotated pair is saved once");
+    let saved = store.current().unwrap();
+    assert_ne!(
+        saved.refresh_token.as_ref().unwrap().expose_secret(),
+        first.refresh_token.as_ref().unwrap().expose_secret(),
+        "a new refresh token replaced the used one"
+    );
+    assert_eq!(count(app.sim(), "POST", "/oauth/token"), 2);
+    // The new access token was in the store before the retried call used it.
+    let log = app.sim().request_log();
+    let token_at = log.iter().rposition(|e| e.path == "/oauth/token").unwrap();
+    let retry_at = log
+        .iter()
+        .rposition(|e| e.path == "/rest/v1.0/me" && e.status == 200)
+        .unwrap();
+    assert!(token_at < retry_at);
+}
+
+#[tokio::test]
+async fn a_used_refresh_token_asks_for_reconnect_once_and_never_loops() {
+    let app = demo_sim().await;
+    let store = Arc::new(MemoryTokenStore::default());
+    let config = code_config(&app.url(), store.clone());
+    let code = authorization_code(&config).await;
+    let pair = auth::exchange_code(&config, &code).await.unwrap();
+    let used = pair
+        .refresh_token
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+
+    // Someone else uses the refresh token behind our back (e.g. a copy of the token file).
+    let http = reqwest::Client::new();
+    let stolen = http
+        .post(format!("{}/oauth/token", app.url()))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", demo::USER_APP_CLIENT_ID),
+            ("client_secret", demo::USER_APP_CLIENT_SECRET),
+            (
+                "refresh_token",
+                pair.refresh_token.as_ref().unwrap().expose_secret(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(stolen.status().is_success());
+    // Our store still holds the used refresh token, and an expired access token.
+    store
+        .save(&StoredTokens {
+            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            ..pair
+        })
+        .await
+        .unwrap();
+    app.sim().clear_request_log();
+
+    let client = Client::new(config).unwrap();
+    for _ in 0..3 {
+        let err = client.me().await.unwrap_err();
+        assert!(matches!(err, Error::ReconnectNeeded { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("reconnect trestle to Procore"), "{text}");
+        assert!(
+            !text.contains(&used) && !format!("{err:?}").contains(&used),
+            "no secret in the error"
+        );
+    }
+    assert_eq!(
+        count(app.sim(), "POST", "/oauth/token"),
+        1,
+        "exactly one refresh attempt, no loop"
+    );
+    assert_eq!(
+        count(app.sim(), "GET", "/rest/"),
+        0,
+        "no API call without a token"
+    );
+}
+
+#[tokio::test]
+async fn no_saved_authorization_asks_for_reconnect_without_calling_procore() {
+    let app = demo_sim().await;
+    let client = Client::new(code_config(
+        &app.url(),
+        Arc::new(MemoryTokenStore::default()),
+    ))
+    .unwrap();
+    let err = client.me().await.unwrap_err();
+    assert!(matches!(err, Error::ReconnectNeeded { .. }), "{err:?}");
+    assert_eq!(app.sim().request_log().len(), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_a_clear_unauthorized_error() {
+    let app = demo_sim().await;
+    let config = ClientConfig::custom(
+        &app.url(),
+        CompanyId(demo::COMPANY_ID),
+        Credentials::client_credentials(demo::CLIENT_ID, "wrong-secret-123"),
+    )
+    .unwrap()
+    .with_retry(fast_retry());
+    let err = Client::new(config).unwrap().me().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized { ref code, .. } if code == "invalid_client"),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("wrong-secret-123"));
+    assert!(!format!("{err:?}").contains("wrong-secret-123"));
+}
