@@ -7,7 +7,10 @@
 //! # Layout
 //! - [`workforce`]: projects and their status, workers and their activation lifecycle, form
 //!   templates and submissions.
+//! - [`compliance`]: parties, projects, profiles, certificates, waivers; `evaluate`, which gives
+//!   every requirement, subject and party a status, and the Procore insurance records made from it.
 
 #![forbid(unsafe_code)]
 
+pub mod compliance;
 pub mod workforce;

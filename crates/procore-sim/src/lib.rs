@@ -15,6 +15,7 @@
 //! ## Layout
 //!
 //! - [`world`]: the state model (serde, also the seed and persistence format)
+//! - [`cli`]: the command line shared by `procore-sim` and `trestle sim`
 //! - [`clock`]: the simulated clock (real time plus an offset that tests move forward)
 //! - `changes`: the only code that mutates records; bumps `updated_at` and emits webhook events
 //! - `wire`: JSON rendering of each resource exactly as Procore's schemas name and type fields
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod cli;
 pub mod clock;
 pub mod demo;
 pub mod faults;

@@ -1,49 +1,13 @@
 //! `procore-sim`: run the Procore simulator as a server.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Duration;
-
-use anyhow::Context;
 use clap::Parser;
-use procore_sim::{generate, seed, RateLimits, Sim, SimConfig};
 
 /// A Procore REST API simulator (see docs/procore-fidelity.md).
 #[derive(Debug, Parser)]
 #[command(name = "procore-sim", version)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:3030")]
-    listen: SocketAddr,
-    /// Load the world from this JSON seed file.
-    #[arg(long, conflicts_with_all = ["demo", "generate"])]
-    seed_file: Option<PathBuf>,
-    /// Serve the demo company (the default).
-    #[arg(long)]
-    demo: bool,
-    /// Generate a large deterministic company from this seed.
-    #[arg(long, conflicts_with = "demo")]
-    generate: Option<u64>,
-    #[arg(long, default_value_t = 2_000, requires = "generate")]
-    projects: usize,
-    #[arg(long, default_value_t = 20_000, requires = "generate")]
-    users: usize,
-    #[arg(long, default_value_t = 5_000, requires = "generate")]
-    vendors: usize,
-    #[arg(long, default_value_t = 5, requires = "generate")]
-    commitments_per_project: usize,
-    /// Load state from this file if it exists; save to it on shutdown and on POST /_sim/state/save.
-    #[arg(long)]
-    state_file: Option<PathBuf>,
-    /// Turn rate limiting off.
-    #[arg(long)]
-    no_rate_limits: bool,
-    /// Hourly request budget per app.
-    #[arg(long, default_value_t = 3600)]
-    hourly: u32,
-    /// Spike (10 s) request budget per app.
-    #[arg(long, default_value_t = 25)]
-    spike: u32,
+struct Cli {
+    #[command(flatten)]
+    args: procore_sim::cli::SimArgs,
 }
 
 #[tokio::main]
@@ -53,48 +17,5 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let args = Args::parse();
-    let world = match (&args.state_file, &args.seed_file, args.generate) {
-        (Some(p), _, _) if p.exists() => {
-            seed::load(p).with_context(|| format!("loading state {}", p.display()))?
-        }
-        (_, Some(p), _) => {
-            seed::load(p).with_context(|| format!("loading seed {}", p.display()))?
-        }
-        (_, _, Some(s)) => generate::world(
-            s,
-            generate::Sizes {
-                projects: args.projects,
-                users: args.users,
-                vendors: args.vendors,
-                commitments_per_project: args.commitments_per_project,
-            },
-        ),
-        _ => procore_sim::demo::world(),
-    };
-    let config = SimConfig {
-        rate_limits: (!args.no_rate_limits).then(|| RateLimits {
-            hourly: args.hourly,
-            spike: args.spike,
-            hourly_window: Duration::from_secs(3600),
-            spike_window: Duration::from_secs(10),
-        }),
-        state_file: args.state_file.clone(),
-        ..SimConfig::default()
-    };
-    let sim = Sim::new(world, config);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!("procore-sim listening on http://{}", listener.local_addr()?);
-    procore_sim::serve(listener, sim.clone(), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    if let Some(p) = &args.state_file {
-        sim.save_state(p)
-            .with_context(|| format!("saving state {}", p.display()))?;
-        tracing::info!("state saved to {}", p.display());
-    }
-    Ok(())
+    procore_sim::cli::run(Cli::parse().args).await
 }

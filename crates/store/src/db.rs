@@ -77,8 +77,9 @@ fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
-/// The connect options for a URL. A plain path becomes a SQLite file created when missing;
-/// a `sqlite://` URL is taken as written (add `?mode=rwc` to create it).
+/// The connect options for a URL. A plain path, or a `sqlite://` URL without a `mode`, is a
+/// SQLite file created when missing: that is what a new user expects of the embedded default.
+/// A `sqlite://` URL with `?mode=...` is taken as written.
 fn connect_options(url: &str, backend: Backend) -> Result<AnyConnectOptions> {
     let url = match backend {
         Backend::Sqlite if !url.starts_with("sqlite:") => SqliteConnectOptions::new()
@@ -86,6 +87,10 @@ fn connect_options(url: &str, backend: Backend) -> Result<AnyConnectOptions> {
             .create_if_missing(true)
             .to_url_lossy()
             .to_string(),
+        Backend::Sqlite if !url.contains("mode=") => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        }
         _ => url.to_string(),
     };
     AnyConnectOptions::from_str(&url).map_err(StoreError::Database)

@@ -7,7 +7,7 @@
 //! key is its idempotency key).
 
 use crate::db::{int, now, opt_text, text, timestamp, ts, Backend, EPOCH};
-use crate::models::{NewOutboxItem, OutboxItem, OutboxState};
+use crate::models::{CompanyId, NewOutboxItem, OutboxItem, OutboxState};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -54,14 +54,16 @@ pub(crate) async fn enqueue_on(conn: &mut AnyConnection, item: &NewOutboxItem) -
 
 /// The claim, in one statement. PostgreSQL skips rows another claimer holds locked so parallel
 /// claimers never wait for or take the same row; SQLite has one writer, so the statement is
-/// atomic as it stands.
+/// atomic as it stands. `$3` and `$4` narrow the claim to one company and kind when not NULL.
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     AND ($3::BIGINT IS NULL OR company_id = $3) AND ($4::TEXT IS NULL OR kind = $4) \
      ORDER BY available_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
      available_at, created_at";
 const CLAIM_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     AND ($3 IS NULL OR company_id = $3) AND ($4 IS NULL OR kind = $4) \
      ORDER BY available_at, id LIMIT 1) \
      RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
      available_at, created_at";
@@ -78,6 +80,28 @@ impl Store {
     /// due.
     pub async fn claim_next(
         &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<OutboxItem>> {
+        self.claim(None, None, now, lease).await
+    }
+
+    /// Like [`Store::claim_next`], for one company's items of one kind: the worker of an
+    /// integration never takes work it cannot do.
+    pub async fn claim_next_for(
+        &self,
+        company: CompanyId,
+        kind: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<OutboxItem>> {
+        self.claim(Some(company), Some(kind), now, lease).await
+    }
+
+    async fn claim(
+        &self,
+        company: Option<CompanyId>,
+        kind: Option<&str>,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<OutboxItem>> {
@@ -99,6 +123,8 @@ impl Store {
         let row = sqlx::query(sql)
             .bind(ts(now))
             .bind(ts(until))
+            .bind(company)
+            .bind(kind)
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(item_from_row).transpose()

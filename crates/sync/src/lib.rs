@@ -6,9 +6,14 @@
 //! always gives the same plan, and applying a plan then planning again gives nothing to do.
 //!
 //! # Layout
+//! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
 //!   Procore Documents.
 
 #![forbid(unsafe_code)]
 
+pub mod error;
+pub mod tokens;
 pub mod workforce;
+
+pub use error::{Result, SyncError};

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use domain::workforce::{Activation, Project, ProjectFields, ProjectStatus, Worker, WorkerFields};
-use sync::workforce::input::{RecordKind, Rejected};
+use sync::workforce::input::{FormState, RecordKind, Rejected};
 use sync::workforce::{
     plan, Action, LocalWorkforce, Plan, ProcoreProject, ProcoreUser, Reason, WorkforceSettings,
     WorkforceSnapshot,
@@ -151,6 +151,18 @@ fn apply(local: &mut LocalWorkforce, plan: &Plan) {
                 w.fields = fields;
                 w.activation = activation;
                 w.blocked = blocked;
+            }
+            Action::UploadForm {
+                submission_id,
+                revision,
+                ..
+            } => {
+                let f = local
+                    .forms
+                    .iter_mut()
+                    .find(|f| f.submission_id == submission_id)
+                    .unwrap();
+                f.queued_revision = Some(revision);
             }
             Action::Skip { .. } => {}
         }
@@ -672,4 +684,127 @@ fn every_reason_reads_as_a_sentence_for_explain() {
         let text = a.reason().to_string();
         assert!(text.len() > 20 && text.contains(':'), "{text}");
     }
+}
+
+// ---- forms ----------------------------------------------------------------------------------
+
+fn form(submission_id: i64, completed: bool, revision: u32, uploaded: Option<u32>) -> FormState {
+    FormState {
+        submission_id,
+        project_id: 50,
+        completed,
+        revision,
+        uploaded_revision: uploaded,
+        queued_revision: None,
+    }
+}
+
+fn with_forms(forms: Vec<FormState>) -> LocalWorkforce {
+    let mut local = LocalWorkforce {
+        forms,
+        ..Default::default()
+    };
+    local.project_links.insert(7001, 50);
+    local
+}
+
+fn forms_on() -> WorkforceSettings {
+    WorkforceSettings {
+        sync_forms: true,
+        ..settings()
+    }
+}
+
+#[test]
+fn a_completed_form_goes_to_the_projects_documents_when_forms_sync_is_on() {
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![form(1, true, 1, None)]),
+        &forms_on(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan),
+        &Action::UploadForm {
+            submission_id: 1,
+            revision: 1,
+            procore_project_id: 7001,
+            reason: Reason::FormCompleted { revision: 1 }
+        }
+    );
+}
+
+#[test]
+fn forms_do_not_sync_when_sync_forms_to_procore_is_off() {
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![form(1, true, 1, None)]),
+        &settings(),
+        today(),
+    );
+    assert_eq!(only(&plan).reason(), &Reason::FormsSyncOff);
+}
+
+#[test]
+fn a_draft_form_is_never_uploaded() {
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![form(1, false, 0, None)]),
+        &forms_on(),
+        today(),
+    );
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+}
+
+#[test]
+fn a_form_changed_after_completion_goes_again_as_a_new_version() {
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![form(1, true, 3, Some(1))]),
+        &forms_on(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan).reason(),
+        &Reason::FormRevised {
+            uploaded: 1,
+            revision: 3
+        }
+    );
+}
+
+#[test]
+fn a_form_procore_already_holds_needs_nothing() {
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![form(1, true, 2, Some(2))]),
+        &forms_on(),
+        today(),
+    );
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn a_form_whose_project_is_not_in_procore_is_not_uploaded() {
+    let mut f = form(1, true, 1, None);
+    f.project_id = 99;
+    let plan = plan(
+        &snapshot(vec![], vec![]),
+        &with_forms(vec![f]),
+        &forms_on(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan).reason(),
+        &Reason::FormProjectNotInProcore { project_id: 99 }
+    );
+}
+
+#[test]
+fn a_form_already_waiting_in_the_outbox_is_not_planned_twice() {
+    let mut local = with_forms(vec![form(1, true, 1, None)]);
+    let first = plan(&snapshot(vec![], vec![]), &local, &forms_on(), today());
+    apply(&mut local, &first);
+    let second = plan(&snapshot(vec![], vec![]), &local, &forms_on(), today());
+    assert!(!second.has_changes());
 }

@@ -1,1 +1,95 @@
-fn main() {}
+//! `trestle`: the command line of the Procore integration engine.
+//!
+//! # Layout
+//! - `settings`: layered settings (defaults, TOML, `TRESTLE_*`, flags).
+//! - `app`: opening the store (and its secret key) and building the Procore client.
+//! - `commands`: `connect`, `sync`, `explain`.
+//! - `demo`: the whole job against the bundled simulator's demo company.
+//! - `output`: tables and the words printed for people.
+
+mod app;
+mod commands;
+mod demo;
+mod output;
+mod settings;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// trestle keeps a Procore company in sync with its workforce and compliance apps.
+#[derive(Debug, Parser)]
+#[command(name = "trestle", version)]
+struct Cli {
+    /// Settings file (default: ./trestle.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole job against the bundled simulator's demo company, and show what happened.
+    Demo(demo::DemoArgs),
+    /// Run the Procore simulator (the same as the `procore-sim` binary).
+    Sim(procore_sim::cli::SimArgs),
+    /// Connect a Procore company: check the credentials and permissions, save the connection,
+    /// and run the initial sync.
+    Connect(commands::ConnectArgs),
+    /// Run an integration once.
+    Sync {
+        #[command(subcommand)]
+        integration: commands::SyncCommand,
+    },
+    /// Say what happened to a record and which rule decided it.
+    Explain(commands::ExplainArgs),
+    /// Print settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example `trestle.toml`.
+    Example,
+    /// Print the settings in force (secrets redacted).
+    Show,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let load = || settings::Settings::load(cli.config.as_deref());
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sim(args) => procore_sim::cli::run(args).await,
+        Command::Connect(args) => commands::connect(&load()?, args).await,
+        Command::Sync { integration } => commands::sync(&load()?, integration).await,
+        Command::Explain(args) => commands::explain(&load()?, args).await,
+        Command::Config { command } => {
+            match command {
+                ConfigCommand::Example => print!("{}", settings::EXAMPLE),
+                ConfigCommand::Show => {
+                    println!("{}", serde_json::to_string_pretty(&load()?)?);
+                }
+            }
+            Ok(())
+        }
+    }
+}

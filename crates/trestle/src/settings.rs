@@ -7,7 +7,7 @@
 use anyhow::{bail, Context, Result};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use url::Url;
@@ -15,12 +15,38 @@ use url::Url;
 /// The commented example printed by `trestle config example`; a test parses it back.
 pub const EXAMPLE: &str = include_str!("../trestle.example.toml");
 
-/// Every setting trestle reads. Later issues add sections (store, sync toggles, server).
+/// Every setting trestle reads. Later issues add sections (compliance, server).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default)]
     pub procore: ProcoreSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+}
+
+/// Where trestle keeps its records, and the key that seals secrets at rest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://path` (the default: a file, nothing to install) or `postgres://...`.
+    pub database_url: String,
+    /// The 32-byte key (base64) that encrypts secrets in the store. Prefer the key file or
+    /// `TRESTLE_STORE__SECRET_KEY` over writing it here.
+    #[serde(serialize_with = "redact", default)]
+    pub secret_key: Option<SecretString>,
+    /// Used when `secret_key` is not set; created (mode 0600) on first use.
+    pub secret_key_file: PathBuf,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            database_url: "sqlite://.trestle/trestle.sqlite".into(),
+            secret_key: None,
+            secret_key_file: PathBuf::from(".trestle/secret.key"),
+        }
+    }
 }
 
 /// Which Procore trestle talks to and how it authenticates.
@@ -122,16 +148,10 @@ impl ProcoreSettings {
     /// # Errors
     /// `custom` without both URLs.
     pub fn bases(&self) -> Result<(Url, Url)> {
-        let (api, login) = match self.environment {
-            Environment::Production => ("https://api.procore.com", "https://login.procore.com"),
-            Environment::Sandbox => (
-                "https://sandbox.procore.com",
-                "https://login-sandbox.procore.com",
-            ),
-            Environment::MonthlySandbox => (
-                "https://api-monthly.procore.com",
-                "https://login-sandbox-monthly.procore.com",
-            ),
+        let env = match self.environment {
+            Environment::Production => procore::Environment::Production,
+            Environment::Sandbox => procore::Environment::DeveloperSandbox,
+            Environment::MonthlySandbox => procore::Environment::MonthlySandbox,
             Environment::Custom => {
                 let (Some(api), Some(login)) = (&self.api_base, &self.login_base) else {
                     bail!("procore.environment = \"custom\" needs both procore.api_base and procore.login_base");
@@ -139,13 +159,14 @@ impl ProcoreSettings {
                 return Ok((api.clone(), login.clone()));
             }
         };
+        let (api, login) = env.hosts();
         Ok((
             self.api_base
                 .clone()
-                .unwrap_or_else(|| api.parse().expect("valid")),
+                .unwrap_or_else(|| api.parse().expect("documented host")),
             self.login_base
                 .clone()
-                .unwrap_or_else(|| login.parse().expect("valid")),
+                .unwrap_or_else(|| login.parse().expect("documented host")),
         ))
     }
 
@@ -164,14 +185,6 @@ impl ProcoreSettings {
             return Ok(SecretString::from(text.trim().to_string()));
         }
         bail!("no Procore client secret: set procore.client_secret, procore.client_secret_file or TRESTLE_PROCORE__CLIENT_SECRET")
-    }
-
-    /// Whether a secret is configured, without exposing it.
-    pub fn has_secret(&self) -> bool {
-        self.client_secret
-            .as_ref()
-            .is_some_and(|s| !s.expose_secret().is_empty())
-            || self.client_secret_file.is_some()
     }
 }
 

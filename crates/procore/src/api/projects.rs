@@ -177,7 +177,11 @@ mod tests {
             to_query(&b).unwrap(),
             "company_id=42&filters%5Borigin_id%5D=X-1&view=extended"
         );
-        let b = c.projects().list_v11().status(ProjectStatus::All).template(false);
+        let b = c
+            .projects()
+            .list_v11()
+            .status(ProjectStatus::All)
+            .template(false);
         assert_eq!(
             to_query(&b).unwrap(),
             "company_id=42&filters%5Bby_status%5D=All&filters%5Btemplate%5D=false"

@@ -184,3 +184,32 @@ both!(two_claimers_never_get_the_same_outbox_item, |ctx| {
     assert_eq!(all.len(), ITEMS, "every item was claimed exactly once");
     assert_eq!(distinct.len(), ITEMS);
 });
+
+both!(a_worker_claims_only_its_own_company_and_kind, |ctx| {
+    let s = &ctx.store;
+    let other_company = COMPANY + 1;
+    s.enqueue(&NewOutboxItem::new(other_company, "upload_form", "a", "{}"))
+        .await
+        .unwrap();
+    s.enqueue(&NewOutboxItem::new(COMPANY, "write_insurance", "b", "{}"))
+        .await
+        .unwrap();
+    s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "c", "{}"))
+        .await
+        .unwrap();
+    let now = t("2026-11-22T10:00:00Z");
+    let mine = s
+        .claim_next_for(COMPANY, "upload_form", now, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mine.key, "c");
+    assert_eq!(
+        s.claim_next_for(COMPANY, "upload_form", now, LEASE)
+            .await
+            .unwrap(),
+        None,
+        "the others stay for their own workers"
+    );
+    assert_eq!(s.pending_count().await.unwrap(), 3);
+});

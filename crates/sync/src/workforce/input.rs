@@ -65,6 +65,19 @@ pub struct Rejected {
 pub enum RecordKind {
     Project,
     User,
+    /// A form submission; its id is trestle's own, since forms start on the app side.
+    Form,
+}
+
+impl RecordKind {
+    /// The name the run log uses, and `trestle explain` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Project => "procore-project",
+            RecordKind::User => "procore-user",
+            RecordKind::Form => "form",
+        }
+    }
 }
 
 /// What the collector read from Procore for one sync.
@@ -77,6 +90,20 @@ pub struct WorkforceSnapshot {
     pub rejected: Vec<Rejected>,
 }
 
+/// A form submission as the forms planner needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormState {
+    pub submission_id: i64,
+    /// The app project the form was filled on.
+    pub project_id: i64,
+    pub completed: bool,
+    pub revision: u32,
+    /// The revision Procore holds, if any.
+    pub uploaded_revision: Option<u32>,
+    /// The revision already waiting in the outbox, if any.
+    pub queued_revision: Option<u32>,
+}
+
 /// The app's side: its records and which Procore record each is linked to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalWorkforce {
@@ -86,4 +113,6 @@ pub struct LocalWorkforce {
     pub project_links: BTreeMap<i64, i64>,
     /// Procore user id to worker id.
     pub worker_links: BTreeMap<i64, i64>,
+    /// Form submissions, for the forms half of the integration.
+    pub forms: Vec<FormState>,
 }

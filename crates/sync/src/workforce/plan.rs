@@ -4,6 +4,7 @@
 //! Every action carries a [`Reason`] naming the seed rule that decided it; `explain` shows that
 //! reason to a site administrator, so each one reads as a sentence.
 
+use super::forms::needs_upload;
 use super::input::{
     LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings, WorkforceSnapshot,
 };
@@ -54,6 +55,19 @@ pub enum Reason {
     Malformed {
         problem: String,
     },
+    /// A completed form that Procore does not hold yet.
+    FormCompleted {
+        revision: u32,
+    },
+    /// A form changed after completion: the same Procore document gets a new version.
+    FormRevised {
+        uploaded: u32,
+        revision: u32,
+    },
+    FormsSyncOff,
+    FormProjectNotInProcore {
+        project_id: i64,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -76,6 +90,10 @@ impl fmt::Display for Reason {
             Reason::UserActiveAgain => write!(f, "unblocked: the user is active in Procore again; the worker keeps the activation state it had"),
             Reason::WorkerDetailsChanged => write!(f, "updated: name, phone, employee number or email changed in Procore"),
             Reason::Malformed { problem } => write!(f, "skipped: Procore sent a record trestle cannot use ({problem})"),
+            Reason::FormCompleted { revision } => write!(f, "uploaded: the form is completed (revision {revision}) and Sync Forms to Procore is on, so its PDF goes to the project's Documents"),
+            Reason::FormRevised { uploaded, revision } => write!(f, "uploaded as a new version of the same document: the form changed after completion (Procore had revision {uploaded}, the form is now at revision {revision})"),
+            Reason::FormsSyncOff => write!(f, "not uploaded: Sync Forms to Procore is off; turn it on with `trestle connect --sync-forms`"),
+            Reason::FormProjectNotInProcore { project_id } => write!(f, "not uploaded: the form's project (app project {project_id}) is not linked to a Procore project, so there are no Documents to put it in"),
         }
     }
 }
@@ -111,6 +129,14 @@ pub enum Action {
         blocked: bool,
         reason: Reason,
     },
+    /// Render the form and put it in the project's Documents (a new version when Procore
+    /// already holds an earlier revision).
+    UploadForm {
+        submission_id: i64,
+        revision: u32,
+        procore_project_id: i64,
+        reason: Reason,
+    },
     Skip {
         kind: RecordKind,
         procore_id: Option<i64>,
@@ -125,6 +151,7 @@ impl Action {
             | Action::UpdateProject { reason, .. }
             | Action::CreateWorker { reason, .. }
             | Action::UpdateWorker { reason, .. }
+            | Action::UploadForm { reason, .. }
             | Action::Skip { reason, .. } => reason,
         }
     }
@@ -138,6 +165,7 @@ impl Action {
             Action::CreateWorker { procore_id, .. } | Action::UpdateWorker { procore_id, .. } => {
                 (RecordKind::User, Some(*procore_id))
             }
+            Action::UploadForm { submission_id, .. } => (RecordKind::Form, Some(*submission_id)),
             Action::Skip {
                 kind, procore_id, ..
             } => (*kind, *procore_id),
@@ -213,6 +241,7 @@ pub fn plan(
     let mut actions = Vec::new();
     plan_projects(snapshot, local, today, &mut actions);
     plan_users(snapshot, local, settings, &mut actions);
+    plan_forms(local, settings, &mut actions);
     for r in &snapshot.rejected {
         actions.push(Action::Skip {
             kind: r.kind,
@@ -388,6 +417,53 @@ fn plan_users(
             fields,
             activation,
             reason: Reason::NewActiveUser { activation },
+        });
+    }
+}
+
+fn plan_forms(local: &LocalWorkforce, settings: &WorkforceSettings, out: &mut Vec<Action>) {
+    let procore_project: BTreeMap<i64, i64> = local
+        .project_links
+        .iter()
+        .map(|(procore, local)| (*local, *procore))
+        .collect();
+    for form in &local.forms {
+        let skip = |reason| Action::Skip {
+            kind: RecordKind::Form,
+            procore_id: Some(form.submission_id),
+            reason,
+        };
+        // Only completed forms newer than what Procore holds are worth a decision; a revision
+        // already in the outbox has been decided.
+        if !needs_upload(true, form.completed, form.revision, form.uploaded_revision)
+            || form.queued_revision >= Some(form.revision)
+        {
+            continue;
+        }
+        if !settings.sync_forms {
+            out.push(skip(Reason::FormsSyncOff));
+            continue;
+        }
+        let Some(procore_project_id) = procore_project.get(&form.project_id) else {
+            out.push(skip(Reason::FormProjectNotInProcore {
+                project_id: form.project_id,
+            }));
+            continue;
+        };
+        let reason = match form.uploaded_revision {
+            Some(uploaded) => Reason::FormRevised {
+                uploaded,
+                revision: form.revision,
+            },
+            None => Reason::FormCompleted {
+                revision: form.revision,
+            },
+        };
+        out.push(Action::UploadForm {
+            submission_id: form.submission_id,
+            revision: form.revision,
+            procore_project_id: *procore_project_id,
+            reason,
         });
     }
 }

@@ -1,0 +1,231 @@
+//! Collect: read what the workforce integration needs from Procore into a snapshot.
+//!
+//! The first sync reads everything; later syncs pass the cursors saved by the last apply and
+//! ask Procore only for records updated since (`filters[updated_at]`), so a sync with no change
+//! upstream costs one request per collection. Procore's inactive-users list takes no filters,
+//! so it is read whole and narrowed here by its `updated_at`.
+//!
+//! Each record is checked on the way in: one with a missing name is not turned into a planner
+//! input but listed in [`WorkforceSnapshot::rejected`] with the problem, and the rest go on.
+
+use super::input::{ProcoreProject, ProcoreUser, RecordKind, Rejected, WorkforceSnapshot};
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use procore::api::projects::ProjectStatus as ProcoreStatus;
+use procore::{Client, Collected, Malformed};
+use store::CursorUpdate;
+
+/// The collections the workforce integration follows, named as cursors are stored.
+pub const PROJECTS: &str = "workforce.projects";
+pub const USERS: &str = "workforce.users";
+pub const INACTIVE_USERS: &str = "workforce.inactive_users";
+
+/// Where the last sync left off, per collection. `None` reads the whole collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursors {
+    pub projects: Option<DateTime<Utc>>,
+    pub users: Option<DateTime<Utc>>,
+    pub inactive_users: Option<DateTime<Utc>>,
+}
+
+impl Cursors {
+    pub fn parse(
+        projects: Option<String>,
+        users: Option<String>,
+        inactive: Option<String>,
+    ) -> Cursors {
+        let p = |s: Option<String>| s.and_then(|v| v.parse().ok());
+        Cursors {
+            projects: p(projects),
+            users: p(users),
+            inactive_users: p(inactive),
+        }
+    }
+}
+
+/// A snapshot, the cursors to save once it is applied, and how many records Procore sent.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub snapshot: WorkforceSnapshot,
+    pub cursors: Vec<CursorUpdate>,
+    pub records_read: usize,
+}
+
+/// Reads projects (v1.1, every status, templates left out by Procore's own filter) and company
+/// users (active and inactive) changed since `cursors`, and `/me` for the service account.
+///
+/// # Errors
+/// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
+pub async fn collect(client: &Client, cursors: &Cursors) -> Result<Collection> {
+    let me = client.me().await?;
+
+    let mut projects = client
+        .projects()
+        .list_v11()
+        .status(ProcoreStatus::All)
+        .template(false);
+    if let Some(since) = cursors.projects {
+        projects = projects.updated_since(since);
+    }
+    let projects: Collected<procore::models::Project> = projects.into_list().collect().await?;
+
+    let mut active = client.users().list();
+    if let Some(since) = cursors.users {
+        active = active.updated_since(since);
+    }
+    let active = active.into_list().collect().await?;
+    let inactive = client.users().list_inactive().into_list().collect().await?;
+
+    let mut snapshot = WorkforceSnapshot {
+        service_account_id: Some(me.id.get()),
+        ..Default::default()
+    };
+    let mut cursor_updates = Vec::new();
+    let records_read = projects.items.len() + active.items.len() + inactive.items.len();
+
+    reject_all(&mut snapshot, RecordKind::Project, &projects.malformed);
+    reject_all(&mut snapshot, RecordKind::User, &active.malformed);
+    reject_all(&mut snapshot, RecordKind::User, &inactive.malformed);
+
+    let mut newest = Newest::default();
+    for p in &projects.items {
+        newest.see(p.updated_at);
+        match project_input(p) {
+            Ok(input) => snapshot.projects.push(input),
+            Err(problem) => snapshot.rejected.push(Rejected {
+                kind: RecordKind::Project,
+                procore_id: Some(p.id.get()),
+                problem,
+            }),
+        }
+    }
+    cursor_updates.extend(newest.update(PROJECTS, cursors.projects));
+
+    let mut newest = Newest::default();
+    for u in &active.items {
+        newest.see(u.updated_at);
+        push_user(&mut snapshot, u, true);
+    }
+    cursor_updates.extend(newest.update(USERS, cursors.users));
+
+    let mut newest = Newest::default();
+    for u in &inactive.items {
+        newest.see(u.updated_at);
+        // The inactive list has no updated_at filter: keep only what changed since last time.
+        let changed = match (cursors.inactive_users, u.updated_at) {
+            (Some(since), Some(at)) => at >= since,
+            _ => true,
+        };
+        if changed {
+            push_user(&mut snapshot, u, false);
+        }
+    }
+    cursor_updates.extend(newest.update(INACTIVE_USERS, cursors.inactive_users));
+
+    Ok(Collection {
+        snapshot,
+        cursors: cursor_updates,
+        records_read,
+    })
+}
+
+/// The largest `updated_at` seen in one collection, which becomes its next cursor.
+#[derive(Default)]
+struct Newest(Option<DateTime<Utc>>);
+
+impl Newest {
+    fn see(&mut self, at: Option<DateTime<Utc>>) {
+        if at > self.0 {
+            self.0 = at;
+        }
+    }
+
+    /// The cursor moves forward only; the filter is inclusive, so the newest record is read
+    /// again next time, which costs nothing extra and never misses a record updated in the same
+    /// second.
+    fn update(self, collection: &str, previous: Option<DateTime<Utc>>) -> Option<CursorUpdate> {
+        let newest = self.0?;
+        (Some(newest) > previous).then(|| CursorUpdate {
+            collection: collection.into(),
+            value: newest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+    }
+}
+
+fn reject_all(snapshot: &mut WorkforceSnapshot, kind: RecordKind, malformed: &[Malformed]) {
+    for m in malformed {
+        snapshot.rejected.push(Rejected {
+            kind,
+            procore_id: m.id.as_deref().and_then(|id| id.parse().ok()),
+            problem: m.reason.clone(),
+        });
+    }
+}
+
+fn push_user(
+    snapshot: &mut WorkforceSnapshot,
+    u: &procore::models::CompanyUser,
+    listed_active: bool,
+) {
+    match user_input(u, listed_active) {
+        Ok(input) => snapshot.users.push(input),
+        Err(problem) => snapshot.rejected.push(Rejected {
+            kind: RecordKind::User,
+            procore_id: Some(u.id.get()),
+            problem,
+        }),
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
+/// Checks a Procore project and keeps what the planner maps.
+pub fn project_input(p: &procore::models::Project) -> std::result::Result<ProcoreProject, String> {
+    let name = non_empty(&p.name).ok_or("the project has no name")?;
+    Ok(ProcoreProject {
+        id: p.id.get(),
+        name,
+        project_number: non_empty(&p.project_number),
+        description: non_empty(&p.description),
+        public_notes: non_empty(&p.public_notes),
+        address: non_empty(&p.address),
+        city: non_empty(&p.city),
+        state_code: non_empty(&p.state_code),
+        zip: non_empty(&p.zip),
+        country_code: non_empty(&p.country_code),
+        active: p
+            .active
+            .ok_or("the project does not say whether it is active")?,
+        start_date: p.start_date,
+        is_template: p.template.unwrap_or(false),
+    })
+}
+
+/// Checks a Procore company user and keeps what the planner maps. Which list the user came
+/// from is the authority on whether they are active.
+pub fn user_input(
+    u: &procore::models::CompanyUser,
+    listed_active: bool,
+) -> std::result::Result<ProcoreUser, String> {
+    let first_name = non_empty(&u.first_name).unwrap_or_default();
+    let last_name = non_empty(&u.last_name).unwrap_or_default();
+    if first_name.is_empty() && last_name.is_empty() {
+        return Err("the user has neither a first nor a last name".into());
+    }
+    Ok(ProcoreUser {
+        id: u.id.get(),
+        first_name,
+        last_name,
+        mobile_phone: non_empty(&u.mobile_phone),
+        business_phone: non_empty(&u.business_phone),
+        employee_id: non_empty(&u.employee_id),
+        email_address: non_empty(&u.email_address),
+        is_active: listed_active && u.is_active.unwrap_or(true),
+        is_employee: u.is_employee.unwrap_or(false),
+    })
+}

@@ -1,0 +1,393 @@
+//! One workforce sync: collect, plan, apply, then drain the form uploads.
+//!
+//! The apply is one store transaction holding the app-side changes, their links, the outbox
+//! items for form uploads, the new cursors and the run log. Uploads happen after it, from the
+//! outbox, so a crash anywhere leaves either nothing done or work the next run finishes.
+
+use super::collect::{collect, Cursors, INACTIVE_USERS, PROJECTS, USERS};
+use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
+use super::plan::{plan, Action, Plan};
+use super::upload::{CrashPoint, FormUpload, Uploaded};
+use crate::error::Result;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::workforce::SubmissionState;
+use procore::Client;
+use serde::{Deserialize, Serialize};
+use store::{Connection, NewOutboxItem, RunEntry, RunId, Store, WorkforceBatch, WorkforceChange};
+
+/// The outbox kind of a form upload.
+pub const UPLOAD_FORM: &str = "workforce.upload_form";
+
+/// What one sync needs from outside: Procore, the store, the connection's settings, and the
+/// date and time it runs at (arguments, so tests control them).
+pub struct WorkforceJob<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub connection: &'a Connection,
+    pub company_name: Option<String>,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+    /// Crash tests only: stop the process at this point of an upload.
+    pub crash_at: Option<CrashPoint>,
+}
+
+/// What a sync did, for the summary table and the run log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub dry_run: bool,
+    pub records_read: usize,
+    pub requests: u64,
+    pub projects_created: usize,
+    pub projects_updated: usize,
+    pub workers_created: usize,
+    pub workers_updated: usize,
+    pub skipped: usize,
+    pub forms_queued: usize,
+    pub forms_uploaded: usize,
+    pub upload_failures: usize,
+}
+
+/// The result of a sync: its run id, the plan it applied (or would apply), uploads done.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub run: RunId,
+    pub plan: Plan,
+    pub summary: Summary,
+    pub uploads: Vec<Uploaded>,
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UploadPayload {
+    submission_id: i64,
+    revision: u32,
+    procore_project_id: i64,
+}
+
+fn settings_of(c: &Connection) -> WorkforceSettings {
+    WorkforceSettings {
+        sync_employees_only: c.sync_employees_only,
+        auto_activate_workers: c.auto_activate_workers,
+        sync_forms: c.sync_forms,
+    }
+}
+
+/// Reads the app side the planner needs.
+///
+/// # Errors
+/// The store failed.
+pub async fn load_local(store: &Store, company: i64) -> Result<LocalWorkforce> {
+    let mut forms = Vec::new();
+    for s in store.submissions(company).await? {
+        let queued = store
+            .outbox_item_by_key(&upload_key(company, s.id, s.revision))
+            .await?
+            .filter(|item| item.state != store::OutboxState::Failed)
+            .map(|_| s.revision);
+        forms.push(FormState {
+            submission_id: s.id,
+            project_id: s.project_id,
+            completed: s.state == SubmissionState::Completed,
+            revision: s.revision,
+            uploaded_revision: store.uploaded_revision(company, s.id).await?,
+            queued_revision: queued,
+        });
+    }
+    Ok(LocalWorkforce {
+        projects: store.projects(company).await?,
+        workers: store.workers(company).await?,
+        project_links: store.links(company, store::LinkKind::Project).await?,
+        worker_links: store.links(company, store::LinkKind::Worker).await?,
+        forms,
+    })
+}
+
+fn upload_key(company: i64, submission: i64, revision: u32) -> String {
+    format!("form:{company}:{submission}:r{revision}")
+}
+
+/// Runs one workforce sync. A dry run collects and plans, records the run as a dry run, and
+/// changes nothing.
+///
+/// # Errors
+/// What stops the whole sync (auth, permissions, the store). Malformed records and failed
+/// uploads do not: they are in the report and the run log.
+pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Report> {
+    let store = job.store;
+    let company = job.connection.company_id;
+    let requests_before = job.client.stats().requests;
+    let cursors = Cursors::parse(
+        store.cursor(company, PROJECTS).await?,
+        store.cursor(company, USERS).await?,
+        store.cursor(company, INACTIVE_USERS).await?,
+    );
+    let collection = collect(job.client, &cursors).await?;
+    let local = load_local(store, company).await?;
+    let plan = plan(
+        &collection.snapshot,
+        &local,
+        &settings_of(job.connection),
+        job.today,
+    );
+
+    let mut summary = Summary {
+        dry_run,
+        records_read: collection.records_read,
+        ..Summary::default()
+    };
+    let mut changes = Vec::new();
+    let mut outbox = Vec::new();
+    let mut log = Vec::new();
+    for action in &plan.actions {
+        let (kind, procore_id) = action.subject();
+        let mut entry = RunEntry {
+            kind: kind.as_str().into(),
+            procore_id,
+            local_id: None,
+            change: None,
+            action: action_name(action).into(),
+            reason: action.reason().to_string(),
+            detail_json: serde_json::to_string(action.reason()).ok(),
+            outcome: if dry_run {
+                "planned".into()
+            } else {
+                "applied".into()
+            },
+        };
+        match action {
+            Action::CreateProject {
+                procore_id,
+                fields,
+                status,
+                ..
+            } => {
+                summary.projects_created += 1;
+                entry.change = Some(changes.len());
+                changes.push(WorkforceChange::CreateProject {
+                    procore_id: *procore_id,
+                    fields: fields.clone(),
+                    status: *status,
+                });
+            }
+            Action::UpdateProject {
+                project_id,
+                fields,
+                status,
+                ..
+            } => {
+                summary.projects_updated += 1;
+                entry.local_id = Some(*project_id);
+                changes.push(WorkforceChange::UpdateProject {
+                    project_id: *project_id,
+                    fields: fields.clone(),
+                    status: *status,
+                });
+            }
+            Action::CreateWorker {
+                procore_id,
+                fields,
+                activation,
+                ..
+            } => {
+                summary.workers_created += 1;
+                entry.change = Some(changes.len());
+                changes.push(WorkforceChange::CreateWorker {
+                    procore_id: *procore_id,
+                    fields: fields.clone(),
+                    activation: *activation,
+                });
+            }
+            Action::UpdateWorker {
+                worker_id,
+                fields,
+                activation,
+                blocked,
+                ..
+            } => {
+                summary.workers_updated += 1;
+                entry.local_id = Some(*worker_id);
+                changes.push(WorkforceChange::UpdateWorker {
+                    worker_id: *worker_id,
+                    fields: fields.clone(),
+                    activation: *activation,
+                    blocked: *blocked,
+                });
+            }
+            Action::UploadForm {
+                submission_id,
+                revision,
+                procore_project_id,
+                ..
+            } => {
+                summary.forms_queued += 1;
+                entry.local_id = Some(*submission_id);
+                entry.outcome = if dry_run {
+                    "planned".into()
+                } else {
+                    "queued".into()
+                };
+                let payload = UploadPayload {
+                    submission_id: *submission_id,
+                    revision: *revision,
+                    procore_project_id: *procore_project_id,
+                };
+                outbox.push(NewOutboxItem::new(
+                    company,
+                    UPLOAD_FORM,
+                    &upload_key(company, *submission_id, *revision),
+                    &serde_json::to_string(&payload).expect("serializable"),
+                ));
+            }
+            Action::Skip { kind, .. } => {
+                summary.skipped += 1;
+                if *kind == RecordKind::Form {
+                    entry.local_id = procore_id;
+                }
+                entry.outcome = "skipped".into();
+            }
+        }
+        log.push(entry);
+    }
+
+    let run = store.start_run(company, "workforce", dry_run).await?;
+    let mut report = Report {
+        run,
+        plan,
+        summary,
+        uploads: Vec::new(),
+        failures: Vec::new(),
+    };
+    if dry_run {
+        store.record(run, &log).await?;
+    } else {
+        store
+            .apply_workforce(&WorkforceBatch {
+                company_id: company,
+                run: Some(run),
+                changes: &changes,
+                outbox: &outbox,
+                cursors: &collection.cursors,
+                log: &log,
+            })
+            .await?;
+        drain_uploads(job, run, &mut report).await?;
+    }
+    report.summary.requests = job.client.stats().requests - requests_before;
+    store
+        .finish_run(
+            run,
+            &serde_json::to_string(&report.summary).expect("serializable"),
+        )
+        .await?;
+    Ok(report)
+}
+
+/// Uploads every due form in the outbox. A failure is retried by a later run (with a growing
+/// delay) and never stops the others.
+async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) -> Result<()> {
+    let upload = FormUpload {
+        client: job.client,
+        store: job.store,
+        company: job.connection.company_id,
+        forms_folder: &job.connection.forms_folder,
+        company_name: job.company_name.clone(),
+        now: job.now,
+        crash_at: job.crash_at,
+    };
+    let lease = std::time::Duration::from_secs(300);
+    let company = job.connection.company_id;
+    while let Some(item) = job
+        .store
+        .claim_next_for(company, UPLOAD_FORM, Utc::now(), lease)
+        .await?
+    {
+        let payload: UploadPayload = match serde_json::from_str(&item.payload_json) {
+            Ok(p) => p,
+            Err(e) => {
+                job.store
+                    .fail(item.id, &format!("unreadable payload: {e}"), None)
+                    .await?;
+                continue;
+            }
+        };
+        let entry = |outcome: &str, reason: String| RunEntry {
+            kind: RecordKind::Form.as_str().into(),
+            procore_id: Some(payload.submission_id),
+            local_id: Some(payload.submission_id),
+            change: None,
+            action: "upload_form".into(),
+            reason,
+            detail_json: None,
+            outcome: outcome.into(),
+        };
+        match upload
+            .run(payload.submission_id, payload.procore_project_id)
+            .await
+        {
+            Ok(done) => {
+                job.store
+                    .complete(
+                        item.id,
+                        &serde_json::json!({ "file_id": done.as_ref().map(|d| d.file_id) })
+                            .to_string(),
+                    )
+                    .await?;
+                if let Some(done) = done {
+                    let what = if done.new_document {
+                        "a new document"
+                    } else {
+                        "a new version of its document"
+                    };
+                    job.store
+                        .record(
+                            run,
+                            &[entry(
+                                "uploaded",
+                                format!(
+                                    "uploaded revision {} as {what}: {}",
+                                    done.revision, done.path
+                                ),
+                            )],
+                        )
+                        .await?;
+                    report.summary.forms_uploaded += 1;
+                    report.uploads.push(done);
+                }
+            }
+            Err(e) => {
+                let attempts = item.attempts.max(1);
+                let delay = Duration::seconds(30 * 2_i64.pow(attempts.min(10)));
+                let message = e.to_string();
+                job.store
+                    .fail(item.id, &message, Some(Utc::now() + delay))
+                    .await?;
+                job.store
+                    .record(
+                        run,
+                        &[entry(
+                            "failed",
+                            format!("upload failed, retried later: {message}"),
+                        )],
+                    )
+                    .await?;
+                report.summary.upload_failures += 1;
+                report
+                    .failures
+                    .push(format!("form {}: {message}", payload.submission_id));
+                // A failed item comes back after its delay, not in this run.
+            }
+        }
+    }
+    Ok(())
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::CreateProject { .. } => "create_project",
+        Action::UpdateProject { .. } => "update_project",
+        Action::CreateWorker { .. } => "create_worker",
+        Action::UpdateWorker { .. } => "update_worker",
+        Action::UploadForm { .. } => "upload_form",
+        Action::Skip { .. } => "skip",
+    }
+}

@@ -1,0 +1,323 @@
+//! Putting a completed form into a project's Procore Documents without ever duplicating it.
+//!
+//! Each step can be interrupted (a crash, a lost answer) and retried, so each one first looks
+//! for what an earlier attempt may already have done:
+//! - the forms folder and the month folder are recorded as links once found or created; before
+//!   creating one, the parent folder is listed and an existing folder of that name is adopted;
+//! - a new document carries a marker in its description that names the submission; before
+//!   uploading, the month folder is listed and a file with that marker is adopted;
+//! - a new version carries "trestle revision N" in its notes; before adding one, the file's
+//!   versions are read and a version with those notes counts as done.
+//!
+//! Only then is the upload recorded in the store, so a crash between the upload and the record
+//! redoes the look-ups, finds the document, and records it once.
+
+use super::forms::{choose_forms_folder, document_name, month_folder_name, FolderEntry};
+use crate::error::{Result, SyncError};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use procore::{Client, FileId, FolderId, ProjectId};
+use store::{CompanyId, Link, LinkKind, LinkOrigin, Store};
+
+/// Points in an upload where a crash test can stop the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The PDF is rendered; nothing has reached Procore.
+    BeforeUpload,
+    /// Procore holds the document; the store does not know yet.
+    AfterUpload,
+    /// The store recorded the upload; the outbox item is not marked done.
+    AfterLink,
+}
+
+impl CrashPoint {
+    pub fn parse(s: &str) -> Option<CrashPoint> {
+        match s {
+            "before_upload" => Some(CrashPoint::BeforeUpload),
+            "after_upload" => Some(CrashPoint::AfterUpload),
+            "after_link" => Some(CrashPoint::AfterLink),
+            _ => None,
+        }
+    }
+}
+
+/// Stops the process at once when a crash test asked for this point. `abort` skips every
+/// destructor and flush, as a power cut or `kill -9` would.
+pub fn crash_if(asked: Option<CrashPoint>, here: CrashPoint) {
+    if asked == Some(here) {
+        eprintln!("trestle: crashing on purpose at {here:?} (crash test)");
+        std::process::abort();
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub file_id: i64,
+    pub revision: u32,
+    pub new_document: bool,
+    pub path: String,
+}
+
+/// The description marker that ties a Procore document to a submission.
+pub fn marker(company: CompanyId, submission_id: i64) -> String {
+    format!("trestle form submission {company}/{submission_id}")
+}
+
+fn version_note(revision: u32) -> String {
+    format!("trestle revision {revision}")
+}
+
+/// Everything an upload needs.
+pub struct FormUpload<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub company: CompanyId,
+    pub forms_folder: &'a str,
+    pub company_name: Option<String>,
+    pub now: DateTime<Utc>,
+    pub crash_at: Option<CrashPoint>,
+}
+
+impl FormUpload<'_> {
+    /// Uploads the submission's current revision (a new document, or a new version of its
+    /// document). Does nothing when Procore already holds that revision.
+    ///
+    /// # Errors
+    /// Procore or the store failed; the caller retries later and nothing is duplicated.
+    pub async fn run(&self, submission_id: i64, procore_project: i64) -> Result<Option<Uploaded>> {
+        let store = self.store;
+        let submission = store.submission(submission_id).await?.ok_or_else(|| {
+            SyncError::Invalid(format!("form submission {submission_id} no longer exists"))
+        })?;
+        if store.uploaded_revision(self.company, submission_id).await? >= Some(submission.revision)
+        {
+            return Ok(None);
+        }
+        let template = store
+            .template(submission.template_id)
+            .await?
+            .ok_or_else(|| {
+                SyncError::Invalid(format!(
+                    "the template of form {submission_id} no longer exists"
+                ))
+            })?;
+        let project = store.project(submission.project_id).await?;
+        let bytes = pdf::render_submission(&pdf::FormDocument {
+            template: &template,
+            submission: &submission,
+            project_name: project
+                .as_ref()
+                .map(|p| p.fields.name.clone())
+                .unwrap_or_default(),
+            project_number: project
+                .as_ref()
+                .and_then(|p| p.fields.project_number.clone()),
+            company_name: self.company_name.clone(),
+            submitted_by: submission.signatures.first().map(|s| s.signer_name.clone()),
+            generated_at: self.now,
+        })?;
+        crash_if(self.crash_at, CrashPoint::BeforeUpload);
+
+        let docs = self.client.documents(ProjectId(procore_project));
+        let forms = self
+            .forms_folder(submission.project_id, procore_project)
+            .await?;
+        let month = month_folder_name(submission.form_date);
+        let month_id = self
+            .month_folder(submission.project_id, procore_project, forms, &month)
+            .await?;
+        let name = document_name(&template.name, submission.form_date);
+        let marker = marker(self.company, submission_id);
+        let bytes = Bytes::from(bytes);
+
+        let existing = store
+            .link_by_local(self.company, LinkKind::FormDocument, submission_id)
+            .await?;
+        let (file_id, new_document) = match existing {
+            Some(link) => {
+                let file = docs.file(FileId(link.procore_id)).await?;
+                let note = version_note(submission.revision);
+                if !file
+                    .file_versions
+                    .iter()
+                    .any(|v| v.notes.as_deref() == Some(note.as_str()))
+                {
+                    docs.add_noted_version(file.id, &name, &note, bytes, "application/pdf")
+                        .await?;
+                }
+                (link.procore_id, false)
+            }
+            None => match self.find_marked(procore_project, month_id, &marker).await? {
+                Some(id) => (id, true),
+                None => {
+                    let created = docs
+                        .upload_described_file(
+                            Some(FolderId(month_id)),
+                            &name,
+                            Some(&marker),
+                            bytes,
+                            "application/pdf",
+                        )
+                        .await;
+                    match created {
+                        Ok(file) => (file.id.get(), true),
+                        // The answer was lost after Procore may have created the file: look
+                        // once more before giving up, so the retry never uploads twice.
+                        Err(e) => match self.find_marked(procore_project, month_id, &marker).await?
+                        {
+                            Some(id) => (id, true),
+                            None => return Err(e.into()),
+                        },
+                    }
+                }
+            },
+        };
+        crash_if(self.crash_at, CrashPoint::AfterUpload);
+        store
+            .record_form_upload(self.company, submission_id, file_id, submission.revision)
+            .await?;
+        crash_if(self.crash_at, CrashPoint::AfterLink);
+        let forms_name = self.forms_folder.to_string();
+        Ok(Some(Uploaded {
+            file_id,
+            revision: submission.revision,
+            new_document,
+            path: format!("{forms_name}/{month}/{name}"),
+        }))
+    }
+
+    /// The forms folder of a project: the recorded one, an existing folder whose name contains
+    /// the base name, or a new one.
+    async fn forms_folder(&self, project_id: i64, procore_project: i64) -> Result<i64> {
+        if let Some(link) = self
+            .store
+            .link_by_local(self.company, LinkKind::FormsFolder, project_id)
+            .await?
+        {
+            return Ok(link.procore_id);
+        }
+        let docs = self.client.documents(ProjectId(procore_project));
+        let root = docs.root().await?;
+        let entries = folder_entries(&root.folders);
+        let id = match choose_forms_folder(&entries, self.forms_folder) {
+            Some(found) => found.id,
+            None => match docs.create_folder(Some(root.id), self.forms_folder).await {
+                Ok(f) => f.id.get(),
+                Err(e) => {
+                    self.refind(procore_project, None, self.forms_folder, e)
+                        .await?
+                }
+            },
+        };
+        self.remember(LinkKind::FormsFolder, id, project_id, "")
+            .await?;
+        Ok(id)
+    }
+
+    async fn month_folder(
+        &self,
+        project_id: i64,
+        procore_project: i64,
+        forms: i64,
+        month: &str,
+    ) -> Result<i64> {
+        if let Some(link) = self
+            .store
+            .month_folder(self.company, project_id, month)
+            .await?
+        {
+            return Ok(link.procore_id);
+        }
+        let docs = self.client.documents(ProjectId(procore_project));
+        let parent = docs.folder(FolderId(forms)).await?;
+        let id = match parent
+            .folders
+            .iter()
+            .find(|f| f.name.as_deref() == Some(month))
+        {
+            Some(found) => found.id.get(),
+            None => match docs.create_folder(Some(FolderId(forms)), month).await {
+                Ok(f) => f.id.get(),
+                Err(e) => self.refind(procore_project, Some(forms), month, e).await?,
+            },
+        };
+        self.remember(LinkKind::MonthFolder, id, project_id, month)
+            .await?;
+        Ok(id)
+    }
+
+    /// After a failed folder create, the folder may exist all the same (a lost answer, or a
+    /// name already taken): look for it before giving up.
+    async fn refind(
+        &self,
+        procore_project: i64,
+        parent: Option<i64>,
+        name: &str,
+        error: procore::Error,
+    ) -> Result<i64> {
+        let docs = self.client.documents(ProjectId(procore_project));
+        let listing = match parent {
+            Some(p) => docs.folder(FolderId(p)).await?,
+            None => docs.root().await?,
+        };
+        listing
+            .folders
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .map(|f| f.id.get())
+            .ok_or_else(|| error.into())
+    }
+
+    async fn find_marked(
+        &self,
+        procore_project: i64,
+        folder: i64,
+        marker: &str,
+    ) -> Result<Option<i64>> {
+        let listing = self
+            .client
+            .documents(ProjectId(procore_project))
+            .folder(FolderId(folder))
+            .await?;
+        Ok(listing
+            .files
+            .iter()
+            .find(|f| f.description.as_deref() == Some(marker))
+            .map(|f| f.id.get()))
+    }
+
+    async fn remember(
+        &self,
+        kind: LinkKind,
+        procore_id: i64,
+        local_id: i64,
+        local_key: &str,
+    ) -> Result<()> {
+        let link = Link {
+            company_id: self.company,
+            kind,
+            procore_id,
+            local_id,
+            local_key: local_key.into(),
+            origin: LinkOrigin::CreatedInProcore,
+            uploaded_revision: None,
+        };
+        match self.store.save_link(&link).await {
+            // Another worker recorded the same folder first: theirs is as good as ours.
+            Ok(()) | Err(store::StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn folder_entries(folders: &[procore::models::Folder]) -> Vec<FolderEntry> {
+    folders
+        .iter()
+        .filter(|f| !f.is_deleted.unwrap_or(false) && !f.is_recycle_bin.unwrap_or(false))
+        .map(|f| FolderEntry {
+            id: f.id.get(),
+            name: f.name.clone().unwrap_or_default(),
+        })
+        .collect()
+}

@@ -1,0 +1,158 @@
+//! `connect`, `sync` and `explain`.
+
+use crate::app::{client_for, open_store, pick_connection};
+use crate::output;
+use crate::settings::Settings;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use secrecy::SecretString;
+use store::Connection;
+use sync::workforce::access::check_access;
+use sync::workforce::upload::CrashPoint;
+use sync::workforce::{sync_workforce, WorkforceJob};
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The Procore Company ID: the number after /app/company/ in a Procore URL.
+    #[arg(long)]
+    pub company_id: Option<i64>,
+    /// The OAuth client id of trestle's Procore app (or procore.client_id).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the client secret from this file (or procore.client_secret / _file).
+    #[arg(long)]
+    pub client_secret_file: Option<std::path::PathBuf>,
+    /// Only users marked as employees in Procore become workers.
+    #[arg(long)]
+    pub sync_employees_only: bool,
+    /// Activate new workers at once instead of leaving them Pending Account Activation.
+    #[arg(long)]
+    pub auto_activate_workers: bool,
+    /// Put completed form PDFs in each project's Procore Documents.
+    #[arg(long)]
+    pub sync_forms: bool,
+    /// The forms folder's base name.
+    #[arg(long, default_value = store::DEFAULT_FORMS_FOLDER)]
+    pub forms_folder: String,
+    /// Save the connection without running the initial sync.
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Procore projects and users into projects and workers; completed forms into Documents.
+    Workforce(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Which connected company (default: the configured or only one).
+    #[arg(long)]
+    pub company_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExplainKind {
+    ProcoreProject,
+    ProcoreUser,
+    Form,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    pub kind: ExplainKind,
+    pub id: i64,
+    #[arg(long)]
+    pub company_id: Option<i64>,
+}
+
+pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
+    let store = open_store(settings).await?;
+    let company_id = args
+        .company_id
+        .or(settings.procore.company_id)
+        .context("which Procore company? pass --company-id (the number after /app/company/ in a Procore URL)")?;
+    let client_id = args
+        .client_id
+        .or_else(|| settings.procore.client_id.clone())
+        .context("no OAuth client id: pass --client-id or set procore.client_id")?;
+    let secret = match &args.client_secret_file {
+        Some(path) => SecretString::from(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => settings.procore.secret()?,
+    };
+    let mut connection = Connection::new(company_id, &client_id, secret);
+    connection.sync_employees_only = args.sync_employees_only;
+    connection.auto_activate_workers = args.auto_activate_workers;
+    connection.sync_forms = args.sync_forms;
+    connection.forms_folder = args.forms_folder;
+    let client = client_for(settings, &connection, &store)?;
+
+    println!("Checking what trestle may do in Procore company {company_id}:");
+    let checks = check_access(&client, connection.sync_forms, &connection.forms_folder).await;
+    output::print_checks(&checks);
+    if checks.iter().any(|c| !c.ok) {
+        bail!("some permissions are missing (above); nothing was saved or synced");
+    }
+    store.save_connection(&connection).await?;
+    println!("Connected. Settings: {}", output::toggles(&connection));
+    if args.no_sync {
+        return Ok(());
+    }
+    println!("\nInitial sync:");
+    run_workforce(&store, &client, &connection, false).await
+}
+
+pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
+    let SyncCommand::Workforce(args) = command;
+    let store = open_store(settings).await?;
+    let connection = pick_connection(&store, settings, args.company_id).await?;
+    let client = client_for(settings, &connection, &store)?;
+    run_workforce(&store, &client, &connection, args.dry_run).await
+}
+
+/// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link); only `main`
+/// and the commands read the environment.
+fn crash_point() -> Option<CrashPoint> {
+    std::env::var("TRESTLE_CRASH_AT")
+        .ok()
+        .as_deref()
+        .and_then(CrashPoint::parse)
+}
+
+pub async fn run_workforce(
+    store: &store::Store,
+    client: &procore::Client,
+    connection: &Connection,
+    dry_run: bool,
+) -> Result<()> {
+    let now = chrono::Utc::now();
+    let job = WorkforceJob {
+        client,
+        store,
+        connection,
+        company_name: None,
+        today: now.date_naive(),
+        now,
+        crash_at: crash_point(),
+    };
+    let report = sync_workforce(&job, dry_run).await?;
+    output::print_report(&report);
+    Ok(())
+}
+
+pub async fn explain(settings: &Settings, args: ExplainArgs) -> Result<()> {
+    let store = open_store(settings).await?;
+    let connection = pick_connection(&store, settings, args.company_id).await?;
+    let text = crate::output::explain(&store, connection.company_id, args.kind, args.id).await?;
+    println!("{text}");
+    Ok(())
+}

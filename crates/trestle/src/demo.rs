@@ -1,0 +1,408 @@
+//! `trestle demo`: the whole workforce job against the bundled simulator's demo company.
+//!
+//! It starts procore-sim in-process on an ephemeral port, shows what the Procore client reads,
+//! seeds the app side with the records the seed's clash rules talk about, connects (checking
+//! permissions), syncs, completes two sample forms and syncs again so their PDFs land in
+//! Procore Documents, revises one form so its document gets a second version, and ends with
+//! what the simulator now holds and a few `explain` answers.
+
+use crate::commands::{run_workforce, ExplainKind};
+use crate::output::{self, table};
+use anyhow::{Context, Result};
+use chrono::Utc;
+use clap::Args;
+use domain::workforce::{
+    Activation, Answer, FieldKind, FormField, FormSection, FormTemplate, ProjectFields,
+    ProjectStatus, Signature, Submission, WorkerFields,
+};
+use futures::TryStreamExt;
+use procore_sim::{demo, RateLimits, Sim, SimConfig};
+use secrecy::SecretString;
+use std::path::PathBuf;
+use store::{Connection, LinkKind, SecretKey, Store};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its SQLite store (emptied at the start of each demo).
+    #[arg(long, default_value = ".trestle/demo")]
+    pub data_dir: PathBuf,
+}
+
+pub async fn run(args: DemoArgs) -> Result<()> {
+    let config = SimConfig {
+        // Procore-like limits, so the demo shows pacing: no request is refused.
+        rate_limits: Some(RateLimits {
+            hourly: 3600,
+            spike: 60,
+            ..RateLimits::default()
+        }),
+        ..SimConfig::default()
+    };
+    let sim = procore_sim::spawn(Sim::new(demo::world(), config)).await;
+    println!(
+        "== procore-sim is serving the demo company \"{}\" at {}\n",
+        demo::COMPANY_NAME,
+        sim.url()
+    );
+
+    let client = procore::Client::new(procore::ClientConfig::custom(
+        &sim.url(),
+        procore::CompanyId(demo::COMPANY_ID),
+        procore::Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET),
+    )?)?;
+    show_what_the_client_reads(&client).await?;
+
+    let _ = std::fs::remove_dir_all(&args.data_dir);
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let url = format!(
+        "sqlite://{}",
+        args.data_dir.join("trestle.sqlite").display()
+    );
+    let store = Store::open(&url, SecretKey::generate()).await?;
+    let company = demo::COMPANY_ID;
+
+    println!(
+        "\n== The app side before the first sync (records that the seed's clash rules protect)"
+    );
+    store
+        .create_project(
+            company,
+            &ProjectFields {
+                name: "Dock Expansion".into(),
+                project_number: Some(demo::CLASHING_PROJECT_NUMBER.into()),
+                ..Default::default()
+            },
+            ProjectStatus::Active,
+        )
+        .await?;
+    store
+        .create_project(
+            company,
+            &ProjectFields {
+                name: demo::CLASHING_PROJECT_NAME.into(),
+                ..Default::default()
+            },
+            ProjectStatus::Active,
+        )
+        .await?;
+    store
+        .create_worker(
+            company,
+            &WorkerFields {
+                first_name: "Morgan".into(),
+                last_name: "Lee".into(),
+                email: Some("morgan.lee@granitepeak.example".into()),
+                ..Default::default()
+            },
+            Activation::Active,
+            false,
+        )
+        .await?;
+    println!(
+        "  app project \"Dock Expansion\" with number {}",
+        demo::CLASHING_PROJECT_NUMBER
+    );
+    println!(
+        "  app project \"{}\" with no number",
+        demo::CLASHING_PROJECT_NAME
+    );
+    println!("  worker Morgan Lee <morgan.lee@granitepeak.example>");
+
+    println!("\n== trestle connect (Sync Forms to Procore on)");
+    let mut connection = Connection::new(
+        company,
+        demo::CLIENT_ID,
+        SecretString::from(demo::CLIENT_SECRET.to_string()),
+    );
+    connection.sync_forms = true;
+    let checks =
+        sync::workforce::access::check_access(&client, true, &connection.forms_folder).await;
+    output::print_checks(&checks);
+    store.save_connection(&connection).await?;
+    println!("  {}", output::toggles(&connection));
+
+    println!("\n== trestle sync workforce (the initial sync)");
+    run_workforce(&store, &client, &connection, false).await?;
+
+    println!("\n== Two site forms are completed in the app");
+    let forms = complete_sample_forms(&store, company).await?;
+    println!("\n== trestle sync workforce (uploads the completed forms)");
+    run_workforce(&store, &client, &connection, false).await?;
+
+    println!(
+        "\n== A supervisor signs form {} after completion (revision 2)",
+        forms[0]
+    );
+    add_late_signature(&store, forms[0]).await?;
+    println!(
+        "\n== trestle sync workforce (a new version of the same document, never a second one)"
+    );
+    run_workforce(&store, &client, &connection, false).await?;
+
+    println!("\n== trestle sync workforce again (nothing changed upstream)");
+    run_workforce(&store, &client, &connection, false).await?;
+
+    show_documents(&sim, &store, company).await?;
+
+    println!("\n== trestle explain");
+    for (kind, id) in explain_examples(&sim, forms[0]).await? {
+        print!("{}", output::explain(&store, company, kind, id).await?);
+    }
+    let log = sim.sim().request_log();
+    let refused = log.iter().filter(|e| e.status == 429).count();
+    println!(
+        "\nProcore requests in the whole demo: {}, refused by rate limits: {refused}.",
+        log.len()
+    );
+    println!(
+        "The demo's store is {}; the simulator stopped with the demo.",
+        args.data_dir.join("trestle.sqlite").display()
+    );
+    Ok(())
+}
+
+async fn show_what_the_client_reads(client: &procore::Client) -> Result<()> {
+    let me = client.me().await?;
+    let companies: Vec<_> = client.companies().stream().try_collect().await?;
+    println!("== What the Procore client reads");
+    println!(
+        "  signed in as {} (user {})",
+        me.name.unwrap_or_default(),
+        me.id.get()
+    );
+    for c in &companies {
+        println!(
+            "  company {} \"{}\"",
+            c.id.get(),
+            c.name.clone().unwrap_or_default()
+        );
+    }
+    let projects = client
+        .projects()
+        .list_v11()
+        .status(procore::api::projects::ProjectStatus::All)
+        .into_list()
+        .collect()
+        .await?;
+    let active_users = client.users().list().into_list().collect().await?;
+    let inactive_users = client.users().list_inactive().into_list().collect().await?;
+    let vendors = client.vendors().list().into_list().collect().await?;
+    let rows = vec![
+        vec![
+            "collection".to_string(),
+            "records".to_string(),
+            "pages".to_string(),
+        ],
+        vec![
+            "projects (v1.1, every status)".into(),
+            projects.items.len().to_string(),
+            projects.pages.to_string(),
+        ],
+        vec![
+            "company users (active)".into(),
+            active_users.items.len().to_string(),
+            active_users.pages.to_string(),
+        ],
+        vec![
+            "company users (inactive)".into(),
+            inactive_users.items.len().to_string(),
+            inactive_users.pages.to_string(),
+        ],
+        vec![
+            "vendors (active)".into(),
+            vendors.items.len().to_string(),
+            vendors.pages.to_string(),
+        ],
+    ];
+    print!("{}", table(&rows));
+    Ok(())
+}
+
+fn toolbox_talk() -> FormTemplate {
+    let field = |key: &str, label: &str, kind: FieldKind, required: bool| FormField {
+        key: key.into(),
+        label: label.into(),
+        kind,
+        required,
+    };
+    FormTemplate {
+        id: 0,
+        name: "Toolbox Talk".into(),
+        sections: vec![
+            FormSection {
+                title: "Talk".into(),
+                fields: vec![
+                    field("topic", "Topic", FieldKind::Text { multiline: false }, true),
+                    field(
+                        "ppe",
+                        "Was PPE checked before work?",
+                        FieldKind::YesNoNa,
+                        true,
+                    ),
+                    field(
+                        "hazards",
+                        "Hazards discussed",
+                        FieldKind::Text { multiline: true },
+                        false,
+                    ),
+                ],
+            },
+            FormSection {
+                title: "Sign-off".into(),
+                fields: vec![
+                    field("lead", "Talk lead", FieldKind::Signature, true),
+                    field("supervisor", "Supervisor", FieldKind::Signature, false),
+                ],
+            },
+        ],
+    }
+}
+
+/// Two completed Toolbox Talks on the first two synced projects; returns their ids.
+async fn complete_sample_forms(store: &Store, company: i64) -> Result<Vec<i64>> {
+    let mut template = toolbox_talk();
+    template.id = store.save_template(company, &template).await?;
+    let links = store.links(company, LinkKind::Project).await?;
+    let projects: Vec<i64> = links.values().copied().take(2).collect();
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for (n, project_id) in projects.into_iter().enumerate() {
+        let mut s = Submission::draft(0, template.id, project_id, now.date_naive());
+        s.answer(
+            &template,
+            "topic",
+            Answer::Text(["Ladder safety", "Working at height"][n % 2].into()),
+        )?;
+        s.answer(&template, "ppe", Answer::Yes)?;
+        s.answer(
+            &template,
+            "hazards",
+            Answer::Text("Wet decking; overhead loads".into()),
+        )?;
+        s.sign(
+            &template,
+            Signature {
+                field_key: "lead".into(),
+                signer_name: "Bea Okafor".into(),
+                worker_id: None,
+                signed_at: now,
+            },
+        )?;
+        s.complete(&template, now)?;
+        let id = store.save_submission(&s).await?;
+        let project = store
+            .project(project_id)
+            .await?
+            .map(|p| p.fields.name)
+            .unwrap_or_default();
+        println!(
+            "  form {id}: \"{}\" on \"{project}\", completed",
+            template.name
+        );
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn add_late_signature(store: &Store, submission_id: i64) -> Result<()> {
+    let mut s = store
+        .submission(submission_id)
+        .await?
+        .context("the sample form")?;
+    let template = store
+        .template(s.template_id)
+        .await?
+        .context("the sample template")?;
+    s.sign(
+        &template,
+        Signature {
+            field_key: "supervisor".into(),
+            signer_name: "Morgan Lee".into(),
+            worker_id: None,
+            signed_at: Utc::now(),
+        },
+    )?;
+    store.save_submission(&s).await?;
+    Ok(())
+}
+
+/// The forms folders as the simulator now holds them.
+async fn show_documents(sim: &procore_sim::Running, store: &Store, company: i64) -> Result<()> {
+    println!("\n== What Procore Documents now hold (read back from the simulator)");
+    let file_ids: Vec<i64> = store
+        .link_records(company, LinkKind::FormDocument)
+        .await?
+        .iter()
+        .map(|l| l.procore_id)
+        .collect();
+    sim.sim().read(|w| {
+        for id in &file_ids {
+            if let Some(f) = w.files.get(id) {
+                let path = folder_path(w, Some(f.parent_id));
+                let project = w
+                    .projects
+                    .get(&f.project_id)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                println!(
+                    "  {project}: {path}/{} ({} version(s), latest {} bytes of PDF)",
+                    f.name,
+                    f.versions.len(),
+                    latest_size(w, f)
+                );
+            }
+        }
+    });
+    Ok(())
+}
+
+fn folder_path(w: &procore_sim::World, mut id: Option<i64>) -> String {
+    let mut parts = Vec::new();
+    while let Some(f) = id.and_then(|i| w.folders.get(&i)) {
+        if f.parent_id.is_some() {
+            parts.push(f.name.clone());
+        }
+        id = f.parent_id;
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
+}
+
+fn latest_size(w: &procore_sim::World, f: &procore_sim::world::File) -> usize {
+    f.versions
+        .last()
+        .and_then(|v| w.file_versions.get(v))
+        .and_then(|v| w.blobs.get(&v.blob))
+        .map_or(0, |b| b.bytes.len())
+}
+
+/// A form, a clashing project, the service account and a never-activated inactive user.
+async fn explain_examples(
+    sim: &procore_sim::Running,
+    form: i64,
+) -> Result<Vec<(ExplainKind, i64)>> {
+    let (clash, service, pending) = sim.sim().read(|w| {
+        let clash = w
+            .projects
+            .values()
+            .find(|p| p.project_number.as_deref() == Some(demo::CLASHING_PROJECT_NUMBER))
+            .map(|p| p.id);
+        let service = w
+            .users
+            .values()
+            .find(|u| u.service_account_of.is_some())
+            .map(|u| u.id);
+        let pending = w
+            .users
+            .values()
+            .find(|u| !u.is_active && u.last_name.as_deref() == Some("Brooks"))
+            .map(|u| u.id);
+        (clash, service, pending)
+    });
+    let mut out = vec![(ExplainKind::Form, form)];
+    out.extend(clash.map(|id| (ExplainKind::ProcoreProject, id)));
+    out.extend(service.map(|id| (ExplainKind::ProcoreUser, id)));
+    out.extend(pending.map(|id| (ExplainKind::ProcoreUser, id)));
+    Ok(out)
+}

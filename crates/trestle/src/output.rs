@@ -1,0 +1,237 @@
+//! What trestle prints for people: tables, summaries, and explanations in a site
+//! administrator's words.
+
+use crate::commands::ExplainKind;
+use anyhow::Result;
+use std::fmt::Write;
+use store::{Connection, LinkKind, Store};
+use sync::workforce::access::AccessCheck;
+use sync::workforce::{Action, Report};
+
+/// A plain text table: the first row is the header.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, row) in rows.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+        if n == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            let _ = writeln!(out, "  {}", rule.join("  "));
+        }
+    }
+    out
+}
+
+pub fn print_checks(checks: &[AccessCheck]) {
+    for c in checks {
+        println!(
+            "  [{}] {}: {}",
+            if c.ok { "ok" } else { "MISSING" },
+            c.what,
+            c.detail
+        );
+    }
+}
+
+pub fn toggles(c: &Connection) -> String {
+    let on = |b| if b { "on" } else { "off" };
+    format!(
+        "Sync Employees Only {}, Automatically Activate Workers {}, Sync Forms to Procore {} (folder \"{}\")",
+        on(c.sync_employees_only),
+        on(c.auto_activate_workers),
+        on(c.sync_forms),
+        c.forms_folder
+    )
+}
+
+fn describe(a: &Action) -> (String, String) {
+    let (kind, id) = a.subject();
+    let subject = format!(
+        "{} {}",
+        kind.as_str(),
+        id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())
+    );
+    let what = match a {
+        Action::CreateProject { fields, status, .. } => {
+            format!("create project \"{}\" ({})", fields.name, status.as_str())
+        }
+        Action::UpdateProject { fields, status, .. } => {
+            format!("update project \"{}\" ({})", fields.name, status.as_str())
+        }
+        Action::CreateWorker { fields, .. } => {
+            format!("create worker {} {}", fields.first_name, fields.last_name)
+        }
+        Action::UpdateWorker { fields, .. } => {
+            format!("update worker {} {}", fields.first_name, fields.last_name)
+        }
+        Action::UploadForm { revision, .. } => format!("upload form PDF (revision {revision})"),
+        Action::Skip { .. } => "skip".into(),
+    };
+    (subject, what)
+}
+
+/// The decisions of a run and its summary table.
+pub fn print_report(report: &Report) {
+    let s = &report.summary;
+    if !report.plan.actions.is_empty() {
+        let mut rows = vec![vec![
+            "record".to_string(),
+            "decision".to_string(),
+            "why".to_string(),
+        ]];
+        for a in &report.plan.actions {
+            let (subject, what) = describe(a);
+            rows.push(vec![subject, what, a.reason().to_string()]);
+        }
+        print!("{}", table(&rows));
+    }
+    for u in &report.uploads {
+        println!(
+            "  uploaded {} (revision {}, Procore file {})",
+            u.path, u.revision, u.file_id
+        );
+    }
+    for f in &report.failures {
+        println!("  upload failed, will retry: {f}");
+    }
+    let rows = vec![
+        vec!["".into(), if s.dry_run { "would" } else { "done" }.into()],
+        vec!["projects created".into(), s.projects_created.to_string()],
+        vec!["projects updated".into(), s.projects_updated.to_string()],
+        vec!["workers created".into(), s.workers_created.to_string()],
+        vec!["workers updated".into(), s.workers_updated.to_string()],
+        vec!["records skipped".into(), s.skipped.to_string()],
+        vec!["forms queued".into(), s.forms_queued.to_string()],
+        vec!["forms uploaded".into(), s.forms_uploaded.to_string()],
+        vec!["Procore records read".into(), s.records_read.to_string()],
+        vec!["Procore requests".into(), s.requests.to_string()],
+    ];
+    println!(
+        "\n{} (run {}):",
+        if s.dry_run {
+            "Dry run, nothing changed"
+        } else {
+            "Sync finished"
+        },
+        report.run.0
+    );
+    print!("{}", table(&rows));
+}
+
+/// What happened to a record and which rule decided it, from trestle's own records.
+pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) -> Result<String> {
+    let (log_kind, label) = match kind {
+        ExplainKind::ProcoreProject => ("procore-project", format!("Procore project {id}")),
+        ExplainKind::ProcoreUser => ("procore-user", format!("Procore user {id}")),
+        ExplainKind::Form => ("form", format!("Form {id}")),
+    };
+    let mut out = format!("{label}\n");
+    match kind {
+        ExplainKind::ProcoreProject => match store.link(company, LinkKind::Project, id).await? {
+            Some(link) => {
+                if let Some(p) = store.project(link.local_id).await? {
+                    let _ = writeln!(
+                        out,
+                        "  Now: linked to app project {} \"{}\", status {}.",
+                        p.id,
+                        p.fields.name,
+                        p.status.as_str()
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  Now: not in the app.");
+            }
+        },
+        ExplainKind::ProcoreUser => match store.link(company, LinkKind::Worker, id).await? {
+            Some(link) => {
+                if let Some(w) = store.worker(link.local_id).await? {
+                    let _ = writeln!(
+                        out,
+                        "  Now: linked to worker {} ({} {}), status {}.",
+                        w.id,
+                        w.fields.first_name,
+                        w.fields.last_name,
+                        w.status().as_str()
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  Now: no worker in the app.");
+            }
+        },
+        ExplainKind::Form => match store.submission(id).await? {
+            None => {
+                let _ = writeln!(out, "  There is no form {id} in trestle.");
+                return Ok(out);
+            }
+            Some(s) => {
+                let uploaded = store.uploaded_revision(company, id).await?;
+                let state = match s.state {
+                    domain::workforce::SubmissionState::Draft => {
+                        "a draft (only completed forms go to Procore)".to_string()
+                    }
+                    domain::workforce::SubmissionState::Completed => {
+                        format!("completed, revision {}", s.revision)
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "  Now: {state}; Procore holds {}.",
+                    match uploaded {
+                        Some(r) => format!("revision {r}"),
+                        None => "no revision yet".into(),
+                    }
+                );
+            }
+        },
+    }
+    // Dry runs change nothing, so they do not explain what happened.
+    let history: Vec<_> = store
+        .history(company, log_kind, id)
+        .await?
+        .into_iter()
+        .filter(|h| !h.dry_run)
+        .collect();
+    match history.first() {
+        None => {
+            let hint = match kind {
+                ExplainKind::ProcoreProject => "trestle has never seen it in a sync. Procore only lists projects the integration's user may see: add that user to the project (or turn on \"add to all new projects\"), make sure the app is permitted on it, and note that project templates are never synced.",
+                ExplainKind::ProcoreUser => "trestle has never seen this user in a sync: check the user is in this company's Directory and that the integration's user may read the Directory.",
+                ExplainKind::Form => "no sync has decided anything about this form yet; run `trestle sync workforce`.",
+            };
+            let _ = writeln!(out, "  {hint}");
+        }
+        Some(latest) => {
+            let _ = writeln!(
+                out,
+                "  Latest (run {}, {}): {}",
+                latest.run.0,
+                latest.recorded_at.format("%Y-%m-%d %H:%M UTC"),
+                latest.entry.reason
+            );
+            for earlier in history.iter().skip(1).take(5) {
+                let _ = writeln!(
+                    out,
+                    "  Earlier (run {}, {}): {}",
+                    earlier.run.0,
+                    earlier.recorded_at.format("%Y-%m-%d %H:%M UTC"),
+                    earlier.entry.reason
+                );
+            }
+        }
+    }
+    Ok(out)
+}
