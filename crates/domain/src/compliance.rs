@@ -2,7 +2,7 @@
 //! whether that is enough today.
 //!
 //! trestle is the system of record for compliance (Procore is for parties and projects), so
-//! the rules live here, pure: [`evaluate`] turns the records and today's date into a status for
+//! the rules live here, pure: [`evaluate()`] turns the records and today's date into a status for
 //! every requirement, subject and party, and [`writeback`] turns that into the insurance records
 //! Procore receives. Nothing reads a clock or a store, so a daily re-evaluation, an explain
 //! command and a benchmark all call the same function.

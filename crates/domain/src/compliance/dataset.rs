@@ -63,7 +63,11 @@ pub enum ImportError {
     UnknownProfile { record: String, profile: ProfileId },
     #[error("profile {profile} has the requirement key \"{key}\" twice; keys must be unique")]
     DuplicateRequirementKey { profile: ProfileId, key: String },
-    #[error("profile {profile}, requirement \"{key}\": the {limit:?} limit belongs to {}, not {}", limit.subject(), subject)]
+    #[error(
+        "profile {profile}, requirement \"{key}\": the {limit:?} limit belongs to {}, not {}",
+        limit.subject(),
+        subject
+    )]
     RequirementLimitOnWrongSubject {
         profile: ProfileId,
         key: String,
@@ -76,7 +80,12 @@ pub enum ImportError {
     StatutoryOutsideWorkersCompensation { profile: ProfileId, key: String },
     #[error("profile {profile}, requirement \"{key}\": a minimum cannot be negative")]
     NegativeMinimum { profile: ProfileId, key: String },
-    #[error("certificate {certificate}, policy {policy_number}: the {limit:?} limit belongs to {}, not {}", limit.subject(), subject)]
+    #[error(
+        "certificate {certificate}, policy {policy_number}: the {limit:?} limit belongs to {}, \
+         not {}",
+        limit.subject(),
+        subject
+    )]
     PolicyLimitOnWrongSubject {
         certificate: CertificateId,
         policy_number: String,
@@ -89,7 +98,8 @@ pub enum ImportError {
         policy_number: String,
     },
     #[error(
-        "certificate {certificate}, policy {policy_number}: expires ({expiration}) before it takes effect ({effective})"
+        "certificate {certificate}, policy {policy_number}: expires ({expiration}) before it \
+         takes effect ({effective})"
     )]
     PolicyDatesReversed {
         certificate: CertificateId,
@@ -363,5 +373,164 @@ impl<'a> PartyIndex<'a> {
                 .map(|pp| self.evaluate(Target::project(party, pp.project_id), today))
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use chrono::NaiveDate;
+
+    const DOC: &str = include_str!("../../../../docs/compliance-import.md");
+
+    /// The first JSON block of the import documentation.
+    fn documented_example() -> &'static str {
+        let start = DOC.find("```json\n").expect("a json block") + "```json\n".len();
+        let len = DOC[start..].find("```").expect("the block ends");
+        &DOC[start..start + len]
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_json_import_example_in_the_docs_parses_validates_and_evaluates_as_described() {
+        let data: ComplianceData = serde_json::from_str(documented_example()).unwrap();
+        assert_eq!(data.problems(), []);
+        assert_eq!(
+            (
+                data.parties.len(),
+                data.projects.len(),
+                data.party_projects.len()
+            ),
+            (3, 2, 3)
+        );
+        assert_eq!(data.contacts.len(), 1);
+        assert_eq!(data.certificates[0].policies.len(), 3);
+
+        let today = d("2026-06-15");
+        let all = data.evaluate_all(today);
+        let acme = &all[0];
+        assert_eq!(acme.global.status, OverallStatus::NonCompliant);
+        let wc = acme.global.subject(Subject::WorkersCompensation).unwrap();
+        assert_eq!(
+            wc.coverage,
+            Coverage::Expired {
+                on: d("2026-06-01")
+            }
+        );
+        assert_eq!(
+            acme.global
+                .subject(Subject::AutomobileLiability)
+                .unwrap()
+                .status,
+            Status::Overridden
+        );
+        assert!(acme.global.expiring_soon);
+        assert_eq!(acme.global.next_expiration, Some(d("2026-07-01")));
+        assert_eq!(
+            writeback::summary_record(&acme.global).status,
+            ProcoreInsuranceStatus::Expired
+        );
+        let tower = &acme.projects[0];
+        assert_eq!(tower.target, Target::project(PartyId(1), ProjectId(10)));
+        assert_eq!(tower.profile.unwrap().name, "High-rise");
+        assert_eq!(tower.status, OverallStatus::Compliant);
+        assert_eq!(acme.projects[1].status, OverallStatus::NonCompliant);
+
+        let bolt = &all[1];
+        assert!(bolt
+            .global
+            .requirements()
+            .iter()
+            .all(|r| r.status == RequirementStatus::NonCompliant(Reason::Missing)));
+        assert_eq!(
+            bolt.projects[0]
+                .subject(Subject::AutomobileLiability)
+                .unwrap()
+                .status,
+            Status::Waived
+        );
+        assert_eq!(bolt.projects[0].status, OverallStatus::NonCompliant);
+
+        let cedar = &all[2];
+        assert_eq!(cedar.global.status, OverallStatus::NotTracked);
+        assert!(cedar.projects.is_empty());
+        assert_eq!(
+            writeback::summary_record(&cedar.global).status,
+            ProcoreInsuranceStatus::Undecided
+        );
+    }
+
+    #[test]
+    fn the_import_format_round_trips_through_json() {
+        let data: ComplianceData = serde_json::from_str(documented_example()).unwrap();
+        let json = serde_json::to_string_pretty(&data).unwrap();
+        // Money stays a string, never a float.
+        assert!(json.contains("\"minimum\": \"1000000\""), "{json}");
+        let back: ComplianceData = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn an_import_lists_every_problem_serde_cannot_see() {
+        let mut data: ComplianceData = serde_json::from_str(documented_example()).unwrap();
+        data.version = 2;
+        data.parties[1].id = PartyId(1);
+        data.party_projects[0].project_id = ProjectId(99);
+        data.profiles[0].requirements[1].key = "gl.each_occurrence".into();
+        data.profiles[0].requirements[0].subject = Subject::UmbrellaExcess;
+        data.profiles[0].requirements[5].subject = Subject::GeneralLiability;
+        let policy = &mut data.certificates[0].policies[0];
+        policy.expiration_date = d("2025-01-01");
+        policy
+            .limits
+            .insert(LimitKind::CombinedSingleLimit, "-1".parse().unwrap());
+        data.waivers[0].reason = "  ".into();
+        let problems = data.problems();
+        let has = |f: fn(&ImportError) -> bool| problems.iter().any(f);
+        assert!(has(|p| matches!(p, ImportError::UnsupportedVersion(2))));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::DuplicateId {
+                kind: "party",
+                id: 1
+            }
+        )));
+        assert!(has(|p| matches!(p, ImportError::UnknownProject { .. })));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::DuplicateRequirementKey { .. }
+        )));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::RequirementLimitOnWrongSubject { .. }
+        )));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::StatutoryOutsideWorkersCompensation { .. }
+        )));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::PolicyDatesReversed { .. }
+        )));
+        assert!(has(|p| matches!(
+            p,
+            ImportError::PolicyLimitOnWrongSubject { .. }
+        )));
+        assert!(has(|p| matches!(p, ImportError::NegativeLimit { .. })));
+        assert!(has(|p| matches!(p, ImportError::WaiverWithoutReason(_))));
+        assert_eq!(data.validate(), Err(problems[0].clone()));
+        assert_eq!(
+            ImportError::WaiverWithoutReason(WaiverId(3)).to_string(),
+            "waiver 3 has no reason; say why it was granted"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_section_is_rejected_not_ignored() {
+        let err = serde_json::from_str::<ComplianceData>(r#"{"waviers": []}"#).unwrap_err();
+        assert!(err.to_string().contains("waviers"), "{err}");
     }
 }

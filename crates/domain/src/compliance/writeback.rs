@@ -35,7 +35,7 @@ pub const SUMMARY_INSURANCE_TYPE: &str = "Insurance Compliance";
 /// | waived | `compliant`, notes "Waived: reason (until date)" |
 /// | overridden | `compliant`, notes "Overridden: reason (until date)" and what was overridden |
 /// | non-compliant because the primary policy expired | `expired` |
-/// | non-compliant for any other reason (missing, below minimum, not yet effective, endorsement missing, not statutory) | `non_compliant` |
+/// | non-compliant for any other reason: missing, below minimum, not yet effective, ... | `non_compliant` |
 /// | summary: non-compliant and every non-compliant subject expired | `expired` |
 /// | summary: no profile (not tracked) | `undecided` |
 ///
@@ -404,4 +404,311 @@ fn waiver_note(notes: &mut String, waiver: &Waiver) {
         let _ = write!(notes, ", until {until}");
     }
     notes.push(')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use super::super::*;
+    use super::*;
+    use std::collections::HashSet;
+
+    fn global_records(data: &ComplianceData, format: WriteBackFormat) -> Vec<InsuranceRecord> {
+        render(
+            &data.index().evaluate(Target::global(ACME), today()),
+            format,
+        )
+    }
+
+    fn subject_record(data: &ComplianceData, subject: Subject) -> InsuranceRecord {
+        global_records(data, WriteBackFormat::Subjects)
+            .into_iter()
+            .find(|r| r.insurance_type == subject.label())
+            .unwrap()
+    }
+
+    #[test]
+    fn subject_notes_list_non_compliant_requirements_first_with_their_reasons() {
+        let mut data = data();
+        let gl = policy_mut(&mut data, Subject::GeneralLiability);
+        gl.endorsements = vec![Endorsement::WaiverOfSubrogation];
+        gl.limits
+            .insert(LimitKind::GeneralAggregate, dec("1500000"));
+        let record = subject_record(&data, Subject::GeneralLiability);
+        let lines: Vec<&str> = record.notes.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "General Liability: non-compliant; expires 2027-01-01.",
+                "- General Aggregate at least $2,000,000: non-compliant, below the minimum by \
+                 $500,000: General Aggregate is $1,500,000, required $2,000,000",
+                "- Additional insured endorsement: non-compliant, endorsement missing: \
+                 additional insured",
+                "- Each Occurrence at least $1,000,000: compliant",
+                "- Waiver of subrogation endorsement: compliant",
+            ]
+        );
+        assert_eq!(record.status, ProcoreInsuranceStatus::NonCompliant);
+        assert_eq!(record.policy_number.as_deref(), Some("GL-1"));
+        assert_eq!(record.insurer.as_deref(), Some("Granite Mutual"));
+        assert_eq!(record.effective_date, Some(d("2026-01-01")));
+        assert_eq!(record.expiration_date, Some(d("2027-01-01")));
+    }
+
+    #[test]
+    fn subject_notes_give_the_waiver_or_override_reason_and_end_date() {
+        let mut data = data();
+        policy_mut(&mut data, Subject::AutomobileLiability)
+            .limits
+            .insert(LimitKind::CombinedSingleLimit, dec("500000"));
+        let mut w = waiver(8, on_requirement("auto.csl"), WaiverKind::Override);
+        w.reason = "fleet endorsement accepted".into();
+        w.until = Some(d("2026-12-31"));
+        data.waivers.push(w);
+        let record = subject_record(&data, Subject::AutomobileLiability);
+        assert_eq!(record.status, ProcoreInsuranceStatus::Compliant);
+        assert!(
+            record.notes.contains(
+                "- Combined Single Limit at least $1,000,000: overridden (override: fleet \
+                 endorsement accepted, until 2026-12-31); overrides: below the minimum by $500,000"
+            ),
+            "{}",
+            record.notes
+        );
+    }
+
+    #[test]
+    fn summary_notes_name_the_non_compliant_subjects() {
+        let mut data = data();
+        remove_policy(&mut data, Subject::WorkersCompensation);
+        policy_mut(&mut data, Subject::AutomobileLiability)
+            .limits
+            .insert(LimitKind::CombinedSingleLimit, dec("500000"));
+        let records = global_records(&data, WriteBackFormat::Summary);
+        assert_eq!(records.len(), 1);
+        let summary = &records[0];
+        assert_eq!(summary.insurance_type, SUMMARY_INSURANCE_TYPE);
+        assert_eq!(summary.status, ProcoreInsuranceStatus::NonCompliant);
+        assert_eq!(
+            summary.notes,
+            "Non-compliant.\nNon-compliant subjects: Automobile Liability (below the minimum by \
+             $500,000: Combined Single Limit is $500,000, required $1,000,000); Workers \
+             Compensation and Employers' Liability (missing: no policy on file)\nNext \
+             expiration: 2027-01-01."
+        );
+        assert!(!summary.notes.contains("General Liability"));
+        assert_eq!(summary.policy_number, None);
+        assert_eq!(summary.expiration_date, Some(d("2027-01-01")));
+    }
+
+    #[test]
+    fn origin_ids_are_stable_and_distinct_per_level_format_and_subject() {
+        let data = data();
+        let index = data.index();
+        let mut ids = Vec::new();
+        for target in [
+            Target::global(ACME),
+            Target::project(ACME, TOWER),
+            Target::project(ACME, CLINIC),
+        ] {
+            let eval = index.evaluate(target, today());
+            for format in [WriteBackFormat::Subjects, WriteBackFormat::Summary] {
+                let first = render(&eval, format);
+                let again = render(&index.evaluate(target, today()), format);
+                assert_eq!(first, again, "rendering is deterministic");
+                ids.extend(first.into_iter().map(|r| r.origin_id));
+            }
+        }
+        let distinct: HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+        for expected in [
+            "trestle:party:1:subject:general_liability",
+            "trestle:party:1:summary",
+            "trestle:party:1:project:10:subject:umbrella_excess",
+            "trestle:party:1:project:11:subject:workers_compensation",
+            "trestle:party:1:project:11:summary",
+        ] {
+            assert!(ids.iter().any(|id| id == expected), "{expected} in {ids:?}");
+        }
+    }
+
+    #[test]
+    fn a_requirement_change_that_keeps_the_subject_status_changes_notes_not_the_fingerprint() {
+        let mut data = data();
+        policy_mut(&mut data, Subject::GeneralLiability).endorsements = vec![];
+        let before = subject_record(&data, Subject::GeneralLiability);
+        // Still non-compliant, for one reason fewer.
+        policy_mut(&mut data, Subject::GeneralLiability).endorsements =
+            vec![Endorsement::AdditionalInsured];
+        let after = subject_record(&data, Subject::GeneralLiability);
+        assert_ne!(before.notes, after.notes);
+        assert_eq!(before.status_fingerprint(), after.status_fingerprint());
+        assert_eq!(
+            before.status_fingerprint().to_string(),
+            after.status_fingerprint().to_string()
+        );
+        assert_eq!(after.change_from(&before), RecordChange::NotesOnly);
+        assert_eq!(after.change_from(&after), RecordChange::Unchanged);
+
+        // Fixing the last one moves the subject's status.
+        policy_mut(&mut data, Subject::GeneralLiability)
+            .endorsements
+            .push(Endorsement::WaiverOfSubrogation);
+        let fixed = subject_record(&data, Subject::GeneralLiability);
+        assert_eq!(fixed.change_from(&after), RecordChange::StatusChanged);
+    }
+
+    #[test]
+    fn statuses_map_onto_procores_insurance_status_enum() {
+        use ProcoreInsuranceStatus as P;
+        let status_of = |setup: fn(&mut ComplianceData), subject: Subject| {
+            let mut data = data();
+            setup(&mut data);
+            subject_record(&data, subject).status
+        };
+        let summary_of = |setup: fn(&mut ComplianceData), party: PartyId| {
+            let mut data = data();
+            setup(&mut data);
+            summary_record(&data.index().evaluate(Target::global(party), today())).status
+        };
+        let expire_wc = |data: &mut ComplianceData| {
+            policy_mut(data, Subject::WorkersCompensation).expiration_date = d("2026-06-01")
+        };
+        let cases = [
+            (
+                "compliant",
+                status_of(|_| {}, Subject::GeneralLiability),
+                P::Compliant,
+            ),
+            (
+                "expiring soon stays compliant",
+                status_of(
+                    |data| {
+                        policy_mut(data, Subject::GeneralLiability).expiration_date =
+                            d("2026-06-20")
+                    },
+                    Subject::GeneralLiability,
+                ),
+                P::Compliant,
+            ),
+            (
+                "expired policy",
+                status_of(expire_wc, Subject::WorkersCompensation),
+                P::Expired,
+            ),
+            (
+                "missing",
+                status_of(
+                    |data| remove_policy(data, Subject::WorkersCompensation),
+                    Subject::WorkersCompensation,
+                ),
+                P::NonCompliant,
+            ),
+            (
+                "not yet effective",
+                status_of(
+                    |data| {
+                        policy_mut(data, Subject::WorkersCompensation).effective_date =
+                            d("2026-07-01")
+                    },
+                    Subject::WorkersCompensation,
+                ),
+                P::NonCompliant,
+            ),
+            (
+                "waived",
+                status_of(
+                    |data| {
+                        remove_policy(data, Subject::WorkersCompensation);
+                        data.waivers.push(waiver(
+                            1,
+                            WaiverTarget::Subject(Subject::WorkersCompensation),
+                            WaiverKind::Waive,
+                        ));
+                    },
+                    Subject::WorkersCompensation,
+                ),
+                P::Compliant,
+            ),
+            (
+                "overridden",
+                status_of(
+                    |data| {
+                        remove_policy(data, Subject::WorkersCompensation);
+                        data.waivers.push(waiver(
+                            1,
+                            WaiverTarget::Subject(Subject::WorkersCompensation),
+                            WaiverKind::Override,
+                        ));
+                    },
+                    Subject::WorkersCompensation,
+                ),
+                P::Compliant,
+            ),
+            ("summary, compliant", summary_of(|_| {}, ACME), P::Compliant),
+            (
+                "summary, only expired subjects fail",
+                summary_of(expire_wc, ACME),
+                P::Expired,
+            ),
+            (
+                "summary, an expired and a missing subject",
+                summary_of(
+                    |data| {
+                        policy_mut(data, Subject::WorkersCompensation).expiration_date =
+                            d("2026-06-01");
+                        remove_policy(data, Subject::AutomobileLiability);
+                    },
+                    ACME,
+                ),
+                P::NonCompliant,
+            ),
+            (
+                "summary, no profile",
+                summary_of(|_| {}, UNTRACKED),
+                P::Undecided,
+            ),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
+        }
+        assert_eq!(
+            P::NonCompliantInProgress.as_str(),
+            "non_compliant_in_progress"
+        );
+    }
+
+    #[test]
+    fn a_party_with_no_profile_gets_no_subject_records_and_an_undecided_summary() {
+        let data = data();
+        let eval = data.index().evaluate(Target::global(UNTRACKED), today());
+        assert!(render(&eval, WriteBackFormat::Subjects).is_empty());
+        let summary = render(&eval, WriteBackFormat::Summary);
+        assert_eq!(summary[0].origin_id, "trestle:party:2:summary");
+        assert_eq!(
+            summary[0].notes,
+            "Compliance is not tracked: no profile applies."
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_text_cannot_be_confused_by_separators_in_values() {
+        let record = |policy: &str, insurer: &str| InsuranceRecord {
+            origin_id: "x".into(),
+            insurance_type: "General Liability".into(),
+            status: ProcoreInsuranceStatus::Compliant,
+            effective_date: None,
+            expiration_date: Some(d("2027-01-01")),
+            policy_number: Some(policy.into()),
+            insurer: Some(insurer.into()),
+            notes: String::new(),
+        };
+        let a = record("A|B", "C").status_fingerprint().to_string();
+        let b = record("A", "B|C").status_fingerprint().to_string();
+        assert_ne!(a, b);
+        assert_eq!(
+            record("GL-1", "Granite").status_fingerprint().to_string(),
+            "v1|General Liability|compliant||2027-01-01|GL-1|Granite"
+        );
+    }
 }
