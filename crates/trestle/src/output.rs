@@ -82,26 +82,35 @@ fn describe(a: &Action) -> (String, String) {
     (subject, what)
 }
 
-/// The decisions of a run and its summary table.
+/// The decisions of a run and its summary table. Changes are listed one per line; records
+/// left alone are grouped by the rule that decided them, since the same few rules skip the
+/// same records on every run.
 pub fn print_report(report: &Report) {
     let s = &report.summary;
-    if !report.plan.actions.is_empty() {
-        let mut rows = vec![vec![
-            "record".to_string(),
-            "decision".to_string(),
-            "why".to_string(),
-        ]];
-        for a in &report.plan.actions {
+    let changes: Vec<&Action> = report.plan.changes().collect();
+    if !changes.is_empty() {
+        let mut rows = vec![vec!["record".to_string(), "decision".to_string(), "why".to_string()]];
+        for a in changes {
             let (subject, what) = describe(a);
             rows.push(vec![subject, what, a.reason().to_string()]);
         }
         print!("{}", table(&rows));
     }
+    let mut skipped: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for a in report.plan.actions.iter().filter(|a| !a.is_change()) {
+        let (kind, id) = a.subject();
+        let id = id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
+        skipped.entry(a.reason().to_string()).or_default().push(format!("{} {id}", kind.as_str()));
+    }
+    if !skipped.is_empty() {
+        println!("  Left alone (`trestle explain` gives the reason for one record):");
+        for (reason, records) in &skipped {
+            println!("    {} x {reason}", records.len());
+            println!("        {}", records.join(", "));
+        }
+    }
     for u in &report.uploads {
-        println!(
-            "  uploaded {} (revision {}, Procore file {})",
-            u.path, u.revision, u.file_id
-        );
+        println!("  uploaded {} (revision {}, Procore file {})", u.path, u.revision, u.file_id);
     }
     for f in &report.failures {
         println!("  upload failed, will retry: {f}");
@@ -112,21 +121,13 @@ pub fn print_report(report: &Report) {
         vec!["projects updated".into(), s.projects_updated.to_string()],
         vec!["workers created".into(), s.workers_created.to_string()],
         vec!["workers updated".into(), s.workers_updated.to_string()],
-        vec!["records skipped".into(), s.skipped.to_string()],
+        vec!["records left alone".into(), s.skipped.to_string()],
         vec!["forms queued".into(), s.forms_queued.to_string()],
         vec!["forms uploaded".into(), s.forms_uploaded.to_string()],
         vec!["Procore records read".into(), s.records_read.to_string()],
         vec!["Procore requests".into(), s.requests.to_string()],
     ];
-    println!(
-        "\n{} (run {}):",
-        if s.dry_run {
-            "Dry run, nothing changed"
-        } else {
-            "Sync finished"
-        },
-        report.run.0
-    );
+    println!("\n{} (run {}):", if s.dry_run { "Dry run, nothing changed" } else { "Sync finished" }, report.run.0);
     print!("{}", table(&rows));
 }
 
@@ -214,22 +215,24 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
             };
             let _ = writeln!(out, "  {hint}");
         }
-        Some(latest) => {
-            let _ = writeln!(
-                out,
-                "  Latest (run {}, {}): {}",
-                latest.run.0,
-                latest.recorded_at.format("%Y-%m-%d %H:%M UTC"),
-                latest.entry.reason
-            );
-            for earlier in history.iter().skip(1).take(5) {
-                let _ = writeln!(
-                    out,
-                    "  Earlier (run {}, {}): {}",
-                    earlier.run.0,
-                    earlier.recorded_at.format("%Y-%m-%d %H:%M UTC"),
-                    earlier.entry.reason
-                );
+        Some(_) => {
+            // The same rule often decides the same record run after run: say it once, with the
+            // runs it covers.
+            let mut groups: Vec<(&str, i64, i64, chrono::DateTime<chrono::Utc>)> = Vec::new();
+            for h in &history {
+                match groups.last_mut() {
+                    Some(g) if g.0 == h.entry.reason => g.1 = h.run.0,
+                    _ => groups.push((&h.entry.reason, h.run.0, h.run.0, h.recorded_at)),
+                }
+            }
+            for (n, (reason, first_run, last_run, at)) in groups.iter().take(6).enumerate() {
+                let runs = if first_run == last_run {
+                    format!("run {last_run}")
+                } else {
+                    format!("runs {first_run} to {last_run}")
+                };
+                let when = if n == 0 { "Latest" } else { "Before" };
+                let _ = writeln!(out, "  {when} ({runs}, {}): {reason}", at.format("%Y-%m-%d %H:%M UTC"));
             }
         }
     }

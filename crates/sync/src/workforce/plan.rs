@@ -265,12 +265,34 @@ fn plan_projects(
         local.project_links.values().copied().collect();
     let by_id: BTreeMap<i64, &domain::workforce::Project> =
         local.projects.iter().map(|p| (p.id, p)).collect();
-    let unlinked = || {
-        local
-            .projects
-            .iter()
-            .filter(|p| !linked_local.contains(&p.id))
-    };
+    // Indexes of the unlinked app projects, built once: a company can hold thousands. The
+    // lowest id wins when two app projects share a number or name.
+    let mut by_number: BTreeMap<&str, &domain::workforce::Project> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, &domain::workforce::Project> = BTreeMap::new();
+    for l in local
+        .projects
+        .iter()
+        .filter(|p| !linked_local.contains(&p.id))
+    {
+        if let Some(n) = l.fields.project_number.as_deref().map(str::trim) {
+            by_number
+                .entry(n)
+                .and_modify(|e| {
+                    if l.id < e.id {
+                        *e = l
+                    }
+                })
+                .or_insert(l);
+        }
+        by_name
+            .entry(name_key(&l.fields.name))
+            .and_modify(|e| {
+                if l.id < e.id {
+                    *e = l
+                }
+            })
+            .or_insert(l);
+    }
 
     for p in &snapshot.projects {
         let skip = |reason| Action::Skip {
@@ -299,18 +321,14 @@ fn plan_projects(
             }
         }
         if let Some(number) = &fields.project_number {
-            if let Some(clash) = unlinked()
-                .find(|l| l.fields.project_number.as_deref().map(str::trim) == Some(number))
-            {
+            if let Some(clash) = by_number.get(number.as_str()) {
                 out.push(skip(Reason::SameNumberAsUnlinkedProject {
                     project_id: clash.id,
                     number: number.clone(),
                 }));
                 continue;
             }
-        } else if let Some(clash) =
-            unlinked().find(|l| name_key(&l.fields.name) == name_key(&fields.name))
-        {
+        } else if let Some(clash) = by_name.get(&name_key(&fields.name)) {
             out.push(skip(Reason::SameNameAsUnlinkedProject {
                 project_id: clash.id,
                 name: clash.fields.name.clone(),
@@ -340,6 +358,20 @@ fn plan_users(
         local.worker_links.values().copied().collect();
     let by_id: BTreeMap<i64, &domain::workforce::Worker> =
         local.workers.iter().map(|w| (w.id, w)).collect();
+    // Unlinked workers by email, built once; the lowest id wins on a shared address.
+    let mut by_email: BTreeMap<String, i64> = BTreeMap::new();
+    for w in local
+        .workers
+        .iter()
+        .filter(|w| !linked_local.contains(&w.id))
+    {
+        if let Some(key) = w.fields.email.as_deref().and_then(email_key) {
+            by_email
+                .entry(key)
+                .and_modify(|id| *id = (*id).min(w.id))
+                .or_insert(w.id);
+        }
+    }
 
     for u in &snapshot.users {
         let skip = |reason| Action::Skip {
@@ -385,16 +417,9 @@ fn plan_users(
             continue;
         }
         if let Some(key) = fields.email.as_deref().and_then(email_key) {
-            if let Some(clash) = local
-                .workers
-                .iter()
-                .filter(|w| !linked_local.contains(&w.id))
-                .find(|w| {
-                    w.fields.email.as_deref().and_then(email_key).as_deref() == Some(key.as_str())
-                })
-            {
+            if let Some(worker_id) = by_email.get(&key) {
                 out.push(skip(Reason::SameEmailAsUnlinkedWorker {
-                    worker_id: clash.id,
+                    worker_id: *worker_id,
                 }));
                 continue;
             }
