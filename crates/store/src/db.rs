@@ -24,16 +24,30 @@ pub enum Backend {
 }
 
 /// The embedded migrations, one set per backend (their column types differ).
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "outbox claimed_at",
+        include_str!("../migrations/sqlite/0002_outbox_claimed_at.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "outbox claimed_at",
+        include_str!("../migrations/postgres/0002_outbox_claimed_at.sql"),
+    ),
+];
 
 const KEY_CHECK: &str = "secret_key_check";
 const KEY_CHECK_CONTEXT: &str = "store_meta.secret_key_check";

@@ -5,6 +5,11 @@
 //! marks it done or failed; one that crashes does nothing, and the item becomes claimable again
 //! when the lease runs out. The drain must therefore be idempotent on Procore's side (the item's
 //! key is its idempotency key).
+//!
+//! A claim also stamps `claimed_at`, which completing or failing clears, so a lease (someone is
+//! working on the item) can be told from a retry delay. A drainer that knows every earlier
+//! claimer is gone (it holds a lock the operating system releases when a process dies) takes
+//! abandoned leases back at once with [`Store::release_leases`] instead of waiting them out.
 
 use crate::db::{int, now, opt_text, text, timestamp, ts, Backend, EPOCH};
 use crate::models::{CompanyId, NewOutboxItem, OutboxItem, OutboxState};
@@ -55,13 +60,13 @@ pub(crate) async fn enqueue_on(conn: &mut AnyConnection, item: &NewOutboxItem) -
 /// The claim, in one statement. PostgreSQL skips rows another claimer holds locked so parallel
 /// claimers never wait for or take the same row; SQLite has one writer, so the statement is
 /// atomic as it stands. `$3` and `$4` narrow the claim to one company and kind when not NULL.
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1, claimed_at = $1 \
      WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
      AND ($3::BIGINT IS NULL OR company_id = $3) AND ($4::TEXT IS NULL OR kind = $4) \
      ORDER BY available_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
      available_at, created_at";
-const CLAIM_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1 \
+const CLAIM_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1, claimed_at = $1 \
      WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
      AND ($3 IS NULL OR company_id = $3) AND ($4 IS NULL OR kind = $4) \
      ORDER BY available_at, id LIMIT 1) \
@@ -133,7 +138,8 @@ impl Store {
     /// Marks an item done with what Procore answered.
     pub async fn complete(&self, id: i64, result_json: &str) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE outbox SET state = 'done', result_json = $2, finished_at = $3, last_error = NULL WHERE id = $1",
+            "UPDATE outbox SET state = 'done', result_json = $2, finished_at = $3, last_error = NULL, claimed_at = NULL \
+             WHERE id = $1",
         )
         .bind(id)
         .bind(result_json)
@@ -155,7 +161,8 @@ impl Store {
     pub async fn fail(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
         let done = match retry_at {
             Some(at) => {
-                sqlx::query("UPDATE outbox SET last_error = $2, available_at = $3 WHERE id = $1 AND state = 'pending'")
+                sqlx::query("UPDATE outbox SET last_error = $2, available_at = $3, claimed_at = NULL \
+                     WHERE id = $1 AND state = 'pending'")
                     .bind(id)
                     .bind(error)
                     .bind(ts(at))
@@ -164,7 +171,7 @@ impl Store {
             }
             None => {
                 sqlx::query(
-                    "UPDATE outbox SET state = 'failed', last_error = $2, finished_at = $3 \
+                    "UPDATE outbox SET state = 'failed', last_error = $2, finished_at = $3, claimed_at = NULL \
                      WHERE id = $1 AND state = 'pending'",
                 )
                 .bind(id)
@@ -181,6 +188,31 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Takes back the leases on one company's items of one kind, so they are claimable at `now`;
+    /// returns how many. Items waiting out a retry delay are left alone.
+    ///
+    /// Only for a caller that knows no claimer of these items is still running, e.g. one that
+    /// holds a lock which every drainer takes and which ends with its process: every lease left
+    /// then belongs to a process that crashed, and waiting for it to run out would only delay
+    /// the work. The drain is idempotent on Procore's side, so redoing it is safe.
+    pub async fn release_leases(
+        &self,
+        company: CompanyId,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET available_at = $3, claimed_at = NULL WHERE state = 'pending' \
+             AND claimed_at IS NOT NULL AND company_id = $1 AND kind = $2 AND available_at > $3",
+        )
+        .bind(company)
+        .bind(kind)
+        .bind(ts(now))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Items still to send (waiting or leased).

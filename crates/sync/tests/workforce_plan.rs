@@ -527,6 +527,21 @@ fn an_inactive_user_leaves_a_never_activated_worker_pending_instead_of_blocked()
 }
 
 #[test]
+fn an_unchanged_never_activated_worker_of_an_inactive_user_is_explained_not_blocked() {
+    let mut u = user(1);
+    u.is_active = false;
+    let fields = sync::workforce::plan::worker_fields(&u);
+    let mut local = LocalWorkforce {
+        workers: vec![Worker { id: 8, fields, activation: Activation::PendingAccountActivation, blocked: false }],
+        ..Default::default()
+    };
+    local.worker_links.insert(1, 8);
+    let plan = plan(&snapshot(vec![], vec![u]), &local, &settings(), today());
+    assert_eq!(only(&plan).reason(), &Reason::UserInactiveNeverActivatedStaysPending);
+    assert!(!plan.has_changes());
+}
+
+#[test]
 fn an_inactive_user_with_no_worker_is_not_created() {
     let mut u = user(1);
     u.is_active = false;

@@ -62,6 +62,57 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The sync lock of one company: held for a whole sync run, released by the operating system
+/// when the process ends however it ends (even `kill -9` or an abort).
+///
+/// Every `trestle` process that syncs a company against a SQLite store takes this lock, so the
+/// process holding it knows no other one is uploading that company's forms: any outbox lease
+/// left over belongs to a process that crashed, and the run takes it back at once (a restarted
+/// trestle finishes interrupted uploads on its next run instead of five minutes later). Two syncs
+/// started together run one after the other. PostgreSQL stores are shared by processes on
+/// several hosts, which a lock file cannot cover: there leases simply run out.
+pub struct SyncLock {
+    _file: std::fs::File,
+}
+
+/// Takes the sync lock of `company` when the store is a SQLite file; `None` otherwise (no lock,
+/// and no lease may be taken back early).
+pub fn sync_lock(settings: &Settings, company: i64) -> Result<Option<SyncLock>> {
+    let url = &settings.store.database_url;
+    if store::Backend::of_url(url).ok() != Some(store::Backend::Sqlite) {
+        return Ok(None);
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = format!("{path}.sync-{company}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening the sync lock {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "Another trestle is syncing Procore company {company}; waiting for it to finish."
+            );
+            file.lock()
+                .with_context(|| format!("waiting for the sync lock {lock_path}"))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("taking the sync lock {lock_path}"));
+        }
+    }
+    Ok(Some(SyncLock { _file: file }))
+}
+
 /// A database URL with any password taken out, for messages.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

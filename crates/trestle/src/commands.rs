@@ -1,6 +1,6 @@
 //! `connect`, `sync` and `explain`.
 
-use crate::app::{client_for, open_store, pick_connection};
+use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output;
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
@@ -108,7 +108,8 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         return Ok(());
     }
     println!("\nInitial sync:");
-    run_workforce(&store, &client, &connection, false).await
+    let lock = sync_lock(settings, company_id)?;
+    run_workforce(&store, &client, &connection, false, lock.is_some()).await
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
@@ -116,7 +117,13 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;
-    run_workforce(&store, &client, &connection, args.dry_run).await
+    // A dry run uploads nothing, so it needs no lock.
+    let lock = if args.dry_run {
+        None
+    } else {
+        sync_lock(settings, connection.company_id)?
+    };
+    run_workforce(&store, &client, &connection, args.dry_run, lock.is_some()).await
 }
 
 /// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link); only `main`
@@ -128,11 +135,14 @@ fn crash_point() -> Option<CrashPoint> {
         .and_then(CrashPoint::parse)
 }
 
+/// Runs one workforce sync and prints its report. `reclaim_leases`: the caller holds the
+/// company's sync lock ([`crate::app::sync_lock`]), so leases left by crashed runs are taken back.
 pub async fn run_workforce(
     store: &store::Store,
     client: &procore::Client,
     connection: &Connection,
     dry_run: bool,
+    reclaim_leases: bool,
 ) -> Result<()> {
     let now = chrono::Utc::now();
     let job = WorkforceJob {
@@ -143,6 +153,7 @@ pub async fn run_workforce(
         today: now.date_naive(),
         now,
         crash_at: crash_point(),
+        reclaim_leases,
     };
     let report = sync_workforce(&job, dry_run).await?;
     output::print_report(&report);

@@ -123,12 +123,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("  {}", output::toggles(&connection));
 
     println!("\n== trestle sync workforce (the initial sync)");
-    run_workforce(&store, &client, &connection, false).await?;
+    run_workforce(&store, &client, &connection, false, false).await?;
 
     println!("\n== Two site forms are completed in the app");
     let forms = complete_sample_forms(&store, company).await?;
     println!("\n== trestle sync workforce (uploads the completed forms)");
-    run_workforce(&store, &client, &connection, false).await?;
+    run_workforce(&store, &client, &connection, false, false).await?;
 
     println!(
         "\n== A supervisor signs form {} after completion (revision 2)",
@@ -138,10 +138,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!(
         "\n== trestle sync workforce (a new version of the same document, never a second one)"
     );
-    run_workforce(&store, &client, &connection, false).await?;
+    run_workforce(&store, &client, &connection, false, false).await?;
 
     println!("\n== trestle sync workforce again (nothing changed upstream)");
-    run_workforce(&store, &client, &connection, false).await?;
+    run_workforce(&store, &client, &connection, false, false).await?;
 
     show_documents(&sim, &store, company).await?;
 

@@ -116,7 +116,11 @@ impl Settings {
     /// # Errors
     /// A malformed file or variable, named with the key that was wrong.
     pub fn load(file: Option<&Path>) -> Result<Settings> {
-        Self::load_from(file, Env::prefixed("TRESTLE_").split("__"))
+        // TRESTLE_CRASH_AT is read by the crash tests' hook (commands.rs), not a setting.
+        Self::load_from(
+            file,
+            Env::prefixed("TRESTLE_").ignore(&["CRASH_AT"]).split("__"),
+        )
     }
 
     fn load_from(file: Option<&Path>, env: Env) -> Result<Settings> {

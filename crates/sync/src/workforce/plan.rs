@@ -413,6 +413,10 @@ fn plan_users(
                         Reason::WorkerDetailsChanged
                     },
                 });
+            } else if status_reason == Reason::UserInactiveNeverActivatedStaysPending {
+                // Nothing to write, but the rule decided something a site administrator will
+                // ask about: why a Procore-inactive user's worker is not blocked.
+                out.push(skip(status_reason));
             }
             continue;
         }

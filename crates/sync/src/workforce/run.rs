@@ -29,6 +29,12 @@ pub struct WorkforceJob<'a> {
     pub now: DateTime<Utc>,
     /// Crash tests only: stop the process at this point of an upload.
     pub crash_at: Option<CrashPoint>,
+    /// The caller is the company's only drainer: it holds a lock that every drainer takes and
+    /// that ends with its process (the CLI's lock file beside a SQLite store). Leases left in the
+    /// outbox then belong to processes that died mid-upload, and this run takes them back at
+    /// once instead of waiting for them to run out. Leave it `false` when other processes may
+    /// be draining the same outbox without such a lock.
+    pub reclaim_leases: bool,
 }
 
 /// What a sync did, for the summary table and the run log.
@@ -296,6 +302,18 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
     };
     let lease = std::time::Duration::from_secs(300);
     let company = job.connection.company_id;
+    if job.reclaim_leases {
+        let released = job
+            .store
+            .release_leases(company, UPLOAD_FORM, Utc::now())
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "took back form uploads left leased by a process that stopped"
+            );
+        }
+    }
     while let Some(item) = job
         .store
         .claim_next_for(company, UPLOAD_FORM, Utc::now(), lease)
@@ -352,6 +370,21 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
                         .await?;
                     report.summary.forms_uploaded += 1;
                     report.uploads.push(done);
+                } else {
+                    // An earlier run uploaded and recorded it, then stopped before marking the
+                    // item done: say so, or the run log would never show the upload.
+                    job.store
+                        .record(
+                            run,
+                            &[entry(
+                                "already_uploaded",
+                                format!(
+                                    "Procore already holds revision {}: an earlier run uploaded it and stopped before finishing",
+                                    payload.revision
+                                ),
+                            )],
+                        )
+                        .await?;
                 }
             }
             Err(e) => {

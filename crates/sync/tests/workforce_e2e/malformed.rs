@@ -1,0 +1,104 @@
+//! Malformed Procore data: the one bad record is skipped with its reason in the run log, and
+//! the rest of the sync goes on.
+
+use crate::harness::{client_for, Front, Rewrite, TestApp};
+use std::sync::Arc;
+use sync::workforce::Reason;
+
+#[tokio::test]
+async fn a_project_with_no_name_is_skipped_with_its_reason_and_the_rest_of_the_sync_goes_on() {
+    let app = TestApp::demo().await;
+    let harbor = app.procore_project("Harbor Tower");
+    app.sim().write(|w| {
+        w.projects.get_mut(&harbor).unwrap().name = "   ".into();
+    });
+    let report = app.sync().await;
+
+    assert!(app.project_of(harbor).await.is_none());
+    assert_eq!(report.summary.projects_created, 3, "the other projects");
+    assert!(app
+        .project_of(app.procore_project("Riverside Clinic"))
+        .await
+        .is_some());
+    assert!(report.summary.workers_created > 0, "users still sync");
+    let entry = &app
+        .store
+        .history(app.company, "procore-project", harbor)
+        .await
+        .unwrap()[0]
+        .entry;
+    assert_eq!(entry.outcome, "skipped");
+    assert!(
+        entry.reason.contains("the project has no name"),
+        "{}",
+        entry.reason
+    );
+    let runs = app.store.run_entries(report.run).await.unwrap();
+    assert!(runs
+        .iter()
+        .any(|e| e.entry.procore_id == Some(harbor) && e.entry.action == "skip"));
+}
+
+#[tokio::test]
+async fn a_user_with_a_wrong_typed_field_is_skipped_with_its_reason_and_the_rest_of_the_sync_goes_on(
+) {
+    let app = TestApp::demo().await;
+    let pat = app.procore_user("Alvarez");
+    let users_path = format!("/rest/v1.0/companies/{}/users", app.company);
+    let front = Front::spawn(
+        app.sim(),
+        Arc::new(move |req, _sim| {
+            (req.uri().path() == users_path).then(|| -> Rewrite {
+                Box::new(move |body| {
+                    for u in body.as_array_mut().unwrap() {
+                        if u["id"] == pat {
+                            u["is_employee"] = "yes".into();
+                        }
+                    }
+                })
+            })
+        }),
+    )
+    .await;
+    let report = app.sync_through(&client_for(&front.url), false).await;
+
+    assert!(app.worker_of(pat).await.is_none());
+    assert!(
+        app.worker_of(app.procore_user("Okafor")).await.is_some(),
+        "the rest of the page still syncs"
+    );
+    let skip = report
+        .plan
+        .actions
+        .iter()
+        .find(|a| a.subject().1 == Some(pat))
+        .expect("the bad user is in the plan");
+    assert!(
+        matches!(skip.reason(), Reason::Malformed { problem } if problem.contains("invalid type")),
+        "{skip:?}"
+    );
+    let reason = app.latest_reason("procore-user", pat).await;
+    assert!(
+        reason.starts_with("skipped: Procore sent a record trestle cannot use"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_with_neither_first_nor_last_name_is_skipped_and_the_rest_still_syncs() {
+    let app = TestApp::demo().await;
+    let bea = app.procore_user("Okafor");
+    app.sim().write(|w| {
+        let u = w.users.get_mut(&bea).unwrap();
+        u.first_name = None;
+        u.last_name = Some(String::new());
+    });
+    let report = app.sync().await;
+    assert!(app.worker_of(bea).await.is_none());
+    assert!(app.worker_of(app.procore_user("Alvarez")).await.is_some());
+    assert!(report.summary.skipped > 0);
+    assert!(app
+        .latest_reason("procore-user", bea)
+        .await
+        .contains("neither a first nor a last name"));
+}

@@ -1,0 +1,154 @@
+//! The initial sync's user rules: the field mapping, the clash and service-account skips, and
+//! the two toggles that decide which users become workers and in what state.
+
+use crate::harness::TestApp;
+use domain::workforce::{Activation, WorkerFields};
+use procore_sim::demo;
+
+#[tokio::test]
+async fn users_map_to_workers_with_the_business_phone_when_there_is_no_mobile_phone() {
+    let app = TestApp::demo().await;
+    app.sync().await;
+
+    let pat = app.worker_of(app.procore_user("Alvarez")).await.unwrap();
+    assert_eq!(
+        pat.fields,
+        WorkerFields {
+            first_name: "Pat".into(),
+            last_name: "Alvarez".into(),
+            phone: Some("+1 555 0100".into()),
+            employee_number: Some("E-0001".into()),
+            email: Some("pat.alvarez@granitepeak.example".into()),
+        },
+        "the mobile phone wins over the business phone"
+    );
+    let bea = app.worker_of(app.procore_user("Okafor")).await.unwrap();
+    assert_eq!(
+        bea.fields.phone.as_deref(),
+        Some("+1 555 0120"),
+        "no mobile phone: the business phone"
+    );
+    let nico = app.worker_of(app.procore_user("Sandoval")).await.unwrap();
+    assert_eq!(nico.fields.email, None, "a user with no email still syncs");
+}
+
+#[tokio::test]
+async fn a_user_whose_email_matches_an_unlinked_worker_is_not_synced() {
+    let app = TestApp::demo().await;
+    let existing = app
+        .store
+        .create_worker(
+            app.company,
+            &WorkerFields {
+                first_name: "M.".into(),
+                last_name: "Lee".into(),
+                email: Some("  Morgan.Lee@GranitePeak.example ".into()),
+                ..Default::default()
+            },
+            Activation::Active,
+            false,
+        )
+        .await
+        .unwrap();
+    app.sync().await;
+
+    let morgan = app.procore_user("Lee");
+    assert!(app.worker_of(morgan).await.is_none());
+    let names = app.worker_names().await;
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with("Lee")).count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(
+        app.store
+            .worker(existing)
+            .await
+            .unwrap()
+            .unwrap()
+            .fields
+            .first_name,
+        "M.",
+        "the app's worker is left as it was"
+    );
+    let reason = app.latest_reason("procore-user", morgan).await;
+    assert!(
+        reason.contains(&format!("worker {existing} already has this email")),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn the_service_account_is_never_synced_and_inactive_users_are_never_created() {
+    let app = TestApp::demo().await;
+    app.sync().await;
+    let service = app
+        .sim()
+        .read(|w| w.apps[demo::CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id);
+    assert!(app.worker_of(service).await.is_none());
+    assert!(app
+        .latest_reason("procore-user", service)
+        .await
+        .contains("service account"));
+    let names = app.worker_names().await;
+    assert!(
+        !names.iter().any(|n| n == "Trestle Service Account"),
+        "{names:?}"
+    );
+    for inactive in ["Nakamura", "Brooks", "Duarte"] {
+        let id = app.procore_user(inactive);
+        assert!(app.worker_of(id).await.is_none(), "{inactive} was created");
+        assert!(app
+            .latest_reason("procore-user", id)
+            .await
+            .contains("inactive users are never created"));
+    }
+    assert!(
+        app.worker_of(app.procore_user("Harper")).await.is_some(),
+        "with Sync Employees Only off a non-employee is synced"
+    );
+}
+
+#[tokio::test]
+async fn with_sync_employees_only_on_only_users_marked_as_employees_become_workers() {
+    let app = TestApp::demo_with(|c| c.sync_employees_only = true).await;
+    app.sync().await;
+    let mut names = app.worker_names().await;
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["Bea Okafor", "Morgan Lee", "Nico Sandoval", "Pat Alvarez"],
+        "the active employees, and nobody else"
+    );
+    let quinn = app.procore_user("Harper");
+    assert!(app
+        .latest_reason("procore-user", quinn)
+        .await
+        .contains("Sync Employees Only"));
+}
+
+#[tokio::test]
+async fn new_workers_wait_in_pending_account_activation_unless_automatic_activation_is_on() {
+    let app = TestApp::demo().await;
+    app.sync().await;
+    let workers = app.store.workers(app.company).await.unwrap();
+    assert!(!workers.is_empty());
+    assert!(workers
+        .iter()
+        .all(|w| w.activation == Activation::PendingAccountActivation && !w.blocked));
+
+    let app = TestApp::demo_with(|c| c.auto_activate_workers = true).await;
+    app.sync().await;
+    let pat = app.worker_of(app.procore_user("Alvarez")).await.unwrap();
+    assert_eq!(
+        pat.activation,
+        Activation::PendingEmailVerification,
+        "activated with an email: an invitation goes out"
+    );
+    let nico = app.worker_of(app.procore_user("Sandoval")).await.unwrap();
+    assert_eq!(
+        nico.activation,
+        Activation::ActiveForKiosk,
+        "activated without an email: kiosk only"
+    );
+}

@@ -1,0 +1,371 @@
+//! Crash tests with the real `trestle` binary: a sync that dies at any point of a form upload
+//! (the process aborts, as with a power cut or `kill -9`) and is simply run again leaves exactly
+//! one document in Procore, with one version per revision, recorded once in the store, and
+//! without waiting for the crashed run's outbox lease to run out.
+
+use chrono::Utc;
+use domain::workforce::{
+    Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission,
+};
+use procore_sim::{demo, Sim, SimConfig};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use store::{LinkKind, OutboxState, SecretKey, Store};
+
+const POINTS: [&str; 3] = ["before_upload", "after_upload", "after_link"];
+
+struct Setup {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Setup {
+    fn new(sim_url: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("trestle.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[procore]\nenvironment = \"custom\"\napi_base = \"{sim_url}\"\nlogin_base = \"{sim_url}\"\n\
+                 company_id = {}\nclient_id = \"{}\"\n\n[store]\ndatabase_url = \"{}\"\nsecret_key_file = \"{}\"\n",
+                demo::COMPANY_ID,
+                demo::CLIENT_ID,
+                database_url(dir.path()),
+                dir.path().join("secret.key").display(),
+            ),
+        )
+        .unwrap();
+        Setup { dir, config }
+    }
+
+    /// Runs `trestle --config FILE ARGS`, crashing at `crash_at` when given.
+    async fn trestle(&self, args: &[&str], crash_at: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trestle"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TRESTLE_PROCORE__CLIENT_SECRET", demo::CLIENT_SECRET)
+            .env_remove("TRESTLE_CRASH_AT")
+            .env("RUST_BACKTRACE", "0");
+        if let Some(point) = crash_at {
+            cmd.env("TRESTLE_CRASH_AT", point);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// `trestle sync workforce`, which must succeed.
+    async fn sync(&self) {
+        let out = self.trestle(&["sync", "workforce"], None).await;
+        assert!(out.status.success(), "sync failed:\n{}", text(&out));
+    }
+
+    /// `trestle sync workforce` crashing at `point`, which must not exit successfully.
+    async fn sync_crashing_at(&self, point: &str) {
+        let out = self.trestle(&["sync", "workforce"], Some(point)).await;
+        assert!(
+            !out.status.success(),
+            "the run was to crash at {point}:\n{}",
+            text(&out)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("crashing on purpose"),
+            "it crashed where asked ({point}):\n{}",
+            text(&out)
+        );
+    }
+
+    /// The store the binary uses, opened with the key it wrote.
+    async fn store(&self) -> Store {
+        let key = std::fs::read_to_string(self.dir.path().join("secret.key")).unwrap();
+        Store::open(
+            &database_url(self.dir.path()),
+            SecretKey::from_base64(key.trim()).unwrap(),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("trestle.sqlite").display())
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn template(name: &str) -> FormTemplate {
+    let field = |key: &str, label: &str, kind: FieldKind, required: bool| FormField {
+        key: key.into(),
+        label: label.into(),
+        kind,
+        required,
+    };
+    FormTemplate {
+        id: 0,
+        name: name.into(),
+        sections: vec![FormSection {
+            title: "Check".into(),
+            fields: vec![
+                field("topic", "Topic", FieldKind::Text { multiline: false }, true),
+                field("lead", "Lead", FieldKind::Signature, true),
+                field("supervisor", "Supervisor", FieldKind::Signature, false),
+            ],
+        }],
+    }
+}
+
+fn signature(key: &str, name: &str) -> Signature {
+    Signature {
+        field_key: key.into(),
+        signer_name: name.into(),
+        worker_id: None,
+        signed_at: Utc::now(),
+    }
+}
+
+/// A completed submission on an app project, saved straight into the store.
+async fn seed_completed_form(store: &Store, project_id: i64, template_name: &str) -> i64 {
+    let mut t = template(template_name);
+    t.id = store.save_template(demo::COMPANY_ID, &t).await.unwrap();
+    let mut s = Submission::draft(0, t.id, project_id, "2026-11-20".parse().unwrap());
+    s.answer(&t, "topic", Answer::Text("Crash safety".into()))
+        .unwrap();
+    s.sign(&t, signature("lead", "Bea Okafor")).unwrap();
+    s.complete(&t, Utc::now()).unwrap();
+    store.save_submission(&s).await.unwrap()
+}
+
+async fn revise(store: &Store, submission: i64) {
+    let mut s = store.submission(submission).await.unwrap().unwrap();
+    let t = store.template(s.template_id).await.unwrap().unwrap();
+    s.sign(&t, signature("supervisor", "Morgan Lee")).unwrap();
+    store.save_submission(&s).await.unwrap();
+}
+
+/// The documents in the simulator that stand for a submission: by the description marker, or
+/// by the name the submission's document gets. Returns their version counts.
+fn documents_of(sim: &Sim, submission: i64, name: &str) -> Vec<usize> {
+    let marker = sync::workforce::upload::marker(demo::COMPANY_ID, submission);
+    sim.read(|w| {
+        w.files
+            .values()
+            .filter(|f| {
+                !f.is_deleted
+                    && (f.description.as_deref() == Some(marker.as_str())
+                        || f.name.starts_with(name))
+            })
+            .map(|f| f.versions.len())
+            .collect()
+    })
+}
+
+/// How often the run log says a submission's upload happened.
+async fn recorded_uploads(store: &Store, submission: i64) -> usize {
+    store
+        .history(demo::COMPANY_ID, "form", submission)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.entry.outcome.as_str(), "uploaded" | "already_uploaded"))
+        .count()
+}
+
+async fn assert_uploaded_once(
+    sim: &Sim,
+    store: &Store,
+    submission: i64,
+    name: &str,
+    revision: u32,
+    point: &str,
+) {
+    let docs = documents_of(sim, submission, name);
+    assert_eq!(
+        docs,
+        vec![revision as usize],
+        "exactly one document with {revision} version(s) after a crash at {point}"
+    );
+    assert_eq!(
+        store
+            .uploaded_revision(demo::COMPANY_ID, submission)
+            .await
+            .unwrap(),
+        Some(revision),
+        "{point}"
+    );
+    let key = format!("form:{}:{submission}:r{revision}", demo::COMPANY_ID);
+    let item = store.outbox_item_by_key(&key).await.unwrap().unwrap();
+    assert_eq!(item.state, OutboxState::Done, "{point}: {item:?}");
+    assert_eq!(
+        item.attempts, 2,
+        "claimed by the crashed run and once more by the next: {point}"
+    );
+    assert_eq!(
+        recorded_uploads(store, submission).await,
+        revision as usize,
+        "the run log records each revision's upload once ({point})"
+    );
+    let links: Vec<_> = store
+        .link_records(demo::COMPANY_ID, LinkKind::FormDocument)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.local_id == submission)
+        .collect();
+    assert_eq!(links.len(), 1, "{point}: {links:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_one_document() {
+    let running = procore_sim::spawn(Sim::new(
+        demo::world(),
+        SimConfig {
+            rate_limits: None,
+            ..SimConfig::default()
+        },
+    ))
+    .await;
+    let sim = running.sim();
+    let setup = Setup::new(&running.url());
+    let company = demo::COMPANY_ID.to_string();
+    let out = setup
+        .trestle(
+            &[
+                "connect",
+                "--company-id",
+                &company,
+                "--client-id",
+                demo::CLIENT_ID,
+                "--sync-forms",
+            ],
+            None,
+        )
+        .await;
+    assert!(out.status.success(), "connect:\n{}", text(&out));
+
+    let store = setup.store().await;
+    let harbor = sim.read(|w| {
+        w.projects
+            .values()
+            .find(|p| p.name == "Harbor Tower")
+            .map(|p| p.id)
+            .unwrap()
+    });
+    let project = *store
+        .links(demo::COMPANY_ID, LinkKind::Project)
+        .await
+        .unwrap()
+        .get(&harbor)
+        .expect("the initial sync linked Harbor Tower");
+
+    for point in POINTS {
+        let name = format!("Crash {point}");
+        let submission = seed_completed_form(&store, project, &name).await;
+
+        setup.sync_crashing_at(point).await;
+        setup.sync().await;
+        assert_uploaded_once(sim, &store, submission, &name, 1, point).await;
+
+        // A second revision, crashing at the same point: one file, two versions.
+        revise(&store, submission).await;
+        setup.sync_crashing_at(point).await;
+        setup.sync().await;
+        assert_uploaded_once(sim, &store, submission, &name, 2, point).await;
+    }
+
+    // Every run re-read Procore; the app still holds each worker once.
+    let workers = store.workers(demo::COMPANY_ID).await.unwrap();
+    let linked = store
+        .links(demo::COMPANY_ID, LinkKind::Worker)
+        .await
+        .unwrap();
+    let distinct: BTreeSet<i64> = linked.values().copied().collect();
+    assert_eq!(workers.len(), linked.len());
+    assert_eq!(distinct.len(), linked.len(), "no worker linked twice");
+    let own_service_account =
+        sim.read(|w| w.apps[demo::CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id);
+    let active: BTreeSet<i64> = sim.read(|w| {
+        w.users
+            .values()
+            .filter(|u| u.company_id == demo::COMPANY_ID && u.is_active)
+            .map(|u| u.id)
+            .filter(|id| *id != own_service_account)
+            .collect()
+    });
+    assert_eq!(
+        linked.keys().copied().collect::<BTreeSet<_>>(),
+        active,
+        "one worker per active Procore user"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_after_a_crash_leaves_the_interrupted_upload_to_the_next_real_run() {
+    let running = procore_sim::spawn(Sim::new(
+        demo::world(),
+        SimConfig {
+            rate_limits: None,
+            ..SimConfig::default()
+        },
+    ))
+    .await;
+    let sim = running.sim();
+    let setup = Setup::new(&running.url());
+    let company = demo::COMPANY_ID.to_string();
+    let out = setup
+        .trestle(
+            &[
+                "connect",
+                "--company-id",
+                &company,
+                "--client-id",
+                demo::CLIENT_ID,
+                "--sync-forms",
+            ],
+            None,
+        )
+        .await;
+    assert!(out.status.success(), "connect:\n{}", text(&out));
+    let store = setup.store().await;
+    let project = *store
+        .links(demo::COMPANY_ID, LinkKind::Project)
+        .await
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    let name = "Crash then dry run";
+    let submission = seed_completed_form(&store, project, name).await;
+
+    setup.sync_crashing_at("after_upload").await;
+    let out = setup
+        .trestle(&["sync", "workforce", "--dry-run"], None)
+        .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        store
+            .uploaded_revision(demo::COMPANY_ID, submission)
+            .await
+            .unwrap(),
+        None,
+        "a dry run finishes nothing"
+    );
+    setup.sync().await;
+    assert_eq!(documents_of(sim, submission, name), vec![1]);
+    assert_eq!(
+        store
+            .uploaded_revision(demo::COMPANY_ID, submission)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+}
