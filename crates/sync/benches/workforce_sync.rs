@@ -56,7 +56,7 @@ async fn run() {
     let connection = Connection::new(demo::COMPANY_ID, demo::CLIENT_ID, SecretString::from(demo::CLIENT_SECRET.to_string()));
     store.save_connection(&connection).await.expect("connection");
     let now = chrono::Utc::now();
-    let job = WorkforceJob { client: &client, store: &store, connection: &connection, company_name: None, today: now.date_naive(), now, crash_at: None, reclaim_leases: false };
+    let job = WorkforceJob { client: &client, store: &store, connection: &connection, company_name: None, today: now.date_naive(), now, crash_at: None, reclaim_leases: false, progress: None };
 
     let started = Instant::now();
     let first = sync_workforce(&job, false).await.expect("initial sync");

@@ -154,6 +154,7 @@ pub async fn run_workforce(
         now,
         crash_at: crash_point(),
         reclaim_leases,
+        progress: Some(crate::output::progress_bar()),
     };
     let report = sync_workforce(&job, dry_run).await?;
     output::print_report(&report);

@@ -34,6 +34,30 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A progress bar on standard error for long syncs: it appears only when a collection spans
+/// more than one page, and draws nothing when standard error is not a terminal.
+pub fn progress_bar() -> sync::workforce::collect::Progress {
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    std::sync::Arc::new(move |collection: &str, seen: u64, total: Option<u64>| {
+        let total = total.unwrap_or(seen);
+        if seen < total && !shown.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_message(collection.to_string());
+        bar.set_length(total);
+        bar.set_position(seen);
+        if seen >= total {
+            bar.set_position(total);
+        }
+    })
+}
+
 pub fn print_checks(checks: &[AccessCheck]) {
     for c in checks {
         println!(

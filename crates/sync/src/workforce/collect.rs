@@ -43,6 +43,10 @@ impl Cursors {
     }
 }
 
+/// Told after each page (and each upload): the collection, records so far, and Procore's
+/// `Total` when known. The CLI draws its progress bar from this.
+pub type Progress = std::sync::Arc<dyn Fn(&str, u64, Option<u64>) + Send + Sync>;
+
 /// A snapshot, the cursors to save once it is applied, and how many records Procore sent.
 #[derive(Debug, Clone)]
 pub struct Collection {
@@ -56,7 +60,15 @@ pub struct Collection {
 ///
 /// # Errors
 /// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
-pub async fn collect(client: &Client, cursors: &Cursors) -> Result<Collection> {
+pub async fn collect(client: &Client, cursors: &Cursors, progress: Option<&Progress>) -> Result<Collection> {
+    let report = |name: &'static str| {
+        let p = progress.cloned();
+        move |seen: u64, total: Option<u64>| {
+            if let Some(p) = &p {
+                p(name, seen, total);
+            }
+        }
+    };
     let me = client.me().await?;
 
     let mut projects = client
@@ -67,14 +79,21 @@ pub async fn collect(client: &Client, cursors: &Cursors) -> Result<Collection> {
     if let Some(since) = cursors.projects {
         projects = projects.updated_since(since);
     }
-    let projects: Collected<procore::models::Project> = projects.into_list().collect().await?;
+    let projects: Collected<procore::models::Project> =
+        projects.into_list().on_progress(report("projects")).collect().await?;
 
     let mut active = client.users().list();
     if let Some(since) = cursors.users {
         active = active.updated_since(since);
     }
-    let active = active.into_list().collect().await?;
-    let inactive = client.users().list_inactive().into_list().collect().await?;
+    let active = active.into_list().on_progress(report("users")).collect().await?;
+    let inactive = client
+        .users()
+        .list_inactive()
+        .into_list()
+        .on_progress(report("inactive users"))
+        .collect()
+        .await?;
 
     let mut snapshot = WorkforceSnapshot {
         service_account_id: Some(me.id.get()),

@@ -4,7 +4,7 @@
 //! items for form uploads, the new cursors and the run log. Uploads happen after it, from the
 //! outbox, so a crash anywhere leaves either nothing done or work the next run finishes.
 
-use super::collect::{collect, Cursors, INACTIVE_USERS, PROJECTS, USERS};
+use super::collect::{collect, Cursors, Progress, INACTIVE_USERS, PROJECTS, USERS};
 use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
 use super::plan::{plan, Action, Plan};
 use super::upload::{CrashPoint, FormUpload, Uploaded};
@@ -35,6 +35,8 @@ pub struct WorkforceJob<'a> {
     /// once instead of waiting for them to run out. Leave it `false` when other processes may
     /// be draining the same outbox without such a lock.
     pub reclaim_leases: bool,
+    /// Told after each page read and each form uploaded.
+    pub progress: Option<Progress>,
 }
 
 /// What a sync did, for the summary table and the run log.
@@ -127,7 +129,7 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
         store.cursor(company, USERS).await?,
         store.cursor(company, INACTIVE_USERS).await?,
     );
-    let collection = collect(job.client, &cursors).await?;
+    let collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
     let local = load_local(store, company).await?;
     let plan = plan(
         &collection.snapshot,
@@ -369,6 +371,9 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
                         )
                         .await?;
                     report.summary.forms_uploaded += 1;
+                    if let Some(p) = &job.progress {
+                        p("form uploads", report.summary.forms_uploaded as u64, Some(report.summary.forms_queued as u64));
+                    }
                     report.uploads.push(done);
                 } else {
                     // An earlier run uploaded and recorded it, then stopped before marking the

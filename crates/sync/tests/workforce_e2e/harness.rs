@@ -115,6 +115,7 @@ impl TestApp {
             now: now(),
             crash_at: None,
             reclaim_leases: false,
+            progress: None,
         };
         sync_workforce(&job, dry_run).await.unwrap()
     }
