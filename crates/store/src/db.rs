@@ -35,6 +35,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox claimed_at",
         include_str!("../migrations/sqlite/0002_outbox_claimed_at.sql"),
     ),
+    (
+        3,
+        "compliance",
+        include_str!("../migrations/sqlite/0003_compliance.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -46,6 +51,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "outbox claimed_at",
         include_str!("../migrations/postgres/0002_outbox_claimed_at.sql"),
+    ),
+    (
+        3,
+        "compliance",
+        include_str!("../migrations/postgres/0003_compliance.sql"),
     ),
 ];
 

@@ -16,6 +16,9 @@
 //! - [`models`]: links, outbox items, the run log, connection settings, workforce changes.
 //! - `db`: opening, migrations, the backend switch, row and timestamp codecs.
 //! - `workforce`: projects, workers, and [`Store::apply_workforce`], the one-transaction apply.
+//! - `compliance`: parties, compliance projects, associations, contacts, profiles,
+//!   certificates, waivers, Procore mapping decisions, the insurance records last written,
+//!   compliance settings, and [`Store::apply_compliance`].
 //! - `links`: Procore id to local id, per company and kind.
 //! - `forms`: form templates and submissions.
 //! - `outbox`: enqueue, claim with a lease, complete, fail.
@@ -24,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+mod compliance;
 pub mod crypto;
 mod db;
 mod forms;
@@ -34,6 +38,10 @@ mod runlog;
 mod settings;
 mod workforce;
 
+pub use compliance::{
+    ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, InsuranceWrite,
+    InsuranceWriteState, MappingDecision, MappingWrite, ProcoreMapping, ProcoreRecordKind, Ref,
+};
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
 pub use models::*;

@@ -23,15 +23,25 @@ pub enum LinkKind {
     /// A month folder (`YYYY-MM`) inside the forms folder; the local id is the app project and
     /// the local key the month.
     MonthFolder,
+    /// A Procore company (directory vendor) and the compliance party it became.
+    Party,
+    /// A Procore project and the compliance app's project; separate from [`LinkKind::Project`]
+    /// because the two apps keep separate projects.
+    ComplianceProject,
+    /// A Procore company contact and a party's contact.
+    Contact,
 }
 
 impl LinkKind {
-    pub const ALL: [LinkKind; 5] = [
+    pub const ALL: [LinkKind; 8] = [
         LinkKind::Project,
         LinkKind::Worker,
         LinkKind::FormDocument,
         LinkKind::FormsFolder,
         LinkKind::MonthFolder,
+        LinkKind::Party,
+        LinkKind::ComplianceProject,
+        LinkKind::Contact,
     ];
 
     /// The name stored in the `kind` column.
@@ -42,6 +52,9 @@ impl LinkKind {
             LinkKind::FormDocument => "form_document",
             LinkKind::FormsFolder => "forms_folder",
             LinkKind::MonthFolder => "month_folder",
+            LinkKind::Party => "party",
+            LinkKind::ComplianceProject => "compliance_project",
+            LinkKind::Contact => "contact",
         }
     }
 

@@ -15,7 +15,10 @@ use store::{Connection, SecretKey, Store};
 use sync::workforce::{sync_workforce, WorkforceJob};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -26,7 +29,10 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run());
 }
 
@@ -43,20 +49,56 @@ async fn run() {
     let projects = world.projects.values().filter(|p| !p.template).count();
     let active = world.users.values().filter(|u| u.is_active).count();
     let inactive = world.users.len() - active;
-    let lower_bound = 1 + projects.div_ceil(300).max(1) + active.div_ceil(2000).max(1) + inactive.div_ceil(2000).max(1);
+    let lower_bound = 1
+        + projects.div_ceil(300).max(1)
+        + active.div_ceil(2000).max(1)
+        + inactive.div_ceil(2000).max(1);
 
-    let app = procore_sim::spawn(Sim::new(world, SimConfig { rate_limits: None, ..SimConfig::default() })).await;
+    let app = procore_sim::spawn(Sim::new(
+        world,
+        SimConfig {
+            rate_limits: None,
+            ..SimConfig::default()
+        },
+    ))
+    .await;
     let client = Client::new(
-        ClientConfig::custom(&app.url(), CompanyId(demo::COMPANY_ID), Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET))
-            .expect("config"),
+        ClientConfig::custom(
+            &app.url(),
+            CompanyId(demo::COMPANY_ID),
+            Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET),
+        )
+        .expect("config"),
     )
     .expect("client");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.sqlite").display().to_string(), SecretKey::generate()).await.expect("store");
-    let connection = Connection::new(demo::COMPANY_ID, demo::CLIENT_ID, SecretString::from(demo::CLIENT_SECRET.to_string()));
-    store.save_connection(&connection).await.expect("connection");
+    let store = Store::open(
+        &dir.path().join("bench.sqlite").display().to_string(),
+        SecretKey::generate(),
+    )
+    .await
+    .expect("store");
+    let connection = Connection::new(
+        demo::COMPANY_ID,
+        demo::CLIENT_ID,
+        SecretString::from(demo::CLIENT_SECRET.to_string()),
+    );
+    store
+        .save_connection(&connection)
+        .await
+        .expect("connection");
     let now = chrono::Utc::now();
-    let job = WorkforceJob { client: &client, store: &store, connection: &connection, company_name: None, today: now.date_naive(), now, crash_at: None, reclaim_leases: false, progress: None };
+    let job = WorkforceJob {
+        client: &client,
+        store: &store,
+        connection: &connection,
+        company_name: None,
+        today: now.date_naive(),
+        now,
+        crash_at: None,
+        reclaim_leases: false,
+        progress: None,
+    };
 
     let started = Instant::now();
     let first = sync_workforce(&job, false).await.expect("initial sync");
@@ -64,9 +106,15 @@ async fn run() {
     let s = &first.summary;
     println!("initial workforce sync: {projects} projects, {} users ({active} active, {inactive} inactive)", active + inactive);
     println!("  records read:          {}", s.records_read);
-    println!("  created:               {} projects, {} workers", s.projects_created, s.workers_created);
+    println!(
+        "  created:               {} projects, {} workers",
+        s.projects_created, s.workers_created
+    );
     println!("  time:                  {:.2} s", elapsed.as_secs_f64());
-    println!("  records per second:    {:.0}", s.records_read as f64 / elapsed.as_secs_f64());
+    println!(
+        "  records per second:    {:.0}",
+        s.records_read as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "  requests:              {} (lower bound {lower_bound}, {:+.1}%)",
         s.requests,
@@ -78,7 +126,10 @@ async fn run() {
     println!("no-change resync:");
     println!("  requests:              {} (at most one per collection: /me, projects, users, inactive users)", again.summary.requests);
     println!("  changes planned:       {}", again.plan.changes().count());
-    println!("  time:                  {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "  time:                  {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     match peak_rss_mib() {
         Some(mib) => println!("peak memory (VmHWM, simulator included): {mib:.1} MiB"),
         None => println!("peak memory: unavailable on this platform"),

@@ -113,7 +113,11 @@ pub fn print_report(report: &Report) {
     let s = &report.summary;
     let changes: Vec<&Action> = report.plan.changes().collect();
     if !changes.is_empty() {
-        let mut rows = vec![vec!["record".to_string(), "decision".to_string(), "why".to_string()]];
+        let mut rows = vec![vec![
+            "record".to_string(),
+            "decision".to_string(),
+            "why".to_string(),
+        ]];
         for a in changes {
             let (subject, what) = describe(a);
             rows.push(vec![subject, what, a.reason().to_string()]);
@@ -124,7 +128,10 @@ pub fn print_report(report: &Report) {
     for a in report.plan.actions.iter().filter(|a| !a.is_change()) {
         let (kind, id) = a.subject();
         let id = id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
-        skipped.entry(a.reason().to_string()).or_default().push(format!("{} {id}", kind.as_str()));
+        skipped
+            .entry(a.reason().to_string())
+            .or_default()
+            .push(format!("{} {id}", kind.as_str()));
     }
     if !skipped.is_empty() {
         println!("  Left alone (`trestle explain` gives the reason for one record):");
@@ -134,7 +141,10 @@ pub fn print_report(report: &Report) {
         }
     }
     for u in &report.uploads {
-        println!("  uploaded {} (revision {}, Procore file {})", u.path, u.revision, u.file_id);
+        println!(
+            "  uploaded {} (revision {}, Procore file {})",
+            u.path, u.revision, u.file_id
+        );
     }
     for f in &report.failures {
         println!("  upload failed, will retry: {f}");
@@ -151,7 +161,15 @@ pub fn print_report(report: &Report) {
         vec!["Procore records read".into(), s.records_read.to_string()],
         vec!["Procore requests".into(), s.requests.to_string()],
     ];
-    println!("\n{} (run {}):", if s.dry_run { "Dry run, nothing changed" } else { "Sync finished" }, report.run.0);
+    println!(
+        "\n{} (run {}):",
+        if s.dry_run {
+            "Dry run, nothing changed"
+        } else {
+            "Sync finished"
+        },
+        report.run.0
+    );
     print!("{}", table(&rows));
 }
 
@@ -256,7 +274,11 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                     format!("runs {first_run} to {last_run}")
                 };
                 let when = if n == 0 { "Latest" } else { "Before" };
-                let _ = writeln!(out, "  {when} ({runs}, {}): {reason}", at.format("%Y-%m-%d %H:%M UTC"));
+                let _ = writeln!(
+                    out,
+                    "  {when} ({runs}, {}): {reason}",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                );
             }
         }
     }

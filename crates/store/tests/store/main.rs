@@ -8,10 +8,13 @@
 //! - `runlog`: runs, entries, and the history `explain` reads.
 //! - `secrets`: connections, tokens, the key, and what is on disk.
 //! - `forms`: templates and submissions.
+//! - `compliance`: parties, projects, profiles, certificates, waivers, mappings, insurance
+//!   write state, settings, and the one-transaction compliance apply.
 
 #[macro_use]
 mod support;
 
+mod compliance;
 mod forms;
 mod links;
 mod outbox;

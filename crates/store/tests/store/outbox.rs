@@ -214,43 +214,50 @@ both!(a_worker_claims_only_its_own_company_and_kind, |ctx| {
     assert_eq!(s.pending_count().await.unwrap(), 3);
 });
 
-both!(released_leases_come_back_at_once_but_retry_delays_stay, |ctx| {
-    let s = &ctx.store;
-    s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "leased", "{}"))
-        .await
-        .unwrap();
-    s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "delayed", "{}"))
-        .await
-        .unwrap();
-    let now = t("2026-11-22T10:00:00Z");
-    let leased = s
-        .claim_next_for(COMPANY, "upload_form", now, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    let delayed = s
-        .claim_next_for(COMPANY, "upload_form", now, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    s.fail(delayed.id, "Procore was down", Some(t("2026-11-22T11:00:00Z")))
-        .await
-        .unwrap();
-    assert_eq!(
-        s.release_leases(COMPANY, "upload_form", now).await.unwrap(),
-        1
-    );
-    let again = s
-        .claim_next_for(COMPANY, "upload_form", now, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again.id, leased.id, "the crashed claim is claimable again");
-    assert_eq!(
-        s.claim_next_for(COMPANY, "upload_form", now, LEASE)
+both!(
+    released_leases_come_back_at_once_but_retry_delays_stay,
+    |ctx| {
+        let s = &ctx.store;
+        s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "leased", "{}"))
             .await
-            .unwrap(),
-        None,
-        "the retry delay is kept"
-    );
-});
+            .unwrap();
+        s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "delayed", "{}"))
+            .await
+            .unwrap();
+        let now = t("2026-11-22T10:00:00Z");
+        let leased = s
+            .claim_next_for(COMPANY, "upload_form", now, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        let delayed = s
+            .claim_next_for(COMPANY, "upload_form", now, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        s.fail(
+            delayed.id,
+            "Procore was down",
+            Some(t("2026-11-22T11:00:00Z")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.release_leases(COMPANY, "upload_form", now).await.unwrap(),
+            1
+        );
+        let again = s
+            .claim_next_for(COMPANY, "upload_form", now, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.id, leased.id, "the crashed claim is claimable again");
+        assert_eq!(
+            s.claim_next_for(COMPANY, "upload_form", now, LEASE)
+                .await
+                .unwrap(),
+            None,
+            "the retry delay is kept"
+        );
+    }
+);

@@ -60,7 +60,11 @@ pub struct Collection {
 ///
 /// # Errors
 /// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
-pub async fn collect(client: &Client, cursors: &Cursors, progress: Option<&Progress>) -> Result<Collection> {
+pub async fn collect(
+    client: &Client,
+    cursors: &Cursors,
+    progress: Option<&Progress>,
+) -> Result<Collection> {
     let report = |name: &'static str| {
         let p = progress.cloned();
         move |seen: u64, total: Option<u64>| {
@@ -79,14 +83,21 @@ pub async fn collect(client: &Client, cursors: &Cursors, progress: Option<&Progr
     if let Some(since) = cursors.projects {
         projects = projects.updated_since(since);
     }
-    let projects: Collected<procore::models::Project> =
-        projects.into_list().on_progress(report("projects")).collect().await?;
+    let projects: Collected<procore::models::Project> = projects
+        .into_list()
+        .on_progress(report("projects"))
+        .collect()
+        .await?;
 
     let mut active = client.users().list();
     if let Some(since) = cursors.users {
         active = active.updated_since(since);
     }
-    let active = active.into_list().on_progress(report("users")).collect().await?;
+    let active = active
+        .into_list()
+        .on_progress(report("users"))
+        .collect()
+        .await?;
     let inactive = client
         .users()
         .list_inactive()

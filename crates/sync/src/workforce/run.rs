@@ -372,7 +372,11 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
                         .await?;
                     report.summary.forms_uploaded += 1;
                     if let Some(p) = &job.progress {
-                        p("form uploads", report.summary.forms_uploaded as u64, Some(report.summary.forms_queued as u64));
+                        p(
+                            "form uploads",
+                            report.summary.forms_uploaded as u64,
+                            Some(report.summary.forms_queued as u64),
+                        );
                     }
                     report.uploads.push(done);
                 } else {
