@@ -532,12 +532,20 @@ fn an_unchanged_never_activated_worker_of_an_inactive_user_is_explained_not_bloc
     u.is_active = false;
     let fields = sync::workforce::plan::worker_fields(&u);
     let mut local = LocalWorkforce {
-        workers: vec![Worker { id: 8, fields, activation: Activation::PendingAccountActivation, blocked: false }],
+        workers: vec![Worker {
+            id: 8,
+            fields,
+            activation: Activation::PendingAccountActivation,
+            blocked: false,
+        }],
         ..Default::default()
     };
     local.worker_links.insert(1, 8);
     let plan = plan(&snapshot(vec![], vec![u]), &local, &settings(), today());
-    assert_eq!(only(&plan).reason(), &Reason::UserInactiveNeverActivatedStaysPending);
+    assert_eq!(
+        only(&plan).reason(),
+        &Reason::UserInactiveNeverActivatedStaysPending
+    );
     assert!(!plan.has_changes());
 }
 
