@@ -6,12 +6,16 @@
 //! always gives the same plan, and applying a plan then planning again gives nothing to do.
 //!
 //! # Layout
+//! - [`compliance`]: Procore projects, companies, contacts and commitments into compliance
+//!   projects, parties and associations; compliance status back as insurance records (the
+//!   pure planner).
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
 //!   Procore Documents.
 
 #![forbid(unsafe_code)]
 
+pub mod compliance;
 pub mod error;
 pub mod tokens;
 pub mod workforce;

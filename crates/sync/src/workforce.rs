@@ -5,7 +5,7 @@
 //! - [`collect`]: read projects, users and `/me` from Procore into a snapshot, incrementally.
 //! - [`input`]: what the planner reads: Procore records as the collector saw them, the app's
 //!   records with their links, and the settings (the three toggles).
-//! - [`plan`]: the pure planner for projects and workers, its actions and reasons.
+//! - [`plan`](mod@plan): the pure planner for projects and workers, its actions and reasons.
 //! - [`run`]: one sync end to end: collect, plan, apply in one transaction, drain uploads.
 //! - [`upload`]: putting a form into Procore Documents so that no retry duplicates it.
 //! - [`forms`]: where a completed form goes in Procore Documents, and when it must go again.

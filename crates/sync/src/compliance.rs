@@ -1,0 +1,47 @@
+//! The compliance integration (seed `002_4ab7969fb7c4b59e.txt`, TrustLayer + Procore): Procore
+//! projects, companies, contacts and commitments into trestle's compliance projects, parties,
+//! contacts and party-project associations, and trestle's compliance status back into Procore
+//! as insurance records.
+//!
+//! Procore is the system of record for projects, companies and commitments; trestle for
+//! compliance. This module is the pure half: [`plan()`] reads a snapshot, trestle's records
+//! with the administrator's mapping decisions, the settings and today's date, and says what to
+//! change and why. Collecting, applying and the CLI are the executor's; keeping them apart lets
+//! every rule of the seed be a fast test, and makes the plan the seed's dry run and the
+//! answer to its troubleshooting questions.
+//!
+//! # Layout
+//! - [`settings`]: every configuration option with its default, and what counts as an active
+//!   commitment.
+//! - [`input`]: what the planner reads: Procore records as collected, trestle's records, the
+//!   mapping decisions, and the insurance records to write with those last written.
+//! - [`fields`]: the managed fields of projects, parties and contacts, and field-by-field
+//!   changes.
+//! - [`plan`](mod@plan): the plan, its actions and their order.
+//! - [`reason`]: why each action was decided, as sentences for `explain`.
+//! - `records`, `associations`, `insurance`: the rules for projects, companies and contacts;
+//!   commitments and profiles; the write-back.
+
+mod associations;
+mod closest;
+pub mod fields;
+pub mod input;
+mod insurance;
+pub mod plan;
+pub mod reason;
+mod records;
+pub mod settings;
+
+pub use closest::{closest as closest_names, edit_distance};
+pub use fields::{ContactFields, Field, FieldChange, PartyFields, ProjectFields};
+pub use input::{
+    ComplianceSnapshot, DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping,
+    ProcoreCommitment, ProcoreContact, ProcoreProject, ProcoreVendor, WrittenInsurance,
+};
+pub use plan::{plan, Action, Key, Plan};
+pub use reason::{Mapped, Reason};
+pub use settings::{
+    ActiveCommitments, CommitmentKind, ComplianceSettings, ContactSync, DescriptionSync,
+    InsuranceLevel, NewProjects, SyncLevel, DEFAULT_PROFILE_FIELD, PROJECT_NUMBER_FIELD,
+    TOTAL_VALUE_FIELD,
+};

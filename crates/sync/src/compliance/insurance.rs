@@ -1,0 +1,104 @@
+//! The write-back plan: which insurance records go to Procore this sync.
+//!
+//! The caller evaluates and renders (in the configured format); this decides, per record,
+//! whether it is written. A record is written when trestle has not written it before, when its
+//! subject-level status changed (status, dates, policy number or insurer: `domain`'s
+//! [`StatusFingerprint`](domain::compliance::StatusFingerprint)), or when only its notes
+//! changed, which are written too so Procore's notes never go stale, with a reason saying the
+//! status did not move. A record identical to the last one written is not written again. The
+//! seed's troubleshooting reasons (sync off, level excluded, not linked) are skips with reasons.
+
+use super::input::LocalCompliance;
+use super::plan::{Action, Key};
+use super::reason::Reason;
+use super::records::Present;
+use super::settings::{ComplianceSettings, InsuranceLevel};
+use chrono::NaiveDate;
+use domain::compliance::{PartyId, ProjectId, RecordChange};
+use std::collections::BTreeMap;
+
+pub(super) fn plan_insurance(
+    local: &LocalCompliance,
+    settings: &ComplianceSettings,
+    projects_in: &Present<ProjectId>,
+    vendors_in: &Present<PartyId>,
+    today: NaiveDate,
+    out: &mut Vec<Action>,
+) {
+    // Linked (after this plan's links) and not marked Do not add.
+    let vendor_of: BTreeMap<PartyId, i64> = vendors_in
+        .iter()
+        .filter_map(|(procore, id)| id.map(|id| (id, *procore)))
+        .collect();
+    let project_of: BTreeMap<ProjectId, i64> = projects_in
+        .iter()
+        .filter_map(|(procore, id)| id.map(|id| (id, *procore)))
+        .collect();
+    for desired in &local.insurance {
+        let record = &desired.record;
+        let skip = |reason| Action::Skip {
+            key: Key::Insurance {
+                origin_id: record.origin_id.clone(),
+            },
+            reason,
+        };
+        if !settings.compliance_sync {
+            out.push(skip(Reason::ComplianceSyncOff));
+            continue;
+        }
+        let level = match desired.target.project {
+            None => InsuranceLevel::CompanyVendor,
+            Some(_) => InsuranceLevel::ProjectVendor,
+        };
+        if !settings.level.includes(level) {
+            out.push(skip(Reason::LevelExcludes {
+                setting: settings.level,
+                level,
+            }));
+            continue;
+        }
+        let Some(&procore_vendor_id) = vendor_of.get(&desired.target.party) else {
+            out.push(skip(Reason::PartyNotLinked {
+                party: desired.target.party,
+            }));
+            continue;
+        };
+        let procore_project_id = match desired.target.project {
+            None => None,
+            Some(project) => match project_of.get(&project) {
+                Some(id) => Some(*id),
+                None => {
+                    out.push(skip(Reason::InsuranceProjectNotLinked { project }));
+                    continue;
+                }
+            },
+        };
+        let reason = match local.written.get(&record.origin_id) {
+            None => Reason::FirstWrite { level },
+            Some(last) => match record.change_from(&last.record) {
+                RecordChange::StatusChanged => Reason::StatusChanged {
+                    from: last.record.status,
+                    to: record.status,
+                    since: last.written_on,
+                },
+                RecordChange::NotesOnly => Reason::NotesOnly {
+                    since: last.written_on,
+                },
+                RecordChange::Unchanged => {
+                    out.push(skip(Reason::NothingChangedSince {
+                        on: last.written_on,
+                    }));
+                    continue;
+                }
+            },
+        };
+        out.push(Action::WriteInsurance {
+            level,
+            procore_vendor_id,
+            procore_project_id,
+            record: record.clone(),
+            as_of: today,
+            reason,
+        });
+    }
+}
