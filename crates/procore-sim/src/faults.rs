@@ -27,6 +27,12 @@ pub struct Faults {
     pub truncate_rate: f64,
     /// Deliver every webhook event twice.
     pub duplicate_webhooks: bool,
+    /// The next N `PUT`s to presigned unified-upload storage URLs answer 503 (with
+    /// `Retry-After: 1`) without storing anything, so clients must retry a part.
+    pub storage_errors: u32,
+    /// A unified upload completed while this is N answers `complete` to N status reads before
+    /// it turns `available`, so clients must poll (0: the first read sees `available`).
+    pub upload_processing_polls: u32,
 }
 
 /// Active faults plus the RNG and the remaining 429 storm.
@@ -34,6 +40,7 @@ pub struct Faults {
 pub struct FaultState {
     pub faults: Faults,
     pub storm_left: u32,
+    pub storage_errors_left: u32,
     rng: SmallRng,
 }
 
@@ -49,6 +56,7 @@ impl FaultState {
     pub fn new(faults: Faults, seed: u64) -> Self {
         FaultState {
             storm_left: faults.storm_429,
+            storage_errors_left: faults.storage_errors,
             faults,
             rng: SmallRng::seed_from_u64(seed),
         }
@@ -56,7 +64,17 @@ impl FaultState {
 
     pub fn set(&mut self, faults: Faults) {
         self.storm_left = faults.storm_429;
+        self.storage_errors_left = faults.storage_errors;
         self.faults = faults;
+    }
+
+    /// Whether this storage `PUT` fails with 503 (counts the `storage_errors` down).
+    pub fn storage_error(&mut self) -> bool {
+        if self.storage_errors_left > 0 {
+            self.storage_errors_left -= 1;
+            return true;
+        }
+        false
     }
 
     fn roll(&mut self, p: f64) -> bool {

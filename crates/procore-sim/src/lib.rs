@@ -26,7 +26,7 @@
 //! - [`faults`]: 5xx, latency, 429 storms, dropped and truncated responses (seeded RNG)
 //! - [`webhooks`]: event payloads (v2.0, v4.0) and the background delivery task
 //! - `handlers`: one module per Procore area (oauth, projects, users, vendors, commitments,
-//!   insurances, documents, webhooks)
+//!   insurances, documents, v2.1 unified uploads, webhooks)
 //! - `admin`: the `/_sim/` endpoints (state, clock, faults, apps, "UI edits")
 //! - `server`: router, middleware (rate limits, faults, request log), [`serve`] and [`spawn`]
 //! - [`seed`], [`demo`], [`generate`]: worlds from a file, the demo company, and large
@@ -62,7 +62,7 @@ mod wire;
 
 pub use faults::Faults;
 pub use ratelimit::RateLimits;
-pub use server::{operations, serve, spawn, Running};
+pub use server::{operations, operations_beyond_the_subset, serve, spawn, Running};
 pub use world::World;
 
 /// How the simulator behaves. `Default` gives Procore's documented behaviour with rate limits on.

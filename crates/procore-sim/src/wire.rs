@@ -764,3 +764,41 @@ pub(crate) fn delivery_v2(d: &Delivery) -> Value {
         "delivery_attempts": attempts,
     })
 }
+
+/// A v2.1 unified upload (NOTES §8), inside the v2 `data` envelope. `segments` carries a
+/// presigned `url` and the `headers` to send for every part not stored yet (none once the
+/// upload is complete), which is also how a client gets fresh URLs after they expire.
+pub(crate) fn unified_upload(base: &str, u: &UnifiedUpload) -> Value {
+    let expires = u.expires_at.timestamp();
+    let open = matches!(u.status.as_str(), "ready" | "receiving");
+    let segments: Vec<Value> = u
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| open && s.etag.is_none())
+        .map(|(i, s)| {
+            json!({
+                "url": format!(
+                    "{base}/_sim/s3/unified/{}/{}?expires_at={expires}&user_id={}&sig=simulated",
+                    u.upload_id,
+                    i + 1,
+                    u.user_id
+                ),
+                "url_expires_at": expires,
+                "headers": {"Content-Length": s.size.to_string()},
+            })
+        })
+        .collect();
+    json!({"data": {
+        "upload_id": u.upload_id,
+        "file_name": u.file_name,
+        "sanitized_file_name": u.file_name,
+        "file_size": u.file_size,
+        "total_parts": u.segments.len(),
+        "content_type": u.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+        "upload_expires_at": expires,
+        "status": u.status,
+        "custom_metadata": {},
+        "segments": segments,
+    }})
+}

@@ -60,6 +60,8 @@ pub struct World {
     pub files: BTreeMap<i64, File>,
     pub file_versions: BTreeMap<i64, FileVersion>,
     pub uploads: BTreeMap<String, Upload>,
+    /// v2.1 unified uploads by `upload_id` (NOTES §8 "Unified uploads").
+    pub unified_uploads: BTreeMap<String, UnifiedUpload>,
     /// Stored bytes (uploads and file versions) by key.
     pub blobs: BTreeMap<String, Blob>,
     pub hooks: BTreeMap<i64, Hook>,
@@ -463,6 +465,51 @@ pub struct Upload {
     pub status: String,
     pub blob: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A v2.1 unified upload (NOTES §8): declared up front with a SHA-256 per segment, filled by
+/// one presigned `PUT` per segment, completed by a `PATCH` with the part ETags, then
+/// `available` to be named as the `upload_uuid` of a file or version.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnifiedUpload {
+    pub upload_id: String,
+    pub company_id: i64,
+    pub project_id: i64,
+    /// Only this user may complete, read or use the upload (as Procore documents).
+    pub user_id: i64,
+    pub file_name: String,
+    pub file_size: u64,
+    pub content_type: Option<String>,
+    /// Lower-case hex SHA-256 of the whole file, checked when the upload is completed.
+    pub sha256: String,
+    pub md5: Option<String>,
+    pub segments: Vec<UnifiedSegment>,
+    /// `ready`, `receiving` (some part ETags submitted), `complete`, `available`.
+    pub status: String,
+    /// Status reads a `complete` upload still answers `complete` to before it turns
+    /// `available` (from `Faults::upload_processing_polls` at completion).
+    pub polls_left: u32,
+    /// The assembled bytes once complete.
+    pub blob: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Creation + 24 h: after that the upload is gone (it must be associated within 24 h).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One declared part of a [`UnifiedUpload`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnifiedSegment {
+    pub size: u64,
+    /// Lower-case hex SHA-256 the storage `PUT` body must have.
+    pub sha256: String,
+    /// Accepted and kept, not verified (the simulator has no MD5).
+    pub md5: Option<String>,
+    /// Set by the storage `PUT`: the ETag it answered (unquoted).
+    pub etag: Option<String>,
+    /// ETag submitted through `PATCH part_etags` (partial progress is allowed).
+    pub submitted_etag: Option<String>,
 }
 
 /// Stored bytes, base64 in JSON.

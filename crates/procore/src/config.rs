@@ -151,7 +151,18 @@ pub struct ClientConfig {
     pub token_refresh_buffer: Duration,
     /// Pacing and retry tuning.
     pub retry: RetryConfig,
+    /// Part size of v2.1 unified uploads: files up to this size go as one segment, larger ones
+    /// in parts of this size. Procore allows at most 100 MiB per part (the default) and at
+    /// least 5 MiB for every part but the last, so smaller values only make sense against the
+    /// simulator's tests or to bound memory per request.
+    pub upload_segment_size: u64,
+    /// How long to keep polling a completed unified upload until Procore reports it
+    /// `available` before giving up with [`Error::UploadNotAvailable`].
+    pub upload_available_timeout: Duration,
 }
+
+/// Procore's largest unified-upload part (100 MiB).
+pub const MAX_UPLOAD_SEGMENT: u64 = 100 * 1024 * 1024;
 
 impl ClientConfig {
     /// A configuration for a documented environment.
@@ -206,12 +217,20 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             token_refresh_buffer: Duration::from_secs(300),
             retry: RetryConfig::default(),
+            upload_segment_size: MAX_UPLOAD_SEGMENT,
+            upload_available_timeout: Duration::from_secs(300),
         }
     }
 
     /// Replaces the retry tuning.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Replaces the unified-upload part size (see [`ClientConfig::upload_segment_size`]).
+    pub fn with_upload_segment_size(mut self, bytes: u64) -> Self {
+        self.upload_segment_size = bytes;
         self
     }
 

@@ -105,13 +105,27 @@ pub enum Error {
     #[error("the Procore token store failed: {0}. Check the token file's path and permissions.")]
     TokenStore(String),
 
-    /// The file-storage step of an upload (the POST to the returned upload URL) failed.
+    /// The file-storage step of an upload (the v1.1 POST or a v2.1 part PUT to the returned
+    /// URL) failed.
     #[error("uploading the file to storage failed with HTTP {status}: {body}")]
     Upload {
         /// HTTP status from the storage service.
         status: u16,
         /// Start of the storage service's answer.
         body: String,
+    },
+
+    /// A completed unified upload did not become `available` in time (or Procore reported it
+    /// failed). Its bytes are stored; a later attempt uploads again, since an upload that is
+    /// never attached to a file is deleted after 24 h anyway.
+    #[error("Procore did not make upload {upload_id} available (last status {status:?} after {waited:?}); retry the upload later")]
+    UploadNotAvailable {
+        /// The v2.1 upload id.
+        upload_id: String,
+        /// The last status Procore reported.
+        status: String,
+        /// How long the client polled.
+        waited: Duration,
     },
 }
 
@@ -122,7 +136,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => e.status == 408 || e.status == 429 || e.status >= 500,
-            Error::Transport { .. } | Error::RateLimited { .. } => true,
+            Error::Transport { .. }
+            | Error::RateLimited { .. }
+            | Error::UploadNotAvailable { .. } => true,
             Error::Upload { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }

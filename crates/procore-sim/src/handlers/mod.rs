@@ -20,6 +20,7 @@ pub(crate) mod documents;
 pub(crate) mod insurances;
 pub(crate) mod oauth;
 pub(crate) mod projects;
+pub(crate) mod unified_uploads;
 pub(crate) mod users;
 pub(crate) mod vendors;
 pub(crate) mod webhooks;

@@ -9,4 +9,5 @@ mod paging;
 mod permissions;
 mod ratelimit;
 mod sync;
+mod unified_uploads;
 mod webhooks;

@@ -177,3 +177,42 @@ pub struct Upload {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+/// A v2.1 unified upload (`/rest/v2.1/companies/{c}/projects/{p}/uploads`): the answer of
+/// its create, complete and status calls, unwrapped from `{"data": ...}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct UnifiedUpload {
+    /// Upload id, sent later as a file's or version's `upload_uuid`.
+    pub upload_id: String,
+    /// `ready`, `receiving`, `complete` or `available`; only `available` may be used.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Where to `PUT` each part still to send, in part order (empty once complete).
+    #[serde(default)]
+    pub segments: Vec<UploadSegment>,
+    /// The declared file name.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The declared size in bytes.
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    /// Unix time after which the upload is deleted unless attached to a file.
+    #[serde(default)]
+    pub upload_expires_at: Option<i64>,
+}
+
+/// One part's presigned storage target. Procore asks clients to treat both fields as opaque
+/// and send the headers exactly as given.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct UploadSegment {
+    /// Presigned URL: `PUT` the part's bytes here, with no bearer token.
+    pub url: String,
+    /// Headers to send with the `PUT`, verbatim.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Unix time the URL stops working.
+    #[serde(default)]
+    pub url_expires_at: Option<i64>,
+}

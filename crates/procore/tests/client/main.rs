@@ -9,6 +9,7 @@ mod documents_and_writes;
 mod paging;
 mod resilience;
 mod resources;
+mod unified_uploads;
 mod webhooks;
 
 use std::time::Duration;
