@@ -24,12 +24,14 @@
 
 mod associations;
 mod closest;
+pub mod collect;
 pub mod fields;
 pub mod input;
 mod insurance;
 pub mod plan;
 pub mod reason;
 mod records;
+pub mod run;
 pub mod settings;
 
 pub use closest::{closest as closest_names, edit_distance};
@@ -40,6 +42,7 @@ pub use input::{
 };
 pub use plan::{plan, Action, Key, Plan};
 pub use reason::{Mapped, Reason};
+pub use run::{sync_compliance, ComplianceJob, Report, Summary, Written, WRITE_INSURANCE};
 pub use settings::{
     ActiveCommitments, CommitmentKind, ComplianceSettings, ContactSync, DescriptionSync,
     InsuranceLevel, NewProjects, SyncLevel, DEFAULT_PROFILE_FIELD, PROJECT_NUMBER_FIELD,

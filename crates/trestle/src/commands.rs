@@ -43,6 +43,9 @@ pub struct ConnectArgs {
 pub enum SyncCommand {
     /// Procore projects and users into projects and workers; completed forms into Documents.
     Workforce(SyncArgs),
+    /// Procore projects, companies, contacts and commitments into compliance records;
+    /// compliance status back into Procore as insurance records.
+    Compliance(SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +63,9 @@ pub enum ExplainKind {
     ProcoreProject,
     ProcoreUser,
     Form,
+    ProcoreCompany,
+    ProcoreContact,
+    ProcoreCommitment,
 }
 
 #[derive(Debug, Args)]
@@ -113,7 +119,10 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
-    let SyncCommand::Workforce(args) = command;
+    let args = match command {
+        SyncCommand::Workforce(args) => args,
+        SyncCommand::Compliance(args) => return crate::compliance::sync(settings, args).await,
+    };
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;

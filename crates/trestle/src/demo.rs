@@ -145,6 +145,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     show_documents(&sim, &store, company).await?;
 
+    run_compliance_demo(&sim, &store, &client, company).await?;
+
     println!("\n== trestle explain");
     for (kind, id) in explain_examples(&sim, forms[0]).await? {
         print!("{}", output::explain(&store, company, kind, id).await?);
@@ -405,4 +407,115 @@ async fn explain_examples(
     out.extend(service.map(|id| (ExplainKind::ProcoreUser, id)));
     out.extend(pending.map(|id| (ExplainKind::ProcoreUser, id)));
     Ok(out)
+}
+
+/// The compliance integration on the demo company: a small dataset, automatic import, two syncs
+/// (the first brings projects, companies and associations in; the second writes the project-level
+/// records of the new associations), then the records read back from the simulator.
+async fn run_compliance_demo(
+    sim: &procore_sim::Running,
+    store: &Store,
+    client: &procore::Client,
+    company: i64,
+) -> Result<()> {
+    let (acme, bolt) = sim.sim().read(|w| {
+        let id = |name: &str| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map_or(0, |v| v.id)
+        };
+        (id("Acme Electric"), id("Bolt Plumbing"))
+    });
+    let labels: sync::compliance::collect::FieldLabels = sim.sim().read(|w| {
+        w.custom_field_definitions
+            .values()
+            .map(|d| (d.id, d.label.clone()))
+            .collect()
+    });
+    let data: domain::compliance::ComplianceData = serde_json::from_value(serde_json::json!({
+        "profiles": [{"id": 1, "name": demo::PROFILE_STANDARD, "requirements": [
+            {"key": "gl.each_occurrence", "subject": "general_liability",
+             "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}},
+            {"key": "auto.csl", "subject": "automobile_liability",
+             "check": {"type": "limit_at_least", "limit": "combined_single_limit", "minimum": "1000000"}}
+        ]}],
+        "parties": [
+            {"id": 1, "name": "Acme Electric", "procore_vendor_id": acme, "profile_id": 1},
+            {"id": 2, "name": "Bolt Plumbing", "procore_vendor_id": bolt, "profile_id": 1}
+        ],
+        "certificates": [{"id": 1, "party_id": 1, "policies": [
+            {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-1",
+             "effective_date": "2026-01-01", "expiration_date": "2030-12-31",
+             "limits": {"each_occurrence": "2000000"}},
+            {"subject": "automobile_liability", "insurer": "Granite Mutual", "policy_number": "AU-1",
+             "effective_date": "2026-01-01", "expiration_date": "2030-12-31",
+             "limits": {"combined_single_limit": "1000000"}}
+        ]}]
+    }))?;
+    println!("\n== trestle compliance import (Acme has a certificate, Bolt has none)");
+    println!(
+        "Imported: {}",
+        crate::compliance::import(store, company, &data).await?
+    );
+
+    println!("\n== trestle compliance settings --new-projects import-automatically --import-companies on");
+    let mut settings = sync::compliance::run::load_settings(store, company).await?;
+    settings.new_projects = sync::compliance::NewProjects::ImportAutomatically;
+    settings.import_companies_through_commitments = true;
+    sync::compliance::run::save_settings(store, company, &settings).await?;
+    print!("{}", crate::compliance::describe_settings(&settings));
+
+    let mut written = Vec::new();
+    for title in [
+        "(brings projects, companies and associations in)",
+        "(writes the new associations' records)",
+    ] {
+        println!("\n== trestle sync compliance {title}");
+        let report =
+            crate::compliance::run(store, client, company, labels.clone(), false, false).await?;
+        crate::compliance::print_report(&report);
+        written.extend(report.written);
+    }
+
+    println!("\n== Insurance records trestle wrote to Procore (read back from the simulator)");
+    let mut rows = vec![vec![
+        "vendor".to_string(),
+        "level".into(),
+        "type".into(),
+        "status".into(),
+        "notes (first line)".into(),
+    ]];
+    sim.sim().read(|w| {
+        for i in w.insurances.values().filter(|i| {
+            i.origin_id
+                .as_deref()
+                .is_some_and(|o| o.starts_with("trestle:"))
+        }) {
+            let vendor = w.vendors.get(&i.vendor_id).map_or("?", |v| v.name.as_str());
+            let level = match i.project_id.and_then(|p| w.projects.get(&p)) {
+                None => "company".to_string(),
+                Some(p) => format!("project {}", p.name),
+            };
+            rows.push(vec![
+                vendor.to_string(),
+                level,
+                i.insurance_type.clone().unwrap_or_default(),
+                i.status.clone().unwrap_or_default(),
+                i.notes
+                    .as_deref()
+                    .and_then(|n| n.lines().next())
+                    .unwrap_or("")
+                    .chars()
+                    .take(60)
+                    .collect(),
+            ]);
+        }
+    });
+    print!("{}", output::table(&rows));
+    println!(
+        "({} records written by the two syncs; a third sync would write none.)",
+        written.len()
+    );
+    Ok(())
 }

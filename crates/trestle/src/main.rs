@@ -4,11 +4,13 @@
 //! - `settings`: layered settings (defaults, TOML, `TRESTLE_*`, flags).
 //! - `app`: opening the store (and its secret key) and building the Procore client.
 //! - `commands`: `connect`, `sync`, `explain`.
+//! - `compliance`: `sync compliance`, `compliance import|map|settings`.
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
 
 mod app;
 mod commands;
+mod compliance;
 mod demo;
 mod output;
 mod settings;
@@ -41,6 +43,11 @@ enum Command {
     Sync {
         #[command(subcommand)]
         integration: commands::SyncCommand,
+    },
+    /// The compliance integration: import records, map Procore records, settings.
+    Compliance {
+        #[command(subcommand)]
+        command: compliance::ComplianceCommand,
     },
     /// Say what happened to a record and which rule decided it.
     Explain(commands::ExplainArgs),
@@ -81,6 +88,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sim(args) => procore_sim::cli::run(args).await,
         Command::Connect(args) => commands::connect(&load()?, args).await,
         Command::Sync { integration } => commands::sync(&load()?, integration).await,
+        Command::Compliance { command } => compliance::command(&load()?, command).await,
         Command::Explain(args) => commands::explain(&load()?, args).await,
         Command::Config { command } => {
             match command {

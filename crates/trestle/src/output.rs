@@ -179,6 +179,11 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
         ExplainKind::ProcoreProject => ("procore-project", format!("Procore project {id}")),
         ExplainKind::ProcoreUser => ("procore-user", format!("Procore user {id}")),
         ExplainKind::Form => ("form", format!("Form {id}")),
+        ExplainKind::ProcoreCompany => ("procore-company", format!("Procore company {id}")),
+        ExplainKind::ProcoreContact => ("procore-contact", format!("Procore contact {id}")),
+        ExplainKind::ProcoreCommitment => {
+            ("procore-commitment", format!("Procore commitment {id}"))
+        }
     };
     let mut out = format!("{label}\n");
     match kind {
@@ -215,6 +220,62 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                 let _ = writeln!(out, "  Now: no worker in the app.");
             }
         },
+        ExplainKind::ProcoreCompany => {
+            match store
+                .parties(company)
+                .await?
+                .into_iter()
+                .find(|p| p.procore_vendor_id == Some(id))
+            {
+                Some(p) => {
+                    let _ = writeln!(
+                        out,
+                        "  Now: linked to trestle party {} \"{}\".",
+                        p.id, p.name
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  Now: no trestle party.");
+                }
+            }
+        }
+        ExplainKind::ProcoreContact => {
+            match store
+                .contacts(company)
+                .await?
+                .into_iter()
+                .find(|c| c.procore_contact_id == Some(id))
+            {
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "  Now: trestle contact {} of party {}.",
+                        c.id, c.party_id
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  Now: no trestle contact.");
+                }
+            }
+        }
+        ExplainKind::ProcoreCommitment => {
+            let holding: Vec<String> = store
+                .party_projects(company)
+                .await?
+                .into_iter()
+                .filter(|a| a.procore_commitment_ids.contains(&id))
+                .map(|a| format!("party {} on project {}", a.party_id, a.project_id))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  Now: {}.",
+                if holding.is_empty() {
+                    "no association carries it".to_string()
+                } else {
+                    format!("associates {}", holding.join(", "))
+                }
+            );
+        }
         ExplainKind::Form => match store.submission(id).await? {
             None => {
                 let _ = writeln!(out, "  There is no form {id} in trestle.");
@@ -254,6 +315,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                 ExplainKind::ProcoreProject => "trestle has never seen it in a sync. Procore only lists projects the integration's user may see: add that user to the project (or turn on \"add to all new projects\"), make sure the app is permitted on it, and note that project templates are never synced.",
                 ExplainKind::ProcoreUser => "trestle has never seen this user in a sync: check the user is in this company's Directory and that the integration's user may read the Directory.",
                 ExplainKind::Form => "no sync has decided anything about this form yet; run `trestle sync workforce`.",
+                ExplainKind::ProcoreCompany | ExplainKind::ProcoreContact | ExplainKind::ProcoreCommitment => "no compliance sync has decided anything about it yet; run `trestle sync compliance`.",
             };
             let _ = writeln!(out, "  {hint}");
         }

@@ -1,0 +1,984 @@
+//! One compliance sync: collect, evaluate and render, plan, apply in one transaction, then drain
+//! the insurance writes.
+//!
+//! The apply is one store transaction holding the record changes, the mapping decisions seen,
+//! the outbox items for insurance writes and the run log. Insurance records are written after
+//! it, from the outbox, with Procore's batch `sync` keyed by `origin_id`, and remembered as
+//! written only once Procore answered: a crash between the write and the record makes the next
+//! run write the same record again by its origin id, which updates it (never a duplicate).
+
+use super::collect::{collect_commitments, collect_directory, Collection, FieldLabels};
+use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
+use super::plan::{plan, Action, Key, Plan};
+use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
+use crate::error::{Result, SyncError};
+use crate::workforce::collect::Progress;
+use chrono::{Duration, NaiveDate, Utc};
+use domain::compliance::{
+    writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, PartyProject, Project,
+    ProjectId,
+};
+use procore::Client;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use store::{
+    ComplianceBatch, ComplianceChange, MappingDecision, MappingWrite, NewOutboxItem,
+    ProcoreRecordKind, Ref, RunEntry, RunId, Store,
+};
+
+/// The outbox kind of an insurance write.
+pub const WRITE_INSURANCE: &str = "compliance.write_insurance";
+
+/// What one sync needs from outside: Procore, the store, the company, and the date it runs on.
+pub struct ComplianceJob<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub company_id: i64,
+    pub today: NaiveDate,
+    /// Labels of Procore's commitment custom field definitions, by definition id (see
+    /// [`FieldLabels`]). Empty: the profile field setting must name `custom_field_<id>`.
+    pub field_labels: FieldLabels,
+    /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
+    /// outbox belong to processes that stopped and are taken back at once.
+    pub reclaim_leases: bool,
+    /// Crash tests only: stop the drain right after the first Procore write, before it is
+    /// recorded, as a process killed there would.
+    pub stop_after_write: bool,
+    /// Told after each page read and each record written.
+    pub progress: Option<Progress>,
+}
+
+/// What a sync did, for the summary table and the run log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub dry_run: bool,
+    pub records_read: usize,
+    pub requests: u64,
+    pub projects_created: usize,
+    pub projects_updated: usize,
+    pub parties_created: usize,
+    pub parties_updated: usize,
+    pub contacts_created: usize,
+    pub contacts_updated: usize,
+    pub associations_set: usize,
+    pub associations_ended: usize,
+    pub skipped: usize,
+    pub rejected: usize,
+    pub insurance_queued: usize,
+    pub insurance_written: usize,
+    pub insurance_failures: usize,
+}
+
+/// One insurance record written to Procore by this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    pub level: InsuranceLevel,
+    pub procore_vendor_id: i64,
+    pub procore_project_id: Option<i64>,
+    pub procore_insurance_id: Option<i64>,
+    pub record: InsuranceRecord,
+}
+
+/// The result of a sync: its run id, the plan it applied (or would apply), writes done.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub run: RunId,
+    pub settings: ComplianceSettings,
+    pub plan: Plan,
+    pub summary: Summary,
+    /// Procore records that could not be used: (run-log kind, Procore id, problem).
+    pub rejected: Vec<(String, Option<i64>, String)>,
+    pub written: Vec<Written>,
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WritePayload {
+    level: InsuranceLevel,
+    procore_vendor_id: i64,
+    procore_project_id: Option<i64>,
+    record: InsuranceRecord,
+}
+
+/// The company's settings: the stored JSON, or the defaults when none were saved.
+///
+/// # Errors
+/// The store failed, or the stored JSON is not settings.
+pub async fn load_settings(store: &Store, company: i64) -> Result<ComplianceSettings> {
+    match store.compliance_settings(company).await? {
+        None => Ok(ComplianceSettings::default()),
+        Some(v) => serde_json::from_value(v).map_err(|e| {
+            SyncError::Invalid(format!(
+                "the stored compliance settings are unreadable: {e}"
+            ))
+        }),
+    }
+}
+
+/// Saves the company's settings.
+///
+/// # Errors
+/// The store failed.
+pub async fn save_settings(store: &Store, company: i64, s: &ComplianceSettings) -> Result<()> {
+    let v = serde_json::to_value(s).map_err(|e| SyncError::Invalid(e.to_string()))?;
+    store.save_compliance_settings(company, &v).await?;
+    Ok(())
+}
+
+fn mapping<I>(d: MappingDecision, id: impl Fn(i64) -> I) -> Mapping<I> {
+    match d {
+        MappingDecision::Undecided => Mapping::Undecided,
+        MappingDecision::Import => Mapping::Import,
+        MappingDecision::LinkTo(l) => Mapping::LinkTo(id(l)),
+        MappingDecision::DoNotAdd => Mapping::DoNotAdd,
+    }
+}
+
+/// Reads trestle's side, evaluates every party (globally and on each active association) on
+/// `today` and renders the records in the settings' format.
+///
+/// # Errors
+/// The store failed.
+pub async fn load_local(
+    store: &Store,
+    company: i64,
+    settings: &ComplianceSettings,
+    today: NaiveDate,
+) -> Result<LocalCompliance> {
+    let projects = store.compliance_projects(company).await?;
+    let mut local = LocalCompliance {
+        parties: store.parties(company).await?,
+        project_custom_fields: projects
+            .iter()
+            .map(|p| (p.project.id, p.custom_fields.clone()))
+            .collect(),
+        projects: projects.into_iter().map(|p| p.project).collect(),
+        party_projects: store.party_projects(company).await?,
+        contacts: store.contacts(company).await?,
+        profiles: store.profiles(company).await?,
+        ..LocalCompliance::default()
+    };
+    for m in store.mappings(company, ProcoreRecordKind::Project).await? {
+        local
+            .project_mappings
+            .insert(m.procore_id, mapping(m.decision, ProjectId));
+    }
+    for m in store.mappings(company, ProcoreRecordKind::Company).await? {
+        local
+            .vendor_mappings
+            .insert(m.procore_id, mapping(m.decision, PartyId));
+    }
+    let data = store.compliance_dataset(company).await?;
+    let inactive: std::collections::BTreeSet<(PartyId, ProjectId)> = data
+        .party_projects
+        .iter()
+        .filter(|pp| !pp.active)
+        .map(|pp| (pp.party_id, pp.project_id))
+        .collect();
+    for party in data.evaluate_all(today) {
+        for evaluation in std::iter::once(&party.global).chain(party.projects.iter()) {
+            let t = evaluation.target;
+            if let Some(project) = t.project {
+                if inactive.contains(&(t.party, project)) {
+                    continue;
+                }
+            }
+            for record in render(evaluation, settings.format) {
+                local.insurance.push(DesiredInsurance {
+                    target: InsuranceTarget::from(t),
+                    record,
+                });
+            }
+        }
+    }
+    for w in store.insurance_writes(company).await? {
+        local.written.insert(
+            w.origin_id.clone(),
+            WrittenInsurance {
+                record: w.record,
+                written_on: w.written_at.date_naive(),
+            },
+        );
+    }
+    Ok(local)
+}
+
+/// The Procore projects whose commitments this sync reads: linked ones, and those it may bring
+/// in (Import, Link, or automatic import of an active one); never Do not add.
+fn commitment_projects(
+    collection: &Collection,
+    local: &LocalCompliance,
+    settings: &ComplianceSettings,
+) -> Vec<i64> {
+    collection
+        .snapshot
+        .projects
+        .iter()
+        .filter(|p| {
+            let decision = local
+                .project_mappings
+                .get(&p.id)
+                .copied()
+                .unwrap_or_default();
+            let linked = local
+                .projects
+                .iter()
+                .any(|l| l.procore_project_id == Some(p.id));
+            match decision {
+                Mapping::DoNotAdd => false,
+                Mapping::Import | Mapping::LinkTo(_) => true,
+                Mapping::Undecided => {
+                    linked
+                        || (settings.new_projects == NewProjects::ImportAutomatically && p.active)
+                }
+            }
+        })
+        .map(|p| p.id)
+        .collect()
+}
+
+/// The run-log kind and Procore id of an action's record.
+fn log_subject(key: &Key) -> (&'static str, Option<i64>) {
+    match key {
+        Key::Project { procore_id } => ("procore-project", Some(*procore_id)),
+        Key::Company { procore_id } => ("procore-company", Some(*procore_id)),
+        Key::Contact { procore_id } => ("procore-contact", Some(*procore_id)),
+        Key::LocalContact { .. } => ("procore-contact", None),
+        Key::Commitment { procore_id } => ("procore-commitment", Some(*procore_id)),
+        Key::Association {
+            procore_vendor_id, ..
+        } => ("procore-company", Some(*procore_vendor_id)),
+        Key::Insurance { .. } => ("insurance", None),
+    }
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::CreateProject { .. } => "create_project",
+        Action::LinkProject { .. } => "link_project",
+        Action::UpdateProject { .. } => "update_project",
+        Action::CreateParty { .. } => "create_party",
+        Action::LinkParty { .. } => "link_party",
+        Action::UpdateParty { .. } => "update_party",
+        Action::CreateContact { .. } => "create_contact",
+        Action::UpdateContact { .. } => "update_contact",
+        Action::Associate { .. } => "associate",
+        Action::UpdateAssociation { .. } => "update_association",
+        Action::EndAssociation { .. } => "end_association",
+        Action::WriteInsurance { .. } => "write_insurance",
+        Action::Skip { .. } => "skip",
+    }
+}
+
+fn short_hash(s: &str) -> String {
+    // FNV-1a: stable across builds and platforms (std's hasher is not).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Turns the plan into store changes, mapping writes, outbox items and log entries.
+struct Batch {
+    changes: Vec<ComplianceChange>,
+    mappings: BTreeMap<(ProcoreRecordKind, i64), MappingWrite>,
+    outbox: Vec<NewOutboxItem>,
+    log: Vec<RunEntry>,
+}
+
+struct Resolver<'a> {
+    local: &'a LocalCompliance,
+    created_projects: BTreeMap<i64, usize>,
+    created_parties: BTreeMap<i64, usize>,
+    linked_projects: BTreeMap<i64, ProjectId>,
+    linked_parties: BTreeMap<i64, PartyId>,
+}
+
+impl Resolver<'_> {
+    fn project(&self, procore: i64) -> Ref<ProjectId> {
+        if let Some(i) = self.created_projects.get(&procore) {
+            return Ref::Created(*i);
+        }
+        if let Some(id) = self.linked_projects.get(&procore) {
+            return Ref::Id(*id);
+        }
+        self.local
+            .projects
+            .iter()
+            .find(|p| p.procore_project_id == Some(procore))
+            .map_or(Ref::Procore(procore), |p| Ref::Id(p.id))
+    }
+
+    fn party(&self, procore: i64) -> Ref<PartyId> {
+        if let Some(i) = self.created_parties.get(&procore) {
+            return Ref::Created(*i);
+        }
+        if let Some(id) = self.linked_parties.get(&procore) {
+            return Ref::Id(*id);
+        }
+        self.local
+            .parties
+            .iter()
+            .find(|p| p.procore_vendor_id == Some(procore))
+            .map_or(Ref::Procore(procore), |p| Ref::Id(p.id))
+    }
+
+    fn association(&self, party: Ref<PartyId>, project: Ref<ProjectId>) -> Option<&PartyProject> {
+        let (Ref::Id(party), Ref::Id(project)) = (party, project) else {
+            return None;
+        };
+        self.local
+            .party_projects
+            .iter()
+            .find(|a| a.party_id == party && a.project_id == project)
+    }
+}
+
+fn new_project(procore: i64) -> Project {
+    Project {
+        id: ProjectId(0),
+        name: String::new(),
+        description: None,
+        start_date: None,
+        completion_date: None,
+        active: true,
+        procore_project_id: Some(procore),
+    }
+}
+
+fn new_party(procore: i64) -> Party {
+    Party {
+        id: PartyId(0),
+        name: String::new(),
+        address: None,
+        website: None,
+        active: true,
+        procore_vendor_id: Some(procore),
+        profile_id: None,
+    }
+}
+
+fn build(
+    plan: &Plan,
+    collection: &Collection,
+    local: &LocalCompliance,
+    company: i64,
+    summary: &mut Summary,
+    existing_keys: &std::collections::BTreeSet<String>,
+    run: RunId,
+) -> Batch {
+    let dry_run = summary.dry_run;
+    let mut b = Batch {
+        changes: Vec::new(),
+        mappings: BTreeMap::new(),
+        outbox: Vec::new(),
+        log: Vec::new(),
+    };
+    // Every record seen is listed for mapping, without overruling a decision.
+    for p in &collection.snapshot.projects {
+        b.mappings.insert(
+            (ProcoreRecordKind::Project, p.id),
+            MappingWrite {
+                kind: ProcoreRecordKind::Project,
+                procore_id: p.id,
+                decision: MappingDecision::Undecided,
+                keep_existing: true,
+            },
+        );
+    }
+    for v in &collection.snapshot.vendors {
+        b.mappings.insert(
+            (ProcoreRecordKind::Company, v.id),
+            MappingWrite {
+                kind: ProcoreRecordKind::Company,
+                procore_id: v.id,
+                decision: MappingDecision::Undecided,
+                keep_existing: true,
+            },
+        );
+    }
+    let mut r = Resolver {
+        local,
+        created_projects: BTreeMap::new(),
+        created_parties: BTreeMap::new(),
+        linked_projects: BTreeMap::new(),
+        linked_parties: BTreeMap::new(),
+    };
+    let planned = |applied: &str| {
+        if dry_run {
+            "planned".to_string()
+        } else {
+            applied.to_string()
+        }
+    };
+    for action in &plan.actions {
+        let key = action.key();
+        let (kind, procore_id) = log_subject(&key);
+        let mut entry = RunEntry {
+            kind: kind.into(),
+            procore_id,
+            local_id: None,
+            change: None,
+            action: action_name(action).into(),
+            reason: action.reason().to_string(),
+            detail_json: serde_json::to_string(action).ok(),
+            outcome: planned("applied"),
+        };
+        let mut extra = Vec::new();
+        match action {
+            Action::CreateProject {
+                procore_id, fields, ..
+            } => {
+                summary.projects_created += 1;
+                let mut p = new_project(*procore_id);
+                let mut custom = BTreeMap::new();
+                fields.apply_to(&mut p, &mut custom);
+                r.created_projects.insert(*procore_id, b.changes.len());
+                entry.change = Some(b.changes.len());
+                b.changes.push(ComplianceChange::CreateProject {
+                    project: p,
+                    custom_fields: custom,
+                });
+                b.mappings.insert(
+                    (ProcoreRecordKind::Project, *procore_id),
+                    MappingWrite {
+                        kind: ProcoreRecordKind::Project,
+                        procore_id: *procore_id,
+                        decision: MappingDecision::Import,
+                        keep_existing: true,
+                    },
+                );
+            }
+            Action::LinkProject {
+                procore_id,
+                project_id,
+                fields,
+                ..
+            }
+            | Action::UpdateProject {
+                procore_id,
+                project_id,
+                fields,
+                ..
+            } => {
+                summary.projects_updated += 1;
+                entry.local_id = Some(project_id.0);
+                for other in &local.projects {
+                    if other.id != *project_id && other.procore_project_id == Some(*procore_id) {
+                        let mut o = other.clone();
+                        o.procore_project_id = None;
+                        b.changes.push(ComplianceChange::UpdateProject {
+                            custom_fields: local
+                                .project_custom_fields
+                                .get(&o.id)
+                                .cloned()
+                                .unwrap_or_default(),
+                            project: o,
+                        });
+                    }
+                }
+                if let Some(p) = local.projects.iter().find(|p| p.id == *project_id) {
+                    let mut p = p.clone();
+                    let mut custom = local
+                        .project_custom_fields
+                        .get(project_id)
+                        .cloned()
+                        .unwrap_or_default();
+                    fields.apply_to(&mut p, &mut custom);
+                    p.procore_project_id = Some(*procore_id);
+                    r.linked_projects.insert(*procore_id, *project_id);
+                    b.changes.push(ComplianceChange::UpdateProject {
+                        project: p,
+                        custom_fields: custom,
+                    });
+                }
+            }
+            Action::CreateParty {
+                procore_vendor_id,
+                fields,
+                ..
+            } => {
+                summary.parties_created += 1;
+                let mut p = new_party(*procore_vendor_id);
+                fields.apply_to(&mut p);
+                r.created_parties
+                    .insert(*procore_vendor_id, b.changes.len());
+                entry.change = Some(b.changes.len());
+                b.changes.push(ComplianceChange::CreateParty { party: p });
+                b.mappings.insert(
+                    (ProcoreRecordKind::Company, *procore_vendor_id),
+                    MappingWrite {
+                        kind: ProcoreRecordKind::Company,
+                        procore_id: *procore_vendor_id,
+                        decision: MappingDecision::Import,
+                        keep_existing: true,
+                    },
+                );
+            }
+            Action::LinkParty {
+                procore_vendor_id,
+                party_id,
+                fields,
+                ..
+            }
+            | Action::UpdateParty {
+                procore_vendor_id,
+                party_id,
+                fields,
+                ..
+            } => {
+                summary.parties_updated += 1;
+                entry.local_id = Some(party_id.0);
+                for other in &local.parties {
+                    if other.id != *party_id && other.procore_vendor_id == Some(*procore_vendor_id)
+                    {
+                        let mut o = other.clone();
+                        o.procore_vendor_id = None;
+                        b.changes.push(ComplianceChange::UpdateParty { party: o });
+                    }
+                }
+                if let Some(p) = local.parties.iter().find(|p| p.id == *party_id) {
+                    let mut p = p.clone();
+                    fields.apply_to(&mut p);
+                    p.procore_vendor_id = Some(*procore_vendor_id);
+                    r.linked_parties.insert(*procore_vendor_id, *party_id);
+                    b.changes.push(ComplianceChange::UpdateParty { party: p });
+                }
+            }
+            Action::CreateContact {
+                procore_vendor_id,
+                procore_contact_id,
+                fields,
+                ..
+            } => {
+                summary.contacts_created += 1;
+                let mut c = Contact {
+                    id: ContactId(0),
+                    party_id: PartyId(0),
+                    first_name: None,
+                    last_name: None,
+                    email: None,
+                    phone: None,
+                    fax: None,
+                    primary: false,
+                    procore_contact_id: Some(*procore_contact_id),
+                };
+                fields.apply_to(&mut c);
+                c.procore_contact_id = Some(*procore_contact_id);
+                entry.change = Some(b.changes.len());
+                b.changes.push(ComplianceChange::CreateContact {
+                    party: r.party(*procore_vendor_id),
+                    contact: c,
+                });
+            }
+            Action::UpdateContact {
+                contact_id,
+                procore_contact_id,
+                fields,
+                ..
+            } => {
+                summary.contacts_updated += 1;
+                entry.local_id = Some(contact_id.0);
+                if let Some(c) = local.contacts.iter().find(|c| c.id == *contact_id) {
+                    let mut c = c.clone();
+                    fields.apply_to(&mut c);
+                    if procore_contact_id.is_some() {
+                        c.procore_contact_id = *procore_contact_id;
+                    }
+                    b.changes
+                        .push(ComplianceChange::UpdateContact { contact: c });
+                }
+            }
+            Action::Associate {
+                procore_project_id,
+                procore_vendor_id,
+                commitment_ids,
+                profile_id,
+                ..
+            }
+            | Action::UpdateAssociation {
+                procore_project_id,
+                procore_vendor_id,
+                commitment_ids,
+                profile_id,
+                ..
+            } => {
+                summary.associations_set += 1;
+                let party = r.party(*procore_vendor_id);
+                let project = r.project(*procore_project_id);
+                let existing = r.association(party, project);
+                b.changes.push(ComplianceChange::SetPartyProject {
+                    party,
+                    project,
+                    profile_id: profile_id.or(existing.and_then(|a| a.profile_id)),
+                    active: true,
+                    procore_commitment_ids: commitment_ids.clone(),
+                });
+                for c in commitment_ids {
+                    extra.push(RunEntry {
+                        kind: "procore-commitment".into(),
+                        procore_id: Some(*c),
+                        ..entry.clone()
+                    });
+                }
+            }
+            Action::EndAssociation {
+                procore_project_id,
+                procore_vendor_id,
+                party_id,
+                project_id,
+                ..
+            } => {
+                summary.associations_ended += 1;
+                let existing = local
+                    .party_projects
+                    .iter()
+                    .find(|a| a.party_id == *party_id && a.project_id == *project_id);
+                b.changes.push(ComplianceChange::SetPartyProject {
+                    party: Ref::Id(*party_id),
+                    project: Ref::Id(*project_id),
+                    profile_id: existing.and_then(|a| a.profile_id),
+                    active: false,
+                    procore_commitment_ids: Vec::new(),
+                });
+                let _ = (procore_project_id, procore_vendor_id);
+                for c in existing.map_or(&[][..], |a| &a.procore_commitment_ids[..]) {
+                    extra.push(RunEntry {
+                        kind: "procore-commitment".into(),
+                        procore_id: Some(*c),
+                        ..entry.clone()
+                    });
+                }
+            }
+            Action::WriteInsurance {
+                level,
+                procore_vendor_id,
+                procore_project_id,
+                record,
+                ..
+            } => {
+                summary.insurance_queued += 1;
+                entry.procore_id = Some(*procore_vendor_id);
+                entry.outcome = planned("queued");
+                let fingerprint = format!("{}|{}", record.status_fingerprint(), record.notes);
+                let mut key = format!(
+                    "insurance:{company}:{}:{}",
+                    record.origin_id,
+                    short_hash(&fingerprint)
+                );
+                // The same record written before and changed since (A, B, then A again) is a
+                // new write: its key must not be taken by the first one.
+                if existing_keys.contains(&key) {
+                    key = format!("{key}:run{run}");
+                }
+                let payload = WritePayload {
+                    level: *level,
+                    procore_vendor_id: *procore_vendor_id,
+                    procore_project_id: *procore_project_id,
+                    record: record.clone(),
+                };
+                b.outbox.push(NewOutboxItem::new(
+                    company,
+                    WRITE_INSURANCE,
+                    &key,
+                    &serde_json::to_string(&payload).expect("serializable"),
+                ));
+            }
+            Action::Skip { .. } => {
+                summary.skipped += 1;
+                entry.outcome = "skipped".into();
+            }
+        }
+        b.log.push(entry);
+        b.log.extend(extra);
+    }
+    for rej in &collection.rejected {
+        summary.rejected += 1;
+        b.log.push(RunEntry {
+            kind: rej.kind.into(),
+            procore_id: rej.procore_id,
+            local_id: None,
+            change: None,
+            action: "skip".into(),
+            reason: format!("Procore sent a record trestle cannot use: {}", rej.problem),
+            detail_json: None,
+            outcome: "skipped".into(),
+        });
+    }
+    b
+}
+
+/// Runs one compliance sync. A dry run collects and plans, records the run as a dry run, and
+/// changes nothing.
+///
+/// # Errors
+/// What stops the whole sync (auth, permissions, the store). Malformed records and failed
+/// writes do not: they are in the report and the run log.
+pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<Report> {
+    let store = job.store;
+    let company = job.company_id;
+    let requests_before = job.client.stats().requests;
+    let settings = load_settings(store, company).await?;
+    let local = load_local(store, company, &settings, job.today).await?;
+    let mut collection = Collection::default();
+    collect_directory(job.client, job.progress.as_ref(), &mut collection).await?;
+    let projects = commitment_projects(&collection, &local, &settings);
+    collect_commitments(
+        job.client,
+        &projects,
+        &job.field_labels,
+        job.progress.as_ref(),
+        &mut collection,
+    )
+    .await?;
+    let plan = plan(&collection.snapshot, &local, &settings, job.today);
+
+    let mut summary = Summary {
+        dry_run,
+        records_read: collection.records_read,
+        ..Summary::default()
+    };
+    let run = store.start_run(company, "compliance", dry_run).await?;
+    let mut existing_keys = std::collections::BTreeSet::new();
+    for action in plan.changes() {
+        if let Action::WriteInsurance { record, .. } = action {
+            let fingerprint = format!("{}|{}", record.status_fingerprint(), record.notes);
+            let key = format!(
+                "insurance:{company}:{}:{}",
+                record.origin_id,
+                short_hash(&fingerprint)
+            );
+            if let Some(item) = store.outbox_item_by_key(&key).await? {
+                if item.state != store::OutboxState::Pending {
+                    existing_keys.insert(key);
+                }
+            }
+        }
+    }
+    let batch = build(
+        &plan,
+        &collection,
+        &local,
+        company,
+        &mut summary,
+        &existing_keys,
+        run,
+    );
+    let mut report = Report {
+        run,
+        settings,
+        plan,
+        summary,
+        rejected: collection
+            .rejected
+            .iter()
+            .map(|r| (r.kind.to_string(), r.procore_id, r.problem.clone()))
+            .collect(),
+        written: Vec::new(),
+        failures: Vec::new(),
+    };
+    if dry_run {
+        store.record(run, &batch.log).await?;
+    } else {
+        let mappings: Vec<MappingWrite> = batch.mappings.into_values().collect();
+        store
+            .apply_compliance(&ComplianceBatch {
+                company_id: company,
+                run: Some(run),
+                changes: &batch.changes,
+                mappings: &mappings,
+                outbox: &batch.outbox,
+                insurance_writes: &[],
+                cursors: &[],
+                log: &batch.log,
+            })
+            .await?;
+        drain_insurance(job, run, &mut report).await?;
+    }
+    report.summary.requests = job.client.stats().requests - requests_before;
+    store
+        .finish_run(
+            run,
+            &serde_json::to_string(&report.summary).expect("serializable"),
+        )
+        .await?;
+    Ok(report)
+}
+
+fn to_procore(record: &InsuranceRecord) -> procore::models::InsuranceWrite {
+    procore::models::InsuranceWrite {
+        origin_id: Some(record.origin_id.clone()),
+        insurance_type: Some(record.insurance_type.clone()),
+        status: Some(procore::models::InsuranceStatus::parse(
+            record.status.as_str(),
+        )),
+        effective_date: record.effective_date,
+        expiration_date: record.expiration_date,
+        policy_number: record.policy_number.clone(),
+        provider: record.insurer.clone(),
+        notes: Some(record.notes.clone()),
+        ..Default::default()
+    }
+}
+
+/// Writes every due insurance record in the outbox. A failure is retried by a later run (with a
+/// growing delay) and never stops the others.
+///
+/// # Errors
+/// The store failed.
+pub async fn drain_insurance(
+    job: &ComplianceJob<'_>,
+    run: RunId,
+    report: &mut Report,
+) -> Result<()> {
+    let store = job.store;
+    let company = job.company_id;
+    let lease = std::time::Duration::from_secs(300);
+    if job.reclaim_leases {
+        let released = store
+            .release_leases(company, WRITE_INSURANCE, Utc::now())
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "took back insurance writes left leased by a process that stopped"
+            );
+        }
+    }
+    while let Some(item) = store
+        .claim_next_for(company, WRITE_INSURANCE, Utc::now(), lease)
+        .await?
+    {
+        let payload: WritePayload = match serde_json::from_str(&item.payload_json) {
+            Ok(p) => p,
+            Err(e) => {
+                store
+                    .fail(item.id, &format!("unreadable payload: {e}"), None)
+                    .await?;
+                continue;
+            }
+        };
+        let entry = |outcome: &str, reason: String| RunEntry {
+            kind: "insurance".into(),
+            procore_id: Some(payload.procore_vendor_id),
+            local_id: None,
+            change: None,
+            action: "write_insurance".into(),
+            reason,
+            detail_json: serde_json::to_string(&payload.record).ok(),
+            outcome: outcome.into(),
+        };
+        let insurances = job.client.insurances();
+        let scope = match payload.procore_project_id {
+            None => insurances.company_vendor(procore::VendorId(payload.procore_vendor_id)),
+            Some(p) => insurances.project_vendor(
+                procore::ProjectId(p),
+                procore::VendorId(payload.procore_vendor_id),
+            ),
+        };
+        let answer = scope.sync(&[to_procore(&payload.record)]).await;
+        let outcome = match answer {
+            Ok(result) if result.errors.is_empty() => Ok(result
+                .entities
+                .iter()
+                .find(|e| e.origin_id.as_deref() == Some(payload.record.origin_id.as_str()))
+                .or(result.entities.first())
+                .map(|e| e.id.get())),
+            Ok(result) => Err(result
+                .errors
+                .iter()
+                .flat_map(|e| {
+                    e.errors
+                        .iter()
+                        .map(|(f, m)| format!("{f}: {}", m.join(", ")))
+                })
+                .collect::<Vec<_>>()
+                .join("; ")),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(procore_id) => {
+                if job.stop_after_write {
+                    // As a process killed here: Procore has the record, trestle does not know.
+                    return Ok(());
+                }
+                store
+                    .record_insurance_write(
+                        company,
+                        &store::InsuranceWrite {
+                            record: payload.record.clone(),
+                            procore_insurance_id: procore_id,
+                            written_at: Utc::now(),
+                        },
+                    )
+                    .await?;
+                store
+                    .complete(
+                        item.id,
+                        &serde_json::json!({ "insurance_id": procore_id }).to_string(),
+                    )
+                    .await?;
+                let where_ = match payload.procore_project_id {
+                    None => format!("Procore company {}", payload.procore_vendor_id),
+                    Some(p) => format!(
+                        "Procore company {} on Procore project {p}",
+                        payload.procore_vendor_id
+                    ),
+                };
+                store
+                    .record(
+                        run,
+                        &[entry(
+                            "written",
+                            format!(
+                                "wrote {} ({}) to {where_} as {} by origin id {}",
+                                payload.record.insurance_type,
+                                payload.record.status,
+                                payload.level.label(),
+                                payload.record.origin_id
+                            ),
+                        )],
+                    )
+                    .await?;
+                report.summary.insurance_written += 1;
+                if let Some(p) = &job.progress {
+                    p(
+                        "insurance writes",
+                        report.summary.insurance_written as u64,
+                        Some(report.summary.insurance_queued as u64),
+                    );
+                }
+                report.written.push(Written {
+                    level: payload.level,
+                    procore_vendor_id: payload.procore_vendor_id,
+                    procore_project_id: payload.procore_project_id,
+                    procore_insurance_id: procore_id,
+                    record: payload.record,
+                });
+            }
+            Err(message) => {
+                let attempts = item.attempts.max(1);
+                let delay = Duration::seconds(30 * 2_i64.pow(attempts.min(10)));
+                store
+                    .fail(item.id, &message, Some(Utc::now() + delay))
+                    .await?;
+                store
+                    .record(
+                        run,
+                        &[entry(
+                            "failed",
+                            format!("the insurance write failed, retried later: {message}"),
+                        )],
+                    )
+                    .await?;
+                report.summary.insurance_failures += 1;
+                report
+                    .failures
+                    .push(format!("{}: {message}", payload.record.origin_id));
+            }
+        }
+    }
+    Ok(())
+}

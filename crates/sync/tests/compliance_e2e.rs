@@ -1,0 +1,386 @@
+//! The compliance integration end to end against the simulator's demo company: collect, plan,
+//! apply, and the insurance write-back.
+
+use chrono::NaiveDate;
+use domain::compliance::{Certificate, ComplianceProfile, Party, PartyId, ProfileId};
+use procore_sim::{demo, Sim, SimConfig};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use store::{ComplianceBatch, ComplianceChange, Connection, SecretKey, Store};
+use sync::compliance::run::{load_settings, save_settings};
+use sync::compliance::{
+    sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
+};
+
+fn today() -> NaiveDate {
+    "2026-11-22".parse().unwrap()
+}
+
+struct App {
+    sim: procore_sim::Running,
+    store: Store,
+    client: procore::Client,
+    company: i64,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    /// The demo company with a "Standard Subcontractor" profile, Acme (with a certificate
+    /// meeting it) and Bolt (with none) as parties linked to their Procore companies, and
+    /// projects and companies imported automatically.
+    async fn new() -> App {
+        let sim = procore_sim::spawn(Sim::new(
+            demo::world(),
+            SimConfig {
+                rate_limits: None,
+                ..SimConfig::default()
+            },
+        ))
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
+        let store = Store::open(&url, SecretKey::generate()).await.unwrap();
+        store
+            .save_connection(&Connection::new(
+                demo::COMPANY_ID,
+                demo::CLIENT_ID,
+                SecretString::from(demo::CLIENT_SECRET.to_string()),
+            ))
+            .await
+            .unwrap();
+        let client = procore::Client::new(
+            procore::ClientConfig::custom(
+                &sim.url(),
+                procore::CompanyId(demo::COMPANY_ID),
+                procore::Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let app = App {
+            sim,
+            store,
+            client,
+            company: demo::COMPANY_ID,
+            _dir: dir,
+        };
+        app.seed().await;
+        app.settings(|s| {
+            s.new_projects = NewProjects::ImportAutomatically;
+            s.import_companies_through_commitments = true;
+        })
+        .await;
+        app
+    }
+
+    fn sim(&self) -> &Sim {
+        self.sim.sim()
+    }
+
+    fn vendor(&self, name: &str) -> i64 {
+        self.sim()
+            .read(|w| w.vendors.values().find(|v| v.name == name).map(|v| v.id))
+            .unwrap()
+    }
+
+    fn project(&self, name: &str) -> i64 {
+        self.sim()
+            .read(|w| w.projects.values().find(|p| p.name == name).map(|p| p.id))
+            .unwrap()
+    }
+
+    async fn seed(&self) {
+        let profile: ComplianceProfile = serde_json::from_value(serde_json::json!({
+            "id": 1, "name": demo::PROFILE_STANDARD, "requirements": [
+                {"key": "gl.each_occurrence", "subject": "general_liability",
+                 "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}},
+                {"key": "auto.csl", "subject": "automobile_liability",
+                 "check": {"type": "limit_at_least", "limit": "combined_single_limit", "minimum": "1000000"}}
+            ]
+        }))
+        .unwrap();
+        let profile = self
+            .store
+            .upsert_profile(self.company, &profile)
+            .await
+            .unwrap();
+        let party = |name: &str, vendor: i64| ComplianceChange::CreateParty {
+            party: Party {
+                id: PartyId(0),
+                name: name.into(),
+                address: None,
+                website: None,
+                active: true,
+                procore_vendor_id: Some(vendor),
+                profile_id: Some(profile),
+            },
+        };
+        let created = self
+            .store
+            .apply_compliance(&ComplianceBatch {
+                company_id: self.company,
+                changes: &[
+                    party("Acme Electric", self.vendor("Acme Electric")),
+                    party("Bolt Plumbing", self.vendor("Bolt Plumbing")),
+                ],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        self.certify(PartyId(created[0].1)).await;
+    }
+
+    /// Gives a party a certificate meeting the standard profile.
+    async fn certify(&self, party: PartyId) {
+        let mut c: Certificate = serde_json::from_value(serde_json::json!({
+            "id": 1, "party_id": 1, "policies": [
+                {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-1",
+                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
+                 "limits": {"each_occurrence": "2000000"}},
+                {"subject": "automobile_liability", "insurer": "Granite Mutual", "policy_number": "AU-1",
+                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
+                 "limits": {"combined_single_limit": "1000000"}}
+            ]
+        }))
+        .unwrap();
+        c.party_id = party;
+        self.store.add_certificate(self.company, &c).await.unwrap();
+    }
+
+    async fn settings(&self, f: impl FnOnce(&mut ComplianceSettings)) {
+        let mut s = load_settings(&self.store, self.company).await.unwrap();
+        f(&mut s);
+        save_settings(&self.store, self.company, &s).await.unwrap();
+    }
+
+    fn job(&self, stop_after_write: bool) -> ComplianceJob<'_> {
+        let labels: BTreeMap<i64, String> = self.sim().read(|w| {
+            w.custom_field_definitions
+                .values()
+                .map(|d| (d.id, d.label.clone()))
+                .collect()
+        });
+        ComplianceJob {
+            client: &self.client,
+            store: &self.store,
+            company_id: self.company,
+            today: today(),
+            field_labels: labels,
+            reclaim_leases: true,
+            stop_after_write,
+            progress: None,
+        }
+    }
+
+    async fn sync(&self) -> Report {
+        sync_compliance(&self.job(false), false).await.unwrap()
+    }
+
+    async fn party_of(&self, vendor: i64) -> Party {
+        self.store
+            .parties(self.company)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.procore_vendor_id == Some(vendor))
+            .unwrap()
+    }
+
+    /// trestle's insurance records in Procore: (vendor, project, origin id, type, status, notes).
+    fn written(&self) -> Vec<procore_sim::world::Insurance> {
+        self.sim().read(|w| {
+            w.insurances
+                .values()
+                .filter(|i| {
+                    i.origin_id
+                        .as_deref()
+                        .is_some_and(|o| o.starts_with("trestle:"))
+                })
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn insurance_requests(&self) -> usize {
+        self.sim()
+            .request_log()
+            .iter()
+            .filter(|r| r.path.contains("insurances"))
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn associations_come_from_active_commitments_only() {
+    let app = App::new().await;
+    app.sync().await;
+    let harbor = app
+        .store
+        .compliance_projects(app.company)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.project.name == "Harbor Tower")
+        .unwrap()
+        .project;
+    let on_harbor: Vec<_> = app
+        .store
+        .party_projects(app.company)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.project_id == harbor.id && a.active)
+        .collect();
+    // Active: SC Approved and Complete, PO Partially Received, Received and Approved, spread
+    // over Acme, Bolt and Delta; drafts, bids, terminated, void and closed ones are not.
+    assert_eq!(on_harbor.len(), 3, "{on_harbor:?}");
+    let commitments: usize = on_harbor
+        .iter()
+        .map(|a| a.procore_commitment_ids.len())
+        .sum();
+    assert_eq!(commitments, 5);
+    let delta = app.party_of(app.vendor("Delta Drywall")).await;
+    assert!(on_harbor.iter().any(|a| a.party_id == delta.id));
+    assert!(on_harbor
+        .iter()
+        .all(|a| a.profile_id.is_some_and(|p| p != ProfileId(0))));
+}
+
+#[tokio::test]
+async fn the_misspelt_profile_is_reported_with_the_closest_names() {
+    let app = App::new().await;
+    let report = app.sync().await;
+    let typo = report
+        .plan
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Skip {
+                reason: Reason::UnknownProfile { value, closest, .. },
+                ..
+            } if value == demo::PROFILE_TYPO => Some(closest.clone()),
+            _ => None,
+        })
+        .expect("the misspelt profile is reported");
+    assert_eq!(
+        typo.first().map(String::as_str),
+        Some(demo::PROFILE_STANDARD)
+    );
+}
+
+#[tokio::test]
+async fn write_back_creates_one_record_per_subject_at_company_and_project_level() {
+    let app = App::new().await;
+    app.sync().await;
+    app.sync().await;
+    let written = app.written();
+    let acme = app.vendor("Acme Electric");
+    let bolt = app.vendor("Bolt Plumbing");
+    let harbor = app.project("Harbor Tower");
+    let of = |vendor: i64, project: Option<i64>| -> Vec<_> {
+        written
+            .iter()
+            .filter(|i| i.vendor_id == vendor && i.project_id == project)
+            .collect()
+    };
+    for vendor in [acme, bolt] {
+        assert_eq!(of(vendor, None).len(), 2, "two subjects globally");
+        assert_eq!(of(vendor, Some(harbor)).len(), 2, "two subjects on Harbor");
+    }
+    assert!(of(acme, None)
+        .iter()
+        .all(|i| i.status.as_deref() == Some("compliant")));
+    assert!(of(bolt, None)
+        .iter()
+        .all(|i| i.status.as_deref() != Some("compliant")));
+    let mut origins: Vec<_> = written.iter().map(|i| i.origin_id.clone()).collect();
+    let all = origins.len();
+    origins.sort();
+    origins.dedup();
+    assert_eq!(origins.len(), all, "one record per origin id");
+}
+
+#[tokio::test]
+async fn a_second_sync_with_no_change_writes_nothing() {
+    let app = App::new().await;
+    app.sync().await;
+    app.sync().await;
+    app.sim().clear_request_log();
+    let report = app.sync().await;
+    assert_eq!(report.summary.insurance_written, 0);
+    assert_eq!(app.insurance_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_manual_edit_in_procore_is_overwritten_on_the_next_change() {
+    let app = App::new().await;
+    app.sync().await;
+    let bolt = app.vendor("Bolt Plumbing");
+    let edited = app
+        .written()
+        .into_iter()
+        .find(|i| i.vendor_id == bolt && i.project_id.is_none())
+        .unwrap();
+    app.sim().write(|w| {
+        let i = w.insurances.get_mut(&edited.id).unwrap();
+        i.status = Some("compliant".into());
+        i.notes = Some("edited by hand".into());
+    });
+    app.certify(app.party_of(bolt).await.id).await;
+    app.sync().await;
+    let now = app
+        .written()
+        .into_iter()
+        .find(|i| i.id == edited.id)
+        .unwrap();
+    assert_ne!(now.notes.as_deref(), Some("edited by hand"));
+    assert_eq!(now.status.as_deref(), Some("compliant"));
+    assert_eq!(
+        app.written()
+            .iter()
+            .filter(|i| i.origin_id == edited.origin_id)
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_write_and_record_leaves_one_record_per_subject() {
+    let app = App::new().await;
+    sync_compliance(&app.job(true), false).await.unwrap();
+    let first = app.written();
+    assert_eq!(first.len(), 1, "stopped after the first write");
+    // Procore has it, trestle does not know: the next runs write it again by origin id.
+    app.sync().await;
+    app.sync().await;
+    let written = app.written();
+    let mut origins: Vec<_> = written.iter().map(|i| i.origin_id.clone()).collect();
+    let all = origins.len();
+    origins.sort();
+    origins.dedup();
+    assert_eq!(origins.len(), all, "no duplicate record");
+    assert!(written.iter().any(|i| i.origin_id == first[0].origin_id));
+    assert!(app
+        .store
+        .insurance_write(app.company, first[0].origin_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn compliance_sync_off_writes_nothing() {
+    let app = App::new().await;
+    app.settings(|s| s.compliance_sync = false).await;
+    app.sync().await;
+    let report = app.sync().await;
+    assert!(app.written().is_empty());
+    assert_eq!(app.insurance_requests(), 0);
+    assert!(report.plan.actions.iter().any(|a| matches!(
+        a,
+        Action::Skip {
+            reason: Reason::ComplianceSyncOff,
+            ..
+        }
+    )));
+}

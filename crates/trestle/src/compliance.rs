@@ -1,0 +1,474 @@
+//! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`.
+
+use crate::app::{client_for, open_store, pick_connection, sync_lock};
+use crate::output::table;
+use crate::settings::Settings;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use domain::compliance::{
+    AppliesTo, ComplianceData, PartyId, ProjectId, WaiverScope, WriteBackFormat,
+};
+use std::collections::HashMap;
+use std::fmt::Write;
+use store::{ComplianceBatch, ComplianceChange, MappingDecision, ProcoreRecordKind, Ref, Store};
+use sync::compliance::run::{load_settings, save_settings};
+use sync::compliance::{
+    sync_compliance, Action, ComplianceJob, ComplianceSettings, ContactSync, NewProjects, Reason,
+    Report, SyncLevel,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum ComplianceCommand {
+    /// Load profiles, parties, projects, associations, contacts, certificates and waivers from
+    /// a JSON file (docs/compliance-import.md). A bad file is refused whole.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        company_id: Option<i64>,
+    },
+    /// Decide what happens to a Procore project or company: `import`, `link LOCAL_ID`, or
+    /// `do-not-add`.
+    Map(MapArgs),
+    /// Show the integration's settings, changing those given first.
+    Settings(SettingsArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MapKind {
+    Project,
+    Company,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    pub kind: MapKind,
+    pub procore_id: i64,
+    /// `import`, `link`, or `do-not-add`.
+    pub decision: String,
+    /// The trestle project or party id, for `link`.
+    pub local_id: Option<i64>,
+    #[arg(long)]
+    pub company_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    All,
+    ProjectsOnly,
+    PartiesOnly,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Subjects,
+    Summary,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ContactsArg {
+    DoNotSync,
+    AllSetPrimary,
+    AllWithoutPrimary,
+    PrimaryOnly,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NewProjectsArg {
+    ListForMapping,
+    ImportAutomatically,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct SettingsArgs {
+    /// Write compliance status back to Procore.
+    #[arg(long)]
+    pub compliance_sync: Option<OnOff>,
+    /// Which levels are written back.
+    #[arg(long)]
+    pub level: Option<LevelArg>,
+    /// One insurance record per subject, or one summary record.
+    #[arg(long)]
+    pub format: Option<FormatArg>,
+    /// Contacts synchronization.
+    #[arg(long)]
+    pub contacts: Option<ContactsArg>,
+    /// What happens to a Procore project nobody has mapped yet.
+    #[arg(long)]
+    pub new_projects: Option<NewProjectsArg>,
+    /// Import companies with an active commitment on a linked project.
+    #[arg(long)]
+    pub import_companies: Option<OnOff>,
+    /// The commitment custom field naming a compliance profile.
+    #[arg(long)]
+    pub profile_field: Option<String>,
+    #[arg(long)]
+    pub company_id: Option<i64>,
+}
+
+impl SettingsArgs {
+    pub fn apply(&self, s: &mut ComplianceSettings) {
+        if let Some(v) = self.compliance_sync {
+            s.compliance_sync = v == OnOff::On;
+        }
+        if let Some(v) = self.level {
+            s.level = match v {
+                LevelArg::All => SyncLevel::All,
+                LevelArg::ProjectsOnly => SyncLevel::ProjectsOnly,
+                LevelArg::PartiesOnly => SyncLevel::PartiesOnly,
+            };
+        }
+        if let Some(v) = self.format {
+            s.format = match v {
+                FormatArg::Subjects => WriteBackFormat::Subjects,
+                FormatArg::Summary => WriteBackFormat::Summary,
+            };
+        }
+        if let Some(v) = self.contacts {
+            s.contacts = match v {
+                ContactsArg::DoNotSync => ContactSync::DoNotSync,
+                ContactsArg::AllSetPrimary => ContactSync::AllSetPrimary,
+                ContactsArg::AllWithoutPrimary => ContactSync::AllWithoutPrimary,
+                ContactsArg::PrimaryOnly => ContactSync::PrimaryOnly,
+            };
+        }
+        if let Some(v) = self.new_projects {
+            s.new_projects = match v {
+                NewProjectsArg::ListForMapping => NewProjects::ListForMapping,
+                NewProjectsArg::ImportAutomatically => NewProjects::ImportAutomatically,
+            };
+        }
+        if let Some(v) = self.import_companies {
+            s.import_companies_through_commitments = v == OnOff::On;
+        }
+        if let Some(v) = &self.profile_field {
+            s.profile_field = v.clone();
+        }
+    }
+}
+
+pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<()> {
+    let store = open_store(settings).await?;
+    match command {
+        ComplianceCommand::Import { file, company_id } => {
+            let connection = pick_connection(&store, settings, company_id).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let data: ComplianceData = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a compliance import file; nothing was imported",
+                    file.display()
+                )
+            })?;
+            let summary = import(&store, connection.company_id, &data)
+                .await
+                .with_context(|| format!("{} was refused; nothing was imported", file.display()))?;
+            println!("Imported from {}: {summary}", file.display());
+            Ok(())
+        }
+        ComplianceCommand::Map(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            let decision = match (args.decision.as_str(), args.local_id) {
+                ("import", None) => MappingDecision::Import,
+                ("do-not-add", None) => MappingDecision::DoNotAdd,
+                ("link", Some(id)) => MappingDecision::LinkTo(id),
+                ("link", None) => bail!("`link` needs the trestle id to link to"),
+                (other, _) => {
+                    bail!("unknown decision \"{other}\": use import, link LOCAL_ID or do-not-add")
+                }
+            };
+            let kind = match args.kind {
+                MapKind::Project => ProcoreRecordKind::Project,
+                MapKind::Company => ProcoreRecordKind::Company,
+            };
+            store
+                .set_mapping(connection.company_id, kind, args.procore_id, decision)
+                .await?;
+            let what = match args.kind {
+                MapKind::Project => "Procore project",
+                MapKind::Company => "Procore company",
+            };
+            let said = match decision {
+                MappingDecision::Import => "will be imported by the next sync".to_string(),
+                MappingDecision::LinkTo(id) => {
+                    format!("will be linked to trestle record {id} by the next sync")
+                }
+                MappingDecision::DoNotAdd => "is ignored by every sync from now on".to_string(),
+                MappingDecision::Undecided => "is waiting for a decision".to_string(),
+            };
+            println!("{what} {} {said}.", args.procore_id);
+            Ok(())
+        }
+        ComplianceCommand::Settings(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            let mut s = load_settings(&store, connection.company_id).await?;
+            args.apply(&mut s);
+            save_settings(&store, connection.company_id, &s).await?;
+            print!("{}", describe_settings(&s));
+            Ok(())
+        }
+    }
+}
+
+/// The settings in the seed's words.
+pub fn describe_settings(s: &ComplianceSettings) -> String {
+    let on = |b: bool| if b { "on" } else { "off" };
+    let rows = vec![
+        vec!["setting".into(), "value".into()],
+        vec!["compliance sync".into(), on(s.compliance_sync).into()],
+        vec!["level".into(), s.level.label().into()],
+        vec![
+            "format".into(),
+            match s.format {
+                WriteBackFormat::Subjects => "one record per subject".into(),
+                WriteBackFormat::Summary => "one summary record".into(),
+            },
+        ],
+        vec!["contacts".into(), s.contacts.label().into()],
+        vec!["new projects".into(), s.new_projects.label().into()],
+        vec![
+            "import companies through commitments".into(),
+            on(s.import_companies_through_commitments).into(),
+        ],
+        vec!["description".into(), s.description.label().into()],
+        vec!["profile field".into(), s.profile_field.clone()],
+    ];
+    table(&rows)
+}
+
+/// Imports a compliance file: profiles by name, then parties, projects, associations and
+/// contacts in one transaction (a party or project whose Procore id is already linked is
+/// updated, not duplicated), then certificates and waivers. The file is checked whole first;
+/// a bad file writes nothing.
+pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Result<String> {
+    let problems = data.problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        bail!("{}", list.join("; "));
+    }
+    let mut profiles = HashMap::new();
+    for p in &data.profiles {
+        profiles.insert(p.id, store.upsert_profile(company, p).await?);
+    }
+    let existing_parties = store.parties(company).await?;
+    let existing_projects = store.compliance_projects(company).await?;
+    let mut changes = Vec::new();
+    let mut party_ref = HashMap::new();
+    for p in &data.parties {
+        let mut p = p.clone();
+        p.profile_id = p.profile_id.map(|id| profiles[&id]);
+        match existing_parties
+            .iter()
+            .find(|e| p.procore_vendor_id.is_some() && e.procore_vendor_id == p.procore_vendor_id)
+        {
+            Some(e) => {
+                party_ref.insert(p.id, Ref::Id(e.id));
+                p.id = e.id;
+                changes.push(ComplianceChange::UpdateParty { party: p });
+            }
+            None => {
+                party_ref.insert(p.id, Ref::Created(changes.len()));
+                changes.push(ComplianceChange::CreateParty { party: p });
+            }
+        }
+    }
+    let mut project_ref = HashMap::new();
+    for p in &data.projects {
+        let mut p = p.clone();
+        match existing_projects.iter().find(|e| {
+            p.procore_project_id.is_some() && e.project.procore_project_id == p.procore_project_id
+        }) {
+            Some(e) => {
+                project_ref.insert(p.id, Ref::Id(e.project.id));
+                p.id = e.project.id;
+                changes.push(ComplianceChange::UpdateProject {
+                    project: p,
+                    custom_fields: e.custom_fields.clone(),
+                });
+            }
+            None => {
+                project_ref.insert(p.id, Ref::Created(changes.len()));
+                changes.push(ComplianceChange::CreateProject {
+                    project: p,
+                    custom_fields: Default::default(),
+                });
+            }
+        }
+    }
+    for pp in &data.party_projects {
+        changes.push(ComplianceChange::SetPartyProject {
+            party: party_ref[&pp.party_id],
+            project: project_ref[&pp.project_id],
+            profile_id: pp.profile_id.map(|id| profiles[&id]),
+            active: pp.active,
+            procore_commitment_ids: pp.procore_commitment_ids.clone(),
+        });
+    }
+    for c in &data.contacts {
+        changes.push(ComplianceChange::CreateContact {
+            party: party_ref[&c.party_id],
+            contact: c.clone(),
+        });
+    }
+    let created: HashMap<usize, i64> = store
+        .apply_compliance(&ComplianceBatch {
+            company_id: company,
+            changes: &changes,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .collect();
+    let party_id = |id: PartyId| match party_ref[&id] {
+        Ref::Id(id) => id,
+        Ref::Created(i) => PartyId(created[&i]),
+        Ref::Procore(_) => unreachable!("never made above"),
+    };
+    let project_id = |id: ProjectId| match project_ref[&id] {
+        Ref::Id(id) => id,
+        Ref::Created(i) => ProjectId(created[&i]),
+        Ref::Procore(_) => unreachable!("never made above"),
+    };
+    for c in &data.certificates {
+        let mut c = c.clone();
+        c.party_id = party_id(c.party_id);
+        if let AppliesTo::Projects(ids) = &mut c.applies_to {
+            for id in ids {
+                *id = project_id(*id);
+            }
+        }
+        store.add_certificate(company, &c).await?;
+    }
+    for w in &data.waivers {
+        let mut w = w.clone();
+        w.party_id = party_id(w.party_id);
+        if let WaiverScope::Project(p) = &mut w.scope {
+            *p = project_id(*p);
+        }
+        store.add_waiver(company, &w).await?;
+    }
+    Ok(format!(
+        "{} profiles, {} parties, {} projects, {} associations, {} contacts, {} certificates, {} waivers.",
+        data.profiles.len(),
+        data.parties.len(),
+        data.projects.len(),
+        data.party_projects.len(),
+        data.contacts.len(),
+        data.certificates.len(),
+        data.waivers.len()
+    ))
+}
+
+pub async fn sync(settings: &Settings, args: crate::commands::SyncArgs) -> Result<()> {
+    let store = open_store(settings).await?;
+    let connection = pick_connection(&store, settings, args.company_id).await?;
+    let client = client_for(settings, &connection, &store)?;
+    let lock = if args.dry_run {
+        None
+    } else {
+        sync_lock(settings, connection.company_id)?
+    };
+    let report = run(
+        &store,
+        &client,
+        connection.company_id,
+        Default::default(),
+        args.dry_run,
+        lock.is_some(),
+    )
+    .await?;
+    print_report(&report);
+    Ok(())
+}
+
+/// Runs one compliance sync with a progress bar.
+pub async fn run(
+    store: &Store,
+    client: &procore::Client,
+    company: i64,
+    field_labels: sync::compliance::collect::FieldLabels,
+    dry_run: bool,
+    reclaim_leases: bool,
+) -> Result<Report> {
+    let job = ComplianceJob {
+        client,
+        store,
+        company_id: company,
+        today: chrono::Utc::now().date_naive(),
+        field_labels,
+        reclaim_leases,
+        stop_after_write: false,
+        progress: Some(crate::output::progress_bar()),
+    };
+    Ok(sync_compliance(&job, dry_run).await?)
+}
+
+/// The summary table, the unknown profiles and the failures.
+pub fn print_report(report: &Report) {
+    print!("{}", report_text(report));
+}
+
+pub fn report_text(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let title = if s.dry_run {
+        "Compliance sync (dry run: nothing changed)"
+    } else {
+        "Compliance sync"
+    };
+    let _ = writeln!(out, "{title}, {}:", report.run);
+    let rows = vec![
+        vec!["".into(), "created".into(), "updated".into()],
+        vec![
+            "projects".into(),
+            s.projects_created.to_string(),
+            s.projects_updated.to_string(),
+        ],
+        vec![
+            "parties".into(),
+            s.parties_created.to_string(),
+            s.parties_updated.to_string(),
+        ],
+        vec![
+            "contacts".into(),
+            s.contacts_created.to_string(),
+            s.contacts_updated.to_string(),
+        ],
+        vec![
+            "associations".into(),
+            s.associations_set.to_string(),
+            format!("{} ended", s.associations_ended),
+        ],
+    ];
+    out.push_str(&table(&rows));
+    let _ = writeln!(
+        out,
+        "  insurance records: {} queued, {} written, {} failed; {} skipped, {} rejected; {} records read in {} requests",
+        s.insurance_queued, s.insurance_written, s.insurance_failures, s.skipped, s.rejected, s.records_read, s.requests
+    );
+    for a in &report.plan.actions {
+        if let Action::Skip {
+            key,
+            reason: reason @ Reason::UnknownProfile { .. },
+        } = a
+        {
+            let _ = writeln!(out, "  {key}: {reason}");
+        }
+    }
+    for (kind, id, problem) in &report.rejected {
+        let _ = writeln!(
+            out,
+            "  skipped {kind} {}: {problem}",
+            id.map_or("?".into(), |i| i.to_string())
+        );
+    }
+    for f in &report.failures {
+        let _ = writeln!(out, "  failed: {f}");
+    }
+    out
+}
