@@ -17,6 +17,7 @@
 
 pub mod compliance;
 pub mod error;
+mod text;
 pub mod tokens;
 pub mod workforce;
 

@@ -19,6 +19,7 @@ use super::input::{
 };
 use super::settings::CommitmentKind;
 use crate::error::Result;
+use crate::text::non_empty;
 use crate::workforce::collect::Progress;
 use procore::api::projects::ProjectStatus;
 use procore::{Client, Malformed};
@@ -123,11 +124,11 @@ pub async fn collect_directory(
             .or_default()
             .push(ProcoreContact {
                 id: u.contact_id.map_or(u.id.get(), |c| c.get()),
-                first_name: non_empty(&u.first_name),
-                last_name: non_empty(&u.last_name),
-                email: non_empty(&u.email_address),
-                business_phone: non_empty(&u.business_phone),
-                mobile_phone: non_empty(&u.mobile_phone),
+                first_name: non_empty(u.first_name.as_deref()),
+                last_name: non_empty(u.last_name.as_deref()),
+                email: non_empty(u.email_address.as_deref()),
+                business_phone: non_empty(u.business_phone.as_deref()),
+                mobile_phone: non_empty(u.mobile_phone.as_deref()),
                 fax: None,
             });
     }
@@ -208,23 +209,16 @@ fn reject_all(out: &mut Collection, kind: &'static str, malformed: &[Malformed])
     }
 }
 
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-}
-
 /// Checks a Procore project and keeps what the planner maps.
 pub fn project_input(p: &procore::models::Project) -> std::result::Result<ProcoreProject, String> {
-    let name = non_empty(&p.name).ok_or("the project has no name")?;
+    let name = non_empty(p.name.as_deref()).ok_or("the project has no name")?;
     Ok(ProcoreProject {
         id: p.id.get(),
         name,
-        description: non_empty(&p.description),
+        description: non_empty(p.description.as_deref()),
         start_date: p.start_date,
         completion_date: p.completion_date,
-        project_number: non_empty(&p.project_number),
+        project_number: non_empty(p.project_number.as_deref()),
         total_value: p.total_value.map(|v| v.normalize().to_string()),
         active: p
             .active
@@ -237,16 +231,16 @@ pub fn vendor_input(
     v: &procore::models::Vendor,
     listed_active: bool,
 ) -> std::result::Result<ProcoreVendor, String> {
-    let name = non_empty(&v.name).ok_or("the company has no name")?;
+    let name = non_empty(v.name.as_deref()).ok_or("the company has no name")?;
     Ok(ProcoreVendor {
         id: v.id.get(),
         name,
-        address: non_empty(&v.address),
-        city: non_empty(&v.city),
-        state_code: non_empty(&v.state_code),
-        zip: non_empty(&v.zip),
-        country_code: non_empty(&v.country_code),
-        website: non_empty(&v.website),
+        address: non_empty(v.address.as_deref()),
+        city: non_empty(v.city.as_deref()),
+        state_code: non_empty(v.state_code.as_deref()),
+        zip: non_empty(v.zip.as_deref()),
+        country_code: non_empty(v.country_code.as_deref()),
+        website: non_empty(v.website.as_deref()),
         active: listed_active && v.is_active.unwrap_or(true),
         primary_contact_id: v
             .primary_contact
@@ -298,7 +292,7 @@ pub fn commitment_input(
             .as_ref()
             .map(|v| v.id.get())
             .or(c.vendor_id.map(|v| v.get())),
-        status: non_empty(&c.status),
+        status: non_empty(c.status.as_deref()),
         executed: c.executed.unwrap_or(false),
         custom_fields,
     })

@@ -4,6 +4,7 @@
 
 use super::input::{ProcoreContact, ProcoreProject, ProcoreVendor};
 use super::settings::{PROJECT_NUMBER_FIELD, TOTAL_VALUE_FIELD};
+use crate::text::non_empty;
 use chrono::NaiveDate;
 use domain::compliance::{Contact, Party, Project};
 use serde::{Deserialize, Serialize};
@@ -104,11 +105,6 @@ fn flag(active: bool, yes: &str, no: &str) -> Option<String> {
     Some(if active { yes } else { no }.to_owned())
 }
 
-/// Trimmed, and `None` when blank.
-pub(crate) fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|v| !v.is_empty()).map(String::from)
-}
-
 /// The fields of a compliance project the integration keeps up to date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectFields {
@@ -128,19 +124,19 @@ impl ProjectFields {
     pub fn from_procore(p: &ProcoreProject) -> Self {
         ProjectFields {
             name: p.name.trim().to_owned(),
-            description: clean(p.description.as_deref()),
+            description: non_empty(p.description.as_deref()),
             start_date: p.start_date,
             completion_date: p.completion_date,
             active: p.active,
-            project_number: clean(p.project_number.as_deref()),
-            total_value: clean(p.total_value.as_deref()),
+            project_number: non_empty(p.project_number.as_deref()),
+            total_value: non_empty(p.total_value.as_deref()),
         }
     }
 
     /// trestle's values.
     pub fn of(project: &Project, custom: Option<&BTreeMap<String, String>>) -> Self {
         let custom_field =
-            |label: &str| custom.and_then(|c| clean(c.get(label).map(String::as_str)));
+            |label: &str| custom.and_then(|c| non_empty(c.get(label).map(String::as_str)));
         ProjectFields {
             name: project.name.clone(),
             description: project.description.clone(),
@@ -201,14 +197,14 @@ impl PartyFields {
     pub fn from_procore(v: &ProcoreVendor) -> Self {
         let region = [v.state_code.as_deref(), v.zip.as_deref()]
             .into_iter()
-            .filter_map(clean)
+            .filter_map(non_empty)
             .collect::<Vec<_>>()
             .join(" ");
         let parts: Vec<String> = [
-            clean(v.address.as_deref()),
-            clean(v.city.as_deref()),
-            clean(Some(&region)),
-            clean(v.country_code.as_deref()),
+            non_empty(v.address.as_deref()),
+            non_empty(v.city.as_deref()),
+            non_empty(Some(&region)),
+            non_empty(v.country_code.as_deref()),
         ]
         .into_iter()
         .flatten()
@@ -216,7 +212,7 @@ impl PartyFields {
         PartyFields {
             name: v.name.trim().to_owned(),
             address: (!parts.is_empty()).then(|| parts.join(", ")),
-            website: clean(v.website.as_deref()),
+            website: non_empty(v.website.as_deref()),
             active: v.active,
         }
     }
@@ -265,11 +261,12 @@ impl ContactFields {
     /// none (trestle keeps one number, and a vendor contact is called at work first).
     pub fn from_procore(c: &ProcoreContact, primary: bool) -> Self {
         ContactFields {
-            first_name: clean(c.first_name.as_deref()),
-            last_name: clean(c.last_name.as_deref()),
-            email: clean(c.email.as_deref()),
-            phone: clean(c.business_phone.as_deref()).or_else(|| clean(c.mobile_phone.as_deref())),
-            fax: clean(c.fax.as_deref()),
+            first_name: non_empty(c.first_name.as_deref()),
+            last_name: non_empty(c.last_name.as_deref()),
+            email: non_empty(c.email.as_deref()),
+            phone: non_empty(c.business_phone.as_deref())
+                .or_else(|| non_empty(c.mobile_phone.as_deref())),
+            fax: non_empty(c.fax.as_deref()),
             primary,
         }
     }

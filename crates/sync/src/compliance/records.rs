@@ -7,7 +7,7 @@
 //! link to the chosen record, Import creates one. Without a decision a linked record is simply
 //! kept up to date, and an unlinked one waits for a decision unless automatic import applies.
 
-use super::fields::{self, changes, ContactFields, PartyFields, ProjectFields};
+use super::fields::{changes, ContactFields, PartyFields, ProjectFields};
 use super::input::{ComplianceSnapshot, LocalCompliance, Mapping, ProcoreVendor};
 use super::plan::{Action, Key};
 use super::reason::{Mapped, Reason};
@@ -304,7 +304,7 @@ pub(super) fn plan_vendors(
 }
 
 fn email_key(email: Option<&str>) -> Option<String> {
-    fields::clean(email).map(|e| e.to_lowercase())
+    crate::text::non_empty(email).map(|e| e.to_lowercase())
 }
 
 pub(super) fn plan_contacts(

@@ -10,6 +10,7 @@
 
 use super::input::{ProcoreProject, ProcoreUser, RecordKind, Rejected, WorkforceSnapshot};
 use crate::error::Result;
+use crate::text::non_empty;
 use chrono::{DateTime, Utc};
 use procore::api::projects::ProjectStatus as ProcoreStatus;
 use procore::{Client, Collected, Malformed};
@@ -207,27 +208,20 @@ fn push_user(
     }
 }
 
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-}
-
 /// Checks a Procore project and keeps what the planner maps.
 pub fn project_input(p: &procore::models::Project) -> std::result::Result<ProcoreProject, String> {
-    let name = non_empty(&p.name).ok_or("the project has no name")?;
+    let name = non_empty(p.name.as_deref()).ok_or("the project has no name")?;
     Ok(ProcoreProject {
         id: p.id.get(),
         name,
-        project_number: non_empty(&p.project_number),
-        description: non_empty(&p.description),
-        public_notes: non_empty(&p.public_notes),
-        address: non_empty(&p.address),
-        city: non_empty(&p.city),
-        state_code: non_empty(&p.state_code),
-        zip: non_empty(&p.zip),
-        country_code: non_empty(&p.country_code),
+        project_number: non_empty(p.project_number.as_deref()),
+        description: non_empty(p.description.as_deref()),
+        public_notes: non_empty(p.public_notes.as_deref()),
+        address: non_empty(p.address.as_deref()),
+        city: non_empty(p.city.as_deref()),
+        state_code: non_empty(p.state_code.as_deref()),
+        zip: non_empty(p.zip.as_deref()),
+        country_code: non_empty(p.country_code.as_deref()),
         active: p
             .active
             .ok_or("the project does not say whether it is active")?,
@@ -242,8 +236,8 @@ pub fn user_input(
     u: &procore::models::CompanyUser,
     listed_active: bool,
 ) -> std::result::Result<ProcoreUser, String> {
-    let first_name = non_empty(&u.first_name).unwrap_or_default();
-    let last_name = non_empty(&u.last_name).unwrap_or_default();
+    let first_name = non_empty(u.first_name.as_deref()).unwrap_or_default();
+    let last_name = non_empty(u.last_name.as_deref()).unwrap_or_default();
     if first_name.is_empty() && last_name.is_empty() {
         return Err("the user has neither a first nor a last name".into());
     }
@@ -251,10 +245,10 @@ pub fn user_input(
         id: u.id.get(),
         first_name,
         last_name,
-        mobile_phone: non_empty(&u.mobile_phone),
-        business_phone: non_empty(&u.business_phone),
-        employee_id: non_empty(&u.employee_id),
-        email_address: non_empty(&u.email_address),
+        mobile_phone: non_empty(u.mobile_phone.as_deref()),
+        business_phone: non_empty(u.business_phone.as_deref()),
+        employee_id: non_empty(u.employee_id.as_deref()),
+        email_address: non_empty(u.email_address.as_deref()),
         is_active: listed_active && u.is_active.unwrap_or(true),
         is_employee: u.is_employee.unwrap_or(false),
     })

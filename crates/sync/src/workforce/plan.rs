@@ -8,6 +8,7 @@ use super::forms::needs_upload;
 use super::input::{
     LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings, WorkforceSnapshot,
 };
+use crate::text::non_empty;
 use chrono::NaiveDate;
 use domain::workforce::worker::email_key;
 use domain::workforce::{Activation, ProjectFields, ProjectStatus, WorkerFields};
@@ -194,25 +195,18 @@ impl Plan {
     }
 }
 
-fn clean(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-}
-
 /// The seed's project field mapping.
 pub fn project_fields(p: &ProcoreProject) -> ProjectFields {
     ProjectFields {
         name: p.name.trim().to_string(),
-        project_number: clean(&p.project_number),
-        private_description: clean(&p.description),
-        public_info: clean(&p.public_notes),
-        street_address: clean(&p.address),
-        city: clean(&p.city),
-        state: clean(&p.state_code),
-        zip: clean(&p.zip),
-        country: clean(&p.country_code),
+        project_number: non_empty(p.project_number.as_deref()),
+        private_description: non_empty(p.description.as_deref()),
+        public_info: non_empty(p.public_notes.as_deref()),
+        street_address: non_empty(p.address.as_deref()),
+        city: non_empty(p.city.as_deref()),
+        state: non_empty(p.state_code.as_deref()),
+        zip: non_empty(p.zip.as_deref()),
+        country: non_empty(p.country_code.as_deref()),
     }
 }
 
@@ -221,9 +215,10 @@ pub fn worker_fields(u: &ProcoreUser) -> WorkerFields {
     WorkerFields {
         first_name: u.first_name.trim().to_string(),
         last_name: u.last_name.trim().to_string(),
-        phone: clean(&u.mobile_phone).or_else(|| clean(&u.business_phone)),
-        employee_number: clean(&u.employee_id),
-        email: clean(&u.email_address),
+        phone: non_empty(u.mobile_phone.as_deref())
+            .or_else(|| non_empty(u.business_phone.as_deref())),
+        employee_number: non_empty(u.employee_id.as_deref()),
+        email: non_empty(u.email_address.as_deref()),
     }
 }
 
