@@ -112,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_header_examples() {
+    fn link_headers_yield_first_prev_next_and_last_as_procore_documents_them() {
         let doc = r#"<https://api.procore.com/rest/v1.0/punch_items?page=1&per_page=5>; rel="first", <https://api.procore.com/rest/v1.0/punch_items?page=2&per_page=5>; rel="prev", <https://api.procore.com/rest/v1.0/punch_items?page=30&per_page=5>; rel="last", <https://api.procore.com/rest/v1.0/punch_items?page=4&per_page=5>; rel="next""#;
         let cases: Vec<(&str, Links)> = vec![
             (

@@ -349,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn pacing_decision_table() {
+    fn pacing_sends_now_or_waits_as_the_decision_table_says() {
         use SendDecision::*;
         // (name, state before, jitter, expected decision, expected remaining after)
         let ms = Duration::from_millis;
@@ -466,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn observing_reports_table() {
+    fn each_response_updates_the_pacer_as_the_decision_table_says() {
         let cases: Vec<(&str, Option<RateLimit>, RateLimit, RateLimit)> = vec![
             ("first report taken", None, rl(25, 24, 10), rl(25, 24, 10)),
             (
@@ -522,7 +522,7 @@ mod tests {
     );
 
     #[test]
-    fn retry_decision_table() {
+    fn retries_happen_only_where_the_decision_table_allows() {
         use Verdict::*;
         let get = Attempt {
             safe: true,

@@ -386,7 +386,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn webhook_parse_table() {
+    fn each_webhook_payload_parses_to_its_version_resource_and_event() {
         // (name, body, expected resource, event, id)
         let cases: Vec<(&str, &str, Resource, EventType, EventId)> = vec![
             (

@@ -222,7 +222,7 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn list_commitments_query() {
+    fn commitment_list_builders_serialize_their_filters_as_procore_names_them() {
         let c = crate::api::test_client();
         let from = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
         let b = c

@@ -384,7 +384,7 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn list_users_query() {
+    fn user_list_builders_serialize_their_filters_as_procore_names_them() {
         let c = crate::api::test_client();
         let from = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let to = Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap();
@@ -410,7 +410,7 @@ mod tests {
     }
 
     #[test]
-    fn list_vendors_query() {
+    fn vendor_list_builders_serialize_their_filters_as_procore_names_them() {
         let c = crate::api::test_client();
         let from = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let b = c
@@ -426,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn list_people_query() {
+    fn people_list_builders_serialize_their_filters_as_procore_names_them() {
         let c = crate::api::test_client();
         let b = c.people().vendor_contacts(VendorId(5)).employees(false);
         assert_eq!(

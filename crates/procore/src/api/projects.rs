@@ -159,7 +159,7 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn list_projects_query() {
+    fn project_list_builders_serialize_their_filters_as_procore_names_them() {
         let c = crate::api::test_client();
         let from = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
         let to = Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap();
