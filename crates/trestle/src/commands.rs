@@ -135,9 +135,9 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
     run_workforce(&store, &client, &connection, args.dry_run, lock.is_some()).await
 }
 
-/// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link); only `main`
-/// and the commands read the environment.
-fn crash_point() -> Option<CrashPoint> {
+/// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link): the points of a
+/// form upload and of an insurance write; only `main` and the commands read the environment.
+pub(crate) fn crash_point() -> Option<CrashPoint> {
     std::env::var("TRESTLE_CRASH_AT")
         .ok()
         .as_deref()

@@ -159,9 +159,15 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let connection = pick_connection(&store, settings, company_id).await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let data: ComplianceData = serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is not a compliance import file; nothing was imported",
+            let data: ComplianceData = serde_json::from_str(&text).map_err(|e| {
+                // serde says "expected a Decimal type"; say what to write instead.
+                let hint = if e.to_string().contains("Decimal") {
+                    " (amounts are strings, e.g. \"1000000\", so no precision is lost)"
+                } else {
+                    ""
+                };
+                anyhow::anyhow!(
+                    "{} is not a compliance import file: {e}{hint}; nothing was imported (see docs/compliance-import.md)",
                     file.display()
                 )
             })?;
@@ -402,7 +408,7 @@ pub async fn run(
         today: chrono::Utc::now().date_naive(),
         field_labels,
         reclaim_leases,
-        stop_after_write: false,
+        crash_at: crate::commands::crash_point(),
         progress: Some(crate::output::progress_bar()),
     };
     Ok(sync_compliance(&job, dry_run).await?)

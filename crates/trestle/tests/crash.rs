@@ -4,104 +4,17 @@
 //! without waiting for the crashed run's outbox lease to run out.
 
 use chrono::Utc;
+use common::{text, Setup};
 use domain::workforce::{
     Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission,
 };
 use procore_sim::{demo, Sim, SimConfig};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use store::{LinkKind, OutboxState, SecretKey, Store};
+use store::{LinkKind, OutboxState, Store};
+
+mod common;
 
 const POINTS: [&str; 3] = ["before_upload", "after_upload", "after_link"];
-
-struct Setup {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-impl Setup {
-    fn new(sim_url: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("trestle.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[procore]\nenvironment = \"custom\"\napi_base = \"{sim_url}\"\nlogin_base = \"{sim_url}\"\n\
-                 company_id = {}\nclient_id = \"{}\"\n\n[store]\ndatabase_url = \"{}\"\nsecret_key_file = \"{}\"\n",
-                demo::COMPANY_ID,
-                demo::CLIENT_ID,
-                database_url(dir.path()),
-                dir.path().join("secret.key").display(),
-            ),
-        )
-        .unwrap();
-        Setup { dir, config }
-    }
-
-    /// Runs `trestle --config FILE ARGS`, crashing at `crash_at` when given.
-    async fn trestle(&self, args: &[&str], crash_at: Option<&str>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trestle"));
-        cmd.arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TRESTLE_PROCORE__CLIENT_SECRET", demo::CLIENT_SECRET)
-            .env_remove("TRESTLE_CRASH_AT")
-            .env("RUST_BACKTRACE", "0");
-        if let Some(point) = crash_at {
-            cmd.env("TRESTLE_CRASH_AT", point);
-        }
-        tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    /// `trestle sync workforce`, which must succeed.
-    async fn sync(&self) {
-        let out = self.trestle(&["sync", "workforce"], None).await;
-        assert!(out.status.success(), "sync failed:\n{}", text(&out));
-    }
-
-    /// `trestle sync workforce` crashing at `point`, which must not exit successfully.
-    async fn sync_crashing_at(&self, point: &str) {
-        let out = self.trestle(&["sync", "workforce"], Some(point)).await;
-        assert!(
-            !out.status.success(),
-            "the run was to crash at {point}:\n{}",
-            text(&out)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("crashing on purpose"),
-            "it crashed where asked ({point}):\n{}",
-            text(&out)
-        );
-    }
-
-    /// The store the binary uses, opened with the key it wrote.
-    async fn store(&self) -> Store {
-        let key = std::fs::read_to_string(self.dir.path().join("secret.key")).unwrap();
-        Store::open(
-            &database_url(self.dir.path()),
-            SecretKey::from_base64(key.trim()).unwrap(),
-        )
-        .await
-        .unwrap()
-    }
-}
-
-fn database_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("trestle.sqlite").display())
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn template(name: &str) -> FormTemplate {
     let field = |key: &str, label: &str, kind: FieldKind, required: bool| FormField {
@@ -271,14 +184,14 @@ async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_on
         let name = format!("Crash {point}");
         let submission = seed_completed_form(&store, project, &name).await;
 
-        setup.sync_crashing_at(point).await;
-        setup.sync().await;
+        setup.sync_crashing_at("workforce", point).await;
+        setup.sync("workforce").await;
         assert_uploaded_once(sim, &store, submission, &name, 1, point).await;
 
         // A second revision, crashing at the same point: one file, two versions.
         revise(&store, submission).await;
-        setup.sync_crashing_at(point).await;
-        setup.sync().await;
+        setup.sync_crashing_at("workforce", point).await;
+        setup.sync("workforce").await;
         assert_uploaded_once(sim, &store, submission, &name, 2, point).await;
     }
 
@@ -346,7 +259,7 @@ async fn a_dry_run_after_a_crash_leaves_the_interrupted_upload_to_the_next_real_
     let name = "Crash then dry run";
     let submission = seed_completed_form(&store, project, name).await;
 
-    setup.sync_crashing_at("after_upload").await;
+    setup.sync_crashing_at("workforce", "after_upload").await;
     let out = setup
         .trestle(&["sync", "workforce", "--dry-run"], None)
         .await;
@@ -359,7 +272,7 @@ async fn a_dry_run_after_a_crash_leaves_the_interrupted_upload_to_the_next_real_
         None,
         "a dry run finishes nothing"
     );
-    setup.sync().await;
+    setup.sync("workforce").await;
     assert_eq!(documents_of(sim, submission, name), vec![1]);
     assert_eq!(
         store

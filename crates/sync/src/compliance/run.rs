@@ -13,6 +13,7 @@ use super::plan::{plan, Action, Key, Plan};
 use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
 use crate::error::{Result, SyncError};
 use crate::workforce::collect::Progress;
+use crate::workforce::upload::{crash_if, CrashPoint};
 use chrono::{Duration, NaiveDate, Utc};
 use domain::compliance::{
     writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, PartyProject, Project,
@@ -41,9 +42,10 @@ pub struct ComplianceJob<'a> {
     /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
     /// outbox belong to processes that stopped and are taken back at once.
     pub reclaim_leases: bool,
-    /// Crash tests only: stop the drain right after the first Procore write, before it is
-    /// recorded, as a process killed there would.
-    pub stop_after_write: bool,
+    /// Crash tests only: abort the process at this point of an insurance write (before the
+    /// Procore write, after it before it is recorded, after recording before the outbox item is
+    /// completed), as a power cut or `kill -9` would.
+    pub crash_at: Option<CrashPoint>,
     /// Told after each page read and each record written.
     pub progress: Option<Progress>,
 }
@@ -878,6 +880,7 @@ pub async fn drain_insurance(
                 procore::VendorId(payload.procore_vendor_id),
             ),
         };
+        crash_if(job.crash_at, CrashPoint::BeforeUpload);
         let answer = scope.sync(&[to_procore(&payload.record)]).await;
         let outcome = match answer {
             Ok(result) if result.errors.is_empty() => Ok(result
@@ -900,10 +903,8 @@ pub async fn drain_insurance(
         };
         match outcome {
             Ok(procore_id) => {
-                if job.stop_after_write {
-                    // As a process killed here: Procore has the record, trestle does not know.
-                    return Ok(());
-                }
+                // Procore has the record; trestle does not know yet.
+                crash_if(job.crash_at, CrashPoint::AfterUpload);
                 store
                     .record_insurance_write(
                         company,
@@ -914,6 +915,8 @@ pub async fn drain_insurance(
                         },
                     )
                     .await?;
+                // Recorded as written; the outbox item is not completed yet.
+                crash_if(job.crash_at, CrashPoint::AfterLink);
                 store
                     .complete(
                         item.id,

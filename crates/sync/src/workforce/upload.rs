@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use procore::{Client, FileId, FolderId, ProjectId};
 use store::{CompanyId, Link, LinkKind, LinkOrigin, Store};
 
-/// Points in an upload where a crash test can stop the process.
+/// Points in an upload where a crash test can stop the process. The compliance drain uses the
+/// same points for an insurance write (the Procore `sync` call stands for the upload, recording
+/// the write for the link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashPoint {
     /// The PDF is rendered; nothing has reached Procore.

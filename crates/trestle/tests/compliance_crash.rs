@@ -1,0 +1,156 @@
+//! Crash tests of the compliance write-back with the real `trestle` binary: a compliance sync
+//! that dies at any point of an insurance write (the process aborts, as with a power cut or
+//! `kill -9`) and is simply run again leaves exactly one insurance record per subject and level
+//! in Procore, recorded in the store, and a further sync writes nothing.
+
+use common::{compliance_dataset, spawn_demo_sim, trestle_insurances, vendor_id, Setup};
+use procore_sim::{demo, Sim};
+use std::collections::{BTreeMap, BTreeSet};
+use store::Store;
+
+mod common;
+
+const POINTS: [&str; 3] = ["before_upload", "after_upload", "after_link"];
+const SUBJECTS: [&str; 2] = ["general_liability", "automobile_liability"];
+
+/// The origin ids trestle must have written for the party linked to `vendor`: one per subject
+/// globally and on each of its active associations, with the Procore project of each (`None`
+/// for the company level).
+async fn expected_origins(store: &Store, vendor: i64) -> BTreeMap<String, Option<i64>> {
+    let company = demo::COMPANY_ID;
+    let party = store
+        .parties(company)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.procore_vendor_id == Some(vendor))
+        .expect("the imported party is linked to its Procore company");
+    let projects: BTreeMap<_, _> = store
+        .compliance_projects(company)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.project.id, p.project.procore_project_id))
+        .collect();
+    let mut levels = vec![(format!("trestle:party:{}", party.id), None)];
+    for pp in store.party_projects(company).await.unwrap() {
+        if pp.party_id == party.id && pp.active {
+            levels.push((
+                format!("trestle:party:{}:project:{}", party.id, pp.project_id),
+                Some(projects[&pp.project_id].expect("an imported project is linked")),
+            ));
+        }
+    }
+    assert!(
+        levels.len() > 1,
+        "the party has a project-level association too: {levels:?}"
+    );
+    levels
+        .into_iter()
+        .flat_map(|(prefix, project)| {
+            SUBJECTS
+                .iter()
+                .map(move |s| (format!("{prefix}:subject:{s}"), project))
+        })
+        .collect()
+}
+
+async fn assert_one_record_per_subject_and_level(
+    sim: &Sim,
+    store: &Store,
+    vendor: i64,
+    point: &str,
+) {
+    let in_procore = trestle_insurances(sim);
+    for (origin, project) in expected_origins(store, vendor).await {
+        let found: Vec<_> = in_procore
+            .iter()
+            .filter(|i| i.origin_id.as_deref() == Some(origin.as_str()))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{point}: exactly one record in Procore for {origin}: {found:?}"
+        );
+        assert_eq!(found[0].vendor_id, vendor, "{point}: {origin}");
+        assert_eq!(found[0].project_id, project, "{point}: {origin}");
+        let recorded = store
+            .insurance_write(demo::COMPANY_ID, &origin)
+            .await
+            .unwrap();
+        assert!(recorded.is_some(), "{point}: the store recorded {origin}");
+    }
+    // Nothing else for the vendor, and no origin id twice anywhere.
+    let per_vendor: Vec<_> = in_procore
+        .iter()
+        .filter(|i| i.vendor_id == vendor)
+        .collect();
+    assert_eq!(
+        per_vendor.len(),
+        expected_origins(store, vendor).await.len(),
+        "{point}: {per_vendor:?}"
+    );
+    let distinct: BTreeSet<_> = in_procore.iter().map(|i| i.origin_id.clone()).collect();
+    assert_eq!(distinct.len(), in_procore.len(), "{point}: no duplicate");
+}
+
+fn insurance_requests(sim: &Sim) -> usize {
+    sim.request_log()
+        .iter()
+        .filter(|r| r.path.contains("insurances"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_again_writes_each_record_once(
+) {
+    for point in POINTS {
+        let running = spawn_demo_sim().await;
+        let sim = running.sim();
+        let setup = Setup::new(&running.url());
+        setup.connect(&["--no-sync"]).await;
+        let acme = vendor_id(sim, "Acme Electric");
+        let bolt = vendor_id(sim, "Bolt Plumbing");
+        let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
+        setup.ok(&["compliance", "import", &file]).await;
+        setup
+            .ok(&[
+                "compliance",
+                "settings",
+                "--compliance-sync",
+                "on",
+                "--new-projects",
+                "import-automatically",
+                "--import-companies",
+                "on",
+            ])
+            .await;
+
+        // The first sync brings the associations in and dies at the first insurance write.
+        setup.sync_crashing_at("compliance", point).await;
+        let reached_procore = usize::from(point != "before_upload");
+        assert_eq!(
+            trestle_insurances(sim).len(),
+            reached_procore,
+            "{point}: the crash came at the first write"
+        );
+        let store = setup.store().await;
+        setup.sync("compliance").await;
+        assert_one_record_per_subject_and_level(sim, &store, acme, point).await;
+        assert_one_record_per_subject_and_level(sim, &store, bolt, point).await;
+
+        let before = insurance_requests(sim);
+        let records = trestle_insurances(sim);
+        let out = setup.sync("compliance").await;
+        assert!(
+            out.contains("insurance records: 0 queued, 0 written, 0 failed"),
+            "{point}: a further sync writes nothing:\n{out}"
+        );
+        assert_eq!(insurance_requests(sim), before, "{point}");
+        assert_eq!(
+            format!("{:?}", trestle_insurances(sim)),
+            format!("{records:?}"),
+            "{point}"
+        );
+    }
+}
