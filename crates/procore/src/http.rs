@@ -227,8 +227,9 @@ impl Client {
         let idempotency_token = (!attempt.safe).then(|| uuid::Uuid::new_v4().to_string());
         let mut rejected: Option<SecretString> = None;
         loop {
-            let token = self.inner.tokens.access_token(rejected.as_ref()).await?;
+            // Pace first: the wait can be long, and a token taken before it could expire in it.
             self.pace().await;
+            let token = self.inner.tokens.access_token(rejected.as_ref()).await?;
             let mut req = self
                 .inner
                 .http

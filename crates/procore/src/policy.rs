@@ -133,9 +133,13 @@ pub fn before_send(
     let Some(mut known) = state.known else {
         return SendDecision::SendNow;
     };
-    let reset_ms = known.reset_at.saturating_mul(1000);
+    // Saturating: the reset comes from a header, and a nonsense value must not overflow.
     let margin_ms = cfg.reset_margin.as_millis() as i64;
-    if now_ms >= reset_ms + margin_ms {
+    let reset_ms = known
+        .reset_at
+        .saturating_mul(1000)
+        .saturating_add(margin_ms);
+    if now_ms >= reset_ms {
         // The reported window is over; its numbers say nothing about the next one.
         state.known = None;
         state.next_send_at_ms = 0;
@@ -144,7 +148,10 @@ pub fn before_send(
     if known.remaining == 0 {
         let jitter_ms = (cfg.reset_jitter.as_millis() as f64 * jitter.clamp(0.0, 1.0)) as i64;
         return SendDecision::Wait {
-            delay: clamp_ms(reset_ms + margin_ms + jitter_ms - now_ms, cfg.max_wait),
+            delay: clamp_ms(
+                reset_ms.saturating_add(jitter_ms).saturating_sub(now_ms),
+                cfg.max_wait,
+            ),
             reason: WaitReason::BudgetSpent,
         };
     }
@@ -156,7 +163,7 @@ pub fn before_send(
     }
     let reserve = (known.limit / 4).max(1);
     if known.remaining <= reserve {
-        let until_reset = (reset_ms + margin_ms - now_ms).max(0);
+        let until_reset = reset_ms.saturating_sub(now_ms).max(0);
         let interval = until_reset / i64::from(known.remaining);
         state.next_send_at_ms = now_ms + interval.min(cfg.max_wait.as_millis() as i64);
     }
@@ -295,7 +302,10 @@ pub fn after_response(
             let base = match (retry_after, report) {
                 (Some(ra), _) => ra,
                 (None, Some(r)) => clamp_ms(
-                    r.reset_at.saturating_mul(1000) + cfg.reset_margin.as_millis() as i64 - now_ms,
+                    r.reset_at
+                        .saturating_mul(1000)
+                        .saturating_add(cfg.reset_margin.as_millis() as i64)
+                        .saturating_sub(now_ms),
                     cfg.max_wait,
                 ),
                 (None, None) => backoff(attempt.rate_limit_waits, 1.0, cfg),
@@ -380,6 +390,23 @@ mod tests {
                 0.5,
                 Wait {
                     delay: ms(4000 + 300 + 100),
+                    reason: WaitReason::BudgetSpent,
+                },
+                Some(0),
+            ),
+            (
+                "a nonsense reset far in the future waits at most the cap, never overflows",
+                PacerState {
+                    known: Some(RateLimit {
+                        limit: 25,
+                        remaining: 0,
+                        reset_at: i64::MAX,
+                    }),
+                    next_send_at_ms: 0,
+                },
+                1.0,
+                Wait {
+                    delay: RetryConfig::default().max_wait,
                     reason: WaitReason::BudgetSpent,
                 },
                 Some(0),
