@@ -14,6 +14,7 @@ use crate::text::non_empty;
 use chrono::{DateTime, Utc};
 use procore::api::projects::ProjectStatus as ProcoreStatus;
 use procore::{Client, Collected, Malformed};
+use std::collections::BTreeMap;
 use store::CursorUpdate;
 
 /// The collections the workforce integration follows, named as cursors are stored.
@@ -54,6 +55,38 @@ pub struct Collection {
     pub snapshot: WorkforceSnapshot,
     pub cursors: Vec<CursorUpdate>,
     pub records_read: usize,
+    /// Where each record came from and its `updated_at`, so a record skipped until the app
+    /// side changes can hold its collection's cursor back (see [`Collection::hold_back`]).
+    pub seen: BTreeMap<(RecordKind, i64), (&'static str, DateTime<Utc>)>,
+}
+
+impl Collection {
+    /// Moves cursors back so that the given records are read again next time.
+    ///
+    /// A cursor normally moves to the newest `updated_at` read. But some skips wait on the app
+    /// side, not on Procore (a project number an unlinked app project holds, an email an
+    /// unlinked worker has, Sync Employees Only): if the cursor moved past such a record, it
+    /// would never be read again after the administrator fixed the clash.
+    pub fn hold_back(&mut self, records: impl IntoIterator<Item = (RecordKind, i64)>) {
+        let mut caps: BTreeMap<&'static str, DateTime<Utc>> = BTreeMap::new();
+        for key in records {
+            if let Some((collection, at)) = self.seen.get(&key) {
+                let cap = caps.entry(collection).or_insert(*at);
+                *cap = (*cap).min(*at);
+            }
+        }
+        for (collection, cap) in caps {
+            let value = cap.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            match self.cursors.iter_mut().find(|c| c.collection == collection) {
+                Some(c) if value < c.value => c.value = value,
+                Some(_) => {}
+                None => self.cursors.push(CursorUpdate {
+                    collection: collection.into(),
+                    value,
+                }),
+            }
+        }
+    }
 }
 
 /// Reads projects (v1.1, every status, templates left out by Procore's own filter) and company
@@ -112,6 +145,7 @@ pub async fn collect(
         ..Default::default()
     };
     let mut cursor_updates = Vec::new();
+    let mut seen = BTreeMap::new();
     let records_read = projects.items.len() + active.items.len() + inactive.items.len();
 
     reject_all(&mut snapshot, RecordKind::Project, &projects.malformed);
@@ -121,6 +155,9 @@ pub async fn collect(
     let mut newest = Newest::default();
     for p in &projects.items {
         newest.see(p.updated_at);
+        if let Some(at) = p.updated_at {
+            seen.insert((RecordKind::Project, p.id.get()), (PROJECTS, at));
+        }
         match project_input(p) {
             Ok(input) => snapshot.projects.push(input),
             Err(problem) => snapshot.rejected.push(Rejected {
@@ -135,6 +172,9 @@ pub async fn collect(
     let mut newest = Newest::default();
     for u in &active.items {
         newest.see(u.updated_at);
+        if let Some(at) = u.updated_at {
+            seen.insert((RecordKind::User, u.id.get()), (USERS, at));
+        }
         push_user(&mut snapshot, u, true);
     }
     cursor_updates.extend(newest.update(USERS, cursors.users));
@@ -142,6 +182,9 @@ pub async fn collect(
     let mut newest = Newest::default();
     for u in &inactive.items {
         newest.see(u.updated_at);
+        if let Some(at) = u.updated_at {
+            seen.insert((RecordKind::User, u.id.get()), (INACTIVE_USERS, at));
+        }
         // The inactive list has no updated_at filter: keep only what changed since last time.
         let changed = match (cursors.inactive_users, u.updated_at) {
             (Some(since), Some(at)) => at >= since,
@@ -157,6 +200,7 @@ pub async fn collect(
         snapshot,
         cursors: cursor_updates,
         records_read,
+        seen,
     })
 }
 

@@ -71,6 +71,21 @@ pub enum Reason {
     },
 }
 
+impl Reason {
+    /// Whether the record was left alone because of something on the app side (a clash with
+    /// an unlinked record) or a setting, not because of anything in Procore: such a record must
+    /// be read again after the administrator acts, even if Procore never changes it.
+    pub fn waits_on_the_app_side(&self) -> bool {
+        matches!(
+            self,
+            Reason::SameNumberAsUnlinkedProject { .. }
+                | Reason::SameNameAsUnlinkedProject { .. }
+                | Reason::SameEmailAsUnlinkedWorker { .. }
+                | Reason::NotAnEmployee
+        )
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -129,13 +129,22 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
         store.cursor(company, USERS).await?,
         store.cursor(company, INACTIVE_USERS).await?,
     );
-    let collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
+    let mut collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
     let local = load_local(store, company).await?;
     let plan = plan(
         &collection.snapshot,
         &local,
         &settings_of(job.connection),
         job.today,
+    );
+    collection.hold_back(
+        plan.actions
+            .iter()
+            .filter(|a| !a.is_change() && a.reason().waits_on_the_app_side())
+            .filter_map(|a| match a.subject() {
+                (kind, Some(id)) => Some((kind, id)),
+                _ => None,
+            }),
     );
 
     let mut summary = Summary {

@@ -139,3 +139,49 @@ async fn explain_returns_the_reason_of_the_latest_decision_first() {
     assert!(history[1].entry.reason.starts_with("created"));
     assert!(history[0].run > history[1].run);
 }
+
+#[tokio::test]
+async fn a_project_skipped_for_a_clash_syncs_once_the_clash_is_resolved_in_the_app() {
+    let app = TestApp::demo().await;
+    let dock = app
+        .seed_project("Dock Expansion", Some(demo::CLASHING_PROJECT_NUMBER))
+        .await;
+    app.sync().await;
+    let riverside = app.procore_project("Riverside Clinic");
+    assert!(
+        app.project_of(riverside).await.is_none(),
+        "skipped for the clash"
+    );
+
+    // Something else changes in Procore, so an incremental sync reads past the skipped record.
+    let harbor = app.procore_project("Harbor Tower");
+    app.ui_edit(
+        &format!("projects/{harbor}"),
+        Some(serde_json::json!({"name": "Harbor Tower II"})),
+    )
+    .await;
+    app.sync().await;
+
+    // The administrator renumbers the app's own project; Procore's record never changes.
+    app.store
+        .apply_workforce(&store::WorkforceBatch {
+            company_id: app.company,
+            changes: &[store::WorkforceChange::UpdateProject {
+                project_id: dock,
+                fields: domain::workforce::ProjectFields {
+                    name: "Dock Expansion".into(),
+                    project_number: Some("D-1".into()),
+                    ..Default::default()
+                },
+                status: ProjectStatus::Active,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    app.sync().await;
+    assert!(
+        app.project_of(riverside).await.is_some(),
+        "the incremental sync read the once-skipped project again and created it"
+    );
+}
