@@ -17,4 +17,57 @@ pub enum SyncError {
     Invalid(String),
 }
 
+impl SyncError {
+    /// Whether the failure is about the connection to Procore as a whole (credentials, rate
+    /// limits, Procore or the network unavailable) rather than about one record. A drain stops
+    /// at the first such failure instead of failing, and pushing back, every item in turn.
+    pub fn is_about_the_connection(&self) -> bool {
+        match self {
+            SyncError::Procore(e) => match e {
+                procore::Error::ReconnectNeeded { .. }
+                | procore::Error::Unauthorized { .. }
+                | procore::Error::RateLimited { .. }
+                | procore::Error::Transport { .. }
+                | procore::Error::TokenStore(_)
+                | procore::Error::Config(_) => true,
+                procore::Error::Api(api) => api.status >= 500,
+                _ => false,
+            },
+            SyncError::Store(_) => true,
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = SyncError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::SyncError;
+
+    #[test]
+    fn credentials_and_rate_limits_stop_a_drain_but_one_records_problem_does_not() {
+        let reconnect = SyncError::Procore(procore::Error::ReconnectNeeded {
+            reason: "invalid_grant".into(),
+        });
+        let rate_limited = SyncError::Procore(procore::Error::RateLimited {
+            method: "PATCH".into(),
+            path: "/rest/v1.0/insurances/sync".into(),
+            attempts: 3,
+            wait: std::time::Duration::from_secs(60),
+        });
+        let unknown = SyncError::Procore(procore::Error::WriteOutcomeUnknown {
+            method: "POST".into(),
+            path: "/rest/v1.0/files".into(),
+            idempotency_token: "t".into(),
+            cause: "connection reset".into(),
+        });
+        assert!(reconnect.is_about_the_connection());
+        assert!(rate_limited.is_about_the_connection());
+        assert!(
+            !unknown.is_about_the_connection(),
+            "a lost answer is about one write"
+        );
+        assert!(!SyncError::Invalid("form 3 no longer exists".into()).is_about_the_connection());
+    }
+}

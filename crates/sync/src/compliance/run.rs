@@ -889,17 +889,23 @@ pub async fn drain_insurance(
                 .find(|e| e.origin_id.as_deref() == Some(payload.record.origin_id.as_str()))
                 .or(result.entities.first())
                 .map(|e| e.id.get())),
-            Ok(result) => Err(result
-                .errors
-                .iter()
-                .flat_map(|e| {
-                    e.errors
-                        .iter()
-                        .map(|(f, m)| format!("{f}: {}", m.join(", ")))
-                })
-                .collect::<Vec<_>>()
-                .join("; ")),
-            Err(e) => Err(e.to_string()),
+            Ok(result) => Err((
+                false,
+                result
+                    .errors
+                    .iter()
+                    .flat_map(|e| {
+                        e.errors
+                            .iter()
+                            .map(|(f, m)| format!("{f}: {}", m.join(", ")))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+            Err(e) => {
+                let message = e.to_string();
+                Err((crate::SyncError::from(e).is_about_the_connection(), message))
+            }
         };
         match outcome {
             Ok(procore_id) => {
@@ -961,9 +967,15 @@ pub async fn drain_insurance(
                     record: payload.record,
                 });
             }
-            Err(message) => {
+            Err((stop, message)) => {
+                // A connection-wide failure says nothing about this record: it stays due, and
+                // the drain stops rather than fail (and push back) every write in turn.
                 let attempts = item.attempts.max(1);
-                let delay = Duration::seconds(30 * 2_i64.pow(attempts.min(10)));
+                let delay = if stop {
+                    Duration::zero()
+                } else {
+                    Duration::seconds(30 * 2_i64.pow(attempts.min(10)))
+                };
                 store
                     .fail(item.id, &message, Some(Utc::now() + delay))
                     .await?;
@@ -980,6 +992,9 @@ pub async fn drain_insurance(
                 report
                     .failures
                     .push(format!("{}: {message}", payload.record.origin_id));
+                if stop {
+                    break;
+                }
             }
         }
     }

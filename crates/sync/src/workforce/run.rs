@@ -406,8 +406,15 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
                 }
             }
             Err(e) => {
+                // A connection-wide failure says nothing about this form: it stays due, and the
+                // drain stops rather than fail (and push back) every form in turn.
+                let stop = e.is_about_the_connection();
                 let attempts = item.attempts.max(1);
-                let delay = Duration::seconds(30 * 2_i64.pow(attempts.min(10)));
+                let delay = if stop {
+                    Duration::zero()
+                } else {
+                    Duration::seconds(30 * 2_i64.pow(attempts.min(10)))
+                };
                 let message = e.to_string();
                 job.store
                     .fail(item.id, &message, Some(Utc::now() + delay))
@@ -425,6 +432,9 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
                 report
                     .failures
                     .push(format!("form {}: {message}", payload.submission_id));
+                if stop {
+                    break;
+                }
                 // A failed item comes back after its delay, not in this run.
             }
         }
