@@ -29,7 +29,7 @@ pub enum CryptoError {
     /// The key does not open the secrets in this database.
     #[error(
         "the stored secrets were encrypted with another key; use the key this database was \
-         created with (the key file beside the SQLite database, or TRESTLE_SECRET_KEY), or \
+         created with (store.secret_key_file, by default .trestle/secret.key, or TRESTLE_STORE__SECRET_KEY), or \
          start from a new database and connect the companies again"
     )]
     WrongKey,
@@ -75,7 +75,7 @@ impl SecretKey {
         Ok(Self::from_bytes(bytes))
     }
 
-    /// The key as standard base64, for the key file or `TRESTLE_SECRET_KEY`.
+    /// The key as standard base64, for the key file or `TRESTLE_STORE__SECRET_KEY`.
     pub fn to_base64(&self) -> SecretString {
         SecretString::from(STANDARD.encode(self.0.expose_secret()))
     }

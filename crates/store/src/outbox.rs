@@ -3,8 +3,8 @@
 //!
 //! A claim moves the item's `available_at` to the end of its lease. A claimer that finishes
 //! marks it done or failed; one that crashes does nothing, and the item becomes claimable again
-//! when the lease runs out. The drain must therefore be idempotent on Procore's side (the item's
-//! key is its idempotency key).
+//! when the lease runs out. The drain must therefore be idempotent on Procore's side (by
+//! `origin_id`, or by looking before writing); the item's key only keeps one item per write here.
 //!
 //! A claim also stamps `claimed_at`, which completing or failing clears, so a lease (someone is
 //! working on the item) can be told from a retry delay. A drainer that knows every earlier

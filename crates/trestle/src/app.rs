@@ -130,6 +130,16 @@ pub fn client_for(
     connection: &Connection,
     store: &Store,
 ) -> Result<procore::Client> {
+    Ok(procore::Client::new(config_for(settings, connection, store)?)?)
+}
+
+/// The client configuration for a connection: hosts from the settings, and for the
+/// authorization-code grant the database token store.
+pub fn config_for(
+    settings: &Settings,
+    connection: &Connection,
+    store: &Store,
+) -> Result<procore::ClientConfig> {
     let (api, login) = settings.procore.bases()?;
     let credentials = match settings.procore.grant {
         crate::settings::Grant::ClientCredentials => procore::Credentials::client_credentials(
@@ -152,7 +162,7 @@ pub fn client_for(
         credentials,
     )?;
     config.login_base = login;
-    Ok(procore::Client::new(config)?)
+    Ok(config)
 }
 
 /// The connection a command works on: the one named, the one in the settings, or the only one.

@@ -22,18 +22,23 @@ pub struct ConnectArgs {
     /// Read the client secret from this file (or procore.client_secret / _file).
     #[arg(long)]
     pub client_secret_file: Option<std::path::PathBuf>,
-    /// Only users marked as employees in Procore become workers.
-    #[arg(long)]
-    pub sync_employees_only: bool,
+    /// Only users marked as employees in Procore become workers (`--sync-employees-only=false`
+    /// turns it off; when not given, a saved connection keeps its value, a new one is off).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub sync_employees_only: Option<bool>,
     /// Activate new workers at once instead of leaving them Pending Account Activation.
-    #[arg(long)]
-    pub auto_activate_workers: bool,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub auto_activate_workers: Option<bool>,
     /// Put completed form PDFs in each project's Procore Documents.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub sync_forms: Option<bool>,
+    /// The forms folder's base name (default "Corfix Forms").
     #[arg(long)]
-    pub sync_forms: bool,
-    /// The forms folder's base name.
-    #[arg(long, default_value = store::DEFAULT_FORMS_FOLDER)]
-    pub forms_folder: String,
+    pub forms_folder: Option<String>,
+    /// With `procore.grant = "authorization_code"`: the code Procore showed after a person
+    /// authorized the app (without it, `connect` prints the URL to open).
+    #[arg(long)]
+    pub auth_code: Option<String>,
     /// Save the connection without running the initial sync.
     #[arg(long)]
     pub no_sync: bool,
@@ -95,11 +100,30 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         ),
         None => settings.procore.secret()?,
     };
+    // Connecting again (to rotate a secret, say) keeps the toggles already saved unless a flag
+    // says otherwise.
     let mut connection = Connection::new(company_id, &client_id, secret);
-    connection.sync_employees_only = args.sync_employees_only;
-    connection.auto_activate_workers = args.auto_activate_workers;
-    connection.sync_forms = args.sync_forms;
-    connection.forms_folder = args.forms_folder;
+    if let Some(saved) = store.connection(company_id).await? {
+        connection.sync_employees_only = saved.sync_employees_only;
+        connection.auto_activate_workers = saved.auto_activate_workers;
+        connection.sync_forms = saved.sync_forms;
+        connection.forms_folder = saved.forms_folder;
+    }
+    if let Some(v) = args.sync_employees_only {
+        connection.sync_employees_only = v;
+    }
+    if let Some(v) = args.auto_activate_workers {
+        connection.auto_activate_workers = v;
+    }
+    if let Some(v) = args.sync_forms {
+        connection.sync_forms = v;
+    }
+    if let Some(v) = args.forms_folder {
+        connection.forms_folder = v;
+    }
+    if settings.procore.grant == crate::settings::Grant::AuthorizationCode {
+        authorize(settings, &store, &connection, args.auth_code.as_deref()).await?;
+    }
     let client = client_for(settings, &connection, &store)?;
 
     println!("Checking what trestle may do in Procore company {company_id}:");
@@ -116,6 +140,34 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     println!("\nInitial sync:");
     let lock = sync_lock(settings, company_id)?;
     run_workforce(&store, &client, &connection, false, lock.is_some()).await
+}
+
+/// The authorization-code grant: exchange the code a person got from Procore for the first
+/// token pair (kept, sealed, in the store), or say where to get one.
+async fn authorize(
+    settings: &Settings,
+    store: &store::Store,
+    connection: &Connection,
+    code: Option<&str>,
+) -> Result<()> {
+    let Some(code) = code else {
+        if store.load_tokens(connection.company_id).await?.is_some() {
+            return Ok(());
+        }
+        let (_, login) = settings.procore.bases()?;
+        let url = procore::auth::authorize_url(
+            &login,
+            &connection.client_id,
+            &settings.procore.redirect_uri,
+            None,
+        )?;
+        bail!("trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows");
+    };
+    let config = crate::app::config_for(settings, connection, store)?;
+    procore::auth::exchange_code(&config, code)
+        .await
+        .context("exchanging the authorization code (codes are single-use and expire after 10 minutes; get a new one)")?;
+    Ok(())
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {

@@ -66,8 +66,6 @@ pub struct ProcoreSettings {
     /// `client_credentials` (a Developer Managed Service Account) or `authorization_code`.
     pub grant: Grant,
     pub redirect_uri: String,
-    /// Where refresh tokens are kept between runs (authorization_code only).
-    pub token_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -98,7 +96,6 @@ impl Default for ProcoreSettings {
             client_secret_file: None,
             grant: Grant::ClientCredentials,
             redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
-            token_file: PathBuf::from(".trestle/procore-tokens.json"),
         }
     }
 }

@@ -627,8 +627,6 @@ fn build(
                 }
             }
             Action::EndAssociation {
-                procore_project_id,
-                procore_vendor_id,
                 party_id,
                 project_id,
                 ..
@@ -645,7 +643,6 @@ fn build(
                     active: false,
                     procore_commitment_ids: Vec::new(),
                 });
-                let _ = (procore_project_id, procore_vendor_id);
                 for c in existing.map_or(&[][..], |a| &a.procore_commitment_ids[..]) {
                     extra.push(RunEntry {
                         kind: "procore-commitment".into(),
@@ -664,12 +661,7 @@ fn build(
                 summary.insurance_queued += 1;
                 entry.procore_id = Some(*procore_vendor_id);
                 entry.outcome = planned("queued");
-                let fingerprint = format!("{}|{}", record.status_fingerprint(), record.notes);
-                let mut key = format!(
-                    "insurance:{company}:{}:{}",
-                    record.origin_id,
-                    short_hash(&fingerprint)
-                );
+                let mut key = insurance_key(company, record);
                 // The same record written before and changed since (A, B, then A again) is a
                 // new write: its key must not be taken by the first one.
                 if existing_keys.contains(&key) {
@@ -746,12 +738,7 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let mut existing_keys = std::collections::BTreeSet::new();
     for action in plan.changes() {
         if let Action::WriteInsurance { record, .. } = action {
-            let fingerprint = format!("{}|{}", record.status_fingerprint(), record.notes);
-            let key = format!(
-                "insurance:{company}:{}:{}",
-                record.origin_id,
-                short_hash(&fingerprint)
-            );
+            let key = insurance_key(company, record);
             if let Some(item) = store.outbox_item_by_key(&key).await? {
                 if item.state != store::OutboxState::Pending {
                     existing_keys.insert(key);
@@ -999,4 +986,16 @@ pub async fn drain_insurance(
         }
     }
     Ok(())
+}
+
+/// The outbox key of an insurance write: the record and what trestle would write (status,
+/// dates, policy, and notes, so a notes-only change is a new write). One function, so the
+/// planning side and the look-up of earlier writes can never disagree.
+fn insurance_key(company: i64, record: &domain::compliance::InsuranceRecord) -> String {
+    let fingerprint = format!("{}|{}", record.status_fingerprint(), record.notes);
+    format!(
+        "insurance:{company}:{}:{}",
+        record.origin_id,
+        short_hash(&fingerprint)
+    )
 }

@@ -7,8 +7,8 @@
 
 use chrono::NaiveDate;
 
-/// The folder name the seed uses when none exists yet.
-pub const DEFAULT_FORMS_FOLDER: &str = "Corfix Forms";
+/// The folder name the seed uses when none exists yet (kept with the connection settings).
+pub use store::DEFAULT_FORMS_FOLDER;
 
 /// A folder as Procore lists it: only what the choice needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -233,12 +233,11 @@ impl FormUpload<'_> {
         }
         let docs = self.client.documents(ProjectId(procore_project));
         let parent = docs.folder(FolderId(forms)).await?;
-        let id = match parent
-            .folders
-            .iter()
-            .find(|f| f.name.as_deref() == Some(month))
+        let id = match folder_entries(&parent.folders)
+            .into_iter()
+            .find(|f| f.name == month)
         {
-            Some(found) => found.id.get(),
+            Some(found) => found.id,
             None => match docs.create_folder(Some(FolderId(forms)), month).await {
                 Ok(f) => f.id.get(),
                 Err(e) => self.refind(procore_project, Some(forms), month, e).await?,
@@ -263,11 +262,10 @@ impl FormUpload<'_> {
             Some(p) => docs.folder(FolderId(p)).await?,
             None => docs.root().await?,
         };
-        listing
-            .folders
-            .iter()
-            .find(|f| f.name.as_deref() == Some(name))
-            .map(|f| f.id.get())
+        folder_entries(&listing.folders)
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.id)
             .ok_or_else(|| error.into())
     }
 
