@@ -130,7 +130,9 @@ pub fn client_for(
     connection: &Connection,
     store: &Store,
 ) -> Result<procore::Client> {
-    Ok(procore::Client::new(config_for(settings, connection, store)?)?)
+    Ok(procore::Client::new(config_for(
+        settings, connection, store,
+    )?)?)
 }
 
 /// The client configuration for a connection: hosts from the settings, and for the
