@@ -175,12 +175,16 @@ impl Store {
         Ok(s.id)
     }
 
-    pub async fn submission(&self, id: i64) -> Result<Option<Submission>> {
+    /// One of the company's submissions; another company's is not found, so an id typed into
+    /// `trestle explain form` cannot reach across companies.
+    pub async fn submission(&self, company: CompanyId, id: i64) -> Result<Option<Submission>> {
         let row = sqlx::query(
-            "SELECT id, template_id, project_id, form_date, state, answers_json, signatures_json, revision, \
-             completed_at FROM form_submissions WHERE id = $1",
+            "SELECT s.id, s.template_id, s.project_id, s.form_date, s.state, s.answers_json, s.signatures_json, \
+             s.revision, s.completed_at FROM form_submissions s JOIN projects p ON p.id = s.project_id \
+             WHERE s.id = $1 AND p.company_id = $2",
         )
         .bind(id)
+        .bind(company)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(submission_from_row).transpose()

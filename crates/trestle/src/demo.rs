@@ -309,7 +309,7 @@ async fn complete_sample_forms(store: &Store, company: i64) -> Result<Vec<i64>> 
 
 async fn add_late_signature(store: &Store, submission_id: i64) -> Result<()> {
     let mut s = store
-        .submission(submission_id)
+        .submission(demo::COMPANY_ID, submission_id)
         .await?
         .context("the sample form")?;
     let template = store

@@ -276,7 +276,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                 }
             );
         }
-        ExplainKind::Form => match store.submission(id).await? {
+        ExplainKind::Form => match store.submission(company, id).await? {
             None => {
                 let _ = writeln!(out, "  There is no form {id} in trestle.");
                 return Ok(out);

@@ -59,7 +59,11 @@ async fn seed_completed_form(store: &Store, project_id: i64, template_name: &str
 }
 
 async fn revise(store: &Store, submission: i64) {
-    let mut s = store.submission(submission).await.unwrap().unwrap();
+    let mut s = store
+        .submission(procore_sim::demo::COMPANY_ID, submission)
+        .await
+        .unwrap()
+        .unwrap();
     let t = store.template(s.template_id).await.unwrap().unwrap();
     s.sign(&t, signature("supervisor", "Morgan Lee")).unwrap();
     store.save_submission(&s).await.unwrap();

@@ -62,7 +62,12 @@ both!(
 
         let mut sub = Submission::draft(0, t.id, project, "2026-11-22".parse().unwrap());
         sub.id = s.save_submission(&sub).await.unwrap();
-        assert_eq!(s.submission(sub.id).await.unwrap().unwrap(), sub);
+        assert_eq!(s.submission(COMPANY, sub.id).await.unwrap().unwrap(), sub);
+        assert_eq!(
+            s.submission(COMPANY + 1, sub.id).await.unwrap(),
+            None,
+            "another company's submission is not found"
+        );
 
         sub.answer(&t, "topic", Answer::Text("Ladders".into()))
             .unwrap();
@@ -79,7 +84,7 @@ both!(
         .unwrap();
         sub.complete(&t, now()).unwrap();
         s.save_submission(&sub).await.unwrap();
-        let back = s.submission(sub.id).await.unwrap().unwrap();
+        let back = s.submission(COMPANY, sub.id).await.unwrap().unwrap();
         assert_eq!(
             back, sub,
             "answers, signatures, revision and completion time come back exactly"

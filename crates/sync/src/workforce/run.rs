@@ -85,19 +85,33 @@ fn settings_of(c: &Connection) -> WorkforceSettings {
 /// # Errors
 /// The store failed.
 pub async fn load_local(store: &Store, company: i64) -> Result<LocalWorkforce> {
+    // One query for what Procore holds of every form; the outbox is asked only about the few
+    // forms that still need an upload, so a sync's cost does not grow with every form ever made.
+    let uploaded: std::collections::BTreeMap<i64, u32> = store
+        .link_records(company, store::LinkKind::FormDocument)
+        .await?
+        .into_iter()
+        .filter_map(|l| l.uploaded_revision.map(|r| (l.local_id, r)))
+        .collect();
     let mut forms = Vec::new();
     for s in store.submissions(company).await? {
-        let queued = store
-            .outbox_item_by_key(&upload_key(company, s.id, s.revision))
-            .await?
-            .filter(|item| item.state != store::OutboxState::Failed)
-            .map(|_| s.revision);
+        let completed = s.state == SubmissionState::Completed;
+        let uploaded_revision = uploaded.get(&s.id).copied();
+        let queued = if completed && uploaded_revision < Some(s.revision) {
+            store
+                .outbox_item_by_key(&upload_key(company, s.id, s.revision))
+                .await?
+                .filter(|item| item.state != store::OutboxState::Failed)
+                .map(|_| s.revision)
+        } else {
+            None
+        };
         forms.push(FormState {
             submission_id: s.id,
             project_id: s.project_id,
-            completed: s.state == SubmissionState::Completed,
+            completed,
             revision: s.revision,
-            uploaded_revision: store.uploaded_revision(company, s.id).await?,
+            uploaded_revision,
             queued_revision: queued,
         });
     }

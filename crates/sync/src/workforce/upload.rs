@@ -89,9 +89,12 @@ impl FormUpload<'_> {
     /// Procore or the store failed; the caller retries later and nothing is duplicated.
     pub async fn run(&self, submission_id: i64, procore_project: i64) -> Result<Option<Uploaded>> {
         let store = self.store;
-        let submission = store.submission(submission_id).await?.ok_or_else(|| {
-            SyncError::Invalid(format!("form submission {submission_id} no longer exists"))
-        })?;
+        let submission = store
+            .submission(self.company, submission_id)
+            .await?
+            .ok_or_else(|| {
+                SyncError::Invalid(format!("form submission {submission_id} no longer exists"))
+            })?;
         if store.uploaded_revision(self.company, submission_id).await? >= Some(submission.revision)
         {
             return Ok(None);

@@ -356,7 +356,11 @@ pub async fn complete_form(
 }
 
 pub async fn revise_form(store: &Store, submission_id: i64) -> u32 {
-    let mut s = store.submission(submission_id).await.unwrap().unwrap();
+    let mut s = store
+        .submission(procore_sim::demo::COMPANY_ID, submission_id)
+        .await
+        .unwrap()
+        .unwrap();
     let template = store.template(s.template_id).await.unwrap().unwrap();
     s.sign(
         &template,
