@@ -73,6 +73,35 @@ const CLAIM_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = atte
      RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
      available_at, created_at";
 
+/// The claim of up to `$5` items of one company and kind at once (see [`CLAIM_POSTGRES`]).
+const CLAIM_BATCH_POSTGRES: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1, claimed_at = $1 \
+     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     AND company_id = $3 AND kind = $4 \
+     ORDER BY available_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+     available_at, created_at";
+const CLAIM_BATCH_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts = attempts + 1, claimed_at = $1 \
+     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND available_at <= $1 \
+     AND company_id = $3 AND kind = $4 \
+     ORDER BY available_at, id LIMIT $5) \
+     RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
+     available_at, created_at";
+
+/// When a lease taken at `now` ends; a lease past year 9999 (which the stored text format cannot
+/// sort) ends then.
+fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    let last = DateTime::<Utc>::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .unwrap_or_default(),
+        Utc,
+    );
+    chrono::Duration::from_std(lease)
+        .ok()
+        .and_then(|l| now.checked_add_signed(l))
+        .map_or(last, |t| t.min(last))
+}
+
 impl Store {
     /// Enqueues a Procore write. An item with the same key already there (pending or done) is
     /// left as it is, so enqueueing is safe to repeat. `true` when the item is new.
@@ -103,6 +132,38 @@ impl Store {
         self.claim(Some(company), Some(kind), now, lease).await
     }
 
+    /// Claims up to `max` of one company's items of one kind available at `now`, all leased for
+    /// `lease`: the oldest (by `available_at`, then id), returned in id order. Empty when nothing
+    /// is due. A drainer that sends many items in one request claims them together with this.
+    pub async fn claim_batch_for(
+        &self,
+        company: CompanyId,
+        kind: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<OutboxItem>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend() {
+            Backend::Postgres => CLAIM_BATCH_POSTGRES,
+            Backend::Sqlite => CLAIM_BATCH_SQLITE,
+        };
+        let rows = sqlx::query(sql)
+            .bind(ts(now))
+            .bind(ts(lease_end(now, lease)))
+            .bind(company)
+            .bind(kind)
+            .bind(i64::try_from(max).unwrap_or(i64::MAX))
+            .fetch_all(self.pool())
+            .await?;
+        let mut items = rows.iter().map(item_from_row).collect::<Result<Vec<_>>>()?;
+        // RETURNING gives no order; the claim order is the subquery's.
+        items.sort_by_key(|i| i.id);
+        Ok(items)
+    }
+
     async fn claim(
         &self,
         company: Option<CompanyId>,
@@ -110,17 +171,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<OutboxItem>> {
-        // A lease past year 9999 (which the stored text format cannot sort) ends then.
-        let last = DateTime::<Utc>::from_naive_utc_and_offset(
-            chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-                .and_then(|d| d.and_hms_opt(23, 59, 59))
-                .unwrap_or_default(),
-            Utc,
-        );
-        let until = chrono::Duration::from_std(lease)
-            .ok()
-            .and_then(|l| now.checked_add_signed(l))
-            .map_or(last, |t| t.min(last));
+        let until = lease_end(now, lease);
         let sql = match self.backend() {
             Backend::Postgres => CLAIM_POSTGRES,
             Backend::Sqlite => CLAIM_SQLITE,

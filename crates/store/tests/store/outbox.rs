@@ -261,3 +261,31 @@ both!(
         );
     }
 );
+
+both!(
+    a_batch_claim_takes_several_due_items_of_one_kind_once,
+    |ctx| {
+        let s = &ctx.store;
+        for key in ["b1", "b2", "b3"] {
+            s.enqueue(&NewOutboxItem::new(COMPANY, "write_insurance", key, "{}"))
+                .await
+                .unwrap();
+        }
+        s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "other", "{}"))
+            .await
+            .unwrap();
+        let now = t("2026-11-22T10:00:00Z");
+        let batch = s
+            .claim_batch_for(COMPANY, "write_insurance", now, LEASE, 2)
+            .await
+            .unwrap();
+        let keys: Vec<&str> = batch.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["b1", "b2"], "oldest first, at most the asked number");
+        let rest = s
+            .claim_batch_for(COMPANY, "write_insurance", now, LEASE, 10)
+            .await
+            .unwrap();
+        let keys: Vec<&str> = rest.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["b3"], "claimed items are not claimed again");
+    }
+);

@@ -796,8 +796,11 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     Ok(report)
 }
 
-fn to_procore(record: &InsuranceRecord) -> procore::models::InsuranceWrite {
+fn to_procore(payload: &WritePayload) -> procore::models::InsuranceWrite {
+    let record = &payload.record;
     procore::models::InsuranceWrite {
+        // The company and project collections take every vendor's records, each naming its own.
+        vendor_id: Some(procore::VendorId(payload.procore_vendor_id)),
         origin_id: Some(record.origin_id.clone()),
         insurance_type: Some(record.insurance_type.clone()),
         status: Some(procore::models::InsuranceStatus::parse(
@@ -812,8 +815,70 @@ fn to_procore(record: &InsuranceRecord) -> procore::models::InsuranceWrite {
     }
 }
 
-/// Writes every due insurance record in the outbox. A failure is retried by a later run (with a
-/// growing delay) and never stops the others.
+/// Outbox items claimed per round of the drain. Every due item of a company is usually claimed
+/// in one round, so each Procore project's records go in as few requests as possible.
+const DRAIN_ROUND: usize = 10_000;
+
+/// A claimed insurance write with its payload read.
+struct Claimed {
+    item: store::OutboxItem,
+    payload: WritePayload,
+}
+
+/// The run-log entry of one insurance write.
+fn write_entry(payload: &WritePayload, outcome: &str, reason: String) -> RunEntry {
+    RunEntry {
+        kind: "insurance".into(),
+        procore_id: Some(payload.procore_vendor_id),
+        local_id: None,
+        change: None,
+        action: "write_insurance".into(),
+        reason,
+        detail_json: serde_json::to_string(&payload.record).ok(),
+        outcome: outcome.into(),
+    }
+}
+
+/// The delay before a failed write is tried again: growing with the attempts, none for a
+/// failure about the connection (which says nothing about the record).
+fn retry_delay(attempts: u32, about_the_connection: bool) -> Duration {
+    if about_the_connection {
+        Duration::zero()
+    } else {
+        Duration::seconds(30 * 2_i64.pow(attempts.clamp(1, 10)))
+    }
+}
+
+/// Splits one target's writes into sync calls: at most [`SYNC_BATCH`] items each, and an
+/// origin id at most once per call (a record changed again while its first write waits goes in a
+/// later call, after it, so the newest values win). Items keep their claim order.
+///
+/// [`SYNC_BATCH`]: procore::api::insurances::SYNC_BATCH
+fn sync_calls(items: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    let mut calls: Vec<(std::collections::BTreeSet<String>, Vec<Claimed>)> = Vec::new();
+    for c in items {
+        let origin = c.payload.record.origin_id.clone();
+        match calls.iter_mut().find(|(seen, call)| {
+            call.len() < procore::api::insurances::SYNC_BATCH && !seen.contains(&origin)
+        }) {
+            Some((seen, call)) => {
+                seen.insert(origin);
+                call.push(c);
+            }
+            None => calls.push((std::collections::BTreeSet::from([origin]), vec![c])),
+        }
+    }
+    calls.into_iter().map(|(_, call)| call).collect()
+}
+
+/// Writes every due insurance record in the outbox, batched: the due items are claimed
+/// together, grouped by target (the company-level collection for global records, one
+/// project-level collection per Procore project for party-project records, every item naming
+/// its vendor) and sent with one `sync` call per group of up to 1000. Each record is recorded as
+/// written and its item completed once Procore's answer holds it (matched by origin id). A
+/// record Procore refused is retried by a later run with a growing delay and never stops the
+/// others; a failure about the connection leaves the call's items (and those not sent yet) due
+/// and stops the drain.
 ///
 /// # Errors
 /// The store failed.
@@ -836,156 +901,218 @@ pub async fn drain_insurance(
             );
         }
     }
-    while let Some(item) = store
-        .claim_next_for(company, WRITE_INSURANCE, Utc::now(), lease)
-        .await?
-    {
-        let payload: WritePayload = match serde_json::from_str(&item.payload_json) {
-            Ok(p) => p,
-            Err(e) => {
-                store
-                    .fail(item.id, &format!("unreadable payload: {e}"), None)
-                    .await?;
-                continue;
-            }
-        };
-        let entry = |outcome: &str, reason: String| RunEntry {
-            kind: "insurance".into(),
-            procore_id: Some(payload.procore_vendor_id),
-            local_id: None,
-            change: None,
-            action: "write_insurance".into(),
-            reason,
-            detail_json: serde_json::to_string(&payload.record).ok(),
-            outcome: outcome.into(),
-        };
-        let insurances = job.client.insurances();
-        let scope = match payload.procore_project_id {
-            None => insurances.company_vendor(procore::VendorId(payload.procore_vendor_id)),
-            Some(p) => insurances.project_vendor(
-                procore::ProjectId(p),
-                procore::VendorId(payload.procore_vendor_id),
-            ),
-        };
-        crash_if(job.crash_at, CrashPoint::BeforeUpload);
-        let answer = scope.sync(&[to_procore(&payload.record)]).await;
-        let outcome = match answer {
-            Ok(result) if result.errors.is_empty() => Ok(result
-                .entities
-                .iter()
-                .find(|e| e.origin_id.as_deref() == Some(payload.record.origin_id.as_str()))
-                .or(result.entities.first())
-                .map(|e| e.id.get())),
-            Ok(result) => Err((
-                false,
-                result
-                    .errors
-                    .iter()
-                    .flat_map(|e| {
-                        e.errors
-                            .iter()
-                            .map(|(f, m)| format!("{f}: {}", m.join(", ")))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
-            Err(e) => {
-                let message = e.to_string();
-                Err((crate::SyncError::from(e).is_about_the_connection(), message))
-            }
-        };
-        match outcome {
-            Ok(procore_id) => {
-                // Procore has the record; trestle does not know yet.
-                crash_if(job.crash_at, CrashPoint::AfterUpload);
-                store
-                    .record_insurance_write(
-                        company,
-                        &store::InsuranceWrite {
-                            record: payload.record.clone(),
-                            procore_insurance_id: procore_id,
-                            written_at: Utc::now(),
-                        },
-                    )
-                    .await?;
-                // Recorded as written; the outbox item is not completed yet.
-                crash_if(job.crash_at, CrashPoint::AfterLink);
-                store
-                    .complete(
-                        item.id,
-                        &serde_json::json!({ "insurance_id": procore_id }).to_string(),
-                    )
-                    .await?;
-                let where_ = match payload.procore_project_id {
-                    None => format!("Procore company {}", payload.procore_vendor_id),
-                    Some(p) => format!(
-                        "Procore company {} on Procore project {p}",
-                        payload.procore_vendor_id
-                    ),
-                };
-                store
-                    .record(
-                        run,
-                        &[entry(
-                            "written",
-                            format!(
-                                "wrote {} ({}) to {where_} as {} by origin id {}",
-                                payload.record.insurance_type,
-                                payload.record.status,
-                                payload.level.label(),
-                                payload.record.origin_id
-                            ),
-                        )],
-                    )
-                    .await?;
-                report.summary.insurance_written += 1;
-                if let Some(p) = &job.progress {
-                    p(
-                        "insurance writes",
-                        report.summary.insurance_written as u64,
-                        Some(report.summary.insurance_queued as u64),
-                    );
-                }
-                report.written.push(Written {
-                    level: payload.level,
-                    procore_vendor_id: payload.procore_vendor_id,
-                    procore_project_id: payload.procore_project_id,
-                    procore_insurance_id: procore_id,
-                    record: payload.record,
-                });
-            }
-            Err((stop, message)) => {
-                // A connection-wide failure says nothing about this record: it stays due, and
-                // the drain stops rather than fail (and push back) every write in turn.
-                let attempts = item.attempts.max(1);
-                let delay = if stop {
-                    Duration::zero()
-                } else {
-                    Duration::seconds(30 * 2_i64.pow(attempts.min(10)))
-                };
-                store
-                    .fail(item.id, &message, Some(Utc::now() + delay))
-                    .await?;
-                store
-                    .record(
-                        run,
-                        &[entry(
-                            "failed",
-                            format!("the insurance write failed, retried later: {message}"),
-                        )],
-                    )
-                    .await?;
-                report.summary.insurance_failures += 1;
-                report
-                    .failures
-                    .push(format!("{}: {message}", payload.record.origin_id));
-                if stop {
-                    break;
+    loop {
+        let items = store
+            .claim_batch_for(company, WRITE_INSURANCE, Utc::now(), lease, DRAIN_ROUND)
+            .await?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        // Company level first (`None`), then each Procore project.
+        let mut targets: BTreeMap<Option<i64>, Vec<Claimed>> = BTreeMap::new();
+        for item in items {
+            match serde_json::from_str::<WritePayload>(&item.payload_json) {
+                Ok(payload) => targets
+                    .entry(payload.procore_project_id)
+                    .or_default()
+                    .push(Claimed { item, payload }),
+                Err(e) => {
+                    store
+                        .fail(item.id, &format!("unreadable payload: {e}"), None)
+                        .await?;
                 }
             }
         }
+        let mut calls = targets
+            .into_iter()
+            .flat_map(|(project, items)| {
+                sync_calls(items)
+                    .into_iter()
+                    .map(move |call| (project, call))
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
+        while let Some((project, call)) = calls.next() {
+            if !write_call(job, run, report, project, call).await? {
+                // Stopped at a failure about the connection: what was claimed and not sent is
+                // due again at once.
+                let now = Utc::now();
+                for c in calls.flat_map(|(_, call)| call) {
+                    store
+                        .fail(
+                            c.item.id,
+                            "not sent: the drain stopped at a failure about the connection",
+                            Some(now),
+                        )
+                        .await?;
+                }
+                return Ok(());
+            }
+        }
     }
-    Ok(())
+}
+
+/// Sends one `sync` call (company level when `project` is `None`) and settles its items.
+/// `false` when the call failed about the connection and the drain must stop.
+async fn write_call(
+    job: &ComplianceJob<'_>,
+    run: RunId,
+    report: &mut Report,
+    project: Option<i64>,
+    call: Vec<Claimed>,
+) -> Result<bool> {
+    let store = job.store;
+    let company = job.company_id;
+    let insurances = job.client.insurances();
+    let scope = match project {
+        None => insurances.company(),
+        Some(p) => insurances.project(procore::ProjectId(p)),
+    };
+    let writes: Vec<_> = call.iter().map(|c| to_procore(&c.payload)).collect();
+    crash_if(job.crash_at, CrashPoint::BeforeUpload);
+    let answer = match scope.sync(&writes).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let message = e.to_string();
+            let stop = SyncError::from(e).is_about_the_connection();
+            // A connection-wide failure says nothing about these records: they stay due.
+            let now = Utc::now();
+            let mut log = Vec::with_capacity(call.len());
+            for c in &call {
+                store
+                    .fail(
+                        c.item.id,
+                        &message,
+                        Some(now + retry_delay(c.item.attempts, stop)),
+                    )
+                    .await?;
+                log.push(write_entry(
+                    &c.payload,
+                    "failed",
+                    format!("the insurance write failed, retried later: {message}"),
+                ));
+                report.summary.insurance_failures += 1;
+                report
+                    .failures
+                    .push(format!("{}: {message}", c.payload.record.origin_id));
+            }
+            store.record(run, &log).await?;
+            return Ok(!stop);
+        }
+    };
+    let single = call.len() == 1;
+    let mut written: BTreeMap<String, i64> = BTreeMap::new();
+    for e in &answer.entities {
+        if let Some(o) = &e.origin_id {
+            written.insert(o.clone(), e.id.get());
+        }
+    }
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    for e in &answer.errors {
+        let message = e
+            .errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {}", m.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        // An item error without the origin id can only be the item of a one-item call.
+        let origin = match &e.origin_id {
+            Some(o) => o.clone(),
+            None if single => call[0].payload.record.origin_id.clone(),
+            None => continue,
+        };
+        refused.insert(origin, message);
+    }
+    if single && written.is_empty() && refused.is_empty() {
+        if let Some(e) = answer.entities.first() {
+            written.insert(call[0].payload.record.origin_id.clone(), e.id.get());
+        }
+    }
+    if call
+        .iter()
+        .any(|c| written.contains_key(&c.payload.record.origin_id))
+    {
+        // Procore has the records; trestle does not know yet.
+        crash_if(job.crash_at, CrashPoint::AfterUpload);
+    }
+    let mut log = Vec::with_capacity(call.len());
+    for c in call {
+        let origin = c.payload.record.origin_id.as_str();
+        let Some(&procore_id) = written.get(origin) else {
+            let message = refused.remove(origin).unwrap_or_else(|| {
+                "Procore's answer to the batch did not include this record".to_string()
+            });
+            store
+                .fail(
+                    c.item.id,
+                    &message,
+                    Some(Utc::now() + retry_delay(c.item.attempts, false)),
+                )
+                .await?;
+            log.push(write_entry(
+                &c.payload,
+                "failed",
+                format!("the insurance write failed, retried later: {message}"),
+            ));
+            report.summary.insurance_failures += 1;
+            report.failures.push(format!("{origin}: {message}"));
+            continue;
+        };
+        store
+            .record_insurance_write(
+                company,
+                &store::InsuranceWrite {
+                    record: c.payload.record.clone(),
+                    procore_insurance_id: Some(procore_id),
+                    written_at: Utc::now(),
+                },
+            )
+            .await?;
+        // Recorded as written; the outbox item is not completed yet.
+        crash_if(job.crash_at, CrashPoint::AfterLink);
+        store
+            .complete(
+                c.item.id,
+                &serde_json::json!({ "insurance_id": procore_id }).to_string(),
+            )
+            .await?;
+        let payload = c.payload;
+        let where_ = match payload.procore_project_id {
+            None => format!("Procore company {}", payload.procore_vendor_id),
+            Some(p) => format!(
+                "Procore company {} on Procore project {p}",
+                payload.procore_vendor_id
+            ),
+        };
+        log.push(write_entry(
+            &payload,
+            "written",
+            format!(
+                "wrote {} ({}) to {where_} as {} by origin id {}",
+                payload.record.insurance_type,
+                payload.record.status,
+                payload.level.label(),
+                payload.record.origin_id
+            ),
+        ));
+        report.summary.insurance_written += 1;
+        if let Some(p) = &job.progress {
+            p(
+                "insurance writes",
+                report.summary.insurance_written as u64,
+                Some(report.summary.insurance_queued as u64),
+            );
+        }
+        report.written.push(Written {
+            level: payload.level,
+            procore_vendor_id: payload.procore_vendor_id,
+            procore_project_id: payload.procore_project_id,
+            procore_insurance_id: Some(procore_id),
+            record: payload.record,
+        });
+    }
+    store.record(run, &log).await?;
+    Ok(true)
 }
 
 /// The outbox key of an insurance write: the record and what trestle would write (status,
