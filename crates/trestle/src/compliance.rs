@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use store::{ComplianceBatch, ComplianceChange, MappingDecision, ProcoreRecordKind, Ref, Store};
 use sync::compliance::run::{load_settings, save_settings};
+use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, ContactSync, NewProjects, Reason,
     Report, SyncLevel,
@@ -107,8 +108,39 @@ pub struct SettingsArgs {
     /// The commitment custom field naming a compliance profile.
     #[arg(long)]
     pub profile_field: Option<String>,
+    /// Keep project descriptions in sync always, or only copy them on import.
+    #[arg(long)]
+    pub description: Option<DescriptionArg>,
+    /// A Procore project or company turning inactive inactivates the linked record.
+    #[arg(long)]
+    pub sync_active_status: Option<OnOff>,
+    /// Purchase orders never associate a company with a project.
+    #[arg(long)]
+    pub ignore_purchase_orders: Option<OnOff>,
+    /// Subcontracts (work order contracts) never associate a company with a project.
+    #[arg(long)]
+    pub ignore_subcontracts: Option<OnOff>,
+    /// Commitment statuses that count as active, for both kinds (comma-separated, e.g.
+    /// "Approved,Complete").
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["subcontract_statuses", "purchase_order_statuses", "executed_only"])]
+    pub active_statuses: Option<Vec<String>>,
+    /// Subcontract statuses that count as active (with --purchase-order-statuses).
+    #[arg(long, value_delimiter = ',', requires = "purchase_order_statuses")]
+    pub subcontract_statuses: Option<Vec<String>>,
+    /// Purchase order statuses that count as active (with --subcontract-statuses).
+    #[arg(long, value_delimiter = ',', requires = "subcontract_statuses")]
+    pub purchase_order_statuses: Option<Vec<String>>,
+    /// A commitment is active when it is executed, whatever its status.
+    #[arg(long, conflicts_with_all = ["subcontract_statuses", "purchase_order_statuses"])]
+    pub executed_only: bool,
     #[arg(long)]
     pub company_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DescriptionArg {
+    Always,
+    OnImportOnly,
 }
 
 impl SettingsArgs {
@@ -148,6 +180,41 @@ impl SettingsArgs {
         }
         if let Some(v) = &self.profile_field {
             s.profile_field = v.clone();
+        }
+        if let Some(v) = self.description {
+            s.description = match v {
+                DescriptionArg::Always => DescriptionSync::Always,
+                DescriptionArg::OnImportOnly => DescriptionSync::OnImportOnly,
+            };
+        }
+        if let Some(v) = self.sync_active_status {
+            s.sync_active_status = v == OnOff::On;
+        }
+        if let Some(v) = self.ignore_purchase_orders {
+            s.ignore_purchase_orders = v == OnOff::On;
+        }
+        if let Some(v) = self.ignore_subcontracts {
+            s.ignore_subcontracts = v == OnOff::On;
+        }
+        let trimmed = |v: &[String]| {
+            v.iter()
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        };
+        if let Some(v) = &self.active_statuses {
+            s.active_commitments = ActiveCommitments::Shared {
+                statuses: trimmed(v),
+            };
+        }
+        if let (Some(sc), Some(po)) = (&self.subcontract_statuses, &self.purchase_order_statuses) {
+            s.active_commitments = ActiveCommitments::PerType {
+                subcontracts: trimmed(sc),
+                purchase_orders: trimmed(po),
+            };
+        }
+        if self.executed_only {
+            s.active_commitments = ActiveCommitments::ExecutedOnly;
         }
     }
 }
@@ -222,6 +289,23 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
 }
 
 /// The settings in the seed's words.
+fn active_label(a: &ActiveCommitments) -> String {
+    match a {
+        ActiveCommitments::Shared { statuses } => {
+            format!("status is one of: {}", statuses.join(", "))
+        }
+        ActiveCommitments::PerType {
+            subcontracts,
+            purchase_orders,
+        } => format!(
+            "subcontracts: {}; purchase orders: {}",
+            subcontracts.join(", "),
+            purchase_orders.join(", ")
+        ),
+        ActiveCommitments::ExecutedOnly => "executed (signed), whatever the status".into(),
+    }
+}
+
 pub fn describe_settings(s: &ComplianceSettings) -> String {
     let on = |b: bool| if b { "on" } else { "off" };
     let rows = vec![
@@ -242,6 +326,22 @@ pub fn describe_settings(s: &ComplianceSettings) -> String {
             on(s.import_companies_through_commitments).into(),
         ],
         vec!["description".into(), s.description.label().into()],
+        vec![
+            "active/inactive from Procore".into(),
+            on(s.sync_active_status).into(),
+        ],
+        vec![
+            "ignore purchase orders".into(),
+            on(s.ignore_purchase_orders).into(),
+        ],
+        vec![
+            "ignore subcontracts".into(),
+            on(s.ignore_subcontracts).into(),
+        ],
+        vec![
+            "active commitments".into(),
+            active_label(&s.active_commitments),
+        ],
         vec!["profile field".into(), s.profile_field.clone()],
     ];
     table(&rows)

@@ -214,3 +214,63 @@ async fn with_compliance_sync_off_a_sync_writes_no_insurance() {
     setup.sync("compliance").await;
     assert!(!trestle_insurances(sim).is_empty());
 }
+
+#[tokio::test]
+async fn commitment_settings_are_set_from_the_command_line_and_kept() {
+    let (_running, setup) = connected().await;
+    let out = setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--executed-only",
+            "--ignore-purchase-orders",
+            "on",
+            "--description",
+            "on-import-only",
+        ])
+        .await;
+    assert!(
+        out.contains("executed (signed), whatever the status"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("ignore purchase orders") && l.trim_end().ends_with("on")),
+        "{out}"
+    );
+    let out = setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--subcontract-statuses",
+            "Approved, Complete",
+            "--purchase-order-statuses",
+            "Received",
+        ])
+        .await;
+    assert!(
+        out.contains("subcontracts: Approved, Complete; purchase orders: Received"),
+        "{out}"
+    );
+    // Settings not given stay as they were.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("ignore purchase orders") && l.trim_end().ends_with("on")),
+        "{out}"
+    );
+    let refused = setup
+        .trestle(
+            &[
+                "compliance",
+                "settings",
+                "--subcontract-statuses",
+                "Approved",
+            ],
+            None,
+        )
+        .await;
+    assert!(
+        !refused.status.success(),
+        "one per-type list without the other is refused"
+    );
+}
