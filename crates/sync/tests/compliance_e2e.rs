@@ -2,12 +2,15 @@
 //! apply, and the insurance write-back.
 
 use chrono::NaiveDate;
-use domain::compliance::{Certificate, ComplianceProfile, Party, PartyId, ProfileId};
+use domain::compliance::{
+    Certificate, ComplianceProfile, Contact, Party, PartyId, ProfileId, WriteBackFormat,
+};
 use procore_sim::{demo, Sim, SimConfig};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use store::{ComplianceBatch, ComplianceChange, Connection, SecretKey, Store};
 use sync::compliance::run::{load_settings, save_settings};
+use sync::compliance::settings::{ContactSync, SyncLevel};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };
@@ -201,6 +204,18 @@ impl App {
         })
     }
 
+    /// The trestle contacts of the party linked to a Procore company.
+    async fn contacts_of(&self, vendor: i64) -> Vec<Contact> {
+        let party = self.party_of(vendor).await.id;
+        self.store
+            .contacts(self.company)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.party_id == party)
+            .collect()
+    }
+
     fn insurance_requests(&self) -> usize {
         self.sim()
             .request_log()
@@ -359,4 +374,232 @@ async fn compliance_sync_off_writes_nothing() {
             ..
         }
     )));
+}
+
+#[tokio::test]
+async fn the_summary_format_writes_one_record_per_party_and_party_project() {
+    let app = App::new().await;
+    app.settings(|s| s.format = WriteBackFormat::Summary).await;
+    app.sync().await;
+    app.sync().await;
+    let written = app.written();
+    assert!(
+        written.iter().all(|i| i
+            .origin_id
+            .as_deref()
+            .is_some_and(|o| o.ends_with(":summary"))),
+        "only summary records: {written:?}"
+    );
+    let parties = app.store.parties(app.company).await.unwrap();
+    let projects = app.store.compliance_projects(app.company).await.unwrap();
+    let procore_project = |id| {
+        projects
+            .iter()
+            .find(|p| p.project.id == id)
+            .and_then(|p| p.project.procore_project_id)
+    };
+    let active: Vec<_> = app
+        .store
+        .party_projects(app.company)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.active)
+        .collect();
+    assert!(!active.is_empty());
+    let of = |vendor: i64, project: Option<i64>| -> Vec<_> {
+        written
+            .iter()
+            .filter(|i| i.vendor_id == vendor && i.project_id == project)
+            .collect()
+    };
+    let mut expected = 0;
+    for party in parties.iter().filter(|p| p.procore_vendor_id.is_some()) {
+        let vendor = party.procore_vendor_id.unwrap();
+        assert_eq!(
+            of(vendor, None).len(),
+            1,
+            "one global record for {}",
+            party.name
+        );
+        expected += 1;
+        for a in active.iter().filter(|a| a.party_id == party.id) {
+            let project = procore_project(a.project_id);
+            assert!(project.is_some());
+            assert_eq!(
+                of(vendor, project).len(),
+                1,
+                "one record for {} on {project:?}",
+                party.name
+            );
+            expected += 1;
+        }
+    }
+    // Acme, Bolt and Delta globally, and each of them on Harbor Tower.
+    assert_eq!(expected, 6);
+    assert_eq!(written.len(), expected, "{written:?}");
+    let harbor = app.project("Harbor Tower");
+    let acme = app.vendor("Acme Electric");
+    let bolt = app.vendor("Bolt Plumbing");
+    for project in [None, Some(harbor)] {
+        let a = of(acme, project)[0];
+        assert_eq!(a.status.as_deref(), Some("compliant"), "{a:?}");
+        let b = of(bolt, project)[0];
+        assert_eq!(b.status.as_deref(), Some("non_compliant"), "{b:?}");
+        let notes = b.notes.as_deref().unwrap_or_default();
+        assert!(notes.contains("General Liability"), "{notes}");
+        assert!(notes.contains("Automobile Liability"), "{notes}");
+        let notes = a.notes.as_deref().unwrap_or_default();
+        assert!(!notes.contains("Non-compliant subjects"), "{notes}");
+    }
+}
+
+#[tokio::test]
+async fn do_not_sync_contacts_brings_no_contacts() {
+    let app = App::new().await;
+    assert_eq!(
+        load_settings(&app.store, app.company)
+            .await
+            .unwrap()
+            .contacts,
+        ContactSync::DoNotSync
+    );
+    let report = app.sync().await;
+    assert!(app.store.contacts(app.company).await.unwrap().is_empty());
+    assert_eq!(report.summary.contacts_created, 0);
+    assert!(report.plan.actions.iter().any(|a| matches!(
+        a,
+        Action::Skip {
+            reason: Reason::ContactSyncOff,
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
+async fn all_contacts_with_an_email_are_synced_and_the_primary_is_marked() {
+    let app = App::new().await;
+    app.settings(|s| s.contacts = ContactSync::AllSetPrimary)
+        .await;
+    let report = app.sync().await;
+    let names = |cs: &[Contact]| -> Vec<(String, bool)> {
+        let mut v: Vec<_> = cs
+            .iter()
+            .map(|c| (c.first_name.clone().unwrap_or_default(), c.primary))
+            .collect();
+        v.sort();
+        v
+    };
+    let acme = app.contacts_of(app.vendor("Acme Electric")).await;
+    assert_eq!(
+        names(&acme),
+        [("Alice".to_owned(), true), ("Ben".to_owned(), false)]
+    );
+    let delta = app.contacts_of(app.vendor("Delta Drywall")).await;
+    assert_eq!(
+        names(&delta),
+        [("Dev".to_owned(), true)],
+        "Dora has no email"
+    );
+    assert!(
+        app.contacts_of(app.vendor("Bolt Plumbing"))
+            .await
+            .is_empty(),
+        "Bolt's only contact has no email"
+    );
+    let all = app.store.contacts(app.company).await.unwrap();
+    assert!(all
+        .iter()
+        .all(|c| c.email.is_some() && c.procore_contact_id.is_some()));
+    assert_eq!(report.summary.contacts_created, all.len());
+    assert!(report.plan.actions.iter().any(|a| matches!(
+        a,
+        Action::Skip {
+            reason: Reason::ContactHasNoEmail,
+            ..
+        }
+    )));
+    let again = app.sync().await;
+    assert_eq!(again.summary.contacts_created, 0);
+    assert_eq!(again.summary.contacts_updated, 0);
+    assert_eq!(
+        app.store.contacts(app.company).await.unwrap().len(),
+        all.len()
+    );
+}
+
+#[tokio::test]
+async fn only_the_primary_contact_syncs_and_a_company_without_one_gets_none_and_says_so() {
+    let app = App::new().await;
+    app.settings(|s| s.contacts = ContactSync::PrimaryOnly)
+        .await;
+    let report = app.sync().await;
+    let acme = app.contacts_of(app.vendor("Acme Electric")).await;
+    assert_eq!(acme.len(), 1, "{acme:?}");
+    assert_eq!(acme[0].first_name.as_deref(), Some("Alice"));
+    assert!(acme[0].primary);
+    let delta = app.contacts_of(app.vendor("Delta Drywall")).await;
+    assert_eq!(delta.len(), 1, "{delta:?}");
+    assert_eq!(delta[0].first_name.as_deref(), Some("Dev"));
+    assert!(delta[0].primary);
+    assert!(app
+        .contacts_of(app.vendor("Bolt Plumbing"))
+        .await
+        .is_empty());
+    assert!(report.plan.actions.iter().any(|a| matches!(
+        a,
+        Action::Skip {
+            reason: Reason::NotThePrimaryContact,
+            ..
+        }
+    )));
+    let no_primary: Vec<String> = report
+        .plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Skip {
+                reason: reason @ Reason::NoPrimaryContact,
+                ..
+            } => Some(reason.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(!no_primary.is_empty(), "Bolt's skip is reported");
+    assert!(
+        no_primary.iter().all(|r| r.contains("no primary contact")),
+        "{no_primary:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_level_setting_limits_which_records_are_written() {
+    let app = App::new().await;
+    app.settings(|s| s.level = SyncLevel::ProjectsOnly).await;
+    app.sync().await;
+    let report = app.sync().await;
+    let written = app.written();
+    assert!(!written.is_empty());
+    assert!(
+        written.iter().all(|i| i.project_id.is_some()),
+        "{written:?}"
+    );
+    assert!(report.plan.actions.iter().any(|a| matches!(
+        a,
+        Action::Skip {
+            reason: Reason::LevelExcludes { .. },
+            ..
+        }
+    )));
+
+    let app = App::new().await;
+    app.settings(|s| s.level = SyncLevel::PartiesOnly).await;
+    app.sync().await;
+    app.sync().await;
+    let written = app.written();
+    assert!(!written.is_empty());
+    assert!(
+        written.iter().all(|i| i.project_id.is_none()),
+        "{written:?}"
+    );
 }
