@@ -40,6 +40,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "compliance",
         include_str!("../migrations/sqlite/0003_compliance.sql"),
     ),
+    (
+        4,
+        "procore mirror",
+        include_str!("../migrations/sqlite/0004_procore_mirror.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -56,6 +61,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "compliance",
         include_str!("../migrations/postgres/0003_compliance.sql"),
+    ),
+    (
+        4,
+        "procore mirror",
+        include_str!("../migrations/postgres/0004_procore_mirror.sql"),
     ),
 ];
 

@@ -24,6 +24,8 @@
 //! - `outbox`: enqueue, claim with a lease, complete, fail.
 //! - `runlog`: runs and their entries, and the history `explain` reads.
 //! - `settings`: connections, the Procore token blob, and sync cursors.
+//! - `mirror`: the last known state of the Procore records a planner reads whole, and the
+//!   cursors read with it.
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +34,7 @@ pub mod crypto;
 mod db;
 mod forms;
 mod links;
+mod mirror;
 pub mod models;
 mod outbox;
 mod runlog;
@@ -44,6 +47,7 @@ pub use compliance::{
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
+pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
 
 use std::sync::Arc;

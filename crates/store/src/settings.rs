@@ -37,6 +37,19 @@ pub(crate) async fn set_cursor_on(
     Ok(())
 }
 
+pub(crate) async fn remove_cursor_on(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    collection: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM sync_cursors WHERE company_id = $1 AND collection = $2")
+        .bind(company)
+        .bind(collection)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     fn connection_from_row(&self, row: &AnyRow) -> Result<Connection> {
         let company_id = int(row, "company_id")?;

@@ -10,6 +10,7 @@
 //! - `forms`: templates and submissions.
 //! - `compliance`: parties, projects, profiles, certificates, waivers, mappings, insurance
 //!   write state, settings, and the one-transaction compliance apply.
+//! - `mirror`: the Procore mirror and the cursors saved with it.
 
 #[macro_use]
 mod support;
@@ -17,6 +18,7 @@ mod support;
 mod compliance;
 mod forms;
 mod links;
+mod mirror;
 mod outbox;
 mod runlog;
 mod secrets;
