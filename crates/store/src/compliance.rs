@@ -17,13 +17,13 @@ use crate::models::{
 use crate::{outbox, runlog, settings, Backend, Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::compliance::{
-    Certificate, CertificateId, ComplianceData, ComplianceProfile, Contact, ContactId,
+    AppliesTo, Certificate, CertificateId, ComplianceData, ComplianceProfile, Contact, ContactId,
     InsuranceRecord, Party, PartyId, PartyProject, ProfileId, Project, ProjectId, Waiver, WaiverId,
-    FORMAT_VERSION,
+    WaiverScope, WaiverTarget, FORMAT_VERSION,
 };
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A compliance project's custom fields (Procore's project number, total value, ...), by name.
 ///
@@ -736,6 +736,140 @@ async fn create_linked(
     }
 }
 
+// ---- profiles, certificates and waivers ----
+
+async fn upsert_profile_on(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    profile: &ComplianceProfile,
+) -> Result<ProfileId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO compliance_profiles (company_id, name, profile_json, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (company_id, name) DO UPDATE SET \
+         profile_json = excluded.profile_json, updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(company)
+    .bind(&profile.name)
+    .bind(to_json("compliance profile", profile)?)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(ProfileId(id))
+}
+
+/// What makes two certificates the same paper: the party and the numbers of its policies,
+/// compared without case or surrounding spaces. The import format has no key of its own, and
+/// these are the numbers a person reads off the ACORD form, so re-entering the same form finds
+/// the stored one whatever its dates, limits or projects say now.
+fn certificate_key(c: &Certificate) -> (PartyId, BTreeSet<String>) {
+    let numbers = c
+        .policies
+        .iter()
+        .map(|p| p.policy_number.trim().to_uppercase())
+        .collect();
+    (c.party_id, numbers)
+}
+
+/// What makes two waivers the same decision: the party, where it applies and what it covers.
+/// Its kind, reason and end date are what a person changes about that decision.
+fn waiver_key(w: &Waiver) -> (PartyId, WaiverScope, &WaiverTarget) {
+    (w.party_id, w.scope, &w.target)
+}
+
+/// The policy numbers of a key as a reader lists them.
+fn numbers(key: &BTreeSet<String>) -> String {
+    key.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+async fn refuse_same_certificate(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    certificate: &Certificate,
+    except: Option<CertificateId>,
+) -> Result<()> {
+    let key = certificate_key(certificate);
+    let same = list(conn, CERTIFICATES_SQL, company, certificate_from_row)
+        .await?
+        .into_iter()
+        .find(|c| Some(c.id) != except && certificate_key(c) == key);
+    match same {
+        Some(same) => Err(StoreError::Conflict(format!(
+            "party {} already has certificate {} with the policies {}; change that one instead",
+            certificate.party_id,
+            same.id,
+            numbers(&key.1)
+        ))),
+        None => Ok(()),
+    }
+}
+
+async fn insert_certificate(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    c: &Certificate,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO compliance_certificates (company_id, party_id, certificate_json, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(company)
+    .bind(c.party_id.0)
+    .bind(to_json("certificate", c)?)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn update_certificate(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    c: &Certificate,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE compliance_certificates SET party_id = $3, certificate_json = $4, updated_at = $5 \
+         WHERE id = $1 AND company_id = $2",
+    )
+    .bind(c.id.0)
+    .bind(company)
+    .bind(c.party_id.0)
+    .bind(to_json("certificate", c)?)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found("certificate", c.id.0, company));
+    }
+    Ok(())
+}
+
+async fn insert_waiver(conn: &mut AnyConnection, company: CompanyId, w: &Waiver) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO compliance_waivers (company_id, party_id, waiver_json, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(company)
+    .bind(w.party_id.0)
+    .bind(to_json("waiver", w)?)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn update_waiver(conn: &mut AnyConnection, company: CompanyId, w: &Waiver) -> Result<()> {
+    sqlx::query(
+        "UPDATE compliance_waivers SET party_id = $3, waiver_json = $4, updated_at = $5 \
+         WHERE id = $1 AND company_id = $2",
+    )
+    .bind(w.id.0)
+    .bind(company)
+    .bind(w.party_id.0)
+    .bind(to_json("waiver", w)?)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 // ---- reads ----
 
 /// The statements that read a company's records; shared by the single lists and the dataset.
@@ -1017,18 +1151,8 @@ impl Store {
         company: CompanyId,
         profile: &ComplianceProfile,
     ) -> Result<ProfileId> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO compliance_profiles (company_id, name, profile_json, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (company_id, name) DO UPDATE SET \
-             profile_json = excluded.profile_json, updated_at = excluded.updated_at RETURNING id",
-        )
-        .bind(company)
-        .bind(&profile.name)
-        .bind(to_json("compliance profile", profile)?)
-        .bind(now())
-        .fetch_one(self.pool())
-        .await?;
-        Ok(ProfileId(id))
+        let mut conn = self.pool().acquire().await?;
+        upsert_profile_on(&mut conn, company, profile).await
     }
 
     /// The company's profiles, by id.
@@ -1055,7 +1179,8 @@ impl Store {
     /// Adds a certificate of one of the company's parties; the given `id` is ignored.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the company has no such party.
+    /// [`StoreError::NotFound`] when the company has no such party; [`StoreError::Conflict`]
+    /// when the party already has a certificate with the same policy numbers: that is the same paper entered twice, to be changed instead.
     pub async fn add_certificate(
         &self,
         company: CompanyId,
@@ -1063,16 +1188,8 @@ impl Store {
     ) -> Result<CertificateId> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, certificate.party_id).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO compliance_certificates (company_id, party_id, certificate_json, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) RETURNING id",
-        )
-        .bind(company)
-        .bind(certificate.party_id.0)
-        .bind(to_json("certificate", certificate)?)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+        refuse_same_certificate(&mut tx, company, certificate, None).await?;
+        let id = insert_certificate(&mut tx, company, certificate).await?;
         tx.commit().await?;
         Ok(CertificateId(id))
     }
@@ -1081,7 +1198,9 @@ impl Store {
     /// paper).
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the company has no such certificate or party.
+    /// [`StoreError::NotFound`] when the company has no such certificate or party;
+    /// [`StoreError::Conflict`] when another certificate of the party has the same policy
+    /// numbers.
     pub async fn replace_certificate(
         &self,
         company: CompanyId,
@@ -1089,20 +1208,8 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, certificate.party_id).await?;
-        let done = sqlx::query(
-            "UPDATE compliance_certificates SET party_id = $3, certificate_json = $4, updated_at = $5 \
-             WHERE id = $1 AND company_id = $2",
-        )
-        .bind(certificate.id.0)
-        .bind(company)
-        .bind(certificate.party_id.0)
-        .bind(to_json("certificate", certificate)?)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found("certificate", certificate.id.0, company));
-        }
+        refuse_same_certificate(&mut tx, company, certificate, Some(certificate.id)).await?;
+        update_certificate(&mut tx, company, certificate).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1127,20 +1234,22 @@ impl Store {
     /// Adds a waiver or override for one of the company's parties; the given `id` is ignored.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the company has no such party.
+    /// [`StoreError::NotFound`] when the company has no such party; [`StoreError::Conflict`]
+    /// when the party already has a waiver with the same scope and target: evaluation would apply only one of them.
     pub async fn add_waiver(&self, company: CompanyId, waiver: &Waiver) -> Result<WaiverId> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, waiver.party_id).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO compliance_waivers (company_id, party_id, waiver_json, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) RETURNING id",
-        )
-        .bind(company)
-        .bind(waiver.party_id.0)
-        .bind(to_json("waiver", waiver)?)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+        let same = list(&mut tx, WAIVERS_SQL, company, waiver_from_row)
+            .await?
+            .into_iter()
+            .find(|w| waiver_key(w) == waiver_key(waiver));
+        if let Some(same) = same {
+            return Err(StoreError::Conflict(format!(
+                "party {} already has waiver {} for the same target and scope; remove it first",
+                waiver.party_id, same.id
+            )));
+        }
+        let id = insert_waiver(&mut tx, company, waiver).await?;
         tx.commit().await?;
         Ok(WaiverId(id))
     }
@@ -1321,5 +1430,428 @@ impl Store {
         stored
             .map(|s| from_json("compliance settings", &s))
             .transpose()
+    }
+}
+
+// ---- import ----
+
+/// How many records of one kind an import added, and how many it found stored and updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub added: usize,
+    pub updated: usize,
+}
+
+impl Imported {
+    fn count(&mut self, found: bool) {
+        if found {
+            self.updated += 1;
+        } else {
+            self.added += 1;
+        }
+    }
+}
+
+/// What [`Store::import_compliance`] did, by kind; a second import of the same file adds
+/// nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub profiles: Imported,
+    pub parties: Imported,
+    pub projects: Imported,
+    pub party_projects: Imported,
+    pub contacts: Imported,
+    pub certificates: Imported,
+    pub waivers: Imported,
+}
+
+impl ImportSummary {
+    pub fn added(&self) -> usize {
+        self.all().iter().map(|i| i.added).sum()
+    }
+
+    pub fn updated(&self) -> usize {
+        self.all().iter().map(|i| i.updated).sum()
+    }
+
+    fn all(&self) -> [Imported; 7] {
+        [
+            self.profiles,
+            self.parties,
+            self.projects,
+            self.party_projects,
+            self.contacts,
+            self.certificates,
+            self.waivers,
+        ]
+    }
+}
+
+/// What the import format cannot say by itself but the store needs to find records again:
+/// `problems()` plus names and keys an import would otherwise apply twice over one record.
+fn import_problems(data: &ComplianceData) -> Vec<String> {
+    let mut out: Vec<String> = data.problems().iter().map(ToString::to_string).collect();
+    let mut seen = HashMap::new();
+    for p in &data.profiles {
+        if let Some(first) = seen.insert(p.name.as_str(), p.id) {
+            out.push(format!(
+                "profiles {first} and {} are both named \"{}\"; a profile is saved under its name",
+                p.id, p.name
+            ));
+        }
+    }
+    let mut seen = HashMap::new();
+    for p in data
+        .parties
+        .iter()
+        .filter(|p| p.procore_vendor_id.is_none())
+    {
+        if let Some(first) = seen.insert(p.name.as_str(), p.id) {
+            out.push(format!(
+                "parties {first} and {} are both named \"{}\" and have no procore_vendor_id; \
+                 a party without one is found again by its name",
+                p.id, p.name
+            ));
+        }
+    }
+    let mut seen = HashMap::new();
+    for p in data
+        .projects
+        .iter()
+        .filter(|p| p.procore_project_id.is_none())
+    {
+        if let Some(first) = seen.insert(p.name.as_str(), p.id) {
+            out.push(format!(
+                "projects {first} and {} are both named \"{}\" and have no procore_project_id; \
+                 a project without one is found again by its name",
+                p.id, p.name
+            ));
+        }
+    }
+    let mut seen = HashMap::new();
+    for c in &data.certificates {
+        let key = certificate_key(c);
+        let list = numbers(&key.1);
+        if let Some(first) = seen.insert(key, c.id) {
+            out.push(format!(
+                "certificates {first} and {} of party {} list the same policies ({list}); a \
+                 certificate is found again by its policy numbers, so merge them (applies_to \
+                 can name several projects)",
+                c.id, c.party_id
+            ));
+        }
+    }
+    for (i, w) in data.waivers.iter().enumerate() {
+        if let Some(first) = data.waivers[..i]
+            .iter()
+            .find(|x| waiver_key(x) == waiver_key(w))
+        {
+            out.push(format!(
+                "waivers {} and {} of party {} have the same target and scope; keep one",
+                first.id, w.id, w.party_id
+            ));
+        }
+    }
+    out
+}
+
+/// The one stored record a name finds, if any; two are a question only a person can answer.
+fn by_name<'a, T>(
+    what: &str,
+    name: &str,
+    mut candidates: impl Iterator<Item = &'a T>,
+    procore_field: &str,
+) -> Result<Option<&'a T>> {
+    let first = candidates.next();
+    if first.is_some() && candidates.next().is_some() {
+        return Err(StoreError::Conflict(format!(
+            "several {what} are named \"{name}\"; give the one in the file its {procore_field}, \
+             or rename one of them"
+        )));
+    }
+    Ok(first)
+}
+
+fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Imports a compliance document (`docs/compliance-import.md`) in ONE transaction: all of
+    /// it is written, or nothing is.
+    ///
+    /// Importing the same document again updates what the first import wrote instead of adding
+    /// to it, because every record is looked up first: a profile by name; a party or project by
+    /// its Procore id, else by its name; an association by its pair; a contact by its Procore
+    /// id, else within its party by email (ignoring case), else by first and last name; a
+    /// certificate by its party and the set of its policy numbers; a waiver by its party, scope
+    /// and target. A found record takes the file's fields, except a Procore id the file leaves
+    /// out, which is kept. The file's own ids only connect its records to each other.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a document that is wrong in itself (every problem is
+    /// listed); [`StoreError::Conflict`] when a name finds several stored records;
+    /// [`StoreError::Database`]. Nothing is written on error.
+    pub async fn import_compliance(
+        &self,
+        company: CompanyId,
+        data: &ComplianceData,
+    ) -> Result<ImportSummary> {
+        let problems = import_problems(data);
+        if !problems.is_empty() {
+            return Err(StoreError::Invalid(problems.join("; ")));
+        }
+        let mut summary = ImportSummary::default();
+        let mut tx = self.begin_write().await?;
+
+        let stored = list(&mut tx, PROFILES_SQL, company, profile_from_row).await?;
+        let mut profiles = HashMap::new();
+        for p in &data.profiles {
+            summary
+                .profiles
+                .count(stored.iter().any(|s| s.name == p.name));
+            profiles.insert(p.id, upsert_profile_on(&mut tx, company, p).await?);
+        }
+        let profile = |id: Option<ProfileId>| id.map(|id| profiles[&id]);
+
+        let stored = list(&mut tx, PARTIES_SQL, company, party_from_row).await?;
+        let mut parties = HashMap::new();
+        for p in &data.parties {
+            let found = match p.procore_vendor_id {
+                Some(v) => match linked_local_id(&mut tx, company, LinkKind::Party, v).await? {
+                    Some(id) => stored.iter().find(|s| s.id.0 == id),
+                    None => stored.iter().find(|s| s.procore_vendor_id == Some(v)),
+                },
+                None => by_name(
+                    "parties",
+                    &p.name,
+                    stored.iter().filter(|s| s.name == p.name),
+                    "procore_vendor_id",
+                )?,
+            };
+            summary.parties.count(found.is_some());
+            let mut party = Party {
+                profile_id: profile(p.profile_id),
+                ..p.clone()
+            };
+            let id = match found {
+                Some(s) => {
+                    party.id = s.id;
+                    party.procore_vendor_id = party.procore_vendor_id.or(s.procore_vendor_id);
+                    update_party(&mut tx, company, &party).await?;
+                    s.id.0
+                }
+                None => {
+                    let party = &party;
+                    create_linked(
+                        &mut tx,
+                        company,
+                        Created::Party,
+                        party.procore_vendor_id,
+                        async |conn| insert_party(conn, company, party).await,
+                    )
+                    .await?
+                }
+            };
+            parties.insert(p.id, PartyId(id));
+        }
+
+        let stored = list(&mut tx, PROJECTS_SQL, company, project_from_row).await?;
+        let mut projects = HashMap::new();
+        for p in &data.projects {
+            let found = match p.procore_project_id {
+                Some(v) => {
+                    match linked_local_id(&mut tx, company, LinkKind::ComplianceProject, v).await? {
+                        Some(id) => stored.iter().find(|s| s.project.id.0 == id),
+                        None => stored
+                            .iter()
+                            .find(|s| s.project.procore_project_id == Some(v)),
+                    }
+                }
+                None => by_name(
+                    "projects",
+                    &p.name,
+                    stored.iter().filter(|s| s.project.name == p.name),
+                    "procore_project_id",
+                )?,
+            };
+            summary.projects.count(found.is_some());
+            let mut project = p.clone();
+            let id = match found {
+                Some(s) => {
+                    project.id = s.project.id;
+                    project.procore_project_id =
+                        project.procore_project_id.or(s.project.procore_project_id);
+                    update_project(&mut tx, company, &project, &s.custom_fields).await?;
+                    s.project.id.0
+                }
+                None => {
+                    let project = &project;
+                    let fields = CustomFields::new();
+                    create_linked(
+                        &mut tx,
+                        company,
+                        Created::Project,
+                        project.procore_project_id,
+                        async |conn| insert_project(conn, company, project, &fields).await,
+                    )
+                    .await?
+                }
+            };
+            projects.insert(p.id, ProjectId(id));
+        }
+
+        let stored = list(&mut tx, PARTY_PROJECTS_SQL, company, party_project_from_row).await?;
+        for pp in &data.party_projects {
+            let pp = PartyProject {
+                party_id: parties[&pp.party_id],
+                project_id: projects[&pp.project_id],
+                profile_id: profile(pp.profile_id),
+                ..pp.clone()
+            };
+            summary.party_projects.count(
+                stored
+                    .iter()
+                    .any(|s| (s.party_id, s.project_id) == (pp.party_id, pp.project_id)),
+            );
+            set_party_project(&mut tx, company, &pp).await?;
+        }
+
+        let stored = list(&mut tx, CONTACTS_SQL, company, contact_from_row).await?;
+        for c in &data.contacts {
+            let party = parties[&c.party_id];
+            let linked = match c.procore_contact_id {
+                Some(v) => linked_local_id(&mut tx, company, LinkKind::Contact, v).await?,
+                None => None,
+            };
+            let found = stored.iter().find(|s| match linked {
+                Some(id) => s.id.0 == id,
+                None if c.procore_contact_id.is_some() => false,
+                None if c.email.is_some() => s.party_id == party && same_text(&s.email, &c.email),
+                None => {
+                    s.party_id == party
+                        && s.email.is_none()
+                        && (c.first_name.is_some() || c.last_name.is_some())
+                        && (&s.first_name, &s.last_name) == (&c.first_name, &c.last_name)
+                }
+            });
+            summary.contacts.count(found.is_some());
+            let mut contact = Contact {
+                party_id: party,
+                ..c.clone()
+            };
+            match found {
+                Some(s) => {
+                    contact.id = s.id;
+                    contact.procore_contact_id =
+                        contact.procore_contact_id.or(s.procore_contact_id);
+                    update_contact(&mut tx, company, &contact).await?;
+                }
+                None => {
+                    let contact = &contact;
+                    create_linked(
+                        &mut tx,
+                        company,
+                        Created::Contact,
+                        contact.procore_contact_id,
+                        async |conn| insert_contact(conn, company, party, contact).await,
+                    )
+                    .await?;
+                }
+            }
+        }
+
+        let stored = list(&mut tx, CERTIFICATES_SQL, company, certificate_from_row).await?;
+        for c in &data.certificates {
+            let mut c = c.clone();
+            c.party_id = parties[&c.party_id];
+            if let AppliesTo::Projects(ids) = &mut c.applies_to {
+                for id in ids {
+                    *id = projects[id];
+                }
+            }
+            let key = certificate_key(&c);
+            match stored.iter().find(|s| certificate_key(s) == key) {
+                Some(s) => {
+                    c.id = s.id;
+                    update_certificate(&mut tx, company, &c).await?;
+                    summary.certificates.count(true);
+                }
+                None => {
+                    insert_certificate(&mut tx, company, &c).await?;
+                    summary.certificates.count(false);
+                }
+            }
+        }
+
+        let stored = list(&mut tx, WAIVERS_SQL, company, waiver_from_row).await?;
+        for w in &data.waivers {
+            let mut w = w.clone();
+            w.party_id = parties[&w.party_id];
+            if let WaiverScope::Project(p) = &mut w.scope {
+                *p = projects[p];
+            }
+            match stored.iter().find(|s| waiver_key(s) == waiver_key(&w)) {
+                Some(s) => {
+                    w.id = s.id;
+                    update_waiver(&mut tx, company, &w).await?;
+                    summary.waivers.count(true);
+                }
+                None => {
+                    insert_waiver(&mut tx, company, &w).await?;
+                    summary.waivers.count(false);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Removes a profile nobody uses; `false` when the company has none of that name.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] while a party or a party-project still names it: removing it
+    /// would silently stop tracking their compliance.
+    pub async fn remove_profile(&self, company: CompanyId, name: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM compliance_profiles WHERE company_id = $1 AND name = $2",
+        )
+        .bind(company)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        let parties: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM compliance_parties WHERE company_id = $1 AND profile_id = $2",
+        )
+        .bind(company)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let associations: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM compliance_party_projects WHERE company_id = $1 AND profile_id = $2",
+        )
+        .bind(company)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if parties + associations > 0 {
+            return Err(StoreError::Conflict(format!(
+                "profile \"{name}\" is used by {parties} parties and {associations} party-projects; \
+                 give them another profile first"
+            )));
+        }
+        sqlx::query("DELETE FROM compliance_profiles WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

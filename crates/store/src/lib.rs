@@ -42,8 +42,9 @@ mod settings;
 mod workforce;
 
 pub use compliance::{
-    ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, InsuranceWrite,
-    InsuranceWriteState, MappingDecision, MappingWrite, ProcoreMapping, ProcoreRecordKind, Ref,
+    ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, ImportSummary,
+    Imported, InsuranceWrite, InsuranceWriteState, MappingDecision, MappingWrite, ProcoreMapping,
+    ProcoreRecordKind, Ref,
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
@@ -62,6 +63,10 @@ pub enum StoreError {
     /// The write clashes with what is stored (a unique key or a reference); nothing was written.
     #[error("the change conflicts with what is stored: {0}")]
     Conflict(String),
+    /// The records given cannot be stored as they are (an import file that contradicts
+    /// itself); the message lists every problem. Nothing was written.
+    #[error("{0}")]
+    Invalid(String),
     /// The database refused or could not be reached.
     #[error("the database failed")]
     Database(#[source] sqlx::Error),

@@ -1,7 +1,7 @@
 use crate::COMPANY;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::compliance::{
-    AppliesTo, ComplianceData, ComplianceProfile, Contact, ContactId, InsuranceRecord,
+    AppliesTo, ComplianceData, ComplianceProfile, Contact, ContactId, InsuranceRecord, LimitKind,
     OverallStatus, Party, PartyId, ProcoreInsuranceStatus, ProfileId, Project, ProjectId,
     RecordChange, WaiverScope, FORMAT_VERSION,
 };
@@ -889,4 +889,194 @@ both!(compliance_settings_are_kept_per_company, |ctx| {
     s.save_compliance_settings(COMPANY, &off).await.unwrap();
     assert_eq!(s.compliance_settings(COMPANY).await.unwrap(), Some(off));
     assert_eq!(s.compliance_settings(COMPANY + 1).await.unwrap(), None);
+});
+
+/// Every record of the company, ids included, for "nothing changed" comparisons.
+async fn everything(s: &Store, company: i64) -> ComplianceData {
+    s.compliance_dataset(company).await.unwrap()
+}
+
+both!(
+    re_importing_the_same_file_adds_no_second_certificate,
+    |ctx| {
+        let s = &ctx.store;
+        let data = documented_data();
+        let first = s.import_compliance(COMPANY, &data).await.unwrap();
+        assert_eq!(first.updated(), 0);
+        assert_eq!(first.certificates.added, 2);
+        let stored = everything(s, COMPANY).await;
+        assert_eq!(
+            (
+                stored.parties.len(),
+                stored.projects.len(),
+                stored.contacts.len()
+            ),
+            (3, 2, 1)
+        );
+        assert_eq!((stored.certificates.len(), stored.waivers.len()), (2, 2));
+
+        let again = s.import_compliance(COMPANY, &data).await.unwrap();
+        assert_eq!(again.added(), 0, "{again:?}");
+        assert_eq!(again.certificates.updated, 2);
+        assert_eq!(again.waivers.updated, 2);
+        assert_eq!(
+            everything(s, COMPANY).await,
+            stored,
+            "same records, same ids"
+        );
+
+        // A corrected limit and reason in the file change the stored records in place.
+        let mut corrected = data.clone();
+        corrected.certificates[0].policies[1]
+            .limits
+            .insert(LimitKind::CombinedSingleLimit, "1000000".parse().unwrap());
+        corrected.waivers[0].reason = "Risk manager accepted, see memo 12".into();
+        let changed = s.import_compliance(COMPANY, &corrected).await.unwrap();
+        assert_eq!(changed.added(), 0);
+        let now = everything(s, COMPANY).await;
+        assert_eq!(now.certificates.len(), 2);
+        assert_eq!(now.certificates[0].id, stored.certificates[0].id);
+        assert_eq!(
+            now.certificates[0].policies[1].limits[&LimitKind::CombinedSingleLimit],
+            "1000000".parse().unwrap()
+        );
+        assert_eq!(now.waivers.len(), 2);
+        assert_eq!(now.waivers[0].reason, "Risk manager accepted, see memo 12");
+    }
+);
+
+both!(
+    records_without_procore_ids_are_found_again_by_name_on_re_import,
+    |ctx| {
+        let s = &ctx.store;
+        let mut data = documented_data();
+        for p in &mut data.parties {
+            p.procore_vendor_id = None;
+        }
+        for p in &mut data.projects {
+            p.procore_project_id = None;
+        }
+        s.import_compliance(COMPANY, &data).await.unwrap();
+        let stored = everything(s, COMPANY).await;
+        let again = s.import_compliance(COMPANY, &data).await.unwrap();
+        assert_eq!(again.added(), 0, "{again:?}");
+        assert_eq!(everything(s, COMPANY).await, stored);
+    }
+);
+
+both!(an_import_that_fails_half_way_writes_nothing, |ctx| {
+    let s = &ctx.store;
+    // Two stored parties share a name, so a file party found by that name is ambiguous;
+    // the store only learns it after the profiles and earlier parties were written.
+    let twins = [
+        ComplianceChange::CreateParty {
+            party: party("Cedar Cleaning", Some(7001)),
+        },
+        ComplianceChange::CreateParty {
+            party: party("Cedar Cleaning", Some(7002)),
+        },
+    ];
+    s.apply_compliance(&ComplianceBatch {
+        company_id: COMPANY,
+        changes: &twins,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let before = everything(s, COMPANY).await;
+    let mut data = documented_data();
+    data.parties[2].procore_vendor_id = None; // Cedar Cleaning, last of the parties
+    let err = s.import_compliance(COMPANY, &data).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("Cedar Cleaning")),
+        "{err:?}"
+    );
+    assert_eq!(
+        everything(s, COMPANY).await,
+        before,
+        "no profile, party or certificate"
+    );
+    assert!(s.links(COMPANY, LinkKind::Party).await.unwrap().len() == 2);
+});
+
+both!(an_import_with_one_bad_record_applies_nothing, |ctx| {
+    let s = &ctx.store;
+    let mut data = documented_data();
+    let mut copy = data.certificates[0].clone();
+    copy.id = domain::compliance::CertificateId(502);
+    data.certificates.push(copy);
+    data.waivers.push(domain::compliance::Waiver {
+        id: domain::compliance::WaiverId(902),
+        reason: " ".into(),
+        ..data.waivers[0].clone()
+    });
+    let err = s.import_compliance(COMPANY, &data).await.unwrap_err();
+    let StoreError::Invalid(message) = &err else {
+        panic!("{err:?}")
+    };
+    for named in [
+        "certificates 500 and 502 of party 1 list the same policies",
+        "waiver 902 has no reason",
+        "waivers 900 and 902 of party 1 have the same target and scope",
+    ] {
+        assert!(message.contains(named), "{named}: {message}");
+    }
+    assert_eq!(
+        everything(s, COMPANY).await,
+        ComplianceData {
+            version: FORMAT_VERSION,
+            ..Default::default()
+        }
+    );
+});
+
+both!(a_certificate_or_waiver_entered_twice_is_refused, |ctx| {
+    let s = &ctx.store;
+    s.import_compliance(COMPANY, &documented_data())
+        .await
+        .unwrap();
+    let stored = everything(s, COMPANY).await;
+    let mut same = stored.certificates[0].clone();
+    // Other dates, the same paper: policy numbers compare without case or spaces.
+    same.policies[0].policy_number = format!(" {} ", same.policies[0].policy_number.to_lowercase());
+    let err = s.add_certificate(COMPANY, &same).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&format!("certificate {}", same.id))),
+        "{err:?}"
+    );
+    let mut other = stored.certificates[1].clone();
+    other.policies = stored.certificates[0].policies.clone();
+    assert!(matches!(
+        s.replace_certificate(COMPANY, &other).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let err = s.add_waiver(COMPANY, &stored.waivers[0]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(everything(s, COMPANY).await, stored);
+
+    // A new policy number is another certificate.
+    same.policies[0].policy_number = "GL-2027-001".into();
+    s.add_certificate(COMPANY, &same).await.unwrap();
+    assert_eq!(s.certificates(COMPANY).await.unwrap().len(), 3);
+});
+
+both!(a_profile_in_use_cannot_be_removed, |ctx| {
+    let s = &ctx.store;
+    s.import_compliance(COMPANY, &documented_data())
+        .await
+        .unwrap();
+    let err = s
+        .remove_profile(COMPANY, "Standard subcontractor")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("2 parties")),
+        "{err:?}"
+    );
+    let mut unused = documented_data().profiles.remove(1);
+    unused.name = "Unused".into();
+    s.upsert_profile(COMPANY, &unused).await.unwrap();
+    assert!(s.remove_profile(COMPANY, "Unused").await.unwrap());
+    assert!(!s.remove_profile(COMPANY, "Unused").await.unwrap());
+    assert_eq!(s.profiles(COMPANY).await.unwrap().len(), 2);
 });
