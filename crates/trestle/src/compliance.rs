@@ -1,16 +1,14 @@
-//! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`.
+//! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`; the record
+//! commands (`compliance profile|certificate|waiver`) are in `records`.
 
 use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output::table;
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use domain::compliance::{
-    AppliesTo, ComplianceData, PartyId, ProjectId, WaiverScope, WriteBackFormat,
-};
-use std::collections::HashMap;
+use domain::compliance::{ComplianceData, WriteBackFormat};
 use std::fmt::Write;
-use store::{ComplianceBatch, ComplianceChange, MappingDecision, ProcoreRecordKind, Ref, Store};
+use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::run::{load_settings, save_settings};
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{
@@ -20,8 +18,15 @@ use sync::compliance::{
 
 #[derive(Debug, Subcommand)]
 pub enum ComplianceCommand {
+    /// Compliance profiles: the requirements a party must meet, by subject.
+    Profile(RecordArgs<crate::records::ProfileCommand>),
+    /// Certificates of insurance and their policies.
+    Certificate(RecordArgs<crate::records::CertificateCommand>),
+    /// Waivers (not required) and overrides (treat as met).
+    Waiver(RecordArgs<crate::records::WaiverCommand>),
     /// Load profiles, parties, projects, associations, contacts, certificates and waivers from
-    /// a JSON file (docs/compliance-import.md). A bad file is refused whole.
+    /// a JSON file (docs/compliance-import.md), all or nothing. Importing the same file again
+    /// updates what it wrote instead of adding a second copy.
     Import {
         file: std::path::PathBuf,
         #[arg(long)]
@@ -32,6 +37,15 @@ pub enum ComplianceCommand {
     Map(MapArgs),
     /// Show the integration's settings, changing those given first.
     Settings(SettingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs<C: Subcommand> {
+    #[command(subcommand)]
+    pub command: C,
+    /// Which connected company (default: the configured or only one).
+    #[arg(long, global = true)]
+    pub company_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -222,6 +236,18 @@ impl SettingsArgs {
 pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<()> {
     let store = open_store(settings).await?;
     match command {
+        ComplianceCommand::Profile(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            crate::records::profile(&store, connection.company_id, args.command).await
+        }
+        ComplianceCommand::Certificate(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            crate::records::certificate(&store, connection.company_id, args.command).await
+        }
+        ComplianceCommand::Waiver(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            crate::records::waiver(&store, connection.company_id, args.command).await
+        }
         ComplianceCommand::Import { file, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             let text = std::fs::read_to_string(&file)
@@ -347,126 +373,22 @@ pub fn describe_settings(s: &ComplianceSettings) -> String {
     table(&rows)
 }
 
-/// Imports a compliance file: profiles by name, then parties, projects, associations and
-/// contacts in one transaction (a party or project whose Procore id is already linked is
-/// updated, not duplicated), then certificates and waivers. The file is checked whole first;
-/// a bad file writes nothing.
+/// Imports a compliance file in one transaction (see [`Store::import_compliance`] for how
+/// records already stored are found again), and says what it did.
 pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Result<String> {
-    let problems = data.problems();
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        bail!("{}", list.join("; "));
-    }
-    let mut profiles = HashMap::new();
-    for p in &data.profiles {
-        profiles.insert(p.id, store.upsert_profile(company, p).await?);
-    }
-    let existing_parties = store.parties(company).await?;
-    let existing_projects = store.compliance_projects(company).await?;
-    let mut changes = Vec::new();
-    let mut party_ref = HashMap::new();
-    for p in &data.parties {
-        let mut p = p.clone();
-        p.profile_id = p.profile_id.map(|id| profiles[&id]);
-        match existing_parties
-            .iter()
-            .find(|e| p.procore_vendor_id.is_some() && e.procore_vendor_id == p.procore_vendor_id)
-        {
-            Some(e) => {
-                party_ref.insert(p.id, Ref::Id(e.id));
-                p.id = e.id;
-                changes.push(ComplianceChange::UpdateParty { party: p });
-            }
-            None => {
-                party_ref.insert(p.id, Ref::Created(changes.len()));
-                changes.push(ComplianceChange::CreateParty { party: p });
-            }
-        }
-    }
-    let mut project_ref = HashMap::new();
-    for p in &data.projects {
-        let mut p = p.clone();
-        match existing_projects.iter().find(|e| {
-            p.procore_project_id.is_some() && e.project.procore_project_id == p.procore_project_id
-        }) {
-            Some(e) => {
-                project_ref.insert(p.id, Ref::Id(e.project.id));
-                p.id = e.project.id;
-                changes.push(ComplianceChange::UpdateProject {
-                    project: p,
-                    custom_fields: e.custom_fields.clone(),
-                });
-            }
-            None => {
-                project_ref.insert(p.id, Ref::Created(changes.len()));
-                changes.push(ComplianceChange::CreateProject {
-                    project: p,
-                    custom_fields: Default::default(),
-                });
-            }
-        }
-    }
-    for pp in &data.party_projects {
-        changes.push(ComplianceChange::SetPartyProject {
-            party: party_ref[&pp.party_id],
-            project: project_ref[&pp.project_id],
-            profile_id: pp.profile_id.map(|id| profiles[&id]),
-            active: pp.active,
-            procore_commitment_ids: pp.procore_commitment_ids.clone(),
-        });
-    }
-    for c in &data.contacts {
-        changes.push(ComplianceChange::CreateContact {
-            party: party_ref[&c.party_id],
-            contact: c.clone(),
-        });
-    }
-    let created: HashMap<usize, i64> = store
-        .apply_compliance(&ComplianceBatch {
-            company_id: company,
-            changes: &changes,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .collect();
-    let party_id = |id: PartyId| match party_ref[&id] {
-        Ref::Id(id) => id,
-        Ref::Created(i) => PartyId(created[&i]),
-        Ref::Procore(_) => unreachable!("never made above"),
-    };
-    let project_id = |id: ProjectId| match project_ref[&id] {
-        Ref::Id(id) => id,
-        Ref::Created(i) => ProjectId(created[&i]),
-        Ref::Procore(_) => unreachable!("never made above"),
-    };
-    for c in &data.certificates {
-        let mut c = c.clone();
-        c.party_id = party_id(c.party_id);
-        if let AppliesTo::Projects(ids) = &mut c.applies_to {
-            for id in ids {
-                *id = project_id(*id);
-            }
-        }
-        store.add_certificate(company, &c).await?;
-    }
-    for w in &data.waivers {
-        let mut w = w.clone();
-        w.party_id = party_id(w.party_id);
-        if let WaiverScope::Project(p) = &mut w.scope {
-            *p = project_id(*p);
-        }
-        store.add_waiver(company, &w).await?;
-    }
+    let done = store.import_compliance(company, data).await?;
     Ok(format!(
-        "{} profiles, {} parties, {} projects, {} associations, {} contacts, {} certificates, {} waivers.",
+        "{} profiles, {} parties, {} projects, {} associations, {} contacts, {} certificates, {} waivers; \
+         {} new, {} already there and updated.",
         data.profiles.len(),
         data.parties.len(),
         data.projects.len(),
         data.party_projects.len(),
         data.contacts.len(),
         data.certificates.len(),
-        data.waivers.len()
+        data.waivers.len(),
+        done.added(),
+        done.updated()
     ))
 }
 

@@ -5,6 +5,7 @@
 //! - `app`: opening the store (and its secret key) and building the Procore client.
 //! - `commands`: `connect`, `sync`, `explain`.
 //! - `compliance`: `sync compliance`, `compliance import|map|settings`.
+//! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
 
@@ -13,6 +14,7 @@ mod commands;
 mod compliance;
 mod demo;
 mod output;
+mod records;
 mod settings;
 
 use anyhow::Result;
@@ -44,7 +46,7 @@ enum Command {
         #[command(subcommand)]
         integration: commands::SyncCommand,
     },
-    /// The compliance integration: import records, map Procore records, settings.
+    /// The compliance integration: profiles, certificates, waivers, import, mapping, settings.
     Compliance {
         #[command(subcommand)]
         command: compliance::ComplianceCommand,

@@ -1,6 +1,7 @@
-//! The compliance commands with the real `trestle` binary: `compliance import` (a good file and
-//! refused ones), `compliance map ... do-not-add` and `compliance settings --compliance-sync off`,
-//! each checked by what a later sync does.
+//! The compliance commands with the real `trestle` binary: `compliance import` (a good file,
+//! refused ones, the same file twice), the record commands (`compliance profile|certificate|
+//! waiver`), `compliance map ... do-not-add` and `compliance settings --compliance-sync off`,
+//! each checked by what the store holds or what a later sync does.
 
 use common::{compliance_dataset, spawn_demo_sim, text, trestle_insurances, vendor_id, Setup};
 use procore_sim::{demo, Sim};
@@ -52,7 +53,7 @@ async fn import_loads_a_good_file_and_prints_its_counts() {
     let out = setup.ok(&["compliance", "import", &file]).await;
     assert!(
         out.contains(
-            "1 profiles, 2 parties, 0 projects, 0 associations, 0 contacts, 1 certificates, 0 waivers."
+            "1 profiles, 2 parties, 0 projects, 0 associations, 0 contacts, 1 certificates, 0 waivers;"
         ),
         "{out}"
     );
@@ -65,7 +66,528 @@ async fn import_loads_a_good_file_and_prints_its_counts() {
 
     // The same file again updates the linked parties instead of adding new ones.
     setup.ok(&["compliance", "import", &file]).await;
-    assert_eq!(counts(&store).await[..3], [1, 2, 0]);
+    assert_eq!(counts(&store).await, [1, 2, 0, 0, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_importing_the_same_file_adds_no_second_certificate() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let mut data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    data["waivers"] = serde_json::json!([{"id": 1, "party_id": 2, "target": {"subject": "automobile_liability"},
+        "kind": "waive", "reason": "No vehicles"}]);
+    let file = setup.write_file("good.json", &data);
+    let first = setup.ok(&["compliance", "import", &file]).await;
+    assert!(first.contains("5 new, 0 already there"), "{first}");
+    let again = setup.ok(&["compliance", "import", &file]).await;
+    assert!(
+        again.contains("0 new, 5 already there and updated"),
+        "{again}"
+    );
+    let store = setup.store().await;
+    assert_eq!(counts(&store).await, [1, 2, 0, 0, 1]);
+    assert_eq!(store.waivers(demo::COMPANY_ID).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_with_one_bad_record_applies_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let mut data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    // Two Procore companies called the same: fine, they are told apart by their Procore ids.
+    data["parties"] = serde_json::json!([
+        data["parties"][0], data["parties"][1],
+        {"id": 3, "name": "Cedar Cleaning", "procore_vendor_id": 990001},
+        {"id": 4, "name": "Cedar Cleaning", "procore_vendor_id": 990002}
+    ]);
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("first.json", &data),
+        ])
+        .await;
+    let store = setup.store().await;
+    let before = store.compliance_dataset(demo::COMPANY_ID).await.unwrap();
+
+    // A new profile, a changed certificate, then a party only a name can find, and two
+    // stored parties have it: the store learns that half-way through the import.
+    let mut bad = data.clone();
+    bad["profiles"].as_array_mut().unwrap().push(
+        serde_json::json!({"id": 2, "name": "Stricter", "requirements": [
+        {"key": "gl.each_occurrence", "subject": "general_liability",
+         "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "5000000"}}]}),
+    );
+    bad["certificates"][0]["policies"][0]["limits"]["each_occurrence"] = "9000000".into();
+    bad["parties"] = serde_json::json!([
+        data["parties"][0], data["parties"][1], {"id": 3, "name": "Cedar Cleaning"}
+    ]);
+    let file = setup.write_file("bad.json", &bad);
+    let out = setup.trestle(&["compliance", "import", &file], None).await;
+    assert!(!out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing was imported")
+            && stderr.contains("several parties are named \"Cedar Cleaning\""),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        store.compliance_dataset(demo::COMPANY_ID).await.unwrap(),
+        before,
+        "not the profile, not the certificate's new limit"
+    );
+}
+
+/// Bolt Plumbing's company-level insurance records in the simulator: (type, status).
+fn bolt_records(sim: &Sim) -> Vec<(String, String)> {
+    let bolt = vendor_id(sim, "Bolt Plumbing");
+    let mut records: Vec<(String, String)> = trestle_insurances(sim)
+        .into_iter()
+        .filter(|i| i.vendor_id == bolt && i.project_id.is_none())
+        .map(|i| {
+            (
+                i.insurance_type.unwrap_or_default(),
+                i.status.unwrap_or_default(),
+            )
+        })
+        .collect();
+    records.sort();
+    records
+}
+
+/// The certificate id in "Added certificate N for ...".
+fn added_id(out: &str) -> String {
+    out.split_whitespace()
+        .skip_while(|w| *w != "certificate")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no certificate id in {out}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_entered_from_the_cli_makes_the_party_compliant_on_the_next_evaluation() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
+        .await;
+    setup.sync("compliance").await;
+    let missing = bolt_records(sim);
+    assert!(
+        !missing.is_empty() && missing.iter().all(|(_, s)| s == "non_compliant"),
+        "{missing:?}"
+    );
+
+    let out = setup
+        .ok(&[
+            "compliance",
+            "certificate",
+            "add",
+            "--party",
+            "bolt plumbing",
+            "--subject",
+            "gl",
+            "--insurer",
+            "Granite Mutual",
+            "--policy-number",
+            "GL-B1",
+            "--effective",
+            "2026-01-01",
+            "--expires",
+            "2030-12-31",
+            "--limit",
+            "each-occurrence=$2,000,000",
+            "--received-on",
+            "2026-01-05",
+        ])
+        .await;
+    assert!(out.contains("Each Occurrence: $2,000,000"), "{out}");
+    let id = added_id(&out);
+    setup.sync("compliance").await;
+    let half = bolt_records(sim);
+    assert!(
+        half.contains(&("General Liability".into(), "compliant".into()))
+            && half.contains(&("Automobile Liability".into(), "non_compliant".into())),
+        "{half:?}"
+    );
+
+    let out = setup
+        .ok(&[
+            "compliance",
+            "certificate",
+            "policy-set",
+            &id,
+            "--subject",
+            "automobile-liability",
+            "--insurer",
+            "Granite Mutual",
+            "--policy-number",
+            "AU-B1",
+            "--effective",
+            "2026-01-01",
+            "--expires",
+            "2030-12-31",
+            "--limit",
+            "combined-single-limit=1000000",
+        ])
+        .await;
+    assert!(out.contains("AU-B1"), "{out}");
+    setup.sync("compliance").await;
+    let all = bolt_records(sim);
+    assert!(all.iter().all(|(_, s)| s == "compliant"), "{all:?}");
+
+    // Lowering a limit below the minimum is a change the next evaluation sees too.
+    setup
+        .ok(&[
+            "compliance",
+            "certificate",
+            "policy-set",
+            &id,
+            "--subject",
+            "auto",
+            "--limit",
+            "combined-single-limit=$500,000",
+        ])
+        .await;
+    setup.sync("compliance").await;
+    assert!(
+        bolt_records(sim).contains(&("Automobile Liability".into(), "non_compliant".into())),
+        "{:?}",
+        bolt_records(sim)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiver_entered_from_the_cli_counts_until_it_is_removed() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
+        .await;
+    for (what, value) in [
+        ("--subject", "general-liability"),
+        ("--requirement", "auto.csl"),
+    ] {
+        let out = setup
+            .ok(&[
+                "compliance",
+                "waiver",
+                "add",
+                "--party",
+                "Bolt Plumbing",
+                what,
+                value,
+                "--kind",
+                "override",
+                "--reason",
+                "Owner-supplied insurance program",
+                "--until",
+                "2099-12-31",
+            ])
+            .await;
+        assert!(out.contains("Added waiver"), "{out}");
+    }
+    setup.sync("compliance").await;
+    let waived = bolt_records(sim);
+    assert!(
+        !waived.is_empty() && waived.iter().all(|(_, s)| s == "compliant"),
+        "{waived:?}"
+    );
+
+    let listed = setup
+        .ok(&["compliance", "waiver", "list", "--party", "Bolt Plumbing"])
+        .await;
+    assert!(
+        listed.contains("requirement auto.csl") && listed.contains("2099-12-31"),
+        "{listed}"
+    );
+    let store = setup.store().await;
+    let first = store.waivers(demo::COMPANY_ID).await.unwrap()[0]
+        .id
+        .to_string();
+    setup.ok(&["compliance", "waiver", "remove", &first]).await;
+    setup.sync("compliance").await;
+    assert!(
+        bolt_records(sim).contains(&("General Liability".into(), "non_compliant".into())),
+        "{:?}",
+        bolt_records(sim)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raised_minimum_from_profile_set_fails_a_party_on_the_next_evaluation() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    let data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
+        .await;
+    let acme_gl = |sim: &Sim| {
+        trestle_insurances(sim)
+            .into_iter()
+            .find(|i| {
+                i.vendor_id == acme
+                    && i.project_id.is_none()
+                    && i.insurance_type.as_deref() == Some("General Liability")
+            })
+            .and_then(|i| i.status)
+    };
+    setup.sync("compliance").await;
+    assert_eq!(acme_gl(sim).as_deref(), Some("compliant"));
+
+    let out = setup
+        .ok(&[
+            "compliance",
+            "profile",
+            "set",
+            demo::PROFILE_STANDARD,
+            "--min",
+            "each-occurrence=$5,000,000",
+            "--endorsement",
+            "gl=additional-insured",
+        ])
+        .await;
+    assert!(
+        out.contains("gl.each_occurrence") && out.contains("Each Occurrence at least $5,000,000"),
+        "the key waivers point at is kept: {out}"
+    );
+    assert!(out.contains("Additional insured endorsement"), "{out}");
+    assert!(
+        out.contains("auto.csl"),
+        "requirements not named stay: {out}"
+    );
+    setup.sync("compliance").await;
+    assert_eq!(acme_gl(sim).as_deref(), Some("non_compliant"));
+
+    // The same profile from a file (as `profile show --json` prints it) replaces them all.
+    let shown = setup
+        .ok(&[
+            "compliance",
+            "profile",
+            "show",
+            demo::PROFILE_STANDARD,
+            "--json",
+        ])
+        .await;
+    let mut profile: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    profile["requirements"] = serde_json::json!([{"key": "gl.each_occurrence",
+        "subject": "general_liability",
+        "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}}]);
+    let file = setup.write_file("profile.json", &profile);
+    setup
+        .ok(&[
+            "compliance",
+            "profile",
+            "set",
+            demo::PROFILE_STANDARD,
+            "--from",
+            &file,
+        ])
+        .await;
+    setup.sync("compliance").await;
+    assert_eq!(acme_gl(sim).as_deref(), Some("compliant"));
+    let listed = setup.ok(&["compliance", "profile", "list"]).await;
+    assert!(listed.contains(demo::PROFILE_STANDARD), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_what_to_write_instead_and_changes_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
+        .await;
+    let add = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "compliance",
+            "certificate",
+            "add",
+            "--party",
+            "Bolt Plumbing",
+            "--subject",
+            "gl",
+            "--insurer",
+            "Granite",
+            "--policy-number",
+            "GL-X",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let cases: [(Vec<&str>, &str); 6] = [
+        (
+            add(&[
+                "--effective",
+                "2026-01-01",
+                "--expires",
+                "2027-01-01",
+                "--limit",
+                "each-occurrence=1,000,00",
+            ]),
+            "commas must separate groups of three digits",
+        ),
+        (
+            add(&["--effective", "01/01/2026", "--expires", "2027-01-01"]),
+            "write YYYY-MM-DD",
+        ),
+        (
+            add(&["--effective", "2027-01-01", "--expires", "2026-01-01"]),
+            "expires (2026-01-01) before it takes effect (2027-01-01)",
+        ),
+        (
+            add(&["--expires", "2027-01-01"]),
+            "a new policy needs --effective",
+        ),
+        (
+            vec![
+                "compliance",
+                "certificate",
+                "add",
+                "--party",
+                "Nobody Inc",
+                "--subject",
+                "gl",
+            ],
+            "no party \"Nobody Inc\"",
+        ),
+        (
+            vec![
+                "compliance",
+                "waiver",
+                "add",
+                "--party",
+                "Bolt Plumbing",
+                "--requirement",
+                "gl.nope",
+                "--reason",
+                "x",
+            ],
+            "no profile has a requirement \"gl.nope\"",
+        ),
+    ];
+    let store = setup.store().await;
+    let before = store.compliance_dataset(demo::COMPANY_ID).await.unwrap();
+    for (args, said) in cases {
+        let out = setup.trestle(&args, None).await;
+        assert!(!out.status.success(), "{args:?}:\n{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{args:?} says {said}:\n{}",
+            text(&out)
+        );
+    }
+    let in_use = setup
+        .trestle(
+            &["compliance", "profile", "remove", demo::PROFILE_STANDARD],
+            None,
+        )
+        .await;
+    assert!(
+        String::from_utf8_lossy(&in_use.stderr).contains("is used by 2 parties"),
+        "{}",
+        text(&in_use)
+    );
+    assert_eq!(
+        store.compliance_dataset(demo::COMPANY_ID).await.unwrap(),
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_are_listed_shown_and_removed_from_the_cli() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
+        .await;
+    let listed = setup.ok(&["compliance", "certificate", "list"]).await;
+    assert!(
+        listed.contains("GL-1") && listed.contains("AU-1"),
+        "{listed}"
+    );
+    let store = setup.store().await;
+    let id = store.certificates(demo::COMPANY_ID).await.unwrap()[0]
+        .id
+        .to_string();
+    let shown = setup.ok(&["compliance", "certificate", "show", &id]).await;
+    assert!(shown.contains("Each Occurrence: $2,000,000"), "{shown}");
+
+    // The same paper again is refused; it is changed instead.
+    let again = setup
+        .trestle(
+            &[
+                "compliance",
+                "certificate",
+                "add",
+                "--party",
+                "Acme Electric",
+                "--from",
+                &setup.write_file("same.json", &data["certificates"][0]),
+            ],
+            None,
+        )
+        .await;
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(&format!("already has certificate {id}")),
+        "{}",
+        text(&again)
+    );
+    setup
+        .ok(&["compliance", "certificate", "remove", &id])
+        .await;
+    assert!(store
+        .certificates(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .is_empty());
+    let gone = setup
+        .trestle(&["compliance", "certificate", "remove", &id], None)
+        .await;
+    assert!(!gone.status.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
