@@ -95,6 +95,7 @@ async fn run() {
         company_name: None,
         today: now.date_naive(),
         now,
+        full_read: false,
         crash_at: None,
         reclaim_leases: false,
         progress: None,

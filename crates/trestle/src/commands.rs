@@ -58,6 +58,10 @@ pub struct SyncArgs {
     /// Show what would change, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Read every Procore collection whole, not only what changed since the last sync (to pick
+    /// up records deleted in Procore or hidden from the integration user at once).
+    #[arg(long)]
+    pub full: bool,
     /// Which connected company (default: the configured or only one).
     #[arg(long)]
     pub company_id: Option<i64>,
@@ -139,7 +143,16 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     }
     println!("\nInitial sync:");
     let lock = sync_lock(settings, company_id)?;
-    run_workforce(&store, &client, &connection, false, lock.is_some()).await
+    run_workforce(
+        &store,
+        &client,
+        &connection,
+        RunOptions {
+            reclaim_leases: lock.is_some(),
+            ..RunOptions::default()
+        },
+    )
+    .await
 }
 
 /// The authorization-code grant: exchange the code a person got from Procore for the first
@@ -184,7 +197,17 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
     } else {
         sync_lock(settings, connection.company_id)?
     };
-    run_workforce(&store, &client, &connection, args.dry_run, lock.is_some()).await
+    run_workforce(
+        &store,
+        &client,
+        &connection,
+        RunOptions {
+            dry_run: args.dry_run,
+            full_read: args.full,
+            reclaim_leases: lock.is_some(),
+        },
+    )
+    .await
 }
 
 /// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link): the points of a
@@ -196,14 +219,24 @@ pub(crate) fn crash_point() -> Option<CrashPoint> {
         .and_then(CrashPoint::parse)
 }
 
-/// Runs one workforce sync and prints its report. `reclaim_leases`: the caller holds the
-/// company's sync lock ([`crate::app::sync_lock`]), so leases left by crashed runs are taken back.
+/// How one sync runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Show what would change, and change nothing.
+    pub dry_run: bool,
+    /// Read every collection whole, not only what changed.
+    pub full_read: bool,
+    /// The caller holds the company's sync lock ([`crate::app::sync_lock`]), so leases left by
+    /// crashed runs are taken back.
+    pub reclaim_leases: bool,
+}
+
+/// Runs one workforce sync and prints its report.
 pub async fn run_workforce(
     store: &store::Store,
     client: &procore::Client,
     connection: &Connection,
-    dry_run: bool,
-    reclaim_leases: bool,
+    options: RunOptions,
 ) -> Result<()> {
     let now = chrono::Utc::now();
     let job = WorkforceJob {
@@ -213,11 +246,12 @@ pub async fn run_workforce(
         company_name: None,
         today: now.date_naive(),
         now,
+        full_read: options.full_read,
         crash_at: crash_point(),
-        reclaim_leases,
+        reclaim_leases: options.reclaim_leases,
         progress: Some(crate::output::progress_bar()),
     };
-    let report = sync_workforce(&job, dry_run).await?;
+    let report = sync_workforce(&job, options.dry_run).await?;
     output::print_report(&report);
     Ok(())
 }

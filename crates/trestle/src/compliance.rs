@@ -147,6 +147,10 @@ pub struct SettingsArgs {
     /// A commitment is active when it is executed, whatever its status.
     #[arg(long, conflicts_with_all = ["subcontract_statuses", "purchase_order_statuses"])]
     pub executed_only: bool,
+    /// Every this many days a sync reads every collection whole, not only what changed, to
+    /// notice records deleted in Procore or hidden from the integration user (0: every sync).
+    #[arg(long)]
+    pub full_read_days: Option<u32>,
     #[arg(long)]
     pub company_id: Option<i64>,
 }
@@ -229,6 +233,9 @@ impl SettingsArgs {
         }
         if self.executed_only {
             s.active_commitments = ActiveCommitments::ExecutedOnly;
+        }
+        if let Some(v) = self.full_read_days {
+            s.full_read_days = v;
         }
     }
 }
@@ -369,6 +376,14 @@ pub fn describe_settings(s: &ComplianceSettings) -> String {
             active_label(&s.active_commitments),
         ],
         vec!["profile field".into(), s.profile_field.clone()],
+        vec![
+            "whole read every".into(),
+            match s.full_read_days {
+                0 => "sync".into(),
+                1 => "day".into(),
+                n => format!("{n} days"),
+            },
+        ],
     ];
     table(&rows)
 }
@@ -406,8 +421,11 @@ pub async fn sync(settings: &Settings, args: crate::commands::SyncArgs) -> Resul
         &client,
         connection.company_id,
         Default::default(),
-        args.dry_run,
-        lock.is_some(),
+        crate::commands::RunOptions {
+            dry_run: args.dry_run,
+            full_read: args.full,
+            reclaim_leases: lock.is_some(),
+        },
     )
     .await?;
     print_report(&report);
@@ -420,20 +438,20 @@ pub async fn run(
     client: &procore::Client,
     company: i64,
     field_labels: sync::compliance::collect::FieldLabels,
-    dry_run: bool,
-    reclaim_leases: bool,
+    options: crate::commands::RunOptions,
 ) -> Result<Report> {
     let job = ComplianceJob {
         client,
         store,
         company_id: company,
         today: chrono::Utc::now().date_naive(),
+        full_read: options.full_read,
         field_labels,
-        reclaim_leases,
+        reclaim_leases: options.reclaim_leases,
         crash_at: crate::commands::crash_point(),
         progress: Some(crate::output::progress_bar()),
     };
-    Ok(sync_compliance(&job, dry_run).await?)
+    Ok(sync_compliance(&job, options.dry_run).await?)
 }
 
 /// The summary table, the unknown profiles and the failures.
@@ -476,8 +494,15 @@ pub fn report_text(report: &Report) -> String {
     out.push_str(&table(&rows));
     let _ = writeln!(
         out,
-        "  insurance records: {} queued, {} written, {} failed; {} skipped, {} rejected; {} records read in {} requests",
-        s.insurance_queued, s.insurance_written, s.insurance_failures, s.skipped, s.rejected, s.records_read, s.requests
+        "  insurance records: {} queued, {} written, {} failed; {} skipped, {} rejected; {} records read in {} requests ({})",
+        s.insurance_queued,
+        s.insurance_written,
+        s.insurance_failures,
+        s.skipped,
+        s.rejected,
+        s.records_read,
+        s.requests,
+        if s.full_read { "everything read whole" } else { "only changes read" }
     );
     for a in &report.plan.actions {
         if let Action::Skip {

@@ -6,7 +6,7 @@
 //! Procore Documents, revises one form so its document gets a second version, and ends with
 //! what the simulator now holds and a few `explain` answers.
 
-use crate::commands::{run_workforce, ExplainKind};
+use crate::commands::{run_workforce, ExplainKind, RunOptions};
 use crate::output::{self, table};
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -123,12 +123,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("  {}", output::toggles(&connection));
 
     println!("\n== trestle sync workforce (the initial sync)");
-    run_workforce(&store, &client, &connection, false, false).await?;
+    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
     println!("\n== Two site forms are completed in the app");
     let forms = complete_sample_forms(&store, company).await?;
     println!("\n== trestle sync workforce (uploads the completed forms)");
-    run_workforce(&store, &client, &connection, false, false).await?;
+    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
     println!(
         "\n== A supervisor signs form {} after completion (revision 2)",
@@ -138,10 +138,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!(
         "\n== trestle sync workforce (a new version of the same document, never a second one)"
     );
-    run_workforce(&store, &client, &connection, false, false).await?;
+    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
     println!("\n== trestle sync workforce again (nothing changed upstream)");
-    run_workforce(&store, &client, &connection, false, false).await?;
+    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
     show_documents(&sim, &store, company).await?;
 
@@ -472,8 +472,14 @@ async fn run_compliance_demo(
         "(writes the new associations' records)",
     ] {
         println!("\n== trestle sync compliance {title}");
-        let report =
-            crate::compliance::run(store, client, company, labels.clone(), false, false).await?;
+        let report = crate::compliance::run(
+            store,
+            client,
+            company,
+            labels.clone(),
+            RunOptions::default(),
+        )
+        .await?;
         crate::compliance::print_report(&report);
         written.extend(report.written);
     }

@@ -796,3 +796,25 @@ async fn commitment_settings_are_set_from_the_command_line_and_kept() {
         "one per-type list without the other is refused"
     );
 }
+
+#[tokio::test]
+async fn a_sync_reads_only_changes_until_asked_for_a_whole_read_or_one_is_due() {
+    let (_running, setup) = connected().await;
+    let first = setup.sync("compliance").await;
+    assert!(first.contains("(everything read whole)"), "{first}");
+    let again = setup.sync("compliance").await;
+    assert!(again.contains("(only changes read)"), "{again}");
+    let full = setup.ok(&["sync", "compliance", "--full"]).await;
+    assert!(full.contains("(everything read whole)"), "{full}");
+
+    let out = setup
+        .ok(&["compliance", "settings", "--full-read-days", "0"])
+        .await;
+    assert!(
+        out.lines()
+            .any(|l| l.contains("whole read every") && l.trim_end().ends_with("sync")),
+        "{out}"
+    );
+    let due = setup.sync("compliance").await;
+    assert!(due.contains("(everything read whole)"), "{due}");
+}

@@ -114,6 +114,7 @@ impl CommitmentsHandler {
             view: Some("extended"),
             updated_at: None,
             kind: None,
+            include_deleted: None,
         }
     }
 }
@@ -179,9 +180,21 @@ pub struct ListCommitmentContracts {
     updated_at: Option<TimeRange>,
     #[serde(rename = "filters[type]", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
+    #[serde(
+        rename = "filters[include_deleted]",
+        skip_serializing_if = "Option::is_none"
+    )]
+    include_deleted: Option<&'static str>,
 }
 
 impl ListCommitmentContracts {
+    /// Include deleted contracts (`with`) or only them (`only`): an incremental read needs the
+    /// deletions, which an unfiltered list leaves out.
+    pub fn include_deleted(mut self, only: bool) -> Self {
+        self.include_deleted = Some(if only { "only" } else { "with" });
+        self
+    }
+
     /// Only contracts updated at or after `from`.
     pub fn updated_since(mut self, from: DateTime<Utc>) -> Self {
         self.updated_at = Some(TimeRange { from, to: None });
@@ -238,10 +251,12 @@ mod tests {
         let b = c
             .commitments(ProjectId(9))
             .contracts()
-            .kind(CommitmentKind::PurchaseOrder);
+            .kind(CommitmentKind::PurchaseOrder)
+            .updated_since(from)
+            .include_deleted(false);
         assert_eq!(
             to_query(&b).unwrap(),
-            "view=extended&filters%5Btype%5D=PurchaseOrderContract"
+            "view=extended&filters%5Bupdated_at%5D=2024-05-01T00%3A00%3A00Z...9999-12-31T23%3A59%3A59Z&filters%5Btype%5D=PurchaseOrderContract&filters%5Binclude_deleted%5D=with"
         );
     }
 }

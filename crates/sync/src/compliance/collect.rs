@@ -1,18 +1,28 @@
-//! Collect: read what the compliance integration needs from Procore into a snapshot.
+//! Collect: read what the compliance integration needs from Procore, merge it into the
+//! mirror of what earlier syncs read, and hand the planner the whole merged view.
+//!
+//! The planner needs every record each sync (it ends an association when no active commitment
+//! remains, which a read of only the changes cannot tell from "unchanged"), so trestle keeps a
+//! [`Mirror`] of the Procore records in its store and asks Procore only for what changed since
+//! the cursors saved with it (`filters[updated_at]`):
 //!
 //! - projects: v1.1, every status, templates left out;
-//! - vendors: the active and the inactive directory lists (which list a vendor came from says
-//!   whether it is active), with the primary contact's id;
-//! - contacts: ONE paged list of company users, grouped here by their vendor (not one call per
-//!   vendor);
+//! - vendors: the active list by `updated_at`; the inactive list (which takes no filters) whole,
+//!   since which list a vendor is on says whether it is active;
+//! - contacts: ONE paged list of company users changed since the cursor, each kept under its
+//!   vendor (not one call per vendor);
 //! - commitments: v2.0 `commitment_contracts` (`view=extended`, both kinds and their custom
-//!   fields), one paged request per project the caller names (the linked ones, and those this
-//!   sync may bring in).
+//!   fields, deleted ones included so a deletion is seen), one paged request per project the
+//!   caller names (the linked ones, and those this sync may bring in). Procore has no
+//!   company-wide commitment list, so this is the one cost that grows with the projects
+//!   followed even when nothing changed.
 //!
-//! Everything is read whole each sync: the planner ends associations whose commitments are
-//! gone, which an incremental read cannot tell from "unchanged". A record that cannot be used is
-//! not turned into a planner input but listed in [`Collection::rejected`] with the problem, and
-//! the rest go on.
+//! A project followed for the first time has its commitments read whole. Every
+//! [`full_read_days`](super::settings::ComplianceSettings::full_read_days), and on request,
+//! everything is read whole, which is how records deleted in Procore or hidden from the
+//! integration user leave the mirror. A record that cannot be used is not turned into a planner
+//! input but listed in [`Collection::rejected`] with the problem; the mirror keeps its last good
+//! version, and the rest go on.
 
 use super::input::{
     ComplianceSnapshot, ProcoreCommitment, ProcoreContact, ProcoreProject, ProcoreVendor,
@@ -21,9 +31,27 @@ use super::settings::CommitmentKind;
 use crate::error::Result;
 use crate::text::non_empty;
 use crate::workforce::collect::Progress;
+use chrono::{DateTime, NaiveDate, Utc};
 use procore::api::projects::ProjectStatus;
 use procore::{Client, Malformed};
-use std::collections::BTreeMap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use store::{CursorUpdate, MirrorChange, MirrorRow};
+
+/// Cursor names, as stored.
+pub const PROJECTS: &str = "compliance.projects";
+pub const VENDORS: &str = "compliance.vendors";
+pub const USERS: &str = "compliance.users";
+/// The date of the last whole read.
+pub const FULL_READ: &str = "compliance.full_read";
+/// Followed by the Procore project id: where that project's commitments were read up to.
+pub const COMMITMENTS: &str = "compliance.commitments.";
+
+const PROJECT: &str = "project";
+const VENDOR: &str = "vendor";
+const CONTACT: &str = "contact";
+const COMMITMENT: &str = "commitment";
 
 /// A Procore record the collector could not use, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +63,204 @@ pub struct Rejected {
     pub problem: String,
 }
 
-/// A snapshot, what was rejected, and how many records Procore sent.
+/// A contact as mirrored: the vendor it belongs to, and the contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirroredContact {
+    pub vendor_id: i64,
+    pub contact: ProcoreContact,
+}
+
+/// The last known state of the Procore records the integration reads, by Procore id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mirror {
+    pub projects: BTreeMap<i64, ProcoreProject>,
+    /// Vendors without their contacts (those are in `contacts`).
+    pub vendors: BTreeMap<i64, ProcoreVendor>,
+    /// By Procore company user id.
+    pub contacts: BTreeMap<i64, MirroredContact>,
+    pub commitments: BTreeMap<i64, ProcoreCommitment>,
+}
+
+fn decode<T: DeserializeOwned>(row: &MirrorRow) -> std::result::Result<T, String> {
+    serde_json::from_str(&row.body)
+        .map_err(|e| format!("mirrored {} {}: {e}", row.kind, row.procore_id))
+}
+
+fn encode<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("mirror records serialize")
+}
+
+impl Mirror {
+    /// Reads stored rows. A row that cannot be read (written by another version, or edited by
+    /// hand) is left out and named in the second value; the caller then reads everything
+    /// whole, which puts a good version back.
+    pub fn from_rows(rows: &[MirrorRow]) -> (Mirror, Vec<String>) {
+        let mut m = Mirror::default();
+        let mut unreadable = Vec::new();
+        for row in rows {
+            let id = row.procore_id;
+            let done = match row.kind.as_str() {
+                PROJECT => decode(row).map(|p| {
+                    m.projects.insert(id, p);
+                }),
+                VENDOR => decode(row).map(|v| {
+                    m.vendors.insert(id, v);
+                }),
+                CONTACT => match row.scope {
+                    Some(vendor_id) => decode(row).map(|contact| {
+                        m.contacts
+                            .insert(id, MirroredContact { vendor_id, contact });
+                    }),
+                    None => Err(format!("mirrored contact {id} names no company")),
+                },
+                COMMITMENT => decode(row).map(|c| {
+                    m.commitments.insert(id, c);
+                }),
+                other => Err(format!("mirrored record of unknown kind \"{other}\"")),
+            };
+            if let Err(problem) = done {
+                unreadable.push(problem);
+            }
+        }
+        (m, unreadable)
+    }
+
+    fn rows(&self) -> BTreeMap<(&'static str, i64), (Option<i64>, String)> {
+        let mut out = BTreeMap::new();
+        for (id, p) in &self.projects {
+            out.insert((PROJECT, *id), (None, encode(p)));
+        }
+        for (id, v) in &self.vendors {
+            out.insert((VENDOR, *id), (None, encode(v)));
+        }
+        for (id, c) in &self.contacts {
+            out.insert((CONTACT, *id), (Some(c.vendor_id), encode(&c.contact)));
+        }
+        for (id, c) in &self.commitments {
+            out.insert((COMMITMENT, *id), (Some(c.procore_project_id), encode(c)));
+        }
+        out
+    }
+
+    /// What to write so the stored mirror, holding `before`, holds `self`: only the records
+    /// that changed, so a sync with no change writes nothing.
+    pub fn changes_since(&self, before: &Mirror) -> Vec<MirrorChange> {
+        let old = before.rows();
+        let new = self.rows();
+        let mut changes = Vec::new();
+        for (key, value) in &new {
+            if old.get(key) != Some(value) {
+                changes.push(MirrorChange::Put(MirrorRow {
+                    kind: key.0.to_owned(),
+                    procore_id: key.1,
+                    scope: value.0,
+                    body: value.1.clone(),
+                }));
+            }
+        }
+        for key in old.keys() {
+            if !new.contains_key(key) {
+                changes.push(MirrorChange::Remove {
+                    kind: key.0.to_owned(),
+                    procore_id: key.1,
+                });
+            }
+        }
+        changes
+    }
+
+    /// The planner's input: every mirrored record, contacts under their vendors.
+    pub fn snapshot(&self) -> ComplianceSnapshot {
+        let mut vendors: BTreeMap<i64, ProcoreVendor> = self.vendors.clone();
+        for c in self.contacts.values() {
+            if let Some(v) = vendors.get_mut(&c.vendor_id) {
+                v.contacts.push(c.contact.clone());
+            }
+        }
+        ComplianceSnapshot {
+            projects: self.projects.values().cloned().collect(),
+            vendors: vendors.into_values().collect(),
+            commitments: self.commitments.values().cloned().collect(),
+        }
+    }
+}
+
+/// Where the last sync left off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursors {
+    pub projects: Option<DateTime<Utc>>,
+    pub vendors: Option<DateTime<Utc>>,
+    pub users: Option<DateTime<Utc>>,
+    pub full_read_on: Option<NaiveDate>,
+    /// By Procore project id.
+    pub commitments: BTreeMap<i64, DateTime<Utc>>,
+}
+
+impl Cursors {
+    /// Reads the cursors from `(collection, value)` pairs; an unreadable value counts as none,
+    /// which reads that collection whole.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Cursors {
+        let mut c = Cursors::default();
+        for (name, value) in pairs {
+            let at = value.parse::<DateTime<Utc>>().ok();
+            match name.as_str() {
+                PROJECTS => c.projects = at,
+                VENDORS => c.vendors = at,
+                USERS => c.users = at,
+                FULL_READ => c.full_read_on = value.parse().ok(),
+                _ => {
+                    if let (Some(project), Some(at)) = (
+                        name.strip_prefix(COMMITMENTS)
+                            .and_then(|id| id.parse::<i64>().ok()),
+                        at,
+                    ) {
+                        c.commitments.insert(project, at);
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// Whether this sync reads everything whole: never read whole, or not for `every_days`.
+    pub fn full_read_due(&self, today: NaiveDate, every_days: u32) -> bool {
+        self.full_read_on
+            .is_none_or(|last| (today - last).num_days() >= i64::from(every_days))
+    }
+}
+
+/// The merged mirror, what changed in it, and how many records Procore sent.
 #[derive(Debug, Clone, Default)]
 pub struct Collection {
+    /// Filled from the mirror once every collection is read.
     pub snapshot: ComplianceSnapshot,
+    pub mirror: Mirror,
     pub rejected: Vec<Rejected>,
     pub records_read: usize,
+    /// Whether everything was read whole.
+    pub full: bool,
+    pub cursors: Vec<CursorUpdate>,
+    pub forget_cursors: Vec<String>,
+}
+
+impl Collection {
+    /// Starts from the stored mirror; `full` reads everything whole.
+    pub fn new(mirror: Mirror, full: bool) -> Collection {
+        Collection {
+            mirror,
+            full,
+            ..Collection::default()
+        }
+    }
+
+    fn advance(&mut self, collection: String, newest: Option<DateTime<Utc>>) {
+        if let Some(at) = newest {
+            self.cursors.push(CursorUpdate {
+                collection,
+                value: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+        }
+    }
 }
 
 /// Custom field definition id (`custom_field_<id>`'s number) to its label. The collector keys
@@ -48,12 +268,31 @@ pub struct Collection {
 /// `custom_field_<id>` key, so the profile field setting may name either.
 pub type FieldLabels = BTreeMap<i64, String>;
 
-/// Reads projects and the directory (vendors and company users) from Procore.
+fn newest<'a>(times: impl Iterator<Item = &'a Option<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
+    times.flatten().max().copied()
+}
+
+/// Ids Procore sent that could not be read: their last good version stays in the mirror.
+fn malformed_ids(malformed: &[Malformed]) -> BTreeSet<i64> {
+    malformed
+        .iter()
+        .filter_map(|m| m.id.as_deref().and_then(|id| id.parse().ok()))
+        .collect()
+}
+
+/// On a whole read, keeps only the records Procore sent (and those it sent unreadable).
+fn keep_only<T>(map: &mut BTreeMap<i64, T>, sent: &BTreeSet<i64>) {
+    map.retain(|id, _| sent.contains(id));
+}
+
+/// Reads projects and the directory (vendors and company users) into the mirror: only what
+/// changed since `cursors`, or everything when the collection is `full`.
 ///
 /// # Errors
 /// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
 pub async fn collect_directory(
     client: &Client,
+    cursors: &Cursors,
     progress: Option<&Progress>,
     out: &mut Collection,
 ) -> Result<()> {
@@ -65,18 +304,26 @@ pub async fn collect_directory(
             }
         }
     };
-    let projects = client
+    let since = |cursor: Option<DateTime<Utc>>| if out.full { None } else { cursor };
+
+    let mut projects = client
         .projects()
         .list_v11()
         .status(ProjectStatus::All)
-        .template(false)
+        .template(false);
+    if let Some(at) = since(cursors.projects) {
+        projects = projects.updated_since(at);
+    }
+    let projects = projects
         .into_list()
         .on_progress(report("projects"))
         .collect()
         .await?;
-    let active = client
-        .vendors()
-        .list()
+    let mut active = client.vendors().list();
+    if let Some(at) = since(cursors.vendors) {
+        active = active.updated_since(at);
+    }
+    let active = active
         .into_list()
         .on_progress(report("companies"))
         .collect()
@@ -88,9 +335,11 @@ pub async fn collect_directory(
         .on_progress(report("inactive companies"))
         .collect()
         .await?;
-    let users = client
-        .users()
-        .list()
+    let mut users = client.users().list();
+    if let Some(at) = since(cursors.users) {
+        users = users.updated_since(at);
+    }
+    let users = users
         .into_list()
         .on_progress(report("contacts"))
         .collect()
@@ -102,12 +351,29 @@ pub async fn collect_directory(
     reject_all(out, "procore-company", &inactive.malformed);
     reject_all(out, "procore-contact", &users.malformed);
 
+    if out.full {
+        let mut sent = malformed_ids(&projects.malformed);
+        sent.extend(projects.items.iter().map(|p| p.id.get()));
+        keep_only(&mut out.mirror.projects, &sent);
+        let mut sent = malformed_ids(&active.malformed);
+        sent.extend(malformed_ids(&inactive.malformed));
+        sent.extend(active.items.iter().map(|v| v.id.get()));
+        sent.extend(inactive.items.iter().map(|v| v.id.get()));
+        keep_only(&mut out.mirror.vendors, &sent);
+        let mut sent = malformed_ids(&users.malformed);
+        sent.extend(users.items.iter().map(|u| u.id.get()));
+        keep_only(&mut out.mirror.contacts, &sent);
+    }
+
     for p in &projects.items {
         if p.template == Some(true) {
+            out.mirror.projects.remove(&p.id.get());
             continue;
         }
         match project_input(p) {
-            Ok(input) => out.snapshot.projects.push(input),
+            Ok(input) => {
+                out.mirror.projects.insert(input.id, input);
+            }
             Err(problem) => out.rejected.push(Rejected {
                 kind: "procore-project",
                 procore_id: Some(p.id.get()),
@@ -116,32 +382,35 @@ pub async fn collect_directory(
         }
     }
 
-    let mut contacts: BTreeMap<i64, Vec<ProcoreContact>> = BTreeMap::new();
     for u in &users.items {
-        let Some(vendor) = &u.vendor else { continue };
-        contacts
-            .entry(vendor.id.get())
-            .or_default()
-            .push(ProcoreContact {
-                id: u.contact_id.map_or(u.id.get(), |c| c.get()),
-                first_name: non_empty(u.first_name.as_deref()),
-                last_name: non_empty(u.last_name.as_deref()),
-                email: non_empty(u.email_address.as_deref()),
-                business_phone: non_empty(u.business_phone.as_deref()),
-                mobile_phone: non_empty(u.mobile_phone.as_deref()),
-                fax: None,
-            });
+        let Some(vendor) = &u.vendor else {
+            // Moved out of every company: no longer anyone's contact.
+            out.mirror.contacts.remove(&u.id.get());
+            continue;
+        };
+        out.mirror.contacts.insert(
+            u.id.get(),
+            MirroredContact {
+                vendor_id: vendor.id.get(),
+                contact: ProcoreContact {
+                    id: u.contact_id.map_or(u.id.get(), |c| c.get()),
+                    first_name: non_empty(u.first_name.as_deref()),
+                    last_name: non_empty(u.last_name.as_deref()),
+                    email: non_empty(u.email_address.as_deref()),
+                    business_phone: non_empty(u.business_phone.as_deref()),
+                    mobile_phone: non_empty(u.mobile_phone.as_deref()),
+                    fax: None,
+                },
+            },
+        );
     }
-    let mut seen = std::collections::BTreeSet::new();
+    // Inactive last: a vendor on both lists (deactivated while the lists were read) is
+    // inactive, as the list that names it so is the later word.
     for (list, listed_active) in [(&active.items, true), (&inactive.items, false)] {
         for v in list {
-            if !seen.insert(v.id.get()) {
-                continue;
-            }
             match vendor_input(v, listed_active) {
-                Ok(mut input) => {
-                    input.contacts = contacts.remove(&input.id).unwrap_or_default();
-                    out.snapshot.vendors.push(input);
+                Ok(input) => {
+                    out.mirror.vendors.insert(input.id, input);
                 }
                 Err(problem) => out.rejected.push(Rejected {
                     kind: "procore-company",
@@ -151,10 +420,26 @@ pub async fn collect_directory(
             }
         }
     }
+
+    out.advance(
+        PROJECTS.into(),
+        newest(projects.items.iter().map(|p| &p.updated_at)),
+    );
+    out.advance(
+        VENDORS.into(),
+        newest(active.items.iter().map(|v| &v.updated_at)),
+    );
+    out.advance(
+        USERS.into(),
+        newest(users.items.iter().map(|u| &u.updated_at)),
+    );
     Ok(())
 }
 
-/// Reads the commitments of each project in `projects` (one paged v2.0 request per project).
+/// Reads the commitments of each project in `projects` (one paged v2.0 request per project)
+/// into the mirror: what changed since the project's cursor, or all of them when the project
+/// has none or the collection is `full`. Projects no longer named leave the mirror with their
+/// cursors, so following one again reads it whole.
 ///
 /// # Errors
 /// As [`collect_directory`]. A project whose commitments cannot be read stops the sync rather
@@ -162,25 +447,49 @@ pub async fn collect_directory(
 pub async fn collect_commitments(
     client: &Client,
     projects: &[i64],
+    cursors: &Cursors,
     labels: &FieldLabels,
     progress: Option<&Progress>,
     out: &mut Collection,
 ) -> Result<()> {
+    let followed: BTreeSet<i64> = projects.iter().copied().collect();
+    out.mirror
+        .commitments
+        .retain(|_, c| followed.contains(&c.procore_project_id));
+    for project in cursors.commitments.keys() {
+        if !followed.contains(project) {
+            out.forget_cursors.push(format!("{COMMITMENTS}{project}"));
+        }
+    }
     for (done, &project) in projects.iter().enumerate() {
-        let contracts = client
-            .commitments(procore::ProjectId(project))
-            .contracts()
-            .into_list()
-            .collect()
-            .await?;
+        let since = if out.full {
+            None
+        } else {
+            cursors.commitments.get(&project).copied()
+        };
+        let mut list = client.commitments(procore::ProjectId(project)).contracts();
+        if let Some(at) = since {
+            list = list.updated_since(at).include_deleted(false);
+        }
+        let contracts = list.into_list().collect().await?;
         out.records_read += contracts.items.len();
         reject_all(out, "procore-commitment", &contracts.malformed);
+        if since.is_none() {
+            let mut sent = malformed_ids(&contracts.malformed);
+            sent.extend(contracts.items.iter().map(|c| c.id.get()));
+            out.mirror
+                .commitments
+                .retain(|id, c| c.procore_project_id != project || sent.contains(id));
+        }
         for c in &contracts.items {
             if c.deleted_at.is_some() {
+                out.mirror.commitments.remove(&c.id.get());
                 continue;
             }
             match commitment_input(c, project, labels) {
-                Ok(input) => out.snapshot.commitments.push(input),
+                Ok(input) => {
+                    out.mirror.commitments.insert(input.id, input);
+                }
                 Err(problem) => out.rejected.push(Rejected {
                     kind: "procore-commitment",
                     procore_id: Some(c.id.get()),
@@ -188,6 +497,10 @@ pub async fn collect_commitments(
                 }),
             }
         }
+        out.advance(
+            format!("{COMMITMENTS}{project}"),
+            newest(contracts.items.iter().map(|c| &c.updated_at)),
+        );
         if let Some(p) = progress {
             p(
                 "commitments (projects)",
@@ -296,4 +609,176 @@ pub fn commitment_input(
         executed: c.executed.unwrap_or(false),
         custom_fields,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vendor(id: i64, name: &str) -> ProcoreVendor {
+        ProcoreVendor {
+            id,
+            name: name.into(),
+            address: None,
+            city: None,
+            state_code: None,
+            zip: None,
+            country_code: None,
+            website: None,
+            active: true,
+            primary_contact_id: None,
+            contacts: Vec::new(),
+        }
+    }
+
+    fn contact(id: i64) -> ProcoreContact {
+        ProcoreContact {
+            id,
+            first_name: Some("Ann".into()),
+            last_name: None,
+            email: Some(format!("c{id}@example.com")),
+            business_phone: None,
+            mobile_phone: None,
+            fax: None,
+        }
+    }
+
+    #[test]
+    fn only_changed_and_removed_records_are_written_back_to_the_mirror() {
+        let mut before = Mirror::default();
+        before.vendors.insert(1, vendor(1, "Acme"));
+        before.vendors.insert(2, vendor(2, "Bolt"));
+        before.vendors.insert(3, vendor(3, "Cobalt"));
+        let mut after = before.clone();
+        after.vendors.insert(2, vendor(2, "Bolt Plumbing"));
+        after.vendors.remove(&3);
+
+        let changes = after.changes_since(&before);
+
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(
+            matches!(&changes[0], MirrorChange::Put(r) if r.procore_id == 2 && r.body.contains("Bolt Plumbing"))
+        );
+        assert_eq!(
+            changes[1],
+            MirrorChange::Remove {
+                kind: VENDOR.into(),
+                procore_id: 3
+            }
+        );
+        assert!(after.changes_since(&after).is_empty());
+    }
+
+    #[test]
+    fn a_mirror_read_back_from_its_rows_is_the_mirror_written() {
+        let mut m = Mirror::default();
+        m.vendors.insert(1, vendor(1, "Acme"));
+        m.contacts.insert(
+            10,
+            MirroredContact {
+                vendor_id: 1,
+                contact: contact(100),
+            },
+        );
+        let rows: Vec<MirrorRow> = m
+            .changes_since(&Mirror::default())
+            .into_iter()
+            .map(|c| match c {
+                MirrorChange::Put(r) => r,
+                MirrorChange::Remove { .. } => unreachable!("nothing to remove"),
+            })
+            .collect();
+
+        let (back, unreadable) = Mirror::from_rows(&rows);
+
+        assert_eq!(back, m);
+        assert!(unreadable.is_empty());
+    }
+
+    #[test]
+    fn unreadable_rows_are_left_out_and_named() {
+        let rows = vec![
+            MirrorRow {
+                kind: VENDOR.into(),
+                procore_id: 1,
+                scope: None,
+                body: "{".into(),
+            },
+            MirrorRow {
+                kind: CONTACT.into(),
+                procore_id: 2,
+                scope: None,
+                body: serde_json::to_string(&contact(2)).unwrap(),
+            },
+            MirrorRow {
+                kind: "invoice".into(),
+                procore_id: 3,
+                scope: None,
+                body: "{}".into(),
+            },
+        ];
+
+        let (m, unreadable) = Mirror::from_rows(&rows);
+
+        assert_eq!(m, Mirror::default());
+        assert_eq!(unreadable.len(), 3, "{unreadable:?}");
+        assert!(unreadable[1].contains("names no company"));
+    }
+
+    #[test]
+    fn the_snapshot_puts_each_contact_under_its_company() {
+        let mut m = Mirror::default();
+        m.vendors.insert(1, vendor(1, "Acme"));
+        m.vendors.insert(2, vendor(2, "Bolt"));
+        for (user, vendor_id) in [(10, 2), (11, 1), (12, 2), (13, 99)] {
+            m.contacts.insert(
+                user,
+                MirroredContact {
+                    vendor_id,
+                    contact: contact(user * 10),
+                },
+            );
+        }
+
+        let s = m.snapshot();
+
+        let ids = |v: &ProcoreVendor| v.contacts.iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(&s.vendors[0]), vec![110]);
+        assert_eq!(ids(&s.vendors[1]), vec![100, 120]);
+    }
+
+    #[test]
+    fn a_whole_read_is_due_first_and_then_every_full_read_days() {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let mut c = Cursors::default();
+        assert!(c.full_read_due(day("2026-11-22"), 7));
+        c.full_read_on = Some(day("2026-11-22"));
+        assert!(!c.full_read_due(day("2026-11-28"), 7));
+        assert!(c.full_read_due(day("2026-11-29"), 7));
+        assert!(c.full_read_due(day("2026-11-22"), 0));
+    }
+
+    #[test]
+    fn cursors_are_read_by_name_and_unreadable_values_count_as_none() {
+        let pairs = vec![
+            (PROJECTS.to_string(), "2026-11-01T10:00:00Z".to_string()),
+            (VENDORS.to_string(), "yesterday".to_string()),
+            (FULL_READ.to_string(), "2026-11-20".to_string()),
+            (
+                format!("{COMMITMENTS}42"),
+                "2026-11-02T00:00:00Z".to_string(),
+            ),
+            (
+                format!("{COMMITMENTS}x"),
+                "2026-11-02T00:00:00Z".to_string(),
+            ),
+        ];
+
+        let c = Cursors::from_pairs(&pairs);
+
+        assert_eq!(c.projects, Some("2026-11-01T10:00:00Z".parse().unwrap()));
+        assert_eq!(c.vendors, None);
+        assert_eq!(c.full_read_on, Some("2026-11-20".parse().unwrap()));
+        assert_eq!(c.commitments.keys().copied().collect::<Vec<_>>(), vec![42]);
+    }
 }

@@ -7,7 +7,9 @@
 //! written only once Procore answered: a crash between the write and the record makes the next
 //! run write the same record again by its origin id, which updates it (never a duplicate).
 
-use super::collect::{collect_commitments, collect_directory, Collection, FieldLabels};
+use super::collect::{
+    collect_commitments, collect_directory, Collection, Cursors, FieldLabels, Mirror, FULL_READ,
+};
 use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
 use super::plan::{plan, Action, Key, Plan};
 use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
@@ -36,6 +38,8 @@ pub struct ComplianceJob<'a> {
     pub store: &'a Store,
     pub company_id: i64,
     pub today: NaiveDate,
+    /// Read every collection whole, not only what changed since the last sync.
+    pub full_read: bool,
     /// Labels of Procore's commitment custom field definitions, by definition id (see
     /// [`FieldLabels`]). Empty: the profile field setting must name `custom_field_<id>`.
     pub field_labels: FieldLabels,
@@ -54,6 +58,10 @@ pub struct ComplianceJob<'a> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub dry_run: bool,
+    /// Every collection was read whole (the first sync, `full_read_days` passed, or asked for),
+    /// not only what changed.
+    #[serde(default)]
+    pub full_read: bool,
     pub records_read: usize,
     pub requests: u64,
     pub projects_created: usize,
@@ -213,9 +221,9 @@ fn commitment_projects(
     settings: &ComplianceSettings,
 ) -> Vec<i64> {
     collection
-        .snapshot
+        .mirror
         .projects
-        .iter()
+        .values()
         .filter(|p| {
             let decision = local
                 .project_mappings
@@ -716,21 +724,35 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let requests_before = job.client.stats().requests;
     let settings = load_settings(store, company).await?;
     let local = load_local(store, company, &settings, job.today).await?;
-    let mut collection = Collection::default();
-    collect_directory(job.client, job.progress.as_ref(), &mut collection).await?;
+    let (mirror, unreadable) = Mirror::from_rows(&store.mirror(company).await?);
+    let cursors = Cursors::from_pairs(&store.cursors_with_prefix(company, "compliance.").await?);
+    let full = job.full_read
+        || !unreadable.is_empty()
+        || cursors.full_read_due(job.today, settings.full_read_days);
+    let mut collection = Collection::new(mirror.clone(), full);
+    collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
     let projects = commitment_projects(&collection, &local, &settings);
     collect_commitments(
         job.client,
         &projects,
+        &cursors,
         &job.field_labels,
         job.progress.as_ref(),
         &mut collection,
     )
     .await?;
+    collection.snapshot = collection.mirror.snapshot();
+    if full {
+        collection.cursors.push(store::CursorUpdate {
+            collection: FULL_READ.into(),
+            value: job.today.to_string(),
+        });
+    }
     let plan = plan(&collection.snapshot, &local, &settings, job.today);
 
     let mut summary = Summary {
         dry_run,
+        full_read: full,
         records_read: collection.records_read,
         ..Summary::default()
     };
@@ -782,6 +804,16 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
                 insurance_writes: &[],
                 cursors: &[],
                 log: &batch.log,
+            })
+            .await?;
+        // After the apply, in its own transaction: the plan is a function of the whole mirror,
+        // so if this is lost the next sync reads the same changes again and plans the same.
+        store
+            .save_mirror(&store::MirrorUpdate {
+                company_id: company,
+                changes: &collection.mirror.changes_since(&mirror),
+                cursors: &collection.cursors,
+                forget_cursors: &collection.forget_cursors,
             })
             .await?;
         drain_insurance(job, run, &mut report).await?;

@@ -18,6 +18,10 @@ pub const PROJECT_NUMBER_FIELD: &str = "Project Number";
 /// The project custom field the Procore total value goes to.
 pub const TOTAL_VALUE_FIELD: &str = "Total Value";
 
+/// A week: deletions are rare and mostly end associations, which can wait that long, while
+/// a whole read of a large company costs thousands of records.
+pub const DEFAULT_FULL_READ_DAYS: u32 = 7;
+
 /// Every option of the compliance integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -54,6 +58,10 @@ pub struct ComplianceSettings {
     /// The write-back format. The caller renders records in it before planning; it is kept here
     /// so `explain` can say which format the records are in.
     pub format: WriteBackFormat,
+    /// Every this many days a sync reads every collection whole instead of only what changed,
+    /// to notice what an incremental read cannot: records deleted in Procore or hidden from
+    /// the integration user. 0 reads whole on every sync.
+    pub full_read_days: u32,
 }
 
 impl Default for ComplianceSettings {
@@ -71,6 +79,7 @@ impl Default for ComplianceSettings {
             compliance_sync: true,
             level: SyncLevel::default(),
             format: WriteBackFormat::default(),
+            full_read_days: DEFAULT_FULL_READ_DAYS,
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct WorkforceJob<'a> {
     pub company_name: Option<String>,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
+    /// Read every collection whole, ignoring the cursors.
+    pub full_read: bool,
     /// Crash tests only: stop the process at this point of an upload.
     pub crash_at: Option<CrashPoint>,
     /// The caller is the company's only drainer: it holds a lock that every drainer takes and
@@ -138,11 +140,15 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
     let store = job.store;
     let company = job.connection.company_id;
     let requests_before = job.client.stats().requests;
-    let cursors = Cursors::parse(
-        store.cursor(company, PROJECTS).await?,
-        store.cursor(company, USERS).await?,
-        store.cursor(company, INACTIVE_USERS).await?,
-    );
+    let cursors = if job.full_read {
+        Cursors::default()
+    } else {
+        Cursors::parse(
+            store.cursor(company, PROJECTS).await?,
+            store.cursor(company, USERS).await?,
+            store.cursor(company, INACTIVE_USERS).await?,
+        )
+    };
     let mut collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
     let local = load_local(store, company).await?;
     let plan = plan(

@@ -1,5 +1,7 @@
 //! The compliance integration end to end against the simulator's demo company: collect, plan,
 //! apply, and the insurance write-back.
+//!
+//! `incremental`: later syncs read only what changed and still plan over every record.
 
 use chrono::NaiveDate;
 use domain::compliance::{
@@ -14,6 +16,8 @@ use sync::compliance::settings::{ContactSync, SyncLevel};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };
+
+mod incremental;
 
 fn today() -> NaiveDate {
     "2026-11-22".parse().unwrap()
@@ -168,6 +172,7 @@ impl App {
             store: &self.store,
             company_id: self.company,
             today: today(),
+            full_read: false,
             field_labels: labels,
             reclaim_leases: true,
             crash_at: None,

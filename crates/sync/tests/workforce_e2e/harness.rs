@@ -113,6 +113,7 @@ impl TestApp {
             company_name: Some(demo::COMPANY_NAME.into()),
             today: today(),
             now: now(),
+            full_read: false,
             crash_at: None,
             reclaim_leases: false,
             progress: None,
