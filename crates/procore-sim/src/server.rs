@@ -397,6 +397,11 @@ async fn gate(State(sim): State<Sim>, req: Request, next: Next) -> Response {
             }
         }
     };
+    // The simulated clock, not the wall clock hyper would stamp: clients compare it with the
+    // `updated_at` values this clock wrote.
+    if let Ok(date) = HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        resp.headers_mut().insert(axum::http::header::DATE, date);
+    }
     if let Some(d) = decision {
         let h = resp.headers_mut();
         h.insert("X-Rate-Limit-Limit", HeaderValue::from(d.limit));

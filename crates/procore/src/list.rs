@@ -213,6 +213,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
                 let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
                 let total = header("total").and_then(|v| v.trim().parse::<u64>().ok());
                 let per_page = header("per-page").and_then(|v| v.trim().parse::<u32>().ok());
+                let server_time = header("date").and_then(|v| chrono::DateTime::parse_from_rfc2822(v.trim()).ok()).map(|t| t.with_timezone(&chrono::Utc));
                 let links = header("link").map(|l| parse_link_header(&l)).unwrap_or_default();
                 let next = match links.next.map(|n| url.join(&n)) {
                     None => None,
@@ -243,7 +244,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
                 }
                 seen += (items.len() + malformed.len()) as u64;
                 if let Some(p) = &progress { p(seen, total); }
-                yield Ok(Page { items, malformed, total, per_page, next: next.clone(), number });
+                yield Ok(Page { items, malformed, total, per_page, server_time, next: next.clone(), number });
                 match next {
                     Some(n) => url = n,
                     None => return,
@@ -277,6 +278,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
             items: Vec::new(),
             malformed: Vec::new(),
             total: None,
+            server_time: None,
             pages: 0,
         };
         let mut pages = self.pages();
@@ -284,6 +286,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
             let page = page?;
             if out.pages == 0 {
                 out.total = page.total;
+                out.server_time = page.server_time;
             }
             out.pages += 1;
             out.items.extend(page.items);

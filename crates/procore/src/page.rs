@@ -4,6 +4,7 @@
 //! on the last page), plus `Total` and `Per-Page`. A [`Page`] holds one page's records, the
 //! records that could not be read ([`Malformed`]) and the link to the next page.
 
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::error::Malformed;
@@ -85,6 +86,9 @@ pub struct Page<T> {
     pub total: Option<u64>,
     /// The `Per-Page` header.
     pub per_page: Option<u32>,
+    /// Procore's clock when it answered (the `Date` header), to which a cursor can be compared
+    /// without trusting the local clock.
+    pub server_time: Option<DateTime<Utc>>,
     /// The next page, when there is one.
     pub next: Option<Url>,
     /// 1-based number of this page in the walk.
@@ -100,6 +104,8 @@ pub struct Collected<T> {
     pub malformed: Vec<Malformed>,
     /// The `Total` header of the first page.
     pub total: Option<u64>,
+    /// The `Date` header of the first page: Procore's clock when the read began.
+    pub server_time: Option<DateTime<Utc>>,
     /// Pages fetched.
     pub pages: u32,
 }

@@ -9,6 +9,7 @@
 //! - [`compliance`]: Procore projects, companies, contacts and commitments into compliance
 //!   projects, parties and associations; compliance status back as insurance records (the
 //!   pure planner).
+//! - [`cursor`]: where an incremental read starts next time.
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
 //!   Procore Documents.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compliance;
+pub mod cursor;
 pub mod error;
 mod text;
 pub mod tokens;

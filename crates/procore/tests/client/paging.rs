@@ -92,3 +92,22 @@ async fn progress_reports_records_seen_against_the_total() {
     assert_eq!(all.pages as usize, calls.len());
     let _ = (CompanyId(1), ProjectId(1));
 }
+
+#[tokio::test]
+async fn a_read_carries_procores_clock_from_the_date_header() {
+    let app = demo_sim().await;
+    let client = cc_client(&app.url());
+    app.sim()
+        .advance_clock(std::time::Duration::from_secs(3 * 24 * 3600));
+    let before = app.sim().now();
+
+    let users = client.users().list().collect().await.unwrap();
+
+    let at = users.server_time.expect("the Date header is read");
+    let after = app.sim().now();
+    // Whole seconds on the wire.
+    assert!(
+        at >= before - chrono::Duration::seconds(1) && at <= after,
+        "{at} is not between {before} and {after}"
+    );
+}

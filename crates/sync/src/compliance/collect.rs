@@ -253,11 +253,16 @@ impl Collection {
         }
     }
 
-    fn advance(&mut self, collection: String, newest: Option<DateTime<Utc>>) {
+    fn advance(
+        &mut self,
+        collection: String,
+        newest: Option<DateTime<Utc>>,
+        server_time: Option<DateTime<Utc>>,
+    ) {
         if let Some(at) = newest {
             self.cursors.push(CursorUpdate {
                 collection,
-                value: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                value: crate::cursor::format(crate::cursor::next_cursor(at, server_time)),
             });
         }
     }
@@ -424,14 +429,17 @@ pub async fn collect_directory(
     out.advance(
         PROJECTS.into(),
         newest(projects.items.iter().map(|p| &p.updated_at)),
+        projects.server_time,
     );
     out.advance(
         VENDORS.into(),
         newest(active.items.iter().map(|v| &v.updated_at)),
+        active.server_time,
     );
     out.advance(
         USERS.into(),
         newest(users.items.iter().map(|u| &u.updated_at)),
+        users.server_time,
     );
     Ok(())
 }
@@ -500,6 +508,7 @@ pub async fn collect_commitments(
         out.advance(
             format!("{COMMITMENTS}{project}"),
             newest(contracts.items.iter().map(|c| &c.updated_at)),
+            contracts.server_time,
         );
         if let Some(p) = progress {
             p(

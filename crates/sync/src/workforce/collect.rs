@@ -76,7 +76,7 @@ impl Collection {
             }
         }
         for (collection, cap) in caps {
-            let value = cap.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let value = crate::cursor::format(cap);
             match self.cursors.iter_mut().find(|c| c.collection == collection) {
                 Some(c) if value < c.value => c.value = value,
                 Some(_) => {}
@@ -167,7 +167,7 @@ pub async fn collect(
             }),
         }
     }
-    cursor_updates.extend(newest.update(PROJECTS, cursors.projects));
+    cursor_updates.extend(newest.update(PROJECTS, cursors.projects, projects.server_time));
 
     let mut newest = Newest::default();
     for u in &active.items {
@@ -177,7 +177,7 @@ pub async fn collect(
         }
         push_user(&mut snapshot, u, true);
     }
-    cursor_updates.extend(newest.update(USERS, cursors.users));
+    cursor_updates.extend(newest.update(USERS, cursors.users, active.server_time));
 
     let mut newest = Newest::default();
     for u in &inactive.items {
@@ -194,7 +194,11 @@ pub async fn collect(
             push_user(&mut snapshot, u, false);
         }
     }
-    cursor_updates.extend(newest.update(INACTIVE_USERS, cursors.inactive_users));
+    cursor_updates.extend(newest.update(
+        INACTIVE_USERS,
+        cursors.inactive_users,
+        inactive.server_time,
+    ));
 
     Ok(Collection {
         snapshot,
@@ -215,14 +219,18 @@ impl Newest {
         }
     }
 
-    /// The cursor moves forward only; the filter is inclusive, so the newest record is read
-    /// again next time, which costs nothing extra and never misses a record updated in the same
-    /// second.
-    fn update(self, collection: &str, previous: Option<DateTime<Utc>>) -> Option<CursorUpdate> {
-        let newest = self.0?;
-        (Some(newest) > previous).then(|| CursorUpdate {
+    /// The cursor moves forward only, and past the newest second only once Procore's clock is
+    /// well beyond it (see [`crate::cursor`]).
+    fn update(
+        self,
+        collection: &str,
+        previous: Option<DateTime<Utc>>,
+        server_time: Option<DateTime<Utc>>,
+    ) -> Option<CursorUpdate> {
+        let next = crate::cursor::next_cursor(self.0?, server_time);
+        (Some(next) > previous).then(|| CursorUpdate {
             collection: collection.into(),
-            value: newest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            value: crate::cursor::format(next),
         })
     }
 }

@@ -77,7 +77,9 @@ async fn a_resync_asks_procore_only_for_changes_and_keeps_every_association() {
     let acme = app.vendor("Acme Electric");
     let harbor = app.project("Harbor Tower");
     assert!(app.association(acme, "Harbor Tower").await.unwrap().active);
-    // One record of each collection changes, so each cursor moves past the demo's seed time.
+    // One record of each collection changes; what the next sync reads again is those (still
+    // within a minute of Procore's clock, so their second may yet gain a record) and the
+    // inactive vendors, a list Procore does not filter.
     let commitment = app.commitments_of(harbor, acme)[0];
     app.change(|w, now| {
         w.projects.get_mut(&harbor).unwrap().updated_at = now;
@@ -98,14 +100,8 @@ async fn a_resync_asks_procore_only_for_changes_and_keeps_every_association() {
     let inactive_vendors = app
         .sim()
         .read(|w| w.vendors.values().filter(|v| !v.is_active).count());
-    let other_projects_commitments = app.sim().read(|w| {
-        w.commitments
-            .values()
-            .filter(|c| c.project_id != harbor && c.deleted_at.is_none())
-            .count()
-    });
     assert!(
-        again.summary.records_read <= 4 + inactive_vendors + other_projects_commitments,
+        again.summary.records_read <= 4 + inactive_vendors,
         "read {} records again of {}",
         again.summary.records_read,
         first.summary.records_read
