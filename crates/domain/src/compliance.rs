@@ -45,5 +45,6 @@ pub use records::{
 };
 pub use waiver::{Waiver, WaiverKind, WaiverScope, WaiverTarget};
 pub use writeback::{
-    InsuranceRecord, ProcoreInsuranceStatus, RecordChange, StatusFingerprint, WriteBackFormat,
+    target_of, InsuranceRecord, ProcoreInsuranceStatus, RecordChange, StatusFingerprint,
+    WriteBackFormat,
 };

@@ -1329,6 +1329,20 @@ impl Store {
         rows.iter().map(mapping_from_row).collect()
     }
 
+    /// Forgets that a record was written (it was removed from Procore), so writing it again
+    /// later is a first write. Forgetting a record not stored does nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn forget_insurance_write(&self, company: CompanyId, origin_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM insurance_writes WHERE company_id = $1 AND origin_id = $2")
+            .bind(company)
+            .bind(origin_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Remembers an insurance record as written (outside an apply: e.g. the drain, once Procore
     /// answered). A `None` Procore id keeps the one stored.
     pub async fn record_insurance_write(

@@ -261,26 +261,10 @@ async fn sync_bench() {
         write_lower_bound(&first.written)
     );
 
-    // The first sync brought the associations in; the second writes their project-level
-    // records (as the demo's second sync does); the third has nothing to change.
     let before = insurance_requests();
     let started = Instant::now();
-    let second = sync_compliance(&job, false).await.expect("second sync");
-    println!("second sync (writes the new associations' records):");
-    println!(
-        "  requests:              {}, insurance writes: {} (lower bound {}; {} written)",
-        second.summary.requests,
-        insurance_requests() - before,
-        write_lower_bound(&second.written),
-        second.summary.insurance_written
-    );
-    println!(
-        "  time:                  {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    let before = insurance_requests();
-    let started = Instant::now();
+    // The first sync brought the associations in and wrote their records; this one has
+    // nothing to change.
     let again = sync_compliance(&job, false).await.expect("resync");
     println!("no-change resync:");
     println!(

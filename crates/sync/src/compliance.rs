@@ -31,6 +31,7 @@ mod insurance;
 pub mod plan;
 pub mod reason;
 mod records;
+pub mod remove;
 pub mod run;
 pub mod settings;
 

@@ -417,8 +417,12 @@ fn apply(local: &mut LocalCompliance, plan: &Plan) {
                     WrittenInsurance {
                         record,
                         written_on: as_of,
+                        procore_insurance_id: Some(90_000 + local.written.len() as i64),
                     },
                 );
+            }
+            Action::RemoveInsurance { origin_id, .. } => {
+                local.written.remove(&origin_id);
             }
             Action::Skip { .. } => {}
         }
@@ -1798,4 +1802,97 @@ fn settings_default_to_the_seeds_defaults_and_serialize() {
     let p = plan(&snapshot, &local, &s, today());
     let back: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
     assert_eq!(back, p);
+}
+
+// ---- removing records trestle no longer reports ---------------------------------------------
+
+fn removed(p: &Plan) -> Vec<(String, i64, Option<i64>, Option<i64>)> {
+    p.changes()
+        .filter_map(|a| match a {
+            Action::RemoveInsurance {
+                origin_id,
+                procore_vendor_id,
+                procore_project_id,
+                procore_insurance_id,
+                ..
+            } => Some((
+                origin_id.clone(),
+                *procore_vendor_id,
+                *procore_project_id,
+                *procore_insurance_id,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_record_trestle_no_longer_reports_is_removed_from_procore() {
+    let (snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    let project_record_id = local.written[ON_PROJECT].procore_insurance_id;
+    // The association ended (or the format changed): the project record is no longer rendered.
+    local.insurance.retain(|d| d.record.origin_id != ON_PROJECT);
+
+    let p = plan(&snapshot, &local, &settings(), today());
+
+    assert_eq!(
+        removed(&p),
+        [(ON_PROJECT.to_owned(), 7, Some(1), project_record_id)]
+    );
+    assert_eq!(
+        reasons_for(&p, &insurance_key(ON_PROJECT)),
+        [&Reason::NoLongerReported]
+    );
+    assert!(written(&p).is_empty(), "the global record is unchanged");
+    assert_idempotent(&snapshot, &mut local, &settings());
+    assert!(!local.written.contains_key(ON_PROJECT));
+}
+
+#[test]
+fn records_at_a_level_no_longer_sent_are_removed() {
+    let (snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    let s = ComplianceSettings {
+        level: SyncLevel::PartiesOnly,
+        ..settings()
+    };
+
+    let p = plan(&snapshot, &local, &s, today());
+
+    assert_eq!(removed(&p).len(), 1);
+    assert_eq!(removed(&p)[0].0, ON_PROJECT);
+    assert!(
+        reasons_for(&p, &insurance_key(ON_PROJECT)).contains(&&Reason::LevelNoLongerSent {
+            setting: SyncLevel::PartiesOnly,
+            level: InsuranceLevel::ProjectVendor
+        })
+    );
+}
+
+#[test]
+fn with_compliance_sync_off_nothing_is_removed_either() {
+    let (snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    local.insurance.clear();
+    let s = ComplianceSettings {
+        compliance_sync: false,
+        ..settings()
+    };
+    assert!(removed(&plan(&snapshot, &local, &s, today())).is_empty());
+}
+
+#[test]
+fn records_of_a_party_no_longer_linked_and_records_trestle_did_not_make_are_left_alone() {
+    let (snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    local.insurance.clear();
+    let mut foreign = local.written[GLOBAL].clone();
+    foreign.record.origin_id = "someone-else:1".into();
+    local.written.insert("someone-else:1".into(), foreign);
+    local.parties[0].procore_vendor_id = None;
+
+    let p = plan(&snapshot, &local, &settings(), today());
+
+    assert!(removed(&p).is_empty(), "{:?}", removed(&p));
 }

@@ -468,8 +468,8 @@ async fn run_compliance_demo(
 
     let mut written = Vec::new();
     for title in [
-        "(brings projects, companies and associations in)",
-        "(writes the new associations' records)",
+        "(brings projects, companies and associations in, and writes their compliance)",
+        "(again: only changes are read, and nothing is written)",
     ] {
         println!("\n== trestle sync compliance {title}");
         let report = crate::compliance::run(
@@ -520,7 +520,7 @@ async fn run_compliance_demo(
     });
     print!("{}", output::table(&rows));
     println!(
-        "({} records written by the two syncs; a third sync would write none.)",
+        "({} records written by the first sync; the second wrote none.)",
         written.len()
     );
     Ok(())

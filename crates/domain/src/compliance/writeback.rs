@@ -11,10 +11,11 @@
 //! "Reading the seed's two formats", says why the summary is one record and not one per subject.
 
 use super::evaluate::{
-    Coverage, Evaluation, OverallStatus, RequirementStatus, Status, SubjectResult,
+    Coverage, Evaluation, OverallStatus, RequirementStatus, Status, SubjectResult, Target,
 };
 use super::profile::Subject;
 use super::records::Currency;
+use super::records::{PartyId, ProjectId};
 use super::waiver::{Waiver, WaiverKind};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -216,6 +217,22 @@ fn origin_prefix(evaluation: &Evaluation<'_>) -> String {
         None => format!("trestle:party:{}", t.party),
         Some(p) => format!("trestle:party:{}:project:{p}", t.party),
     }
+}
+
+/// Whose compliance a record with this origin id reports: the inverse of the origin ids above,
+/// so a record written earlier can be traced to its party and project after the evaluation
+/// that rendered it is gone (an ended association, a changed format). `None` for an origin id
+/// trestle did not make.
+pub fn target_of(origin_id: &str) -> Option<Target> {
+    let rest = origin_id.strip_prefix("trestle:party:")?;
+    let mut parts = rest.split(':');
+    let party = PartyId(parts.next()?.parse().ok()?);
+    let project = match parts.next()? {
+        "project" => Some(ProjectId(parts.next()?.parse().ok()?)),
+        "subject" | "summary" => None,
+        _ => return None,
+    };
+    Some(Target { party, project })
 }
 
 /// The records for the configured format.
@@ -499,6 +516,43 @@ mod tests {
         assert!(!summary.notes.contains("General Liability"));
         assert_eq!(summary.policy_number, None);
         assert_eq!(summary.expiration_date, Some(d("2027-01-01")));
+    }
+
+    #[test]
+    fn every_origin_id_leads_back_to_its_party_and_project() {
+        let party = PartyId(7);
+        let project = ProjectId(9);
+        for (origin, target) in [
+            (
+                "trestle:party:7:subject:general_liability",
+                Target::global(party),
+            ),
+            ("trestle:party:7:summary", Target::global(party)),
+            (
+                "trestle:party:7:project:9:subject:umbrella",
+                Target {
+                    party,
+                    project: Some(project),
+                },
+            ),
+            (
+                "trestle:party:7:project:9:summary",
+                Target {
+                    party,
+                    project: Some(project),
+                },
+            ),
+        ] {
+            assert_eq!(target_of(origin), Some(target), "{origin}");
+        }
+        for foreign in [
+            "demo-ins-1",
+            "trestle:party:x:summary",
+            "trestle:party:7:other",
+            "",
+        ] {
+            assert_eq!(target_of(foreign), None, "{foreign}");
+        }
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub struct DesiredInsurance {
 pub struct WrittenInsurance {
     pub record: InsuranceRecord,
     pub written_on: NaiveDate,
+    /// Procore's id for the record, to remove it when trestle no longer reports it.
+    #[serde(default)]
+    pub procore_insurance_id: Option<i64>,
 }
 
 /// trestle's side: its compliance records, their links (the Procore ids they carry), the

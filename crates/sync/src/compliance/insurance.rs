@@ -1,7 +1,7 @@
 //! The write-back plan: which insurance records go to Procore this sync.
 //!
 //! The caller evaluates and renders (in the configured format); this decides, per record,
-//! whether it is written. A record is written when trestle has not written it before, when its
+//! whether it is written, and which records written before are removed. A record is written when trestle has not written it before, when its
 //! subject-level status changed (status, dates, policy number or insurer: `domain`'s
 //! [`StatusFingerprint`](domain::compliance::StatusFingerprint)), or when only its notes
 //! changed, which are written too so Procore's notes never go stale, with a reason saying the
@@ -15,7 +15,7 @@ use super::records::Present;
 use super::settings::{ComplianceSettings, InsuranceLevel};
 use chrono::NaiveDate;
 use domain::compliance::{PartyId, ProjectId, RecordChange};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn plan_insurance(
     local: &LocalCompliance,
@@ -98,6 +98,64 @@ pub(super) fn plan_insurance(
             procore_project_id,
             record: record.clone(),
             as_of: today,
+            reason,
+        });
+    }
+    if settings.compliance_sync {
+        plan_removals(local, settings, &vendor_of, &project_of, out);
+    }
+}
+
+/// Records trestle wrote and no longer reports are taken out of Procore: trestle owns them, and
+/// a status nobody updates any more would mislead whoever reads it there. Compliance sync off
+/// leaves Procore alone entirely, and a party or project unlinked (or marked Do not add) is out
+/// of trestle's hands, so its records stay.
+fn plan_removals(
+    local: &LocalCompliance,
+    settings: &ComplianceSettings,
+    vendor_of: &BTreeMap<PartyId, i64>,
+    project_of: &BTreeMap<ProjectId, i64>,
+    out: &mut Vec<Action>,
+) {
+    let reported: BTreeSet<&str> = local
+        .insurance
+        .iter()
+        .map(|d| d.record.origin_id.as_str())
+        .collect();
+    for (origin_id, written) in &local.written {
+        let Some(target) = domain::compliance::target_of(origin_id) else {
+            continue;
+        };
+        let level = match target.project {
+            None => InsuranceLevel::CompanyVendor,
+            Some(_) => InsuranceLevel::ProjectVendor,
+        };
+        let reason = if !reported.contains(origin_id.as_str()) {
+            Reason::NoLongerReported
+        } else if !settings.level.includes(level) {
+            Reason::LevelNoLongerSent {
+                setting: settings.level,
+                level,
+            }
+        } else {
+            continue;
+        };
+        let Some(&procore_vendor_id) = vendor_of.get(&target.party) else {
+            continue;
+        };
+        let procore_project_id = match target.project {
+            None => None,
+            Some(project) => match project_of.get(&project) {
+                Some(id) => Some(*id),
+                None => continue,
+            },
+        };
+        out.push(Action::RemoveInsurance {
+            level,
+            procore_vendor_id,
+            procore_project_id,
+            origin_id: origin_id.clone(),
+            procore_insurance_id: written.procore_insurance_id,
             reason,
         });
     }

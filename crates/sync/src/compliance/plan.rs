@@ -174,6 +174,17 @@ pub enum Action {
         as_of: NaiveDate,
         reason: Reason,
     },
+    /// Take a record trestle wrote out of Procore.
+    RemoveInsurance {
+        level: InsuranceLevel,
+        procore_vendor_id: i64,
+        procore_project_id: Option<i64>,
+        origin_id: String,
+        /// `None` when Procore's answer to the write named no id: the record is found by its
+        /// origin id.
+        procore_insurance_id: Option<i64>,
+        reason: Reason,
+    },
     Skip {
         key: Key,
         reason: Reason,
@@ -195,6 +206,7 @@ impl Action {
             | Action::UpdateAssociation { reason, .. }
             | Action::EndAssociation { reason, .. }
             | Action::WriteInsurance { reason, .. }
+            | Action::RemoveInsurance { reason, .. }
             | Action::Skip { reason, .. } => reason,
         }
     }
@@ -254,6 +266,9 @@ impl Action {
             Action::WriteInsurance { record, .. } => Key::Insurance {
                 origin_id: record.origin_id.clone(),
             },
+            Action::RemoveInsurance { origin_id, .. } => Key::Insurance {
+                origin_id: origin_id.clone(),
+            },
             Action::Skip { key, .. } => key.clone(),
         }
     }
@@ -293,6 +308,17 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes().next().is_some()
+    }
+
+    /// Splits off the insurance actions (writes, removals and their skips), which sort last:
+    /// `(records, insurance)`. A sync applies the records first, then plans the insurance again
+    /// on what they became.
+    pub fn split_insurance(self) -> (Plan, Plan) {
+        let (insurance, records) = self
+            .actions
+            .into_iter()
+            .partition(|a| matches!(a.key(), Key::Insurance { .. }));
+        (Plan { actions: records }, Plan { actions: insurance })
     }
 
     /// Every action about one record: what `explain` prints.

@@ -12,6 +12,7 @@ use super::collect::{
 };
 use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
 use super::plan::{plan, Action, Key, Plan};
+use super::remove;
 use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
 use crate::error::{Result, SyncError};
 use crate::workforce::collect::Progress;
@@ -77,6 +78,10 @@ pub struct Summary {
     pub insurance_queued: usize,
     pub insurance_written: usize,
     pub insurance_failures: usize,
+    #[serde(default)]
+    pub insurance_removals_queued: usize,
+    #[serde(default)]
+    pub insurance_removed: usize,
 }
 
 /// One insurance record written to Procore by this run.
@@ -100,6 +105,16 @@ pub struct Report {
     pub rejected: Vec<(String, Option<i64>, String)>,
     pub written: Vec<Written>,
     pub failures: Vec<String>,
+}
+
+/// What a removal needs: where the record is in Procore, and which one.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct RemovePayload {
+    pub level: InsuranceLevel,
+    pub procore_vendor_id: i64,
+    pub procore_project_id: Option<i64>,
+    pub origin_id: String,
+    pub procore_insurance_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -207,6 +222,7 @@ pub async fn load_local(
             WrittenInsurance {
                 record: w.record,
                 written_on: w.written_at.date_naive(),
+                procore_insurance_id: w.procore_insurance_id,
             },
         );
     }
@@ -276,6 +292,7 @@ fn action_name(a: &Action) -> &'static str {
         Action::UpdateAssociation { .. } => "update_association",
         Action::EndAssociation { .. } => "end_association",
         Action::WriteInsurance { .. } => "write_insurance",
+        Action::RemoveInsurance { .. } => "remove_insurance",
         Action::Skip { .. } => "skip",
     }
 }
@@ -370,9 +387,11 @@ fn new_party(procore: i64) -> Party {
     }
 }
 
+/// `seen`: the collection whose records are listed for mapping and whose rejects are logged
+/// (the first phase of a sync only).
 fn build(
     plan: &Plan,
-    collection: &Collection,
+    seen: Option<&Collection>,
     local: &LocalCompliance,
     company: i64,
     summary: &mut Summary,
@@ -386,8 +405,16 @@ fn build(
         outbox: Vec::new(),
         log: Vec::new(),
     };
+    let (projects, vendors, rejected) = match seen {
+        Some(c) => (
+            &c.snapshot.projects[..],
+            &c.snapshot.vendors[..],
+            &c.rejected[..],
+        ),
+        None => (&[][..], &[][..], &[][..]),
+    };
     // Every record seen is listed for mapping, without overruling a decision.
-    for p in &collection.snapshot.projects {
+    for p in projects {
         b.mappings.insert(
             (ProcoreRecordKind::Project, p.id),
             MappingWrite {
@@ -398,7 +425,7 @@ fn build(
             },
         );
     }
-    for v in &collection.snapshot.vendors {
+    for v in vendors {
         b.mappings.insert(
             (ProcoreRecordKind::Company, v.id),
             MappingWrite {
@@ -688,6 +715,37 @@ fn build(
                     &serde_json::to_string(&payload).expect("serializable"),
                 ));
             }
+            Action::RemoveInsurance {
+                level,
+                procore_vendor_id,
+                procore_project_id,
+                origin_id,
+                procore_insurance_id,
+                ..
+            } => {
+                summary.insurance_removals_queued += 1;
+                entry.procore_id = Some(*procore_vendor_id);
+                entry.outcome = planned("queued");
+                let payload = RemovePayload {
+                    level: *level,
+                    procore_vendor_id: *procore_vendor_id,
+                    procore_project_id: *procore_project_id,
+                    origin_id: origin_id.clone(),
+                    procore_insurance_id: *procore_insurance_id,
+                };
+                // One removal per record written: the same origin written again later is a
+                // new record in Procore, with a new id, and a new removal if it comes to that.
+                let key = format!(
+                    "insurance-removal:{company}:{origin_id}:{}",
+                    procore_insurance_id.map_or_else(|| "unknown".into(), |id| id.to_string())
+                );
+                b.outbox.push(NewOutboxItem::new(
+                    company,
+                    remove::REMOVE_INSURANCE,
+                    &key,
+                    &serde_json::to_string(&payload).expect("serializable"),
+                ));
+            }
             Action::Skip { .. } => {
                 summary.skipped += 1;
                 entry.outcome = "skipped".into();
@@ -696,7 +754,7 @@ fn build(
         b.log.push(entry);
         b.log.extend(extra);
     }
-    for rej in &collection.rejected {
+    for rej in rejected {
         summary.rejected += 1;
         b.log.push(RunEntry {
             kind: rej.kind.into(),
@@ -748,7 +806,7 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
             value: job.today.to_string(),
         });
     }
-    let plan = plan(&collection.snapshot, &local, &settings, job.today);
+    let first = plan(&collection.snapshot, &local, &settings, job.today);
 
     let mut summary = Summary {
         dry_run,
@@ -757,6 +815,103 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         ..Summary::default()
     };
     let run = store.start_run(company, "compliance", dry_run).await?;
+    let rejected = collection
+        .rejected
+        .iter()
+        .map(|r| (r.kind.to_string(), r.procore_id, r.problem.clone()))
+        .collect();
+    if dry_run {
+        // The insurance lines show what would be written were the records as they are now;
+        // records for associations this sync would make are planned by the real run.
+        let batch = build_phase(
+            store,
+            &first,
+            Some(&collection),
+            &local,
+            company,
+            &mut summary,
+            run,
+        )
+        .await?;
+        store.record(run, &batch.log).await?;
+        let report = Report {
+            run,
+            settings,
+            plan: first,
+            summary,
+            rejected,
+            written: Vec::new(),
+            failures: Vec::new(),
+        };
+        return finish(job, run, report, requests_before).await;
+    }
+
+    // Records first; then the insurance is planned again on the records as applied, so an
+    // association made or ended by this sync is reported (or removed) by this sync.
+    let (records, insurance) = first.split_insurance();
+    let batch = build_phase(
+        store,
+        &records,
+        Some(&collection),
+        &local,
+        company,
+        &mut summary,
+        run,
+    )
+    .await?;
+    apply(store, company, run, batch).await?;
+    let applied;
+    let (basis, insurance) = if records.has_changes() {
+        applied = load_local(store, company, &settings, job.today).await?;
+        let (_, insurance) =
+            plan(&collection.snapshot, &applied, &settings, job.today).split_insurance();
+        (&applied, insurance)
+    } else {
+        (&local, insurance)
+    };
+    let batch = build_phase(store, &insurance, None, basis, company, &mut summary, run).await?;
+    apply(store, company, run, batch).await?;
+    // After the apply, in its own transaction: the plan is a function of the whole mirror, so
+    // if this is lost the next sync reads the same changes again and plans the same.
+    store
+        .save_mirror(&store::MirrorUpdate {
+            company_id: company,
+            changes: &collection.mirror.changes_since(&mirror),
+            cursors: &collection.cursors,
+            forget_cursors: &collection.forget_cursors,
+        })
+        .await?;
+    let mut report = Report {
+        run,
+        settings,
+        plan: Plan {
+            actions: records
+                .actions
+                .into_iter()
+                .chain(insurance.actions)
+                .collect(),
+        },
+        summary,
+        rejected,
+        written: Vec::new(),
+        failures: Vec::new(),
+    };
+    drain_insurance(job, run, &mut report).await?;
+    remove::drain_removals(job, run, &mut report).await?;
+    finish(job, run, report, requests_before).await
+}
+
+/// Builds one phase's batch: the outbox keys of insurance writes done before are looked up so
+/// a record written, changed and written back again gets a key of its own.
+async fn build_phase(
+    store: &Store,
+    plan: &Plan,
+    seen: Option<&Collection>,
+    local: &LocalCompliance,
+    company: i64,
+    summary: &mut Summary,
+    run: RunId,
+) -> Result<Batch> {
     let mut existing_keys = std::collections::BTreeSet::new();
     for action in plan.changes() {
         if let Action::WriteInsurance { record, .. } = action {
@@ -768,58 +923,42 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
             }
         }
     }
-    let batch = build(
-        &plan,
-        &collection,
-        &local,
+    Ok(build(
+        plan,
+        seen,
+        local,
         company,
-        &mut summary,
+        summary,
         &existing_keys,
         run,
-    );
-    let mut report = Report {
-        run,
-        settings,
-        plan,
-        summary,
-        rejected: collection
-            .rejected
-            .iter()
-            .map(|r| (r.kind.to_string(), r.procore_id, r.problem.clone()))
-            .collect(),
-        written: Vec::new(),
-        failures: Vec::new(),
-    };
-    if dry_run {
-        store.record(run, &batch.log).await?;
-    } else {
-        let mappings: Vec<MappingWrite> = batch.mappings.into_values().collect();
-        store
-            .apply_compliance(&ComplianceBatch {
-                company_id: company,
-                run: Some(run),
-                changes: &batch.changes,
-                mappings: &mappings,
-                outbox: &batch.outbox,
-                insurance_writes: &[],
-                cursors: &[],
-                log: &batch.log,
-            })
-            .await?;
-        // After the apply, in its own transaction: the plan is a function of the whole mirror,
-        // so if this is lost the next sync reads the same changes again and plans the same.
-        store
-            .save_mirror(&store::MirrorUpdate {
-                company_id: company,
-                changes: &collection.mirror.changes_since(&mirror),
-                cursors: &collection.cursors,
-                forget_cursors: &collection.forget_cursors,
-            })
-            .await?;
-        drain_insurance(job, run, &mut report).await?;
-    }
-    report.summary.requests = job.client.stats().requests - requests_before;
+    ))
+}
+
+async fn apply(store: &Store, company: i64, run: RunId, batch: Batch) -> Result<()> {
+    let mappings: Vec<MappingWrite> = batch.mappings.into_values().collect();
     store
+        .apply_compliance(&ComplianceBatch {
+            company_id: company,
+            run: Some(run),
+            changes: &batch.changes,
+            mappings: &mappings,
+            outbox: &batch.outbox,
+            insurance_writes: &[],
+            cursors: &[],
+            log: &batch.log,
+        })
+        .await?;
+    Ok(())
+}
+
+async fn finish(
+    job: &ComplianceJob<'_>,
+    run: RunId,
+    mut report: Report,
+    requests_before: u64,
+) -> Result<Report> {
+    report.summary.requests = job.client.stats().requests - requests_before;
+    job.store
         .finish_run(
             run,
             &serde_json::to_string(&report.summary).expect("serializable"),
@@ -873,7 +1012,7 @@ fn write_entry(payload: &WritePayload, outcome: &str, reason: String) -> RunEntr
 
 /// The delay before a failed write is tried again: growing with the attempts, none for a
 /// failure about the connection (which says nothing about the record).
-fn retry_delay(attempts: u32, about_the_connection: bool) -> Duration {
+pub(super) fn retry_delay(attempts: u32, about_the_connection: bool) -> Duration {
     if about_the_connection {
         Duration::zero()
     } else {

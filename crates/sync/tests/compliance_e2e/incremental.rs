@@ -7,7 +7,7 @@ use store::{MappingDecision, ProcoreRecordKind};
 
 impl App {
     /// Changes records in Procore as a user would: the change gets a later `updated_at`.
-    fn change(
+    pub(crate) fn change(
         &self,
         f: impl FnOnce(&mut procore_sim::world::World, chrono::DateTime<chrono::Utc>),
     ) {
@@ -17,7 +17,7 @@ impl App {
     }
 
     /// Harbor Tower's commitments of one vendor, by id.
-    fn commitments_of(&self, project: i64, vendor: i64) -> Vec<i64> {
+    pub(crate) fn commitments_of(&self, project: i64, vendor: i64) -> Vec<i64> {
         self.sim().read(|w| {
             w.commitments
                 .values()
@@ -29,7 +29,7 @@ impl App {
         })
     }
 
-    async fn association(&self, vendor: i64, project: &str) -> Option<PartyProject> {
+    pub(crate) async fn association(&self, vendor: i64, project: &str) -> Option<PartyProject> {
         let party = self.party_of(vendor).await.id;
         let project = self
             .store

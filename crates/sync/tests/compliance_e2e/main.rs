@@ -2,6 +2,7 @@
 //! apply, and the insurance write-back.
 //!
 //! `incremental`: later syncs read only what changed and still plan over every record.
+//! `removal`: records trestle no longer reports are taken out of Procore.
 
 use chrono::NaiveDate;
 use domain::compliance::{
@@ -18,6 +19,7 @@ use sync::compliance::{
 };
 
 mod incremental;
+mod removal;
 
 fn today() -> NaiveDate {
     "2026-11-22".parse().unwrap()

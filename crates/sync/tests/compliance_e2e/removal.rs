@@ -1,0 +1,114 @@
+//! Records trestle wrote and no longer reports are taken out of Procore.
+
+use super::*;
+use std::collections::BTreeSet;
+
+fn origins(records: &[procore_sim::world::Insurance]) -> Vec<String> {
+    records.iter().filter_map(|i| i.origin_id.clone()).collect()
+}
+
+#[tokio::test]
+async fn switching_to_the_summary_format_takes_the_subject_records_out_of_procore() {
+    let app = App::new().await;
+    app.sync().await;
+    app.sync().await;
+    let subject_records = origins(&app.written())
+        .into_iter()
+        .filter(|o| o.contains(":subject:"))
+        .count();
+    assert!(subject_records > 0);
+
+    app.settings(|s| s.format = WriteBackFormat::Summary).await;
+    let report = app.sync().await;
+
+    assert_eq!(
+        report.summary.insurance_removed, subject_records,
+        "{:?}",
+        report.failures
+    );
+    let now = origins(&app.written());
+    assert!(now.iter().all(|o| o.ends_with(":summary")), "{now:?}");
+    let unique: BTreeSet<&String> = now.iter().collect();
+    assert_eq!(unique.len(), now.len(), "one record per origin id");
+    assert!(app
+        .store
+        .insurance_writes(app.company)
+        .await
+        .unwrap()
+        .iter()
+        .all(|w| w.origin_id.ends_with(":summary")));
+
+    let again = app.sync().await;
+    assert_eq!(again.summary.insurance_removed, 0);
+    assert_eq!(again.summary.insurance_written, 0);
+}
+
+#[tokio::test]
+async fn an_ended_association_takes_its_project_records_out_of_procore() {
+    let app = App::new().await;
+    app.sync().await;
+    app.sync().await;
+    let acme = app.vendor("Acme Electric");
+    let harbor = app.project("Harbor Tower");
+    let on_harbor = |records: Vec<procore_sim::world::Insurance>| {
+        records
+            .into_iter()
+            .filter(|i| i.vendor_id == acme && i.project_id == Some(harbor))
+            .count()
+    };
+    let before = on_harbor(app.written());
+    assert!(before > 0);
+    let global_before = app
+        .written()
+        .into_iter()
+        .filter(|i| i.vendor_id == acme && i.project_id.is_none())
+        .count();
+
+    let ids = app.commitments_of(harbor, acme);
+    app.change(|w, now| {
+        for id in &ids {
+            let c = w.commitments.get_mut(id).unwrap();
+            c.status = "Draft".into();
+            c.executed = false;
+            c.updated_at = now;
+        }
+    });
+    let report = app.sync().await;
+
+    assert!(!app.association(acme, "Harbor Tower").await.unwrap().active);
+    assert_eq!(
+        report.summary.insurance_removed, before,
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(on_harbor(app.written()), 0);
+    let global_after = app
+        .written()
+        .into_iter()
+        .filter(|i| i.vendor_id == acme && i.project_id.is_none())
+        .count();
+    assert_eq!(global_after, global_before, "the party's own records stay");
+}
+
+#[tokio::test]
+async fn a_record_already_deleted_in_procore_counts_as_removed() {
+    let app = App::new().await;
+    app.sync().await;
+    app.sync().await;
+    app.sim().write(|w| {
+        w.insurances.retain(|_, i| {
+            !i.origin_id
+                .as_deref()
+                .is_some_and(|o| o.contains(":subject:general_liability"))
+        })
+    });
+
+    app.settings(|s| s.format = WriteBackFormat::Summary).await;
+    let report = app.sync().await;
+
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(report.summary.insurance_removed > 0);
+    assert!(origins(&app.written())
+        .iter()
+        .all(|o| o.ends_with(":summary")));
+}
