@@ -62,6 +62,11 @@ pub struct SyncArgs {
     /// up records deleted in Procore or hidden from the integration user at once).
     #[arg(long)]
     pub full: bool,
+    /// Keep running: sync now and then every DURATION (e.g. "1h", "1d", "30m") until Ctrl-C or
+    /// SIGTERM. Every run evaluates compliance with that day's date, so a daily run is the
+    /// daily evaluation that moves expiring and expired policies.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "dry_run")]
+    pub every: Option<std::time::Duration>,
     /// Which connected company (default: the configured or only one).
     #[arg(long)]
     pub company_id: Option<i64>,
@@ -184,10 +189,54 @@ async fn authorize(
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
-    let args = match command {
-        SyncCommand::Workforce(args) => args,
-        SyncCommand::Compliance(args) => return crate::compliance::sync(settings, args).await,
+    let (compliance, args) = match command {
+        SyncCommand::Workforce(args) => (false, args),
+        SyncCommand::Compliance(args) => (true, args),
     };
+    let once = || async {
+        if compliance {
+            crate::compliance::sync(settings, &args).await
+        } else {
+            sync_workforce_once(settings, &args).await
+        }
+    };
+    match args.every {
+        None => once().await,
+        Some(every) => run_every(every, once).await,
+    }
+}
+
+/// Runs `job` now and then every `every` until Ctrl-C or SIGTERM, which let the run under way
+/// finish first. A failed run is reported and the schedule goes on: Procore being unreachable
+/// for an hour must not cancel tomorrow's evaluation.
+async fn run_every<F, Fut>(every: std::time::Duration, job: F) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let every_text = humantime::format_duration(every);
+    loop {
+        tokio::select! {
+            // A stop asked for while a run was under way wins over a tick that came due.
+            biased;
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = ticks.tick() => {}
+        }
+        if let Err(e) = job().await {
+            eprintln!("The sync failed: {e:#}");
+        }
+        println!("Next sync in {every_text}; stop with Ctrl-C.");
+    }
+    println!("Stopped.");
+    Ok(())
+}
+
+async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;

@@ -407,7 +407,7 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
     ))
 }
 
-pub async fn sync(settings: &Settings, args: crate::commands::SyncArgs) -> Result<()> {
+pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;
@@ -494,9 +494,10 @@ pub fn report_text(report: &Report) -> String {
     out.push_str(&table(&rows));
     let _ = writeln!(
         out,
-        "  insurance records: {} queued, {} written, {} failed; {} skipped, {} rejected; {} records read in {} requests ({})",
-        s.insurance_queued,
+        "  insurance records: {} queued, {} written, {} removed, {} failed; {} skipped, {} rejected; {} records read in {} requests ({})",
+        s.insurance_queued + s.insurance_removals_queued,
         s.insurance_written,
+        s.insurance_removed,
         s.insurance_failures,
         s.skipped,
         s.rejected,

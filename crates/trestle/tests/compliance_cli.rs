@@ -716,7 +716,7 @@ async fn with_compliance_sync_off_a_sync_writes_no_insurance() {
     );
     let out = setup.sync("compliance").await;
     assert!(
-        out.contains("insurance records: 0 queued, 0 written, 0 failed"),
+        out.contains("insurance records: 0 queued, 0 written, 0 removed, 0 failed"),
         "{out}"
     );
     setup.sync("compliance").await;
@@ -817,4 +817,52 @@ async fn a_sync_reads_only_changes_until_asked_for_a_whole_read_or_one_is_due() 
     );
     let due = setup.sync("compliance").await;
     assert!(due.contains("(everything read whole)"), "{due}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let (_running, setup) = connected().await;
+    let mut child = setup
+        .command(&["sync", "compliance", "--every", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let pid = child.id().to_string();
+
+    let output = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        let mut runs = 0;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if line.starts_with("Next sync in 1s") {
+                runs += 1;
+                if runs == 2 {
+                    let killed = std::process::Command::new("kill")
+                        .args(["-TERM", &pid])
+                        .status()
+                        .unwrap();
+                    assert!(killed.success());
+                }
+            }
+            lines.push(line);
+        }
+        let status = child.wait().unwrap();
+        (status, lines.join("\n"))
+    })
+    .await
+    .unwrap();
+
+    let (status, out) = output;
+    assert!(status.success(), "{out}");
+    assert!(out.ends_with("Stopped."), "{out}");
+    // Two runs at least: a slow run can let the next tick come due before the signal lands.
+    assert!(out.matches("Compliance sync, run").count() >= 2, "{out}");
+    assert!(out.contains("(everything read whole)"), "{out}");
+    assert!(
+        out.contains("(only changes read)"),
+        "the second run is incremental: {out}"
+    );
 }

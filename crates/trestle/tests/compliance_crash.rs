@@ -150,7 +150,7 @@ async fn a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_aga
         let records = trestle_insurances(sim);
         let out = setup.sync("compliance").await;
         assert!(
-            out.contains("insurance records: 0 queued, 0 written, 0 failed"),
+            out.contains("insurance records: 0 queued, 0 written, 0 removed, 0 failed"),
             "{point}: a further sync writes nothing:\n{out}"
         );
         assert_eq!(insurance_requests(sim), before, "{point}");

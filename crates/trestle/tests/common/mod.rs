@@ -47,8 +47,8 @@ impl Setup {
         Setup { dir, config }
     }
 
-    /// Runs `trestle --config FILE ARGS`, crashing at `crash_at` when given.
-    pub async fn trestle(&self, args: &[&str], crash_at: Option<&str>) -> Output {
+    /// `trestle --config FILE ARGS`, ready to run.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trestle"));
         cmd.arg("--config")
             .arg(&self.config)
@@ -57,6 +57,12 @@ impl Setup {
             .env("TRESTLE_PROCORE__CLIENT_SECRET", demo::CLIENT_SECRET)
             .env_remove("TRESTLE_CRASH_AT")
             .env("RUST_BACKTRACE", "0");
+        cmd
+    }
+
+    /// Runs `trestle --config FILE ARGS`, crashing at `crash_at` when given.
+    pub async fn trestle(&self, args: &[&str], crash_at: Option<&str>) -> Output {
+        let mut cmd = self.command(args);
         if let Some(point) = crash_at {
             cmd.env("TRESTLE_CRASH_AT", point);
         }
