@@ -413,7 +413,7 @@ async fn update_party(conn: &mut AnyConnection, company: CompanyId, p: &Party) -
     if done.rows_affected() == 0 {
         return Err(not_found("party", p.id.0, company));
     }
-    Ok(())
+    relink(conn, company, Created::Party, p.id.0, p.procore_vendor_id).await
 }
 
 async fn insert_project(
@@ -466,7 +466,14 @@ async fn update_project(
     if done.rows_affected() == 0 {
         return Err(not_found("compliance project", p.id.0, company));
     }
-    Ok(())
+    relink(
+        conn,
+        company,
+        Created::Project,
+        p.id.0,
+        p.procore_project_id,
+    )
+    .await
 }
 
 async fn set_party_project(
@@ -538,7 +545,14 @@ async fn update_contact(conn: &mut AnyConnection, company: CompanyId, c: &Contac
     if done.rows_affected() == 0 {
         return Err(not_found("contact", c.id.0, company));
     }
-    Ok(())
+    relink(
+        conn,
+        company,
+        Created::Contact,
+        c.id.0,
+        c.procore_contact_id,
+    )
+    .await
 }
 
 /// A mapping write that overrules what is stored, and one that only fills a gap.
@@ -717,6 +731,60 @@ fn project_ref(r: Ref<ProjectId>) -> Ref<i64> {
 }
 
 /// Inserts a record unless its Procore id is linked already, then links it.
+/// Keeps `links` in step with the Procore id an updated record carries: a link made, moved or
+/// dropped by an update moves the link row with it, so a later create finds (or no longer
+/// finds) the record through its link as the record itself says.
+///
+/// A Procore record already linked to another local record is a [`StoreError::Conflict`]: the
+/// caller unlinks that one first (as a "Link" mapping does).
+async fn relink(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    table: Created,
+    local_id: i64,
+    procore_id: Option<i64>,
+) -> Result<()> {
+    let kind = table.kind();
+    let stale = sqlx::query("DELETE FROM links WHERE company_id = $1 AND kind = $2 AND local_id = $3 AND procore_id <> $4");
+    match procore_id {
+        Some(procore_id) => stale
+            .bind(company)
+            .bind(kind.as_str())
+            .bind(local_id)
+            .bind(procore_id),
+        None => {
+            sqlx::query("DELETE FROM links WHERE company_id = $1 AND kind = $2 AND local_id = $3")
+                .bind(company)
+                .bind(kind.as_str())
+                .bind(local_id)
+        }
+    }
+    .execute(&mut *conn)
+    .await?;
+    let Some(procore_id) = procore_id else {
+        return Ok(());
+    };
+    match linked_local_id(conn, company, kind, procore_id).await? {
+        Some(id) if id == local_id => Ok(()),
+        Some(other) => Err(StoreError::Conflict(format!(
+            "Procore {} {procore_id} is already linked to {} {other}; unlink that one first",
+            kind.as_str(),
+            table.what()
+        ))),
+        None => {
+            let link = Link::new(
+                company,
+                kind,
+                procore_id,
+                local_id,
+                LinkOrigin::LinkedManually,
+            );
+            insert_link_if_absent(conn, &link).await?;
+            Ok(())
+        }
+    }
+}
+
 async fn create_linked(
     conn: &mut AnyConnection,
     company: CompanyId,

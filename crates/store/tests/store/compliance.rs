@@ -1080,3 +1080,85 @@ both!(a_profile_in_use_cannot_be_removed, |ctx| {
     assert!(!s.remove_profile(COMPANY, "Unused").await.unwrap());
     assert_eq!(s.profiles(COMPANY).await.unwrap().len(), 2);
 });
+
+both!(
+    linking_a_party_to_another_procore_company_moves_its_link,
+    |ctx| {
+        let s = &ctx.store;
+        let apply = |changes: Vec<ComplianceChange>| async move {
+            s.apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &changes,
+                ..Default::default()
+            })
+            .await
+        };
+        let created = apply(vec![
+            ComplianceChange::CreateParty {
+                party: party("Acme", Some(10)),
+            },
+            ComplianceChange::CreateParty {
+                party: party("Bolt", None),
+            },
+        ])
+        .await
+        .unwrap();
+        let (acme, bolt) = (PartyId(created[0].1), PartyId(created[1].1));
+
+        // Acme now stands for Procore company 20.
+        apply(vec![ComplianceChange::UpdateParty {
+            party: Party {
+                id: acme,
+                ..party("Acme", Some(20))
+            },
+        }])
+        .await
+        .unwrap();
+        let links = s.links(COMPANY, LinkKind::Party).await.unwrap();
+        assert_eq!(links.get(&20), Some(&acme.0));
+        assert_eq!(links.get(&10), None, "the old link went with the move");
+
+        // Company 10 imported now is a new party, not Acme.
+        let again = apply(vec![ComplianceChange::CreateParty {
+            party: party("Ten", Some(10)),
+        }])
+        .await
+        .unwrap();
+        assert_ne!(again[0].1, acme.0);
+
+        // Linking Bolt to company 20 while Acme holds it is refused, and nothing changes.
+        let refused = apply(vec![ComplianceChange::UpdateParty {
+            party: Party {
+                id: bolt,
+                ..party("Bolt", Some(20))
+            },
+        }])
+        .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            s.party(COMPANY, bolt)
+                .await
+                .unwrap()
+                .unwrap()
+                .procore_vendor_id,
+            None
+        );
+
+        // Unlinked, Acme's link is gone.
+        apply(vec![ComplianceChange::UpdateParty {
+            party: Party {
+                id: acme,
+                ..party("Acme", None)
+            },
+        }])
+        .await
+        .unwrap();
+        assert_eq!(
+            s.links(COMPANY, LinkKind::Party).await.unwrap().get(&20),
+            None
+        );
+    }
+);
