@@ -1788,17 +1788,24 @@ impl Store {
 
         let stored = list(&mut tx, PARTY_PROJECTS_SQL, company, party_project_from_row).await?;
         for pp in &data.party_projects {
-            let pp = PartyProject {
+            let mut pp = PartyProject {
                 party_id: parties[&pp.party_id],
                 project_id: projects[&pp.project_id],
                 profile_id: profile(pp.profile_id),
                 ..pp.clone()
             };
-            summary.party_projects.count(
-                stored
-                    .iter()
-                    .any(|s| (s.party_id, s.project_id) == (pp.party_id, pp.project_id)),
-            );
+            let before = stored
+                .iter()
+                .find(|s| (s.party_id, s.project_id) == (pp.party_id, pp.project_id));
+            // The commitments that made an association are Procore's to say: a file without
+            // them keeps those the sync recorded, or the sync would take the association for
+            // one made by hand and never end it.
+            if let Some(before) = before {
+                if pp.procore_commitment_ids.is_empty() {
+                    pp.procore_commitment_ids = before.procore_commitment_ids.clone();
+                }
+            }
+            summary.party_projects.count(before.is_some());
             set_party_project(&mut tx, company, &pp).await?;
         }
 

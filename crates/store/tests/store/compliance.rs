@@ -1162,3 +1162,39 @@ both!(
         );
     }
 );
+
+both!(
+    an_import_without_commitment_ids_keeps_those_the_sync_recorded,
+    |ctx| {
+        let s = &ctx.store;
+        let data = documented_data();
+        s.import_compliance(COMPANY, &data).await.unwrap();
+        let pp = s.party_projects(COMPANY).await.unwrap()[0].clone();
+        s.apply_compliance(&ComplianceBatch {
+            company_id: COMPANY,
+            changes: &[ComplianceChange::SetPartyProject {
+                party: Ref::Id(pp.party_id),
+                project: Ref::Id(pp.project_id),
+                profile_id: pp.profile_id,
+                active: true,
+                procore_commitment_ids: vec![501, 502],
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut without = data.clone();
+        for a in &mut without.party_projects {
+            a.procore_commitment_ids.clear();
+        }
+
+        s.import_compliance(COMPANY, &without).await.unwrap();
+
+        let after = s.party_projects(COMPANY).await.unwrap();
+        let same = after
+            .iter()
+            .find(|a| (a.party_id, a.project_id) == (pp.party_id, pp.project_id))
+            .unwrap();
+        assert_eq!(same.procore_commitment_ids, vec![501, 502]);
+    }
+);
