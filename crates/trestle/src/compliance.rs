@@ -6,7 +6,7 @@ use crate::output::table;
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use domain::compliance::{ComplianceData, WriteBackFormat};
+use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::run::{load_settings, save_settings};
@@ -35,6 +35,24 @@ pub enum ComplianceCommand {
     /// Decide what happens to a Procore project or company: `import`, `link LOCAL_ID`, or
     /// `do-not-add`.
     Map(MapArgs),
+    /// The Procore projects and companies seen, and the decision for each.
+    Mappings {
+        /// Only those waiting for a decision.
+        #[arg(long)]
+        undecided: bool,
+        #[arg(long)]
+        company_id: Option<i64>,
+    },
+    /// trestle's parties, with their compliance today and the ids other commands take.
+    Parties {
+        #[arg(long)]
+        company_id: Option<i64>,
+    },
+    /// trestle's compliance projects, with the ids `map project ... link` takes.
+    Projects {
+        #[arg(long)]
+        company_id: Option<i64>,
+    },
     /// Show the integration's settings, changing those given first.
     Settings(SettingsArgs),
 }
@@ -292,6 +310,23 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 MapKind::Project => ProcoreRecordKind::Project,
                 MapKind::Company => ProcoreRecordKind::Company,
             };
+            if let MappingDecision::LinkTo(id) = decision {
+                let company = connection.company_id;
+                let exists = match args.kind {
+                    MapKind::Project => store
+                        .compliance_project(company, ProjectId(id))
+                        .await?
+                        .is_some(),
+                    MapKind::Company => store.party(company, PartyId(id)).await?.is_some(),
+                };
+                if !exists {
+                    let (what, list) = match args.kind {
+                        MapKind::Project => ("compliance project", "projects"),
+                        MapKind::Company => ("party", "parties"),
+                    };
+                    bail!("there is no trestle {what} {id}; `trestle compliance {list}` lists them with their ids");
+                }
+            }
             store
                 .set_mapping(connection.company_id, kind, args.procore_id, decision)
                 .await?;
@@ -308,6 +343,34 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 MappingDecision::Undecided => "is waiting for a decision".to_string(),
             };
             println!("{what} {} {said}.", args.procore_id);
+            Ok(())
+        }
+        ComplianceCommand::Mappings {
+            undecided,
+            company_id,
+        } => {
+            let connection = pick_connection(&store, settings, company_id).await?;
+            print!(
+                "{}",
+                crate::overview::mappings(&store, connection.company_id, undecided).await?
+            );
+            Ok(())
+        }
+        ComplianceCommand::Parties { company_id } => {
+            let connection = pick_connection(&store, settings, company_id).await?;
+            let today = chrono::Utc::now().date_naive();
+            print!(
+                "{}",
+                crate::overview::parties(&store, connection.company_id, today).await?
+            );
+            Ok(())
+        }
+        ComplianceCommand::Projects { company_id } => {
+            let connection = pick_connection(&store, settings, company_id).await?;
+            print!(
+                "{}",
+                crate::overview::projects(&store, connection.company_id).await?
+            );
             Ok(())
         }
         ComplianceCommand::Settings(args) => {

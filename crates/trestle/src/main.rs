@@ -5,6 +5,7 @@
 //! - `app`: opening the store (and its secret key) and building the Procore client.
 //! - `commands`: `connect`, `sync`, `explain`.
 //! - `compliance`: `sync compliance`, `compliance import|map|settings`.
+//! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
@@ -14,6 +15,7 @@ mod commands;
 mod compliance;
 mod demo;
 mod output;
+mod overview;
 mod records;
 mod settings;
 

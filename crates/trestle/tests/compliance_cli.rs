@@ -866,3 +866,92 @@ async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm()
         "the second run is incremental: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mappings_list_what_waits_for_a_decision_and_link_takes_only_an_existing_record() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower");
+    let out = setup.ok(&["compliance", "mappings"]).await;
+    assert!(out.contains("No Procore records seen yet"), "{out}");
+
+    setup.sync("compliance").await;
+    let waiting = setup.ok(&["compliance", "mappings", "--undecided"]).await;
+    let harbor_line = waiting
+        .lines()
+        .find(|l| l.contains(&harbor.to_string()))
+        .unwrap_or_else(|| panic!("{waiting}"));
+    assert!(
+        harbor_line.contains("Harbor Tower") && harbor_line.contains("undecided"),
+        "{waiting}"
+    );
+
+    let refused = setup
+        .trestle(
+            &[
+                "compliance",
+                "map",
+                "project",
+                &harbor.to_string(),
+                "link",
+                "999",
+            ],
+            None,
+        )
+        .await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("no trestle compliance project 999")
+            && text(&refused).contains("trestle compliance projects"),
+        "{}",
+        text(&refused)
+    );
+
+    setup
+        .ok(&[
+            "compliance",
+            "map",
+            "project",
+            &harbor.to_string(),
+            "import",
+        ])
+        .await;
+    let waiting = setup.ok(&["compliance", "mappings", "--undecided"]).await;
+    assert!(!waiting.contains(&harbor.to_string()), "{waiting}");
+    setup.sync("compliance").await;
+    let projects = setup.ok(&["compliance", "projects"]).await;
+    assert!(
+        projects
+            .lines()
+            .any(|l| l.contains("Harbor Tower") && l.contains(&harbor.to_string())),
+        "{projects}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parties_lists_each_partys_compliance_today() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    let file = setup.write_file("good.json", &data);
+    setup.ok(&["compliance", "import", &file]).await;
+
+    let out = setup.ok(&["compliance", "parties"]).await;
+
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{out}"))
+            .to_string()
+    };
+    let acme = line("Acme Electric");
+    let bolt = line("Bolt Plumbing");
+    assert!(
+        acme.contains("compliant") && !acme.contains("non_compliant"),
+        "{out}"
+    );
+    assert!(bolt.contains("non_compliant"), "{out}");
+}
