@@ -88,14 +88,23 @@ async fn sync_bench() {
     // The lower bound: one page per largest page size for each collection the sync reads (v1.1
     // projects: 300; vendors, active and inactive: 2000; company users: 2000), plus one v2.0
     // commitment page (100 per page) per project the sync follows.
-    let projects = world.projects.values().filter(|p| !p.template).count();
+    // The app is not permitted on some generated projects; Procore lists only those it is.
+    let permitted = world
+        .apps
+        .get(demo::CLIENT_ID)
+        .and_then(|a| a.installations.get(&demo::COMPANY_ID))
+        .map(|i| i.permitted_projects.clone())
+        .unwrap_or_default();
+    let visible = |p: &procore_sim::world::Project| !p.template && permitted.contains(&p.id);
+    let projects = world.projects.values().filter(|p| visible(p)).count();
     let active_vendors = world.vendors.values().filter(|v| v.is_active).count();
     let inactive_vendors = world.vendors.len() - active_vendors;
-    let users = world.users.len();
+    // The collector reads the active company users (the contacts); the inactive are not contacts.
+    let users = world.users.values().filter(|u| u.is_active).count();
     let followed: Vec<i64> = world
         .projects
         .values()
-        .filter(|p| !p.template && p.active)
+        .filter(|p| visible(p) && p.active)
         .map(|p| p.id)
         .collect();
     let commitments = world.commitments.len();

@@ -72,7 +72,7 @@ pub struct SyncArgs {
     pub company_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExplainKind {
     ProcoreProject,
     ProcoreUser,

@@ -302,6 +302,9 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
             }
         },
     }
+    if kind == ExplainKind::ProcoreCompany {
+        insurance_section(store, company, id, &mut out).await?;
+    }
     // Dry runs change nothing, so they do not explain what happened.
     let history: Vec<_> = store
         .history(company, log_kind, id)
@@ -345,4 +348,52 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
         }
     }
     Ok(out)
+}
+
+/// The origin id an insurance run-log entry is about: its detail is the planned action, the
+/// record written, or (for a removal) the origin id itself.
+fn origin_in(detail: &str) -> Option<String> {
+    fn find(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.starts_with("trestle:") => Some(s.clone()),
+            serde_json::Value::Object(map) => match map.get("origin_id") {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                _ => map.values().find_map(find),
+            },
+            _ => None,
+        }
+    }
+    find(&serde_json::from_str(detail).ok()?)
+}
+
+/// The seed's "compliance not in Procore" question: for each insurance record of the company,
+/// the last thing a sync decided or did, and why.
+async fn insurance_section(
+    store: &Store,
+    company: i64,
+    procore_company: i64,
+    out: &mut String,
+) -> Result<()> {
+    let mut latest: std::collections::BTreeMap<String, (i64, String, String)> =
+        std::collections::BTreeMap::new();
+    for h in store.history(company, "insurance", procore_company).await? {
+        if h.dry_run {
+            continue;
+        }
+        let Some(origin) = h.entry.detail_json.as_deref().and_then(origin_in) else {
+            continue;
+        };
+        // Newest first: the first entry seen per record is its latest.
+        latest
+            .entry(origin)
+            .or_insert((h.run.0, h.entry.outcome.clone(), h.entry.reason.clone()));
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let _ = writeln!(out, "  Insurance records (the latest word on each):");
+    for (origin, (run, outcome, reason)) in latest {
+        let _ = writeln!(out, "    {origin} (run {run}, {outcome}): {reason}");
+    }
+    Ok(())
 }

@@ -955,3 +955,34 @@ async fn parties_lists_each_partys_compliance_today() {
     );
     assert!(bolt.contains("non_compliant"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_why_a_companys_compliance_is_or_is_not_in_procore() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    let data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
+    let file = setup.write_file("good.json", &data);
+    setup.ok(&["compliance", "import", &file]).await;
+    let acme_arg = acme.to_string();
+
+    setup.sync("compliance").await;
+    let out = setup.ok(&["explain", "procore-company", &acme_arg]).await;
+    assert!(out.contains("Insurance records"), "{out}");
+    assert!(out.contains(":subject:general_liability (run"), "{out}");
+    assert!(
+        out.contains("(run 1, written): wrote General Liability"),
+        "{out}"
+    );
+
+    setup.sync("compliance").await;
+    let out = setup.ok(&["explain", "procore-company", &acme_arg]).await;
+    assert!(out.contains("not written: nothing changed since"), "{out}");
+
+    setup
+        .ok(&["compliance", "settings", "--compliance-sync", "off"])
+        .await;
+    setup.sync("compliance").await;
+    let out = setup.ok(&["explain", "procore-company", &acme_arg]).await;
+    assert!(out.contains("compliance sync is off"), "{out}");
+}

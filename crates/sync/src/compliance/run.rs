@@ -452,7 +452,18 @@ fn build(
     };
     for action in &plan.actions {
         let key = action.key();
-        let (kind, procore_id) = log_subject(&key);
+        let (kind, mut procore_id) = log_subject(&key);
+        if let Key::Insurance { origin_id } = &key {
+            // Filed under the party's Procore company, so `explain procore-company` answers
+            // why its compliance is (or is not) in Procore.
+            procore_id = domain::compliance::target_of(origin_id).and_then(|t| {
+                local
+                    .parties
+                    .iter()
+                    .find(|p| p.id == t.party)
+                    .and_then(|p| p.procore_vendor_id)
+            });
+        }
         let mut entry = RunEntry {
             kind: kind.into(),
             procore_id,
