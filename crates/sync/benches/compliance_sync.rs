@@ -1,10 +1,12 @@
-//! The initial compliance sync of a generated company against the simulator with limits off,
-//! then a no-change resync (incremental: only changes are asked for); and, separately, evaluation throughput on party-projects held in
-//! memory. Prints records per second, requests against the lower bound, peak memory and
-//! party-projects evaluated per second.
+//! The initial compliance sync of a generated company against the simulator with limits off
+//! (every project the app may see mapped Import, so all of them are linked), then a no-change
+//! resync (incremental: only changes are asked for); and, separately, evaluation throughput on
+//! party-projects held in memory. Prints records per second, requests against the lower bound,
+//! peak memory and party-projects evaluated per second.
 //!
 //! Run with `cargo bench -p sync --bench compliance_sync`. Sizes: `BENCH_VENDORS` (5000),
-//! `BENCH_PROJECTS` (500), `BENCH_COMMITMENTS` (50 per project), `BENCH_USERS` (2000),
+//! `BENCH_PROJECTS` (510, of which the generator makes 10 invisible to the app: 500 linked),
+//! `BENCH_COMMITMENTS` (50 per project), `BENCH_USERS` (2000),
 //! `BENCH_EVALUATIONS` (100000), `BENCH_SEED` (42). Peak memory is the whole process, simulator
 //! included, so it is an upper bound for trestle alone.
 
@@ -79,7 +81,7 @@ fn main() {
 
 async fn sync_bench() {
     let sizes = generate::Sizes {
-        projects: env_usize("BENCH_PROJECTS", 500),
+        projects: env_usize("BENCH_PROJECTS", 510),
         users: env_usize("BENCH_USERS", 2000),
         vendors: env_usize("BENCH_VENDORS", 5000),
         commitments_per_project: env_usize("BENCH_COMMITMENTS", 50),
@@ -104,7 +106,7 @@ async fn sync_bench() {
     let followed: Vec<i64> = world
         .projects
         .values()
-        .filter(|p| visible(p) && p.active)
+        .filter(|p| visible(p))
         .map(|p| p.id)
         .collect();
     let commitments = world.commitments.len();
@@ -217,6 +219,17 @@ async fn sync_bench() {
     save_settings(&store, company, &settings)
         .await
         .expect("settings");
+    for project in &followed {
+        store
+            .set_mapping(
+                company,
+                store::ProcoreRecordKind::Project,
+                *project,
+                store::MappingDecision::Import,
+            )
+            .await
+            .expect("mapping");
+    }
 
     let job = ComplianceJob {
         client: &client,
