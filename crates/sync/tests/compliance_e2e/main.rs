@@ -20,6 +20,7 @@ use sync::compliance::{
 
 mod incremental;
 mod removal;
+mod writeback;
 
 fn today() -> NaiveDate {
     "2026-11-22".parse().unwrap()
