@@ -47,6 +47,12 @@ pub const USERS: &str = "compliance.users";
 pub const FULL_READ: &str = "compliance.full_read";
 /// Followed by the Procore project id: where that project's commitments were read up to.
 pub const COMMITMENTS: &str = "compliance.commitments.";
+/// The shape of the mirrored records. The mirror holds records as the collector converted
+/// them, so a trestle that converts differently must read everything whole once: bump this
+/// when `ProcoreProject`, `ProcoreVendor`, `ProcoreContact`, `ProcoreCommitment` or the
+/// conversions into them change.
+pub const MIRROR_FORMAT: &str = "compliance.mirror_format";
+pub const MIRROR_FORMAT_VERSION: &str = "1";
 
 const PROJECT: &str = "project";
 const VENDOR: &str = "vendor";
@@ -92,11 +98,12 @@ fn encode<T: Serialize>(value: &T) -> String {
 
 impl Mirror {
     /// Reads stored rows. A row that cannot be read (written by another version, or edited by
-    /// hand) is left out and named in the second value; the caller then reads everything
-    /// whole, which puts a good version back.
-    pub fn from_rows(rows: &[MirrorRow]) -> (Mirror, Vec<String>) {
+    /// hand) is left out and listed in the second value; the caller then reads everything
+    /// whole, which puts a good version back, and removes the rows nothing replaced (see
+    /// [`Unreadable`]).
+    pub fn from_rows(rows: &[MirrorRow]) -> (Mirror, Unreadable) {
         let mut m = Mirror::default();
-        let mut unreadable = Vec::new();
+        let mut unreadable = Unreadable::default();
         for row in rows {
             let id = row.procore_id;
             let done = match row.kind.as_str() {
@@ -119,7 +126,8 @@ impl Mirror {
                 other => Err(format!("mirrored record of unknown kind \"{other}\"")),
             };
             if let Err(problem) = done {
-                unreadable.push(problem);
+                unreadable.problems.push(problem);
+                unreadable.rows.push((row.kind.clone(), id));
             }
         }
         (m, unreadable)
@@ -142,12 +150,21 @@ impl Mirror {
         out
     }
 
-    /// What to write so the stored mirror, holding `before`, holds `self`: only the records
-    /// that changed, so a sync with no change writes nothing.
-    pub fn changes_since(&self, before: &Mirror) -> Vec<MirrorChange> {
+    /// What to write so the stored mirror, holding `before` and the `unreadable` rows, holds
+    /// `self`: only the records that changed, so a sync with no change writes nothing, and the
+    /// unreadable rows nothing replaced are removed.
+    pub fn changes_since(&self, before: &Mirror, unreadable: &Unreadable) -> Vec<MirrorChange> {
         let old = before.rows();
         let new = self.rows();
         let mut changes = Vec::new();
+        for (kind, id) in &unreadable.rows {
+            if !new.keys().any(|(k, i)| k == kind && i == id) {
+                changes.push(MirrorChange::Remove {
+                    kind: kind.clone(),
+                    procore_id: *id,
+                });
+            }
+        }
         for (key, value) in &new {
             if old.get(key) != Some(value) {
                 changes.push(MirrorChange::Put(MirrorRow {
@@ -185,6 +202,20 @@ impl Mirror {
     }
 }
 
+/// Stored mirror rows that could not be read, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unreadable {
+    pub problems: Vec<String>,
+    /// `(kind, Procore id)` of each.
+    pub rows: Vec<(String, i64)>,
+}
+
+impl Unreadable {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// Where the last sync left off.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cursors {
@@ -192,6 +223,8 @@ pub struct Cursors {
     pub vendors: Option<DateTime<Utc>>,
     pub users: Option<DateTime<Utc>>,
     pub full_read_on: Option<NaiveDate>,
+    /// The [`MIRROR_FORMAT`] the mirror was written in.
+    pub mirror_format: Option<String>,
     /// By Procore project id.
     pub commitments: BTreeMap<i64, DateTime<Utc>>,
 }
@@ -208,6 +241,7 @@ impl Cursors {
                 VENDORS => c.vendors = at,
                 USERS => c.users = at,
                 FULL_READ => c.full_read_on = value.parse().ok(),
+                MIRROR_FORMAT => c.mirror_format = Some(value.clone()),
                 _ => {
                     if let (Some(project), Some(at)) = (
                         name.strip_prefix(COMMITMENTS)
@@ -222,10 +256,13 @@ impl Cursors {
         c
     }
 
-    /// Whether this sync reads everything whole: never read whole, or not for `every_days`.
+    /// Whether this sync reads everything whole: never read whole, not for `every_days`, or
+    /// the mirror was written in another format.
     pub fn full_read_due(&self, today: NaiveDate, every_days: u32) -> bool {
-        self.full_read_on
-            .is_none_or(|last| (today - last).num_days() >= i64::from(every_days))
+        self.mirror_format.as_deref() != Some(MIRROR_FORMAT_VERSION)
+            || self
+                .full_read_on
+                .is_none_or(|last| (today - last).num_days() >= i64::from(every_days))
     }
 }
 
@@ -258,12 +295,16 @@ impl Collection {
         collection: String,
         newest: Option<DateTime<Utc>>,
         server_time: Option<DateTime<Utc>>,
+        previous: Option<DateTime<Utc>>,
     ) {
         if let Some(at) = newest {
-            self.cursors.push(CursorUpdate {
-                collection,
-                value: crate::cursor::format(crate::cursor::next_cursor(at, server_time)),
-            });
+            let next = crate::cursor::next_cursor(at, server_time, previous);
+            if Some(next) != previous {
+                self.cursors.push(CursorUpdate {
+                    collection,
+                    value: crate::cursor::format(next),
+                });
+            }
         }
     }
 }
@@ -311,6 +352,9 @@ pub async fn collect_directory(
     };
     let since = |cursor: Option<DateTime<Utc>>| if out.full { None } else { cursor };
 
+    // v1.1 list items do not say whether a project is a template, so Procore's filter leaves
+    // templates out; a project turned into a template later leaves the mirror at the next
+    // whole read.
     let mut projects = client
         .projects()
         .list_v11()
@@ -371,10 +415,6 @@ pub async fn collect_directory(
     }
 
     for p in &projects.items {
-        if p.template == Some(true) {
-            out.mirror.projects.remove(&p.id.get());
-            continue;
-        }
         match project_input(p) {
             Ok(input) => {
                 out.mirror.projects.insert(input.id, input);
@@ -426,21 +466,87 @@ pub async fn collect_directory(
         }
     }
 
+    if !out.full {
+        recheck_vanished_inactive(client, &active, &inactive, out).await?;
+    }
+
     out.advance(
         PROJECTS.into(),
         newest(projects.items.iter().map(|p| &p.updated_at)),
         projects.server_time,
+        if out.full { None } else { cursors.projects },
     );
     out.advance(
         VENDORS.into(),
         newest(active.items.iter().map(|v| &v.updated_at)),
         active.server_time,
+        if out.full { None } else { cursors.vendors },
     );
     out.advance(
         USERS.into(),
         newest(users.items.iter().map(|u| &u.updated_at)),
         users.server_time,
+        if out.full { None } else { cursors.users },
     );
+    Ok(())
+}
+
+/// A vendor the mirror holds as inactive that is no longer on the inactive list was
+/// reactivated or deleted; reactivation need not change its `updated_at`, so the changes read
+/// may not say which. One request for all of them, by id, on the active list: those found are
+/// active again, the others leave the mirror.
+async fn recheck_vanished_inactive(
+    client: &Client,
+    active: &procore::Collected<procore::models::Vendor>,
+    inactive: &procore::Collected<procore::models::Vendor>,
+    out: &mut Collection,
+) -> Result<()> {
+    let listed: BTreeSet<i64> = active
+        .items
+        .iter()
+        .chain(&inactive.items)
+        .map(|v| v.id.get())
+        .chain(malformed_ids(&active.malformed))
+        .chain(malformed_ids(&inactive.malformed))
+        .collect();
+    let vanished: Vec<i64> = out
+        .mirror
+        .vendors
+        .values()
+        .filter(|v| !v.active && !listed.contains(&v.id))
+        .map(|v| v.id)
+        .collect();
+    if vanished.is_empty() {
+        return Ok(());
+    }
+    let mut list = client.vendors().list();
+    for id in &vanished {
+        list = list.id(procore::VendorId(*id));
+    }
+    let found = list.into_list().collect().await?;
+    out.records_read += found.items.len();
+    reject_all(out, "procore-company", &found.malformed);
+    let unreadable = malformed_ids(&found.malformed);
+    for id in vanished {
+        if unreadable.contains(&id) {
+            continue;
+        }
+        match found.items.iter().find(|v| v.id.get() == id) {
+            Some(v) => match vendor_input(v, true) {
+                Ok(input) => {
+                    out.mirror.vendors.insert(id, input);
+                }
+                Err(problem) => out.rejected.push(Rejected {
+                    kind: "procore-company",
+                    procore_id: Some(id),
+                    problem,
+                }),
+            },
+            None => {
+                out.mirror.vendors.remove(&id);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -509,6 +615,7 @@ pub async fn collect_commitments(
             format!("{COMMITMENTS}{project}"),
             newest(contracts.items.iter().map(|c| &c.updated_at)),
             contracts.server_time,
+            since,
         );
         if let Some(p) = progress {
             p(
@@ -662,7 +769,7 @@ mod tests {
         after.vendors.insert(2, vendor(2, "Bolt Plumbing"));
         after.vendors.remove(&3);
 
-        let changes = after.changes_since(&before);
+        let changes = after.changes_since(&before, &Unreadable::default());
 
         assert_eq!(changes.len(), 2, "{changes:?}");
         assert!(
@@ -675,7 +782,9 @@ mod tests {
                 procore_id: 3
             }
         );
-        assert!(after.changes_since(&after).is_empty());
+        assert!(after
+            .changes_since(&after, &Unreadable::default())
+            .is_empty());
     }
 
     #[test]
@@ -690,7 +799,7 @@ mod tests {
             },
         );
         let rows: Vec<MirrorRow> = m
-            .changes_since(&Mirror::default())
+            .changes_since(&Mirror::default(), &Unreadable::default())
             .into_iter()
             .map(|c| match c {
                 MirrorChange::Put(r) => r,
@@ -730,8 +839,14 @@ mod tests {
         let (m, unreadable) = Mirror::from_rows(&rows);
 
         assert_eq!(m, Mirror::default());
-        assert_eq!(unreadable.len(), 3, "{unreadable:?}");
-        assert!(unreadable[1].contains("names no company"));
+        assert_eq!(unreadable.problems.len(), 3, "{unreadable:?}");
+        assert!(unreadable.problems[1].contains("names no company"));
+        // Nothing replaces them, so they are removed with the next save.
+        let changes = m.changes_since(&m, &unreadable);
+        assert_eq!(changes.len(), 3);
+        assert!(changes
+            .iter()
+            .all(|c| matches!(c, MirrorChange::Remove { .. })));
     }
 
     #[test]
@@ -762,6 +877,11 @@ mod tests {
         let mut c = Cursors::default();
         assert!(c.full_read_due(day("2026-11-22"), 7));
         c.full_read_on = Some(day("2026-11-22"));
+        assert!(
+            c.full_read_due(day("2026-11-23"), 7),
+            "a mirror of unknown format is read again"
+        );
+        c.mirror_format = Some(MIRROR_FORMAT_VERSION.into());
         assert!(!c.full_read_due(day("2026-11-28"), 7));
         assert!(c.full_read_due(day("2026-11-29"), 7));
         assert!(c.full_read_due(day("2026-11-22"), 0));

@@ -9,6 +9,7 @@
 
 use super::collect::{
     collect_commitments, collect_directory, Collection, Cursors, FieldLabels, Mirror, FULL_READ,
+    MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
 };
 use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
 use super::plan::{plan, Action, Key, Plan};
@@ -816,6 +817,10 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
             collection: FULL_READ.into(),
             value: job.today.to_string(),
         });
+        collection.cursors.push(store::CursorUpdate {
+            collection: MIRROR_FORMAT.into(),
+            value: MIRROR_FORMAT_VERSION.into(),
+        });
     }
     let first = plan(&collection.snapshot, &local, &settings, job.today);
 
@@ -887,7 +892,7 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     store
         .save_mirror(&store::MirrorUpdate {
             company_id: company,
-            changes: &collection.mirror.changes_since(&mirror),
+            changes: &collection.mirror.changes_since(&mirror, &unreadable),
             cursors: &collection.cursors,
             forget_cursors: &collection.forget_cursors,
         })

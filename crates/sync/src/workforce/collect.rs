@@ -227,7 +227,7 @@ impl Newest {
         previous: Option<DateTime<Utc>>,
         server_time: Option<DateTime<Utc>>,
     ) -> Option<CursorUpdate> {
-        let next = crate::cursor::next_cursor(self.0?, server_time);
+        let next = crate::cursor::next_cursor(self.0?, server_time, None);
         (Some(next) > previous).then(|| CursorUpdate {
             collection: collection.into(),
             value: crate::cursor::format(next),

@@ -372,3 +372,26 @@ async fn an_unreadable_mirror_row_makes_the_next_sync_read_everything_whole() {
         "the whole read put a good row back"
     );
 }
+
+#[tokio::test]
+async fn a_company_reactivated_without_a_new_change_stamp_is_seen_by_an_incremental_sync() {
+    let app = App::new().await;
+    app.settings(|s| s.sync_active_status = true).await;
+    app.sync().await;
+    let bolt = app.vendor("Bolt Plumbing");
+    app.change(|w, now| {
+        let v = w.vendors.get_mut(&bolt).unwrap();
+        v.is_active = false;
+        v.updated_at = now;
+    });
+    app.sync().await;
+    assert!(!app.party_of(bolt).await.active);
+
+    // Back on the active list, its updated_at as it was.
+    app.sim()
+        .write(|w| w.vendors.get_mut(&bolt).unwrap().is_active = true);
+    let report = app.sync().await;
+
+    assert!(!report.summary.full_read);
+    assert!(app.party_of(bolt).await.active);
+}
