@@ -1398,16 +1398,34 @@ impl Store {
     }
 
     /// Forgets that a record was written (it was removed from Procore), so writing it again
-    /// later is a first write. Forgetting a record not stored does nothing.
+    /// later is a first write. With `procore_insurance_id`, only the write of that Procore
+    /// record is forgotten: one written since as a new Procore record stays. Forgetting a
+    /// record not stored does nothing.
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    pub async fn forget_insurance_write(&self, company: CompanyId, origin_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM insurance_writes WHERE company_id = $1 AND origin_id = $2")
+    pub async fn forget_insurance_write(
+        &self,
+        company: CompanyId,
+        origin_id: &str,
+        procore_insurance_id: Option<i64>,
+    ) -> Result<()> {
+        match procore_insurance_id {
+            Some(id) => sqlx::query(
+                "DELETE FROM insurance_writes WHERE company_id = $1 AND origin_id = $2 \
+                 AND procore_insurance_id = $3",
+            )
             .bind(company)
             .bind(origin_id)
-            .execute(self.pool())
-            .await?;
+            .bind(id),
+            None => {
+                sqlx::query("DELETE FROM insurance_writes WHERE company_id = $1 AND origin_id = $2")
+                    .bind(company)
+                    .bind(origin_id)
+            }
+        }
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use super::run::{retry_delay, ComplianceJob, RemovePayload, Report};
 use crate::error::Result;
 use chrono::Utc;
 use procore::{InsuranceId, ProjectId, VendorId};
+use std::collections::BTreeSet;
 use store::{RunEntry, RunId};
 
 /// The outbox kind of an insurance removal.
@@ -58,7 +59,12 @@ async fn delete(client: &procore::Client, p: &RemovePayload) -> Result<bool> {
 }
 
 /// Drains the company's due removals. Stops, leaving the rest due, at a failure about the
-/// connection; a failure about one record is retried later with a growing delay.
+/// connection; a failure about one record is retried later with a growing delay. Each outcome
+/// is logged as it happens, so a failure later in the drain loses no record of a delete done.
+///
+/// `reported`: the origin ids this sync reports (writes, or keeps as written). A removal queued
+/// earlier for one of them is stale (the association came back while it waited) and is closed
+/// without touching Procore.
 ///
 /// # Errors
 /// The store failed.
@@ -66,6 +72,7 @@ pub async fn drain_removals(
     job: &ComplianceJob<'_>,
     run: RunId,
     report: &mut Report,
+    reported: &BTreeSet<String>,
 ) -> Result<()> {
     let store = job.store;
     let company = job.company_id;
@@ -75,7 +82,6 @@ pub async fn drain_removals(
             .release_leases(company, REMOVE_INSURANCE, Utc::now())
             .await?;
     }
-    let mut log = Vec::new();
     while let Some(item) = store
         .claim_next_for(company, REMOVE_INSURANCE, Utc::now(), lease)
         .await?
@@ -89,14 +95,30 @@ pub async fn drain_removals(
                 continue;
             }
         };
+        if reported.contains(&payload.origin_id) {
+            store.complete(item.id, r#"{"superseded":true}"#).await?;
+            let reason = format!(
+                "not removed: trestle reports {} again, so the removal queued earlier is dropped",
+                payload.origin_id
+            );
+            store
+                .record(run, &[entry(&payload, "superseded", reason)])
+                .await?;
+            continue;
+        }
         match delete(job.client, &payload).await {
             Ok(deleted) => {
+                // Only the write removed: one made since (a new Procore record) is kept.
                 store
-                    .forget_insurance_write(company, &payload.origin_id)
+                    .forget_insurance_write(
+                        company,
+                        &payload.origin_id,
+                        payload.procore_insurance_id,
+                    )
                     .await?;
                 store.complete(item.id, "{}").await?;
                 report.summary.insurance_removed += 1;
-                log.push(entry(
+                let done = entry(
                     &payload,
                     "removed",
                     if deleted {
@@ -109,7 +131,8 @@ pub async fn drain_removals(
                     } else {
                         format!("record {} was already gone from Procore", payload.origin_id)
                     },
-                ));
+                );
+                store.record(run, &[done]).await?;
             }
             Err(e) => {
                 let connection = e.is_about_the_connection();
@@ -125,19 +148,17 @@ pub async fn drain_removals(
                 report
                     .failures
                     .push(format!("removing {}: {message}", payload.origin_id));
-                log.push(entry(
+                let failed = entry(
                     &payload,
                     "failed",
                     format!("the removal failed, retried later: {message}"),
-                ));
+                );
+                store.record(run, &[failed]).await?;
                 if connection {
                     break;
                 }
             }
         }
-    }
-    if !log.is_empty() {
-        store.record(run, &log).await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use super::collect::{
 };
 use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
 use super::plan::{plan, Action, Key, Plan};
+use super::reason::Reason;
 use super::remove;
 use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
 use crate::error::{Result, SyncError};
@@ -25,7 +26,7 @@ use domain::compliance::{
 };
 use procore::Client;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use store::{
     ComplianceBatch, ComplianceChange, MappingDecision, MappingWrite, NewOutboxItem,
     ProcoreRecordKind, Ref, RunEntry, RunId, Store,
@@ -745,12 +746,11 @@ fn build(
                     origin_id: origin_id.clone(),
                     procore_insurance_id: *procore_insurance_id,
                 };
-                // One removal per record written: the same origin written again later is a
-                // new record in Procore, with a new id, and a new removal if it comes to that.
-                let key = format!(
-                    "insurance-removal:{company}:{origin_id}:{}",
-                    procore_insurance_id.map_or_else(|| "unknown".into(), |id| id.to_string())
-                );
+                let mut key = removal_key(company, origin_id, *procore_insurance_id);
+                // Removed before and written again under the same Procore id: a new removal.
+                if existing_keys.contains(&key) {
+                    key = format!("{key}:run{run}");
+                }
                 b.outbox.push(NewOutboxItem::new(
                     company,
                     remove::REMOVE_INSURANCE,
@@ -897,6 +897,19 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
             forget_cursors: &collection.forget_cursors,
         })
         .await?;
+    // What trestle reports now: a removal queued for one of these earlier is stale.
+    let reported: BTreeSet<String> = insurance
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::WriteInsurance { record, .. } => Some(record.origin_id.clone()),
+            Action::Skip {
+                key: Key::Insurance { origin_id },
+                reason: Reason::NothingChangedSince { .. },
+            } => Some(origin_id.clone()),
+            _ => None,
+        })
+        .collect();
     let mut report = Report {
         run,
         settings,
@@ -913,12 +926,13 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         failures: Vec::new(),
     };
     drain_insurance(job, run, &mut report).await?;
-    remove::drain_removals(job, run, &mut report).await?;
+    remove::drain_removals(job, run, &mut report, &reported).await?;
     finish(job, run, report, requests_before).await
 }
 
-/// Builds one phase's batch: the outbox keys of insurance writes done before are looked up so
-/// a record written, changed and written back again gets a key of its own.
+/// Builds one phase's batch: the outbox keys of insurance writes and removals done before are
+/// looked up so a record written, changed and written back again (or removed, written and
+/// removed again) gets a key of its own.
 async fn build_phase(
     store: &Store,
     plan: &Plan,
@@ -928,14 +942,20 @@ async fn build_phase(
     summary: &mut Summary,
     run: RunId,
 ) -> Result<Batch> {
-    let mut existing_keys = std::collections::BTreeSet::new();
+    let mut existing_keys = BTreeSet::new();
     for action in plan.changes() {
-        if let Action::WriteInsurance { record, .. } = action {
-            let key = insurance_key(company, record);
-            if let Some(item) = store.outbox_item_by_key(&key).await? {
-                if item.state != store::OutboxState::Pending {
-                    existing_keys.insert(key);
-                }
+        let key = match action {
+            Action::WriteInsurance { record, .. } => insurance_key(company, record),
+            Action::RemoveInsurance {
+                origin_id,
+                procore_insurance_id,
+                ..
+            } => removal_key(company, origin_id, *procore_insurance_id),
+            _ => continue,
+        };
+        if let Some(item) = store.outbox_item_by_key(&key).await? {
+            if item.state != store::OutboxState::Pending {
+                existing_keys.insert(key);
             }
         }
     }
@@ -1095,10 +1115,29 @@ pub async fn drain_insurance(
         if items.is_empty() {
             return Ok(());
         }
+        // A write queued before the last write of its record is stale: a newer version went
+        // out while it waited for a retry, and sending it now would put old values back.
+        let last_written: BTreeMap<String, chrono::DateTime<Utc>> = store
+            .insurance_writes(company)
+            .await?
+            .into_iter()
+            .map(|w| (w.origin_id, w.written_at))
+            .collect();
         // Company level first (`None`), then each Procore project.
         let mut targets: BTreeMap<Option<i64>, Vec<Claimed>> = BTreeMap::new();
         for item in items {
             match serde_json::from_str::<WritePayload>(&item.payload_json) {
+                Ok(payload)
+                    if last_written
+                        .get(&payload.record.origin_id)
+                        .is_some_and(|at| *at > item.created_at) =>
+                {
+                    store.complete(item.id, r#"{"superseded":true}"#).await?;
+                    let reason = "not written: a newer version of this record was written while this one waited for a retry".to_string();
+                    store
+                        .record(run, &[write_entry(&payload, "superseded", reason)])
+                        .await?;
+                }
                 Ok(payload) => targets
                     .entry(payload.procore_project_id)
                     .or_default()
@@ -1300,6 +1339,15 @@ async fn write_call(
     }
     store.record(run, &log).await?;
     Ok(true)
+}
+
+/// The outbox key of an insurance removal: one per record written (the same origin written
+/// again after a removal is a new Procore record, with a new id).
+fn removal_key(company: i64, origin_id: &str, procore_insurance_id: Option<i64>) -> String {
+    format!(
+        "insurance-removal:{company}:{origin_id}:{}",
+        procore_insurance_id.map_or_else(|| "unknown".into(), |id| id.to_string())
+    )
 }
 
 /// The outbox key of an insurance write: the record and what trestle would write (status,

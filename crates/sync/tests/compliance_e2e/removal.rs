@@ -112,3 +112,59 @@ async fn a_record_already_deleted_in_procore_counts_as_removed() {
         .iter()
         .all(|o| o.ends_with(":summary")));
 }
+
+#[tokio::test]
+async fn a_removal_queued_for_a_record_trestle_reports_again_is_dropped() {
+    let app = App::new().await;
+    app.sync().await;
+    let acme = app.vendor("Acme Electric");
+    let record = app
+        .written()
+        .into_iter()
+        .find(|i| i.vendor_id == acme && i.project_id.is_none())
+        .unwrap();
+    let origin = record.origin_id.clone().unwrap();
+    // Queued while the record was not reported (say its association had ended), and left
+    // waiting; by now trestle reports it again.
+    let payload = serde_json::json!({
+        "level": "company_vendor",
+        "procore_vendor_id": acme,
+        "procore_project_id": null,
+        "origin_id": origin,
+        "procore_insurance_id": record.id,
+    });
+    app.store
+        .apply_compliance(&ComplianceBatch {
+            company_id: app.company,
+            outbox: &[store::NewOutboxItem::new(
+                app.company,
+                sync::compliance::remove::REMOVE_INSURANCE,
+                "stale-removal",
+                &payload.to_string(),
+            )],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let report = app.sync().await;
+
+    assert_eq!(report.summary.insurance_removed, 0);
+    assert!(
+        app.written().iter().any(|i| i.id == record.id),
+        "the record stays in Procore"
+    );
+    assert!(app
+        .store
+        .insurance_write(app.company, &origin)
+        .await
+        .unwrap()
+        .is_some());
+    let item = app
+        .store
+        .outbox_item_by_key("stale-removal")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.state, store::OutboxState::Done);
+}

@@ -519,3 +519,88 @@ async fn all_contacts_with_an_email_sync_without_marking_any_primary() {
         .iter()
         .all(|c| !c.primary));
 }
+
+#[tokio::test]
+async fn a_write_left_waiting_is_dropped_once_a_newer_version_of_its_record_went_out() {
+    let app = App::new().await;
+    app.settings(|s| s.format = WriteBackFormat::Summary).await;
+    app.sync().await;
+    let bolt = app.vendor("Bolt Plumbing");
+    let bolt_party = app.party_of(bolt).await.id;
+    let origin = format!("trestle:party:{bolt_party}:summary");
+    let before = app
+        .written_for(bolt)
+        .into_iter()
+        .find(|i| i.origin_id.as_deref() == Some(origin.as_str()))
+        .unwrap();
+    assert_eq!(before.status.as_deref(), Some("non_compliant"));
+
+    // An old version of Bolt's record, queued and waiting out a retry delay.
+    let mut stale = app
+        .store
+        .insurance_write(app.company, &origin)
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    stale.notes = "an old version".into();
+    let payload = serde_json::json!({
+        "level": "company_vendor",
+        "procore_vendor_id": bolt,
+        "procore_project_id": null,
+        "record": stale,
+    });
+    app.store
+        .apply_compliance(&ComplianceBatch {
+            company_id: app.company,
+            outbox: &[store::NewOutboxItem::new(
+                app.company,
+                WRITE_INSURANCE,
+                "stale-bolt",
+                &payload.to_string(),
+            )],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let item = app
+        .store
+        .outbox_item_by_key("stale-bolt")
+        .await
+        .unwrap()
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    app.store
+        .fail(item.id, "refused", Some(later))
+        .await
+        .unwrap();
+
+    // Meanwhile Bolt gets a certificate and its compliant record is written.
+    app.certify(bolt_party).await;
+    app.sync().await;
+    let now_compliant = app
+        .written_for(bolt)
+        .into_iter()
+        .find(|i| i.origin_id.as_deref() == Some(origin.as_str()))
+        .unwrap();
+    assert_eq!(now_compliant.status.as_deref(), Some("compliant"));
+
+    // The old version comes due: it is dropped, not sent over the newer one.
+    app.store
+        .fail(item.id, "refused", Some(chrono::Utc::now()))
+        .await
+        .unwrap();
+    app.sim().clear_request_log();
+    app.sync().await;
+
+    assert_eq!(app.insurance_requests(), 0);
+    let after = app
+        .written_for(bolt)
+        .into_iter()
+        .find(|i| i.origin_id.as_deref() == Some(origin.as_str()))
+        .unwrap();
+    assert_eq!(seen(&[after]), seen(&[now_compliant]));
+    let done = app.store.outbox_item(item.id).await.unwrap().unwrap();
+    assert_eq!(done.state, OutboxState::Done);
+    assert!(done.result_json.unwrap_or_default().contains("superseded"));
+}
