@@ -53,7 +53,7 @@ pub enum SyncCommand {
     Compliance(SyncArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
     /// Show what would change, and change nothing.
     #[arg(long)]
@@ -65,7 +65,7 @@ pub struct SyncArgs {
     /// Keep running: sync now and then every DURATION (e.g. "1h", "1d", "30m") until Ctrl-C or
     /// SIGTERM. Every run evaluates compliance with that day's date, so a daily run is the
     /// daily evaluation that moves expiring and expired policies.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "dry_run")]
+    #[arg(long, value_name = "DURATION", value_parser = every_duration, conflicts_with = "dry_run")]
     pub every: Option<std::time::Duration>,
     /// Which connected company (default: the configured or only one).
     #[arg(long)]
@@ -193,17 +193,38 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
         SyncCommand::Workforce(args) => (false, args),
         SyncCommand::Compliance(args) => (true, args),
     };
-    let once = || async {
-        if compliance {
-            crate::compliance::sync(settings, &args).await
-        } else {
-            sync_workforce_once(settings, &args).await
-        }
+    let Some(every) = args.every else {
+        return sync_once(settings, compliance, &args).await;
     };
-    match args.every {
-        None => once().await,
-        Some(every) => run_every(every, once).await,
+    // `--full` is for the first run; the runs after it read what changed.
+    let first = std::cell::Cell::new(true);
+    run_every(every, || {
+        let full = args.full && first.replace(false);
+        let args = SyncArgs {
+            full,
+            ..args.clone()
+        };
+        async move { sync_once(settings, compliance, &args).await }
+    })
+    .await
+}
+
+async fn sync_once(settings: &Settings, compliance: bool, args: &SyncArgs) -> Result<()> {
+    if compliance {
+        crate::compliance::sync(settings, args).await
+    } else {
+        sync_workforce_once(settings, args).await
     }
+}
+
+/// `--every`: a humantime duration ("1d", "30m"), at least a second.
+fn every_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; write a duration such as 1d, 6h or 30m"))?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err("the interval must be at least 1s, e.g. 1d, 6h or 30m".into());
+    }
+    Ok(d)
 }
 
 /// Runs `job` now and then every `every` until Ctrl-C or SIGTERM, which let the run under way
@@ -214,8 +235,11 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("listening for SIGTERM")?;
+    // Both made before the first run, so a signal that arrives during a run is kept for the
+    // loop to see (a `ctrl_c()` made afresh each turn would miss one).
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let every_text = humantime::format_duration(every);
@@ -223,7 +247,7 @@ where
         tokio::select! {
             // A stop asked for while a run was under way wins over a tick that came due.
             biased;
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
             _ = ticks.tick() => {}
         }

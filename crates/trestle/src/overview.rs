@@ -137,7 +137,7 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
         return Ok(if undecided_only {
             "Nothing is waiting for a mapping decision.\n".into()
         } else {
-            "No Procore records seen yet: run `trestle sync compliance` (or `--dry-run`).\n".into()
+            "No Procore records seen yet: run `trestle sync compliance`.\n".into()
         });
     }
     Ok(table(&rows))

@@ -819,8 +819,9 @@ async fn a_sync_reads_only_changes_until_asked_for_a_whole_read_or_one_is_due() 
     assert!(due.contains("(everything read whole)"), "{due}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm() {
+/// Runs `sync compliance --every 1s`, sends `signal` after the second run, and returns how it
+/// ended and what it printed.
+async fn every_until(signal: &'static str) -> (std::process::ExitStatus, String) {
     use std::io::{BufRead, BufReader};
     let (_running, setup) = connected().await;
     let mut child = setup
@@ -841,7 +842,7 @@ async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm()
                 runs += 1;
                 if runs == 2 {
                     let killed = std::process::Command::new("kill")
-                        .args(["-TERM", &pid])
+                        .args([signal, &pid])
                         .status()
                         .unwrap();
                     assert!(killed.success());
@@ -855,7 +856,12 @@ async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm()
     .await
     .unwrap();
 
-    let (status, out) = output;
+    output
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm() {
+    let (status, out) = every_until("-TERM").await;
     assert!(status.success(), "{out}");
     assert!(out.ends_with("Stopped."), "{out}");
     // Two runs at least: a slow run can let the next tick come due before the signal lands.
@@ -864,6 +870,27 @@ async fn a_sync_with_every_runs_again_on_schedule_and_stops_cleanly_on_sigterm()
     assert!(
         out.contains("(only changes read)"),
         "the second run is incremental: {out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_with_every_stops_cleanly_on_ctrl_c() {
+    let (status, out) = every_until("-INT").await;
+    assert!(status.success(), "{out}");
+    assert!(out.ends_with("Stopped."), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interval_under_a_second_is_refused_with_an_example() {
+    let (_running, setup) = connected().await;
+    let out = setup
+        .trestle(&["sync", "compliance", "--every", "0s"], None)
+        .await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("at least 1s, e.g. 1d"),
+        "{}",
+        text(&out)
     );
 }
 
