@@ -730,13 +730,14 @@ fn project_ref(r: Ref<ProjectId>) -> Ref<i64> {
     }
 }
 
-/// Inserts a record unless its Procore id is linked already, then links it.
 /// Keeps `links` in step with the Procore id an updated record carries: a link made, moved or
 /// dropped by an update moves the link row with it, so a later create finds (or no longer
 /// finds) the record through its link as the record itself says.
 ///
-/// A Procore record already linked to another local record is a [`StoreError::Conflict`]: the
-/// caller unlinks that one first (as a "Link" mapping does).
+/// A Procore record linked to another local record that still names it is a
+/// [`StoreError::Conflict`]: the caller unlinks that one first (as a "Link" mapping does). A
+/// link left by a record that no longer names it (written before links followed updates) is
+/// taken over.
 async fn relink(
     conn: &mut AnyConnection,
     company: CompanyId,
@@ -766,11 +767,45 @@ async fn relink(
     };
     match linked_local_id(conn, company, kind, procore_id).await? {
         Some(id) if id == local_id => Ok(()),
-        Some(other) => Err(StoreError::Conflict(format!(
-            "Procore {} {procore_id} is already linked to {} {other}; unlink that one first",
-            kind.as_str(),
-            table.what()
-        ))),
+        Some(other) => {
+            let column = match table {
+                Created::Party => "SELECT procore_vendor_id FROM compliance_parties WHERE id = $1",
+                Created::Project => {
+                    "SELECT procore_project_id FROM compliance_projects WHERE id = $1"
+                }
+                Created::Contact => {
+                    "SELECT procore_contact_id FROM compliance_contacts WHERE id = $1"
+                }
+            };
+            let named: Option<Option<i64>> = sqlx::query_scalar(column)
+                .bind(other)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if named.flatten() == Some(procore_id) {
+                return Err(StoreError::Conflict(format!(
+                    "Procore {} {procore_id} is already linked to {} {other}; unlink that one first",
+                    kind.as_str(),
+                    table.what()
+                )));
+            }
+            sqlx::query(
+                "DELETE FROM links WHERE company_id = $1 AND kind = $2 AND procore_id = $3",
+            )
+            .bind(company)
+            .bind(kind.as_str())
+            .bind(procore_id)
+            .execute(&mut *conn)
+            .await?;
+            let link = Link::new(
+                company,
+                kind,
+                procore_id,
+                local_id,
+                LinkOrigin::LinkedManually,
+            );
+            insert_link_if_absent(conn, &link).await?;
+            Ok(())
+        }
         None => {
             let link = Link::new(
                 company,
@@ -785,6 +820,7 @@ async fn relink(
     }
 }
 
+/// Inserts a record unless its Procore id is linked already, then links it.
 async fn create_linked(
     conn: &mut AnyConnection,
     company: CompanyId,

@@ -1198,3 +1198,48 @@ both!(
         assert_eq!(same.procore_commitment_ids, vec![501, 502]);
     }
 );
+
+both!(
+    a_link_left_by_a_record_that_no_longer_names_it_is_taken_over,
+    |ctx| {
+        let s = &ctx.store;
+        let created = s
+            .apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &[
+                    ComplianceChange::CreateParty {
+                        party: party("Old", Some(30)),
+                    },
+                    ComplianceChange::CreateParty {
+                        party: party("New", None),
+                    },
+                ],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let (old, new) = (created[0].1, created[1].1);
+        // An older trestle moved the Procore id without its link.
+        ctx.raw_execute(
+            "UPDATE compliance_parties SET procore_vendor_id = NULL WHERE name = 'Old'",
+        )
+        .await;
+
+        s.apply_compliance(&ComplianceBatch {
+            company_id: COMPANY,
+            changes: &[ComplianceChange::UpdateParty {
+                party: Party {
+                    id: PartyId(new),
+                    ..party("New", Some(30))
+                },
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+        let links = s.links(COMPANY, LinkKind::Party).await.unwrap();
+        assert_eq!(links.get(&30), Some(&new));
+        assert_ne!(links.get(&30), Some(&old));
+    }
+);

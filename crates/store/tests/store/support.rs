@@ -33,6 +33,14 @@ impl Ctx {
         Store::open(&self.url, key).await
     }
 
+    /// Runs one statement past the store, to set up a state an older trestle left behind.
+    pub async fn raw_execute(&self, sql: &'static str) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.raw_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
     /// Every value of one text column, read past the store.
     pub async fn raw_texts(&self, sql: &'static str) -> Vec<String> {
         sqlx::any::install_default_drivers();
