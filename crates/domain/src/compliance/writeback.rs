@@ -395,14 +395,13 @@ fn coverage_note(notes: &mut String, coverage: Coverage) {
         Coverage::Missing => write!(notes, "; no policy on file"),
         Coverage::NotYetEffective { from } => write!(notes, "; policy effective {from}"),
         Coverage::Expired { on } => write!(notes, "; policy expired {on}"),
+        // No countdown: notes that changed every day would rewrite the record every day of
+        // the window. It is written when it enters the window and when it expires.
         Coverage::InForce {
             expires,
-            days_left,
             expiring_soon: true,
-        } => write!(
-            notes,
-            "; expiring soon: expires {expires} (in {days_left} days)"
-        ),
+            ..
+        } => write!(notes, "; expiring soon: expires {expires}"),
         Coverage::InForce { expires, .. } => write!(notes, "; expires {expires}"),
     };
 }

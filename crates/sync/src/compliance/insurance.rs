@@ -1,8 +1,9 @@
 //! The write-back plan: which insurance records go to Procore this sync.
 //!
 //! The caller evaluates and renders (in the configured format); this decides, per record,
-//! whether it is written, and which records written before are removed. A record is written when trestle has not written it before, when its
-//! subject-level status changed (status, dates, policy number or insurer: `domain`'s
+//! whether it is written, and which records written before are removed. A record is written
+//! when trestle has not written it before, when its subject-level status changed (status,
+//! dates, policy number or insurer: `domain`'s
 //! [`StatusFingerprint`](domain::compliance::StatusFingerprint)), or when only its notes
 //! changed, which are written too so Procore's notes never go stale, with a reason saying the
 //! status did not move. A record identical to the last one written is not written again. The

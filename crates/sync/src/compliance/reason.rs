@@ -167,8 +167,8 @@ pub enum Reason {
         setting: SyncLevel,
         level: InsuranceLevel,
     },
-    /// A record trestle wrote that it no longer reports: its association ended, the format
-    /// changed, or the party or project is gone.
+    /// A record trestle wrote that it no longer reports: its association ended or the format
+    /// changed.
     NoLongerReported,
     /// A record trestle wrote at a level the setting now excludes.
     LevelNoLongerSent {
@@ -265,7 +265,7 @@ impl fmt::Display for Reason {
             Reason::NothingChangedSince { on } => write!(f, "not written: nothing changed since the last write on {on}"),
             Reason::ComplianceSyncOff => write!(f, "not written: compliance sync is off in the Procore integration settings"),
             Reason::LevelExcludes { setting, level } => write!(f, "not written: the compliance sync level is \"{}\", which does not send {} compliance", setting.label(), level.label()),
-            Reason::NoLongerReported => write!(f, "removed: trestle wrote this insurance record but no longer reports it (the association ended, the format changed, or the party or project is gone), so it is taken out of Procore"),
+            Reason::NoLongerReported => write!(f, "removed: trestle wrote this insurance record but no longer reports it (its association ended, or the write-back format changed), so it is taken out of Procore"),
             Reason::LevelNoLongerSent { setting, level } => write!(f, "removed: the compliance sync level is now \"{}\", which does not send {} compliance, so the record trestle wrote before is taken out of Procore", setting.label(), level.label()),
             Reason::PartyNotLinked { party } => write!(f, "not written: party {party} is not linked to a Procore company (or its company is marked Do not add); link it in the Procore integration settings"),
             Reason::InsuranceProjectNotLinked { project } => write!(f, "not written: project {project} is not linked to a Procore project (or that project is marked Do not add); link it in the Procore integration settings"),

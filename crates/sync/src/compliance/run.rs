@@ -452,19 +452,19 @@ fn build(
             applied.to_string()
         }
     };
+    let vendor_of_party: BTreeMap<PartyId, i64> = local
+        .parties
+        .iter()
+        .filter_map(|p| p.procore_vendor_id.map(|v| (p.id, v)))
+        .collect();
     for action in &plan.actions {
         let key = action.key();
         let (kind, mut procore_id) = log_subject(&key);
         if let Key::Insurance { origin_id } = &key {
             // Filed under the party's Procore company, so `explain procore-company` answers
             // why its compliance is (or is not) in Procore.
-            procore_id = domain::compliance::target_of(origin_id).and_then(|t| {
-                local
-                    .parties
-                    .iter()
-                    .find(|p| p.id == t.party)
-                    .and_then(|p| p.procore_vendor_id)
-            });
+            procore_id = domain::compliance::target_of(origin_id)
+                .and_then(|t| vendor_of_party.get(&t.party).copied());
         }
         let mut entry = RunEntry {
             kind: kind.into(),

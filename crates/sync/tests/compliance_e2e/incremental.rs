@@ -72,7 +72,6 @@ async fn a_resync_asks_procore_only_for_changes_and_keeps_every_association() {
     let app = App::new().await;
     let first = app.sync().await;
     assert!(first.summary.full_read, "the first sync reads everything");
-    // The insurance of associations made by the first sync is written by the second.
     app.sync().await;
     let acme = app.vendor("Acme Electric");
     let harbor = app.project("Harbor Tower");

@@ -111,7 +111,20 @@ async fn a_policy_that_expires_overnight_is_written_as_expired_on_the_next_days_
     assert_eq!(app.insurance_requests(), 0);
     assert_eq!(seen(&app.written()), before);
 
-    // The last day in force: still compliant, and the notes say it expires today.
+    // Inside the 30-day window: still compliant, and the notes say it expires soon.
+    let entering = app.sync_on("2027-12-15").await;
+    assert_eq!(
+        entering.summary.insurance_written, 4,
+        "{:#?}",
+        entering.written
+    );
+    // Every later day of the window says the same, so nothing is rewritten.
+    app.sim().clear_request_log();
+    let quiet = app.sync_on("2027-12-30").await;
+    assert_eq!(quiet.summary.insurance_written, 0, "{:#?}", quiet.written);
+    assert_eq!(app.insurance_requests(), 0);
+
+    // The last day in force: still compliant, expiring soon.
     let last_day = app.sync_on("2027-12-31").await;
     assert_eq!(
         last_day.summary.insurance_failures, 0,
@@ -119,16 +132,15 @@ async fn a_policy_that_expires_overnight_is_written_as_expired_on_the_next_days_
         last_day.failures
     );
     assert_eq!(
-        last_day.summary.insurance_written, 4,
+        last_day.summary.insurance_written, 0,
         "{:#?}",
         last_day.written
     );
-    assert!(last_day.written.iter().all(|w| w.procore_vendor_id == acme));
     for i in app.written_for(acme) {
         assert_eq!(i.status.as_deref(), Some("compliant"), "{i:?}");
         let notes = i.notes.as_deref().unwrap_or_default();
         assert!(
-            notes.contains("expiring soon: expires 2027-12-31 (in 0 days)"),
+            notes.contains("expiring soon: expires 2027-12-31"),
             "{notes}"
         );
     }
