@@ -174,6 +174,9 @@ pub struct InsuranceWrite {
     /// `None` keeps the id already stored: Procore's id is only known once a create answered.
     pub procore_insurance_id: Option<i64>,
     pub written_at: DateTime<Utc>,
+    /// Where it was written: the Procore company, and the project for a project-level record.
+    pub procore_vendor_id: Option<i64>,
+    pub procore_project_id: Option<i64>,
 }
 
 /// The last insurance record written for one origin id, so a later sync can say "nothing
@@ -187,6 +190,9 @@ pub struct InsuranceWriteState {
     pub fingerprint: String,
     pub procore_insurance_id: Option<i64>,
     pub written_at: DateTime<Utc>,
+    /// Where it was written; `None` for writes recorded before trestle kept it.
+    pub procore_vendor_id: Option<i64>,
+    pub procore_project_id: Option<i64>,
 }
 
 /// Everything one compliance apply writes in one transaction.
@@ -345,6 +351,8 @@ fn insurance_write_from_row(row: &AnyRow) -> Result<InsuranceWriteState> {
         fingerprint: text(row, "fingerprint")?,
         procore_insurance_id: opt_int(row, "procore_insurance_id")?,
         written_at: timestamp(row, "insurance write time", "written_at")?,
+        procore_vendor_id: opt_int(row, "procore_vendor_id")?,
+        procore_project_id: opt_int(row, "procore_project_id")?,
     })
 }
 
@@ -595,10 +603,12 @@ async fn write_insurance(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO insurance_writes (company_id, origin_id, record_json, fingerprint, procore_insurance_id, \
-         written_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (company_id, origin_id) DO UPDATE SET \
+         written_at, procore_vendor_id, procore_project_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (company_id, origin_id) DO UPDATE SET \
          record_json = excluded.record_json, fingerprint = excluded.fingerprint, \
          procore_insurance_id = COALESCE(excluded.procore_insurance_id, insurance_writes.procore_insurance_id), \
-         written_at = excluded.written_at",
+         written_at = excluded.written_at, procore_vendor_id = excluded.procore_vendor_id, \
+         procore_project_id = excluded.procore_project_id",
     )
     .bind(company)
     .bind(&w.record.origin_id)
@@ -606,6 +616,8 @@ async fn write_insurance(
     .bind(w.record.status_fingerprint().to_string())
     .bind(w.procore_insurance_id)
     .bind(ts(w.written_at))
+    .bind(w.procore_vendor_id)
+    .bind(w.procore_project_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -1510,7 +1522,8 @@ impl Store {
         origin_id: &str,
     ) -> Result<Option<InsuranceWriteState>> {
         let row = sqlx::query(
-            "SELECT company_id, origin_id, record_json, fingerprint, procore_insurance_id, written_at \
+            "SELECT company_id, origin_id, record_json, fingerprint, procore_insurance_id, written_at, \
+             procore_vendor_id, procore_project_id \
              FROM insurance_writes WHERE company_id = $1 AND origin_id = $2",
         )
         .bind(company)
@@ -1523,7 +1536,8 @@ impl Store {
     /// Every insurance record written for the company, by origin id.
     pub async fn insurance_writes(&self, company: CompanyId) -> Result<Vec<InsuranceWriteState>> {
         let rows = sqlx::query(
-            "SELECT company_id, origin_id, record_json, fingerprint, procore_insurance_id, written_at \
+            "SELECT company_id, origin_id, record_json, fingerprint, procore_insurance_id, written_at, \
+             procore_vendor_id, procore_project_id \
              FROM insurance_writes WHERE company_id = $1 ORDER BY origin_id",
         )
         .bind(company)

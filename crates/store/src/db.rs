@@ -45,6 +45,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "procore mirror",
         include_str!("../migrations/sqlite/0004_procore_mirror.sql"),
     ),
+    (
+        5,
+        "insurance write target",
+        include_str!("../migrations/sqlite/0005_insurance_write_target.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -66,6 +71,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "procore mirror",
         include_str!("../migrations/postgres/0004_procore_mirror.sql"),
+    ),
+    (
+        5,
+        "insurance write target",
+        include_str!("../migrations/postgres/0005_insurance_write_target.sql"),
     ),
 ];
 

@@ -411,13 +411,20 @@ fn apply(local: &mut LocalCompliance, plan: &Plan) {
                 a.active = false;
                 a.procore_commitment_ids.clear();
             }
-            Action::WriteInsurance { record, as_of, .. } => {
+            Action::WriteInsurance {
+                record,
+                as_of,
+                procore_vendor_id,
+                procore_project_id,
+                ..
+            } => {
                 local.written.insert(
                     record.origin_id.clone(),
                     WrittenInsurance {
                         record,
                         written_on: as_of,
                         procore_insurance_id: Some(90_000 + local.written.len() as i64),
+                        written_to: Some((procore_vendor_id, procore_project_id)),
                     },
                 );
             }
@@ -1883,16 +1890,63 @@ fn with_compliance_sync_off_nothing_is_removed_either() {
 }
 
 #[test]
-fn records_of_a_party_no_longer_linked_and_records_trestle_did_not_make_are_left_alone() {
+fn records_under_a_company_marked_do_not_add_and_records_trestle_did_not_make_are_left_alone() {
     let (snapshot, mut local) = with_records();
     sync_once(&snapshot, &mut local, &settings(), today());
     local.insurance.clear();
     let mut foreign = local.written[GLOBAL].clone();
     foreign.record.origin_id = "someone-else:1".into();
     local.written.insert("someone-else:1".into(), foreign);
-    local.parties[0].procore_vendor_id = None;
+    local.vendor_mappings.insert(7, Mapping::DoNotAdd);
 
     let p = plan(&snapshot, &local, &settings(), today());
 
     assert!(removed(&p).is_empty(), "{:?}", removed(&p));
+}
+
+#[test]
+fn records_of_a_party_no_longer_linked_are_removed_from_where_they_were_written() {
+    let (snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    // The link of Procore company 7 moved to another party: party 70 is linked to nothing.
+    local.parties[0].procore_vendor_id = None;
+
+    let p = plan(&snapshot, &local, &settings(), today());
+
+    let mut got: Vec<(String, i64)> = removed(&p).into_iter().map(|r| (r.0, r.1)).collect();
+    got.sort();
+    assert_eq!(got, [(ON_PROJECT.to_owned(), 7), (GLOBAL.to_owned(), 7)]);
+    assert!(
+        reasons_for(&p, &insurance_key(GLOBAL)).contains(&&Reason::NoLongerLinked {
+            procore_vendor_id: 7,
+            procore_project_id: None
+        })
+    );
+}
+
+#[test]
+fn a_record_whose_party_is_linked_to_another_company_moves_there() {
+    let (mut snapshot, mut local) = with_records();
+    sync_once(&snapshot, &mut local, &settings(), today());
+    let old_id = local.written[GLOBAL].procore_insurance_id;
+    // Party 70 now stands for Procore company 8.
+    let mut vendor = snapshot.vendors[0].clone();
+    vendor.id = 8;
+    snapshot.vendors.push(vendor);
+    local.parties[0].procore_vendor_id = Some(8);
+
+    let p = plan(&snapshot, &local, &settings(), today());
+
+    let moved = Reason::MovedInProcore {
+        from_vendor: 7,
+        from_project: None,
+    };
+    // Both of the party's records move: its global one and the one on project 1.
+    assert_eq!(removed(&p).len(), 2);
+    assert!(removed(&p).contains(&(GLOBAL.to_owned(), 7, None, old_id)));
+    assert!(written(&p).contains(&(InsuranceLevel::CompanyVendor, 8, None, GLOBAL.to_owned())));
+    assert!(reasons_for(&p, &insurance_key(GLOBAL))
+        .iter()
+        .all(|r| **r == moved));
+    assert!(moved.to_string().contains("Procore company 7"));
 }

@@ -528,11 +528,15 @@ both!(
                 record: gl.clone(),
                 procore_insurance_id: None,
                 written_at: at("2026-06-01T10:00:00Z"),
+                procore_vendor_id: Some(7),
+                procore_project_id: None,
             },
             InsuranceWrite {
                 record: wc.clone(),
                 procore_insurance_id: Some(81),
                 written_at: at("2026-06-01T10:00:00Z"),
+                procore_vendor_id: Some(7),
+                procore_project_id: Some(9),
             },
         ];
         let outbox = [NewOutboxItem::new(
@@ -561,6 +565,10 @@ both!(
         assert_eq!(stored.procore_insurance_id, None);
         assert_eq!(stored.written_at, at("2026-06-01T10:00:00Z"));
         assert_eq!(
+            (stored.procore_vendor_id, stored.procore_project_id),
+            (Some(7), None)
+        );
+        assert_eq!(
             s.insurance_write(COMPANY + 1, &gl.origin_id).await.unwrap(),
             None
         );
@@ -581,6 +589,8 @@ both!(
                 record: renewed.clone(),
                 procore_insurance_id: None,
                 written_at: at("2026-07-01T09:30:00.123456789Z"),
+                procore_vendor_id: Some(8),
+                procore_project_id: None,
             },
         )
         .await
@@ -789,6 +799,8 @@ both!(a_failed_compliance_apply_writes_nothing, |ctx| {
         record: record("o", ProcoreInsuranceStatus::Compliant, ""),
         procore_insurance_id: None,
         written_at: at("2026-06-01T10:00:00Z"),
+        procore_vendor_id: None,
+        procore_project_id: None,
     }];
     let cursors = [CursorUpdate {
         collection: "compliance.vendors".into(),

@@ -134,6 +134,11 @@ pub struct WrittenInsurance {
     /// Procore's id for the record, to remove it when trestle no longer reports it.
     #[serde(default)]
     pub procore_insurance_id: Option<i64>,
+    /// Where it was written: the Procore company, and the project for a project-level record.
+    /// `None` when not known (written before trestle kept it): taken to be where the party and
+    /// project are linked now.
+    #[serde(default)]
+    pub written_to: Option<(i64, Option<i64>)>,
 }
 
 /// trestle's side: its compliance records, their links (the Procore ids they carry), the

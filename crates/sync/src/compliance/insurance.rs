@@ -9,7 +9,7 @@
 //! status did not move. A record identical to the last one written is not written again. The
 //! seed's troubleshooting reasons (sync off, level excluded, not linked) are skips with reasons.
 
-use super::input::LocalCompliance;
+use super::input::{LocalCompliance, Mapping};
 use super::plan::{Action, Key};
 use super::reason::Reason;
 use super::records::Present;
@@ -76,6 +76,28 @@ pub(super) fn plan_insurance(
         };
         let reason = match local.written.get(&record.origin_id) {
             None => Reason::FirstWrite { level },
+            // Its party or project is linked elsewhere since: out of the old place, into the
+            // new one (the removal is drained first).
+            Some(last)
+                if last
+                    .written_to
+                    .is_some_and(|to| to != (procore_vendor_id, procore_project_id)) =>
+            {
+                let (from_vendor, from_project) = last.written_to.expect("checked");
+                let reason = Reason::MovedInProcore {
+                    from_vendor,
+                    from_project,
+                };
+                out.push(Action::RemoveInsurance {
+                    level,
+                    procore_vendor_id: from_vendor,
+                    procore_project_id: from_project,
+                    origin_id: record.origin_id.clone(),
+                    procore_insurance_id: last.procore_insurance_id,
+                    reason: reason.clone(),
+                });
+                reason
+            }
             Some(last) => match record.change_from(&last.record) {
                 RecordChange::StatusChanged => Reason::StatusChanged {
                     from: last.record.status,
@@ -108,9 +130,12 @@ pub(super) fn plan_insurance(
 }
 
 /// Records trestle wrote and no longer reports are taken out of Procore: trestle owns them, and
-/// a status nobody updates any more would mislead whoever reads it there. Compliance sync off
-/// leaves Procore alone entirely, and a party or project unlinked (or marked Do not add) is out
-/// of trestle's hands, so its records stay.
+/// a status nobody updates any more would mislead whoever reads it there. That covers a record
+/// no longer rendered (an ended association, another format), one at a level the setting no
+/// longer sends, and one whose party or project is no longer linked where it was written (the
+/// link moved to another trestle record). Compliance sync off leaves Procore alone entirely, and
+/// so does "Do not add" on the Procore company or project the record is under: that is the
+/// administrator taking it out of trestle's hands.
 fn plan_removals(
     local: &LocalCompliance,
     settings: &ComplianceSettings,
@@ -131,6 +156,27 @@ fn plan_removals(
             None => InsuranceLevel::CompanyVendor,
             Some(_) => InsuranceLevel::ProjectVendor,
         };
+        let linked_vendor = vendor_of.get(&target.party).copied();
+        let linked_project = target.project.map(|p| project_of.get(&p).copied());
+        // Where it was written; for a write recorded before trestle kept the place, where the
+        // party and project are linked now.
+        let place = written
+            .written_to
+            .or(match (linked_vendor, linked_project) {
+                (Some(vendor), None) => Some((vendor, None)),
+                (Some(vendor), Some(Some(project))) => Some((vendor, Some(project))),
+                _ => None,
+            });
+        let Some((procore_vendor_id, procore_project_id)) = place else {
+            continue;
+        };
+        let do_not_add = local.vendor_mappings.get(&procore_vendor_id) == Some(&Mapping::DoNotAdd)
+            || procore_project_id
+                .is_some_and(|p| local.project_mappings.get(&p) == Some(&Mapping::DoNotAdd));
+        if do_not_add {
+            continue;
+        }
+        let unlinked = linked_vendor.is_none() || linked_project == Some(None);
         let reason = if !reported.contains(origin_id.as_str()) {
             Reason::NoLongerReported
         } else if !settings.level.includes(level) {
@@ -138,18 +184,13 @@ fn plan_removals(
                 setting: settings.level,
                 level,
             }
+        } else if unlinked {
+            Reason::NoLongerLinked {
+                procore_vendor_id,
+                procore_project_id,
+            }
         } else {
             continue;
-        };
-        let Some(&procore_vendor_id) = vendor_of.get(&target.party) else {
-            continue;
-        };
-        let procore_project_id = match target.project {
-            None => None,
-            Some(project) => match project_of.get(&project) {
-                Some(id) => Some(*id),
-                None => continue,
-            },
         };
         out.push(Action::RemoveInsurance {
             level,

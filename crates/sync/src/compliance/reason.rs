@@ -170,6 +170,18 @@ pub enum Reason {
     /// A record trestle wrote that it no longer reports: its association ended or the format
     /// changed.
     NoLongerReported,
+    /// The party or project of a record trestle wrote is linked to another Procore record
+    /// since: the record is removed from where it was and written where it belongs.
+    MovedInProcore {
+        from_vendor: i64,
+        from_project: Option<i64>,
+    },
+    /// The party or project of a record trestle wrote is no longer linked where it was written
+    /// (the link moved to another trestle record, or was dropped).
+    NoLongerLinked {
+        procore_vendor_id: i64,
+        procore_project_id: Option<i64>,
+    },
     /// A record trestle wrote at a level the setting now excludes.
     LevelNoLongerSent {
         setting: SyncLevel,
@@ -266,6 +278,8 @@ impl fmt::Display for Reason {
             Reason::ComplianceSyncOff => write!(f, "not written: compliance sync is off in the Procore integration settings"),
             Reason::LevelExcludes { setting, level } => write!(f, "not written: the compliance sync level is \"{}\", which does not send {} compliance", setting.label(), level.label()),
             Reason::NoLongerReported => write!(f, "removed: trestle wrote this insurance record but no longer reports it (its association ended, or the write-back format changed), so it is taken out of Procore"),
+            Reason::MovedInProcore { from_vendor, from_project } => write!(f, "moved: the party or project is linked to another Procore record since this record was written under Procore company {from_vendor}{}, so it is removed there and written where the party and project are linked now", from_project.map(|p| format!(" on Procore project {p}")).unwrap_or_default()),
+            Reason::NoLongerLinked { procore_vendor_id, procore_project_id } => write!(f, "removed: the record's party or project is no longer linked to Procore company {procore_vendor_id}{}, where trestle wrote it, so trestle no longer reports there", procore_project_id.map(|p| format!(" on Procore project {p}")).unwrap_or_default()),
             Reason::LevelNoLongerSent { setting, level } => write!(f, "removed: the compliance sync level is now \"{}\", which does not send {} compliance, so the record trestle wrote before is taken out of Procore", setting.label(), level.label()),
             Reason::PartyNotLinked { party } => write!(f, "not written: party {party} is not linked to a Procore company (or its company is marked Do not add); link it in the Procore integration settings"),
             Reason::InsuranceProjectNotLinked { project } => write!(f, "not written: project {project} is not linked to a Procore project (or that project is marked Do not add); link it in the Procore integration settings"),

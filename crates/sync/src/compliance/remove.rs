@@ -62,9 +62,10 @@ async fn delete(client: &procore::Client, p: &RemovePayload) -> Result<bool> {
 /// connection; a failure about one record is retried later with a growing delay. Each outcome
 /// is logged as it happens, so a failure later in the drain loses no record of a delete done.
 ///
-/// `reported`: the origin ids this sync reports (writes, or keeps as written). A removal queued
-/// earlier for one of them is stale (the association came back while it waited) and is closed
-/// without touching Procore.
+/// `reported`: the origin ids this sync reports (writes, or keeps as written), with the
+/// Procore company and project they are at. A removal queued earlier for one of them at the same
+/// place is stale (the association came back while it waited) and is closed without touching
+/// Procore; one at another place is a record that moved, and goes ahead.
 ///
 /// # Errors
 /// The store failed.
@@ -72,7 +73,7 @@ pub async fn drain_removals(
     job: &ComplianceJob<'_>,
     run: RunId,
     report: &mut Report,
-    reported: &BTreeSet<String>,
+    reported: &BTreeSet<(String, i64, Option<i64>)>,
 ) -> Result<()> {
     let store = job.store;
     let company = job.company_id;
@@ -95,7 +96,11 @@ pub async fn drain_removals(
                 continue;
             }
         };
-        if reported.contains(&payload.origin_id) {
+        if reported.contains(&(
+            payload.origin_id.clone(),
+            payload.procore_vendor_id,
+            payload.procore_project_id,
+        )) {
             store.complete(item.id, r#"{"superseded":true}"#).await?;
             let reason = format!(
                 "not removed: trestle reports {} again, so the removal queued earlier is dropped",

@@ -225,6 +225,9 @@ pub async fn load_local(
                 record: w.record,
                 written_on: w.written_at.date_naive(),
                 procore_insurance_id: w.procore_insurance_id,
+                written_to: w
+                    .procore_vendor_id
+                    .map(|vendor| (vendor, w.procore_project_id)),
             },
         );
     }
@@ -897,16 +900,29 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
             forget_cursors: &collection.forget_cursors,
         })
         .await?;
-    // What trestle reports now: a removal queued for one of these earlier is stale.
-    let reported: BTreeSet<String> = insurance
+    // What trestle reports now, and where: a removal queued earlier for one of these, at the
+    // same place, is stale.
+    let reported: BTreeSet<(String, i64, Option<i64>)> = insurance
         .actions
         .iter()
         .filter_map(|a| match a {
-            Action::WriteInsurance { record, .. } => Some(record.origin_id.clone()),
+            Action::WriteInsurance {
+                record,
+                procore_vendor_id,
+                procore_project_id,
+                ..
+            } => Some((
+                record.origin_id.clone(),
+                *procore_vendor_id,
+                *procore_project_id,
+            )),
             Action::Skip {
                 key: Key::Insurance { origin_id },
                 reason: Reason::NothingChangedSince { .. },
-            } => Some(origin_id.clone()),
+            } => basis.written.get(origin_id).and_then(|w| {
+                w.written_to
+                    .map(|(vendor, project)| (origin_id.clone(), vendor, project))
+            }),
             _ => None,
         })
         .collect();
@@ -925,8 +941,10 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         written: Vec::new(),
         failures: Vec::new(),
     };
-    drain_insurance(job, run, &mut report).await?;
+    // Removals first: a record that moves (its party or project linked elsewhere since) is
+    // taken out of its old place before it is written at the new one.
     remove::drain_removals(job, run, &mut report, &reported).await?;
+    drain_insurance(job, run, &mut report).await?;
     finish(job, run, report, requests_before).await
 }
 
@@ -1291,6 +1309,8 @@ async fn write_call(
                     record: c.payload.record.clone(),
                     procore_insurance_id: Some(procore_id),
                     written_at: Utc::now(),
+                    procore_vendor_id: Some(c.payload.procore_vendor_id),
+                    procore_project_id: c.payload.procore_project_id,
                 },
             )
             .await?;

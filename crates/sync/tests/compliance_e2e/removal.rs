@@ -168,3 +168,128 @@ async fn a_removal_queued_for_a_record_trestle_reports_again_is_dropped() {
         .unwrap();
     assert_eq!(item.state, store::OutboxState::Done);
 }
+
+#[tokio::test]
+async fn when_a_companys_link_moves_to_another_party_the_old_partys_records_leave_it() {
+    let app = App::new().await;
+    app.sync().await;
+    let acme = app.vendor("Acme Electric");
+    let old = app.party_of(acme).await.id;
+    // A party entered in trestle without a Procore company, then chosen for Acme's link.
+    let created = app
+        .store
+        .apply_compliance(&ComplianceBatch {
+            company_id: app.company,
+            changes: &[ComplianceChange::CreateParty {
+                party: Party {
+                    id: PartyId(0),
+                    name: "Acme Electric Inc.".into(),
+                    address: None,
+                    website: None,
+                    active: true,
+                    procore_vendor_id: None,
+                    profile_id: app.party_of(acme).await.profile_id,
+                },
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let new = PartyId(created[0].1);
+    app.store
+        .set_mapping(
+            app.company,
+            store::ProcoreRecordKind::Company,
+            acme,
+            store::MappingDecision::LinkTo(new.0),
+        )
+        .await
+        .unwrap();
+
+    let report = app.sync().await;
+
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let under_acme: Vec<String> = app
+        .written()
+        .into_iter()
+        .filter(|i| i.vendor_id == acme && i.project_id.is_none())
+        .filter_map(|i| i.origin_id)
+        .collect();
+    assert!(!under_acme.is_empty());
+    assert!(
+        under_acme
+            .iter()
+            .all(|o| o.starts_with(&format!("trestle:party:{new}:"))),
+        "only the newly linked party reports under Acme: {under_acme:?}"
+    );
+    assert!(report.summary.insurance_removed > 0);
+    assert!(app
+        .store
+        .insurance_writes(app.company)
+        .await
+        .unwrap()
+        .iter()
+        .all(|w| !w.origin_id.starts_with(&format!("trestle:party:{old}:"))));
+    let again = app.sync().await;
+    assert_eq!(
+        again.summary.insurance_written + again.summary.insurance_removed,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_partys_records_move_when_the_party_stands_for_another_procore_company() {
+    let app = App::new().await;
+    app.sync().await;
+    let acme = app.vendor("Acme Electric");
+    let party = app.party_of(acme).await;
+    let prefix = format!("trestle:party:{}:", party.id);
+    let linked: BTreeSet<i64> = app
+        .store
+        .parties(app.company)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.procore_vendor_id)
+        .collect();
+    let other = app.sim().read(|w| {
+        w.vendors
+            .values()
+            .find(|v| !linked.contains(&v.id))
+            .map(|v| v.id)
+            .unwrap()
+    });
+    // As an import naming another Procore company for the party would.
+    app.store
+        .apply_compliance(&ComplianceBatch {
+            company_id: app.company,
+            changes: &[ComplianceChange::UpdateParty {
+                party: Party {
+                    procore_vendor_id: Some(other),
+                    ..party.clone()
+                },
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let report = app.sync().await;
+
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let global: Vec<_> = app
+        .written()
+        .into_iter()
+        .filter(|i| {
+            i.project_id.is_none()
+                && i.origin_id
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with(&prefix))
+        })
+        .collect();
+    assert!(!global.is_empty());
+    assert!(global.iter().all(|i| i.vendor_id == other), "{global:?}");
+    let all = origins(&app.written());
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "one record per origin id");
+}
