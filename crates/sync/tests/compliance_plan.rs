@@ -1950,3 +1950,26 @@ fn a_record_whose_party_is_linked_to_another_company_moves_there() {
         .all(|r| **r == moved));
     assert!(moved.to_string().contains("Procore company 7"));
 }
+
+#[test]
+fn a_contact_procore_moved_from_another_company_is_not_created_twice_and_says_where_it_is() {
+    let (snapshot, mut local, s) = with_contacts(ContactSync::AllWithoutPrimary);
+    // Procore contact 3 was synced under party 71 (another company) before it moved.
+    local.parties.push(party(71, Some(8)));
+    local.contacts.push(Contact {
+        procore_contact_id: Some(3),
+        ..local_contact(40, 71, "c3@example.com", false)
+    });
+
+    let p = plan(&snapshot, &local, &s, today());
+
+    assert!(!created_contacts(&p).iter().any(|(id, _)| *id == 3));
+    assert_eq!(
+        reasons_for(&p, &contact_key(3)),
+        [&Reason::ContactOfAnotherParty {
+            contact_id: ContactId(40),
+            party: PartyId(71)
+        }]
+    );
+    assert_idempotent(&snapshot, &mut local, &s);
+}

@@ -101,6 +101,12 @@ pub enum Reason {
     },
     ContactSyncOff,
     NoPrimaryContact,
+    /// The Procore contact belongs to another company now, and trestle holds it as a contact of
+    /// that company's former party.
+    ContactOfAnotherParty {
+        contact_id: ContactId,
+        party: PartyId,
+    },
     NotThePrimaryContact,
     ContactHasNoEmail,
     /// The contact's or commitment's company is not in trestle (see the company's own entry).
@@ -239,6 +245,7 @@ impl fmt::Display for Reason {
             Reason::NoLongerPrimary { procore_contact_id } => write!(f, "no longer primary: Procore's primary contact for the company is contact {procore_contact_id}, and contacts synchronization sets the primary contact"),
             Reason::ContactSyncOff => write!(f, "not synced: contacts synchronization is \"Do not sync contacts\"; choose another contacts setting in the Procore integration settings"),
             Reason::NoPrimaryContact => write!(f, "no contact synced: contacts synchronization is \"Only sync primary contact\" and the company has no primary contact in Procore; set one in Procore's company directory or choose \"Sync all contacts\""),
+            Reason::ContactOfAnotherParty { contact_id, party } => write!(f, "contact not synced here: this person is trestle contact {contact_id} of party {party}, and Procore now lists them under another company; trestle does not move contacts between parties, so the contact stays with party {party}"),
             Reason::NotThePrimaryContact => write!(f, "not synced: contacts synchronization is \"Only sync primary contact\" and this is not the company's primary contact in Procore"),
             Reason::ContactHasNoEmail => write!(f, "not synced: the contact has no email address in Procore; add one in Procore's company directory"),
             Reason::CompanyNotInTrestle { procore_vendor_id } => write!(f, "not synced: its company (Procore company {procore_vendor_id}) is not in trestle; see that company's entry (no mapping yet, or Do not add)"),

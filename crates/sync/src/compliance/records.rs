@@ -340,13 +340,23 @@ pub(super) fn plan_contacts(
                 .collect(),
             None => Vec::new(),
         };
-        plan_vendor_contacts(v, &locals, settings.contacts, out, skip_all);
+        plan_vendor_contacts(
+            v,
+            &locals,
+            &local.contacts,
+            settings.contacts,
+            out,
+            skip_all,
+        );
     }
 }
 
+/// `locals`: the party's contacts; `everyone`: every contact, to find one Procore moved to this
+/// company from another.
 fn plan_vendor_contacts(
     v: &ProcoreVendor,
     locals: &[&Contact],
+    everyone: &[Contact],
     mode: ContactSync,
     out: &mut Vec<Action>,
     skip_all: impl Fn(&mut Vec<Action>, Reason),
@@ -386,6 +396,21 @@ fn plan_vendor_contacts(
             });
             continue;
         };
+        // The person moved to this company in Procore, and trestle keeps them under the party
+        // of their old one: a person decides whether it is the same contact.
+        if let Some(elsewhere) = everyone
+            .iter()
+            .find(|l| l.procore_contact_id == Some(c.id) && !locals.iter().any(|m| m.id == l.id))
+        {
+            out.push(Action::Skip {
+                key,
+                reason: Reason::ContactOfAnotherParty {
+                    contact_id: elsewhere.id,
+                    party: elsewhere.party_id,
+                },
+            });
+            continue;
+        }
         let existing = locals
             .iter()
             .find(|l| l.procore_contact_id == Some(c.id))
