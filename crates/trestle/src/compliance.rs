@@ -557,15 +557,15 @@ pub fn report_text(report: &Report) -> String {
     out.push_str(&table(&rows));
     let _ = writeln!(
         out,
-        "  insurance records: {} queued, {} written, {} removed, {} failed; {} skipped, {} rejected; {} records read in {} requests ({})",
+        "  insurance records: {} queued, {} written, {} removed, {} failed; {} skipped, {} rejected; {} read in {} ({})",
         s.insurance_queued + s.insurance_removals_queued,
         s.insurance_written,
         s.insurance_removed,
         s.insurance_failures,
         s.skipped,
         s.rejected,
-        s.records_read,
-        s.requests,
+        count(s.records_read, "record"),
+        count(s.requests as usize, "request"),
         if s.full_read { "everything read whole" } else { "only changes read" }
     );
     for a in &report.plan.actions {
@@ -588,4 +588,13 @@ pub fn report_text(report: &Report) -> String {
         let _ = writeln!(out, "  failed: {f}");
     }
     out
+}
+
+/// "1 record", "2 records".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

@@ -18,6 +18,14 @@ use chrono::NaiveDate;
 use domain::compliance::{PartyId, ProjectId, RecordChange};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A party's own compliance goes to the company level, a party-project's to the project level.
+fn level_of(project: Option<ProjectId>) -> InsuranceLevel {
+    match project {
+        None => InsuranceLevel::CompanyVendor,
+        Some(_) => InsuranceLevel::ProjectVendor,
+    }
+}
+
 pub(super) fn plan_insurance(
     local: &LocalCompliance,
     settings: &ComplianceSettings,
@@ -47,10 +55,7 @@ pub(super) fn plan_insurance(
             out.push(skip(Reason::ComplianceSyncOff));
             continue;
         }
-        let level = match desired.target.project {
-            None => InsuranceLevel::CompanyVendor,
-            Some(_) => InsuranceLevel::ProjectVendor,
-        };
+        let level = level_of(desired.target.project);
         if !settings.level.includes(level) {
             out.push(skip(Reason::LevelExcludes {
                 setting: settings.level,
@@ -152,10 +157,7 @@ fn plan_removals(
         let Some(target) = domain::compliance::target_of(origin_id) else {
             continue;
         };
-        let level = match target.project {
-            None => InsuranceLevel::CompanyVendor,
-            Some(_) => InsuranceLevel::ProjectVendor,
-        };
+        let level = level_of(target.project);
         let linked_vendor = vendor_of.get(&target.party).copied();
         let linked_project = target.project.map(|p| project_of.get(&p).copied());
         // Where it was written; for a write recorded before trestle kept the place, where the
