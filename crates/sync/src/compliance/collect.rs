@@ -85,7 +85,14 @@ pub struct Mirror {
     /// By Procore company user id.
     pub contacts: BTreeMap<i64, MirroredContact>,
     pub commitments: BTreeMap<i64, ProcoreCommitment>,
+    /// Records Procore sent that could not be used, by run-log kind and Procore id, with the
+    /// problem: reported by every sync until a good version arrives (an incremental read does
+    /// not send them again), gone with the record.
+    pub rejected: BTreeMap<(String, i64), String>,
 }
+
+/// The mirror kind of a rejected record's row, before its run-log kind.
+const REJECTED: &str = "rejected ";
 
 fn decode<T: DeserializeOwned>(row: &MirrorRow) -> std::result::Result<T, String> {
     serde_json::from_str(&row.body)
@@ -123,7 +130,12 @@ impl Mirror {
                 COMMITMENT => decode(row).map(|c| {
                     m.commitments.insert(id, c);
                 }),
-                other => Err(format!("mirrored record of unknown kind \"{other}\"")),
+                other => match other.strip_prefix(REJECTED) {
+                    Some(kind) => decode(row).map(|problem| {
+                        m.rejected.insert((kind.to_owned(), id), problem);
+                    }),
+                    None => Err(format!("mirrored record of unknown kind \"{other}\"")),
+                },
             };
             if let Err(problem) = done {
                 unreadable.problems.push(problem);
@@ -133,19 +145,24 @@ impl Mirror {
         (m, unreadable)
     }
 
-    fn rows(&self) -> BTreeMap<(&'static str, i64), (Option<i64>, String)> {
+    fn rows(&self) -> BTreeMap<(String, i64), (Option<i64>, String)> {
         let mut out = BTreeMap::new();
         for (id, p) in &self.projects {
-            out.insert((PROJECT, *id), (None, encode(p)));
+            out.insert((PROJECT.to_owned(), *id), (None, encode(p)));
         }
         for (id, v) in &self.vendors {
-            out.insert((VENDOR, *id), (None, encode(v)));
+            out.insert((VENDOR.to_owned(), *id), (None, encode(v)));
         }
         for (id, c) in &self.contacts {
-            out.insert((CONTACT, *id), (Some(c.vendor_id), encode(&c.contact)));
+            let row = (Some(c.vendor_id), encode(&c.contact));
+            out.insert((CONTACT.to_owned(), *id), row);
         }
         for (id, c) in &self.commitments {
-            out.insert((COMMITMENT, *id), (Some(c.procore_project_id), encode(c)));
+            let row = (Some(c.procore_project_id), encode(c));
+            out.insert((COMMITMENT.to_owned(), *id), row);
+        }
+        for ((kind, id), problem) in &self.rejected {
+            out.insert((format!("{REJECTED}{kind}"), *id), (None, encode(problem)));
         }
         out
     }
@@ -158,7 +175,7 @@ impl Mirror {
         let new = self.rows();
         let mut changes = Vec::new();
         for (kind, id) in &unreadable.rows {
-            if !new.keys().any(|(k, i)| k == kind && i == id) {
+            if !new.contains_key(&(kind.clone(), *id)) {
                 changes.push(MirrorChange::Remove {
                     kind: kind.clone(),
                     procore_id: *id,
@@ -168,7 +185,7 @@ impl Mirror {
         for (key, value) in &new {
             if old.get(key) != Some(value) {
                 changes.push(MirrorChange::Put(MirrorRow {
-                    kind: key.0.to_owned(),
+                    kind: key.0.clone(),
                     procore_id: key.1,
                     scope: value.0,
                     body: value.1.clone(),
@@ -178,7 +195,7 @@ impl Mirror {
         for key in old.keys() {
             if !new.contains_key(key) {
                 changes.push(MirrorChange::Remove {
-                    kind: key.0.to_owned(),
+                    kind: key.0.clone(),
                     procore_id: key.1,
                 });
             }
@@ -281,13 +298,56 @@ pub struct Collection {
 }
 
 impl Collection {
-    /// Starts from the stored mirror; `full` reads everything whole.
-    pub fn new(mirror: Mirror, full: bool) -> Collection {
+    /// Starts from the stored mirror; `full` reads everything whole (and so finds every
+    /// rejected record again, or finds it gone).
+    pub fn new(mut mirror: Mirror, full: bool) -> Collection {
+        if full {
+            mirror.rejected.clear();
+        }
         Collection {
             mirror,
             full,
             ..Collection::default()
         }
+    }
+
+    /// A record Procore sent that cannot be used: reported now, and kept in the mirror so later
+    /// syncs report it too until a good version arrives.
+    fn reject(&mut self, kind: &'static str, procore_id: Option<i64>, problem: String) {
+        if let Some(id) = procore_id {
+            self.mirror
+                .rejected
+                .insert((kind.to_owned(), id), problem.clone());
+        }
+        self.rejected.push(Rejected {
+            kind,
+            procore_id,
+            problem,
+        });
+    }
+
+    /// A good version of a record arrived: no longer rejected.
+    fn accept(&mut self, kind: &'static str, procore_id: i64) {
+        self.mirror.rejected.remove(&(kind.to_owned(), procore_id));
+    }
+
+    /// Every record currently rejected: those this sync read, and those earlier syncs read
+    /// that Procore has not sent again since.
+    pub fn all_rejected(&self) -> Vec<Rejected> {
+        let mut all = self.rejected.clone();
+        for ((kind, id), problem) in &self.mirror.rejected {
+            if !all
+                .iter()
+                .any(|r| r.kind == kind && r.procore_id == Some(*id))
+            {
+                all.push(Rejected {
+                    kind: run_log_kind(kind),
+                    procore_id: Some(*id),
+                    problem: problem.clone(),
+                });
+            }
+        }
+        all
     }
 
     fn advance(
@@ -417,17 +477,15 @@ pub async fn collect_directory(
     for p in &projects.items {
         match project_input(p) {
             Ok(input) => {
+                out.accept("procore-project", input.id);
                 out.mirror.projects.insert(input.id, input);
             }
-            Err(problem) => out.rejected.push(Rejected {
-                kind: "procore-project",
-                procore_id: Some(p.id.get()),
-                problem,
-            }),
+            Err(problem) => out.reject("procore-project", Some(p.id.get()), problem),
         }
     }
 
     for u in &users.items {
+        out.accept("procore-contact", u.id.get());
         let Some(vendor) = &u.vendor else {
             // Moved out of every company: no longer anyone's contact.
             out.mirror.contacts.remove(&u.id.get());
@@ -455,13 +513,10 @@ pub async fn collect_directory(
         for v in list {
             match vendor_input(v, listed_active) {
                 Ok(input) => {
+                    out.accept("procore-company", input.id);
                     out.mirror.vendors.insert(input.id, input);
                 }
-                Err(problem) => out.rejected.push(Rejected {
-                    kind: "procore-company",
-                    procore_id: Some(v.id.get()),
-                    problem,
-                }),
+                Err(problem) => out.reject("procore-company", Some(v.id.get()), problem),
             }
         }
     }
@@ -534,13 +589,10 @@ async fn recheck_vanished_inactive(
         match found.items.iter().find(|v| v.id.get() == id) {
             Some(v) => match vendor_input(v, true) {
                 Ok(input) => {
+                    out.accept("procore-company", id);
                     out.mirror.vendors.insert(id, input);
                 }
-                Err(problem) => out.rejected.push(Rejected {
-                    kind: "procore-company",
-                    procore_id: Some(id),
-                    problem,
-                }),
+                Err(problem) => out.reject("procore-company", Some(id), problem),
             },
             None => {
                 out.mirror.vendors.remove(&id);
@@ -596,6 +648,7 @@ pub async fn collect_commitments(
                 .retain(|id, c| c.procore_project_id != project || sent.contains(id));
         }
         for c in &contracts.items {
+            out.accept("procore-commitment", c.id.get());
             if c.deleted_at.is_some() {
                 out.mirror.commitments.remove(&c.id.get());
                 continue;
@@ -604,11 +657,7 @@ pub async fn collect_commitments(
                 Ok(input) => {
                     out.mirror.commitments.insert(input.id, input);
                 }
-                Err(problem) => out.rejected.push(Rejected {
-                    kind: "procore-commitment",
-                    procore_id: Some(c.id.get()),
-                    problem,
-                }),
+                Err(problem) => out.reject("procore-commitment", Some(c.id.get()), problem),
             }
         }
         out.advance(
@@ -630,12 +679,22 @@ pub async fn collect_commitments(
 
 fn reject_all(out: &mut Collection, kind: &'static str, malformed: &[Malformed]) {
     for m in malformed {
-        out.rejected.push(Rejected {
-            kind,
-            procore_id: m.id.as_deref().and_then(|id| id.parse().ok()),
-            problem: m.reason.clone(),
-        });
+        let id = m.id.as_deref().and_then(|id| id.parse().ok());
+        out.reject(kind, id, m.reason.clone());
     }
+}
+
+/// A rejected record's run-log kind as the `'static` name [`Rejected`] holds.
+fn run_log_kind(kind: &str) -> &'static str {
+    [
+        "procore-project",
+        "procore-company",
+        "procore-contact",
+        "procore-commitment",
+    ]
+    .into_iter()
+    .find(|k| *k == kind)
+    .unwrap_or("procore-record")
 }
 
 /// Checks a Procore project and keeps what the planner maps.

@@ -834,6 +834,9 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         ..Summary::default()
     };
     let run = store.start_run(company, "compliance", dry_run).await?;
+    // Every record currently rejected, not only those this read sent: an incremental read does
+    // not send a rejected record again, and it must not drop out of the report unfixed.
+    collection.rejected = collection.all_rejected();
     let rejected = collection
         .rejected
         .iter()

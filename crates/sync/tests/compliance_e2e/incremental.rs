@@ -394,3 +394,42 @@ async fn a_company_reactivated_without_a_new_change_stamp_is_seen_by_an_incremen
     assert!(!report.summary.full_read);
     assert!(app.party_of(bolt).await.active);
 }
+
+#[tokio::test]
+async fn a_record_procore_sends_unusable_is_reported_every_sync_until_fixed_and_the_rest_syncs() {
+    let app = App::new().await;
+    let acme = app.vendor("Acme Electric");
+    let bolt = app.vendor("Bolt Plumbing");
+    app.sim()
+        .write(|w| w.vendors.get_mut(&bolt).unwrap().name = "  ".into());
+    let rejected_bolt = |r: &Report| {
+        r.rejected.iter().any(|(kind, id, problem)| {
+            kind == "procore-company" && *id == Some(bolt) && problem.contains("no name")
+        })
+    };
+
+    let first = app.sync().await;
+    assert!(rejected_bolt(&first), "{:?}", first.rejected);
+    assert!(
+        app.association(acme, "Harbor Tower").await.unwrap().active,
+        "the rest synced"
+    );
+
+    let again = app.sync().await;
+    assert!(!again.summary.full_read);
+    assert!(
+        rejected_bolt(&again),
+        "still reported though Procore did not send it again: {:?}",
+        again.rejected
+    );
+    assert_eq!(again.summary.rejected, again.rejected.len());
+
+    app.change(|w, now| {
+        let v = w.vendors.get_mut(&bolt).unwrap();
+        v.name = "Bolt Plumbing & Heating".into();
+        v.updated_at = now;
+    });
+    let fixed = app.sync().await;
+    assert!(!rejected_bolt(&fixed), "{:?}", fixed.rejected);
+    assert_eq!(app.party_of(bolt).await.name, "Bolt Plumbing & Heating");
+}
