@@ -50,6 +50,7 @@ pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
+pub use runlog::HISTORY_LIMIT;
 
 use std::sync::Arc;
 

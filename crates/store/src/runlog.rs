@@ -76,6 +76,9 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
     })
 }
 
+/// The most entries [`Store::history`] returns.
+pub const HISTORY_LIMIT: i64 = 1000;
+
 impl Store {
     /// Starts a run of an integration (e.g. `workforce`) for a company.
     pub async fn start_run(
@@ -122,7 +125,8 @@ impl Store {
     }
 
     /// What happened to one Procore record (`kind` as recorded, e.g. `project`, `user`), newest
-    /// first: what `explain` reads.
+    /// first: what `explain` reads. At most the newest [`HISTORY_LIMIT`] entries, so explaining
+    /// a record stays quick however long trestle has been syncing it.
     pub async fn history(
         &self,
         company: CompanyId,
@@ -132,11 +136,12 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.id, e.run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, e.local_id, \
              e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
-             WHERE r.company_id = $1 AND e.kind = $2 AND e.procore_id = $3 ORDER BY e.id DESC",
+             WHERE r.company_id = $1 AND e.kind = $2 AND e.procore_id = $3 ORDER BY e.id DESC LIMIT $4",
         )
         .bind(company)
         .bind(kind)
         .bind(procore_id)
+        .bind(HISTORY_LIMIT)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(entry_from_row).collect()

@@ -83,3 +83,20 @@ both!(entries_for_a_run_that_does_not_exist_are_refused, |ctx| {
         "{err:?}"
     );
 });
+
+both!(history_returns_the_newest_entries_up_to_its_limit, |ctx| {
+    let s = &ctx.store;
+    let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
+    let entries: Vec<RunEntry> = (0..=store::HISTORY_LIMIT)
+        .map(|i| entry("insurance", 7, "skip", &format!("entry {i}")))
+        .collect();
+    s.record(run, &entries).await.unwrap();
+
+    let history = s.history(COMPANY, "insurance", 7).await.unwrap();
+
+    assert_eq!(history.len() as i64, store::HISTORY_LIMIT);
+    assert_eq!(
+        history[0].entry.reason,
+        format!("entry {}", store::HISTORY_LIMIT)
+    );
+});
