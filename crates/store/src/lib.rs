@@ -24,6 +24,7 @@
 //! - `outbox`: enqueue, claim with a lease, complete, fail.
 //! - `runlog`: runs and their entries, and the history `explain` reads.
 //! - `settings`: connections, the Procore token blob, and sync cursors.
+//! - `lock`: the company lock on PostgreSQL (one sync of a company at a time across hosts).
 //! - `mirror`: the last known state of the Procore records a planner reads whole, and the
 //!   cursors read with it.
 
@@ -34,6 +35,7 @@ pub mod crypto;
 mod db;
 mod forms;
 mod links;
+mod lock;
 mod mirror;
 pub mod models;
 mod outbox;
@@ -48,6 +50,7 @@ pub use compliance::{
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
+pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
 pub use runlog::HISTORY_LIMIT;

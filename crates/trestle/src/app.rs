@@ -62,22 +62,41 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The sync lock of one company: held for a whole sync run, released by the operating system
-/// when the process ends however it ends (even `kill -9` or an abort).
+/// The sync lock of one company: held for a whole sync run, released when the process ends
+/// however it ends (even `kill -9` or an abort).
 ///
-/// Every `trestle` process that syncs a company against a SQLite store takes this lock, so the
-/// process holding it knows no other one is uploading that company's forms: any outbox lease
-/// left over belongs to a process that crashed, and the run takes it back at once (a restarted
-/// trestle finishes interrupted uploads on its next run instead of five minutes later). Two syncs
-/// started together run one after the other. PostgreSQL stores are shared by processes on
-/// several hosts, which a lock file cannot cover: there leases simply run out.
+/// Every `trestle` process that syncs a company takes this lock, so the process holding it
+/// knows no other one is syncing that company: any outbox lease left over belongs to a process
+/// that crashed, and the run takes it back at once (a restarted trestle finishes interrupted
+/// uploads on its next run instead of five minutes later), and no other sync saves the Procore
+/// mirror meanwhile. Two syncs started together run one after the other. On a SQLite store it
+/// is a lock file beside the database (one file, one host); on PostgreSQL, shared by processes
+/// on several hosts, an advisory lock in the database.
 pub struct SyncLock {
-    _file: std::fs::File,
+    _file: Option<std::fs::File>,
+    _database: Option<store::CompanyLock>,
 }
 
-/// Takes the sync lock of `company` when the store is a SQLite file; `None` otherwise (no lock,
-/// and no lease may be taken back early).
-pub fn sync_lock(settings: &Settings, company: i64) -> Result<Option<SyncLock>> {
+fn waiting(company: i64) {
+    eprintln!("Another trestle is syncing Procore company {company}; waiting for it to finish.");
+}
+
+/// Takes the sync lock of `company`; `None` for an in-memory SQLite store (nothing to share).
+pub async fn sync_lock(
+    settings: &Settings,
+    store: &Store,
+    company: i64,
+) -> Result<Option<SyncLock>> {
+    if let Some(lock) = store
+        .lock_company(company, || waiting(company))
+        .await
+        .context("taking the company's sync lock in the database")?
+    {
+        return Ok(Some(SyncLock {
+            _file: None,
+            _database: Some(lock),
+        }));
+    }
     let url = &settings.store.database_url;
     if store::Backend::of_url(url).ok() != Some(store::Backend::Sqlite) {
         return Ok(None);
@@ -100,9 +119,7 @@ pub fn sync_lock(settings: &Settings, company: i64) -> Result<Option<SyncLock>> 
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "Another trestle is syncing Procore company {company}; waiting for it to finish."
-            );
+            waiting(company);
             file.lock()
                 .with_context(|| format!("waiting for the sync lock {lock_path}"))?;
         }
@@ -110,7 +127,10 @@ pub fn sync_lock(settings: &Settings, company: i64) -> Result<Option<SyncLock>> 
             return Err(e).with_context(|| format!("taking the sync lock {lock_path}"));
         }
     }
-    Ok(Some(SyncLock { _file: file }))
+    Ok(Some(SyncLock {
+        _file: Some(file),
+        _database: None,
+    }))
 }
 
 /// A database URL with any password taken out, for messages.

@@ -147,7 +147,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         return Ok(());
     }
     println!("\nInitial sync:");
-    let lock = sync_lock(settings, company_id)?;
+    let lock = sync_lock(settings, &store, company_id).await?;
     run_workforce(
         &store,
         &client,
@@ -268,7 +268,7 @@ async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()>
     let lock = if args.dry_run {
         None
     } else {
-        sync_lock(settings, connection.company_id)?
+        sync_lock(settings, &store, connection.company_id).await?
     };
     run_workforce(
         &store,

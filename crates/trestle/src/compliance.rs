@@ -477,7 +477,7 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     let lock = if args.dry_run {
         None
     } else {
-        sync_lock(settings, connection.company_id)?
+        sync_lock(settings, &store, connection.company_id).await?
     };
     let report = run(
         &store,

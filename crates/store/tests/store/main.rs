@@ -10,7 +10,7 @@
 //! - `forms`: templates and submissions.
 //! - `compliance`: parties, projects, profiles, certificates, waivers, mappings, insurance
 //!   write state, settings, and the one-transaction compliance apply.
-//! - `mirror`: the Procore mirror and the cursors saved with it.
+//! - `mirror`: the Procore mirror and the cursors saved with it, and the company lock.
 
 #[macro_use]
 mod support;

@@ -108,3 +108,45 @@ both!(
         );
     }
 );
+
+both!(one_sync_of_a_company_at_a_time_on_postgres, |ctx| {
+    let s = &ctx.store;
+    let held = s
+        .lock_company(COMPANY, || panic!("nobody holds it yet"))
+        .await
+        .unwrap();
+    if s.backend() == store::Backend::Sqlite {
+        // A SQLite store is one file on one host: the binary's lock file serves.
+        assert!(held.is_none());
+        return;
+    }
+    assert!(held.is_some());
+    // Another company is not held up.
+    let other = s
+        .lock_company(COMPANY + 1, || panic!("another company's lock is free"))
+        .await
+        .unwrap();
+    assert!(other.is_some());
+
+    let waited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let second = {
+        let s = s.clone();
+        let waited = waited.clone();
+        tokio::spawn(async move {
+            s.lock_company(COMPANY, move || {
+                waited.store(true, std::sync::atomic::Ordering::SeqCst)
+            })
+            .await
+        })
+    };
+    while !waited.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !second.is_finished(),
+        "the second waits while the first holds it"
+    );
+    drop(held);
+    let got = second.await.unwrap().unwrap();
+    assert!(got.is_some(), "released with the first");
+});
