@@ -10,7 +10,7 @@
 //! id and party are the truth; the copies inside the JSON are overwritten on read.
 
 use crate::db::{flag, int, now, opt_int, opt_text, parse_date, text, timestamp, ts};
-use crate::links::{insert_link_if_absent, linked_local_id};
+use crate::links::{self, insert_link_if_absent, linked_local_id};
 use crate::models::{
     CompanyId, CursorUpdate, Link, LinkKind, LinkOrigin, NewOutboxItem, RunEntry, RunId,
 };
@@ -649,41 +649,6 @@ impl Created {
     }
 }
 
-/// Links a freshly inserted record to its Procore id. When another apply linked that Procore
-/// id first (two processes on one PostgreSQL), the spare row is deleted and the winner's id
-/// returned: either way exactly one local record is linked.
-async fn link_created(
-    conn: &mut AnyConnection,
-    company: CompanyId,
-    table: Created,
-    procore_id: i64,
-    new_id: i64,
-) -> Result<i64> {
-    let kind = table.kind();
-    let link = Link::new(
-        company,
-        kind,
-        procore_id,
-        new_id,
-        LinkOrigin::CreatedFromProcore,
-    );
-    if insert_link_if_absent(conn, &link).await? {
-        return Ok(new_id);
-    }
-    let delete = match table {
-        Created::Party => "DELETE FROM compliance_parties WHERE id = $1",
-        Created::Project => "DELETE FROM compliance_projects WHERE id = $1",
-        Created::Contact => "DELETE FROM compliance_contacts WHERE id = $1",
-    };
-    sqlx::query(delete).bind(new_id).execute(&mut *conn).await?;
-    linked_local_id(conn, company, kind, procore_id).await?.ok_or_else(|| {
-        StoreError::Conflict(format!(
-            "Procore {} {procore_id} could not be linked: its local side is already linked elsewhere",
-            kind.as_str()
-        ))
-    })
-}
-
 /// Resolves a [`Ref`] to a local id of the company; `created` holds the batch's creates so far.
 async fn resolve(
     conn: &mut AnyConnection,
@@ -832,7 +797,8 @@ async fn relink(
     }
 }
 
-/// Inserts a record unless its Procore id is linked already, then links it.
+/// Inserts a record unless its Procore id is linked already, then links it; a record without
+/// a Procore id is simply inserted.
 async fn create_linked(
     conn: &mut AnyConnection,
     company: CompanyId,
@@ -841,13 +807,22 @@ async fn create_linked(
     insert: impl AsyncFnOnce(&mut AnyConnection) -> Result<i64>,
 ) -> Result<i64> {
     match procore_id {
-        Some(procore_id) => match linked_local_id(conn, company, table.kind(), procore_id).await? {
-            Some(id) => Ok(id),
-            None => {
-                let new_id = insert(conn).await?;
-                link_created(conn, company, table, procore_id, new_id).await
-            }
-        },
+        Some(procore_id) => {
+            let delete_spare = match table {
+                Created::Party => "DELETE FROM compliance_parties WHERE id = $1",
+                Created::Project => "DELETE FROM compliance_projects WHERE id = $1",
+                Created::Contact => "DELETE FROM compliance_contacts WHERE id = $1",
+            };
+            links::create_linked(
+                conn,
+                company,
+                table.kind(),
+                delete_spare,
+                procore_id,
+                insert,
+            )
+            .await
+        }
         None => insert(conn).await,
     }
 }

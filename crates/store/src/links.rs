@@ -51,6 +51,48 @@ pub(crate) async fn insert_link_if_absent(conn: &mut AnyConnection, link: &Link)
     Ok(done.rows_affected() == 1)
 }
 
+/// Creates a local record for a Procore record unless one is linked already, and links it.
+///
+/// `insert` inserts the record and returns its id. When another apply linked that Procore id
+/// in between (two processes on one PostgreSQL), the spare row is deleted with `delete_spare`
+/// (`DELETE FROM <table> WHERE id = $1`) and the winner's id returned: either way exactly one
+/// local record is linked.
+pub(crate) async fn create_linked(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    kind: LinkKind,
+    delete_spare: &'static str,
+    procore_id: i64,
+    insert: impl AsyncFnOnce(&mut AnyConnection) -> Result<i64>,
+) -> Result<i64> {
+    if let Some(id) = linked_local_id(conn, company, kind, procore_id).await? {
+        return Ok(id);
+    }
+    let new_id = insert(conn).await?;
+    let link = Link::new(
+        company,
+        kind,
+        procore_id,
+        new_id,
+        LinkOrigin::CreatedFromProcore,
+    );
+    if insert_link_if_absent(conn, &link).await? {
+        return Ok(new_id);
+    }
+    sqlx::query(delete_spare)
+        .bind(new_id)
+        .execute(&mut *conn)
+        .await?;
+    linked_local_id(conn, company, kind, procore_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "Procore {} {procore_id} could not be linked: its local side is already linked elsewhere",
+                kind.as_str()
+            ))
+        })
+}
+
 pub(crate) async fn linked_local_id(
     conn: &mut AnyConnection,
     company: CompanyId,

@@ -1,8 +1,8 @@
 //! Projects and workers, and the one-transaction apply of a workforce plan.
 
 use crate::db::{flag, int, now, opt_text, text};
-use crate::links::{insert_link_if_absent, linked_local_id};
-use crate::models::{CompanyId, Link, LinkKind, LinkOrigin, WorkforceBatch, WorkforceChange};
+use crate::links::create_linked;
+use crate::models::{CompanyId, LinkKind, WorkforceBatch, WorkforceChange};
 use crate::{outbox, runlog, settings, Result, Store, StoreError};
 use domain::workforce::{Activation, Project, ProjectFields, ProjectStatus, Worker, WorkerFields};
 use sqlx::any::AnyRow;
@@ -193,47 +193,6 @@ async fn update_worker(
     Ok(())
 }
 
-/// Which table a created record lives in, so a lost link race can remove the spare row.
-#[derive(Clone, Copy)]
-enum Created {
-    Project,
-    Worker,
-}
-
-/// Links a freshly inserted record to its Procore id. When another apply linked that Procore
-/// id first (two processes on one PostgreSQL), the spare row is deleted and the winner's id
-/// returned: either way exactly one local record is linked.
-async fn link_created(
-    conn: &mut AnyConnection,
-    company: CompanyId,
-    kind: LinkKind,
-    table: Created,
-    procore_id: i64,
-    new_id: i64,
-) -> Result<i64> {
-    let link = Link::new(
-        company,
-        kind,
-        procore_id,
-        new_id,
-        LinkOrigin::CreatedFromProcore,
-    );
-    if insert_link_if_absent(conn, &link).await? {
-        return Ok(new_id);
-    }
-    let delete = match table {
-        Created::Project => "DELETE FROM projects WHERE id = $1",
-        Created::Worker => "DELETE FROM workers WHERE id = $1",
-    };
-    sqlx::query(delete).bind(new_id).execute(&mut *conn).await?;
-    linked_local_id(conn, company, kind, procore_id).await?.ok_or_else(|| {
-        StoreError::Conflict(format!(
-            "Procore {} {procore_id} could not be linked: its local side is already linked elsewhere",
-            kind.as_str()
-        ))
-    })
-}
-
 impl Store {
     /// Creates a project that exists before any sync (seeded by the CLI, the demo, or a user).
     ///
@@ -336,23 +295,15 @@ impl Store {
                     fields,
                     status,
                 } => {
-                    let id = match linked_local_id(&mut tx, company, LinkKind::Project, *procore_id)
-                        .await?
-                    {
-                        Some(id) => id,
-                        None => {
-                            let new_id = insert_project(&mut tx, company, fields, *status).await?;
-                            link_created(
-                                &mut tx,
-                                company,
-                                LinkKind::Project,
-                                Created::Project,
-                                *procore_id,
-                                new_id,
-                            )
-                            .await?
-                        }
-                    };
+                    let id = create_linked(
+                        &mut tx,
+                        company,
+                        LinkKind::Project,
+                        "DELETE FROM projects WHERE id = $1",
+                        *procore_id,
+                        async |conn| insert_project(conn, company, fields, *status).await,
+                    )
+                    .await?;
                     created.push((index, id));
                 }
                 WorkforceChange::UpdateProject {
@@ -367,24 +318,15 @@ impl Store {
                     fields,
                     activation,
                 } => {
-                    let id = match linked_local_id(&mut tx, company, LinkKind::Worker, *procore_id)
-                        .await?
-                    {
-                        Some(id) => id,
-                        None => {
-                            let new_id =
-                                insert_worker(&mut tx, company, fields, *activation, false).await?;
-                            link_created(
-                                &mut tx,
-                                company,
-                                LinkKind::Worker,
-                                Created::Worker,
-                                *procore_id,
-                                new_id,
-                            )
-                            .await?
-                        }
-                    };
+                    let id = create_linked(
+                        &mut tx,
+                        company,
+                        LinkKind::Worker,
+                        "DELETE FROM workers WHERE id = $1",
+                        *procore_id,
+                        async |conn| insert_worker(conn, company, fields, *activation, false).await,
+                    )
+                    .await?;
                     created.push((index, id));
                 }
                 WorkforceChange::UpdateWorker {
