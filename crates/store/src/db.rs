@@ -90,7 +90,7 @@ impl Backend {
         match scheme {
             Some("postgres" | "postgresql") => Ok(Backend::Postgres),
             Some("sqlite") => Ok(Backend::Sqlite),
-            Some(_) => Err(StoreError::UnsupportedUrl(url.into())),
+            Some(_) => Err(StoreError::UnsupportedUrl(crate::redact_url(url))),
             None if url.starts_with("sqlite:") => Ok(Backend::Sqlite),
             None => Ok(Backend::Sqlite),
         }
@@ -198,6 +198,7 @@ impl Store {
             pool,
             backend,
             sealer: Arc::new(Sealer::new(&key)),
+            run_log_days: crate::runlog::DEFAULT_RUN_LOG_DAYS,
         };
         store.check_key().await?;
         Ok(store)

@@ -25,6 +25,7 @@
 //! - `runlog`: runs and their entries, and the history `explain` reads.
 //! - `settings`: connections, the Procore token blob, and sync cursors.
 //! - `lock`: the company lock on PostgreSQL (one sync of a company at a time across hosts).
+//! - `url`: database URLs with their passwords taken out, and the SQLite file a URL names.
 //! - `mirror`: the last known state of the Procore records a planner reads whole, and the
 //!   cursors read with it.
 
@@ -41,6 +42,7 @@ pub mod models;
 mod outbox;
 mod runlog;
 mod settings;
+mod url;
 mod workforce;
 
 pub use compliance::{
@@ -53,7 +55,8 @@ pub use db::Backend;
 pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
-pub use runlog::HISTORY_LIMIT;
+pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
+pub use url::{redact_url, sqlite_file};
 
 use std::sync::Arc;
 
@@ -80,7 +83,8 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("the database schema could not be migrated")]
     Migration(#[source] sqlx::migrate::MigrateError),
-    /// The database URL names no backend the store supports.
+    /// The database URL names no backend the store supports. It holds the URL as people may
+    /// see it: with any password taken out.
     #[error("unsupported database URL \"{0}\": use a SQLite file path, sqlite://PATH, or postgres://...")]
     UnsupportedUrl(String),
     /// A stored value cannot be read back (edited by hand, or written by a newer trestle).
@@ -107,4 +111,6 @@ pub struct Store {
     pool: sqlx::AnyPool,
     backend: Backend,
     sealer: Arc<crypto::Sealer>,
+    /// How many days the run log keeps entries that are no record's latest word.
+    run_log_days: u32,
 }

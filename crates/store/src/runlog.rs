@@ -30,9 +30,9 @@ pub(crate) async fn record_on(
         .bind(e.procore_id)
         .bind(local_id)
         .bind(&e.action)
-        .bind(&e.reason)
+        .bind(without_nul(&e.reason))
         .bind(&e.detail_json)
-        .bind(&e.outcome)
+        .bind(without_nul(&e.outcome))
         .bind(&at)
         .execute(&mut *conn)
         .await
@@ -42,6 +42,12 @@ pub(crate) async fn record_on(
         })?;
     }
     Ok(())
+}
+
+/// A reason can quote Procore text (a decoding problem names the value it met), and
+/// PostgreSQL stores no NUL in text: the one character dropped keeps the entry.
+fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
 }
 
 fn entry_from_row(row: &AnyRow) -> Result<RunEntryRecord> {
@@ -79,6 +85,10 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
 /// The most entries [`Store::history`] returns.
 pub const HISTORY_LIMIT: i64 = 1000;
 
+/// How long the run log keeps an entry that is no longer a record's latest word, unless
+/// [`Store::with_run_log_days`] says otherwise.
+pub const DEFAULT_RUN_LOG_DAYS: u32 = 90;
+
 impl Store {
     /// Starts a run of an integration (e.g. `workforce`) for a company.
     pub async fn start_run(
@@ -99,7 +109,14 @@ impl Store {
         Ok(RunId(id))
     }
 
-    /// Ends a run with its summary (counts, errors) as JSON.
+    /// The same store, keeping run-log entries that are no record's latest word for `days`.
+    pub fn with_run_log_days(mut self, days: u32) -> Store {
+        self.run_log_days = days;
+        self
+    }
+
+    /// Ends a run with its summary (counts, errors) as JSON, then prunes the company's run log
+    /// ([`Store::prune_run_log`]), so the log stays bounded without a job of its own.
     pub async fn finish_run(&self, run: RunId, summary_json: &str) -> Result<()> {
         let done = sqlx::query("UPDATE runs SET finished_at = $2, summary_json = $3 WHERE id = $1")
             .bind(run.0)
@@ -113,7 +130,51 @@ impl Store {
                 id: run.0.to_string(),
             });
         }
+        let company: i64 = sqlx::query_scalar("SELECT company_id FROM runs WHERE id = $1")
+            .bind(run.0)
+            .fetch_one(self.pool())
+            .await?;
+        let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(self.run_log_days));
+        self.prune_run_log(company, cutoff).await?;
         Ok(())
+    }
+
+    /// Deletes what `explain` will never read from the company's run log, and returns how many
+    /// entries went:
+    /// - the entries of every dry run but the newest (explain reads no dry run, and one dry run
+    ///   of a large company writes an entry per record);
+    /// - entries of runs started before `cutoff`, except each record's newest entry, so
+    ///   `explain` still gives the latest word on a record that has not changed in years.
+    ///
+    /// Runs themselves stay, with their summaries.
+    pub async fn prune_run_log(
+        &self,
+        company: CompanyId,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let dry = sqlx::query(
+            "DELETE FROM run_entries WHERE run_id IN (SELECT id FROM runs WHERE company_id = $1 \
+             AND dry_run = $2 AND id < (SELECT MAX(id) FROM runs WHERE company_id = $1 AND dry_run = $2))",
+        )
+        .bind(company)
+        .bind(true)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let old = sqlx::query(
+            "DELETE FROM run_entries WHERE run_id IN (SELECT id FROM runs WHERE company_id = $1 \
+             AND started_at < $2) AND id NOT IN (SELECT MAX(e.id) FROM run_entries e JOIN runs r \
+             ON r.id = e.run_id WHERE r.company_id = $1 AND r.dry_run = $3 GROUP BY e.kind, e.procore_id)",
+        )
+        .bind(company)
+        .bind(crate::db::ts(cutoff))
+        .bind(false)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(dry + old)
     }
 
     /// Records entries outside an apply: skips, dry-run plans, outbox outcomes.

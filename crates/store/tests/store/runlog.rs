@@ -100,3 +100,82 @@ both!(history_returns_the_newest_entries_up_to_its_limit, |ctx| {
         format!("entry {}", store::HISTORY_LIMIT)
     );
 });
+
+both!(
+    the_run_log_keeps_each_records_latest_word_and_drops_the_rest_when_old,
+    |ctx| {
+        let s = &ctx.store;
+        let first = s.start_run(COMPANY, "workforce", false).await.unwrap();
+        s.record(
+            first,
+            &[
+                entry("project", 1, "create_project", "created"),
+                entry("project", 2, "skip", "template"),
+            ],
+        )
+        .await
+        .unwrap();
+        s.finish_run(first, "{}").await.unwrap();
+        let second = s.start_run(COMPANY, "workforce", false).await.unwrap();
+        s.record(second, &[entry("project", 1, "update_project", "changed")])
+            .await
+            .unwrap();
+        s.finish_run(second, "{}").await.unwrap();
+        assert_eq!(
+            s.history(COMPANY, "project", 1).await.unwrap().len(),
+            2,
+            "nothing is old yet"
+        );
+
+        // Everything is older than a cutoff in the future.
+        let gone = s
+            .prune_run_log(COMPANY, chrono::Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(gone, 1, "only project 1's older entry");
+        let one = s.history(COMPANY, "project", 1).await.unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            one[0].entry.action, "update_project",
+            "the latest word stays"
+        );
+        let two = s.history(COMPANY, "project", 2).await.unwrap();
+        assert_eq!(
+            two.len(),
+            1,
+            "a record unchanged since its only entry keeps it"
+        );
+    }
+);
+
+both!(only_the_newest_dry_run_keeps_its_entries, |ctx| {
+    let s = &ctx.store;
+    let mut dry_runs = Vec::new();
+    for n in 0..3 {
+        let run = s.start_run(COMPANY, "compliance", true).await.unwrap();
+        s.record(run, &[entry("insurance", 9, "skip", &format!("dry {n}"))])
+            .await
+            .unwrap();
+        s.finish_run(run, "{}").await.unwrap();
+        dry_runs.push(run);
+    }
+    let other = s.start_run(COMPANY + 1, "compliance", true).await.unwrap();
+    s.record(other, &[entry("insurance", 9, "skip", "elsewhere")])
+        .await
+        .unwrap();
+    let real = s.start_run(COMPANY, "compliance", false).await.unwrap();
+    s.record(real, &[entry("insurance", 9, "skip", "real")])
+        .await
+        .unwrap();
+    s.finish_run(real, "{}").await.unwrap();
+
+    assert!(s.run_entries(dry_runs[0]).await.unwrap().is_empty());
+    assert!(s.run_entries(dry_runs[1]).await.unwrap().is_empty());
+    assert_eq!(s.run_entries(dry_runs[2]).await.unwrap().len(), 1);
+    assert_eq!(s.run_entries(real).await.unwrap().len(), 1);
+    assert_eq!(
+        s.run_entries(other).await.unwrap().len(),
+        1,
+        "another company's log is its own"
+    );
+});
