@@ -123,7 +123,7 @@ impl ProjectFields {
     /// Procore's values for every field.
     pub fn from_procore(p: &ProcoreProject) -> Self {
         ProjectFields {
-            name: p.name.trim().to_owned(),
+            name: crate::text::kept(&p.name),
             description: non_empty(p.description.as_deref()),
             start_date: p.start_date,
             completion_date: p.completion_date,
@@ -210,7 +210,7 @@ impl PartyFields {
         .flatten()
         .collect();
         PartyFields {
-            name: v.name.trim().to_owned(),
+            name: crate::text::kept(&v.name),
             address: (!parts.is_empty()).then(|| parts.join(", ")),
             website: non_empty(v.website.as_deref()),
             active: v.active,

@@ -34,19 +34,30 @@ pub fn month_folder_name(form_date: NaiveDate) -> String {
 }
 
 /// The document name: `TEMPLATE_NAME YYYY-MM-DD`, with `.pdf` so Procore shows and previews
-/// it as a PDF. Characters Procore refuses in names are replaced.
+/// it as a PDF. Characters Procore refuses in names are replaced; control characters (a line
+/// break or an escape typed into a template name) become spaces, runs of spaces one space, and
+/// a name too long for a file name is cut, so the name is one readable line.
 pub fn document_name(template_name: &str, form_date: NaiveDate) -> String {
-    let safe: String = template_name
-        .trim()
+    /// Leaves room for the date and `.pdf` within the 255 bytes file systems allow.
+    const MOST_CHARS: usize = 120;
+    let replaced: String = template_name
         .chars()
         .map(|c| {
             if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
                 '-'
+            } else if c.is_control() {
+                ' '
             } else {
                 c
             }
         })
         .collect();
+    let words: Vec<&str> = replaced.split_whitespace().collect();
+    let mut safe: String = words.join(" ").chars().take(MOST_CHARS).collect();
+    safe.truncate(safe.trim_end().len());
+    if safe.is_empty() {
+        safe = "Form".into();
+    }
     format!("{safe} {}.pdf", form_date.format("%Y-%m-%d"))
 }
 
@@ -126,6 +137,19 @@ mod tests {
             document_name("Hot Work / Permit", d),
             "Hot Work - Permit 2026-03-07.pdf"
         );
+    }
+
+    #[test]
+    fn control_characters_in_a_template_name_never_reach_the_file_name() {
+        let d: NaiveDate = "2026-03-07".parse().unwrap();
+        assert_eq!(
+            document_name("Toolbox\n\u{1b}[31mTalk\u{0}\t", d),
+            "Toolbox [31mTalk 2026-03-07.pdf"
+        );
+        assert_eq!(document_name(" \u{7} ", d), "Form 2026-03-07.pdf");
+        let long = document_name(&"x".repeat(70_000), d);
+        assert!(long.chars().count() < 140, "{}", long.len());
+        assert!(long.ends_with(" 2026-03-07.pdf"));
     }
 
     #[test]

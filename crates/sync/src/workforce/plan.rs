@@ -213,7 +213,7 @@ impl Plan {
 /// The seed's project field mapping.
 pub fn project_fields(p: &ProcoreProject) -> ProjectFields {
     ProjectFields {
-        name: p.name.trim().to_string(),
+        name: crate::text::kept(&p.name),
         project_number: non_empty(p.project_number.as_deref()),
         private_description: non_empty(p.description.as_deref()),
         public_info: non_empty(p.public_notes.as_deref()),
@@ -228,8 +228,8 @@ pub fn project_fields(p: &ProcoreProject) -> ProjectFields {
 /// The seed's user field mapping: the mobile phone, or the business phone when there is none.
 pub fn worker_fields(u: &ProcoreUser) -> WorkerFields {
     WorkerFields {
-        first_name: u.first_name.trim().to_string(),
-        last_name: u.last_name.trim().to_string(),
+        first_name: crate::text::kept(&u.first_name),
+        last_name: crate::text::kept(&u.last_name),
         phone: non_empty(u.mobile_phone.as_deref())
             .or_else(|| non_empty(u.business_phone.as_deref())),
         employee_number: non_empty(u.employee_id.as_deref()),
