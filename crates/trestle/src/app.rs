@@ -7,25 +7,28 @@ use std::path::Path;
 use std::sync::Arc;
 use store::{Connection, SecretKey, Store};
 
-/// Opens the store named by the settings, creating the SQLite file's folder if needed.
+/// Opens the store named by the settings. A SQLite store's folder and file are made private
+/// (0700 and 0600) when trestle creates them: the file holds workers' personal data, and the
+/// folder by default also holds the secret key.
 pub async fn open_store(settings: &Settings) -> Result<Store> {
     let url = &settings.store.database_url;
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some(path) = store::sqlite_file(url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        if !path.exists() {
+            create_private_file(&path, b"")?;
         }
     }
     let key = secret_key(settings)?;
-    Store::open(url, key)
+    Ok(Store::open(url, key)
         .await
-        .with_context(|| format!("opening the store at {}", redact_url(url)))
+        .with_context(|| format!("opening the store at {}", store::redact_url(url)))?
+        .with_run_log_days(settings.store.run_log_days))
 }
 
-/// The key from the settings, or from the key file (created with mode 0600 on first use).
+/// The key from the settings, or from the key file (created with mode 0600 on first use, and
+/// refused when others may read it).
 fn secret_key(settings: &Settings) -> Result<SecretKey> {
     if let Some(key) = &settings.store.secret_key {
         return SecretKey::from_base64(key.expose_secret())
@@ -33,6 +36,7 @@ fn secret_key(settings: &Settings) -> Result<SecretKey> {
     }
     let path = &settings.store.secret_key_file;
     if path.exists() {
+        check_private(path)?;
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return SecretKey::from_base64(text.trim())
@@ -40,13 +44,32 @@ fn secret_key(settings: &Settings) -> Result<SecretKey> {
     }
     let key = SecretKey::generate();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
     }
-    write_private(path, key.to_base64().expose_secret().as_bytes())?;
+    create_private_file(path, key.to_base64().expose_secret().as_bytes())?;
     Ok(key)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Creates `dir` (and its parents) when missing; the folder trestle creates last is 0700.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Creates a new file only its owner may read, and makes its bytes and its name durable before
+/// returning: a key lost to a power cut would make every sealed secret unreadable.
+fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -58,7 +81,39 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = options
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(bytes)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(dir) = std::fs::File::open(dir) {
+        // Not every platform can sync a directory; the file itself is already durable.
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Refuses a key file that its group or others may read or write: the key opens every sealed
+/// secret, so a readable one is a leak to fix, not to use.
+fn check_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "the secret key file {} may be read by others (mode {:o}); make it private with `chmod 600 {}` and run again",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -97,19 +152,14 @@ pub async fn sync_lock(
             _database: Some(lock),
         }));
     }
-    let url = &settings.store.database_url;
-    if store::Backend::of_url(url).ok() != Some(store::Backend::Sqlite) {
+    let Some(path) = store::sqlite_file(&settings.store.database_url) else {
         return Ok(None);
-    }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.contains(":memory:") {
-        return Ok(None);
-    }
-    let lock_path = format!("{path}.sync-{company}.lock");
+    };
+    // Keyed by the file itself, not by how the URL spells it: the same file reached through a
+    // symlink or a relative path must take the same lock.
+    let path = std::fs::canonicalize(&path)
+        .with_context(|| format!("finding the store file {}", path.display()))?;
+    let lock_path = format!("{}.sync-{company}.lock", path.display());
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -131,17 +181,6 @@ pub async fn sync_lock(
         _file: Some(file),
         _database: None,
     }))
-}
-
-/// A database URL with any password taken out, for messages.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("redacted"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// A Procore client for a saved connection, with the hosts from the settings.

@@ -63,7 +63,7 @@ pub struct SyncArgs {
     #[arg(long)]
     pub full: bool,
     /// Keep running: sync now and then every DURATION (e.g. "1h", "1d", "30m") until Ctrl-C or
-    /// SIGTERM. Every run evaluates compliance with that day's date, so a daily run is the
+    /// SIGTERM, which stop a run under way at once (the next sync finishes what it left). Every run evaluates compliance with that day's date, so a daily run is the
     /// daily evaluation that moves expiring and expired policies.
     #[arg(long, value_name = "DURATION", value_parser = every_duration, conflicts_with = "dry_run")]
     pub every: Option<std::time::Duration>,
@@ -227,16 +227,20 @@ fn every_duration(text: &str) -> std::result::Result<std::time::Duration, String
     Ok(d)
 }
 
-/// Runs `job` now and then every `every` until Ctrl-C or SIGTERM, which let the run under way
-/// finish first. A failed run is reported and the schedule goes on: Procore being unreachable
-/// for an hour must not cancel tomorrow's evaluation.
+/// Runs `job` now and then every `every` until Ctrl-C or SIGTERM. A signal during a run stops
+/// it where it is rather than after it: a run can last hours under Procore's rate limits, and
+/// every step of a sync is crash-safe (what it applied stays applied in one transaction, and
+/// the next run finishes a write it left in the outbox), so stopping is the same as a crash
+/// the next run is built to recover from, without the wait. A failed run is reported and the
+/// schedule goes on: Procore being unreachable for an hour must not cancel tomorrow's
+/// evaluation.
 async fn run_every<F, Fut>(every: std::time::Duration, job: F) -> Result<()>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    // Both made before the first run, so a signal that arrives during a run is kept for the
-    // loop to see (a `ctrl_c()` made afresh each turn would miss one).
+    // Both made before the first run, so a signal that arrives during a run is seen (a
+    // `ctrl_c()` made afresh each turn would miss one).
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
@@ -245,14 +249,26 @@ where
     let every_text = humantime::format_duration(every);
     loop {
         tokio::select! {
-            // A stop asked for while a run was under way wins over a tick that came due.
             biased;
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
             _ = ticks.tick() => {}
         }
-        if let Err(e) = job().await {
-            eprintln!("The sync failed: {e:#}");
+        let outcome = tokio::select! {
+            biased;
+            _ = interrupt.recv() => None,
+            _ = terminate.recv() => None,
+            outcome = job() => Some(outcome),
+        };
+        match outcome {
+            None => {
+                // The run's future is dropped here: its lock is released and an open
+                // transaction rolls back.
+                println!("The run under way was stopped: what it had saved is kept, and the next sync finishes what it left undone.");
+                break;
+            }
+            Some(Err(e)) => eprintln!("The sync failed: {e:#}"),
+            Some(Ok(())) => {}
         }
         println!("Next sync in {every_text}; stop with Ctrl-C.");
     }
@@ -326,13 +342,51 @@ pub async fn run_workforce(
     };
     let report = sync_workforce(&job, options.dry_run).await?;
     output::print_report(&report);
-    Ok(())
+    WritesFailed::check(report.failures.len())
 }
+
+/// A sync that ran to its end but could not make some of its Procore writes (uploads, insurance
+/// records): they wait in the outbox for the next sync, and the process exits with
+/// [`WritesFailed::EXIT_CODE`] so scripts and schedulers see it.
+#[derive(Debug)]
+pub struct WritesFailed(pub usize);
+
+impl WritesFailed {
+    /// Distinct from 1 (the command failed) and 2 (the command line was wrong).
+    pub const EXIT_CODE: i32 = 3;
+
+    /// `Err` when `failed` writes is more than none.
+    pub fn check(failed: usize) -> Result<()> {
+        if failed == 0 {
+            Ok(())
+        } else {
+            Err(WritesFailed(failed).into())
+        }
+    }
+}
+
+impl std::fmt::Display for WritesFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            1 => write!(
+                f,
+                "1 Procore write failed (above); the next sync tries it again"
+            ),
+            n => write!(
+                f,
+                "{n} Procore writes failed (above); the next sync tries them again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WritesFailed {}
 
 pub async fn explain(settings: &Settings, args: ExplainArgs) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let text = crate::output::explain(&store, connection.company_id, args.kind, args.id).await?;
-    println!("{text}");
+    // Names in it come from Procore: keep its lines, escape anything a terminal would act on.
+    println!("{}", output::shown_lines(&text));
     Ok(())
 }

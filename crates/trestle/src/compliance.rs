@@ -492,7 +492,7 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     )
     .await?;
     print_report(&report);
-    Ok(())
+    crate::commands::WritesFailed::check(report.failures.len())
 }
 
 /// Runs one compliance sync with a progress bar.

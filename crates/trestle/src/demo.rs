@@ -8,7 +8,7 @@
 
 use crate::commands::{run_workforce, ExplainKind, RunOptions};
 use crate::output::{self, table};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use clap::Args;
 use domain::workforce::{
@@ -18,17 +18,50 @@ use domain::workforce::{
 use futures::TryStreamExt;
 use procore_sim::{demo, RateLimits, Sim, SimConfig};
 use secrecy::SecretString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use store::{Connection, LinkKind, SecretKey, Store};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where the demo keeps its SQLite store (emptied at the start of each demo).
+    /// Where the demo keeps its SQLite store (emptied at the start of each demo). It must be
+    /// missing, empty, or a folder an earlier demo made: the demo never deletes anything else.
     #[arg(long, default_value = ".trestle/demo")]
     pub data_dir: PathBuf,
 }
 
+/// The file that marks a folder as the demo's own, so a later demo may empty it.
+const MARKER: &str = ".trestle-demo";
+
+/// Empties the demo's folder, or creates it. A folder that holds anything but an earlier demo's
+/// files is refused: `--data-dir` pointed at a real data directory must not wipe its store and key.
+fn fresh_data_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        // Demos before the marker left only the store's own files.
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        let demo_files = names.iter().all(|n| n.starts_with("trestle.sqlite"));
+        if !demo_files && !dir.join(MARKER).exists() {
+            bail!(
+                "{} is not empty and was not made by `trestle demo` (it has no {MARKER} file); the demo empties its folder, so it refuses to touch this one: pass another --data-dir, or a missing or empty folder",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(
+        dir.join(MARKER),
+        "This folder belongs to `trestle demo`, which empties it at the start of each demo.\n",
+    )
+    .with_context(|| format!("writing {}", dir.join(MARKER).display()))?;
+    Ok(())
+}
+
 pub async fn run(args: DemoArgs) -> Result<()> {
+    // Checked before anything starts, so a refused folder costs nothing.
+    fresh_data_dir(&args.data_dir)?;
     let config = SimConfig {
         // Procore-like limits, so the demo shows pacing: no request is refused.
         rate_limits: Some(RateLimits {
@@ -52,9 +85,6 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     )?)?;
     show_what_the_client_reads(&client).await?;
 
-    let _ = std::fs::remove_dir_all(&args.data_dir);
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let url = format!(
         "sqlite://{}",
         args.data_dir.join("trestle.sqlite").display()

@@ -81,7 +81,11 @@ async fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let code = match e.downcast_ref::<commands::WritesFailed>() {
+            Some(_) => commands::WritesFailed::EXIT_CODE,
+            None => 1,
+        };
+        std::process::exit(code);
     }
 }
 

@@ -8,8 +8,54 @@ use store::{Connection, LinkKind, Store};
 use sync::workforce::access::AccessCheck;
 use sync::workforce::{Action, Report};
 
-/// A plain text table: the first row is the header.
+/// The widest a table cell is shown; longer text is cut with "…" (`explain` and `--json`
+/// views give the whole value).
+const CELL_CHARS: usize = 80;
+
+/// Text from Procore or a person, made safe for a terminal: control characters (escape
+/// sequences, line breaks, NUL) and the bidirectional overrides that reorder what a reader
+/// sees are shown escaped (`\u{1b}`, `\n`) instead of acting on the terminal.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// [`shown`] for text of several lines: its line breaks are kept, everything else is escaped.
+pub fn shown_lines(text: &str) -> String {
+    text.split('\n').map(shown).collect::<Vec<_>>().join("\n")
+}
+
+/// A table cell: [`shown`], and cut to [`CELL_CHARS`].
+fn cell(text: &str) -> String {
+    let safe = shown(text);
+    if safe.chars().count() <= CELL_CHARS {
+        return safe.into_owned();
+    }
+    let mut cut: String = safe.chars().take(CELL_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A plain text table: the first row is the header. Cells are made terminal-safe and cut to a
+/// readable width, so a hostile or huge name can neither break the layout nor the terminal.
 pub fn table(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| cell(c)).collect())
+        .collect();
     let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
         .map(|i| {
             rows.iter()
@@ -23,7 +69,11 @@ pub fn table(rows: &[Vec<String>]) -> String {
         let line: Vec<String> = row
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| {
+                // Padded by hand: `format!("{c:<w$}")` refuses widths past u16.
+                let pad = w.saturating_sub(c.chars().count());
+                format!("{c}{}", " ".repeat(pad))
+            })
             .collect();
         let _ = writeln!(out, "  {}", line.join("  ").trim_end());
         if n == 0 {
@@ -64,7 +114,7 @@ pub fn print_checks(checks: &[AccessCheck]) {
             "  [{}] {}: {}",
             if c.ok { "ok" } else { "MISSING" },
             c.what,
-            c.detail
+            shown(&c.detail)
         );
     }
 }
@@ -136,18 +186,20 @@ pub fn print_report(report: &Report) {
     if !skipped.is_empty() {
         println!("  Left alone (`trestle explain` gives the reason for one record):");
         for (reason, records) in &skipped {
-            println!("    {} x {reason}", records.len());
+            println!("    {} x {}", records.len(), shown(reason));
             println!("        {}", records.join(", "));
         }
     }
     for u in &report.uploads {
         println!(
             "  uploaded {} (revision {}, Procore file {})",
-            u.path, u.revision, u.file_id
+            shown(&u.path),
+            u.revision,
+            u.file_id
         );
     }
     for f in &report.failures {
-        println!("  upload failed, will retry: {f}");
+        println!("  upload failed, will retry: {}", shown(f));
     }
     let rows = vec![
         vec!["".into(), if s.dry_run { "would" } else { "done" }.into()],
@@ -396,4 +448,38 @@ async fn insurance_section(
         let _ = writeln!(out, "    {origin} (run {run}, {outcome}): {reason}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_longer_than_any_terminal_is_cut_and_never_panics() {
+        let huge = "N".repeat(70_000);
+        let out = table(&[vec!["name".into(), "id".into()], vec![huge, "7".into()]]);
+        let longest = out.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(longest < CELL_CHARS + 20, "{longest}");
+        assert!(out.contains('…') && out.contains('7'));
+    }
+
+    #[test]
+    fn escape_sequences_and_line_breaks_in_a_cell_are_shown_escaped() {
+        let out = table(&[
+            vec!["name".into()],
+            vec!["Evil\u{1b}[2J\nCorp\u{0}\u{202e}".into()],
+        ]);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{0}') && !out.contains('\u{202e}'));
+        assert_eq!(out.lines().count(), 3, "one line per row: {out}");
+        assert!(
+            out.contains("Evil\\u{1b}[2J\\nCorp\\u{0}\\u{202e}"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn text_of_several_lines_keeps_its_line_breaks_only() {
+        assert_eq!(shown_lines("a\u{1b}b\nc\rd"), "a\\u{1b}b\nc\\rd");
+        assert_eq!(shown("plain"), "plain");
+    }
 }

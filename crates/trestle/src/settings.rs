@@ -29,7 +29,9 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
-    /// `sqlite://path` (the default: a file, nothing to install) or `postgres://...`.
+    /// `sqlite://path` (the default: a file, nothing to install) or `postgres://...`. A
+    /// PostgreSQL URL may carry a password, so it is shown with the password taken out.
+    #[serde(serialize_with = "redact_url")]
     pub database_url: String,
     /// The 32-byte key (base64) that encrypts secrets in the store. Prefer the key file or
     /// `TRESTLE_STORE__SECRET_KEY` over writing it here.
@@ -37,6 +39,8 @@ pub struct StoreSettings {
     pub secret_key: Option<SecretString>,
     /// Used when `secret_key` is not set; created (mode 0600) on first use.
     pub secret_key_file: PathBuf,
+    /// Days the run log keeps a decision that is no longer a record's latest word.
+    pub run_log_days: u32,
 }
 
 impl Default for StoreSettings {
@@ -45,6 +49,7 @@ impl Default for StoreSettings {
             database_url: "sqlite://.trestle/trestle.sqlite".into(),
             secret_key: None,
             secret_key_file: PathBuf::from(".trestle/secret.key"),
+            run_log_days: store::DEFAULT_RUN_LOG_DAYS,
         }
     }
 }
@@ -105,6 +110,10 @@ fn redact<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok,
         Some(_) => s.serialize_some("[redacted]"),
         None => s.serialize_none(),
     }
+}
+
+fn redact_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&store::redact_url(url))
 }
 
 impl Settings {
@@ -239,6 +248,17 @@ mod tests {
         assert!(!format!("{settings:?}").contains("super-secret-value"));
         let toml = serde_json::to_string(&settings).unwrap();
         assert!(!toml.contains("super-secret-value"));
+    }
+
+    #[test]
+    fn serialized_settings_never_show_the_database_password() {
+        let mut settings = Settings::default();
+        settings.store.database_url =
+            "postgres://trestle:db-pass-1@db.example/trestle?password=db-pass-2".into();
+        let shown = serde_json::to_string(&settings).unwrap();
+        assert!(!shown.contains("db-pass-1"), "{shown}");
+        assert!(!shown.contains("db-pass-2"), "{shown}");
+        assert!(shown.contains("db.example/trestle"), "{shown}");
     }
 
     #[test]
