@@ -98,6 +98,14 @@ impl From<sqlx::Error> for StoreError {
             if db.is_unique_violation() || db.is_foreign_key_violation() {
                 return StoreError::Conflict(db.message().to_string());
             }
+            // PostgreSQL's "character not in repertoire": text with a NUL character, which
+            // PostgreSQL cannot store (SQLite can). Procore text has NUL dropped before it
+            // gets here; this is for text a person gave (an import file).
+            if db.code().as_deref() == Some("22021") {
+                return StoreError::Invalid(
+                    "the text contains a NUL character (\\u0000), which the database cannot store; remove it and try again".into(),
+                );
+            }
         }
         StoreError::Database(e)
     }

@@ -519,7 +519,8 @@ pub async fn run(
 
 /// The summary table, the unknown profiles and the failures.
 pub fn print_report(report: &Report) {
-    print!("{}", report_text(report));
+    // Its lines quote Procore names and Procore's error messages.
+    print!("{}", crate::output::shown_lines(&report_text(report)));
 }
 
 pub fn report_text(report: &Report) -> String {

@@ -478,6 +478,29 @@ mod tests {
     }
 
     #[test]
+    fn any_text_in_any_cell_prints_one_terminal_safe_line_per_row() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let pool: Vec<char> = "aZ 9é漢😀[]\u{0}\u{1b}\u{7}\r\n\t\u{202e}\u{2066}\u{7f}\u{85}"
+            .chars()
+            .collect();
+        for _ in 0..300 {
+            let len = if rng.random_bool(0.02) {
+                rng.random_range(60_000..70_000)
+            } else {
+                rng.random_range(0..200)
+            };
+            let text: String = (0..len)
+                .map(|_| pool[rng.random_range(0..pool.len())])
+                .collect();
+            let out = table(&[vec!["h".into(), "n".into()], vec![text, "1".into()]]);
+            assert_eq!(out.lines().count(), 3, "{out:?}");
+            assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+            assert!(!out.contains('\u{202e}') && !out.contains('\u{2066}'));
+        }
+    }
+
+    #[test]
     fn text_of_several_lines_keeps_its_line_breaks_only() {
         assert_eq!(shown_lines("a\u{1b}b\nc\rd"), "a\\u{1b}b\nc\\rd");
         assert_eq!(shown("plain"), "plain");

@@ -329,3 +329,36 @@ both!(a_store_survives_reopening_with_its_data, |ctx| {
     );
     again.close().await;
 });
+
+both!(
+    text_with_a_nul_is_stored_or_refused_clearly_never_failing_obscurely,
+    |ctx| {
+        let s = &ctx.store;
+        let result = s
+            .create_project(
+                COMPANY,
+                &project_fields("Tower\0 A", None),
+                ProjectStatus::Active,
+            )
+            .await;
+        match s.backend() {
+            Backend::Sqlite => {
+                result.unwrap();
+            }
+            Backend::Postgres => match result {
+                Err(StoreError::Invalid(message)) => {
+                    assert!(message.contains("NUL character"), "{message}")
+                }
+                other => panic!("a clear refusal, not {other:?}"),
+            },
+        }
+        // Whatever the backend did with it, the store goes on working.
+        s.create_project(
+            COMPANY,
+            &project_fields("Tower B", None),
+            ProjectStatus::Active,
+        )
+        .await
+        .unwrap();
+    }
+);
