@@ -3,6 +3,7 @@
 //!
 //! `incremental`: later syncs read only what changed and still plan over every record.
 //! `removal`: records trestle no longer reports are taken out of Procore.
+//! `hostile`: arbitrary Procore text and numbers never stop a sync.
 
 use chrono::NaiveDate;
 use domain::compliance::{
@@ -18,6 +19,7 @@ use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };
 
+mod hostile;
 mod incremental;
 mod removal;
 mod writeback;
@@ -39,6 +41,13 @@ impl App {
     /// meeting it) and Bolt (with none) as parties linked to their Procore companies, and
     /// projects and companies imported automatically.
     async fn new() -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
+        Self::on(&url, dir).await
+    }
+
+    /// [`App::new`] with its store at `url` (`dir` lives as long as the app).
+    async fn on(url: &str, dir: tempfile::TempDir) -> App {
         let sim = procore_sim::spawn(Sim::new(
             demo::world(),
             SimConfig {
@@ -47,9 +56,7 @@ impl App {
             },
         ))
         .await;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
-        let store = Store::open(&url, SecretKey::generate()).await.unwrap();
+        let store = Store::open(url, SecretKey::generate()).await.unwrap();
         store
             .save_connection(&Connection::new(
                 demo::COMPANY_ID,
