@@ -163,6 +163,11 @@ pub struct ClientConfig {
     /// larger answer fails its call with [`Error::ResponseTooLarge`] without being read
     /// further, so a server that streams without end cannot exhaust memory.
     pub max_response_body: u64,
+    /// The most pages one listing follows (default [`crate::list::MAX_PAGES`]). Beyond it the
+    /// listing ends with [`Error::TooManyPages`], so next links that never end (each one new)
+    /// cannot keep a sync going for ever; links that go back to a page already read end it at
+    /// once with [`Error::PageCycle`].
+    pub max_pages: u32,
 }
 
 /// Procore's largest unified-upload part (100 MiB).
@@ -224,6 +229,7 @@ impl ClientConfig {
             upload_segment_size: MAX_UPLOAD_SEGMENT,
             upload_available_timeout: Duration::from_secs(300),
             max_response_body: crate::http::MAX_RESPONSE_BODY,
+            max_pages: crate::list::MAX_PAGES,
         }
     }
 
@@ -242,6 +248,12 @@ impl ClientConfig {
     /// Replaces the largest response body read (see [`ClientConfig::max_response_body`]).
     pub fn with_max_response_body(mut self, bytes: u64) -> Self {
         self.max_response_body = bytes;
+        self
+    }
+
+    /// Replaces the most pages one listing follows (see [`ClientConfig::max_pages`]).
+    pub fn with_max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
         self
     }
 

@@ -104,6 +104,30 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A list's `Link: rel="next"` pointed back to a page already read (A -> B -> A): the
+    /// listing stops instead of going round for ever.
+    #[error("the pages of GET {path} go round in a cycle: page {page}'s next link ({link}) leads back to page {back_to}; the listing stopped there. This is a fault in Procore's paging (or a proxy's); try again later")]
+    PageCycle {
+        /// Request path.
+        path: String,
+        /// The page whose next link closes the cycle.
+        page: u32,
+        /// The earlier page it links back to.
+        back_to: u32,
+        /// The link as given.
+        link: String,
+    },
+
+    /// A list went on for more pages than any real listing has
+    /// ([`crate::ClientConfig::max_pages`]).
+    #[error("GET {path} went on for more than {pages} pages; the listing stopped there. Procore's lists are never this long: check the filters or a proxy in between")]
+    TooManyPages {
+        /// Request path.
+        path: String,
+        /// The page limit reached.
+        pages: u32,
+    },
+
     /// A successful response whose body is not what the endpoint documents.
     #[error("Procore's answer to {method} {path} could not be read: {message}")]
     Decode {

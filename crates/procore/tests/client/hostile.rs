@@ -237,3 +237,85 @@ async fn an_answer_announced_larger_than_the_limit_is_refused_before_its_body_is
 fn the_default_response_limit_is_a_generous_64_mib() {
     assert_eq!(procore::http::MAX_RESPONSE_BODY, 64 * 1024 * 1024);
 }
+
+/// A router whose `/rest/v1.0/projects?page=N` answers one project and links to `next(N)`.
+fn linked_pages(next: fn(u64) -> u64) -> Router {
+    me().route("/oauth/token", post(|| async { Json(token_json()) }))
+        .route(
+            "/rest/v1.0/projects",
+            get(
+                move |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move {
+                    let page: u64 = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                    let link = format!(
+                        "</rest/v1.0/projects?page={}&per_page=1>; rel=\"next\"",
+                        next(page)
+                    );
+                    (
+                        [(axum::http::header::LINK, link)],
+                        Json(json!([{"id": page, "name": format!("Project {page}")}])),
+                    )
+                },
+            ),
+        )
+}
+
+#[tokio::test]
+async fn next_links_that_go_round_in_a_cycle_end_the_listing_with_an_error_naming_it() {
+    // Page 1 -> 2 -> 3 -> 2 -> ...
+    let url = serve(linked_pages(|p| if p >= 3 { 2 } else { p + 1 })).await;
+    let c = client(&url);
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        c.projects().list().per_page(1).collect(),
+    )
+    .await
+    .expect("the listing ends")
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::PageCycle { page: 3, back_to: 2, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("cycle") && text.contains("page=2") && text.contains("/rest/v1.0/projects"),
+        "{text}"
+    );
+    assert_eq!(c.stats().requests, 3, "each page was read once");
+}
+
+#[tokio::test]
+async fn a_page_linking_to_itself_ends_the_listing_with_the_same_error() {
+    // The first URL carries no page number; the second page links to itself.
+    let url = serve(linked_pages(|_| 1)).await;
+    let err = client(&url)
+        .projects()
+        .list()
+        .per_page(1)
+        .collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::PageCycle { page: 2, back_to: 2, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn next_links_that_never_end_stop_at_the_page_limit() {
+    let url = serve(linked_pages(|p| p + 1)).await;
+    let config = procore::ClientConfig::custom(
+        &url,
+        procore::CompanyId(1),
+        procore::Credentials::client_credentials("fake-client", SECRET),
+    )
+    .unwrap()
+    .with_retry(crate::fast_retry())
+    .with_max_pages(25);
+    let c = procore::Client::new(config).unwrap();
+    let err = c.projects().list().per_page(1).collect().await.unwrap_err();
+    assert!(matches!(err, Error::TooManyPages { pages: 25, .. }), "{err:?}");
+    assert!(err.to_string().contains("more than 25 pages"), "{err}");
+    assert_eq!(c.stats().requests, 25);
+}
