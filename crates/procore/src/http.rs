@@ -347,7 +347,7 @@ impl Client {
                         Ok(b) => {
                             body = b;
                             if (200..300).contains(&status) && call.expect_json {
-                                match serde_json::from_slice::<Value>(&body) {
+                                match decode_json(&body, &path) {
                                     Ok(v) => {
                                         json = Some(v);
                                         Outcome::Status(status)
@@ -508,6 +508,26 @@ impl Client {
             company_header: true,
             idempotent: false,
         }
+    }
+}
+
+/// Decodes a JSON body. Bytes that are not UTF-8 would fail the whole body, so one bad byte in
+/// one record would fail its page on every run; they are replaced with U+FFFD first (only when
+/// the body is not UTF-8, so a good body is decoded as is). The record holding them then
+/// decodes with the replacement character, or fails on its own in the list's per-record check.
+fn decode_json(body: &[u8], path: &str) -> serde_json::Result<Value> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => Ok(v),
+        Err(e) => match std::str::from_utf8(body) {
+            Ok(_) => Err(e),
+            Err(_) => {
+                tracing::warn!(
+                    path,
+                    "Procore's answer is not valid UTF-8; the bad bytes are read as U+FFFD"
+                );
+                serde_json::from_str::<Value>(&String::from_utf8_lossy(body))
+            }
+        },
     }
 }
 

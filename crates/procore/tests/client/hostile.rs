@@ -274,7 +274,14 @@ async fn next_links_that_go_round_in_a_cycle_end_the_listing_with_an_error_namin
     .expect("the listing ends")
     .unwrap_err();
     assert!(
-        matches!(err, Error::PageCycle { page: 3, back_to: 2, .. }),
+        matches!(
+            err,
+            Error::PageCycle {
+                page: 3,
+                back_to: 2,
+                ..
+            }
+        ),
         "{err:?}"
     );
     let text = err.to_string();
@@ -297,7 +304,14 @@ async fn a_page_linking_to_itself_ends_the_listing_with_the_same_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::PageCycle { page: 2, back_to: 2, .. }),
+        matches!(
+            err,
+            Error::PageCycle {
+                page: 2,
+                back_to: 2,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -315,7 +329,10 @@ async fn next_links_that_never_end_stop_at_the_page_limit() {
     .with_max_pages(25);
     let c = procore::Client::new(config).unwrap();
     let err = c.projects().list().per_page(1).collect().await.unwrap_err();
-    assert!(matches!(err, Error::TooManyPages { pages: 25, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::TooManyPages { pages: 25, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("more than 25 pages"), "{err}");
     assert_eq!(c.stats().requests, 25);
 }
