@@ -5,7 +5,10 @@
 //! call, successful or not, invalidates it and returns a new pair. So the new pair is written
 //! to the [`TokenStore`] in one write *before* the access token is used, and a refused or
 //! missing refresh token becomes one [`Error::ReconnectNeeded`] (later calls answer from memory
-//! without asking Procore again, until the store holds a different refresh token).
+//! without asking Procore again, until the store holds a different refresh token). A refused
+//! refresh token is first taken as a lost race: another process sharing the store refreshed
+//! with it and saved the new pair, so the store is read once more and, when it holds a
+//! different refresh token (or a fresh access token), the client goes on with that.
 //!
 //! All renewals go through one `tokio::sync::Mutex`, so concurrent callers cause one refresh.
 
@@ -518,7 +521,7 @@ impl TokenManager {
         let is_rejected =
             |t: &SecretString| rejected.is_some_and(|r| r.expose_secret() == t.expose_secret());
         if let Some(c) = &state.current {
-            if c.expires_at - self.buffer > now && !is_rejected(&c.token) {
+            if is_fresh(c.expires_at, self.buffer, now) && !is_rejected(&c.token) {
                 return Ok(c.token.clone());
             }
         }
@@ -555,77 +558,101 @@ impl TokenManager {
                 redirect_uri,
                 store,
             } => {
-                let Some(saved) = store.load().await? else {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "no Procore authorization is saved yet".into(),
-                    });
-                };
-                // Another process (or an earlier run) may already hold a fresh token.
-                if saved.expires_at - self.buffer > now && !is_rejected(&saved.access_token) {
-                    state.current = Some(Cached {
-                        token: saved.access_token.clone(),
-                        expires_at: saved.expires_at,
-                    });
-                    return Ok(saved.access_token);
-                }
-                let Some(refresh) = saved.refresh_token else {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "the saved authorization has no refresh token".into(),
-                    });
-                };
-                if state
-                    .refused
-                    .as_ref()
-                    .is_some_and(|r| r.expose_secret() == refresh.expose_secret())
-                {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "the saved refresh token was already refused".into(),
-                    });
-                }
-                let form = [
-                    ("grant_type", "refresh_token"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", client_secret.expose_secret()),
-                    ("refresh_token", refresh.expose_secret()),
-                    ("redirect_uri", redirect_uri.as_str()),
-                ];
-                self.requests
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                match token_request(
-                    &self.http,
-                    &self.login_base,
-                    &form,
-                    &self.retry,
-                    Grant::Refresh,
-                )
-                .await
-                {
-                    Ok(mut fresh) => {
-                        if fresh.refresh_token.is_none() {
-                            // Not expected from Procore; keep nothing rather than a used token.
-                            tracing::warn!(
-                                "Procore refreshed the token without returning a new refresh token"
-                            );
-                        }
-                        fresh.expires_at =
-                            fresh.expires_at.min(Utc::now() + chrono::Duration::days(1));
-                        // One write, before the new access token is used anywhere.
-                        store.save(&fresh).await?;
+                // Refresh tokens are single-use: another process sharing the store (a second
+                // `trestle sync`, the scheduler) may refresh first, and the one that loses the
+                // race gets `invalid_grant`. The winner saved its new pair before using it, so
+                // the loser reloads the store once and goes on with a refresh token that changed.
+                let mut lost_race: Option<Error> = None;
+                loop {
+                    let Some(saved) = store.load().await? else {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "no Procore authorization is saved yet".into(),
+                        }));
+                    };
+                    // Another process (or an earlier run) may already hold a fresh token.
+                    if is_fresh(saved.expires_at, self.buffer, now)
+                        && !is_rejected(&saved.access_token)
+                    {
                         state.current = Some(Cached {
-                            token: fresh.access_token.clone(),
-                            expires_at: fresh.expires_at,
+                            token: saved.access_token.clone(),
+                            expires_at: saved.expires_at,
                         });
-                        Ok(fresh.access_token)
+                        return Ok(saved.access_token);
                     }
-                    Err(e @ Error::ReconnectNeeded { .. }) => {
-                        state.refused = Some(refresh);
-                        Err(e)
+                    let Some(refresh) = saved.refresh_token else {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "the saved authorization has no refresh token".into(),
+                        }));
+                    };
+                    if state
+                        .refused
+                        .as_ref()
+                        .is_some_and(|r| r.expose_secret() == refresh.expose_secret())
+                    {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "the saved refresh token was already refused".into(),
+                        }));
                     }
-                    Err(e) => Err(e),
+                    let form = [
+                        ("grant_type", "refresh_token"),
+                        ("client_id", client_id.as_str()),
+                        ("client_secret", client_secret.expose_secret()),
+                        ("refresh_token", refresh.expose_secret()),
+                        ("redirect_uri", redirect_uri.as_str()),
+                    ];
+                    self.requests
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    match token_request(
+                        &self.http,
+                        &self.login_base,
+                        &form,
+                        &self.retry,
+                        Grant::Refresh,
+                    )
+                    .await
+                    {
+                        Ok(mut fresh) => {
+                            if fresh.refresh_token.is_none() {
+                                // Not expected from Procore; keep nothing rather than a used token.
+                                tracing::warn!(
+                                    "Procore refreshed the token without returning a new refresh token"
+                                );
+                            }
+                            fresh.expires_at = fresh.expires_at.min(
+                                Utc::now() + chrono::Duration::seconds(MAX_TOKEN_LIFETIME_SECS),
+                            );
+                            // One write, before the new access token is used anywhere.
+                            store.save(&fresh).await?;
+                            state.current = Some(Cached {
+                                token: fresh.access_token.clone(),
+                                expires_at: fresh.expires_at,
+                            });
+                            return Ok(fresh.access_token);
+                        }
+                        Err(e @ Error::ReconnectNeeded { .. }) => {
+                            state.refused = Some(refresh);
+                            if lost_race.is_some() {
+                                return Err(e);
+                            }
+                            tracing::info!(
+                                "Procore refused the saved refresh token; reloading the saved pair in case another process refreshed it first"
+                            );
+                            lost_race = Some(e);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
     }
+}
+
+/// Whether a token expiring at `expires_at` is still good `buffer` before then. Checked, so a
+/// nonsense stored time cannot panic the comparison.
+fn is_fresh(expires_at: DateTime<Utc>, buffer: chrono::Duration, now: DateTime<Utc>) -> bool {
+    expires_at
+        .checked_sub_signed(buffer)
+        .is_some_and(|t| t > now)
 }
 
 #[cfg(test)]
