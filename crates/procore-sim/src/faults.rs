@@ -23,6 +23,11 @@ pub struct Faults {
     /// Probability that a successful write (POST/PATCH/PUT/DELETE) is applied and then its
     /// response is aborted mid-flight.
     pub drop_after_write_rate: f64,
+    /// Probability that a successful write (POST/PATCH/PUT/DELETE) is applied and then
+    /// answered `503 Service Unavailable` (with `Retry-After: 1`), as a gateway that timed out
+    /// waiting for Procore would: a client that takes the 503 to mean "not processed" and
+    /// sends a create again makes a duplicate.
+    pub error_after_write_rate: f64,
     /// Probability that a response keeps its status but loses the second half of its body.
     pub truncate_rate: f64,
     /// Deliver every webhook event twice.
@@ -98,6 +103,12 @@ impl FaultState {
     /// Whether to drop this (successful write's) response.
     pub fn drop_after_write(&mut self) -> bool {
         let p = self.faults.drop_after_write_rate;
+        self.roll(p)
+    }
+
+    /// Whether to answer this (successful, applied) write with a 503.
+    pub fn error_after_write(&mut self) -> bool {
+        let p = self.faults.error_after_write_rate;
         self.roll(p)
     }
 

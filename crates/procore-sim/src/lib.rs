@@ -126,7 +126,7 @@ pub struct RequestLogEntry {
     /// `X-Rate-Limit-Reset` sent.
     pub rate_limit_reset: Option<i64>,
     /// The fault injected into this request (`error_500`, `latency`, `storm_429`,
-    /// `drop_after_write`, `truncate`), if any.
+    /// `drop_after_write`, `error_after_write`, `truncate`), if any.
     pub fault: Option<String>,
     /// Sim-clock time the request arrived.
     pub at: chrono::DateTime<chrono::Utc>,

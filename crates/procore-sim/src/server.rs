@@ -460,6 +460,10 @@ async fn post_faults(
     if !is_api {
         return resp;
     }
+    if is_write(method) && resp.status().is_success() && sim.lock_faults().error_after_write() {
+        *fault = Some("error_after_write");
+        return injected_error(503);
+    }
     if is_write(method) && resp.status().is_success() && sim.lock_faults().drop_after_write() {
         *fault = Some("drop_after_write");
         let (parts, _) = resp.into_parts();

@@ -5,7 +5,10 @@
 //! call, successful or not, invalidates it and returns a new pair. So the new pair is written
 //! to the [`TokenStore`] in one write *before* the access token is used, and a refused or
 //! missing refresh token becomes one [`Error::ReconnectNeeded`] (later calls answer from memory
-//! without asking Procore again, until the store holds a different refresh token).
+//! without asking Procore again, until the store holds a different refresh token). A refused
+//! refresh token is first taken as a lost race: another process sharing the store refreshed
+//! with it and saved the new pair, so the store is read once more and, when it holds a
+//! different refresh token (or a fresh access token), the client goes on with that.
 //!
 //! All renewals go through one `tokio::sync::Mutex`, so concurrent callers cause one refresh.
 
@@ -277,10 +280,73 @@ pub(crate) fn build_http(config: &ClientConfig) -> Result<reqwest::Client> {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    /// Any JSON number (or nothing): a nonsense value is clamped, not a reason to fail.
     #[serde(default)]
-    expires_in: Option<i64>,
+    expires_in: Option<serde_json::Number>,
     #[serde(default)]
     refresh_token: Option<String>,
+}
+
+/// Procore access tokens live 5400 s; a token answer without `expires_in` is taken to mean that.
+const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 5400;
+
+/// The longest an access token is trusted for, whatever `expires_in` claims: one day. A huge
+/// value (a bug, a hostile proxy) must neither overflow the clock arithmetic nor keep a token
+/// in use for ever; after a day the client simply asks for a new one.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
+
+/// Seconds an access token is used for: `expires_in` clamped to `0..=MAX_TOKEN_LIFETIME_SECS`
+/// (negative, fractional, huge or missing values included). Pure.
+fn token_lifetime_secs(expires_in: Option<&serde_json::Number>) -> i64 {
+    let Some(n) = expires_in else {
+        return DEFAULT_TOKEN_LIFETIME_SECS;
+    };
+    if let Some(i) = n.as_i64() {
+        return i.clamp(0, MAX_TOKEN_LIFETIME_SECS);
+    }
+    if n.as_u64().is_some() {
+        return MAX_TOKEN_LIFETIME_SECS;
+    }
+    match n.as_f64() {
+        Some(f) if f.is_finite() => f.clamp(0.0, MAX_TOKEN_LIFETIME_SECS as f64) as i64,
+        _ => 0,
+    }
+}
+
+/// The parts of an `/oauth/token` error answer that are kept: the OAuth `error` code and its
+/// `error_description`, nothing else. The login service may echo the request (the client
+/// secret, the refresh token or the authorization code) in any other field, so the rest of the
+/// body is never kept, and any form value that is a secret is blanked out of what is kept.
+fn oauth_error_body(body: &[u8], form: &[(&str, &str)]) -> ErrorBody {
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let field = |name: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(serde_json::Value::as_str)
+            .map(|s| redact_form_secrets(s, form))
+    };
+    match field("error") {
+        Some(error) => ErrorBody::OAuth {
+            error,
+            description: field("error_description"),
+        },
+        None => ErrorBody::Text(format!(
+            "an answer without an OAuth error code ({} bytes, not shown: it may echo the credentials)",
+            body.len()
+        )),
+    }
+}
+
+/// Replaces every secret value of `form` found in `text` with `[REDACTED]`.
+fn redact_form_secrets(text: &str, form: &[(&str, &str)]) -> String {
+    let mut out = text.to_string();
+    for (key, value) in form {
+        if matches!(*key, "client_secret" | "refresh_token" | "code") && !value.is_empty() {
+            out = out.replace(value, "[REDACTED]");
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -307,29 +373,45 @@ async fn token_request(
     loop {
         let sent = http.post(url.clone()).form(form).send().await;
         let retry_after;
+        // What went wrong with this attempt, if the login service answered at all.
+        let problem: LoginProblem;
         match sent {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 retry_after = crate::http::retry_after(resp.headers());
-                let body = resp.bytes().await;
+                let body = crate::http::read_capped(resp, crate::http::MAX_TOKEN_BODY).await;
                 match (status, body) {
-                    (200..=299, Ok(body)) => {
-                        if let Ok(t) = serde_json::from_slice::<TokenResponse>(&body) {
-                            let expires_in = t.expires_in.unwrap_or(5400).max(0);
+                    (200..=299, Ok(body)) => match serde_json::from_slice::<TokenResponse>(&body) {
+                        Ok(t) => {
+                            let lifetime = token_lifetime_secs(t.expires_in.as_ref());
                             return Ok(StoredTokens {
                                 access_token: SecretString::from(t.access_token),
                                 refresh_token: t
                                     .refresh_token
                                     .filter(|s| !s.is_empty())
                                     .map(SecretString::from),
-                                expires_at: Utc::now() + chrono::Duration::seconds(expires_in),
+                                expires_at: Utc::now() + chrono::Duration::seconds(lifetime),
                             });
                         }
-                        // An unreadable token answer: treat like a lost answer.
+                        // An unreadable token answer: treat like a lost answer. serde's
+                        // message names a position and a field, never the body's text.
+                        Err(e) => {
+                            problem = LoginProblem::Answered(format!(
+                                "answered {status} but its token answer could not be read ({} bytes: {e})",
+                                body.len()
+                            ))
+                        }
+                    },
+                    (200..=299, Err(e)) => {
+                        problem = LoginProblem::Answered(format!(
+                            "answered {status} but its token answer could not be read ({e})"
+                        ))
                     }
-                    (429 | 500..=599, _) | (200..=299, Err(_)) => {}
+                    (429 | 500..=599, _) => {
+                        problem = LoginProblem::Answered(format!("answered HTTP {status}"))
+                    }
                     (_, body) => {
-                        let body = ErrorBody::parse(&body.unwrap_or_default());
+                        let body = oauth_error_body(&body.unwrap_or_default(), form);
                         let code = body.code().unwrap_or_default();
                         let description = body.message().unwrap_or_default();
                         return Err(match (code.as_str(), grant) {
@@ -351,14 +433,24 @@ async fn token_request(
                     }
                 }
             }
-            Err(_) => retry_after = None,
+            Err(e) => {
+                retry_after = None;
+                let _ = e;
+                problem = LoginProblem::Unreachable;
+            }
         }
         if attempt >= retry.max_retries {
-            return Err(Error::Transport {
-                method: "POST".into(),
-                path: "/oauth/token".into(),
-                attempts: attempt + 1,
-                message: "the login server did not give a token".into(),
+            return Err(match problem {
+                LoginProblem::Answered(what) => Error::LoginService {
+                    attempts: attempt + 1,
+                    what,
+                },
+                LoginProblem::Unreachable => Error::Transport {
+                    method: "POST".into(),
+                    path: "/oauth/token".into(),
+                    attempts: attempt + 1,
+                    message: "the login server did not give a token".into(),
+                },
             });
         }
         let delay =
@@ -366,6 +458,14 @@ async fn token_request(
         tokio::time::sleep(delay.min(Duration::from_secs(60))).await;
         attempt += 1;
     }
+}
+
+/// Why one token request did not give a token.
+enum LoginProblem {
+    /// The login service answered, but not with a token (5xx, 429, an unreadable body).
+    Answered(String),
+    /// No answer at all (no connection, a timeout, a reset).
+    Unreachable,
 }
 
 struct Cached {
@@ -421,7 +521,7 @@ impl TokenManager {
         let is_rejected =
             |t: &SecretString| rejected.is_some_and(|r| r.expose_secret() == t.expose_secret());
         if let Some(c) = &state.current {
-            if c.expires_at - self.buffer > now && !is_rejected(&c.token) {
+            if is_fresh(c.expires_at, self.buffer, now) && !is_rejected(&c.token) {
                 return Ok(c.token.clone());
             }
         }
@@ -458,77 +558,101 @@ impl TokenManager {
                 redirect_uri,
                 store,
             } => {
-                let Some(saved) = store.load().await? else {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "no Procore authorization is saved yet".into(),
-                    });
-                };
-                // Another process (or an earlier run) may already hold a fresh token.
-                if saved.expires_at - self.buffer > now && !is_rejected(&saved.access_token) {
-                    state.current = Some(Cached {
-                        token: saved.access_token.clone(),
-                        expires_at: saved.expires_at,
-                    });
-                    return Ok(saved.access_token);
-                }
-                let Some(refresh) = saved.refresh_token else {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "the saved authorization has no refresh token".into(),
-                    });
-                };
-                if state
-                    .refused
-                    .as_ref()
-                    .is_some_and(|r| r.expose_secret() == refresh.expose_secret())
-                {
-                    return Err(Error::ReconnectNeeded {
-                        reason: "the saved refresh token was already refused".into(),
-                    });
-                }
-                let form = [
-                    ("grant_type", "refresh_token"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", client_secret.expose_secret()),
-                    ("refresh_token", refresh.expose_secret()),
-                    ("redirect_uri", redirect_uri.as_str()),
-                ];
-                self.requests
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                match token_request(
-                    &self.http,
-                    &self.login_base,
-                    &form,
-                    &self.retry,
-                    Grant::Refresh,
-                )
-                .await
-                {
-                    Ok(mut fresh) => {
-                        if fresh.refresh_token.is_none() {
-                            // Not expected from Procore; keep nothing rather than a used token.
-                            tracing::warn!(
-                                "Procore refreshed the token without returning a new refresh token"
-                            );
-                        }
-                        fresh.expires_at =
-                            fresh.expires_at.min(Utc::now() + chrono::Duration::days(1));
-                        // One write, before the new access token is used anywhere.
-                        store.save(&fresh).await?;
+                // Refresh tokens are single-use: another process sharing the store (a second
+                // `trestle sync`, the scheduler) may refresh first, and the one that loses the
+                // race gets `invalid_grant`. The winner saved its new pair before using it, so
+                // the loser reloads the store once and goes on with a refresh token that changed.
+                let mut lost_race: Option<Error> = None;
+                loop {
+                    let Some(saved) = store.load().await? else {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "no Procore authorization is saved yet".into(),
+                        }));
+                    };
+                    // Another process (or an earlier run) may already hold a fresh token.
+                    if is_fresh(saved.expires_at, self.buffer, now)
+                        && !is_rejected(&saved.access_token)
+                    {
                         state.current = Some(Cached {
-                            token: fresh.access_token.clone(),
-                            expires_at: fresh.expires_at,
+                            token: saved.access_token.clone(),
+                            expires_at: saved.expires_at,
                         });
-                        Ok(fresh.access_token)
+                        return Ok(saved.access_token);
                     }
-                    Err(e @ Error::ReconnectNeeded { .. }) => {
-                        state.refused = Some(refresh);
-                        Err(e)
+                    let Some(refresh) = saved.refresh_token else {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "the saved authorization has no refresh token".into(),
+                        }));
+                    };
+                    if state
+                        .refused
+                        .as_ref()
+                        .is_some_and(|r| r.expose_secret() == refresh.expose_secret())
+                    {
+                        return Err(lost_race.unwrap_or(Error::ReconnectNeeded {
+                            reason: "the saved refresh token was already refused".into(),
+                        }));
                     }
-                    Err(e) => Err(e),
+                    let form = [
+                        ("grant_type", "refresh_token"),
+                        ("client_id", client_id.as_str()),
+                        ("client_secret", client_secret.expose_secret()),
+                        ("refresh_token", refresh.expose_secret()),
+                        ("redirect_uri", redirect_uri.as_str()),
+                    ];
+                    self.requests
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    match token_request(
+                        &self.http,
+                        &self.login_base,
+                        &form,
+                        &self.retry,
+                        Grant::Refresh,
+                    )
+                    .await
+                    {
+                        Ok(mut fresh) => {
+                            if fresh.refresh_token.is_none() {
+                                // Not expected from Procore; keep nothing rather than a used token.
+                                tracing::warn!(
+                                    "Procore refreshed the token without returning a new refresh token"
+                                );
+                            }
+                            fresh.expires_at = fresh.expires_at.min(
+                                Utc::now() + chrono::Duration::seconds(MAX_TOKEN_LIFETIME_SECS),
+                            );
+                            // One write, before the new access token is used anywhere.
+                            store.save(&fresh).await?;
+                            state.current = Some(Cached {
+                                token: fresh.access_token.clone(),
+                                expires_at: fresh.expires_at,
+                            });
+                            return Ok(fresh.access_token);
+                        }
+                        Err(e @ Error::ReconnectNeeded { .. }) => {
+                            state.refused = Some(refresh);
+                            if lost_race.is_some() {
+                                return Err(e);
+                            }
+                            tracing::info!(
+                                "Procore refused the saved refresh token; reloading the saved pair in case another process refreshed it first"
+                            );
+                            lost_race = Some(e);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
     }
+}
+
+/// Whether a token expiring at `expires_at` is still good `buffer` before then. Checked, so a
+/// nonsense stored time cannot panic the comparison.
+fn is_fresh(expires_at: DateTime<Utc>, buffer: chrono::Duration, now: DateTime<Utc>) -> bool {
+    expires_at
+        .checked_sub_signed(buffer)
+        .is_some_and(|t| t > now)
 }
 
 #[cfg(test)]

@@ -159,6 +159,15 @@ pub struct ClientConfig {
     /// How long to keep polling a completed unified upload until Procore reports it
     /// `available` before giving up with [`Error::UploadNotAvailable`].
     pub upload_available_timeout: Duration,
+    /// The largest response body read (default [`crate::http::MAX_RESPONSE_BODY`], 64 MiB). A
+    /// larger answer fails its call with [`Error::ResponseTooLarge`] without being read
+    /// further, so a server that streams without end cannot exhaust memory.
+    pub max_response_body: u64,
+    /// The most pages one listing follows (default [`crate::list::MAX_PAGES`]). Beyond it the
+    /// listing ends with [`Error::TooManyPages`], so next links that never end (each one new)
+    /// cannot keep a sync going for ever; links that go back to a page already read end it at
+    /// once with [`Error::PageCycle`].
+    pub max_pages: u32,
 }
 
 /// Procore's largest unified-upload part (100 MiB).
@@ -219,6 +228,8 @@ impl ClientConfig {
             retry: RetryConfig::default(),
             upload_segment_size: MAX_UPLOAD_SEGMENT,
             upload_available_timeout: Duration::from_secs(300),
+            max_response_body: crate::http::MAX_RESPONSE_BODY,
+            max_pages: crate::list::MAX_PAGES,
         }
     }
 
@@ -231,6 +242,18 @@ impl ClientConfig {
     /// Replaces the unified-upload part size (see [`ClientConfig::upload_segment_size`]).
     pub fn with_upload_segment_size(mut self, bytes: u64) -> Self {
         self.upload_segment_size = bytes;
+        self
+    }
+
+    /// Replaces the largest response body read (see [`ClientConfig::max_response_body`]).
+    pub fn with_max_response_body(mut self, bytes: u64) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
+    /// Replaces the most pages one listing follows (see [`ClientConfig::max_pages`]).
+    pub fn with_max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
         self
     }
 

@@ -81,6 +81,53 @@ pub enum Error {
         message: String,
     },
 
+    /// Procore's login service (`POST /oauth/token`) answered, but never with a token: a 5xx,
+    /// a 429, or an answer that could not be read, until retries ran out. The network is fine;
+    /// the problem is on Procore's side (or a proxy in between), so a later run may succeed.
+    #[error("Procore's login service (POST /oauth/token) {what}, after {attempts} attempts; this is on Procore's side (or a proxy's), not the network or the credentials: try again later")]
+    LoginService {
+        /// Attempts made.
+        attempts: u32,
+        /// What the last answer was (its status, or why it could not be read; never its body).
+        what: String,
+    },
+
+    /// A response body was larger than the client accepts
+    /// ([`crate::http::MAX_RESPONSE_BODY`]); the rest of it was not read.
+    #[error("Procore's answer to {method} {path} is larger than {limit} bytes; the client stopped reading it. A page this large is not what Procore sends: ask for smaller pages or check a proxy in between")]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// A list's `Link: rel="next"` pointed back to a page already read (A -> B -> A): the
+    /// listing stops instead of going round for ever.
+    #[error("the pages of GET {path} go round in a cycle: page {page}'s next link ({link}) leads back to page {back_to}; the listing stopped there. This is a fault in Procore's paging (or a proxy's); try again later")]
+    PageCycle {
+        /// Request path.
+        path: String,
+        /// The page whose next link closes the cycle.
+        page: u32,
+        /// The earlier page it links back to.
+        back_to: u32,
+        /// The link as given.
+        link: String,
+    },
+
+    /// A list went on for more pages than any real listing has
+    /// ([`crate::ClientConfig::max_pages`]).
+    #[error("GET {path} went on for more than {pages} pages; the listing stopped there. Procore's lists are never this long: check the filters or a proxy in between")]
+    TooManyPages {
+        /// Request path.
+        path: String,
+        /// The page limit reached.
+        pages: u32,
+    },
+
     /// A successful response whose body is not what the endpoint documents.
     #[error("Procore's answer to {method} {path} could not be read: {message}")]
     Decode {
@@ -137,6 +184,7 @@ impl Error {
         match self {
             Error::Api(e) => e.status == 408 || e.status == 429 || e.status >= 500,
             Error::Transport { .. }
+            | Error::LoginService { .. }
             | Error::RateLimited { .. }
             | Error::UploadNotAvailable { .. } => true,
             Error::Upload { status, .. } => *status >= 500 || *status == 429,

@@ -49,6 +49,62 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .ok()
 }
 
+/// The largest response body the client reads by default (64 MiB; see
+/// [`ClientConfig::max_response_body`]). Procore's largest pages (2,000 records of a wide
+/// resource) are a few MiB, so this is generous; it exists so that a broken or hostile server
+/// streaming without end cannot exhaust memory.
+pub const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
+
+/// The largest answer read from `/oauth/token` (a token answer is well under 1 KiB).
+pub(crate) const MAX_TOKEN_BODY: u64 = 1024 * 1024;
+
+/// The largest error body read from file storage (only its start is kept anyway).
+pub(crate) const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// It is larger than the limit (from `Content-Length`, or counted while reading); the rest
+    /// was not read.
+    TooLarge(u64),
+    /// The connection failed mid-body.
+    Cut(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(limit) => write!(f, "the answer is larger than {limit} bytes"),
+            BodyError::Cut(e) => write!(f, "body cut short: {e}"),
+        }
+    }
+}
+
+/// Reads a response body of at most `limit` bytes, chunk by chunk, and stops (dropping the
+/// connection) as soon as it is known to be larger: from its `Content-Length` before reading
+/// anything, or once the bytes read pass the limit.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Bytes, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(BodyError::TooLarge(limit));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) => return Err(BodyError::Cut(describe(&e))),
+        }
+    }
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -271,9 +327,17 @@ impl Client {
                     if let Some(report) = rate_limit(&headers) {
                         policy::observe(&mut self.inner.pacer.lock().expect("pacer lock"), report);
                     }
-                    match resp.bytes().await {
+                    match read_capped(resp, self.inner.config.max_response_body).await {
+                        Err(BodyError::TooLarge(limit)) => {
+                            // Asking again would only fetch the same oversized answer.
+                            return Err(Error::ResponseTooLarge {
+                                method,
+                                path,
+                                limit,
+                            });
+                        }
                         Err(e) => {
-                            failure = format!("body cut short: {}", describe(&e));
+                            failure = e.to_string();
                             if (200..300).contains(&status) {
                                 Outcome::BadBody
                             } else {
@@ -283,7 +347,7 @@ impl Client {
                         Ok(b) => {
                             body = b;
                             if (200..300).contains(&status) && call.expect_json {
-                                match serde_json::from_slice::<Value>(&body) {
+                                match decode_json(&body, &path) {
                                     Ok(v) => {
                                         json = Some(v);
                                         Outcome::Status(status)
@@ -444,6 +508,26 @@ impl Client {
             company_header: true,
             idempotent: false,
         }
+    }
+}
+
+/// Decodes a JSON body. Bytes that are not UTF-8 would fail the whole body, so one bad byte in
+/// one record would fail its page on every run; they are replaced with U+FFFD first (only when
+/// the body is not UTF-8, so a good body is decoded as is). The record holding them then
+/// decodes with the replacement character, or fails on its own in the list's per-record check.
+fn decode_json(body: &[u8], path: &str) -> serde_json::Result<Value> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => Ok(v),
+        Err(e) => match std::str::from_utf8(body) {
+            Ok(_) => Err(e),
+            Err(_) => {
+                tracing::warn!(
+                    path,
+                    "Procore's answer is not valid UTF-8; the bad bytes are read as U+FFFD"
+                );
+                serde_json::from_str::<Value>(&String::from_utf8_lossy(body))
+            }
+        },
     }
 }
 

@@ -27,6 +27,11 @@ pub const MAX_PER_PAGE_PROJECTS_V11: u32 = 300;
 /// Largest `per_page` on v2.0 list endpoints.
 pub const MAX_PER_PAGE_V2: u32 = 100;
 
+/// The most pages a listing follows by default: 100,000 pages hold 10 million records even at
+/// v2.0's 100 per page, far beyond any company, while stopping a server whose next links never
+/// end within minutes.
+pub const MAX_PAGES: u32 = 100_000;
+
 /// A time range for `filters[updated_at]` / `filters[created_at]`:
 /// `<from>...<to>` in ISO 8601 UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +196,11 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
             };
             let mut number = 1u32;
             let mut seen = 0u64;
+            let max_pages = client.config().max_pages;
+            // Every page URL asked for so far, with its page number: a next link back to one
+            // of them is a cycle (A -> B -> A), which would otherwise be followed for ever.
+            let mut visited: std::collections::HashMap<Url, u32> = std::collections::HashMap::new();
+            visited.insert(url.clone(), number);
             loop {
                 let (body, headers) = match client.get_json(url.clone()).await {
                     Ok(r) => r,
@@ -217,12 +227,28 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
                 let links = header("link").map(|l| parse_link_header(&l)).unwrap_or_default();
                 let next = match links.next.map(|n| url.join(&n)) {
                     None => None,
-                    Some(Ok(n)) if client.is_api_url(&n) && n != url => Some(n),
+                    Some(Ok(n)) if client.is_api_url(&n) => {
+                        if let Some(earlier) = visited.get(&n) {
+                            yield Err(Error::PageCycle {
+                                path: url.path().to_string(),
+                                page: number,
+                                back_to: *earlier,
+                                link: n.to_string(),
+                            });
+                            return;
+                        }
+                        if number >= max_pages {
+                            yield Err(Error::TooManyPages { path: url.path().to_string(), pages: max_pages });
+                            return;
+                        }
+                        visited.insert(n.clone(), number + 1);
+                        Some(n)
+                    }
                     Some(Ok(n)) => {
                         yield Err(Error::Decode {
                             method: "GET".into(),
                             path: url.path().to_string(),
-                            message: format!("the next-page link {n} leaves the API host or repeats the page; refusing to follow it"),
+                            message: format!("the next-page link {n} leaves the API host; refusing to follow it"),
                         });
                         return;
                     }

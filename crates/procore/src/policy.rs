@@ -27,10 +27,15 @@
 //! | 2xx, 3xx, other 4xx                    | done                              | done                              |
 //! | 401, first time                        | refresh the token, retry          | refresh the token, retry          |
 //! | 429                                    | wait Retry-After or reset, retry  | same (the request was not processed) |
-//! | 503                                    | wait Retry-After or backoff, retry| same (not processed)              |
+//! | 503                                    | wait Retry-After or backoff, retry| give up: outcome unknown          |
 //! | 408, other 5xx                         | backoff, retry                    | give up: outcome unknown          |
 //! | connection refused (never sent)        | backoff, retry                    | backoff, retry                    |
 //! | timeout, reset, truncated body         | backoff, retry                    | give up: outcome unknown          |
+//!
+//! A 503 after a non-idempotent write (a `POST /files`, `/folders`, `/file_versions` create)
+//! is not taken to mean "not processed": a gateway that gave up waiting answers 503 although
+//! Procore went on and created the record, and a blind retry would create it twice. The caller
+//! gets [`GiveUp::OutcomeUnknown`] and looks the record up (by its marker) before writing again.
 //!
 //! Retries are bounded: `max_retries` transient failures, `max_rate_limit_waits` 429s.
 
@@ -315,6 +320,7 @@ pub fn after_response(
                 reason: RetryReason::RateLimited,
             }
         }
+        Outcome::Status(503) if !may_repeat => Verdict::GiveUp(GiveUp::OutcomeUnknown),
         Outcome::Status(503) => {
             if attempt.retries >= cfg.max_retries {
                 return Verdict::GiveUp(GiveUp::TooManyRetries);
@@ -649,9 +655,18 @@ mod tests {
                 GiveUp(super::GiveUp::RateLimited),
             ),
             (
-                "503 honours Retry-After",
+                "503 on a non-idempotent write: outcome unknown (it may have been processed)",
                 Outcome::Status(503),
                 write,
+                Some(s(2)),
+                None,
+                0.0,
+                GiveUp(super::GiveUp::OutcomeUnknown),
+            ),
+            (
+                "503 on an idempotent write honours Retry-After",
+                Outcome::Status(503),
+                idem,
                 Some(s(2)),
                 None,
                 0.0,

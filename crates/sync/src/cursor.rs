@@ -22,9 +22,21 @@ pub fn next_cursor(
     server_time: Option<DateTime<Utc>>,
     previous: Option<DateTime<Utc>>,
 ) -> DateTime<Utc> {
+    // Procore's timestamps are untrusted input: one may sit at the very end (or start) of the
+    // representable range, where plain `+`/`-` panic. Checked arithmetic keeps the rule total:
+    // a bound that cannot be computed is left out of the minimum.
     let second = newest.trunc_subsecs(0);
     let next = match server_time {
-        Some(now) => (second + Duration::seconds(1)).min(now.trunc_subsecs(0) - SETTLE),
+        Some(now) => {
+            let past_newest = second.checked_add_signed(Duration::seconds(1));
+            let settled = now.trunc_subsecs(0).checked_sub_signed(SETTLE);
+            match (past_newest, settled) {
+                (Some(a), Some(b)) => a.min(b),
+                (None, Some(b)) => second.min(b),
+                // Procore's clock is at the start of time: stay inclusive, as without a clock.
+                (_, None) => second,
+            }
+        }
         None => second,
     };
     previous.map_or(next, |p| next.max(p))
@@ -81,6 +93,54 @@ mod tests {
             ),
             t("2026-11-22T09:30:00Z")
         );
+    }
+
+    fn far(s: &str) -> DateTime<Utc> {
+        procore::de::parse_datetime(&serde_json::Value::String(s.into()))
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn extreme_timestamps_never_panic_the_cursor_rule_and_it_never_moves_back() {
+        let mut values = vec![
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::<Utc>::UNIX_EPOCH,
+            t("2026-11-22T10:00:00Z"),
+            // What Procore's decoder accepts at the far ends of the range.
+            far("+262142-12-31T23:59:59"),
+            far("-262142-01-01T00:00:00+0000"),
+        ];
+        // Values right at the edges of the range, and a spread in between.
+        for s in [1i64, 59, 60, 61, 3600] {
+            values.push(DateTime::<Utc>::MAX_UTC - Duration::seconds(s));
+            values.push(DateTime::<Utc>::MIN_UTC + Duration::seconds(s));
+        }
+        let (lo, hi) = (
+            DateTime::<Utc>::MIN_UTC.timestamp(),
+            DateTime::<Utc>::MAX_UTC.timestamp(),
+        );
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200 {
+            // A small xorshift keeps the spread reproducible without a dependency.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = lo + (x % (hi - lo) as u64) as i64;
+            values.push(DateTime::from_timestamp(secs, (x % 1_000_000_000) as u32).unwrap());
+        }
+        for &newest in &values {
+            for server in values.iter().copied().map(Some).chain([None]) {
+                for previous in [None, Some(newest), Some(DateTime::<Utc>::MAX_UTC)] {
+                    let next = next_cursor(newest, server, previous);
+                    if let Some(p) = previous {
+                        assert!(next >= p, "moved back: {newest} {server:?} {p}");
+                    }
+                    let _ = format(next);
+                }
+            }
+        }
     }
 
     #[test]

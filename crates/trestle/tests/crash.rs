@@ -78,8 +78,9 @@ fn documents_of(sim: &Sim, submission: i64, name: &str) -> Vec<usize> {
             .values()
             .filter(|f| {
                 !f.is_deleted
-                    && (f.description.as_deref() == Some(marker.as_str())
-                        || f.name.starts_with(name))
+                    && (f.description.as_deref().is_some_and(|d| {
+                        d == marker || d.starts_with(&format!("{marker} revision "))
+                    }) || f.name.starts_with(name))
             })
             .map(|f| f.versions.len())
             .collect()
@@ -285,4 +286,188 @@ async fn a_dry_run_after_a_crash_leaves_the_interrupted_upload_to_the_next_real_
             .unwrap(),
         Some(1)
     );
+}
+
+/// The versions of the one document that stands for a submission: each version's notes and
+/// the bytes it holds.
+fn versions_of(sim: &Sim, submission: i64, name: &str) -> Vec<(Option<String>, Vec<u8>)> {
+    let marker = sync::workforce::upload::marker(demo::COMPANY_ID, submission);
+    sim.read(|w| {
+        let files: Vec<_> = w
+            .files
+            .values()
+            .filter(|f| {
+                !f.is_deleted
+                    && (f
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with(&marker))
+                        || f.name.starts_with(name))
+            })
+            .collect();
+        assert_eq!(files.len(), 1, "one document");
+        files[0]
+            .versions
+            .iter()
+            .map(|v| {
+                let v = &w.file_versions[v];
+                (v.notes.clone(), w.blobs[&v.blob].bytes.clone())
+            })
+            .collect()
+    })
+}
+
+/// A crash after Procore created a form's document but before trestle recorded it, then a
+/// revision: the next sync adopts the document, sees it holds revision 1 only, and adds
+/// revision 2 as a version (today it records revision 2 with only revision 1's PDF in Procore).
+async fn a_revision_after_a_crash_before_recording_the_document_is_uploaded(
+    setup: &Setup,
+    sim: &Sim,
+) {
+    setup.connect(&["--sync-forms"]).await;
+    let store = setup.store().await;
+    let project = *store
+        .links(demo::COMPANY_ID, LinkKind::Project)
+        .await
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    // The revision's sync runs through, or is itself killed at each point and run again.
+    for second_crash in [
+        None,
+        Some("before_upload"),
+        Some("after_upload"),
+        Some("after_link"),
+    ] {
+        let name = format!("Crash then revise {}", second_crash.unwrap_or("cleanly"));
+        let name = name.as_str();
+        let submission = seed_completed_form(&store, project, name).await;
+        setup.sync_crashing_at("workforce", "after_upload").await;
+        assert_eq!(
+            documents_of(sim, submission, name),
+            vec![1],
+            "Procore holds revision 1"
+        );
+        assert_eq!(
+            store
+                .uploaded_revision(demo::COMPANY_ID, submission)
+                .await
+                .unwrap(),
+            None,
+            "trestle did not record it"
+        );
+
+        revise(&store, submission).await;
+        if let Some(point) = second_crash {
+            setup.sync_crashing_at("workforce", point).await;
+        }
+        let out = setup.sync("workforce").await;
+        if second_crash.is_none() {
+            assert!(out.contains("revision 2"), "{out}");
+        }
+        let versions = versions_of(sim, submission, name);
+        assert_eq!(
+            versions.len(),
+            2,
+            "revision 2 was added to the adopted document once ({second_crash:?})"
+        );
+        assert_eq!(versions[1].0.as_deref(), Some("trestle revision 2"));
+        assert_ne!(
+            versions[0].1, versions[1].1,
+            "the new version holds the revised PDF"
+        );
+        assert_eq!(
+            store
+                .uploaded_revision(demo::COMPANY_ID, submission)
+                .await
+                .unwrap(),
+            Some(2),
+            "{second_crash:?}"
+        );
+
+        // Nothing is left to do, and nothing is uploaded twice.
+        setup.sync("workforce").await;
+        assert_eq!(documents_of(sim, submission, name), vec![2]);
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its_new_revision_uploaded(
+) {
+    let running = common::spawn_demo_sim().await;
+    let setup = Setup::new(&running.url());
+    a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;
+}
+
+/// A fresh schema on the PostgreSQL at `TRESTLE_TEST_POSTGRES_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/test`, as the store suite), made with `psql`; dropped
+/// when the guard goes.
+struct PgSchema {
+    admin_url: String,
+    schema: String,
+}
+
+impl PgSchema {
+    fn create() -> PgSchema {
+        let admin_url = std::env::var("TRESTLE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let schema = format!("crash_{:016x}", rand_u64());
+        let out = std::process::Command::new("psql")
+            .arg(&admin_url)
+            .args(["-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE SCHEMA {schema}")])
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("this crash test runs on PostgreSQL too and needs `psql` ({e}); install the PostgreSQL client")
+            });
+        assert!(
+            out.status.success(),
+            "PostgreSQL is not reachable at {admin_url}: {}; start it or set TRESTLE_TEST_POSTGRES_URL",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PgSchema { admin_url, schema }
+    }
+
+    fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.admin_url, self.schema
+        )
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .arg(&self.admin_url)
+            .args(["-c", &format!("DROP SCHEMA {} CASCADE", self.schema)])
+            .output();
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its_new_revision_uploaded(
+) {
+    let schema = PgSchema::create();
+    let running = common::spawn_demo_sim().await;
+    let setup = Setup::with_database(&running.url(), Some(&schema.url()));
+    a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;
 }

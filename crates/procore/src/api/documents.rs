@@ -216,7 +216,10 @@ impl DocumentsHandler {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let wait = crate::http::retry_after(resp.headers());
-                    let text = resp.text().await.unwrap_or_default();
+                    let text = crate::http::read_capped(resp, crate::http::MAX_ERROR_BODY)
+                        .await
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
                     let failure = Error::Upload {
                         status,
                         body: text.chars().take(300).collect(),
@@ -351,7 +354,10 @@ impl DocumentsHandler {
                 Ok(resp) if resp.status().is_success() => return Ok(()),
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let text = resp.text().await.unwrap_or_default();
+                    let text = crate::http::read_capped(resp, crate::http::MAX_ERROR_BODY)
+                        .await
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
                     if status < 500 && status != 429 {
                         return Err(Error::Upload {
                             status,

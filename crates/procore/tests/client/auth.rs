@@ -219,3 +219,131 @@ async fn a_wrong_client_secret_is_a_clear_unauthorized_error() {
     assert!(!err.to_string().contains("wrong-secret-123"));
     assert!(!format!("{err:?}").contains("wrong-secret-123"));
 }
+
+/// A token store shared with another process: its first `load` returns the pair as it was
+/// before the other process refreshed (the read happened just before the other's save).
+struct ReadBeforeTheOtherSaved {
+    shared: Arc<MemoryTokenStore>,
+    stale: std::sync::Mutex<Option<StoredTokens>>,
+}
+
+#[async_trait::async_trait]
+impl TokenStore for ReadBeforeTheOtherSaved {
+    async fn load(&self) -> procore::Result<Option<StoredTokens>> {
+        if let Some(stale) = self.stale.lock().unwrap().take() {
+            return Ok(Some(stale));
+        }
+        self.shared.load().await
+    }
+    async fn save(&self, tokens: &StoredTokens) -> procore::Result<()> {
+        self.shared.save(tokens).await
+    }
+}
+
+#[tokio::test]
+async fn the_process_that_loses_a_refresh_race_reloads_the_saved_pair_and_goes_on() {
+    let app = demo_sim().await;
+    let shared = Arc::new(MemoryTokenStore::default());
+    let config = code_config(&app.url(), shared.clone());
+    let code = authorization_code(&config).await;
+    let pair = auth::exchange_code(&config, &code).await.unwrap();
+    // Both processes see an expired access token and the same single-use refresh token.
+    let expired = StoredTokens {
+        expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+        ..pair
+    };
+    shared.save(&expired).await.unwrap();
+    let loser_store = Arc::new(ReadBeforeTheOtherSaved {
+        shared: shared.clone(),
+        stale: std::sync::Mutex::new(Some(expired.clone())),
+    });
+
+    // The winner refreshes first and saves the new pair.
+    let winner = Client::new(config).unwrap();
+    winner.me().await.unwrap();
+    let after_winner = shared.current().unwrap();
+
+    // The loser read the old pair before that save, refreshes with the used token, is told
+    // invalid_grant, and must go on with the pair the winner saved: no reconnect.
+    let mut c = code_config(&app.url(), shared.clone());
+    c.credentials = Credentials::authorization_code(
+        demo::USER_APP_CLIENT_ID,
+        demo::USER_APP_CLIENT_SECRET,
+        demo::REDIRECT_URI,
+        loser_store,
+    );
+    let loser = Client::new(c).unwrap();
+    let me = loser
+        .me()
+        .await
+        .expect("the loser goes on without a reconnect");
+    assert!(me.id.get() > 0);
+    assert_eq!(
+        loser.stats().token_requests,
+        1,
+        "one refused refresh, then the saved pair"
+    );
+    assert_eq!(
+        shared
+            .current()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret(),
+        after_winner.refresh_token.unwrap().expose_secret(),
+        "the winner's pair stays saved"
+    );
+}
+
+#[tokio::test]
+async fn the_loser_of_a_refresh_race_refreshes_once_with_the_new_token_when_the_saved_access_token_is_stale_too(
+) {
+    let app = demo_sim().await;
+    let shared = Arc::new(MemoryTokenStore::default());
+    let config = code_config(&app.url(), shared.clone());
+    let code = authorization_code(&config).await;
+    let pair = auth::exchange_code(&config, &code).await.unwrap();
+    let expired = StoredTokens {
+        expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+        ..pair
+    };
+    shared.save(&expired).await.unwrap();
+
+    let winner = Client::new(config).unwrap();
+    winner.me().await.unwrap();
+    // The winner's access token counts as stale too (say it was saved long ago).
+    let mut won = shared.current().unwrap();
+    won.expires_at = chrono::Utc::now() - chrono::Duration::minutes(1);
+    shared.save(&won).await.unwrap();
+
+    let mut c = code_config(&app.url(), shared.clone());
+    c.credentials = Credentials::authorization_code(
+        demo::USER_APP_CLIENT_ID,
+        demo::USER_APP_CLIENT_SECRET,
+        demo::REDIRECT_URI,
+        Arc::new(ReadBeforeTheOtherSaved {
+            shared: shared.clone(),
+            stale: std::sync::Mutex::new(Some(expired)),
+        }),
+    );
+    let loser = Client::new(c).unwrap();
+    loser
+        .me()
+        .await
+        .expect("the loser refreshes with the winner's refresh token");
+    assert_eq!(
+        loser.stats().token_requests,
+        2,
+        "the refused refresh and one more"
+    );
+    assert_ne!(
+        shared
+            .current()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret(),
+        won.refresh_token.unwrap().expose_secret(),
+        "the loser's refresh rotated the pair and saved it"
+    );
+}

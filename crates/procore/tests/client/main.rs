@@ -6,6 +6,8 @@
 
 mod auth;
 mod documents_and_writes;
+mod fake;
+mod hostile;
 mod paging;
 mod resilience;
 mod resources;

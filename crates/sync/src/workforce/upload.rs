@@ -4,10 +4,16 @@
 //! for what an earlier attempt may already have done:
 //! - the forms folder and the month folder are recorded as links once found or created; before
 //!   creating one, the parent folder is listed and an existing folder of that name is adopted;
-//! - a new document carries a marker in its description that names the submission; before
-//!   uploading, the month folder is listed and a file with that marker is adopted;
+//! - a new document carries a marker in its description that names the submission and the
+//!   revision it holds; before uploading, the month folder is listed and a file with that
+//!   marker is adopted, and when it holds an earlier revision (the form was revised after a
+//!   crash that came before the upload was recorded) the current one is added as a version;
 //! - a new version carries "trestle revision N" in its notes; before adding one, the file's
 //!   versions are read and a version with those notes counts as done.
+//!
+//! A failed create or version add (a lost answer, or a 503 after Procore applied it: the client
+//! does not repeat non-idempotent writes on its own) is followed by one more look-up before the
+//! error is returned.
 //!
 //! Only then is the upload recorded in the store, so a crash between the upload and the record
 //! redoes the look-ups, finds the document, and records it once.
@@ -64,6 +70,30 @@ pub struct Uploaded {
 /// The description marker that ties a Procore document to a submission.
 pub fn marker(company: CompanyId, submission_id: i64) -> String {
     format!("trestle form submission {company}/{submission_id}")
+}
+
+/// The description a new document gets: the marker, and the revision its first version holds,
+/// so a later run that adopts the document (after a crash before it was recorded) knows
+/// whether a newer revision still has to be added.
+pub fn described_marker(marker: &str, revision: u32) -> String {
+    format!("{marker} revision {revision}")
+}
+
+/// Whether `description` carries `marker`: `Some(revision named)`, `Some(None)` for the bare
+/// marker of documents created before descriptions named a revision, `None` otherwise. Pure.
+fn marked_revision(description: &str, marker: &str) -> Option<Option<u32>> {
+    let rest = description.strip_prefix(marker)?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    rest.strip_prefix(" revision ")?.parse().ok().map(Some)
+}
+
+/// A document found by its marker.
+struct Marked {
+    id: i64,
+    /// The revision named in its description (`None`: a bare marker).
+    revision: Option<u32>,
 }
 
 fn version_note(revision: u32) -> String {
@@ -139,44 +169,54 @@ impl FormUpload<'_> {
         let existing = store
             .link_by_local(self.company, LinkKind::FormDocument, submission_id)
             .await?;
+        let revision = submission.revision;
         let (file_id, new_document) = match existing {
             Some(link) => {
-                let file = docs.file(FileId(link.procore_id)).await?;
-                let note = version_note(submission.revision);
-                if !file
-                    .file_versions
-                    .iter()
-                    .any(|v| v.notes.as_deref() == Some(note.as_str()))
-                {
-                    docs.add_noted_version(file.id, &name, &note, bytes, "application/pdf")
-                        .await?;
-                }
+                self.ensure_version(procore_project, link.procore_id, &name, revision, bytes)
+                    .await?;
                 (link.procore_id, false)
             }
-            None => match self.find_marked(procore_project, month_id, &marker).await? {
-                Some(id) => (id, true),
-                None => {
-                    let created = docs
-                        .upload_described_file(
-                            Some(FolderId(month_id)),
-                            &name,
-                            Some(&marker),
-                            bytes,
-                            "application/pdf",
-                        )
-                        .await;
-                    match created {
-                        Ok(file) => (file.id.get(), true),
-                        // The answer was lost after Procore may have created the file: look
-                        // once more before giving up, so the retry never uploads twice.
-                        Err(e) => match self.find_marked(procore_project, month_id, &marker).await?
-                        {
-                            Some(id) => (id, true),
-                            None => return Err(e.into()),
-                        },
+            None => {
+                let found = match self.find_marked(procore_project, month_id, &marker).await? {
+                    Some(found) => found,
+                    None => {
+                        let created = docs
+                            .upload_described_file(
+                                Some(FolderId(month_id)),
+                                &name,
+                                Some(&described_marker(&marker, revision)),
+                                bytes.clone(),
+                                "application/pdf",
+                            )
+                            .await;
+                        match created {
+                            Ok(file) => Marked {
+                                id: file.id.get(),
+                                revision: Some(revision),
+                            },
+                            // The answer was lost (or a 503 came back) after Procore may have
+                            // created the file: look once more before giving up, so the retry
+                            // never uploads twice.
+                            Err(e) => {
+                                match self.find_marked(procore_project, month_id, &marker).await? {
+                                    Some(found) => found,
+                                    None => return Err(e.into()),
+                                }
+                            }
+                        }
                     }
+                };
+                // An adopted document may hold an earlier revision: an earlier run created it
+                // and was killed before recording it, and the form was revised since. Its
+                // description names the revision it was created with (a document from before
+                // that names none, and is taken to hold revision 1); a later revision is
+                // added as a version unless one already carries its note.
+                if found.revision.unwrap_or(1) < revision {
+                    self.ensure_version(procore_project, found.id, &name, revision, bytes)
+                        .await?;
                 }
-            },
+                (found.id, true)
+            }
         };
         crash_if(self.crash_at, CrashPoint::AfterUpload);
         store
@@ -272,22 +312,63 @@ impl FormUpload<'_> {
             .ok_or_else(|| error.into())
     }
 
+    /// The document in `folder` whose description carries `marker`, with the revision it was
+    /// created with when the description names one.
     async fn find_marked(
         &self,
         procore_project: i64,
         folder: i64,
         marker: &str,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Marked>> {
         let listing = self
             .client
             .documents(ProjectId(procore_project))
             .folder(FolderId(folder))
             .await?;
-        Ok(listing
-            .files
-            .iter()
-            .find(|f| f.description.as_deref() == Some(marker))
-            .map(|f| f.id.get()))
+        Ok(listing.files.iter().find_map(|f| {
+            let revision = marked_revision(f.description.as_deref()?, marker)?;
+            Some(Marked {
+                id: f.id.get(),
+                revision,
+            })
+        }))
+    }
+
+    /// Makes the file hold `revision` as a version noted "trestle revision N": reads its
+    /// versions first, adds one only when none carries the note, and after a failed add
+    /// (a lost answer, a 503 after Procore added it) reads them once more before giving up,
+    /// so a retry never adds the same revision twice.
+    async fn ensure_version(
+        &self,
+        procore_project: i64,
+        file_id: i64,
+        name: &str,
+        revision: u32,
+        bytes: Bytes,
+    ) -> Result<()> {
+        let docs = self.client.documents(ProjectId(procore_project));
+        let note = version_note(revision);
+        let holds = |file: &procore::models::File| {
+            file.file_versions
+                .iter()
+                .any(|v| v.notes.as_deref() == Some(note.as_str()))
+        };
+        if holds(&docs.file(FileId(file_id)).await?) {
+            return Ok(());
+        }
+        match docs
+            .add_noted_version(FileId(file_id), name, &note, bytes, "application/pdf")
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if holds(&docs.file(FileId(file_id)).await?) {
+                    Ok(())
+                } else {
+                    Err(e.into())
+                }
+            }
+        }
     }
 
     async fn remember(
@@ -323,4 +404,23 @@ fn folder_entries(folders: &[procore::models::Folder]) -> Vec<FolderEntry> {
             name: f.name.clone().unwrap_or_default(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_is_read_as_the_marker_and_the_revision_it_names() {
+        let m = marker(7, 12);
+        assert_eq!(marked_revision(&described_marker(&m, 3), &m), Some(Some(3)));
+        assert_eq!(marked_revision(&m, &m), Some(None), "a bare marker");
+        assert_eq!(
+            marked_revision(&described_marker(&marker(7, 123), 1), &m),
+            None,
+            "another submission whose id starts the same"
+        );
+        assert_eq!(marked_revision("notes by a person", &m), None);
+        assert_eq!(marked_revision(&format!("{m} revision x"), &m), None);
+    }
 }

@@ -4,7 +4,7 @@
 use crate::harness::{client_for, pdf_text, Front, TestApp};
 use procore_sim::Faults;
 use std::sync::Arc;
-use sync::workforce::upload::marker;
+use sync::workforce::upload::{described_marker, marker};
 
 /// A synced demo company with Sync Forms on, and the Harbor Tower ids (Procore, app).
 async fn with_forms() -> (TestApp, i64, i64) {
@@ -29,7 +29,8 @@ async fn a_completed_form_lands_as_a_pdf_in_the_month_folder_of_the_projects_doc
     assert_eq!(doc.name, "Toolbox Talk 2026-11-20.pdf");
     assert_eq!(
         doc.description.as_deref(),
-        Some(marker(app.company, form).as_str())
+        Some(described_marker(&marker(app.company, form), 1).as_str()),
+        "the marker names the submission and the revision the document holds"
     );
     assert_eq!(doc.versions, 1);
     assert!(doc.latest.starts_with(b"%PDF"), "a PDF");
@@ -198,4 +199,100 @@ async fn a_lost_answer_to_the_file_create_never_leaves_two_documents() {
     // A later sync finds nothing left to do.
     app.sync().await;
     assert_eq!(app.documents(procore).len(), 1);
+}
+
+/// A front that answers 503 after Procore applied exactly the requests `hit` picks.
+async fn error_after_write_on(app: &TestApp, hit: fn(&axum::extract::Request) -> bool) -> Front {
+    Front::spawn(
+        app.sim(),
+        Arc::new(move |req, sim| {
+            if hit(req) {
+                sim.set_faults(Faults {
+                    error_after_write_rate: 1.0,
+                    ..Faults::default()
+                });
+            }
+            None
+        }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_503_after_procore_created_the_file_never_leaves_two_documents() {
+    let (app, procore, local) = with_forms().await;
+    let form = app.complete_form(local, "Toolbox Talk", "2026-11-20").await;
+    let front = error_after_write_on(&app, |req| {
+        req.method() == "POST" && req.uri().path() == "/rest/v1.0/files"
+    })
+    .await;
+    let from = app.sim().request_log().len();
+    let report = app.sync_through(&client_for(&front.url), false).await;
+
+    let requests = app.requests_since(from);
+    let hit: Vec<_> = requests
+        .iter()
+        .filter(|r| r.fault.as_deref() == Some("error_after_write"))
+        .collect();
+    assert_eq!(hit.len(), 1, "the fault hit once");
+    assert_eq!(hit[0].path, "/rest/v1.0/files");
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/rest/v1.0/files")
+            .count(),
+        1,
+        "the create is not sent again blindly"
+    );
+    let docs = app.documents(procore);
+    assert_eq!(docs.len(), 1, "one document: {docs:?}");
+    assert_eq!(
+        report.summary.forms_uploaded, 1,
+        "the look-up after the 503 found it: {:?}",
+        report.failures
+    );
+    assert_eq!(
+        app.store
+            .uploaded_revision(app.company, form)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    app.sync().await;
+    assert_eq!(app.documents(procore).len(), 1);
+}
+
+#[tokio::test]
+async fn a_503_after_procore_added_the_version_never_leaves_two_versions() {
+    let (app, procore, local) = with_forms().await;
+    let form = app.complete_form(local, "Toolbox Talk", "2026-11-20").await;
+    app.sync().await;
+    assert_eq!(app.revise_form(form).await, 2);
+    let front = error_after_write_on(&app, |req| {
+        req.method() == "POST" && req.uri().path() == "/rest/v1.0/file_versions"
+    })
+    .await;
+    let from = app.sim().request_log().len();
+    let report = app.sync_through(&client_for(&front.url), false).await;
+
+    let requests = app.requests_since(from);
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.fault.as_deref() == Some("error_after_write"))
+            .count(),
+        1,
+        "the fault hit once"
+    );
+    let docs = app.documents(procore);
+    assert_eq!(docs.len(), 1, "{docs:?}");
+    assert_eq!(docs[0].versions, 2, "one version per revision: {docs:?}");
+    assert_eq!(report.summary.forms_uploaded, 1, "{:?}", report.failures);
+    assert_eq!(
+        app.store
+            .uploaded_revision(app.company, form)
+            .await
+            .unwrap(),
+        Some(2)
+    );
 }

@@ -397,6 +397,13 @@ pub type Tamper = Arc<dyn Fn(&Request, &Sim) -> Option<Rewrite> + Send + Sync>;
 /// A change to one JSON response body.
 pub type Rewrite = Box<dyn FnOnce(&mut serde_json::Value) + Send>;
 
+/// A change to one response body's raw bytes (for bytes no JSON value can hold, such as
+/// invalid UTF-8).
+pub type RawRewrite = Box<dyn FnOnce(Vec<u8>) -> Vec<u8> + Send>;
+
+/// Like [`Tamper`], with a raw-bytes rewrite.
+pub type RawTamper = Arc<dyn Fn(&Request, &Sim) -> Option<RawRewrite> + Send + Sync>;
+
 /// A second server in front of the same simulator, which lets a test reach into one request
 /// (a fault on exactly the file create, a wrong-typed field in one record).
 pub struct Front {
@@ -412,6 +419,23 @@ impl Drop for Front {
 
 impl Front {
     pub async fn spawn(sim: &Sim, tamper: Tamper) -> Front {
+        Self::spawn_raw(
+            sim,
+            Arc::new(move |req, sim| {
+                tamper(req, sim).map(|rewrite| -> RawRewrite {
+                    Box::new(move |bytes| {
+                        let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                        rewrite(&mut value);
+                        serde_json::to_vec(&value).unwrap()
+                    })
+                })
+            }),
+        )
+        .await
+    }
+
+    /// A front whose rewrites work on the raw bytes of a response body.
+    pub async fn spawn_raw(sim: &Sim, tamper: RawTamper) -> Front {
         let inner = sim.clone();
         let router = sim.router().layer(axum::middleware::from_fn(
             move |req: Request, next: Next| {
@@ -427,13 +451,10 @@ impl Front {
                         Some(rewrite) => {
                             let (mut parts, body) = resp.into_parts();
                             let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-                            let mut value: serde_json::Value =
-                                serde_json::from_slice(&bytes).unwrap();
-                            rewrite(&mut value);
                             parts.headers.remove(axum::http::header::CONTENT_LENGTH);
                             Response::from_parts(
                                 parts,
-                                axum::body::Body::from(serde_json::to_vec(&value).unwrap()),
+                                axum::body::Body::from(rewrite(bytes.to_vec())),
                             )
                         }
                     }

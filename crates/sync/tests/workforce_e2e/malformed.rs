@@ -1,7 +1,7 @@
 //! Malformed Procore data: the one bad record is skipped with its reason in the run log, and
 //! the rest of the sync goes on.
 
-use crate::harness::{client_for, Front, Rewrite, TestApp};
+use crate::harness::{client_for, Front, RawRewrite, Rewrite, TestApp};
 use std::sync::Arc;
 use sync::workforce::Reason;
 
@@ -101,4 +101,46 @@ async fn a_user_with_neither_first_nor_last_name_is_skipped_and_the_rest_still_s
         .latest_reason("procore-user", bea)
         .await
         .contains("neither a first nor a last name"));
+}
+
+#[tokio::test]
+async fn one_invalid_utf8_byte_in_one_record_affects_only_that_record_and_the_sync_succeeds() {
+    let app = TestApp::demo().await;
+    let pat = app.procore_user("Alvarez");
+    app.sim().write(|w| {
+        w.users.get_mut(&pat).unwrap().last_name = Some("AlvXBADXarez".into());
+    });
+    let users_path = format!("/rest/v1.0/companies/{}/users", app.company);
+    let front = Front::spawn_raw(
+        app.sim(),
+        Arc::new(move |req, _sim| {
+            (req.uri().path() == users_path).then(|| -> RawRewrite {
+                Box::new(|bytes| {
+                    // An incremental read may not carry the record at all.
+                    let Some(text) = bytes.windows(5).position(|w| w == b"XBADX") else {
+                        return bytes;
+                    };
+                    let mut out = bytes[..text].to_vec();
+                    out.extend_from_slice(b"\xff\xfe");
+                    out.extend_from_slice(&bytes[text + 5..]);
+                    out
+                })
+            })
+        }),
+    )
+    .await;
+    let client = client_for(&front.url);
+    for run in 0..2 {
+        // The sync succeeds (today: the page fails to decode, every run).
+        app.sync_through(&client, false).await;
+        assert!(
+            app.worker_of(app.procore_user("Okafor")).await.is_some(),
+            "run {run}: the rest of the page syncs"
+        );
+    }
+    let worker = app.worker_of(pat).await.expect("the record itself is kept");
+    assert_eq!(
+        worker.fields.last_name, "Alv\u{fffd}\u{fffd}arez",
+        "the bad bytes become replacement characters"
+    );
 }

@@ -26,11 +26,21 @@ pub async fn spawn_demo_sim() -> procore_sim::Running {
 pub struct Setup {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// The store's URL (SQLite in `dir` unless given).
+    pub database_url: String,
 }
 
 impl Setup {
     pub fn new(sim_url: &str) -> Setup {
+        Self::with_database(sim_url, None)
+    }
+
+    /// Like [`Setup::new`], with the store at `database_url` (e.g. a PostgreSQL schema).
+    pub fn with_database(sim_url: &str, database_url: Option<&str>) -> Setup {
         let dir = tempfile::tempdir().unwrap();
+        let db = database_url
+            .map(str::to_string)
+            .unwrap_or_else(|| self::database_url(dir.path()));
         let config = dir.path().join("trestle.toml");
         std::fs::write(
             &config,
@@ -39,12 +49,16 @@ impl Setup {
                  company_id = {}\nclient_id = \"{}\"\n\n[store]\ndatabase_url = \"{}\"\nsecret_key_file = \"{}\"\n",
                 demo::COMPANY_ID,
                 demo::CLIENT_ID,
-                database_url(dir.path()),
+                db,
                 dir.path().join("secret.key").display(),
             ),
         )
         .unwrap();
-        Setup { dir, config }
+        Setup {
+            dir,
+            config,
+            database_url: db,
+        }
     }
 
     /// `trestle --config FILE ARGS`, ready to run.
@@ -121,7 +135,7 @@ impl Setup {
     pub async fn store(&self) -> Store {
         let key = std::fs::read_to_string(self.dir.path().join("secret.key")).unwrap();
         Store::open(
-            &database_url(self.dir.path()),
+            &self.database_url,
             SecretKey::from_base64(key.trim()).unwrap(),
         )
         .await
