@@ -7,6 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use domain::compliance::OverallStatus;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::collect::Mirror;
 
@@ -141,4 +142,159 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
         });
     }
     Ok(table(&rows))
+}
+
+/// A mapping decision in an administrator's words, with what to do about it.
+fn decision_words(kind: ProcoreRecordKind, procore_id: i64, decision: Option<MappingDecision>) -> String {
+    let (what, command) = match kind {
+        ProcoreRecordKind::Project => ("compliance project", "project"),
+        ProcoreRecordKind::Company => ("party", "company"),
+    };
+    match decision {
+        Some(MappingDecision::DoNotAdd) => format!(
+            "not a trestle {what}: it is marked Do not add; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
+        ),
+        Some(MappingDecision::Import) => format!(
+            "not a trestle {what} yet: it is mapped Import, so the next `trestle sync compliance` imports it"
+        ),
+        Some(MappingDecision::LinkTo(id)) => format!(
+            "not a trestle {what} yet: it is mapped to link to {id}, so the next `trestle sync compliance` links it"
+        ),
+        Some(MappingDecision::Undecided) | None => format!(
+            "not a trestle {what}: it waits for a mapping decision; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
+        ),
+    }
+}
+
+/// What the compliance side holds for a Procore project, for `explain procore-project`: its
+/// compliance project and how many parties are on it, or its mapping decision and what to do.
+pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
+    let linked = store
+        .compliance_projects(company)
+        .await?
+        .into_iter()
+        .find(|p| p.project.procore_project_id == Some(procore_id));
+    Ok(match linked {
+        Some(p) => {
+            let parties = store
+                .party_projects(company)
+                .await?
+                .iter()
+                .filter(|a| a.project_id == p.project.id && a.active)
+                .count();
+            format!(
+                "compliance project {} \"{}\" ({}), {} on it",
+                p.project.id,
+                p.project.name,
+                if p.project.active { "active" } else { "inactive" },
+                match parties {
+                    1 => "1 party".to_string(),
+                    n => format!("{n} parties"),
+                }
+            )
+        }
+        None => {
+            let decision = store
+                .mapping(company, ProcoreRecordKind::Project, procore_id)
+                .await?
+                .map(|m| m.decision);
+            decision_words(ProcoreRecordKind::Project, procore_id, decision)
+        }
+    })
+}
+
+/// For `explain procore-company` without a party: the company's mapping decision and what to
+/// do.
+pub async fn company_not_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
+    let decision = store
+        .mapping(company, ProcoreRecordKind::Company, procore_id)
+        .await?
+        .map(|m| m.decision);
+    Ok(decision_words(ProcoreRecordKind::Company, procore_id, decision))
+}
+
+/// Why no association carries a Procore commitment, when trestle's records can tell: the seed's
+/// first cause, "the project is not linked". trestle reads commitments only on the Procore
+/// projects it follows (linked, or mapped Import or Link), so a commitment it never read after
+/// a compliance sync ran is on a project that is not linked (or Procore does not show it to the
+/// integration user). `None` when no compliance sync has read anything yet, or when the
+/// commitment is on a linked project (the run log then says which rule left it out).
+pub async fn commitment_not_associated(
+    store: &Store,
+    company: i64,
+    commitment: i64,
+) -> Result<Option<String>> {
+    let rows = store.mirror(company).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let (mirror, _) = Mirror::from_rows(&rows);
+    let linked: BTreeMap<i64, i64> = store
+        .compliance_projects(company)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.project.procore_project_id.map(|pp| (pp, p.project.id.0)))
+        .collect();
+    let decisions: BTreeMap<i64, MappingDecision> = store
+        .mappings(company, ProcoreRecordKind::Project)
+        .await?
+        .into_iter()
+        .map(|m| (m.procore_id, m.decision))
+        .collect();
+    let name = |p: i64| {
+        mirror
+            .projects
+            .get(&p)
+            .map_or_else(String::new, |x| format!(" \"{}\"", x.name))
+    };
+    let decision = |p: i64| match decisions.get(&p) {
+        Some(MappingDecision::DoNotAdd) => "marked Do not add",
+        Some(MappingDecision::Import) => "mapped Import, not imported yet",
+        Some(MappingDecision::LinkTo(_)) => "mapped Link, not linked yet",
+        _ => "waiting for a mapping decision",
+    };
+    if let Some(c) = mirror.commitments.get(&commitment) {
+        let p = c.procore_project_id;
+        if linked.contains_key(&p) {
+            return Ok(None);
+        }
+        return Ok(Some(format!(
+            "not associated: it is on Procore project {p}{}, which is not linked to a trestle compliance project ({}). \
+             Link the project with `trestle compliance map project {p} import` (or `link LOCAL_ID`), then run `trestle sync compliance`.",
+            name(p),
+            decision(p)
+        )));
+    }
+    let unlinked: Vec<String> = mirror
+        .projects
+        .keys()
+        .filter(|p| !linked.contains_key(p))
+        .map(|&p| format!("{p}{} ({})", name(p), decision(p)))
+        .collect();
+    let mut out = String::from(
+        "not associated: no compliance sync has read it. trestle reads commitments only on the Procore projects \
+         linked to a trestle compliance project, so it is on a project that is not linked",
+    );
+    match unlinked.len() {
+        0 => {}
+        n => {
+            let shown: Vec<&str> = unlinked.iter().take(5).map(String::as_str).collect();
+            let _ = write!(
+                out,
+                "; the Procore projects not linked are {}{}",
+                shown.join(", "),
+                if n > 5 {
+                    format!(" and {} more (`trestle compliance mappings --undecided`)", n - 5)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    out.push_str(
+        ". Link its project with `trestle compliance map project PROCORE_ID import` (or `link LOCAL_ID`), then run \
+         `trestle sync compliance`. If its project is linked, Procore does not show the commitment to the integration \
+         user (check the commitment exists and the user may read the Commitments tool on that project).",
+    );
+    Ok(Some(out))
 }

@@ -693,7 +693,11 @@ async fn a_project_mapped_do_not_add_is_ignored_by_later_syncs() {
 
     let out = setup.ok(&["explain", "procore-project", &harbor_arg]).await;
     assert!(out.contains(&format!("Procore project {harbor}")), "{out}");
-    assert!(out.contains("Now: not in the app."), "{out}");
+    assert!(out.contains("Now: not in the workforce app."), "{out}");
+    assert!(
+        out.contains("Now: not a trestle compliance project: it is marked Do not add"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1012,4 +1016,78 @@ async fn explain_says_why_a_companys_compliance_is_or_is_not_in_procore() {
     setup.sync("compliance").await;
     let out = setup.ok(&["explain", "procore-company", &acme_arg]).await;
     assert!(out.contains("compliance sync is off"), "{out}");
+}
+
+/// A commitment of the demo company on the Procore project `project`.
+fn commitment_on(sim: &Sim, project: i64) -> i64 {
+    sim.read(|w| {
+        w.commitments
+            .values()
+            .find(|c| c.project_id == project && c.vendor_id.is_some())
+            .map(|c| c.id)
+    })
+    .unwrap_or_else(|| panic!("no commitment on project {project}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_project() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower");
+    let commitment = commitment_on(sim, harbor).to_string();
+    setup.sync("compliance").await;
+
+    let out = setup
+        .ok(&["explain", "procore-commitment", &commitment])
+        .await;
+    assert!(
+        out.contains("it is on a project that is not linked")
+            && out.contains(&format!("{harbor} \"Harbor Tower\" (waiting for a mapping decision)"))
+            && out.contains("trestle compliance map project PROCORE_ID import"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("no compliance sync has decided anything"),
+        "{out}"
+    );
+
+    // Linked, its commitments are read and the association says why it exists.
+    setup
+        .ok(&["compliance", "map", "project", &harbor.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    let out = setup
+        .ok(&["explain", "procore-commitment", &commitment])
+        .await;
+    assert!(!out.contains("not linked"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_what_the_compliance_side_holds_for_a_procore_project() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower").to_string();
+    setup
+        .ok(&["compliance", "map", "project", &harbor, "import"])
+        .await;
+    setup.sync("compliance").await;
+
+    let out = setup.ok(&["explain", "procore-project", &harbor]).await;
+    let store = setup.store().await;
+    let local = store
+        .compliance_projects(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.project.procore_project_id.map(|i| i.to_string()) == Some(harbor.clone()))
+        .unwrap();
+    assert!(out.contains("Now: not in the workforce app."), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Now: compliance project {} \"Harbor Tower\" (active)",
+            local.project.id
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("Now: not in the app."), "{out}");
 }
