@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
+use sync::compliance::collect::Mirror;
 use sync::compliance::run::{load_settings, save_settings};
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{
@@ -24,6 +25,8 @@ pub enum ComplianceCommand {
     Certificate(RecordArgs<crate::records::CertificateCommand>),
     /// Waivers (not required) and overrides (treat as met).
     Waiver(RecordArgs<crate::records::WaiverCommand>),
+    /// Parties: give one its global compliance profile.
+    Party(RecordArgs<crate::records::PartyCommand>),
     /// Load profiles, parties, projects, associations, contacts, certificates and waivers from
     /// a JSON file (docs/compliance-import.md), all or nothing. Importing the same file again
     /// updates what it wrote instead of adding a second copy.
@@ -273,6 +276,10 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let connection = pick_connection(&store, settings, args.company_id).await?;
             crate::records::waiver(&store, connection.company_id, args.command).await
         }
+        ComplianceCommand::Party(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            crate::records::party(&store, connection.company_id, args.command).await
+        }
         ComplianceCommand::Import { file, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             let text = std::fs::read_to_string(&file)
@@ -327,6 +334,8 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                     bail!("there is no trestle {what} {id}; `trestle compliance {list}` lists them with their ids");
                 }
             }
+            procore_record_exists(&store, settings, &connection, args.kind, args.procore_id)
+                .await?;
             store
                 .set_mapping(connection.company_id, kind, args.procore_id, decision)
                 .await?;
@@ -381,6 +390,65 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             print!("{}", describe_settings(&s));
             Ok(())
         }
+    }
+}
+
+/// Refuses a mapping for a Procore record that does not exist: a decision about a mistyped id
+/// would wait forever and hide the record meant. A record a sync has read (the mirror) exists;
+/// any other is looked up in Procore, so a decision can be made before the first sync.
+async fn procore_record_exists(
+    store: &Store,
+    settings: &Settings,
+    connection: &store::Connection,
+    kind: MapKind,
+    procore_id: i64,
+) -> Result<()> {
+    let (mirror, _) = Mirror::from_rows(&store.mirror(connection.company_id).await?);
+    let (seen, what, seen_count) = match kind {
+        MapKind::Project => (
+            mirror.projects.contains_key(&procore_id),
+            "project",
+            mirror.projects.len(),
+        ),
+        MapKind::Company => (
+            mirror.vendors.contains_key(&procore_id),
+            "company",
+            mirror.vendors.len(),
+        ),
+    };
+    if seen {
+        return Ok(());
+    }
+    let client = client_for(settings, connection, store)?;
+    let found = match kind {
+        MapKind::Project => client
+            .projects()
+            .get(procore::ProjectId(procore_id))
+            .await
+            .map(|_| ()),
+        MapKind::Company => client
+            .vendors()
+            .get(procore::VendorId(procore_id))
+            .await
+            .map(|_| ()),
+    };
+    match found {
+        Ok(()) => Ok(()),
+        Err(e) if e.status() == Some(404) => {
+            let known = if seen_count == 0 {
+                "trestle has not read any yet: run `trestle sync compliance`, then `trestle compliance mappings` lists them with their ids".to_string()
+            } else {
+                let plural = if what == "company" { "companies" } else { "projects" };
+                format!("`trestle compliance mappings` lists the {seen_count} Procore {plural} trestle has read, with their ids")
+            };
+            bail!(
+                "Procore has no {what} {procore_id} in company {} (or does not show it to the integration user); nothing was changed. {known}",
+                connection.company_id
+            )
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "could not check that Procore {what} {procore_id} exists; nothing was changed"
+        ))),
     }
 }
 

@@ -101,6 +101,19 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
 /// decision for each (TrustLayer's mapping screen); `undecided_only` lists those waiting.
 pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Result<String> {
     let (mirror, _) = Mirror::from_rows(&store.mirror(company).await?);
+    // What each Procore record is in trestle now: a record imported automatically (a new
+    // project, a company through its commitment) was decided by a setting, not waiting.
+    let mut local: BTreeMap<(ProcoreRecordKind, i64), i64> = BTreeMap::new();
+    for p in store.compliance_projects(company).await? {
+        if let Some(procore) = p.project.procore_project_id {
+            local.insert((ProcoreRecordKind::Project, procore), p.project.id.0);
+        }
+    }
+    for p in store.parties(company).await? {
+        if let Some(procore) = p.procore_vendor_id {
+            local.insert((ProcoreRecordKind::Company, procore), p.id.0);
+        }
+    }
     let mut rows = vec![vec![
         "kind".into(),
         "Procore id".into(),
@@ -109,7 +122,9 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
     ]];
     for kind in [ProcoreRecordKind::Project, ProcoreRecordKind::Company] {
         for m in store.mappings(company, kind).await? {
-            if undecided_only && m.decision != MappingDecision::Undecided {
+            let now = local.get(&(kind, m.procore_id)).copied();
+            let waiting = m.decision == MappingDecision::Undecided && now.is_none();
+            if undecided_only && !waiting {
                 continue;
             }
             let name = match kind {
@@ -120,11 +135,22 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
                     mirror.vendors.get(&m.procore_id).map(|v| v.name.clone())
                 }
             };
-            let decision = match m.decision {
-                MappingDecision::Undecided => "undecided".to_string(),
-                MappingDecision::Import => "import".into(),
-                MappingDecision::LinkTo(id) => format!("link to {id}"),
-                MappingDecision::DoNotAdd => "do not add".into(),
+            let what = match kind {
+                ProcoreRecordKind::Project => "trestle project",
+                ProcoreRecordKind::Company => "trestle party",
+            };
+            let decision = match (m.decision, now) {
+                (MappingDecision::Undecided, Some(id)) => {
+                    format!("imported automatically ({what} {id})")
+                }
+                (MappingDecision::Undecided, None) => "undecided".to_string(),
+                (MappingDecision::Import, Some(id)) => format!("import ({what} {id})"),
+                (MappingDecision::Import, None) => "import (at the next sync)".into(),
+                (MappingDecision::LinkTo(id), Some(now)) if now == id => {
+                    format!("link to {id}")
+                }
+                (MappingDecision::LinkTo(id), _) => format!("link to {id} (at the next sync)"),
+                (MappingDecision::DoNotAdd, _) => "do not add".into(),
             };
             rows.push(vec![
                 kind.as_str().into(),
