@@ -1091,3 +1091,194 @@ async fn explain_says_what_the_compliance_side_holds_for_a_procore_project() {
     );
     assert!(!out.contains("Now: not in the app."), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mappings_undecided_leaves_out_records_imported_automatically() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower").to_string();
+    // Listed for mapping by a first sync, then imported once automatic import is on.
+    setup.sync("compliance").await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--new-projects",
+            "import-automatically",
+        ])
+        .await;
+    setup.sync("compliance").await;
+    let store = setup.store().await;
+    let imported = store.compliance_projects(demo::COMPANY_ID).await.unwrap();
+    let local = imported
+        .iter()
+        .find(|p| p.project.procore_project_id.map(|i| i.to_string()) == Some(harbor.clone()))
+        .expect("Harbor Tower (active) was imported automatically");
+
+    let waiting = setup.ok(&["compliance", "mappings", "--undecided"]).await;
+    for p in &imported {
+        let procore = p.project.procore_project_id.unwrap().to_string();
+        assert!(
+            !waiting
+                .lines()
+                .any(|l| l.starts_with("  project") && l.contains(&procore)),
+            "{procore} was imported, not waiting:\n{waiting}"
+        );
+    }
+    let all = setup.ok(&["compliance", "mappings"]).await;
+    let line = all
+        .lines()
+        .find(|l| l.contains(&harbor))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        line.contains(&format!(
+            "imported automatically (trestle project {})",
+            local.project.id
+        )),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_refuses_a_procore_id_that_does_not_exist() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    for kind in ["project", "company"] {
+        let out = setup
+            .trestle(&["compliance", "map", kind, "987654321", "import"], None)
+            .await;
+        assert!(!out.status.success(), "{}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.contains(&format!("Procore has no {kind} 987654321"))
+                && said.contains("nothing was changed")
+                && said.contains("run `trestle sync compliance`"),
+            "{said}"
+        );
+    }
+    let store = setup.store().await;
+    for kind in [ProcoreRecordKind::Project, ProcoreRecordKind::Company] {
+        assert!(store
+            .mapping(demo::COMPANY_ID, kind, 987_654_321)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    // After a sync, the refusal points at the records trestle has read; a real one is taken.
+    setup.sync("compliance").await;
+    let out = setup
+        .trestle(&["compliance", "map", "company", "987654321", "do-not-add"], None)
+        .await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("`trestle compliance mappings` lists the")
+            && text(&out).contains("Procore companies trestle has read"),
+        "{}",
+        text(&out)
+    );
+    let bolt = vendor_id(sim, "Bolt Plumbing").to_string();
+    setup
+        .ok(&["compliance", "map", "company", &bolt, "import"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_gets_its_profile_from_a_command_and_the_next_sync_writes_its_compliance() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let bolt = vendor_id(sim, "Bolt Plumbing");
+    setup
+        .ok(&["compliance", "map", "company", &bolt.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    assert!(bolt_records(sim).is_empty(), "no profile, nothing tracked");
+    setup
+        .ok(&[
+            "compliance",
+            "profile",
+            "set",
+            "Standard",
+            "--min",
+            "each-occurrence=1000000",
+        ])
+        .await;
+
+    let refused = setup
+        .trestle(
+            &["compliance", "party", "set-profile", "Bolt Plumbing", "Standrd"],
+            None,
+        )
+        .await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("no profile \"Standrd\"; the profiles are \"Standard\""),
+        "{}",
+        text(&refused)
+    );
+
+    let out = setup
+        .ok(&["compliance", "party", "set-profile", "bolt plumbing", "Standard"])
+        .await;
+    assert!(out.contains("now has profile \"Standard\""), "{out}");
+    setup.sync("compliance").await;
+    let written = bolt_records(sim);
+    assert!(
+        !written.is_empty() && written.iter().all(|(_, s)| s == "non_compliant"),
+        "{written:?}"
+    );
+    // The sync kept the profile (its party update writes only Procore's columns).
+    let store = setup.store().await;
+    let party = store
+        .parties(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.procore_vendor_id == Some(bolt))
+        .unwrap();
+    assert!(party.profile_id.is_some());
+
+    setup
+        .ok(&["compliance", "party", "set-profile", "Bolt Plumbing", "--none"])
+        .await;
+    let party = store.party(demo::COMPANY_ID, party.id).await.unwrap().unwrap();
+    assert_eq!(party.profile_id, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_without_address_or_website_keeps_what_the_sync_wrote() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    setup
+        .ok(&["compliance", "map", "company", &acme.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    let file = setup.write_file(
+        "profile.json",
+        &serde_json::json!({
+            "version": 1,
+            "profiles": [{"id": 1, "name": "Standard", "requirements": []}],
+            "parties": [{"id": 1, "name": "Acme Electric", "procore_vendor_id": acme, "profile_id": 1}]
+        }),
+    );
+    setup.ok(&["compliance", "import", &file]).await;
+
+    let store = setup.store().await;
+    let party = store
+        .parties(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.procore_vendor_id == Some(acme))
+        .unwrap();
+    assert_eq!(
+        party.address.as_deref(),
+        Some("12 Spark Way, Denver, CO 80202, US")
+    );
+    assert_eq!(
+        party.website.as_deref(),
+        Some("https://acme-electric.example")
+    );
+    assert!(party.profile_id.is_some());
+}
