@@ -48,11 +48,18 @@ pub enum ComplianceCommand {
     },
     /// trestle's parties, with their compliance today and the ids other commands take.
     Parties {
+        /// Their compliance as of this date (YYYY-MM-DD) instead of today: what lapses by then.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::records::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
     },
-    /// trestle's compliance projects, with the ids `map project ... link` takes.
+    /// trestle's compliance projects, with the ids `map project ... link` takes and how many of
+    /// their parties are not compliant today.
     Projects {
+        /// Count the parties not compliant as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::records::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
     },
@@ -365,20 +372,19 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             );
             Ok(())
         }
-        ComplianceCommand::Parties { company_id } => {
+        ComplianceCommand::Parties { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
-            let today = chrono::Utc::now().date_naive();
             print!(
                 "{}",
-                crate::overview::parties(&store, connection.company_id, today).await?
+                crate::overview::parties(&store, connection.company_id, as_of).await?
             );
             Ok(())
         }
-        ComplianceCommand::Projects { company_id } => {
+        ComplianceCommand::Projects { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             print!(
                 "{}",
-                crate::overview::projects(&store, connection.company_id).await?
+                crate::overview::projects(&store, connection.company_id, as_of).await?
             );
             Ok(())
         }
@@ -539,6 +545,12 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
 }
 
 pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Result<()> {
+    // A real sync writes compliance to Procore, which must be today's.
+    if let (Some(date), false) = (args.as_of, args.dry_run) {
+        bail!(
+            "--as-of previews compliance on another date, and a sync that writes to Procore must use today's;              add --dry-run to preview (e.g. `trestle sync compliance --dry-run --as-of {date}`), or see              `trestle compliance parties --as-of {date}`; nothing was synced"
+        );
+    }
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;
@@ -547,7 +559,7 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     } else {
         sync_lock(settings, &store, connection.company_id).await?
     };
-    let report = run(
+    let report = run_on(
         &store,
         &client,
         connection.company_id,
@@ -557,9 +569,10 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
             full_read: args.full,
             reclaim_leases: lock.is_some(),
         },
+        args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
     )
     .await?;
-    print_report(&report);
+    print!("{}", report_text_on(&report, args.as_of));
     Ok(())
 }
 
@@ -571,11 +584,24 @@ pub async fn run(
     field_labels: sync::compliance::collect::FieldLabels,
     options: crate::commands::RunOptions,
 ) -> Result<Report> {
+    let today = chrono::Utc::now().date_naive();
+    run_on(store, client, company, field_labels, options, today).await
+}
+
+/// [`run`] evaluating compliance on `today` (`--as-of` gives another date to a dry run).
+pub async fn run_on(
+    store: &Store,
+    client: &procore::Client,
+    company: i64,
+    field_labels: sync::compliance::collect::FieldLabels,
+    options: crate::commands::RunOptions,
+    today: chrono::NaiveDate,
+) -> Result<Report> {
     let job = ComplianceJob {
         client,
         store,
         company_id: company,
-        today: chrono::Utc::now().date_naive(),
+        today,
         full_read: options.full_read,
         field_labels,
         reclaim_leases: options.reclaim_leases,
@@ -591,12 +617,19 @@ pub fn print_report(report: &Report) {
 }
 
 pub fn report_text(report: &Report) -> String {
+    report_text_on(report, None)
+}
+
+/// [`report_text`] of a run that evaluated compliance `as_of` another date than today.
+pub fn report_text_on(report: &Report, as_of: Option<chrono::NaiveDate>) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let title = if s.dry_run {
-        "Compliance sync (dry run: nothing changed)"
-    } else {
-        "Compliance sync"
+    let title = match (s.dry_run, as_of) {
+        (true, Some(date)) => {
+            format!("Compliance sync (dry run with compliance as of {date}: nothing changed)")
+        }
+        (true, None) => "Compliance sync (dry run: nothing changed)".into(),
+        (false, _) => "Compliance sync".into(),
     };
     let _ = writeln!(out, "{title}, {}:", report.run);
     let rows = vec![

@@ -15,9 +15,19 @@ fn or_dash(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
-/// Every party with its compliance on `today` (global, and how many of its active projects are
-/// not compliant), so a person sees at a glance who needs a certificate.
-pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<String> {
+/// The date a view evaluates on, and its column heading: today, or the `--as-of` date.
+fn on_date(as_of: Option<NaiveDate>) -> (NaiveDate, String) {
+    match as_of {
+        Some(d) => (d, format!("on {d}")),
+        None => (chrono::Utc::now().date_naive(), "today".into()),
+    }
+}
+
+/// Every party with its compliance today, or on `as_of` (global, and how many of its active
+/// projects are not compliant), so a person sees at a glance who needs a certificate, now or
+/// by a coming date.
+pub async fn parties(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
+    let (today, heading) = on_date(as_of);
     let data = store.compliance_dataset(company).await?;
     let active: BTreeMap<_, bool> = data
         .party_projects
@@ -29,7 +39,7 @@ pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<St
         "name".into(),
         "active".into(),
         "Procore company".into(),
-        "compliance today".into(),
+        format!("compliance {heading}"),
         "next expiration".into(),
         "projects (not compliant)".into(),
     ]];
@@ -67,8 +77,34 @@ pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<St
     Ok(table(&rows))
 }
 
-/// Every compliance project.
-pub async fn projects(store: &Store, company: i64) -> Result<String> {
+/// Every compliance project, with how many parties are active on it and how many of them are
+/// not compliant there today (or on `as_of`).
+pub async fn projects(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
+    let (today, heading) = on_date(as_of);
+    let data = store.compliance_dataset(company).await?;
+    let active: std::collections::BTreeSet<_> = data
+        .party_projects
+        .iter()
+        .filter(|pp| pp.active)
+        .map(|pp| (pp.party_id, pp.project_id))
+        .collect();
+    // By project: (active parties, of which not compliant).
+    let mut on_project: BTreeMap<_, (usize, usize)> = BTreeMap::new();
+    for e in data.evaluate_all(today) {
+        for p in &e.projects {
+            let Some(project) = p.target.project else {
+                continue;
+            };
+            if !active.contains(&(e.party.id, project)) {
+                continue;
+            }
+            let counts = on_project.entry(project).or_default();
+            counts.0 += 1;
+            if p.status == OverallStatus::NonCompliant {
+                counts.1 += 1;
+            }
+        }
+    }
     let mut rows = vec![vec![
         "id".into(),
         "name".into(),
@@ -76,9 +112,11 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
         "Procore project".into(),
         "start".into(),
         "completion".into(),
+        format!("parties (not compliant {heading})"),
     ]];
     for p in store.compliance_projects(company).await? {
         let p = p.project;
+        let (parties, failing) = on_project.get(&p.id).copied().unwrap_or_default();
         rows.push(vec![
             p.id.to_string(),
             p.name,
@@ -86,6 +124,7 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
             or_dash(p.procore_project_id),
             or_dash(p.start_date),
             or_dash(p.completion_date),
+            format!("{parties} ({failing})"),
         ]);
     }
     if rows.len() == 1 {

@@ -1282,3 +1282,111 @@ async fn an_import_without_address_or_website_keeps_what_the_sync_wrote() {
     );
     assert!(party.profile_id.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_of_without_dry_run_is_refused_and_syncs_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let before = sim.request_log().len();
+    let out = setup
+        .trestle(&["sync", "compliance", "--as-of", "2031-01-15"], None)
+        .await;
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("add --dry-run to preview")
+            && text(&out).contains("trestle sync compliance --dry-run --as-of 2031-01-15")
+            && text(&out).contains("nothing was synced"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sim.request_log().len(), before, "Procore was not asked");
+    let store = setup.store().await;
+    assert!(store.mappings(demo::COMPANY_ID, ProcoreRecordKind::Project).await.unwrap().is_empty());
+
+    let bad = setup
+        .trestle(&["compliance", "parties", "--as-of", "next month"], None)
+        .await;
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("write YYYY-MM-DD"), "{}", text(&bad));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_as_of_a_later_date_shows_what_lapses_and_changes_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .await;
+    setup.sync("compliance").await;
+    let written = insurance_requests(sim);
+    let acme_line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("Acme Electric"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+
+    // Acme's policies end on 2030-12-31.
+    let today = setup.ok(&["compliance", "parties"]).await;
+    assert!(today.contains("compliance today"), "{today}");
+    assert!(!acme_line(&today).contains("non_compliant"), "{today}");
+    let soon = setup
+        .ok(&["compliance", "parties", "--as-of", "2030-12-15"])
+        .await;
+    assert!(soon.contains("compliance on 2030-12-15"), "{soon}");
+    assert!(acme_line(&soon).contains("expiring soon"), "{soon}");
+    let lapsed = setup
+        .ok(&["compliance", "parties", "--as-of", "2031-01-15"])
+        .await;
+    assert!(acme_line(&lapsed).contains("non_compliant"), "{lapsed}");
+
+    let preview = setup
+        .ok(&["sync", "compliance", "--dry-run", "--as-of", "2031-01-15"])
+        .await;
+    assert!(
+        preview.contains("dry run with compliance as of 2031-01-15: nothing changed"),
+        "{preview}"
+    );
+    let same_day = setup.ok(&["sync", "compliance", "--dry-run"]).await;
+    let queued = |out: &str| {
+        out.split("insurance records: ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{out}"))
+    };
+    assert_eq!(queued(&same_day), 0, "{same_day}");
+    assert!(queued(&preview) > 0, "Acme's lapse would be written:\n{preview}");
+    assert_eq!(insurance_requests(sim), written, "a preview writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_count_the_parties_not_compliant_on_a_date() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    let mut data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
+    data["projects"] = serde_json::json!([{"id": 10, "name": "Elm Street Clinic"}]);
+    data["party_projects"] = serde_json::json!([{"party_id": 1, "project_id": 10}]);
+    setup
+        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .await;
+    let line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("Elm Street Clinic"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    let today = setup.ok(&["compliance", "projects"]).await;
+    assert!(today.contains("parties (not compliant today)"), "{today}");
+    assert!(line(&today).ends_with("1 (0)"), "{today}");
+    let later = setup
+        .ok(&["compliance", "projects", "--as-of", "2031-01-15"])
+        .await;
+    assert!(later.contains("parties (not compliant on 2031-01-15)"), "{later}");
+    assert!(line(&later).ends_with("1 (1)"), "{later}");
+}
