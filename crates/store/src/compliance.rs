@@ -54,12 +54,16 @@ pub enum Ref<I> {
 /// create links the record's Procore id (`procore_vendor_id`, `procore_project_id`,
 /// `procore_contact_id`) when it has one; if that Procore id is already linked nothing is
 /// written and the linked id is returned, so applying a plan twice is harmless. Updates
-/// replace every field with what is given.
+/// replace every field with what is given, except a party's profile (see
+/// [`ComplianceChange::UpdateParty`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComplianceChange {
     CreateParty {
         party: Party,
     },
+    /// Writes the party's Procore-owned columns (name, address, website, active, Procore
+    /// company); its `profile_id` is ignored and the stored one kept, as the profile is a
+    /// person's (see [`Store::set_party_profile`]).
     UpdateParty {
         party: Party,
     },
@@ -415,6 +419,35 @@ async fn update_party(conn: &mut AnyConnection, company: CompanyId, p: &Party) -
     .bind(p.active)
     .bind(p.procore_vendor_id)
     .bind(p.profile_id.map(|id| id.0))
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found("party", p.id.0, company));
+    }
+    relink(conn, company, Created::Party, p.id.0, p.procore_vendor_id).await
+}
+
+/// A sync's update of a party: only the columns Procore owns (name, address, website, active
+/// status, and which Procore company it stands for). The profile is a person's: a sync reads
+/// the party at its start and applies minutes (hours, under rate limits) later, so writing the
+/// whole row would undo a profile set in between.
+async fn update_party_from_procore(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    p: &Party,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE compliance_parties SET name = $3, address = $4, website = $5, active = $6, \
+         procore_vendor_id = $7, updated_at = $8 WHERE id = $1 AND company_id = $2",
+    )
+    .bind(p.id.0)
+    .bind(company)
+    .bind(&p.name)
+    .bind(&p.address)
+    .bind(&p.website)
+    .bind(p.active)
+    .bind(p.procore_vendor_id)
     .bind(now())
     .execute(&mut *conn)
     .await?;
@@ -1036,7 +1069,7 @@ impl Store {
                     created.push((index, id));
                 }
                 ComplianceChange::UpdateParty { party } => {
-                    update_party(&mut tx, company, party).await?;
+                    update_party_from_procore(&mut tx, company, party).await?;
                 }
                 ComplianceChange::CreateProject {
                     project,
@@ -1766,6 +1799,12 @@ impl Store {
                 Some(s) => {
                     party.id = s.id;
                     party.procore_vendor_id = party.procore_vendor_id.or(s.procore_vendor_id);
+                    // Procore owns a linked party's address and website: a file that leaves
+                    // them out keeps what the sync wrote.
+                    if party.procore_vendor_id.is_some() {
+                        party.address = party.address.or_else(|| s.address.clone());
+                        party.website = party.website.or_else(|| s.website.clone());
+                    }
                     update_party(&mut tx, company, &party).await?;
                     s.id.0
                 }
@@ -1810,6 +1849,15 @@ impl Store {
                     project.id = s.project.id;
                     project.procore_project_id =
                         project.procore_project_id.or(s.project.procore_project_id);
+                    // Procore owns a linked project's description and dates: a file that
+                    // leaves them out keeps what the sync wrote.
+                    if project.procore_project_id.is_some() {
+                        project.description =
+                            project.description.or_else(|| s.project.description.clone());
+                        project.start_date = project.start_date.or(s.project.start_date);
+                        project.completion_date =
+                            project.completion_date.or(s.project.completion_date);
+                    }
                     update_project(&mut tx, company, &project, &s.custom_fields).await?;
                     s.project.id.0
                 }
@@ -1940,6 +1988,48 @@ impl Store {
         }
         tx.commit().await?;
         Ok(summary)
+    }
+
+    /// Gives a party the profile of its global compliance (also the fallback for its
+    /// projects), or none. Only that column is written, so a sync applying at the same time
+    /// keeps it and this keeps the sync's fields.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the company has no such party or profile.
+    pub async fn set_party_profile(
+        &self,
+        company: CompanyId,
+        party: PartyId,
+        profile: Option<ProfileId>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(profile) = profile {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM compliance_profiles WHERE id = $1 AND company_id = $2",
+            )
+            .bind(profile.0)
+            .bind(company)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_none() {
+                return Err(not_found("profile", profile.0, company));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE compliance_parties SET profile_id = $3, updated_at = $4 \
+             WHERE id = $1 AND company_id = $2",
+        )
+        .bind(party.0)
+        .bind(company)
+        .bind(profile.map(|p| p.0))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found("party", party.0, company));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes a profile nobody uses; `false` when the company has none of that name.

@@ -58,6 +58,10 @@ pub struct SyncArgs {
     /// Show what would change, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With `sync compliance --dry-run`: evaluate compliance as of this date (YYYY-MM-DD)
+    /// instead of today, to see what lapses next month.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::records::parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
     /// Read every Procore collection whole, not only what changed since the last sync (to pick
     /// up records deleted in Procore or hidden from the integration user at once).
     #[arg(long)]
@@ -193,6 +197,9 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
         SyncCommand::Workforce(args) => (false, args),
         SyncCommand::Compliance(args) => (true, args),
     };
+    if !compliance && args.as_of.is_some() {
+        anyhow::bail!("--as-of previews compliance on another date: use it with `trestle sync compliance --dry-run`; nothing was synced");
+    }
     let Some(every) = args.every else {
         return sync_once(settings, compliance, &args).await;
     };

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
+use sync::compliance::collect::Mirror;
 use sync::compliance::run::{load_settings, save_settings};
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{
@@ -24,6 +25,8 @@ pub enum ComplianceCommand {
     Certificate(RecordArgs<crate::records::CertificateCommand>),
     /// Waivers (not required) and overrides (treat as met).
     Waiver(RecordArgs<crate::records::WaiverCommand>),
+    /// Parties: give one its global compliance profile.
+    Party(RecordArgs<crate::records::PartyCommand>),
     /// Load profiles, parties, projects, associations, contacts, certificates and waivers from
     /// a JSON file (docs/compliance-import.md), all or nothing. Importing the same file again
     /// updates what it wrote instead of adding a second copy.
@@ -45,11 +48,18 @@ pub enum ComplianceCommand {
     },
     /// trestle's parties, with their compliance today and the ids other commands take.
     Parties {
+        /// Their compliance as of this date (YYYY-MM-DD) instead of today: what lapses by then.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::records::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
     },
-    /// trestle's compliance projects, with the ids `map project ... link` takes.
+    /// trestle's compliance projects, with the ids `map project ... link` takes and how many of
+    /// their parties are not compliant today.
     Projects {
+        /// Count the parties not compliant as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::records::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
     },
@@ -273,6 +283,10 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let connection = pick_connection(&store, settings, args.company_id).await?;
             crate::records::waiver(&store, connection.company_id, args.command).await
         }
+        ComplianceCommand::Party(args) => {
+            let connection = pick_connection(&store, settings, args.company_id).await?;
+            crate::records::party(&store, connection.company_id, args.command).await
+        }
         ComplianceCommand::Import { file, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             let text = std::fs::read_to_string(&file)
@@ -327,6 +341,8 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                     bail!("there is no trestle {what} {id}; `trestle compliance {list}` lists them with their ids");
                 }
             }
+            procore_record_exists(&store, settings, &connection, args.kind, args.procore_id)
+                .await?;
             store
                 .set_mapping(connection.company_id, kind, args.procore_id, decision)
                 .await?;
@@ -356,20 +372,19 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             );
             Ok(())
         }
-        ComplianceCommand::Parties { company_id } => {
+        ComplianceCommand::Parties { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
-            let today = chrono::Utc::now().date_naive();
             print!(
                 "{}",
-                crate::overview::parties(&store, connection.company_id, today).await?
+                crate::overview::parties(&store, connection.company_id, as_of).await?
             );
             Ok(())
         }
-        ComplianceCommand::Projects { company_id } => {
+        ComplianceCommand::Projects { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             print!(
                 "{}",
-                crate::overview::projects(&store, connection.company_id).await?
+                crate::overview::projects(&store, connection.company_id, as_of).await?
             );
             Ok(())
         }
@@ -381,6 +396,65 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             print!("{}", describe_settings(&s));
             Ok(())
         }
+    }
+}
+
+/// Refuses a mapping for a Procore record that does not exist: a decision about a mistyped id
+/// would wait forever and hide the record meant. A record a sync has read (the mirror) exists;
+/// any other is looked up in Procore, so a decision can be made before the first sync.
+async fn procore_record_exists(
+    store: &Store,
+    settings: &Settings,
+    connection: &store::Connection,
+    kind: MapKind,
+    procore_id: i64,
+) -> Result<()> {
+    let (mirror, _) = Mirror::from_rows(&store.mirror(connection.company_id).await?);
+    let (seen, what, seen_count) = match kind {
+        MapKind::Project => (
+            mirror.projects.contains_key(&procore_id),
+            "project",
+            mirror.projects.len(),
+        ),
+        MapKind::Company => (
+            mirror.vendors.contains_key(&procore_id),
+            "company",
+            mirror.vendors.len(),
+        ),
+    };
+    if seen {
+        return Ok(());
+    }
+    let client = client_for(settings, connection, store)?;
+    let found = match kind {
+        MapKind::Project => client
+            .projects()
+            .get(procore::ProjectId(procore_id))
+            .await
+            .map(|_| ()),
+        MapKind::Company => client
+            .vendors()
+            .get(procore::VendorId(procore_id))
+            .await
+            .map(|_| ()),
+    };
+    match found {
+        Ok(()) => Ok(()),
+        Err(e) if e.status() == Some(404) => {
+            let known = if seen_count == 0 {
+                "trestle has not read any yet: run `trestle sync compliance`, then `trestle compliance mappings` lists them with their ids".to_string()
+            } else {
+                let plural = if what == "company" { "companies" } else { "projects" };
+                format!("`trestle compliance mappings` lists the {seen_count} Procore {plural} trestle has read, with their ids")
+            };
+            bail!(
+                "Procore has no {what} {procore_id} in company {} (or does not show it to the integration user); nothing was changed. {known}",
+                connection.company_id
+            )
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "could not check that Procore {what} {procore_id} exists; nothing was changed"
+        ))),
     }
 }
 
@@ -471,6 +545,12 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
 }
 
 pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Result<()> {
+    // A real sync writes compliance to Procore, which must be today's.
+    if let (Some(date), false) = (args.as_of, args.dry_run) {
+        bail!(
+            "--as-of previews compliance on another date, and a sync that writes to Procore must use today's;              add --dry-run to preview (e.g. `trestle sync compliance --dry-run --as-of {date}`), or see              `trestle compliance parties --as-of {date}`; nothing was synced"
+        );
+    }
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;
@@ -479,7 +559,7 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     } else {
         sync_lock(settings, &store, connection.company_id).await?
     };
-    let report = run(
+    let report = run_on(
         &store,
         &client,
         connection.company_id,
@@ -489,9 +569,14 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
             full_read: args.full,
             reclaim_leases: lock.is_some(),
         },
+        args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
     )
     .await?;
-    print_report(&report);
+    // Its lines quote Procore names and Procore's error messages.
+    print!(
+        "{}",
+        crate::output::shown_lines(&report_text_on(&report, args.as_of))
+    );
     crate::commands::WritesFailed::check(report.failures.len())
 }
 
@@ -503,11 +588,24 @@ pub async fn run(
     field_labels: sync::compliance::collect::FieldLabels,
     options: crate::commands::RunOptions,
 ) -> Result<Report> {
+    let today = chrono::Utc::now().date_naive();
+    run_on(store, client, company, field_labels, options, today).await
+}
+
+/// [`run`] evaluating compliance on `today` (`--as-of` gives another date to a dry run).
+pub async fn run_on(
+    store: &Store,
+    client: &procore::Client,
+    company: i64,
+    field_labels: sync::compliance::collect::FieldLabels,
+    options: crate::commands::RunOptions,
+    today: chrono::NaiveDate,
+) -> Result<Report> {
     let job = ComplianceJob {
         client,
         store,
         company_id: company,
-        today: chrono::Utc::now().date_naive(),
+        today,
         full_read: options.full_read,
         field_labels,
         reclaim_leases: options.reclaim_leases,
@@ -519,17 +617,23 @@ pub async fn run(
 
 /// The summary table, the unknown profiles and the failures.
 pub fn print_report(report: &Report) {
-    // Its lines quote Procore names and Procore's error messages.
     print!("{}", crate::output::shown_lines(&report_text(report)));
 }
 
 pub fn report_text(report: &Report) -> String {
+    report_text_on(report, None)
+}
+
+/// [`report_text`] of a run that evaluated compliance `as_of` another date than today.
+pub fn report_text_on(report: &Report, as_of: Option<chrono::NaiveDate>) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let title = if s.dry_run {
-        "Compliance sync (dry run: nothing changed)"
-    } else {
-        "Compliance sync"
+    let title = match (s.dry_run, as_of) {
+        (true, Some(date)) => {
+            format!("Compliance sync (dry run with compliance as of {date}: nothing changed)")
+        }
+        (true, None) => "Compliance sync (dry run: nothing changed)".into(),
+        (false, _) => "Compliance sync".into(),
     };
     let _ = writeln!(out, "{title}, {}:", report.run);
     let rows = vec![

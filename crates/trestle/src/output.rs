@@ -238,6 +238,8 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
         }
     };
     let mut out = format!("{label}\n");
+    // Whether the "Now" line already answers why nothing happened (so no generic hint).
+    let mut answered = false;
     match kind {
         ExplainKind::ProcoreProject => match store.link(company, LinkKind::Project, id).await? {
             Some(link) => {
@@ -252,7 +254,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                 }
             }
             None => {
-                let _ = writeln!(out, "  Now: not in the app.");
+                let _ = writeln!(out, "  Now: not in the workforce app.");
             }
         },
         ExplainKind::ProcoreUser => match store.link(company, LinkKind::Worker, id).await? {
@@ -287,7 +289,11 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  Now: no trestle party.");
+                    let _ = writeln!(
+                        out,
+                        "  Now: {}.",
+                        crate::overview::company_not_in_compliance(store, company, id).await?
+                    );
                 }
             }
         }
@@ -318,15 +324,19 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                 .filter(|a| a.procore_commitment_ids.contains(&id))
                 .map(|a| format!("party {} on project {}", a.party_id, a.project_id))
                 .collect();
-            let _ = writeln!(
-                out,
-                "  Now: {}.",
-                if holding.is_empty() {
-                    "no association carries it".to_string()
-                } else {
-                    format!("associates {}", holding.join(", "))
+            if holding.is_empty() {
+                match crate::overview::commitment_not_associated(store, company, id).await? {
+                    Some(why) => {
+                        let _ = writeln!(out, "  Now: {why}");
+                        answered = true;
+                    }
+                    None => {
+                        let _ = writeln!(out, "  Now: no association carries it.");
+                    }
                 }
-            );
+            } else {
+                let _ = writeln!(out, "  Now: associates {}.", holding.join(", "));
+            }
         }
         ExplainKind::Form => match store.submission(company, id).await? {
             None => {
@@ -354,6 +364,13 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
             }
         },
     }
+    if kind == ExplainKind::ProcoreProject {
+        let _ = writeln!(
+            out,
+            "  Now: {}.",
+            crate::overview::project_in_compliance(store, company, id).await?
+        );
+    }
     if kind == ExplainKind::ProcoreCompany {
         insurance_section(store, company, id, &mut out).await?;
     }
@@ -365,6 +382,8 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
         .filter(|h| !h.dry_run)
         .collect();
     match history.first() {
+        // The "Now" line already said why, and what to do.
+        None if answered => {}
         None => {
             let hint = match kind {
                 ExplainKind::ProcoreProject => "trestle has never seen it in a sync. Procore only lists projects the integration's user may see: add that user to the project (or turn on \"add to all new projects\"), make sure the app is permitted on it, and note that project templates are never synced.",

@@ -7,6 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use domain::compliance::OverallStatus;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::collect::Mirror;
 
@@ -14,9 +15,19 @@ fn or_dash(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
-/// Every party with its compliance on `today` (global, and how many of its active projects are
-/// not compliant), so a person sees at a glance who needs a certificate.
-pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<String> {
+/// The date a view evaluates on, and its column heading: today, or the `--as-of` date.
+fn on_date(as_of: Option<NaiveDate>) -> (NaiveDate, String) {
+    match as_of {
+        Some(d) => (d, format!("on {d}")),
+        None => (chrono::Utc::now().date_naive(), "today".into()),
+    }
+}
+
+/// Every party with its compliance today, or on `as_of` (global, and how many of its active
+/// projects are not compliant), so a person sees at a glance who needs a certificate, now or
+/// by a coming date.
+pub async fn parties(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
+    let (today, heading) = on_date(as_of);
     let data = store.compliance_dataset(company).await?;
     let active: BTreeMap<_, bool> = data
         .party_projects
@@ -28,7 +39,7 @@ pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<St
         "name".into(),
         "active".into(),
         "Procore company".into(),
-        "compliance today".into(),
+        format!("compliance {heading}"),
         "next expiration".into(),
         "projects (not compliant)".into(),
     ]];
@@ -66,8 +77,34 @@ pub async fn parties(store: &Store, company: i64, today: NaiveDate) -> Result<St
     Ok(table(&rows))
 }
 
-/// Every compliance project.
-pub async fn projects(store: &Store, company: i64) -> Result<String> {
+/// Every compliance project, with how many parties are active on it and how many of them are
+/// not compliant there today (or on `as_of`).
+pub async fn projects(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
+    let (today, heading) = on_date(as_of);
+    let data = store.compliance_dataset(company).await?;
+    let active: std::collections::BTreeSet<_> = data
+        .party_projects
+        .iter()
+        .filter(|pp| pp.active)
+        .map(|pp| (pp.party_id, pp.project_id))
+        .collect();
+    // By project: (active parties, of which not compliant).
+    let mut on_project: BTreeMap<_, (usize, usize)> = BTreeMap::new();
+    for e in data.evaluate_all(today) {
+        for p in &e.projects {
+            let Some(project) = p.target.project else {
+                continue;
+            };
+            if !active.contains(&(e.party.id, project)) {
+                continue;
+            }
+            let counts = on_project.entry(project).or_default();
+            counts.0 += 1;
+            if p.status == OverallStatus::NonCompliant {
+                counts.1 += 1;
+            }
+        }
+    }
     let mut rows = vec![vec![
         "id".into(),
         "name".into(),
@@ -75,9 +112,11 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
         "Procore project".into(),
         "start".into(),
         "completion".into(),
+        format!("parties (not compliant {heading})"),
     ]];
     for p in store.compliance_projects(company).await? {
         let p = p.project;
+        let (parties, failing) = on_project.get(&p.id).copied().unwrap_or_default();
         rows.push(vec![
             p.id.to_string(),
             p.name,
@@ -85,6 +124,7 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
             or_dash(p.procore_project_id),
             or_dash(p.start_date),
             or_dash(p.completion_date),
+            format!("{parties} ({failing})"),
         ]);
     }
     if rows.len() == 1 {
@@ -100,6 +140,19 @@ pub async fn projects(store: &Store, company: i64) -> Result<String> {
 /// decision for each (TrustLayer's mapping screen); `undecided_only` lists those waiting.
 pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Result<String> {
     let (mirror, _) = Mirror::from_rows(&store.mirror(company).await?);
+    // What each Procore record is in trestle now: a record imported automatically (a new
+    // project, a company through its commitment) was decided by a setting, not waiting.
+    let mut local: BTreeMap<(ProcoreRecordKind, i64), i64> = BTreeMap::new();
+    for p in store.compliance_projects(company).await? {
+        if let Some(procore) = p.project.procore_project_id {
+            local.insert((ProcoreRecordKind::Project, procore), p.project.id.0);
+        }
+    }
+    for p in store.parties(company).await? {
+        if let Some(procore) = p.procore_vendor_id {
+            local.insert((ProcoreRecordKind::Company, procore), p.id.0);
+        }
+    }
     let mut rows = vec![vec![
         "kind".into(),
         "Procore id".into(),
@@ -108,7 +161,9 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
     ]];
     for kind in [ProcoreRecordKind::Project, ProcoreRecordKind::Company] {
         for m in store.mappings(company, kind).await? {
-            if undecided_only && m.decision != MappingDecision::Undecided {
+            let now = local.get(&(kind, m.procore_id)).copied();
+            let waiting = m.decision == MappingDecision::Undecided && now.is_none();
+            if undecided_only && !waiting {
                 continue;
             }
             let name = match kind {
@@ -119,11 +174,22 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
                     mirror.vendors.get(&m.procore_id).map(|v| v.name.clone())
                 }
             };
-            let decision = match m.decision {
-                MappingDecision::Undecided => "undecided".to_string(),
-                MappingDecision::Import => "import".into(),
-                MappingDecision::LinkTo(id) => format!("link to {id}"),
-                MappingDecision::DoNotAdd => "do not add".into(),
+            let what = match kind {
+                ProcoreRecordKind::Project => "trestle project",
+                ProcoreRecordKind::Company => "trestle party",
+            };
+            let decision = match (m.decision, now) {
+                (MappingDecision::Undecided, Some(id)) => {
+                    format!("imported automatically ({what} {id})")
+                }
+                (MappingDecision::Undecided, None) => "undecided".to_string(),
+                (MappingDecision::Import, Some(id)) => format!("import ({what} {id})"),
+                (MappingDecision::Import, None) => "import (at the next sync)".into(),
+                (MappingDecision::LinkTo(id), Some(now)) if now == id => {
+                    format!("link to {id}")
+                }
+                (MappingDecision::LinkTo(id), _) => format!("link to {id} (at the next sync)"),
+                (MappingDecision::DoNotAdd, _) => "do not add".into(),
             };
             rows.push(vec![
                 kind.as_str().into(),
@@ -141,4 +207,159 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
         });
     }
     Ok(table(&rows))
+}
+
+/// A mapping decision in an administrator's words, with what to do about it.
+fn decision_words(kind: ProcoreRecordKind, procore_id: i64, decision: Option<MappingDecision>) -> String {
+    let (what, command) = match kind {
+        ProcoreRecordKind::Project => ("compliance project", "project"),
+        ProcoreRecordKind::Company => ("party", "company"),
+    };
+    match decision {
+        Some(MappingDecision::DoNotAdd) => format!(
+            "not a trestle {what}: it is marked Do not add; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
+        ),
+        Some(MappingDecision::Import) => format!(
+            "not a trestle {what} yet: it is mapped Import, so the next `trestle sync compliance` imports it"
+        ),
+        Some(MappingDecision::LinkTo(id)) => format!(
+            "not a trestle {what} yet: it is mapped to link to {id}, so the next `trestle sync compliance` links it"
+        ),
+        Some(MappingDecision::Undecided) | None => format!(
+            "not a trestle {what}: it waits for a mapping decision; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
+        ),
+    }
+}
+
+/// What the compliance side holds for a Procore project, for `explain procore-project`: its
+/// compliance project and how many parties are on it, or its mapping decision and what to do.
+pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
+    let linked = store
+        .compliance_projects(company)
+        .await?
+        .into_iter()
+        .find(|p| p.project.procore_project_id == Some(procore_id));
+    Ok(match linked {
+        Some(p) => {
+            let parties = store
+                .party_projects(company)
+                .await?
+                .iter()
+                .filter(|a| a.project_id == p.project.id && a.active)
+                .count();
+            format!(
+                "compliance project {} \"{}\" ({}), {} on it",
+                p.project.id,
+                p.project.name,
+                if p.project.active { "active" } else { "inactive" },
+                match parties {
+                    1 => "1 party".to_string(),
+                    n => format!("{n} parties"),
+                }
+            )
+        }
+        None => {
+            let decision = store
+                .mapping(company, ProcoreRecordKind::Project, procore_id)
+                .await?
+                .map(|m| m.decision);
+            decision_words(ProcoreRecordKind::Project, procore_id, decision)
+        }
+    })
+}
+
+/// For `explain procore-company` without a party: the company's mapping decision and what to
+/// do.
+pub async fn company_not_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
+    let decision = store
+        .mapping(company, ProcoreRecordKind::Company, procore_id)
+        .await?
+        .map(|m| m.decision);
+    Ok(decision_words(ProcoreRecordKind::Company, procore_id, decision))
+}
+
+/// Why no association carries a Procore commitment, when trestle's records can tell: the seed's
+/// first cause, "the project is not linked". trestle reads commitments only on the Procore
+/// projects it follows (linked, or mapped Import or Link), so a commitment it never read after
+/// a compliance sync ran is on a project that is not linked (or Procore does not show it to the
+/// integration user). `None` when no compliance sync has read anything yet, or when the
+/// commitment is on a linked project (the run log then says which rule left it out).
+pub async fn commitment_not_associated(
+    store: &Store,
+    company: i64,
+    commitment: i64,
+) -> Result<Option<String>> {
+    let rows = store.mirror(company).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let (mirror, _) = Mirror::from_rows(&rows);
+    let linked: BTreeMap<i64, i64> = store
+        .compliance_projects(company)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.project.procore_project_id.map(|pp| (pp, p.project.id.0)))
+        .collect();
+    let decisions: BTreeMap<i64, MappingDecision> = store
+        .mappings(company, ProcoreRecordKind::Project)
+        .await?
+        .into_iter()
+        .map(|m| (m.procore_id, m.decision))
+        .collect();
+    let name = |p: i64| {
+        mirror
+            .projects
+            .get(&p)
+            .map_or_else(String::new, |x| format!(" \"{}\"", x.name))
+    };
+    let decision = |p: i64| match decisions.get(&p) {
+        Some(MappingDecision::DoNotAdd) => "marked Do not add",
+        Some(MappingDecision::Import) => "mapped Import, not imported yet",
+        Some(MappingDecision::LinkTo(_)) => "mapped Link, not linked yet",
+        _ => "waiting for a mapping decision",
+    };
+    if let Some(c) = mirror.commitments.get(&commitment) {
+        let p = c.procore_project_id;
+        if linked.contains_key(&p) {
+            return Ok(None);
+        }
+        return Ok(Some(format!(
+            "not associated: it is on Procore project {p}{}, which is not linked to a trestle compliance project ({}). \
+             Link the project with `trestle compliance map project {p} import` (or `link LOCAL_ID`), then run `trestle sync compliance`.",
+            name(p),
+            decision(p)
+        )));
+    }
+    let unlinked: Vec<String> = mirror
+        .projects
+        .keys()
+        .filter(|p| !linked.contains_key(p))
+        .map(|&p| format!("{p}{} ({})", name(p), decision(p)))
+        .collect();
+    let mut out = String::from(
+        "not associated: no compliance sync has read it. trestle reads commitments only on the Procore projects \
+         linked to a trestle compliance project, so it is on a project that is not linked",
+    );
+    match unlinked.len() {
+        0 => {}
+        n => {
+            let shown: Vec<&str> = unlinked.iter().take(5).map(String::as_str).collect();
+            let _ = write!(
+                out,
+                "; the Procore projects not linked are {}{}",
+                shown.join(", "),
+                if n > 5 {
+                    format!(" and {} more (`trestle compliance mappings --undecided`)", n - 5)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    out.push_str(
+        ". Link its project with `trestle compliance map project PROCORE_ID import` (or `link LOCAL_ID`), then run \
+         `trestle sync compliance`. If its project is linked, Procore does not show the commitment to the integration \
+         user (check the commitment exists and the user may read the Commitments tool on that project).",
+    );
+    Ok(Some(out))
 }

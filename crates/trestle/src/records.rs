@@ -1241,3 +1241,76 @@ mod tests {
         assert_eq!(requirements[1].key, "gl.additional_insured");
     }
 }
+
+// ---- parties ----
+
+#[derive(Debug, Subcommand)]
+pub enum PartyCommand {
+    /// Give a party the profile of its global compliance (also the one its projects use when
+    /// their association names none): `set-profile PARTY PROFILE`, or `set-profile PARTY
+    /// --none` to stop tracking its compliance. Only the profile changes; the fields Procore
+    /// owns stay the sync's.
+    SetProfile {
+        /// The party's trestle id or exact name (ignoring case).
+        party: String,
+        /// The profile's exact name (`trestle compliance profile list` lists them).
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        profile: Option<String>,
+        /// Take the party's profile away: its global compliance is no longer tracked.
+        #[arg(long)]
+        none: bool,
+    },
+}
+
+/// A profile named exactly, else by its name ignoring case when only one matches.
+async fn find_profile(store: &Store, company: i64, asked: &str) -> Result<ComplianceProfile> {
+    if let Some(p) = store.profile_by_name(company, asked).await? {
+        return Ok(p);
+    }
+    let profiles = store.profiles(company).await?;
+    let close: Vec<&ComplianceProfile> = profiles
+        .iter()
+        .filter(|p| p.name.trim().eq_ignore_ascii_case(asked.trim()))
+        .collect();
+    if let [one] = close.as_slice() {
+        return Ok((*one).clone());
+    }
+    if profiles.is_empty() {
+        bail!("no profile \"{asked}\": there are no profiles yet; `trestle compliance profile set NAME ...` creates one; nothing was changed")
+    }
+    let names: Vec<String> = profiles.iter().map(|p| format!("\"{}\"", p.name)).collect();
+    bail!(
+        "no profile \"{asked}\"; the profiles are {}; nothing was changed",
+        names.join(", ")
+    )
+}
+
+pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result<()> {
+    match command {
+        PartyCommand::SetProfile {
+            party,
+            profile,
+            none: _,
+        } => {
+            let party = find_party(store, company, &party).await?;
+            let profile = match profile {
+                Some(name) => Some(find_profile(store, company, &name).await?),
+                None => None,
+            };
+            store
+                .set_party_profile(company, party.id, profile.as_ref().map(|p| p.id))
+                .await?;
+            match profile {
+                Some(p) => println!(
+                    "Party {} \"{}\" now has profile \"{}\"; the next `trestle sync compliance` evaluates it.",
+                    party.id, party.name, p.name
+                ),
+                None => println!(
+                    "Party {} \"{}\" has no profile now: its global compliance is not tracked.",
+                    party.id, party.name
+                ),
+            }
+            Ok(())
+        }
+    }
+}

@@ -693,7 +693,11 @@ async fn a_project_mapped_do_not_add_is_ignored_by_later_syncs() {
 
     let out = setup.ok(&["explain", "procore-project", &harbor_arg]).await;
     assert!(out.contains(&format!("Procore project {harbor}")), "{out}");
-    assert!(out.contains("Now: not in the app."), "{out}");
+    assert!(out.contains("Now: not in the workforce app."), "{out}");
+    assert!(
+        out.contains("Now: not a trestle compliance project: it is marked Do not add"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1012,4 +1016,377 @@ async fn explain_says_why_a_companys_compliance_is_or_is_not_in_procore() {
     setup.sync("compliance").await;
     let out = setup.ok(&["explain", "procore-company", &acme_arg]).await;
     assert!(out.contains("compliance sync is off"), "{out}");
+}
+
+/// A commitment of the demo company on the Procore project `project`.
+fn commitment_on(sim: &Sim, project: i64) -> i64 {
+    sim.read(|w| {
+        w.commitments
+            .values()
+            .find(|c| c.project_id == project && c.vendor_id.is_some())
+            .map(|c| c.id)
+    })
+    .unwrap_or_else(|| panic!("no commitment on project {project}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_project() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower");
+    let commitment = commitment_on(sim, harbor).to_string();
+    setup.sync("compliance").await;
+
+    let out = setup
+        .ok(&["explain", "procore-commitment", &commitment])
+        .await;
+    assert!(
+        out.contains("it is on a project that is not linked")
+            && out.contains(&format!("{harbor} \"Harbor Tower\" (waiting for a mapping decision)"))
+            && out.contains("trestle compliance map project PROCORE_ID import"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("no compliance sync has decided anything"),
+        "{out}"
+    );
+
+    // Linked, its commitments are read and the association says why it exists.
+    setup
+        .ok(&["compliance", "map", "project", &harbor.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    let out = setup
+        .ok(&["explain", "procore-commitment", &commitment])
+        .await;
+    assert!(!out.contains("not linked"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_what_the_compliance_side_holds_for_a_procore_project() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower").to_string();
+    setup
+        .ok(&["compliance", "map", "project", &harbor, "import"])
+        .await;
+    setup.sync("compliance").await;
+
+    let out = setup.ok(&["explain", "procore-project", &harbor]).await;
+    let store = setup.store().await;
+    let local = store
+        .compliance_projects(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.project.procore_project_id.map(|i| i.to_string()) == Some(harbor.clone()))
+        .unwrap();
+    assert!(out.contains("Now: not in the workforce app."), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Now: compliance project {} \"Harbor Tower\" (active)",
+            local.project.id
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("Now: not in the app."), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mappings_undecided_leaves_out_records_imported_automatically() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let harbor = project_id(sim, "Harbor Tower").to_string();
+    // Listed for mapping by a first sync, then imported once automatic import is on.
+    setup.sync("compliance").await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--new-projects",
+            "import-automatically",
+        ])
+        .await;
+    setup.sync("compliance").await;
+    let store = setup.store().await;
+    let imported = store.compliance_projects(demo::COMPANY_ID).await.unwrap();
+    let local = imported
+        .iter()
+        .find(|p| p.project.procore_project_id.map(|i| i.to_string()) == Some(harbor.clone()))
+        .expect("Harbor Tower (active) was imported automatically");
+
+    let waiting = setup.ok(&["compliance", "mappings", "--undecided"]).await;
+    for p in &imported {
+        let procore = p.project.procore_project_id.unwrap().to_string();
+        assert!(
+            !waiting
+                .lines()
+                .any(|l| l.starts_with("  project") && l.contains(&procore)),
+            "{procore} was imported, not waiting:\n{waiting}"
+        );
+    }
+    let all = setup.ok(&["compliance", "mappings"]).await;
+    let line = all
+        .lines()
+        .find(|l| l.contains(&harbor))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        line.contains(&format!(
+            "imported automatically (trestle project {})",
+            local.project.id
+        )),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_refuses_a_procore_id_that_does_not_exist() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    for kind in ["project", "company"] {
+        let out = setup
+            .trestle(&["compliance", "map", kind, "987654321", "import"], None)
+            .await;
+        assert!(!out.status.success(), "{}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.contains(&format!("Procore has no {kind} 987654321"))
+                && said.contains("nothing was changed")
+                && said.contains("run `trestle sync compliance`"),
+            "{said}"
+        );
+    }
+    let store = setup.store().await;
+    for kind in [ProcoreRecordKind::Project, ProcoreRecordKind::Company] {
+        assert!(store
+            .mapping(demo::COMPANY_ID, kind, 987_654_321)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    // After a sync, the refusal points at the records trestle has read; a real one is taken.
+    setup.sync("compliance").await;
+    let out = setup
+        .trestle(&["compliance", "map", "company", "987654321", "do-not-add"], None)
+        .await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("`trestle compliance mappings` lists the")
+            && text(&out).contains("Procore companies trestle has read"),
+        "{}",
+        text(&out)
+    );
+    let bolt = vendor_id(sim, "Bolt Plumbing").to_string();
+    setup
+        .ok(&["compliance", "map", "company", &bolt, "import"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_gets_its_profile_from_a_command_and_the_next_sync_writes_its_compliance() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let bolt = vendor_id(sim, "Bolt Plumbing");
+    setup
+        .ok(&["compliance", "map", "company", &bolt.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    assert!(bolt_records(sim).is_empty(), "no profile, nothing tracked");
+    setup
+        .ok(&[
+            "compliance",
+            "profile",
+            "set",
+            "Standard",
+            "--min",
+            "each-occurrence=1000000",
+        ])
+        .await;
+
+    let refused = setup
+        .trestle(
+            &["compliance", "party", "set-profile", "Bolt Plumbing", "Standrd"],
+            None,
+        )
+        .await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("no profile \"Standrd\"; the profiles are \"Standard\""),
+        "{}",
+        text(&refused)
+    );
+
+    let out = setup
+        .ok(&["compliance", "party", "set-profile", "bolt plumbing", "Standard"])
+        .await;
+    assert!(out.contains("now has profile \"Standard\""), "{out}");
+    setup.sync("compliance").await;
+    let written = bolt_records(sim);
+    assert!(
+        !written.is_empty() && written.iter().all(|(_, s)| s == "non_compliant"),
+        "{written:?}"
+    );
+    // The sync kept the profile (its party update writes only Procore's columns).
+    let store = setup.store().await;
+    let party = store
+        .parties(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.procore_vendor_id == Some(bolt))
+        .unwrap();
+    assert!(party.profile_id.is_some());
+
+    setup
+        .ok(&["compliance", "party", "set-profile", "Bolt Plumbing", "--none"])
+        .await;
+    let party = store.party(demo::COMPANY_ID, party.id).await.unwrap().unwrap();
+    assert_eq!(party.profile_id, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_without_address_or_website_keeps_what_the_sync_wrote() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    setup
+        .ok(&["compliance", "map", "company", &acme.to_string(), "import"])
+        .await;
+    setup.sync("compliance").await;
+    let file = setup.write_file(
+        "profile.json",
+        &serde_json::json!({
+            "version": 1,
+            "profiles": [{"id": 1, "name": "Standard", "requirements": []}],
+            "parties": [{"id": 1, "name": "Acme Electric", "procore_vendor_id": acme, "profile_id": 1}]
+        }),
+    );
+    setup.ok(&["compliance", "import", &file]).await;
+
+    let store = setup.store().await;
+    let party = store
+        .parties(demo::COMPANY_ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.procore_vendor_id == Some(acme))
+        .unwrap();
+    assert_eq!(
+        party.address.as_deref(),
+        Some("12 Spark Way, Denver, CO 80202, US")
+    );
+    assert_eq!(
+        party.website.as_deref(),
+        Some("https://acme-electric.example")
+    );
+    assert!(party.profile_id.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_of_without_dry_run_is_refused_and_syncs_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let before = sim.request_log().len();
+    let out = setup
+        .trestle(&["sync", "compliance", "--as-of", "2031-01-15"], None)
+        .await;
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("add --dry-run to preview")
+            && text(&out).contains("trestle sync compliance --dry-run --as-of 2031-01-15")
+            && text(&out).contains("nothing was synced"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sim.request_log().len(), before, "Procore was not asked");
+    let store = setup.store().await;
+    assert!(store.mappings(demo::COMPANY_ID, ProcoreRecordKind::Project).await.unwrap().is_empty());
+
+    let bad = setup
+        .trestle(&["compliance", "parties", "--as-of", "next month"], None)
+        .await;
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("write YYYY-MM-DD"), "{}", text(&bad));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_as_of_a_later_date_shows_what_lapses_and_changes_nothing() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    setup
+        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .await;
+    setup.sync("compliance").await;
+    let written = insurance_requests(sim);
+    let acme_line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("Acme Electric"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+
+    // Acme's policies end on 2030-12-31.
+    let today = setup.ok(&["compliance", "parties"]).await;
+    assert!(today.contains("compliance today"), "{today}");
+    assert!(!acme_line(&today).contains("non_compliant"), "{today}");
+    let soon = setup
+        .ok(&["compliance", "parties", "--as-of", "2030-12-15"])
+        .await;
+    assert!(soon.contains("compliance on 2030-12-15"), "{soon}");
+    assert!(acme_line(&soon).contains("expiring soon"), "{soon}");
+    let lapsed = setup
+        .ok(&["compliance", "parties", "--as-of", "2031-01-15"])
+        .await;
+    assert!(acme_line(&lapsed).contains("non_compliant"), "{lapsed}");
+
+    let preview = setup
+        .ok(&["sync", "compliance", "--dry-run", "--as-of", "2031-01-15"])
+        .await;
+    assert!(
+        preview.contains("dry run with compliance as of 2031-01-15: nothing changed"),
+        "{preview}"
+    );
+    let same_day = setup.ok(&["sync", "compliance", "--dry-run"]).await;
+    let queued = |out: &str| {
+        out.split("insurance records: ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{out}"))
+    };
+    assert_eq!(queued(&same_day), 0, "{same_day}");
+    assert!(queued(&preview) > 0, "Acme's lapse would be written:\n{preview}");
+    assert_eq!(insurance_requests(sim), written, "a preview writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_count_the_parties_not_compliant_on_a_date() {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let acme = vendor_id(sim, "Acme Electric");
+    let mut data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
+    data["projects"] = serde_json::json!([{"id": 10, "name": "Elm Street Clinic"}]);
+    data["party_projects"] = serde_json::json!([{"party_id": 1, "project_id": 10}]);
+    setup
+        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .await;
+    let line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("Elm Street Clinic"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    let today = setup.ok(&["compliance", "projects"]).await;
+    assert!(today.contains("parties (not compliant today)"), "{today}");
+    assert!(line(&today).ends_with("1 (0)"), "{today}");
+    let later = setup
+        .ok(&["compliance", "projects", "--as-of", "2031-01-15"])
+        .await;
+    assert!(later.contains("parties (not compliant on 2031-01-15)"), "{later}");
+    assert!(line(&later).ends_with("1 (1)"), "{later}");
 }

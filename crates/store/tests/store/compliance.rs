@@ -480,7 +480,11 @@ both!(updates_replace_records_and_project_custom_fields, |ctx| {
     assert_eq!(none, vec![]);
     assert_eq!(
         s.party(COMPANY, party_id).await.unwrap(),
-        Some(renamed.clone())
+        Some(Party {
+            profile_id: None,
+            ..renamed.clone()
+        }),
+        "a sync's party update writes Procore's columns, not the profile"
     );
     assert_eq!(
         s.party(COMPANY + 1, party_id).await.unwrap(),
@@ -1253,5 +1257,154 @@ both!(
         let links = s.links(COMPANY, LinkKind::Party).await.unwrap();
         assert_eq!(links.get(&30), Some(&new));
         assert_ne!(links.get(&30), Some(&old));
+    }
+);
+
+fn standard_profile(name: &str) -> ComplianceProfile {
+    ComplianceProfile {
+        id: ProfileId(0),
+        name: name.into(),
+        currency: Default::default(),
+        expiring_within_days: 30,
+        requirements: vec![],
+    }
+}
+
+both!(
+    a_sync_updating_a_party_keeps_the_profile_a_person_set_since_it_read_the_party,
+    |ctx| {
+        let s = &ctx.store;
+        let created = s
+            .apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &[ComplianceChange::CreateParty {
+                    party: party("Acme", Some(40)),
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let id = PartyId(created[0].1);
+        // The sync reads the party (no profile) ...
+        let read = s.party(COMPANY, id).await.unwrap().unwrap();
+        // ... a person gives it a profile while the sync runs ...
+        let standard = s
+            .upsert_profile(COMPANY, &standard_profile("Standard"))
+            .await
+            .unwrap();
+        s.set_party_profile(COMPANY, id, Some(standard))
+            .await
+            .unwrap();
+        // ... and the sync applies Procore's new website onto what it read.
+        s.apply_compliance(&ComplianceBatch {
+            company_id: COMPANY,
+            changes: &[ComplianceChange::UpdateParty {
+                party: Party {
+                    website: Some("https://acme.example".into()),
+                    ..read
+                },
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+        let after = s.party(COMPANY, id).await.unwrap().unwrap();
+        assert_eq!(after.profile_id, Some(standard), "the person's profile is kept");
+        assert_eq!(after.website.as_deref(), Some("https://acme.example"));
+    }
+);
+
+both!(
+    setting_a_partys_profile_writes_only_the_profile_and_refuses_what_does_not_exist,
+    |ctx| {
+        let s = &ctx.store;
+        let created = s
+            .apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &[ComplianceChange::CreateParty {
+                    party: party("Acme", Some(41)),
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let id = PartyId(created[0].1);
+        let before = s.party(COMPANY, id).await.unwrap().unwrap();
+        let standard = s
+            .upsert_profile(COMPANY, &standard_profile("Standard"))
+            .await
+            .unwrap();
+
+        s.set_party_profile(COMPANY, id, Some(standard))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.party(COMPANY, id).await.unwrap().unwrap(),
+            Party {
+                profile_id: Some(standard),
+                ..before.clone()
+            }
+        );
+        s.set_party_profile(COMPANY, id, None).await.unwrap();
+        assert_eq!(s.party(COMPANY, id).await.unwrap().unwrap(), before);
+
+        let no_profile = s
+            .set_party_profile(COMPANY, id, Some(ProfileId(999_999)))
+            .await;
+        assert!(
+            matches!(no_profile, Err(StoreError::NotFound { what: "profile", .. })),
+            "{no_profile:?}"
+        );
+        let other_company = s
+            .set_party_profile(COMPANY + 1, id, Some(standard))
+            .await;
+        assert!(
+            matches!(other_company, Err(StoreError::NotFound { .. })),
+            "{other_company:?}"
+        );
+        assert_eq!(s.party(COMPANY, id).await.unwrap().unwrap(), before);
+    }
+);
+
+both!(
+    an_import_that_leaves_out_procore_owned_fields_keeps_what_the_sync_wrote,
+    |ctx| {
+        let s = &ctx.store;
+        s.apply_compliance(&ComplianceBatch {
+            company_id: COMPANY,
+            changes: &[
+                ComplianceChange::CreateParty {
+                    party: Party {
+                        website: Some("https://acme.example".into()),
+                        ..party("Acme", Some(50))
+                    },
+                },
+                ComplianceChange::CreateProject {
+                    project: project("Harbor Tower", Some(9050)),
+                    custom_fields: CustomFields::new(),
+                },
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let data: ComplianceData = serde_json::from_value(serde_json::json!({
+            "version": FORMAT_VERSION,
+            "profiles": [{"id": 1, "name": "Standard", "requirements": []}],
+            "parties": [{"id": 1, "name": "Acme", "procore_vendor_id": 50, "profile_id": 1}],
+            "projects": [{"id": 1, "name": "Harbor Tower", "procore_project_id": 9050}]
+        }))
+        .unwrap();
+
+        s.import_compliance(COMPANY, &data).await.unwrap();
+
+        let acme = s.parties(COMPANY).await.unwrap().remove(0);
+        assert_eq!(acme.address.as_deref(), Some("1 Dock Rd"));
+        assert_eq!(acme.website.as_deref(), Some("https://acme.example"));
+        assert!(acme.profile_id.is_some(), "the file's profile is applied");
+        let harbor = s.compliance_projects(COMPANY).await.unwrap().remove(0).project;
+        assert_eq!(harbor.description.as_deref(), Some("Phase 1"));
+        assert_eq!(harbor.start_date, NaiveDate::from_ymd_opt(2026, 3, 1));
     }
 );
