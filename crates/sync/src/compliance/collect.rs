@@ -52,7 +52,7 @@ pub const COMMITMENTS: &str = "compliance.commitments.";
 /// when `ProcoreProject`, `ProcoreVendor`, `ProcoreContact`, `ProcoreCommitment` or the
 /// conversions into them change.
 pub const MIRROR_FORMAT: &str = "compliance.mirror_format";
-pub const MIRROR_FORMAT_VERSION: &str = "1";
+pub const MIRROR_FORMAT_VERSION: &str = "2";
 
 const PROJECT: &str = "project";
 const VENDOR: &str = "vendor";
@@ -502,7 +502,7 @@ pub async fn collect_directory(
                     email: non_empty(u.email_address.as_deref()),
                     business_phone: non_empty(u.business_phone.as_deref()),
                     mobile_phone: non_empty(u.mobile_phone.as_deref()),
-                    fax: None,
+                    fax: non_empty(u.fax_number.as_deref()),
                 },
             },
         );

@@ -611,3 +611,38 @@ async fn the_level_setting_limits_which_records_are_written() {
         "{written:?}"
     );
 }
+
+#[tokio::test]
+async fn a_contact_with_a_fax_in_procore_arrives_with_it() {
+    let app = App::new().await;
+    app.settings(|s| s.contacts = ContactSync::AllSetPrimary)
+        .await;
+    app.sync().await;
+    let acme = app.contacts_of(app.vendor("Acme Electric")).await;
+    let fax_of = |contacts: &[Contact], name: &str| {
+        contacts
+            .iter()
+            .find(|c| c.first_name.as_deref() == Some(name))
+            .unwrap()
+            .fax
+            .clone()
+    };
+    assert_eq!(fax_of(&acme, "Alice").as_deref(), Some("+1 555 0202"));
+    assert_eq!(fax_of(&acme, "Ben"), None);
+
+    // A fax given later in Procore arrives with the next sync, which reads only the change.
+    app.change(|w, now| {
+        let ben = w
+            .users
+            .values_mut()
+            .find(|u| u.first_name.as_deref() == Some("Ben"))
+            .unwrap();
+        ben.fax_number = Some("+1 555 0204".into());
+        ben.updated_at = now;
+    });
+    let report = app.sync().await;
+    assert!(!report.summary.full_read);
+    assert_eq!(report.summary.contacts_updated, 1);
+    let acme = app.contacts_of(app.vendor("Acme Electric")).await;
+    assert_eq!(fax_of(&acme, "Ben").as_deref(), Some("+1 555 0204"));
+}
