@@ -571,7 +571,7 @@ pub fn report_text(report: &Report) -> String {
     for a in &report.plan.actions {
         if let Action::Skip {
             key,
-            reason: reason @ Reason::UnknownProfile { .. },
+            reason: reason @ (Reason::UnknownProfile { .. } | Reason::ProfileFieldNotFound { .. }),
         } = a
         {
             let _ = writeln!(out, "  {key}: {reason}");

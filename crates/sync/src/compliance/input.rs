@@ -73,7 +73,8 @@ pub struct ProcoreCommitment {
     pub procore_vendor_id: Option<i64>,
     pub status: Option<String>,
     pub executed: bool,
-    /// Custom field values by the field's label, as text.
+    /// Custom field values as text, by Procore's key (`custom_field_<id>`) and, in the
+    /// planner's snapshot, also by the field's label.
     #[serde(default)]
     pub custom_fields: BTreeMap<String, String>,
 }
@@ -85,6 +86,12 @@ pub struct ComplianceSnapshot {
     pub vendors: Vec<ProcoreVendor>,
     /// Commitments of every project the collector read, deleted ones left out.
     pub commitments: Vec<ProcoreCommitment>,
+    /// The labels of the custom fields Procore defines, by key (`custom_field_<id>`).
+    #[serde(default)]
+    pub custom_field_labels: BTreeMap<String, String>,
+    /// Why Procore's custom field definitions could not be read, when they could not.
+    #[serde(default)]
+    pub custom_field_problem: Option<String>,
 }
 
 /// An administrator's decision for one Procore project or company.

@@ -36,6 +36,24 @@ impl Mapped {
     }
 }
 
+/// A custom field a commitment carries: its key, and its label when Procore's definitions
+/// give one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedField {
+    /// `custom_field_<id>`.
+    pub key: String,
+    pub label: Option<String>,
+}
+
+impl fmt::Display for CarriedField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.label {
+            Some(label) => write!(f, "\"{label}\" ({})", self.key),
+            None => write!(f, "{} (no label known)", self.key),
+        }
+    }
+}
+
 /// The rule that decided an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
@@ -150,6 +168,15 @@ pub enum Reason {
     ConflictingProfiles {
         field: String,
         profiles: Vec<String>,
+    },
+    /// Commitments are active, but no custom field Procore defines is called `field` (the
+    /// profile field setting) and no commitment carries one by that key.
+    ProfileFieldNotFound {
+        field: String,
+        /// The custom fields the commitments carry.
+        carried: Vec<CarriedField>,
+        /// Why Procore's custom field definitions could not be read, when they could not.
+        definitions_unreadable: Option<String>,
     },
 
     // ---- write-back
@@ -276,6 +303,19 @@ impl fmt::Display for Reason {
                 } else {
                     write!(f, "; closest: {}; fix the value in Procore", quoted(closest))
                 }
+            }
+            Reason::ProfileFieldNotFound { field, carried, definitions_unreadable } => {
+                write!(f, "no profile applied from commitments: the profile field setting is \"{field}\", and no commitment custom field is labelled so (nor has that key); ")?;
+                if carried.is_empty() {
+                    write!(f, "the commitments carry no custom fields; create the field on Commitments in Procore")?;
+                } else {
+                    let names: Vec<String> = carried.iter().map(ToString::to_string).collect();
+                    write!(f, "the commitments carry {}; set the profile field to one of these (`trestle compliance settings --profile-field`)", names.join(", "))?;
+                }
+                if let Some(problem) = definitions_unreadable {
+                    write!(f, "; trestle could not read Procore's custom field definitions ({problem}), so only a custom_field_<id> name works until it can")?;
+                }
+                Ok(())
             }
             Reason::ConflictingProfiles { field, profiles } => write!(f, "profile not applied: the active commitments' \"{field}\" fields name different profiles ({}); make them agree in Procore", quoted(profiles)),
             Reason::FirstWrite { level } => write!(f, "written: trestle has not written this {} insurance record before", level.label()),

@@ -8,8 +8,8 @@
 //! run write the same record again by its origin id, which updates it (never a duplicate).
 
 use super::collect::{
-    collect_commitments, collect_directory, Collection, Cursors, FieldLabels, Mirror, FULL_READ,
-    MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
+    collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, FieldLabels,
+    Mirror, FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
 };
 use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
 use super::plan::{plan, Action, Key, Plan};
@@ -43,8 +43,9 @@ pub struct ComplianceJob<'a> {
     pub today: NaiveDate,
     /// Read every collection whole, not only what changed since the last sync.
     pub full_read: bool,
-    /// Labels of Procore's commitment custom field definitions, by definition id (see
-    /// [`FieldLabels`]). Empty: the profile field setting must name `custom_field_<id>`.
+    /// Labels of custom field definitions known without asking Procore, by definition id (see
+    /// [`FieldLabels`]), used for ids Procore's definitions do not label. Empty in normal use:
+    /// the sync reads Procore's custom field definitions itself when it needs them.
     pub field_labels: FieldLabels,
     /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
     /// outbox belong to processes that stopped and are taken back at once.
@@ -280,6 +281,7 @@ fn log_subject(key: &Key) -> (&'static str, Option<i64>) {
             procore_vendor_id, ..
         } => ("procore-company", Some(*procore_vendor_id)),
         Key::Insurance { .. } => ("insurance", None),
+        Key::Setting { .. } => ("setting", None),
     }
 }
 
@@ -805,16 +807,19 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let mut collection = Collection::new(mirror.clone(), full);
     collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
     let projects = commitment_projects(&collection, &local, &settings);
+    if !projects.is_empty() {
+        collect_field_labels(job.client, &settings.profile_field, &mut collection).await?;
+    }
     collect_commitments(
         job.client,
         &projects,
         &cursors,
-        &job.field_labels,
         job.progress.as_ref(),
         &mut collection,
     )
     .await?;
-    collection.snapshot = collection.mirror.snapshot();
+    collection.snapshot = collection.mirror.snapshot(&job.field_labels);
+    collection.snapshot.custom_field_problem = collection.field_labels_problem.clone();
     if full {
         collection.cursors.push(store::CursorUpdate {
             collection: FULL_READ.into(),

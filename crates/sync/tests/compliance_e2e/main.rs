@@ -3,6 +3,7 @@
 //!
 //! `incremental`: later syncs read only what changed and still plan over every record.
 //! `removal`: records trestle no longer reports are taken out of Procore.
+//! `profile_field`: the profile field found by the label an administrator typed in Procore.
 
 use chrono::NaiveDate;
 use domain::compliance::{
@@ -19,6 +20,7 @@ use sync::compliance::{
 };
 
 mod incremental;
+mod profile_field;
 mod removal;
 mod writeback;
 
@@ -163,13 +165,10 @@ impl App {
         save_settings(&self.store, self.company, &s).await.unwrap();
     }
 
+    /// The job as the CLI runs it: no labels given, so the sync reads Procore's custom field
+    /// definitions itself.
     fn job(&self) -> ComplianceJob<'_> {
-        let labels: BTreeMap<i64, String> = self.sim().read(|w| {
-            w.custom_field_definitions
-                .values()
-                .map(|d| (d.id, d.label.clone()))
-                .collect()
-        });
+        let labels: BTreeMap<i64, String> = BTreeMap::new();
         ComplianceJob {
             client: &self.client,
             store: &self.store,
