@@ -192,6 +192,16 @@ pub enum Reason {
     NotesOnly {
         since: NaiveDate,
     },
+    /// The record in Procore no longer says what trestle wrote: someone changed these managed
+    /// fields there. trestle's fields win, so it is written again.
+    ChangedInProcore {
+        fields: Vec<String>,
+        since: NaiveDate,
+    },
+    /// The record trestle wrote is no longer in Procore (deleted there): written again.
+    MissingFromProcore {
+        since: NaiveDate,
+    },
     NothingChangedSince {
         on: NaiveDate,
     },
@@ -321,6 +331,8 @@ impl fmt::Display for Reason {
             Reason::FirstWrite { level } => write!(f, "written: trestle has not written this {} insurance record before", level.label()),
             Reason::StatusChanged { from, to, since } => write!(f, "written: the subject-level status changed since the last write on {since} ({from} -> {to}, or a date, policy number or insurer)"),
             Reason::NotesOnly { since } => write!(f, "written: only the notes changed since the last write on {since}; the subject-level status did not change"),
+            Reason::ChangedInProcore { fields, since } => write!(f, "written again: the record in Procore was changed there since trestle wrote it on {since} ({}), and trestle's fields win", fields.join(", ")),
+            Reason::MissingFromProcore { since } => write!(f, "written again: the record trestle wrote on {since} is no longer in Procore (deleted there), and trestle reports it"),
             Reason::NothingChangedSince { on } => write!(f, "not written: nothing changed since the last write on {on}"),
             Reason::ComplianceSyncOff => write!(f, "not written: compliance sync is off in the Procore integration settings"),
             Reason::LevelExcludes { setting, level } => write!(f, "not written: the compliance sync level is \"{}\", which does not send {} compliance", setting.label(), level.label()),

@@ -11,7 +11,11 @@ use super::collect::{
     collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, FieldLabels,
     Mirror, FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
 };
-use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
+use super::input::{
+    DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, ProcoreCopies, ProcoreInsurance,
+    WrittenInsurance,
+};
+use super::insurance::{restore_drifted, unchanged_places};
 use super::plan::{plan, Action, Key, Plan};
 use super::reason::Reason;
 use super::remove;
@@ -850,6 +854,11 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     if dry_run {
         // The insurance lines show what would be written were the records as they are now;
         // records for associations this sync would make are planned by the real run.
+        let first = if full {
+            restore_in_procore(job, first, &local).await?
+        } else {
+            first
+        };
         let batch = build_phase(
             store,
             &first,
@@ -895,6 +904,13 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         (&applied, insurance)
     } else {
         (&local, insurance)
+    };
+    // A whole read also compares trestle's records with Procore's copies (see
+    // `restore_in_procore`); the plan above already writes those that changed here.
+    let insurance = if full {
+        restore_in_procore(job, insurance, basis).await?
+    } else {
+        insurance
     };
     let batch = build_phase(store, &insurance, None, basis, company, &mut summary, run).await?;
     apply(store, company, run, batch).await?;
@@ -954,6 +970,61 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     remove::drain_removals(job, run, &mut report, &reported).await?;
     drain_insurance(job, run, &mut report).await?;
     finish(job, run, report, requests_before).await
+}
+
+/// trestle's fields win over edits made in Procore. Procore's insurance lists take no filters
+/// and carry no timestamps, so an edit there cannot be read as a change: on a whole read (every
+/// `full_read_days`, and `--full`) the collections holding records the plan would not write
+/// again are read whole (one paged list for the company level, one per Procore project), and a
+/// record whose managed fields were changed there, or that was deleted there, is written again.
+/// Other syncs read no insurance list. A collection that cannot be read (no permission, a
+/// project no longer visible) is not compared.
+///
+/// # Errors
+/// What stops the whole sync (auth, Procore unavailable).
+async fn restore_in_procore(
+    job: &ComplianceJob<'_>,
+    plan: Plan,
+    local: &LocalCompliance,
+) -> Result<Plan> {
+    let places = unchanged_places(&plan, local);
+    if places.is_empty() {
+        return Ok(plan);
+    }
+    let mut copies = ProcoreCopies::default();
+    let insurances = job.client.insurances();
+    for place in places {
+        let scope = match place {
+            None => insurances.company(),
+            Some(p) => insurances.project(procore::ProjectId(p)),
+        };
+        let found = match scope.list().collect().await {
+            Ok(found) => found,
+            Err(e) if matches!(e.status(), Some(403 | 404)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        copies.read.insert(place);
+        for i in found.items {
+            let Some(origin) = i.origin_id.clone().filter(|o| o.starts_with("trestle:")) else {
+                continue;
+            };
+            copies.by_origin.insert(
+                origin,
+                ProcoreInsurance {
+                    procore_vendor_id: i.vendor_id.map(|v| v.get()),
+                    procore_project_id: place,
+                    insurance_type: i.insurance_type,
+                    status: i.status.map(|s| s.as_str().to_owned()),
+                    effective_date: i.effective_date,
+                    expiration_date: i.expiration_date,
+                    policy_number: i.policy_number,
+                    insurer: i.insurance_provider,
+                    notes: i.notes,
+                },
+            );
+        }
+    }
+    Ok(restore_drifted(plan, local, &copies, job.today))
 }
 
 /// Builds one phase's batch: the outbox keys of insurance writes and removals done before are

@@ -19,6 +19,7 @@ use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };
 
+mod drift;
 mod incremental;
 mod profile_field;
 mod removal;
@@ -221,6 +222,15 @@ impl App {
             .into_iter()
             .filter(|c| c.party_id == party)
             .collect()
+    }
+
+    /// Insurance writes and removals sent (a whole read also lists insurances, to compare).
+    fn insurance_write_requests(&self) -> usize {
+        self.sim()
+            .request_log()
+            .iter()
+            .filter(|r| r.path.contains("insurances") && r.method != "GET")
+            .count()
     }
 
     fn insurance_requests(&self) -> usize {
