@@ -1181,7 +1181,8 @@ fn sync_calls(items: Vec<Claimed>) -> Vec<Vec<Claimed>> {
 /// its vendor) and sent with one `sync` call per group of up to 1000. Each record is recorded as
 /// written and its item completed once Procore's answer holds it (matched by origin id). A
 /// record Procore refused is retried by a later run with a growing delay and never stops the
-/// others; a failure about the connection leaves the call's items (and those not sent yet) due
+/// others; so is one too large for Procore on its own (a call refused whole with 413 is sent
+/// again in halves until the record that is too large is alone); a failure about the connection leaves the call's items (and those not sent yet) due
 /// and stops the drain.
 ///
 /// # Errors
@@ -1253,37 +1254,63 @@ pub async fn drain_insurance(
                     .into_iter()
                     .map(move |call| (project, call))
             })
-            .collect::<Vec<_>>()
-            .into_iter();
-        while let Some((project, call)) = calls.next() {
-            if !write_call(job, run, report, project, call).await? {
-                // Stopped at a failure about the connection: what was claimed and not sent is
-                // due again at once.
-                let now = Utc::now();
-                for c in calls.flat_map(|(_, call)| call) {
-                    store
-                        .fail(
-                            c.item.id,
-                            "not sent: the drain stopped at a failure about the connection",
-                            Some(now),
-                        )
-                        .await?;
+            .collect::<std::collections::VecDeque<_>>();
+        while let Some((project, call)) = calls.pop_front() {
+            match write_call(job, run, report, project, call).await? {
+                CallOutcome::Settled => continue,
+                CallOutcome::TooLarge(mut first) => {
+                    // Procore refused the call whole for its size: each half is sent on its
+                    // own, down to the one record that is too large by itself, so it never
+                    // holds up the others.
+                    let second = first.split_off(first.len() / 2);
+                    tracing::info!(
+                        records = first.len() + second.len(),
+                        "Procore refused an insurance sync call as too large; sending it in halves"
+                    );
+                    calls.push_front((project, second));
+                    calls.push_front((project, first));
+                    continue;
                 }
-                return Ok(());
+                CallOutcome::Stop => {
+                    // Stopped at a failure about the connection: what was claimed and not
+                    // sent is due again at once.
+                    let now = Utc::now();
+                    for c in calls.into_iter().flat_map(|(_, call)| call) {
+                        store
+                            .fail(
+                                c.item.id,
+                                "not sent: the drain stopped at a failure about the connection",
+                                Some(now),
+                            )
+                            .await?;
+                    }
+                    return Ok(());
+                }
             }
         }
     }
 }
 
-/// Sends one `sync` call (company level when `project` is `None`) and settles its items.
-/// `false` when the call failed about the connection and the drain must stop.
+/// What became of one `sync` call.
+enum CallOutcome {
+    /// Every item is settled: written, or failed and retried later.
+    Settled,
+    /// Procore refused the call whole as too large (413); its items, unsettled, are to be sent
+    /// in smaller calls.
+    TooLarge(Vec<Claimed>),
+    /// The call failed about the connection: the drain stops.
+    Stop,
+}
+
+/// Sends one `sync` call (company level when `project` is `None`) and settles its items, or
+/// hands a call of several items that Procore refused as too large back to be split.
 async fn write_call(
     job: &ComplianceJob<'_>,
     run: RunId,
     report: &mut Report,
     project: Option<i64>,
     call: Vec<Claimed>,
-) -> Result<bool> {
+) -> Result<CallOutcome> {
     let store = job.store;
     let company = job.company_id;
     let insurances = job.client.insurances();
@@ -1295,8 +1322,18 @@ async fn write_call(
     crash_if(job.crash_at, CrashPoint::BeforeUpload);
     let answer = match scope.sync(&writes).await {
         Ok(answer) => answer,
+        Err(e) if e.status() == Some(413) && call.len() > 1 => {
+            return Ok(CallOutcome::TooLarge(call));
+        }
         Err(e) => {
-            let message = e.to_string();
+            let too_large = e.status() == Some(413);
+            let message = if too_large {
+                format!(
+                    "Procore refused this record as too large (HTTP 413), even sent on its own; the others were written without it, and it is tried again later (what it carries, such as its notes or insurer, must be shorter): {e}"
+                )
+            } else {
+                e.to_string()
+            };
             let stop = SyncError::from(e).is_about_the_connection();
             // A connection-wide failure says nothing about these records: they stay due.
             let now = Utc::now();
@@ -1320,7 +1357,11 @@ async fn write_call(
                     .push(format!("{}: {message}", c.payload.record.origin_id));
             }
             store.record(run, &log).await?;
-            return Ok(!stop);
+            return Ok(if stop {
+                CallOutcome::Stop
+            } else {
+                CallOutcome::Settled
+            });
         }
     };
     let single = call.len() == 1;
@@ -1437,7 +1478,7 @@ async fn write_call(
         });
     }
     store.record(run, &log).await?;
-    Ok(true)
+    Ok(CallOutcome::Settled)
 }
 
 /// The outbox key of an insurance removal: one per record written (the same origin written

@@ -21,6 +21,7 @@ use sync::compliance::{
 
 mod drift;
 mod incremental;
+mod oversized;
 mod profile_field;
 mod removal;
 mod writeback;
