@@ -91,7 +91,13 @@ pub struct SimConfig {
     pub state_file: Option<std::path::PathBuf>,
     /// Overrides the base URL used in upload and download URLs (default: from the `Host` header).
     pub public_url: Option<String>,
+    /// Largest body the insurance `sync` endpoints take, in bytes; a larger one is refused whole
+    /// with 413 (Procore documents no figure: 1 MiB, see `docs/procore-fidelity.md`).
+    pub max_insurance_sync_body: usize,
 }
+
+/// The default [`SimConfig::max_insurance_sync_body`]: 1 MiB.
+pub const MAX_INSURANCE_SYNC_BODY: usize = 1024 * 1024;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -107,6 +113,7 @@ impl Default for SimConfig {
             faults: Faults::default(),
             state_file: None,
             public_url: None,
+            max_insurance_sync_body: MAX_INSURANCE_SYNC_BODY,
         }
     }
 }

@@ -59,6 +59,11 @@ const BEYOND_THE_SUBSET: &[(&str, &str)] = &[
         "PATCH",
         "/rest/v2.1/companies/{company_id}/projects/{project_id}/uploads/{upload_id}",
     ),
+    // List custom field definitions: Procore's operation
+    // `RestV20CompaniesCompanyIdCustomFieldDefinitionsGet` (Company Admin > Custom -
+    // Configurable Tools), documented beside the subset's operations but not carried into it;
+    // see `docs/procore-fidelity.md`. Its test is in `tests/sim/custom_fields.rs`.
+    ("GET", "/rest/v2.0/companies/{company_id}/custom_field_definitions"),
 ];
 
 const OPERATIONS: &[(&str, &str)] = &[
@@ -213,6 +218,7 @@ pub(crate) fn router(sim: Sim) -> Router {
         .route("/rest/v1.0/purchase_order_contracts/sync", patch(poc::sync))
         .route("/rest/v1.0/purchase_order_contracts/{id}", get(poc::show).patch(poc::update).delete(poc::delete))
         .route("/rest/v2.0/companies/{company_id}/projects/{project_id}/commitment_contracts", get(commitments::v2_list))
+        .route("/rest/v2.0/companies/{company_id}/custom_field_definitions", get(commitments::custom_field_definitions))
         .route(
             "/rest/v2.0/companies/{company_id}/projects/{project_id}/commitment_contracts/{commitment_contract_id}",
             get(commitments::v2_show),

@@ -427,6 +427,20 @@ pub(crate) fn commitment_v2(w: &World, c: &Commitment, extended: bool) -> Value 
     j.done()
 }
 
+/// Custom field definition (v2.0: ids are strings, as documented).
+pub(crate) fn custom_field_definition(d: &CustomFieldDefinition) -> Value {
+    json!({
+        "id": d.id.to_string(),
+        "label": d.label,
+        "active": true,
+        "company_id": d.company_id.to_string(),
+        "data_type": d.data_type,
+        "variant": null,
+        "description": null,
+        "default_value": null,
+    })
+}
+
 /// Insurance record (identical in all four scopes; no timestamps, as documented).
 pub(crate) fn insurance(i: &Insurance) -> Value {
     J::new()

@@ -89,6 +89,8 @@ id_type!(
     ResourceId,
     /// A project stage, template, office or similar lookup id.
     LookupId,
+    /// A custom field definition id (the number in `custom_field_<id>`).
+    CustomFieldDefinitionId,
 );
 
 /// Accepts a JSON integer (never via `f64`, so values above 2^53 stay exact) or a decimal

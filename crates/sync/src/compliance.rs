@@ -42,7 +42,7 @@ pub use input::{
     ProcoreCommitment, ProcoreContact, ProcoreProject, ProcoreVendor, WrittenInsurance,
 };
 pub use plan::{plan, Action, Key, Plan};
-pub use reason::{Mapped, Reason};
+pub use reason::{CarriedField, Mapped, Reason};
 pub use run::{sync_compliance, ComplianceJob, Report, Summary, Written, WRITE_INSURANCE};
 pub use settings::{
     ActiveCommitments, CommitmentKind, ComplianceSettings, ContactSync, DescriptionSync,

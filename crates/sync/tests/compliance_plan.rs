@@ -183,6 +183,7 @@ fn linked() -> (ComplianceSnapshot, LocalCompliance) {
         projects: vec![project(1)],
         vendors: vec![vendor(7)],
         commitments: vec![],
+        ..Default::default()
     };
     let mut local = LocalCompliance {
         projects: vec![local_project(10, Some(1))],
@@ -1694,6 +1695,7 @@ fn everything() -> (ComplianceSnapshot, LocalCompliance, ComplianceSettings) {
             sc(101, 1, 7, "Draft"),
             po(102, 3, 8, "Approved"),
         ],
+        ..Default::default()
     };
     let mut local = LocalCompliance {
         projects: vec![local_project(10, None)],

@@ -676,7 +676,7 @@ pub fn report_text_on(report: &Report, as_of: Option<chrono::NaiveDate>) -> Stri
     for a in &report.plan.actions {
         if let Action::Skip {
             key,
-            reason: reason @ Reason::UnknownProfile { .. },
+            reason: reason @ (Reason::UnknownProfile { .. } | Reason::ProfileFieldNotFound { .. }),
         } = a
         {
             let _ = writeln!(out, "  {key}: {reason}");

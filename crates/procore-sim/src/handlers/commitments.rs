@@ -266,3 +266,35 @@ pub(crate) async fn v2_show(
         Ok(ok(json!({"data": wire::commitment_v2(w, c, extended)})))
     })
 }
+
+/// `GET /rest/v2.0/companies/{company_id}/custom_field_definitions`: the company's custom field
+/// definitions (the labels of the `custom_field_<id>` keys commitments carry), by id, with
+/// `filters[with_label]` (label contains, ignoring case) and `filters[id]`. Procore lets a tool's
+/// readers read the definitions its records use; the simulator asks for read access to
+/// Commitments, the only tool whose records carry custom fields here.
+pub(crate) async fn custom_field_definitions(
+    State(sim): State<Sim>,
+    Path(cid): Path<i64>,
+    req: Req,
+) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        ctx.same_company(w, cid)?;
+        ctx.can_read(w, Tool::Commitments)?;
+        let label = req.q.get("filters[with_label]").map(str::to_lowercase);
+        let ids = req.q.ids("filters[id]");
+        let items: Vec<_> = w
+            .custom_field_definitions
+            .values()
+            .filter(|d| d.company_id == cid)
+            .filter(|d| {
+                label
+                    .as_deref()
+                    .is_none_or(|l| d.label.to_lowercase().contains(l))
+            })
+            .filter(|d| ids.as_ref().is_none_or(|i| i.contains(&d.id)))
+            .collect();
+        Ok(paging::v2(&req.info, v2_paging(&req.q), &items, |d| {
+            wire::custom_field_definition(d)
+        }))
+    })
+}

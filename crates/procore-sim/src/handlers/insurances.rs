@@ -162,7 +162,24 @@ fn sync_in(
     )
 }
 
+/// A sync body over [`crate::SimConfig::max_insurance_sync_body`] is refused whole (413), as a
+/// server in front of Procore's API refuses an oversized request, before anything is written.
+fn within_limit(sim: &Sim, body: &Bytes) -> ApiResult<()> {
+    let limit = sim.config().max_insurance_sync_body;
+    if body.len() > limit {
+        return Err(ApiError::Raw(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"errors": {"base": [format!(
+                "Request entity too large: the body is {} bytes; the limit is {limit}",
+                body.len()
+            )]}}),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn sync(sim: Sim, scope: Scope, req: Req, body: Bytes) -> ApiResult {
+    within_limit(&sim, &body)?;
     let body = json_body(&body)?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
@@ -184,6 +201,7 @@ pub(crate) async fn sync(sim: Sim, scope: Scope, req: Req, body: Bytes) -> ApiRe
 
 /// `PATCH /rest/v1.0/insurances/sync`: each item names its `company_id`.
 pub(crate) async fn global_sync(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
+    within_limit(&sim, &body)?;
     let body = json_body(&body)?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {

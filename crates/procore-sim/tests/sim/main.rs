@@ -1,6 +1,7 @@
 //! Integration tests: real HTTP against a spawned simulator.
 
 mod auth;
+mod custom_fields;
 mod demo;
 mod documents;
 mod faults;

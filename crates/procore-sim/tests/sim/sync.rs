@@ -110,3 +110,39 @@ async fn commitment_filters_by_status_and_carries_custom_fields() {
         .values()
         .any(|f| f["value"] == "High Risk Trade"));
 }
+
+#[tokio::test]
+async fn an_insurance_sync_body_over_the_limit_is_refused_whole_with_413_at_every_scope() {
+    let t = start().await;
+    let acme = t.vendor("Acme Electric");
+    let harbor = t.project("Harbor Tower");
+    let c = demo::COMPANY_ID;
+    let huge = "x".repeat(procore_sim::MAX_INSURANCE_SYNC_BODY);
+    let body = json!({"updates": [
+        {"origin_id": "small", "vendor_id": acme, "company_id": c, "insurance_type": "Auto"},
+        {"origin_id": "large", "vendor_id": acme, "company_id": c, "notes": huge},
+    ]});
+    for path in [
+        format!("/rest/v1.0/companies/{c}/vendors/{acme}/insurances/sync"),
+        format!("/rest/v1.0/projects/{harbor}/vendors/{acme}/insurances/sync"),
+        format!("/rest/v1.0/companies/{c}/insurances/sync"),
+        format!("/rest/v1.0/projects/{harbor}/insurances/sync"),
+        "/rest/v1.0/insurances/sync".to_string(),
+    ] {
+        let (s, v) = t.json(t.patch(&path).json(&body)).await;
+        assert_eq!(s, 413, "{path}: {v}");
+        assert!(
+            v["errors"]["base"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("too large")),
+            "{v}"
+        );
+    }
+    let written = t.sim().read(|w| {
+        w.insurances
+            .values()
+            .filter(|i| i.origin_id.as_deref() == Some("small"))
+            .count()
+    });
+    assert_eq!(written, 0, "nothing of a refused call is written");
+}

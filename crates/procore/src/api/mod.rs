@@ -13,6 +13,7 @@ use crate::http::Client;
 use crate::list::convert;
 
 pub mod commitments;
+pub mod custom_fields;
 pub mod directory;
 pub mod documents;
 pub mod identity;

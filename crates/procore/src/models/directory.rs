@@ -51,6 +51,9 @@ pub struct CompanyUser {
     /// Business phone extension.
     #[serde(default)]
     pub business_phone_extension: Option<i64>,
+    /// Fax.
+    #[serde(default)]
+    pub fax_number: Option<String>,
     /// Job title.
     #[serde(default)]
     pub job_title: Option<String>,

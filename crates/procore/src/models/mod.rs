@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ids::{CompanyId, LookupId, UserId};
+use crate::ids::{CompanyId, CustomFieldDefinitionId, LookupId, UserId};
 
 mod commitments;
 mod directory;
@@ -49,6 +49,31 @@ pub struct CustomField {
 
 /// `custom_fields`: `{"custom_field_<definition id>": CustomField}`.
 pub type CustomFields = BTreeMap<String, CustomField>;
+
+/// An item of `GET /rest/v2.0/companies/{company_id}/custom_field_definitions`: what a
+/// `custom_field_<id>` key is called where people see it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct CustomFieldDefinition {
+    /// Definition id (a string in v2.0).
+    pub id: CustomFieldDefinitionId,
+    /// The label an administrator typed.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Whether the definition is active.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// `string`, `decimal`, `boolean`, `lov_entry`, `lov_entries`, ...
+    #[serde(default)]
+    pub data_type: Option<String>,
+}
+
+impl CustomFieldDefinition {
+    /// The key records carry this field under: `custom_field_<id>`.
+    pub fn key(&self) -> String {
+        format!("custom_field_{}", self.id)
+    }
+}
 
 /// `GET /rest/v1.0/me`: the user the token acts as (for client credentials, the app's service
 /// account).

@@ -16,11 +16,11 @@
 use super::closest::closest;
 use super::input::{ComplianceSnapshot, LocalCompliance, ProcoreCommitment};
 use super::plan::{Action, Key};
-use super::reason::Reason;
+use super::reason::{CarriedField, Reason};
 use super::records::Present;
 use super::settings::{CommitmentKind, ComplianceSettings};
 use domain::compliance::{ComplianceProfile, PartyId, ProjectId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Active commitments by (Procore project, Procore vendor), ids ascending.
 pub(super) type Active<'a> = BTreeMap<(i64, i64), Vec<&'a ProcoreCommitment>>;
@@ -92,6 +92,54 @@ pub(super) fn importable_companies(active: &Active<'_>) -> BTreeMap<i64, (i64, i
             .or_insert(first);
     }
     out
+}
+
+/// When commitments are active but the profile field setting names no field Procore defines
+/// and no commitment carries, nothing would say why no profile is ever applied: one skip says
+/// so, naming the custom fields the commitments do carry (label and key), so the administrator
+/// can fix the setting or the field. A field that exists but is empty everywhere is not
+/// reported (an empty value leaves the profile alone).
+pub(super) fn profile_field_missing(
+    snapshot: &ComplianceSnapshot,
+    settings: &ComplianceSettings,
+    active: &Active<'_>,
+) -> Option<Action> {
+    let field = &settings.profile_field;
+    if field.trim().is_empty() || active.is_empty() {
+        return None;
+    }
+    let defined = snapshot.custom_field_labels.values().any(|l| l == field)
+        || snapshot.custom_field_labels.contains_key(field);
+    let carried_anywhere = snapshot
+        .commitments
+        .iter()
+        .any(|c| c.custom_fields.contains_key(field));
+    if defined || carried_anywhere {
+        return None;
+    }
+    let keys: BTreeSet<&String> = snapshot
+        .commitments
+        .iter()
+        .flat_map(|c| c.custom_fields.keys())
+        .filter(|k| k.starts_with("custom_field_"))
+        .collect();
+    let carried = keys
+        .into_iter()
+        .map(|key| CarriedField {
+            key: key.clone(),
+            label: snapshot.custom_field_labels.get(key).cloned(),
+        })
+        .collect();
+    Some(Action::Skip {
+        key: Key::Setting {
+            name: "profile field".into(),
+        },
+        reason: Reason::ProfileFieldNotFound {
+            field: field.clone(),
+            carried,
+            definitions_unreadable: snapshot.custom_field_problem.clone(),
+        },
+    })
 }
 
 /// The profile the commitments name, reporting the values that name none.

@@ -52,12 +52,13 @@ pub const COMMITMENTS: &str = "compliance.commitments.";
 /// when `ProcoreProject`, `ProcoreVendor`, `ProcoreContact`, `ProcoreCommitment` or the
 /// conversions into them change.
 pub const MIRROR_FORMAT: &str = "compliance.mirror_format";
-pub const MIRROR_FORMAT_VERSION: &str = "1";
+pub const MIRROR_FORMAT_VERSION: &str = "2";
 
 const PROJECT: &str = "project";
 const VENDOR: &str = "vendor";
 const CONTACT: &str = "contact";
 const COMMITMENT: &str = "commitment";
+const FIELD_DEFINITION: &str = "custom_field_definition";
 
 /// A Procore record the collector could not use, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +86,11 @@ pub struct Mirror {
     /// By Procore company user id.
     pub contacts: BTreeMap<i64, MirroredContact>,
     pub commitments: BTreeMap<i64, ProcoreCommitment>,
+    /// Labels of Procore's custom field definitions, by definition id: commitments carry
+    /// custom fields as `custom_field_<id>` only, and the profile field setting names a label.
+    /// Kept here so a sync asks Procore for them only when it must (see
+    /// [`collect_field_labels`]).
+    pub field_labels: FieldLabels,
     /// Records Procore sent that could not be used, by run-log kind and Procore id, with the
     /// problem: reported by every sync until a good version arrives (an incremental read does
     /// not send them again), gone with the record.
@@ -130,6 +136,9 @@ impl Mirror {
                 COMMITMENT => decode(row).map(|c| {
                     m.commitments.insert(id, c);
                 }),
+                FIELD_DEFINITION => decode(row).map(|label| {
+                    m.field_labels.insert(id, label);
+                }),
                 other => match other.strip_prefix(REJECTED) {
                     Some(kind) => decode(row).map(|problem| {
                         m.rejected.insert((kind.to_owned(), id), problem);
@@ -160,6 +169,9 @@ impl Mirror {
         for (id, c) in &self.commitments {
             let row = (Some(c.procore_project_id), encode(c));
             out.insert((COMMITMENT.to_owned(), *id), row);
+        }
+        for (id, label) in &self.field_labels {
+            out.insert((FIELD_DEFINITION.to_owned(), *id), (None, encode(label)));
         }
         for ((kind, id), problem) in &self.rejected {
             out.insert((format!("{REJECTED}{kind}"), *id), (None, encode(problem)));
@@ -203,18 +215,49 @@ impl Mirror {
         changes
     }
 
-    /// The planner's input: every mirrored record, contacts under their vendors.
-    pub fn snapshot(&self) -> ComplianceSnapshot {
+    /// The planner's input: every mirrored record, contacts under their vendors, and each
+    /// commitment's custom fields under their labels as well as their `custom_field_<id>` keys
+    /// (so the profile field setting may name either). `extra` are labels known besides
+    /// Procore's (used for ids the mirror has no label for).
+    pub fn snapshot(&self, extra: &FieldLabels) -> ComplianceSnapshot {
         let mut vendors: BTreeMap<i64, ProcoreVendor> = self.vendors.clone();
         for c in self.contacts.values() {
             if let Some(v) = vendors.get_mut(&c.vendor_id) {
                 v.contacts.push(c.contact.clone());
             }
         }
+        let mut labels = extra.clone();
+        labels.extend(self.field_labels.clone());
+        let custom_field_labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(id, label)| (format!("custom_field_{id}"), label.clone()))
+            .collect();
+        let commitments = self
+            .commitments
+            .values()
+            .map(|c| {
+                let mut c = c.clone();
+                let labelled: Vec<(String, String)> = c
+                    .custom_fields
+                    .iter()
+                    .filter_map(|(key, value)| {
+                        custom_field_labels
+                            .get(key)
+                            .map(|label| (label.clone(), value.clone()))
+                    })
+                    .collect();
+                for (label, value) in labelled {
+                    c.custom_fields.entry(label).or_insert(value);
+                }
+                c
+            })
+            .collect();
         ComplianceSnapshot {
             projects: self.projects.values().cloned().collect(),
             vendors: vendors.into_values().collect(),
-            commitments: self.commitments.values().cloned().collect(),
+            commitments,
+            custom_field_labels,
+            custom_field_problem: None,
         }
     }
 }
@@ -295,6 +338,9 @@ pub struct Collection {
     pub full: bool,
     pub cursors: Vec<CursorUpdate>,
     pub forget_cursors: Vec<String>,
+    /// Why Procore's custom field definitions could not be read this sync (no permission),
+    /// when they could not: the mirror's labels, if any, stand in.
+    pub field_labels_problem: Option<String>,
 }
 
 impl Collection {
@@ -369,10 +415,55 @@ impl Collection {
     }
 }
 
-/// Custom field definition id (`custom_field_<id>`'s number) to its label. The collector keys
+/// Custom field definition id (`custom_field_<id>`'s number) to its label. The snapshot keys
 /// commitment custom fields by label when the definition is known, and always also by the raw
 /// `custom_field_<id>` key, so the profile field setting may name either.
 pub type FieldLabels = BTreeMap<i64, String>;
+
+/// Whether a profile field setting names a field by its key (`custom_field_<id>`), which needs
+/// no label.
+pub fn is_field_key(field: &str) -> bool {
+    field
+        .strip_prefix("custom_field_")
+        .is_some_and(|id| id.parse::<i64>().is_ok())
+}
+
+/// Reads the labels of Procore's custom field definitions into the mirror, when they are
+/// needed and not known: on a whole read (labels can be renamed), and when the profile field
+/// setting names a label the mirror does not hold (the field was just created, or the setting
+/// just changed). Otherwise no request: a setting naming `custom_field_<id>`, or a label already
+/// known, reads nothing. One paged list (100 definitions a page).
+///
+/// # Errors
+/// What stops the whole collection (auth, Procore unavailable). No permission to read the
+/// definitions (403) or no such list (404) does not: the sync goes on with the labels it has,
+/// and [`Collection::field_labels_problem`] says why.
+pub async fn collect_field_labels(
+    client: &Client,
+    profile_field: &str,
+    out: &mut Collection,
+) -> Result<()> {
+    let known = out.mirror.field_labels.values().any(|l| l == profile_field);
+    if !out.full && (is_field_key(profile_field) || known) {
+        return Ok(());
+    }
+    match client.custom_field_definitions().into_list().collect().await {
+        Ok(definitions) => {
+            out.records_read += definitions.items.len();
+            out.mirror.field_labels = definitions
+                .items
+                .iter()
+                .filter_map(|d| non_empty(d.label.as_deref()).map(|l| (d.id.get(), l)))
+                .collect();
+            Ok(())
+        }
+        Err(e) if matches!(e.status(), Some(403 | 404)) => {
+            out.field_labels_problem = Some(e.to_string());
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 fn newest<'a>(times: impl Iterator<Item = &'a Option<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
     times.flatten().max().copied()
@@ -502,7 +593,7 @@ pub async fn collect_directory(
                     email: non_empty(u.email_address.as_deref()),
                     business_phone: non_empty(u.business_phone.as_deref()),
                     mobile_phone: non_empty(u.mobile_phone.as_deref()),
-                    fax: None,
+                    fax: non_empty(u.fax_number.as_deref()),
                 },
             },
         );
@@ -614,7 +705,6 @@ pub async fn collect_commitments(
     client: &Client,
     projects: &[i64],
     cursors: &Cursors,
-    labels: &FieldLabels,
     progress: Option<&Progress>,
     out: &mut Collection,
 ) -> Result<()> {
@@ -653,7 +743,7 @@ pub async fn collect_commitments(
                 out.mirror.commitments.remove(&c.id.get());
                 continue;
             }
-            match commitment_input(c, project, labels) {
+            match commitment_input(c, project) {
                 Ok(input) => {
                     out.mirror.commitments.insert(input.id, input);
                 }
@@ -739,11 +829,11 @@ pub fn vendor_input(
     })
 }
 
-/// Checks a v2.0 commitment contract and keeps what the planner reads.
+/// Checks a v2.0 commitment contract and keeps what the planner reads. Custom fields are kept
+/// under Procore's `custom_field_<id>` keys; [`Mirror::snapshot`] adds their labels.
 pub fn commitment_input(
     c: &procore::models::CommitmentContract,
     project: i64,
-    labels: &FieldLabels,
 ) -> std::result::Result<ProcoreCommitment, String> {
     let kind = match c.kind.as_deref() {
         Some("WorkOrderContract") => CommitmentKind::Subcontract,
@@ -762,13 +852,6 @@ pub fn commitment_input(
             },
             other => other.to_string(),
         };
-        let label = key
-            .strip_prefix("custom_field_")
-            .and_then(|id| id.parse::<i64>().ok())
-            .and_then(|id| labels.get(&id));
-        if let Some(label) = label {
-            custom_fields.insert(label.clone(), text.clone());
-        }
         custom_fields.insert(key.clone(), text);
     }
     Ok(ProcoreCommitment {
@@ -923,7 +1006,7 @@ mod tests {
             );
         }
 
-        let s = m.snapshot();
+        let s = m.snapshot(&FieldLabels::new());
 
         let ids = |v: &ProcoreVendor| v.contacts.iter().map(|c| c.id).collect::<Vec<_>>();
         assert_eq!(ids(&s.vendors[0]), vec![110]);

@@ -73,7 +73,8 @@ pub struct ProcoreCommitment {
     pub procore_vendor_id: Option<i64>,
     pub status: Option<String>,
     pub executed: bool,
-    /// Custom field values by the field's label, as text.
+    /// Custom field values as text, by Procore's key (`custom_field_<id>`) and, in the
+    /// planner's snapshot, also by the field's label.
     #[serde(default)]
     pub custom_fields: BTreeMap<String, String>,
 }
@@ -85,6 +86,12 @@ pub struct ComplianceSnapshot {
     pub vendors: Vec<ProcoreVendor>,
     /// Commitments of every project the collector read, deleted ones left out.
     pub commitments: Vec<ProcoreCommitment>,
+    /// The labels of the custom fields Procore defines, by key (`custom_field_<id>`).
+    #[serde(default)]
+    pub custom_field_labels: BTreeMap<String, String>,
+    /// Why Procore's custom field definitions could not be read, when they could not.
+    #[serde(default)]
+    pub custom_field_problem: Option<String>,
 }
 
 /// An administrator's decision for one Procore project or company.
@@ -139,6 +146,34 @@ pub struct WrittenInsurance {
     /// project are linked now.
     #[serde(default)]
     pub written_to: Option<(i64, Option<i64>)>,
+}
+
+/// An insurance record as Procore holds it now: the fields trestle manages, to compare with
+/// what trestle last wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcoreInsurance {
+    pub procore_vendor_id: Option<i64>,
+    /// The Procore project of a project-level record.
+    pub procore_project_id: Option<i64>,
+    pub insurance_type: Option<String>,
+    pub status: Option<String>,
+    pub effective_date: Option<NaiveDate>,
+    pub expiration_date: Option<NaiveDate>,
+    pub policy_number: Option<String>,
+    pub insurer: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Procore's copies of the records trestle wrote, read on a whole read (Procore's insurance
+/// lists have neither filters nor timestamps, so an edit made in Procore cannot be read as a
+/// change).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcoreCopies {
+    /// The collections read whole: `None` for the company level, else the Procore project. A
+    /// record at a place not read is not compared.
+    pub read: std::collections::BTreeSet<Option<i64>>,
+    /// By origin id: every `trestle:` record found in them.
+    pub by_origin: BTreeMap<String, ProcoreInsurance>,
 }
 
 /// trestle's side: its compliance records, their links (the Procore ids they carry), the

@@ -9,13 +9,13 @@
 //! status did not move. A record identical to the last one written is not written again. The
 //! seed's troubleshooting reasons (sync off, level excluded, not linked) are skips with reasons.
 
-use super::input::{LocalCompliance, Mapping};
-use super::plan::{Action, Key};
+use super::input::{LocalCompliance, Mapping, ProcoreCopies, ProcoreInsurance};
+use super::plan::{Action, Key, Plan};
 use super::reason::Reason;
 use super::records::Present;
 use super::settings::{ComplianceSettings, InsuranceLevel};
 use chrono::NaiveDate;
-use domain::compliance::{PartyId, ProjectId, RecordChange};
+use domain::compliance::{InsuranceRecord, PartyId, ProjectId, RecordChange};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A party's own compliance goes to the company level, a party-project's to the project level.
@@ -202,5 +202,166 @@ fn plan_removals(
             procore_insurance_id: written.procore_insurance_id,
             reason,
         });
+    }
+}
+
+/// The managed fields in which Procore's copy no longer says what trestle wrote: type, status,
+/// notes, and the dates, policy number and insurer when trestle sent them (a field trestle
+/// leaves out of its writes is not its to restore).
+pub fn drifted_fields(written: &InsuranceRecord, copy: &ProcoreInsurance) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |name: &str, same: bool| {
+        if !same {
+            out.push(name.to_owned());
+        }
+    };
+    check(
+        "type",
+        copy.insurance_type.as_deref() == Some(written.insurance_type.as_str()),
+    );
+    check(
+        "status",
+        copy.status.as_deref() == Some(written.status.as_str()),
+    );
+    check(
+        "effective date",
+        written.effective_date.is_none() || copy.effective_date == written.effective_date,
+    );
+    check(
+        "expiration date",
+        written.expiration_date.is_none() || copy.expiration_date == written.expiration_date,
+    );
+    check(
+        "policy number",
+        written.policy_number.is_none() || copy.policy_number == written.policy_number,
+    );
+    check(
+        "insurer",
+        written.insurer.is_none() || copy.insurer == written.insurer,
+    );
+    check(
+        "notes",
+        copy.notes.as_deref().unwrap_or_default() == written.notes,
+    );
+    out
+}
+
+/// Where the records this plan would not write again (nothing changed on trestle's side) were
+/// written: the collections to read to compare them with Procore's copies (`None` for the
+/// company level).
+pub fn unchanged_places(plan: &Plan, local: &LocalCompliance) -> BTreeSet<Option<i64>> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Skip {
+                key: Key::Insurance { origin_id },
+                reason: Reason::NothingChangedSince { .. },
+            } => local.written.get(origin_id)?.written_to.map(|(_, p)| p),
+            _ => None,
+        })
+        .collect()
+}
+
+/// trestle's fields win over edits made in Procore: a record this plan would not write again
+/// (nothing changed on trestle's side) is written again when Procore's copy differs in a field
+/// trestle manages, or is gone. Records at places not read are left as planned.
+pub fn restore_drifted(
+    plan: Plan,
+    local: &LocalCompliance,
+    copies: &ProcoreCopies,
+    today: NaiveDate,
+) -> Plan {
+    let actions = plan
+        .actions
+        .into_iter()
+        .map(|action| {
+            let Action::Skip {
+                key: Key::Insurance { origin_id },
+                reason: Reason::NothingChangedSince { on },
+            } = &action
+            else {
+                return action;
+            };
+            let (Some(written), Some(desired)) = (
+                local.written.get(origin_id),
+                local
+                    .insurance
+                    .iter()
+                    .find(|d| &d.record.origin_id == origin_id),
+            ) else {
+                return action;
+            };
+            let Some((vendor, project)) = written.written_to else {
+                return action;
+            };
+            if !copies.read.contains(&project) {
+                return action;
+            }
+            let reason = match copies.by_origin.get(origin_id) {
+                Some(copy)
+                    if copy.procore_project_id == project
+                        && copy.procore_vendor_id.is_none_or(|v| v == vendor) =>
+                {
+                    let fields = drifted_fields(&written.record, copy);
+                    if fields.is_empty() {
+                        return action;
+                    }
+                    Reason::ChangedInProcore { fields, since: *on }
+                }
+                _ => Reason::MissingFromProcore { since: *on },
+            };
+            Action::WriteInsurance {
+                level: level_of(desired.target.project),
+                procore_vendor_id: vendor,
+                procore_project_id: project,
+                record: desired.record.clone(),
+                as_of: today,
+                reason,
+            }
+        })
+        .collect();
+    Plan { actions }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::compliance::{InsuranceRecord, ProcoreInsuranceStatus};
+
+    fn record() -> InsuranceRecord {
+        InsuranceRecord {
+            origin_id: "trestle:party:1:subject:general_liability".into(),
+            insurance_type: "General Liability".into(),
+            status: ProcoreInsuranceStatus::NonCompliant,
+            effective_date: None,
+            expiration_date: None,
+            policy_number: Some("GL-1".into()),
+            insurer: None,
+            notes: "Missing: each occurrence".into(),
+        }
+    }
+
+    fn copy_of(r: &InsuranceRecord) -> ProcoreInsurance {
+        ProcoreInsurance {
+            procore_vendor_id: Some(7),
+            procore_project_id: None,
+            insurance_type: Some(r.insurance_type.clone()),
+            status: Some(r.status.as_str().into()),
+            effective_date: r.effective_date,
+            expiration_date: r.expiration_date,
+            policy_number: r.policy_number.clone(),
+            insurer: Some("set by hand".into()),
+            notes: Some(r.notes.clone()),
+        }
+    }
+
+    #[test]
+    fn a_status_set_by_hand_is_drift_and_a_field_trestle_does_not_send_is_not() {
+        let r = record();
+        let mut copy = copy_of(&r);
+        assert!(drifted_fields(&r, &copy).is_empty(), "insurer is not sent");
+        copy.status = Some("compliant".into());
+        copy.notes = None;
+        assert_eq!(drifted_fields(&r, &copy), ["status", "notes"]);
     }
 }

@@ -42,6 +42,11 @@ pub enum Key {
         procore_project_id: i64,
         procore_vendor_id: i64,
     },
+    /// A compliance setting, by the name `trestle compliance settings` shows: for what is wrong
+    /// with the setting itself rather than with one record.
+    Setting {
+        name: String,
+    },
     Insurance {
         origin_id: String,
     },
@@ -62,6 +67,7 @@ impl fmt::Display for Key {
                 f,
                 "Procore company {procore_vendor_id} on Procore project {procore_project_id}"
             ),
+            Key::Setting { name } => write!(f, "setting \"{name}\""),
             Key::Insurance { origin_id } => write!(f, "insurance record {origin_id}"),
         }
     }
@@ -351,6 +357,9 @@ pub fn plan(
         &vendors_in,
         &mut actions,
     );
+    actions.extend(associations::profile_field_missing(
+        snapshot, settings, &active,
+    ));
     insurance::plan_insurance(
         local,
         settings,

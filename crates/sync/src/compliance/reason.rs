@@ -36,6 +36,24 @@ impl Mapped {
     }
 }
 
+/// A custom field a commitment carries: its key, and its label when Procore's definitions
+/// give one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedField {
+    /// `custom_field_<id>`.
+    pub key: String,
+    pub label: Option<String>,
+}
+
+impl fmt::Display for CarriedField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.label {
+            Some(label) => write!(f, "\"{label}\" ({})", self.key),
+            None => write!(f, "{} (no label known)", self.key),
+        }
+    }
+}
+
 /// The rule that decided an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
@@ -151,6 +169,15 @@ pub enum Reason {
         field: String,
         profiles: Vec<String>,
     },
+    /// Commitments are active, but no custom field Procore defines is called `field` (the
+    /// profile field setting) and no commitment carries one by that key.
+    ProfileFieldNotFound {
+        field: String,
+        /// The custom fields the commitments carry.
+        carried: Vec<CarriedField>,
+        /// Why Procore's custom field definitions could not be read, when they could not.
+        definitions_unreadable: Option<String>,
+    },
 
     // ---- write-back
     FirstWrite {
@@ -163,6 +190,16 @@ pub enum Reason {
     },
     /// The subject-level status is the same; the notes changed, and are written.
     NotesOnly {
+        since: NaiveDate,
+    },
+    /// The record in Procore no longer says what trestle wrote: someone changed these managed
+    /// fields there. trestle's fields win, so it is written again.
+    ChangedInProcore {
+        fields: Vec<String>,
+        since: NaiveDate,
+    },
+    /// The record trestle wrote is no longer in Procore (deleted there): written again.
+    MissingFromProcore {
         since: NaiveDate,
     },
     NothingChangedSince {
@@ -277,10 +314,25 @@ impl fmt::Display for Reason {
                     write!(f, "; closest: {}; fix the value in Procore", quoted(closest))
                 }
             }
+            Reason::ProfileFieldNotFound { field, carried, definitions_unreadable } => {
+                write!(f, "no profile applied from commitments: the profile field setting is \"{field}\", and no commitment custom field is labelled so (nor has that key); ")?;
+                if carried.is_empty() {
+                    write!(f, "the commitments carry no custom fields; create the field on Commitments in Procore")?;
+                } else {
+                    let names: Vec<String> = carried.iter().map(ToString::to_string).collect();
+                    write!(f, "the commitments carry {}; set the profile field to one of these (`trestle compliance settings --profile-field`)", names.join(", "))?;
+                }
+                if let Some(problem) = definitions_unreadable {
+                    write!(f, "; trestle could not read Procore's custom field definitions ({problem}), so only a custom_field_<id> name works until it can")?;
+                }
+                Ok(())
+            }
             Reason::ConflictingProfiles { field, profiles } => write!(f, "profile not applied: the active commitments' \"{field}\" fields name different profiles ({}); make them agree in Procore", quoted(profiles)),
             Reason::FirstWrite { level } => write!(f, "written: trestle has not written this {} insurance record before", level.label()),
             Reason::StatusChanged { from, to, since } => write!(f, "written: the subject-level status changed since the last write on {since} ({from} -> {to}, or a date, policy number or insurer)"),
             Reason::NotesOnly { since } => write!(f, "written: only the notes changed since the last write on {since}; the subject-level status did not change"),
+            Reason::ChangedInProcore { fields, since } => write!(f, "written again: the record in Procore was changed there since trestle wrote it on {since} ({}), and trestle's fields win", fields.join(", ")),
+            Reason::MissingFromProcore { since } => write!(f, "written again: the record trestle wrote on {since} is no longer in Procore (deleted there), and trestle reports it"),
             Reason::NothingChangedSince { on } => write!(f, "not written: nothing changed since the last write on {on}"),
             Reason::ComplianceSyncOff => write!(f, "not written: compliance sync is off in the Procore integration settings"),
             Reason::LevelExcludes { setting, level } => write!(f, "not written: the compliance sync level is \"{}\", which does not send {} compliance", setting.label(), level.label()),

@@ -8,10 +8,14 @@
 //! run write the same record again by its origin id, which updates it (never a duplicate).
 
 use super::collect::{
-    collect_commitments, collect_directory, Collection, Cursors, FieldLabels, Mirror, FULL_READ,
-    MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
+    collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, FieldLabels,
+    Mirror, FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
 };
-use super::input::{DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, WrittenInsurance};
+use super::input::{
+    DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, ProcoreCopies, ProcoreInsurance,
+    WrittenInsurance,
+};
+use super::insurance::{restore_drifted, unchanged_places};
 use super::plan::{plan, Action, Key, Plan};
 use super::reason::Reason;
 use super::remove;
@@ -43,8 +47,9 @@ pub struct ComplianceJob<'a> {
     pub today: NaiveDate,
     /// Read every collection whole, not only what changed since the last sync.
     pub full_read: bool,
-    /// Labels of Procore's commitment custom field definitions, by definition id (see
-    /// [`FieldLabels`]). Empty: the profile field setting must name `custom_field_<id>`.
+    /// Labels of custom field definitions known without asking Procore, by definition id (see
+    /// [`FieldLabels`]), used for ids Procore's definitions do not label. Empty in normal use:
+    /// the sync reads Procore's custom field definitions itself when it needs them.
     pub field_labels: FieldLabels,
     /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
     /// outbox belong to processes that stopped and are taken back at once.
@@ -280,6 +285,7 @@ fn log_subject(key: &Key) -> (&'static str, Option<i64>) {
             procore_vendor_id, ..
         } => ("procore-company", Some(*procore_vendor_id)),
         Key::Insurance { .. } => ("insurance", None),
+        Key::Setting { .. } => ("setting", None),
     }
 }
 
@@ -805,16 +811,19 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let mut collection = Collection::new(mirror.clone(), full);
     collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
     let projects = commitment_projects(&collection, &local, &settings);
+    if !projects.is_empty() {
+        collect_field_labels(job.client, &settings.profile_field, &mut collection).await?;
+    }
     collect_commitments(
         job.client,
         &projects,
         &cursors,
-        &job.field_labels,
         job.progress.as_ref(),
         &mut collection,
     )
     .await?;
-    collection.snapshot = collection.mirror.snapshot();
+    collection.snapshot = collection.mirror.snapshot(&job.field_labels);
+    collection.snapshot.custom_field_problem = collection.field_labels_problem.clone();
     if full {
         collection.cursors.push(store::CursorUpdate {
             collection: FULL_READ.into(),
@@ -845,6 +854,11 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     if dry_run {
         // The insurance lines show what would be written were the records as they are now;
         // records for associations this sync would make are planned by the real run.
+        let first = if full {
+            restore_in_procore(job, first, &local).await?
+        } else {
+            first
+        };
         let batch = build_phase(
             store,
             &first,
@@ -890,6 +904,13 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         (&applied, insurance)
     } else {
         (&local, insurance)
+    };
+    // A whole read also compares trestle's records with Procore's copies (see
+    // `restore_in_procore`); the plan above already writes those that changed here.
+    let insurance = if full {
+        restore_in_procore(job, insurance, basis).await?
+    } else {
+        insurance
     };
     let batch = build_phase(store, &insurance, None, basis, company, &mut summary, run).await?;
     apply(store, company, run, batch).await?;
@@ -949,6 +970,61 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     remove::drain_removals(job, run, &mut report, &reported).await?;
     drain_insurance(job, run, &mut report).await?;
     finish(job, run, report, requests_before).await
+}
+
+/// trestle's fields win over edits made in Procore. Procore's insurance lists take no filters
+/// and carry no timestamps, so an edit there cannot be read as a change: on a whole read (every
+/// `full_read_days`, and `--full`) the collections holding records the plan would not write
+/// again are read whole (one paged list for the company level, one per Procore project), and a
+/// record whose managed fields were changed there, or that was deleted there, is written again.
+/// Other syncs read no insurance list. A collection that cannot be read (no permission, a
+/// project no longer visible) is not compared.
+///
+/// # Errors
+/// What stops the whole sync (auth, Procore unavailable).
+async fn restore_in_procore(
+    job: &ComplianceJob<'_>,
+    plan: Plan,
+    local: &LocalCompliance,
+) -> Result<Plan> {
+    let places = unchanged_places(&plan, local);
+    if places.is_empty() {
+        return Ok(plan);
+    }
+    let mut copies = ProcoreCopies::default();
+    let insurances = job.client.insurances();
+    for place in places {
+        let scope = match place {
+            None => insurances.company(),
+            Some(p) => insurances.project(procore::ProjectId(p)),
+        };
+        let found = match scope.list().collect().await {
+            Ok(found) => found,
+            Err(e) if matches!(e.status(), Some(403 | 404)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        copies.read.insert(place);
+        for i in found.items {
+            let Some(origin) = i.origin_id.clone().filter(|o| o.starts_with("trestle:")) else {
+                continue;
+            };
+            copies.by_origin.insert(
+                origin,
+                ProcoreInsurance {
+                    procore_vendor_id: i.vendor_id.map(|v| v.get()),
+                    procore_project_id: place,
+                    insurance_type: i.insurance_type,
+                    status: i.status.map(|s| s.as_str().to_owned()),
+                    effective_date: i.effective_date,
+                    expiration_date: i.expiration_date,
+                    policy_number: i.policy_number,
+                    insurer: i.insurance_provider,
+                    notes: i.notes,
+                },
+            );
+        }
+    }
+    Ok(restore_drifted(plan, local, &copies, job.today))
 }
 
 /// Builds one phase's batch: the outbox keys of insurance writes and removals done before are
@@ -1105,7 +1181,8 @@ fn sync_calls(items: Vec<Claimed>) -> Vec<Vec<Claimed>> {
 /// its vendor) and sent with one `sync` call per group of up to 1000. Each record is recorded as
 /// written and its item completed once Procore's answer holds it (matched by origin id). A
 /// record Procore refused is retried by a later run with a growing delay and never stops the
-/// others; a failure about the connection leaves the call's items (and those not sent yet) due
+/// others; so is one too large for Procore on its own (a call refused whole with 413 is sent
+/// again in halves until the record that is too large is alone); a failure about the connection leaves the call's items (and those not sent yet) due
 /// and stops the drain.
 ///
 /// # Errors
@@ -1177,37 +1254,63 @@ pub async fn drain_insurance(
                     .into_iter()
                     .map(move |call| (project, call))
             })
-            .collect::<Vec<_>>()
-            .into_iter();
-        while let Some((project, call)) = calls.next() {
-            if !write_call(job, run, report, project, call).await? {
-                // Stopped at a failure about the connection: what was claimed and not sent is
-                // due again at once.
-                let now = Utc::now();
-                for c in calls.flat_map(|(_, call)| call) {
-                    store
-                        .fail(
-                            c.item.id,
-                            "not sent: the drain stopped at a failure about the connection",
-                            Some(now),
-                        )
-                        .await?;
+            .collect::<std::collections::VecDeque<_>>();
+        while let Some((project, call)) = calls.pop_front() {
+            match write_call(job, run, report, project, call).await? {
+                CallOutcome::Settled => continue,
+                CallOutcome::TooLarge(mut first) => {
+                    // Procore refused the call whole for its size: each half is sent on its
+                    // own, down to the one record that is too large by itself, so it never
+                    // holds up the others.
+                    let second = first.split_off(first.len() / 2);
+                    tracing::info!(
+                        records = first.len() + second.len(),
+                        "Procore refused an insurance sync call as too large; sending it in halves"
+                    );
+                    calls.push_front((project, second));
+                    calls.push_front((project, first));
+                    continue;
                 }
-                return Ok(());
+                CallOutcome::Stop => {
+                    // Stopped at a failure about the connection: what was claimed and not
+                    // sent is due again at once.
+                    let now = Utc::now();
+                    for c in calls.into_iter().flat_map(|(_, call)| call) {
+                        store
+                            .fail(
+                                c.item.id,
+                                "not sent: the drain stopped at a failure about the connection",
+                                Some(now),
+                            )
+                            .await?;
+                    }
+                    return Ok(());
+                }
             }
         }
     }
 }
 
-/// Sends one `sync` call (company level when `project` is `None`) and settles its items.
-/// `false` when the call failed about the connection and the drain must stop.
+/// What became of one `sync` call.
+enum CallOutcome {
+    /// Every item is settled: written, or failed and retried later.
+    Settled,
+    /// Procore refused the call whole as too large (413); its items, unsettled, are to be sent
+    /// in smaller calls.
+    TooLarge(Vec<Claimed>),
+    /// The call failed about the connection: the drain stops.
+    Stop,
+}
+
+/// Sends one `sync` call (company level when `project` is `None`) and settles its items, or
+/// hands a call of several items that Procore refused as too large back to be split.
 async fn write_call(
     job: &ComplianceJob<'_>,
     run: RunId,
     report: &mut Report,
     project: Option<i64>,
     call: Vec<Claimed>,
-) -> Result<bool> {
+) -> Result<CallOutcome> {
     let store = job.store;
     let company = job.company_id;
     let insurances = job.client.insurances();
@@ -1219,8 +1322,18 @@ async fn write_call(
     crash_if(job.crash_at, CrashPoint::BeforeUpload);
     let answer = match scope.sync(&writes).await {
         Ok(answer) => answer,
+        Err(e) if e.status() == Some(413) && call.len() > 1 => {
+            return Ok(CallOutcome::TooLarge(call));
+        }
         Err(e) => {
-            let message = e.to_string();
+            let too_large = e.status() == Some(413);
+            let message = if too_large {
+                format!(
+                    "Procore refused this record as too large (HTTP 413), even sent on its own; the others were written without it, and it is tried again later (what it carries, such as its notes or insurer, must be shorter): {e}"
+                )
+            } else {
+                e.to_string()
+            };
             let stop = SyncError::from(e).is_about_the_connection();
             // A connection-wide failure says nothing about these records: they stay due.
             let now = Utc::now();
@@ -1244,7 +1357,11 @@ async fn write_call(
                     .push(format!("{}: {message}", c.payload.record.origin_id));
             }
             store.record(run, &log).await?;
-            return Ok(!stop);
+            return Ok(if stop {
+                CallOutcome::Stop
+            } else {
+                CallOutcome::Settled
+            });
         }
     };
     let single = call.len() == 1;
@@ -1361,7 +1478,7 @@ async fn write_call(
         });
     }
     store.record(run, &log).await?;
-    Ok(true)
+    Ok(CallOutcome::Settled)
 }
 
 /// The outbox key of an insurance removal: one per record written (the same origin written

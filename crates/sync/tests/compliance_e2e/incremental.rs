@@ -48,7 +48,7 @@ impl App {
             .find(|a| a.party_id == party && a.project_id == project)
     }
 
-    async fn full_sync(&self) -> Report {
+    pub(crate) async fn full_sync(&self) -> Report {
         let mut job = self.job();
         job.full_read = true;
         sync_compliance(&job, false).await.unwrap()

@@ -108,7 +108,7 @@ async fn a_policy_that_expires_overnight_is_written_as_expired_on_the_next_days_
     app.sim().clear_request_log();
     let quiet = app.sync_on("2027-11-30").await;
     assert_eq!(quiet.summary.insurance_written, 0, "{:#?}", quiet.written);
-    assert_eq!(app.insurance_requests(), 0);
+    assert_eq!(app.insurance_write_requests(), 0);
     assert_eq!(seen(&app.written()), before);
 
     // Inside the 30-day window: still compliant, and the notes say it expires soon.
@@ -122,7 +122,7 @@ async fn a_policy_that_expires_overnight_is_written_as_expired_on_the_next_days_
     app.sim().clear_request_log();
     let quiet = app.sync_on("2027-12-30").await;
     assert_eq!(quiet.summary.insurance_written, 0, "{:#?}", quiet.written);
-    assert_eq!(app.insurance_requests(), 0);
+    assert_eq!(app.insurance_write_requests(), 0);
 
     // The last day in force: still compliant, expiring soon.
     let last_day = app.sync_on("2027-12-31").await;
@@ -148,7 +148,7 @@ async fn a_policy_that_expires_overnight_is_written_as_expired_on_the_next_days_
     app.sim().clear_request_log();
     let again = app.sync_on("2027-12-31").await;
     assert_eq!(again.summary.insurance_written, 0, "{:#?}", again.written);
-    assert_eq!(app.insurance_requests(), 0);
+    assert_eq!(app.insurance_write_requests(), 0);
 
     // Overnight the policies expire: the next day's sync writes every record of Acme as expired.
     let next_day = app.sync_on("2028-01-01").await;
