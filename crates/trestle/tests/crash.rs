@@ -144,16 +144,23 @@ async fn assert_uploaded_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_one_document() {
-    let running = procore_sim::spawn(Sim::new(
-        demo::world(),
-        SimConfig {
-            rate_limits: None,
-            ..SimConfig::default()
-        },
-    ))
-    .await;
-    let sim = running.sim();
+    let running = common::spawn_demo_sim().await;
     let setup = Setup::new(&running.url());
+    killed_at_any_point_of_an_upload(&setup, running.sim()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_one_document(
+) {
+    let schema = common::PgSchema::create();
+    let running = common::spawn_demo_sim().await;
+    let setup = Setup::with_database(&running.url(), Some(&schema.url()));
+    killed_at_any_point_of_an_upload(&setup, running.sim()).await;
+}
+
+/// Kills the binary at each point of a form upload, then of its revision, running it again each
+/// time: one document, one version per revision, recorded once.
+async fn killed_at_any_point_of_an_upload(setup: &Setup, sim: &Sim) {
     let company = demo::COMPANY_ID.to_string();
     let out = setup
         .trestle(
@@ -224,6 +231,7 @@ async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_on
         active,
         "one worker per active Procore user"
     );
+    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,72 +409,10 @@ async fn a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its
     a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;
 }
 
-/// A fresh schema on the PostgreSQL at `TRESTLE_TEST_POSTGRES_URL` (default
-/// `postgres://postgres@127.0.0.1:5432/test`, as the store suite), made with `psql`; dropped
-/// when the guard goes.
-struct PgSchema {
-    admin_url: String,
-    schema: String,
-}
-
-impl PgSchema {
-    fn create() -> PgSchema {
-        let admin_url = std::env::var("TRESTLE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let schema = format!("crash_{:016x}", rand_u64());
-        let out = std::process::Command::new("psql")
-            .arg(&admin_url)
-            .args(["-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE SCHEMA {schema}")])
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("this crash test runs on PostgreSQL too and needs `psql` ({e}); install the PostgreSQL client")
-            });
-        assert!(
-            out.status.success(),
-            "PostgreSQL is not reachable at {admin_url}: {}; start it or set TRESTLE_TEST_POSTGRES_URL",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PgSchema { admin_url, schema }
-    }
-
-    fn url(&self) -> String {
-        let sep = if self.admin_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{sep}options=-c%20search_path%3D{}",
-            self.admin_url, self.schema
-        )
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("psql")
-            .arg(&self.admin_url)
-            .args(["-c", &format!("DROP SCHEMA {} CASCADE", self.schema)])
-            .output();
-    }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    h.finish()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its_new_revision_uploaded(
 ) {
-    let schema = PgSchema::create();
+    let schema = common::PgSchema::create();
     let running = common::spawn_demo_sim().await;
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;

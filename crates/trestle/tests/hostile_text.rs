@@ -5,42 +5,8 @@
 
 use common::{compliance_dataset, spawn_demo_sim, text, vendor_id, Setup};
 use procore_sim::{demo, Sim};
-use sqlx::Connection as _;
 
 mod common;
-
-const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A fresh schema on the PostgreSQL server every machine here runs, and the URL that uses it.
-async fn postgres_schema() -> (String, String) {
-    let admin = std::env::var("TRESTLE_TEST_POSTGRES_URL").unwrap_or_else(|_| POSTGRES_URL.into());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {admin} ({e}); these tests need it")
-        });
-    let schema = format!("cli_{:016x}", rand::random::<u64>());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    (
-        format!("{admin}{sep}options=-c%20search_path%3D{schema}"),
-        schema,
-    )
-}
-
-async fn drop_schema(schema: &str) {
-    let admin = std::env::var("TRESTLE_TEST_POSTGRES_URL").unwrap_or_else(|_| POSTGRES_URL.into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-}
 
 const HOSTILE: &str = "Evil\u{0} Corp\u{1b}[2J\u{1b}]0;owned\u{7}\r\nline two\u{202e}";
 
@@ -88,74 +54,42 @@ async fn hostile_names_flow_through(database_url: Option<&str>) {
     let running = spawn_demo_sim().await;
     let sim = running.sim();
     let (harbor, delta) = poison(sim);
-    let setup = Setup::new(&running.url());
-    let run = |args: &'static [&'static str]| {
-        let mut cmd = setup.command(args);
-        if let Some(url) = database_url {
-            cmd.env("TRESTLE_STORE__DATABASE_URL", url);
-        }
+    let setup = Setup::with_database(&running.url(), database_url);
+    let run = |args: Vec<String>| {
+        let mut cmd = setup.command(&args.iter().map(String::as_str).collect::<Vec<_>>());
         async move {
             tokio::task::spawn_blocking(move || cmd.output().unwrap())
                 .await
                 .unwrap()
         }
     };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let company = demo::COMPANY_ID.to_string();
-    let mut connect = setup.command(&["connect", "--company-id", &company]);
-    if let Some(url) = database_url {
-        connect.env("TRESTLE_STORE__DATABASE_URL", url);
-    }
-    let out = tokio::task::spawn_blocking(move || connect.output().unwrap())
-        .await
-        .unwrap();
-    assert_terminal_safe("connect and its initial workforce sync", &out);
-
+    assert_terminal_safe(
+        "connect and its initial workforce sync",
+        &run(args(&["connect", "--company-id", &company])).await,
+    );
     let data = compliance_dataset(
         vendor_id(sim, "Acme Electric"),
         vendor_id(sim, "Bolt Plumbing"),
     );
     let file = setup.write_file("records.json", &data);
-    let mut import = setup.command(&["compliance", "import", &file]);
-    if let Some(url) = database_url {
-        import.env("TRESTLE_STORE__DATABASE_URL", url);
-    }
-    let out = tokio::task::spawn_blocking(move || import.output().unwrap())
-        .await
-        .unwrap();
+    let out = run(args(&["compliance", "import", &file])).await;
     assert!(out.status.success(), "{}", text(&out));
-    assert_terminal_safe("sync compliance", &run(&["sync", "compliance"]).await);
-    assert_terminal_safe(
-        "sync workforce",
-        &run(&["sync", "workforce", "--full"]).await,
-    );
-    assert_terminal_safe(
-        "compliance mappings",
-        &run(&["compliance", "mappings"]).await,
-    );
-    assert_terminal_safe(
-        "compliance projects",
-        &run(&["compliance", "projects"]).await,
-    );
-    assert_terminal_safe("compliance parties", &run(&["compliance", "parties"]).await);
-
-    let harbor_arg = harbor.to_string();
-    let delta_arg = delta.to_string();
-    for (kind, id) in [
-        ("procore-project", &harbor_arg),
-        ("procore-company", &delta_arg),
+    for command in [
+        &["sync", "compliance"][..],
+        &["sync", "workforce", "--full"],
+        &["compliance", "mappings"],
+        &["compliance", "projects"],
+        &["compliance", "parties"],
+        &["explain", "procore-project", &harbor.to_string()],
+        &["explain", "procore-company", &delta.to_string()],
     ] {
-        let mut explain = setup.command(&["explain", kind, id]);
-        if let Some(url) = database_url {
-            explain.env("TRESTLE_STORE__DATABASE_URL", url);
-        }
-        let out = tokio::task::spawn_blocking(move || explain.output().unwrap())
-            .await
-            .unwrap();
-        assert_terminal_safe("explain", &out);
+        assert_terminal_safe(&command.join(" "), &run(args(command)).await);
     }
 
     // The project arrived, its NUL dropped and the rest of its name kept.
-    let mappings = run(&["compliance", "mappings"]).await;
+    let mappings = run(args(&["compliance", "mappings"])).await;
     let listed = String::from_utf8_lossy(&mappings.stdout).into_owned();
     assert!(
         listed.contains("Harbor Tower Evil Corp\\u{1b}[2J"),
@@ -170,7 +104,6 @@ async fn hostile_procore_text_neither_stops_a_sync_nor_reaches_the_terminal_on_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_procore_text_neither_stops_a_sync_nor_reaches_the_terminal_on_postgres() {
-    let (url, schema) = postgres_schema().await;
-    hostile_names_flow_through(Some(&url)).await;
-    drop_schema(&schema).await;
+    let schema = common::PgSchema::create();
+    hostile_names_flow_through(Some(&schema.url())).await;
 }

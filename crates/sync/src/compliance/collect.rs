@@ -447,7 +447,12 @@ pub async fn collect_field_labels(
     if !out.full && (is_field_key(profile_field) || known) {
         return Ok(());
     }
-    match client.custom_field_definitions().into_list().collect().await {
+    match client
+        .custom_field_definitions()
+        .into_list()
+        .collect()
+        .await
+    {
         Ok(definitions) => {
             out.records_read += definitions.items.len();
             out.mirror.field_labels = definitions
