@@ -1852,8 +1852,9 @@ impl Store {
                     // Procore owns a linked project's description and dates: a file that
                     // leaves them out keeps what the sync wrote.
                     if project.procore_project_id.is_some() {
-                        project.description =
-                            project.description.or_else(|| s.project.description.clone());
+                        project.description = project
+                            .description
+                            .or_else(|| s.project.description.clone());
                         project.start_date = project.start_date.or(s.project.start_date);
                         project.completion_date =
                             project.completion_date.or(s.project.completion_date);

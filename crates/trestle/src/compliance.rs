@@ -444,7 +444,11 @@ async fn procore_record_exists(
             let known = if seen_count == 0 {
                 "trestle has not read any yet: run `trestle sync compliance`, then `trestle compliance mappings` lists them with their ids".to_string()
             } else {
-                let plural = if what == "company" { "companies" } else { "projects" };
+                let plural = if what == "company" {
+                    "companies"
+                } else {
+                    "projects"
+                };
                 format!("`trestle compliance mappings` lists the {seen_count} Procore {plural} trestle has read, with their ids")
             };
             bail!(
@@ -569,7 +573,8 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
             full_read: args.full,
             reclaim_leases: lock.is_some(),
         },
-        args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        args.as_of
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
     )
     .await?;
     print!("{}", report_text_on(&report, args.as_of));

@@ -210,7 +210,11 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
 }
 
 /// A mapping decision in an administrator's words, with what to do about it.
-fn decision_words(kind: ProcoreRecordKind, procore_id: i64, decision: Option<MappingDecision>) -> String {
+fn decision_words(
+    kind: ProcoreRecordKind,
+    procore_id: i64,
+    decision: Option<MappingDecision>,
+) -> String {
     let (what, command) = match kind {
         ProcoreRecordKind::Project => ("compliance project", "project"),
         ProcoreRecordKind::Company => ("party", "company"),
@@ -251,7 +255,11 @@ pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64)
                 "compliance project {} \"{}\" ({}), {} on it",
                 p.project.id,
                 p.project.name,
-                if p.project.active { "active" } else { "inactive" },
+                if p.project.active {
+                    "active"
+                } else {
+                    "inactive"
+                },
                 match parties {
                     1 => "1 party".to_string(),
                     n => format!("{n} parties"),
@@ -270,12 +278,20 @@ pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64)
 
 /// For `explain procore-company` without a party: the company's mapping decision and what to
 /// do.
-pub async fn company_not_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
+pub async fn company_not_in_compliance(
+    store: &Store,
+    company: i64,
+    procore_id: i64,
+) -> Result<String> {
     let decision = store
         .mapping(company, ProcoreRecordKind::Company, procore_id)
         .await?
         .map(|m| m.decision);
-    Ok(decision_words(ProcoreRecordKind::Company, procore_id, decision))
+    Ok(decision_words(
+        ProcoreRecordKind::Company,
+        procore_id,
+        decision,
+    ))
 }
 
 /// Why no association carries a Procore commitment, when trestle's records can tell: the seed's
@@ -349,7 +365,10 @@ pub async fn commitment_not_associated(
                 "; the Procore projects not linked are {}{}",
                 shown.join(", "),
                 if n > 5 {
-                    format!(" and {} more (`trestle compliance mappings --undecided`)", n - 5)
+                    format!(
+                        " and {} more (`trestle compliance mappings --undecided`)",
+                        n - 5
+                    )
                 } else {
                     String::new()
                 }

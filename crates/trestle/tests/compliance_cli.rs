@@ -1042,7 +1042,9 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
         .await;
     assert!(
         out.contains("it is on a project that is not linked")
-            && out.contains(&format!("{harbor} \"Harbor Tower\" (waiting for a mapping decision)"))
+            && out.contains(&format!(
+                "{harbor} \"Harbor Tower\" (waiting for a mapping decision)"
+            ))
             && out.contains("trestle compliance map project PROCORE_ID import"),
         "{out}"
     );
@@ -1053,7 +1055,13 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
 
     // Linked, its commitments are read and the association says why it exists.
     setup
-        .ok(&["compliance", "map", "project", &harbor.to_string(), "import"])
+        .ok(&[
+            "compliance",
+            "map",
+            "project",
+            &harbor.to_string(),
+            "import",
+        ])
         .await;
     setup.sync("compliance").await;
     let out = setup
@@ -1168,7 +1176,10 @@ async fn map_refuses_a_procore_id_that_does_not_exist() {
     // After a sync, the refusal points at the records trestle has read; a real one is taken.
     setup.sync("compliance").await;
     let out = setup
-        .trestle(&["compliance", "map", "company", "987654321", "do-not-add"], None)
+        .trestle(
+            &["compliance", "map", "company", "987654321", "do-not-add"],
+            None,
+        )
         .await;
     assert!(!out.status.success());
     assert!(
@@ -1206,7 +1217,13 @@ async fn a_party_gets_its_profile_from_a_command_and_the_next_sync_writes_its_co
 
     let refused = setup
         .trestle(
-            &["compliance", "party", "set-profile", "Bolt Plumbing", "Standrd"],
+            &[
+                "compliance",
+                "party",
+                "set-profile",
+                "Bolt Plumbing",
+                "Standrd",
+            ],
             None,
         )
         .await;
@@ -1218,7 +1235,13 @@ async fn a_party_gets_its_profile_from_a_command_and_the_next_sync_writes_its_co
     );
 
     let out = setup
-        .ok(&["compliance", "party", "set-profile", "bolt plumbing", "Standard"])
+        .ok(&[
+            "compliance",
+            "party",
+            "set-profile",
+            "bolt plumbing",
+            "Standard",
+        ])
         .await;
     assert!(out.contains("now has profile \"Standard\""), "{out}");
     setup.sync("compliance").await;
@@ -1239,9 +1262,19 @@ async fn a_party_gets_its_profile_from_a_command_and_the_next_sync_writes_its_co
     assert!(party.profile_id.is_some());
 
     setup
-        .ok(&["compliance", "party", "set-profile", "Bolt Plumbing", "--none"])
+        .ok(&[
+            "compliance",
+            "party",
+            "set-profile",
+            "Bolt Plumbing",
+            "--none",
+        ])
         .await;
-    let party = store.party(demo::COMPANY_ID, party.id).await.unwrap().unwrap();
+    let party = store
+        .party(demo::COMPANY_ID, party.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(party.profile_id, None);
 }
 
@@ -1301,7 +1334,11 @@ async fn as_of_without_dry_run_is_refused_and_syncs_nothing() {
     );
     assert_eq!(sim.request_log().len(), before, "Procore was not asked");
     let store = setup.store().await;
-    assert!(store.mappings(demo::COMPANY_ID, ProcoreRecordKind::Project).await.unwrap().is_empty());
+    assert!(store
+        .mappings(demo::COMPANY_ID, ProcoreRecordKind::Project)
+        .await
+        .unwrap()
+        .is_empty());
 
     let bad = setup
         .trestle(&["compliance", "parties", "--as-of", "next month"], None)
@@ -1319,7 +1356,11 @@ async fn a_preview_as_of_a_later_date_shows_what_lapses_and_changes_nothing() {
         vendor_id(sim, "Bolt Plumbing"),
     );
     setup
-        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
         .await;
     setup.sync("compliance").await;
     let written = insurance_requests(sim);
@@ -1360,7 +1401,10 @@ async fn a_preview_as_of_a_later_date_shows_what_lapses_and_changes_nothing() {
             .unwrap_or_else(|| panic!("{out}"))
     };
     assert_eq!(queued(&same_day), 0, "{same_day}");
-    assert!(queued(&preview) > 0, "Acme's lapse would be written:\n{preview}");
+    assert!(
+        queued(&preview) > 0,
+        "Acme's lapse would be written:\n{preview}"
+    );
     assert_eq!(insurance_requests(sim), written, "a preview writes nothing");
 }
 
@@ -1373,7 +1417,11 @@ async fn projects_count_the_parties_not_compliant_on_a_date() {
     data["projects"] = serde_json::json!([{"id": 10, "name": "Elm Street Clinic"}]);
     data["party_projects"] = serde_json::json!([{"party_id": 1, "project_id": 10}]);
     setup
-        .ok(&["compliance", "import", &setup.write_file("good.json", &data)])
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("good.json", &data),
+        ])
         .await;
     let line = |out: &str| {
         out.lines()
@@ -1387,6 +1435,9 @@ async fn projects_count_the_parties_not_compliant_on_a_date() {
     let later = setup
         .ok(&["compliance", "projects", "--as-of", "2031-01-15"])
         .await;
-    assert!(later.contains("parties (not compliant on 2031-01-15)"), "{later}");
+    assert!(
+        later.contains("parties (not compliant on 2031-01-15)"),
+        "{later}"
+    );
     assert!(line(&later).ends_with("1 (1)"), "{later}");
 }

@@ -1310,7 +1310,11 @@ both!(
         .unwrap();
 
         let after = s.party(COMPANY, id).await.unwrap().unwrap();
-        assert_eq!(after.profile_id, Some(standard), "the person's profile is kept");
+        assert_eq!(
+            after.profile_id,
+            Some(standard),
+            "the person's profile is kept"
+        );
         assert_eq!(after.website.as_deref(), Some("https://acme.example"));
     }
 );
@@ -1353,12 +1357,16 @@ both!(
             .set_party_profile(COMPANY, id, Some(ProfileId(999_999)))
             .await;
         assert!(
-            matches!(no_profile, Err(StoreError::NotFound { what: "profile", .. })),
+            matches!(
+                no_profile,
+                Err(StoreError::NotFound {
+                    what: "profile",
+                    ..
+                })
+            ),
             "{no_profile:?}"
         );
-        let other_company = s
-            .set_party_profile(COMPANY + 1, id, Some(standard))
-            .await;
+        let other_company = s.set_party_profile(COMPANY + 1, id, Some(standard)).await;
         assert!(
             matches!(other_company, Err(StoreError::NotFound { .. })),
             "{other_company:?}"
@@ -1403,7 +1411,12 @@ both!(
         assert_eq!(acme.address.as_deref(), Some("1 Dock Rd"));
         assert_eq!(acme.website.as_deref(), Some("https://acme.example"));
         assert!(acme.profile_id.is_some(), "the file's profile is applied");
-        let harbor = s.compliance_projects(COMPANY).await.unwrap().remove(0).project;
+        let harbor = s
+            .compliance_projects(COMPANY)
+            .await
+            .unwrap()
+            .remove(0)
+            .project;
         assert_eq!(harbor.description.as_deref(), Some("Phase 1"));
         assert_eq!(harbor.start_date, NaiveDate::from_ymd_opt(2026, 3, 1));
     }
