@@ -661,11 +661,12 @@ fn build(
                 summary.associations_set += 1;
                 let party = r.party(*procore_vendor_id);
                 let project = r.project(*procore_project_id);
-                let existing = r.association(party, project);
+                // No profile named: the store keeps the association's own (a person's, set
+                // perhaps after this sync read it).
                 b.changes.push(ComplianceChange::SetPartyProject {
                     party,
                     project,
-                    profile_id: profile_id.or(existing.and_then(|a| a.profile_id)),
+                    profile_id: *profile_id,
                     active: true,
                     procore_commitment_ids: commitment_ids.clone(),
                 });
@@ -690,7 +691,7 @@ fn build(
                 b.changes.push(ComplianceChange::SetPartyProject {
                     party: Ref::Id(*party_id),
                     project: Ref::Id(*project_id),
-                    profile_id: existing.and_then(|a| a.profile_id),
+                    profile_id: None,
                     active: false,
                     procore_commitment_ids: Vec::new(),
                 });
