@@ -21,8 +21,7 @@ use crate::workforce::collect::Progress;
 use crate::workforce::upload::{crash_if, CrashPoint};
 use chrono::{Duration, NaiveDate, Utc};
 use domain::compliance::{
-    writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, PartyProject, Project,
-    ProjectId,
+    writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, Project, ProjectId,
 };
 use procore::Client;
 use serde::{Deserialize, Serialize};
@@ -355,16 +354,6 @@ impl Resolver<'_> {
             .iter()
             .find(|p| p.procore_vendor_id == Some(procore))
             .map_or(Ref::Procore(procore), |p| Ref::Id(p.id))
-    }
-
-    fn association(&self, party: Ref<PartyId>, project: Ref<ProjectId>) -> Option<&PartyProject> {
-        let (Ref::Id(party), Ref::Id(project)) = (party, project) else {
-            return None;
-        };
-        self.local
-            .party_projects
-            .iter()
-            .find(|a| a.party_id == party && a.project_id == project)
     }
 }
 
