@@ -1041,7 +1041,7 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
         .ok(&["explain", "procore-commitment", &commitment])
         .await;
     assert!(
-        out.contains("it is on a project that is not linked")
+        out.contains("so its project is not linked")
             && out.contains(&format!(
                 "{harbor} \"Harbor Tower\" (waiting for a mapping decision)"
             ))
