@@ -1052,6 +1052,13 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
         !out.contains("no compliance sync has decided anything"),
         "{out}"
     );
+    let bolt = vendor_id(sim, "Bolt Plumbing").to_string();
+    let out = setup.ok(&["explain", "procore-company", &bolt]).await;
+    assert!(
+        out.contains("Now: not a trestle party: it waits for a mapping decision")
+            && out.contains(&format!("trestle compliance map company {bolt} import")),
+        "{out}"
+    );
 
     // Linked, its commitments are read and the association says why it exists.
     setup
@@ -1339,6 +1346,20 @@ async fn as_of_without_dry_run_is_refused_and_syncs_nothing() {
         .await
         .unwrap()
         .is_empty());
+
+    let workforce = setup
+        .trestle(
+            &["sync", "workforce", "--dry-run", "--as-of", "2031-01-15"],
+            None,
+        )
+        .await;
+    assert!(!workforce.status.success());
+    assert!(
+        text(&workforce).contains("use it with `trestle sync compliance --dry-run`"),
+        "{}",
+        text(&workforce)
+    );
+    assert_eq!(sim.request_log().len(), before, "Procore was not asked");
 
     let bad = setup
         .trestle(&["compliance", "parties", "--as-of", "next month"], None)
