@@ -75,7 +75,10 @@ pub enum ComplianceChange {
         project: Project,
         custom_fields: CustomFields,
     },
-    /// Creates or replaces the association of a party and a project (one per pair).
+    /// Creates or replaces the association of a party and a project (one per pair). A
+    /// `profile_id` of `None` keeps the association's stored profile: a sync sets one only
+    /// when a commitment names it, and must not undo one a person set after it read the
+    /// association.
     SetPartyProject {
         party: Ref<PartyId>,
         project: Ref<ProjectId>,
@@ -517,27 +520,46 @@ async fn update_project(
     .await
 }
 
+/// Whether [`set_party_project`] replaces the stored profile with none, or keeps it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NoProfile {
+    Clears,
+    Keeps,
+}
+
 async fn set_party_project(
     conn: &mut AnyConnection,
     company: CompanyId,
     pp: &PartyProject,
+    no_profile: NoProfile,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO compliance_party_projects (company_id, party_id, project_id, profile_id, active, \
-         procore_commitment_ids_json, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-         ON CONFLICT (party_id, project_id) DO UPDATE SET profile_id = excluded.profile_id, \
-         active = excluded.active, procore_commitment_ids_json = excluded.procore_commitment_ids_json, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(company)
-    .bind(pp.party_id.0)
-    .bind(pp.project_id.0)
-    .bind(pp.profile_id.map(|id| id.0))
-    .bind(pp.active)
-    .bind(to_json("commitment ids", &pp.procore_commitment_ids)?)
-    .bind(now())
-    .execute(&mut *conn)
-    .await?;
+    let sql = match no_profile {
+        NoProfile::Clears => {
+            "INSERT INTO compliance_party_projects (company_id, party_id, project_id, profile_id, active, \
+             procore_commitment_ids_json, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (party_id, project_id) DO UPDATE SET profile_id = excluded.profile_id, \
+             active = excluded.active, procore_commitment_ids_json = excluded.procore_commitment_ids_json, \
+             updated_at = excluded.updated_at"
+        }
+        NoProfile::Keeps => {
+            "INSERT INTO compliance_party_projects (company_id, party_id, project_id, profile_id, active, \
+             procore_commitment_ids_json, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (party_id, project_id) DO UPDATE SET \
+             profile_id = COALESCE(excluded.profile_id, compliance_party_projects.profile_id), \
+             active = excluded.active, procore_commitment_ids_json = excluded.procore_commitment_ids_json, \
+             updated_at = excluded.updated_at"
+        }
+    };
+    sqlx::query(sql)
+        .bind(company)
+        .bind(pp.party_id.0)
+        .bind(pp.project_id.0)
+        .bind(pp.profile_id.map(|id| id.0))
+        .bind(pp.active)
+        .bind(to_json("commitment ids", &pp.procore_commitment_ids)?)
+        .bind(now())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -1123,7 +1145,7 @@ impl Store {
                         active: *active,
                         procore_commitment_ids: procore_commitment_ids.clone(),
                     };
-                    set_party_project(&mut tx, company, &pp).await?;
+                    set_party_project(&mut tx, company, &pp, NoProfile::Keeps).await?;
                 }
                 ComplianceChange::CreateContact { party, contact } => {
                     let party_id = resolve(
@@ -1898,7 +1920,7 @@ impl Store {
                 }
             }
             summary.party_projects.count(before.is_some());
-            set_party_project(&mut tx, company, &pp).await?;
+            set_party_project(&mut tx, company, &pp, NoProfile::Clears).await?;
         }
 
         let stored = list(&mut tx, CONTACTS_SQL, company, contact_from_row).await?;

@@ -353,32 +353,28 @@ pub async fn commitment_not_associated(
         .map(|&p| format!("{p}{} ({})", name(p), decision(p)))
         .collect();
     let mut out = String::from(
-        "not associated: no compliance sync has read it. trestle reads commitments only on the Procore projects \
-         linked to a trestle compliance project, so it is on a project that is not linked",
+        "not associated: no compliance sync has read it. trestle reads commitments only on the Procore \
+         projects linked to a trestle compliance project, so its project is not linked.",
     );
-    match unlinked.len() {
-        0 => {}
-        n => {
-            let shown: Vec<&str> = unlinked.iter().take(5).map(String::as_str).collect();
+    if !unlinked.is_empty() {
+        let _ = write!(
+            out,
+            "\n  Procore projects not linked: {}",
+            unlinked[..unlinked.len().min(5)].join(", ")
+        );
+        if unlinked.len() > 5 {
             let _ = write!(
                 out,
-                "; the Procore projects not linked are {}{}",
-                shown.join(", "),
-                if n > 5 {
-                    format!(
-                        " and {} more (`trestle compliance mappings --undecided`)",
-                        n - 5
-                    )
-                } else {
-                    String::new()
-                }
+                " and {} more (`trestle compliance mappings --undecided`)",
+                unlinked.len() - 5
             );
         }
+        out.push('.');
     }
     out.push_str(
-        ". Link its project with `trestle compliance map project PROCORE_ID import` (or `link LOCAL_ID`), then run \
-         `trestle sync compliance`. If its project is linked, Procore does not show the commitment to the integration \
-         user (check the commitment exists and the user may read the Commitments tool on that project).",
+        "\n  To link its project: `trestle compliance map project PROCORE_ID import` (or `link LOCAL_ID`), then \
+         `trestle sync compliance`.\n  If its project is linked, Procore does not show the commitment to the \
+         integration user: check that it exists and that the user may read the Commitments tool on that project.",
     );
     Ok(Some(out))
 }

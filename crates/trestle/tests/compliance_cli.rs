@@ -1049,7 +1049,7 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
         .ok(&["explain", "procore-commitment", &commitment])
         .await;
     assert!(
-        out.contains("it is on a project that is not linked")
+        out.contains("so its project is not linked")
             && out.contains(&format!(
                 "{harbor} \"Harbor Tower\" (waiting for a mapping decision)"
             ))
@@ -1058,6 +1058,13 @@ async fn explain_says_a_commitment_on_a_project_nobody_linked_waits_for_its_proj
     );
     assert!(
         !out.contains("no compliance sync has decided anything"),
+        "{out}"
+    );
+    let bolt = vendor_id(sim, "Bolt Plumbing").to_string();
+    let out = setup.ok(&["explain", "procore-company", &bolt]).await;
+    assert!(
+        out.contains("Now: not a trestle party: it waits for a mapping decision")
+            && out.contains(&format!("trestle compliance map company {bolt} import")),
         "{out}"
     );
 
@@ -1347,6 +1354,20 @@ async fn as_of_without_dry_run_is_refused_and_syncs_nothing() {
         .await
         .unwrap()
         .is_empty());
+
+    let workforce = setup
+        .trestle(
+            &["sync", "workforce", "--dry-run", "--as-of", "2031-01-15"],
+            None,
+        )
+        .await;
+    assert!(!workforce.status.success());
+    assert!(
+        text(&workforce).contains("use it with `trestle sync compliance --dry-run`"),
+        "{}",
+        text(&workforce)
+    );
+    assert_eq!(sim.request_log().len(), before, "Procore was not asked");
 
     let bad = setup
         .trestle(&["compliance", "parties", "--as-of", "next month"], None)

@@ -1421,3 +1421,46 @@ both!(
         assert_eq!(harbor.start_date, NaiveDate::from_ymd_opt(2026, 3, 1));
     }
 );
+
+both!(
+    a_sync_setting_an_association_keeps_the_profile_a_person_gave_it_meanwhile,
+    |ctx| {
+        let s = &ctx.store;
+        let data = documented_data();
+        s.import_compliance(COMPANY, &data).await.unwrap();
+        // The association with a profile of its own in the documented file.
+        let pp = s
+            .party_projects(COMPANY)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.profile_id.is_some())
+            .unwrap();
+
+        // A sync's commitment names no profile: the association's is kept, ended or not.
+        for active in [true, false] {
+            s.apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &[ComplianceChange::SetPartyProject {
+                    party: Ref::Id(pp.party_id),
+                    project: Ref::Id(pp.project_id),
+                    profile_id: None,
+                    active,
+                    procore_commitment_ids: vec![88001],
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            let after = s
+                .party_projects(COMPANY)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| (a.party_id, a.project_id) == (pp.party_id, pp.project_id))
+                .unwrap();
+            assert_eq!(after.profile_id, pp.profile_id);
+            assert_eq!(after.active, active);
+        }
+    }
+);

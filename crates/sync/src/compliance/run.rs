@@ -25,8 +25,7 @@ use crate::workforce::collect::Progress;
 use crate::workforce::upload::{crash_if, CrashPoint};
 use chrono::{Duration, NaiveDate, Utc};
 use domain::compliance::{
-    writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, PartyProject, Project,
-    ProjectId,
+    writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, Project, ProjectId,
 };
 use procore::Client;
 use serde::{Deserialize, Serialize};
@@ -362,16 +361,6 @@ impl Resolver<'_> {
             .find(|p| p.procore_vendor_id == Some(procore))
             .map_or(Ref::Procore(procore), |p| Ref::Id(p.id))
     }
-
-    fn association(&self, party: Ref<PartyId>, project: Ref<ProjectId>) -> Option<&PartyProject> {
-        let (Ref::Id(party), Ref::Id(project)) = (party, project) else {
-            return None;
-        };
-        self.local
-            .party_projects
-            .iter()
-            .find(|a| a.party_id == party && a.project_id == project)
-    }
 }
 
 fn new_project(procore: i64) -> Project {
@@ -667,11 +656,12 @@ fn build(
                 summary.associations_set += 1;
                 let party = r.party(*procore_vendor_id);
                 let project = r.project(*procore_project_id);
-                let existing = r.association(party, project);
+                // No profile named: the store keeps the association's own (a person's, set
+                // perhaps after this sync read it).
                 b.changes.push(ComplianceChange::SetPartyProject {
                     party,
                     project,
-                    profile_id: profile_id.or(existing.and_then(|a| a.profile_id)),
+                    profile_id: *profile_id,
                     active: true,
                     procore_commitment_ids: commitment_ids.clone(),
                 });
@@ -696,7 +686,7 @@ fn build(
                 b.changes.push(ComplianceChange::SetPartyProject {
                     party: Ref::Id(*party_id),
                     project: Ref::Id(*project_id),
-                    profile_id: existing.and_then(|a| a.profile_id),
+                    profile_id: None,
                     active: false,
                     procore_commitment_ids: Vec::new(),
                 });
