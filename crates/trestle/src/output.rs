@@ -248,7 +248,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                         out,
                         "  Now: linked to app project {} \"{}\", status {}.",
                         p.id,
-                        p.fields.name,
+                        shown(&p.fields.name),
                         p.status.as_str()
                     );
                 }
@@ -264,8 +264,8 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                         out,
                         "  Now: linked to worker {} ({} {}), status {}.",
                         w.id,
-                        w.fields.first_name,
-                        w.fields.last_name,
+                        shown(&w.fields.first_name),
+                        shown(&w.fields.last_name),
                         w.status().as_str()
                     );
                 }
@@ -285,7 +285,8 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
                     let _ = writeln!(
                         out,
                         "  Now: linked to trestle party {} \"{}\".",
-                        p.id, p.name
+                        p.id,
+                        shown(&p.name)
                     );
                 }
                 None => {

@@ -254,7 +254,7 @@ pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64)
             format!(
                 "compliance project {} \"{}\" ({}), {} on it",
                 p.project.id,
-                p.project.name,
+                crate::output::shown(&p.project.name),
                 if p.project.active {
                     "active"
                 } else {
@@ -323,10 +323,9 @@ pub async fn commitment_not_associated(
         .map(|m| (m.procore_id, m.decision))
         .collect();
     let name = |p: i64| {
-        mirror
-            .projects
-            .get(&p)
-            .map_or_else(String::new, |x| format!(" \"{}\"", x.name))
+        mirror.projects.get(&p).map_or_else(String::new, |x| {
+            format!(" \"{}\"", crate::output::shown(&x.name))
+        })
     };
     let decision = |p: i64| match decisions.get(&p) {
         Some(MappingDecision::DoNotAdd) => "marked Do not add",

@@ -88,6 +88,16 @@ async fn hostile_names_flow_through(database_url: Option<&str>) {
         assert_terminal_safe(&command.join(" "), &run(args(command)).await);
     }
 
+    // explain names the project on one line, its line break shown, not acted on.
+    let explained = run(args(&["explain", "procore-project", &harbor.to_string()])).await;
+    let explained = String::from_utf8_lossy(&explained.stdout).into_owned();
+    assert!(
+        explained
+            .lines()
+            .any(|l| l.contains("Now: linked to app project") && l.contains("\\r\\nline two")),
+        "{explained}"
+    );
+
     // The project arrived, its NUL dropped and the rest of its name kept.
     let mappings = run(args(&["compliance", "mappings"])).await;
     let listed = String::from_utf8_lossy(&mappings.stdout).into_owned();
