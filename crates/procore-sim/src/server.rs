@@ -63,7 +63,10 @@ const BEYOND_THE_SUBSET: &[(&str, &str)] = &[
     // `RestV20CompaniesCompanyIdCustomFieldDefinitionsGet` (Company Admin > Custom -
     // Configurable Tools), documented beside the subset's operations but not carried into it;
     // see `docs/procore-fidelity.md`. Its test is in `tests/sim/custom_fields.rs`.
-    ("GET", "/rest/v2.0/companies/{company_id}/custom_field_definitions"),
+    (
+        "GET",
+        "/rest/v2.0/companies/{company_id}/custom_field_definitions",
+    ),
 ];
 
 const OPERATIONS: &[(&str, &str)] = &[

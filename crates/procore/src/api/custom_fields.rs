@@ -65,7 +65,11 @@ mod tests {
         let c = crate::api::test_client();
         assert_eq!(to_query(&c.custom_field_definitions()).unwrap(), "");
         assert_eq!(
-            to_query(&c.custom_field_definitions().with_label("Compliance Profile")).unwrap(),
+            to_query(
+                &c.custom_field_definitions()
+                    .with_label("Compliance Profile")
+            )
+            .unwrap(),
             "filters%5Bwith_label%5D=Compliance+Profile"
         );
     }

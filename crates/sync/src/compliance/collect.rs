@@ -17,6 +17,9 @@
 //!   company-wide commitment list, so this is the one cost that grows with the projects
 //!   followed even when nothing changed.
 //!
+//! - custom field definitions: their labels, only when the profile field setting names a label
+//!   the mirror does not know, and on whole reads (see [`collect_field_labels`]).
+//!
 //! A project followed for the first time has its commitments read whole. Every
 //! [`full_read_days`](super::settings::ComplianceSettings::full_read_days), and on request,
 //! everything is read whole, which is how records deleted in Procore or hidden from the
@@ -447,7 +450,12 @@ pub async fn collect_field_labels(
     if !out.full && (is_field_key(profile_field) || known) {
         return Ok(());
     }
-    match client.custom_field_definitions().into_list().collect().await {
+    match client
+        .custom_field_definitions()
+        .into_list()
+        .collect()
+        .await
+    {
         Ok(definitions) => {
             out.records_read += definitions.items.len();
             out.mirror.field_labels = definitions

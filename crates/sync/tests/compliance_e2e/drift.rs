@@ -94,7 +94,10 @@ async fn a_status_set_to_compliant_by_hand_in_procore_is_restored_by_the_next_wh
         .into_iter()
         .any(|e| {
             e.entry.outcome == "written"
-                && e.entry.detail_json.as_deref().is_some_and(|d| d.contains(&origin))
+                && e.entry
+                    .detail_json
+                    .as_deref()
+                    .is_some_and(|d| d.contains(&origin))
         });
     assert!(logged, "the run log says it was written again");
 

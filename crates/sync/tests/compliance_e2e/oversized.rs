@@ -50,7 +50,11 @@ async fn a_record_too_large_for_procore_is_named_and_the_others_are_written() {
         format!("trestle:party:{bolt}:subject:general_liability"),
         format!("trestle:party:{bolt}:project:{harbor}:subject:general_liability"),
     ];
-    assert_eq!(report.summary.insurance_failures, 2, "{:#?}", report.failures);
+    assert_eq!(
+        report.summary.insurance_failures, 2,
+        "{:#?}",
+        report.failures
+    );
     for origin in &too_large {
         assert!(
             report
@@ -66,7 +70,10 @@ async fn a_record_too_large_for_procore_is_named_and_the_others_are_written() {
         assert!(
             logged.iter().any(|e| e.entry.outcome == "failed"
                 && e.entry.reason.contains("too large")
-                && e.entry.detail_json.as_deref().is_some_and(|d| d.contains(origin.as_str()))),
+                && e.entry
+                    .detail_json
+                    .as_deref()
+                    .is_some_and(|d| d.contains(origin.as_str()))),
             "the run log names {origin}"
         );
     }

@@ -125,8 +125,7 @@ async fn a_field_created_in_procore_after_a_sync_is_found_by_its_label_at_the_ne
             .values_mut()
             .filter(|c| c.project_id == harbor && c.vendor_id == Some(acme))
         {
-            c.custom_fields
-                .insert(id, demo::PROFILE_STANDARD.into());
+            c.custom_fields.insert(id, demo::PROFILE_STANDARD.into());
             c.updated_at = now;
         }
     });
