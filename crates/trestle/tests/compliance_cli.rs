@@ -1470,3 +1470,60 @@ async fn projects_count_the_parties_not_compliant_on_a_date() {
     );
     assert!(line(&later).ends_with("1 (1)"), "{later}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_field_works_by_its_label_and_a_label_no_field_has_is_named_with_those_there_are(
+) {
+    let (running, setup) = connected().await;
+    let sim = running.sim();
+    let data = compliance_dataset(
+        vendor_id(sim, "Acme Electric"),
+        vendor_id(sim, "Bolt Plumbing"),
+    );
+    let file = setup.write_file("good.json", &data);
+    setup.ok(&["compliance", "import", &file]).await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--new-projects",
+            "import-automatically",
+            "--import-companies",
+            "on",
+            "--profile-field",
+            "Compliance Tier",
+        ])
+        .await;
+    let out = setup.sync("compliance").await;
+    let definition = sim.read(|w| {
+        w.custom_field_definitions
+            .values()
+            .find(|d| d.label == demo::COMPLIANCE_PROFILE_FIELD)
+            .map(|d| d.id)
+            .unwrap()
+    });
+    assert!(
+        out.contains("setting \"profile field\": no profile applied from commitments")
+            && out.contains(&format!(
+                "\"Compliance Profile\" (custom_field_{definition})"
+            )),
+        "{out}"
+    );
+
+    // By the label the demo's administrator typed (the default), it is found: the commitment
+    // naming a misspelt profile is reported, which only a field that was read can do.
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--profile-field",
+            demo::COMPLIANCE_PROFILE_FIELD,
+        ])
+        .await;
+    let out = setup.sync("compliance").await;
+    assert!(
+        !out.contains("no profile applied from commitments"),
+        "{out}"
+    );
+    assert!(out.contains(demo::PROFILE_TYPO), "{out}");
+}

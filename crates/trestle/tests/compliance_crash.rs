@@ -1,7 +1,9 @@
 //! Crash tests of the compliance write-back with the real `trestle` binary: a compliance sync
 //! that dies at any point of an insurance write (the process aborts, as with a power cut or
 //! `kill -9`) and is simply run again leaves exactly one insurance record per subject and level
-//! in Procore, recorded in the store, and a further sync writes nothing.
+//! in Procore, recorded in the store, and a further sync writes nothing. One that dies at any
+//! point of an insurance removal and its log entry, run again, leaves the record gone from
+//! Procore and from the store, and the run log's last word on it is "removed".
 
 use common::{compliance_dataset, spawn_demo_sim, trestle_insurances, vendor_id, Setup};
 use procore_sim::{demo, Sim};
@@ -158,6 +160,110 @@ async fn a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_aga
             format!("{:?}", trestle_insurances(sim)),
             format!("{records:?}"),
             "{point}"
+        );
+    }
+}
+
+const REMOVAL_POINTS: [&str; 4] = ["before_upload", "after_upload", "after_log", "after_link"];
+
+/// The newest outcome the run log holds for the write-back of `origin` (a write or a removal
+/// as drained; the plan's "queued" entries and skips aside).
+async fn last_drain_outcome(store: &Store, vendor: i64, origin: &str) -> Option<String> {
+    store
+        .history(demo::COMPANY_ID, "insurance", vendor)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            matches!(
+                e.entry.action.as_str(),
+                "write_insurance" | "remove_insurance"
+            ) && e.entry.outcome != "queued"
+                && e.entry
+                    .detail_json
+                    .as_deref()
+                    .is_some_and(|d| d.contains(&format!("\"{origin}\"")))
+        })
+        .map(|e| e.entry.outcome)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compliance_sync_killed_at_any_point_of_an_insurance_removal_and_run_again_removes_it_and_logs_it_removed(
+) {
+    for point in REMOVAL_POINTS {
+        let running = spawn_demo_sim().await;
+        let sim = running.sim();
+        let setup = Setup::new(&running.url());
+        setup.connect(&["--no-sync"]).await;
+        let acme = vendor_id(sim, "Acme Electric");
+        let bolt = vendor_id(sim, "Bolt Plumbing");
+        let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
+        setup.ok(&["compliance", "import", &file]).await;
+        setup
+            .ok(&[
+                "compliance",
+                "settings",
+                "--compliance-sync",
+                "on",
+                "--new-projects",
+                "import-automatically",
+                "--import-companies",
+                "on",
+            ])
+            .await;
+        setup.sync("compliance").await;
+        let written = trestle_insurances(sim);
+        let company_level: Vec<_> = written.iter().filter(|i| i.project_id.is_none()).collect();
+        let removed: Vec<(i64, String)> = written
+            .iter()
+            .filter(|i| i.project_id.is_some())
+            .map(|i| (i.vendor_id, i.origin_id.clone().unwrap()))
+            .collect();
+        assert!(!removed.is_empty(), "project-level records were written");
+
+        // Project-level records are no longer sent: each is removed. The sync dies at `point`
+        // of the first removal.
+        setup
+            .ok(&["compliance", "settings", "--level", "parties-only"])
+            .await;
+        setup.sync_crashing_at("compliance", point).await;
+        let left = trestle_insurances(sim)
+            .iter()
+            .filter(|i| i.project_id.is_some())
+            .count();
+        if point == "before_upload" {
+            assert_eq!(left, removed.len(), "{point}: nothing deleted yet");
+        } else {
+            assert_eq!(left, removed.len() - 1, "{point}: the first one is deleted");
+        }
+
+        setup.sync("compliance").await;
+        let store = setup.store().await;
+        let now = trestle_insurances(sim);
+        assert!(
+            now.iter().all(|i| i.project_id.is_none()),
+            "{point}: every project-level record is gone: {now:?}"
+        );
+        assert_eq!(now.len(), company_level.len(), "{point}: the others stay");
+        for (vendor, origin) in &removed {
+            assert!(
+                store
+                    .insurance_write(demo::COMPANY_ID, origin)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{point}: the store no longer holds {origin} as written"
+            );
+            assert_eq!(
+                last_drain_outcome(&store, *vendor, origin).await.as_deref(),
+                Some("removed"),
+                "{point}: the run log's last word on {origin}"
+            );
+        }
+        let out = setup.sync("compliance").await;
+        assert!(
+            out.contains("insurance records: 0 queued, 0 written, 0 removed, 0 failed"),
+            "{point}: a further sync changes nothing:\n{out}"
         );
     }
 }

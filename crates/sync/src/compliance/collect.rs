@@ -17,6 +17,9 @@
 //!   company-wide commitment list, so this is the one cost that grows with the projects
 //!   followed even when nothing changed.
 //!
+//! - custom field definitions: their labels, only when the profile field setting names a label
+//!   the mirror does not know, and on whole reads (see [`collect_field_labels`]).
+//!
 //! A project followed for the first time has its commitments read whole. Every
 //! [`full_read_days`](super::settings::ComplianceSettings::full_read_days), and on request,
 //! everything is read whole, which is how records deleted in Procore or hidden from the
@@ -431,7 +434,8 @@ pub fn is_field_key(field: &str) -> bool {
 /// Reads the labels of Procore's custom field definitions into the mirror, when they are
 /// needed and not known: on a whole read (labels can be renamed), and when the profile field
 /// setting names a label the mirror does not hold (the field was just created, or the setting
-/// just changed). Otherwise no request: a setting naming `custom_field_<id>`, or a label already
+/// just changed). Otherwise no request (nor with an empty setting, which takes no profiles from
+/// commitments): a setting naming `custom_field_<id>`, or a label already
 /// known, reads nothing. One paged list (100 definitions a page).
 ///
 /// # Errors
@@ -443,6 +447,10 @@ pub async fn collect_field_labels(
     profile_field: &str,
     out: &mut Collection,
 ) -> Result<()> {
+    if profile_field.trim().is_empty() {
+        // No profiles from commitments: no label to look up.
+        return Ok(());
+    }
     let known = out.mirror.field_labels.values().any(|l| l == profile_field);
     if !out.full && (is_field_key(profile_field) || known) {
         return Ok(());

@@ -325,7 +325,7 @@ impl fmt::Display for Reason {
                 if let Some(problem) = definitions_unreadable {
                     write!(f, "; trestle could not read Procore's custom field definitions ({problem}), so only a custom_field_<id> name works until it can")?;
                 }
-                Ok(())
+                write!(f, " (an empty profile field takes no profiles from commitments)")
             }
             Reason::ConflictingProfiles { field, profiles } => write!(f, "profile not applied: the active commitments' \"{field}\" fields name different profiles ({}); make them agree in Procore", quoted(profiles)),
             Reason::FirstWrite { level } => write!(f, "written: trestle has not written this {} insurance record before", level.label()),

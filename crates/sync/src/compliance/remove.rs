@@ -1,12 +1,17 @@
 //! Taking insurance records trestle no longer reports out of Procore, from the outbox.
 //!
-//! A removal deletes the record by its Procore id (found by `origin_id` in the vendor's
-//! collection when the write's answer named none), then forgets it as written, then completes
-//! the outbox item. Each step is safe to repeat: a record already gone (404, or not found by its
-//! origin id) counts as removed, so a crash anywhere only means the next run repeats the tail.
+//! A removal logs that it is removing the record, deletes it by its Procore id (found by
+//! `origin_id` in the vendor's collection when the write's answer named none), logs it removed,
+//! then forgets it as written, then completes the outbox item. Each step is safe to repeat: a
+//! record already gone (404, or not found by its origin id) counts as removed, so a crash
+//! anywhere only means the next run repeats the tail, and the run log never last says a record
+//! Procore no longer holds was "written": before the delete it says "removing", and the outcome
+//! is logged before the store forgets the record, so a crash between the two leaves the removal
+//! due and the next run logs it again.
 
 use super::run::{retry_delay, ComplianceJob, RemovePayload, Report};
 use crate::error::Result;
+use crate::workforce::upload::{crash_if, CrashPoint};
 use chrono::Utc;
 use procore::{InsuranceId, ProjectId, VendorId};
 use std::collections::BTreeSet;
@@ -111,18 +116,22 @@ pub async fn drain_removals(
                 .await?;
             continue;
         }
+        let removing = entry(
+            &payload,
+            "removing",
+            format!(
+                "removing {} record {} from Procore company {} (the outcome is logged next)",
+                payload.level.label(),
+                payload.origin_id,
+                payload.procore_vendor_id
+            ),
+        );
+        store.record(run, &[removing]).await?;
+        crash_if(job.crash_at, CrashPoint::BeforeUpload);
         match delete(job.client, &payload).await {
             Ok(deleted) => {
-                // Only the write removed: one made since (a new Procore record) is kept.
-                store
-                    .forget_insurance_write(
-                        company,
-                        &payload.origin_id,
-                        payload.procore_insurance_id,
-                    )
-                    .await?;
-                store.complete(item.id, "{}").await?;
-                report.summary.insurance_removed += 1;
+                // Procore no longer holds it; the run log still says "removing".
+                crash_if(job.crash_at, CrashPoint::AfterUpload);
                 let done = entry(
                     &payload,
                     "removed",
@@ -138,6 +147,18 @@ pub async fn drain_removals(
                     },
                 );
                 store.record(run, &[done]).await?;
+                crash_if(job.crash_at, CrashPoint::AfterLog);
+                // Only the write removed: one made since (a new Procore record) is kept.
+                store
+                    .forget_insurance_write(
+                        company,
+                        &payload.origin_id,
+                        payload.procore_insurance_id,
+                    )
+                    .await?;
+                crash_if(job.crash_at, CrashPoint::AfterLink);
+                store.complete(item.id, "{}").await?;
+                report.summary.insurance_removed += 1;
             }
             Err(e) => {
                 let connection = e.is_about_the_connection();

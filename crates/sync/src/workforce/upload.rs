@@ -27,7 +27,8 @@ use store::{CompanyId, Link, LinkKind, LinkOrigin, Store};
 
 /// Points in an upload where a crash test can stop the process. The compliance drain uses the
 /// same points for an insurance write (the Procore `sync` call stands for the upload, recording
-/// the write for the link).
+/// the write for the link) and an insurance removal (the delete stands for the upload,
+/// forgetting the write for the link; `AfterLog` falls between logging it and forgetting it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashPoint {
     /// The PDF is rendered; nothing has reached Procore.
@@ -36,6 +37,9 @@ pub enum CrashPoint {
     AfterUpload,
     /// The store recorded the upload; the outbox item is not marked done.
     AfterLink,
+    /// An insurance removal only: the run log says the record was removed; the store still
+    /// holds it as written.
+    AfterLog,
 }
 
 impl CrashPoint {
@@ -44,6 +48,7 @@ impl CrashPoint {
             "before_upload" => Some(CrashPoint::BeforeUpload),
             "after_upload" => Some(CrashPoint::AfterUpload),
             "after_link" => Some(CrashPoint::AfterLink),
+            "after_log" => Some(CrashPoint::AfterLog),
             _ => None,
         }
     }

@@ -133,3 +133,22 @@ async fn a_record_deleted_in_procore_is_written_again_by_the_next_whole_read() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_whole_dry_run_shows_the_record_it_would_write_again_and_writes_nothing() {
+    let app = App::new().await;
+    app.sync().await;
+    let before = app.bolt_record();
+    app.sim().write(|w| {
+        w.insurances.get_mut(&before.id).unwrap().status = Some("compliant".into());
+    });
+    let mut job = app.job();
+    job.full_read = true;
+    let report = sync_compliance(&job, true).await.unwrap();
+    assert!(matches!(
+        restored(&report).as_slice(),
+        [(o, Reason::ChangedInProcore { fields, .. })]
+            if Some(o) == before.origin_id.as_ref() && fields == &["status"]
+    ));
+    assert_eq!(app.bolt_record().status.as_deref(), Some("compliant"));
+}

@@ -142,3 +142,16 @@ async fn a_field_created_in_procore_after_a_sync_is_found_by_its_label_at_the_ne
     let association = app.association(acme, "Harbor Tower").await.unwrap();
     assert_eq!(association.profile_id, Some(standard), "{commitment}");
 }
+
+#[tokio::test]
+async fn an_empty_profile_field_takes_no_profile_from_commitments_and_says_nothing_about_it() {
+    let app = App::new().await;
+    app.settings(|s| s.profile_field = String::new()).await;
+    app.sim().clear_request_log();
+    let report = app.sync().await;
+    assert_eq!(field_not_found(&report), None);
+    assert_eq!(app.definition_requests(), 0, "no label to look up");
+    let acme = app.vendor("Acme Electric");
+    let harbor = app.association(acme, "Harbor Tower").await.unwrap();
+    assert_eq!(harbor.profile_id, None);
+}
