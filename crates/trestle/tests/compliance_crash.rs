@@ -106,10 +106,28 @@ fn insurance_requests(sim: &Sim) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_again_writes_each_record_once(
 ) {
+    killed_at_any_point_of_an_insurance_write(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_again_writes_each_record_once(
+) {
+    killed_at_any_point_of_an_insurance_write(true).await;
+}
+
+/// A store for one case: a fresh PostgreSQL schema (dropped with the guard), or SQLite in the
+/// setup's folder.
+fn setup_on(sim_url: &str, postgres: bool) -> (Setup, Option<common::PgSchema>) {
+    let schema = postgres.then(common::PgSchema::create);
+    let url = schema.as_ref().map(common::PgSchema::url);
+    (Setup::with_database(sim_url, url.as_deref()), schema)
+}
+
+async fn killed_at_any_point_of_an_insurance_write(postgres: bool) {
     for point in POINTS {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
-        let setup = Setup::new(&running.url());
+        let (setup, _schema) = setup_on(&running.url(), postgres);
         setup.connect(&["--no-sync"]).await;
         let acme = vendor_id(sim, "Acme Electric");
         let bolt = vendor_id(sim, "Bolt Plumbing");
@@ -161,6 +179,7 @@ async fn a_compliance_sync_killed_at_any_point_of_an_insurance_write_and_run_aga
             format!("{records:?}"),
             "{point}"
         );
+        store.close().await;
     }
 }
 
@@ -190,10 +209,20 @@ async fn last_drain_outcome(store: &Store, vendor: i64, origin: &str) -> Option<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compliance_sync_killed_at_any_point_of_an_insurance_removal_and_run_again_removes_it_and_logs_it_removed(
 ) {
+    killed_at_any_point_of_an_insurance_removal(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_compliance_sync_killed_at_any_point_of_an_insurance_removal_and_run_again_removes_it_and_logs_it_removed(
+) {
+    killed_at_any_point_of_an_insurance_removal(true).await;
+}
+
+async fn killed_at_any_point_of_an_insurance_removal(postgres: bool) {
     for point in REMOVAL_POINTS {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
-        let setup = Setup::new(&running.url());
+        let (setup, _schema) = setup_on(&running.url(), postgres);
         setup.connect(&["--no-sync"]).await;
         let acme = vendor_id(sim, "Acme Electric");
         let bolt = vendor_id(sim, "Bolt Plumbing");
@@ -265,5 +294,6 @@ async fn a_compliance_sync_killed_at_any_point_of_an_insurance_removal_and_run_a
             out.contains("insurance records: 0 queued, 0 written, 0 removed, 0 failed"),
             "{point}: a further sync changes nothing:\n{out}"
         );
+        store.close().await;
     }
 }
