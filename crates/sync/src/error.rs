@@ -28,6 +28,7 @@ impl SyncError {
                 | procore::Error::Unauthorized { .. }
                 | procore::Error::RateLimited { .. }
                 | procore::Error::Transport { .. }
+                | procore::Error::LoginService { .. }
                 | procore::Error::TokenStore(_)
                 | procore::Error::Config(_) => true,
                 procore::Error::Api(api) => api.status >= 500,
@@ -62,7 +63,15 @@ mod tests {
             idempotency_token: "t".into(),
             cause: "connection reset".into(),
         });
+        let login_down = SyncError::Procore(procore::Error::LoginService {
+            attempts: 6,
+            what: "answered HTTP 503".into(),
+        });
         assert!(reconnect.is_about_the_connection());
+        assert!(
+            login_down.is_about_the_connection(),
+            "no token, no call: every item would fail the same way"
+        );
         assert!(rate_limited.is_about_the_connection());
         assert!(
             !unknown.is_about_the_connection(),
