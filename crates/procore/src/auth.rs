@@ -281,7 +281,11 @@ pub fn build_http(config: &ClientConfig) -> Result<reqwest::Client> {
         .tls_built_in_webpki_certs(true)
         .tls_built_in_native_certs(true)
         .build()
-        .map_err(|e| Error::Config(format!("HTTP client (TLS roots from the system store): {e}")))
+        .map_err(|e| {
+            Error::Config(format!(
+                "HTTP client (TLS roots from the system store): {e}"
+            ))
+        })
 }
 
 #[derive(Deserialize)]

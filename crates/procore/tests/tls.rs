@@ -47,7 +47,10 @@ fn tls_server() -> (Server, u16) {
     let server = Server(child);
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "openssl s_server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "openssl s_server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (server, port)
@@ -79,6 +82,10 @@ async fn a_server_signed_by_a_ca_in_the_system_trust_store_is_trusted() {
 
     // The machine trusts the CA (as with a corporate CA installed system-wide): accepted.
     std::env::set_var("SSL_CERT_FILE", fixtures().join("ca.pem"));
-    let resp = http().get(&url).send().await.expect("the system's CA is trusted");
+    let resp = http()
+        .get(&url)
+        .send()
+        .await
+        .expect("the system's CA is trusted");
     assert!(resp.status().is_success(), "{}", resp.status());
 }
