@@ -267,14 +267,25 @@ pub async fn exchange_code(config: &ClientConfig, code: &str) -> Result<StoredTo
     Ok(tokens)
 }
 
-pub(crate) fn build_http(config: &ClientConfig) -> Result<reqwest::Client> {
+/// The HTTP client every Procore call goes through: the configured timeouts and user agent, no
+/// redirects (a bearer token must never follow one), and rustls trusting both the bundled
+/// webpki roots and the system's trust store (`/etc/ssl/certs`, `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` on Linux; the keychain on macOS; the certificate store on Windows), so a
+/// corporate CA or a TLS-inspecting proxy the machine trusts is trusted too.
+pub fn build_http(config: &ClientConfig) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
         .timeout(config.request_timeout)
         .connect_timeout(config.connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        .tls_built_in_webpki_certs(true)
+        .tls_built_in_native_certs(true)
         .build()
-        .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+        .map_err(|e| {
+            Error::Config(format!(
+                "HTTP client (TLS roots from the system store): {e}"
+            ))
+        })
 }
 
 #[derive(Deserialize)]

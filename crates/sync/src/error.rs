@@ -5,16 +5,36 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
+    // The inner error's text is part of this one's, so it is not also its `source`: a caller
+    // printing the chain (`anyhow`'s `{:#}`) would print it twice.
     #[error("Procore: {0}")]
-    Procore(#[from] procore::Error),
+    Procore(procore::Error),
     #[error("the store: {0}")]
-    Store(#[from] store::StoreError),
+    Store(store::StoreError),
     #[error("rendering a form: {0}")]
-    Pdf(#[from] pdf::PdfError),
+    Pdf(pdf::PdfError),
     #[error("no connection for Procore company {0}; run `trestle connect` first")]
     NotConnected(i64),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<procore::Error> for SyncError {
+    fn from(e: procore::Error) -> Self {
+        SyncError::Procore(e)
+    }
+}
+
+impl From<store::StoreError> for SyncError {
+    fn from(e: store::StoreError) -> Self {
+        SyncError::Store(e)
+    }
+}
+
+impl From<pdf::PdfError> for SyncError {
+    fn from(e: pdf::PdfError) -> Self {
+        SyncError::Pdf(e)
+    }
 }
 
 impl SyncError {
@@ -28,6 +48,7 @@ impl SyncError {
                 | procore::Error::Unauthorized { .. }
                 | procore::Error::RateLimited { .. }
                 | procore::Error::Transport { .. }
+                | procore::Error::LoginService { .. }
                 | procore::Error::TokenStore(_)
                 | procore::Error::Config(_) => true,
                 procore::Error::Api(api) => api.status >= 500,
@@ -62,7 +83,15 @@ mod tests {
             idempotency_token: "t".into(),
             cause: "connection reset".into(),
         });
+        let login_down = SyncError::Procore(procore::Error::LoginService {
+            attempts: 6,
+            what: "answered HTTP 503".into(),
+        });
         assert!(reconnect.is_about_the_connection());
+        assert!(
+            login_down.is_about_the_connection(),
+            "no token, no call: every item would fail the same way"
+        );
         assert!(rate_limited.is_about_the_connection());
         assert!(
             !unknown.is_about_the_connection(),

@@ -1,7 +1,9 @@
 //! The database token store: the Procore client's `TokenStore` over trestle's store.
 //!
 //! Refresh tokens are single-use, so the client saves each new pair before it uses it; here
-//! that save is one encrypted write of the whole pair, per company.
+//! that save is one encrypted write of the whole pair, per company. `load` always reads the
+//! database (nothing is cached here): when two processes race to refresh one single-use token,
+//! the client of the one that lost reloads the pair the winner saved and goes on with it.
 
 use procore::{StoredTokens, TokenStore};
 use secrecy::{ExposeSecret, SecretString};

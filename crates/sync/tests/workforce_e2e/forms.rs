@@ -296,3 +296,46 @@ async fn a_503_after_procore_added_the_version_never_leaves_two_versions() {
         Some(2)
     );
 }
+
+#[tokio::test]
+async fn a_503_after_procore_created_a_folder_never_leaves_two_folders() {
+    let (app, procore, local) = with_forms().await;
+    app.complete_form(local, "Toolbox Talk", "2026-11-20").await;
+    let front = error_after_write_on(&app, |req| {
+        req.method() == "POST" && req.uri().path() == "/rest/v1.0/folders"
+    })
+    .await;
+    let from = app.sim().request_log().len();
+    let report = app.sync_through(&client_for(&front.url), false).await;
+
+    let requests = app.requests_since(from);
+    let creates = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/rest/v1.0/folders")
+        .count();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.fault.as_deref() == Some("error_after_write")),
+        "the fault hit"
+    );
+    assert_eq!(
+        creates, 2,
+        "one create per folder (forms, month), neither sent again blindly"
+    );
+    assert_eq!(report.summary.forms_uploaded, 1, "{:?}", report.failures);
+    let folders = app.sim().read(|w| {
+        w.folders
+            .values()
+            .filter(|f| f.project_id == procore && !f.is_deleted)
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+    });
+    for name in ["Corfix Forms", "2026-11"] {
+        assert_eq!(
+            folders.iter().filter(|n| *n == name).count(),
+            1,
+            "one {name} folder ({creates} creates sent): {folders:?}"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! - `malformed`: one bad record skips itself; the rest of the sync goes on.
 //! - `forms`: completed forms into Procore Documents, never twice.
 //! - `access`: `connect`'s permission checks.
+//! - `tokens`: the database token store when two processes refresh at once.
 
 mod access;
 mod forms;
@@ -15,4 +16,5 @@ mod harness;
 mod incremental;
 mod malformed;
 mod projects;
+mod tokens;
 mod users;
