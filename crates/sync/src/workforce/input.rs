@@ -69,6 +69,18 @@ pub enum RecordKind {
     Form,
 }
 
+impl WorkforceSettings {
+    /// Whether going from `before` to these settings can change what the planner decides
+    /// about records Procore has not changed: then the next sync must read the users whole,
+    /// or an incremental read would leave the records Procore did not touch as they were.
+    /// Only Sync Employees Only does: Automatically Activate Workers applies to workers as
+    /// they are created (existing workers keep their state, as the seed says), and Sync Forms
+    /// and the forms folder decide about the app's forms, which every sync considers whole.
+    pub fn changes_user_decisions(&self, before: Option<&WorkforceSettings>) -> bool {
+        before.is_none_or(|b| b.sync_employees_only != self.sync_employees_only)
+    }
+}
+
 impl RecordKind {
     /// The name the run log uses, and `trestle explain` takes.
     pub fn as_str(self) -> &'static str {
@@ -115,4 +127,8 @@ pub struct LocalWorkforce {
     pub worker_links: BTreeMap<i64, i64>,
     /// Form submissions, for the forms half of the integration.
     pub forms: Vec<FormState>,
+    /// The toggles the last applied sync ran with (`None` before the first sync, or when a
+    /// version that did not record them ran it). A change of Sync Employees Only since then is
+    /// named as the reason a worker is blocked or unblocked, not a change in Procore.
+    pub last_settings: Option<WorkforceSettings>,
 }

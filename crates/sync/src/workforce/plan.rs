@@ -51,6 +51,11 @@ pub enum Reason {
     UserInactiveBlocked,
     UserInactiveNeverActivatedStaysPending,
     EmployeeFlagRemovedBlocked,
+    /// Sync Employees Only was turned on since the last sync, and the user is not an employee.
+    SyncEmployeesOnlyTurnedOnBlocked,
+    /// Sync Employees Only was turned off since the last sync: a non-employee's worker, blocked
+    /// by it, is unblocked.
+    SyncEmployeesOnlyTurnedOffUnblocked,
     UserActiveAgain,
     WorkerDetailsChanged,
     Malformed {
@@ -73,15 +78,17 @@ pub enum Reason {
 
 impl Reason {
     /// Whether the record was left alone because of something on the app side (a clash with
-    /// an unlinked record) or a setting, not because of anything in Procore: such a record must
-    /// be read again after the administrator acts, even if Procore never changes it.
+    /// an unlinked record), not because of anything in Procore: such a record must be read
+    /// again after the administrator acts, even if Procore never changes it. A setting is not
+    /// such a cause: a changed setting makes the next sync read the users whole
+    /// ([`super::input::WorkforceSettings::changes_user_decisions`]), so a skip because of
+    /// Sync Employees Only need not hold the cursor back.
     pub fn waits_on_the_app_side(&self) -> bool {
         matches!(
             self,
             Reason::SameNumberAsUnlinkedProject { .. }
                 | Reason::SameNameAsUnlinkedProject { .. }
                 | Reason::SameEmailAsUnlinkedWorker { .. }
-                | Reason::NotAnEmployee
         )
     }
 }
@@ -103,6 +110,8 @@ impl fmt::Display for Reason {
             Reason::UserInactiveBlocked => write!(f, "blocked: the user is inactive in Procore"),
             Reason::UserInactiveNeverActivatedStaysPending => write!(f, "left in Pending Account Activation: the user is inactive in Procore but the worker was never activated, so it is not blocked"),
             Reason::EmployeeFlagRemovedBlocked => write!(f, "blocked: Sync Employees Only is on and the user is no longer marked as an employee in Procore"),
+            Reason::SyncEmployeesOnlyTurnedOnBlocked => write!(f, "blocked: Sync Employees Only was turned on and the user is not marked as an employee in Procore"),
+            Reason::SyncEmployeesOnlyTurnedOffUnblocked => write!(f, "unblocked: Sync Employees Only was turned off, so a user who is not an employee is synced again; the worker keeps the activation state it had"),
             Reason::UserActiveAgain => write!(f, "unblocked: the user is active in Procore again; the worker keeps the activation state it had"),
             Reason::WorkerDetailsChanged => write!(f, "updated: name, phone, employee number or email changed in Procore"),
             Reason::Malformed { problem } => write!(f, "skipped: Procore sent a record trestle cannot use ({problem})"),
@@ -366,6 +375,7 @@ fn plan_users(
 ) {
     let linked_local: std::collections::BTreeSet<i64> =
         local.worker_links.values().copied().collect();
+    let employees_only_was = local.last_settings.map(|s| s.sync_employees_only);
     let by_id: BTreeMap<i64, &domain::workforce::Worker> =
         local.workers.iter().map(|w| (w.id, w)).collect();
     // Unlinked workers by email, built once; the lowest id wins on a shared address.
@@ -405,7 +415,13 @@ fn plan_users(
                     )
                 }
             } else if settings.sync_employees_only && !u.is_employee {
-                (true, Reason::EmployeeFlagRemovedBlocked)
+                if employees_only_was == Some(false) {
+                    (true, Reason::SyncEmployeesOnlyTurnedOnBlocked)
+                } else {
+                    (true, Reason::EmployeeFlagRemovedBlocked)
+                }
+            } else if !u.is_employee && employees_only_was == Some(true) {
+                (false, Reason::SyncEmployeesOnlyTurnedOffUnblocked)
             } else {
                 (false, Reason::UserActiveAgain)
             };

@@ -152,3 +152,82 @@ async fn new_workers_wait_in_pending_account_activation_unless_automatic_activat
         "activated without an email: kiosk only"
     );
 }
+
+#[tokio::test]
+async fn turning_sync_employees_only_on_blocks_every_non_employee_at_the_next_sync_and_says_why() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    assert!(!app.worker_of(quinn).await.unwrap().blocked);
+
+    app.set(|c| c.sync_employees_only = true).await;
+    app.sync().await;
+    assert!(
+        app.worker_of(quinn).await.unwrap().blocked,
+        "blocked at the first sync after the change, though Procore never changed the user"
+    );
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(
+        reason.contains("Sync Employees Only was turned on"),
+        "the reason names the setting: {reason}"
+    );
+    let alice = app.procore_user("Voltaire");
+    assert!(
+        app.worker_of(alice).await.unwrap().blocked,
+        "every non-employee, vendor contacts too"
+    );
+
+    // A later, unrelated edit in Procore does not claim the employee flag was removed.
+    app.ui_edit(
+        &format!("users/{quinn}"),
+        Some(serde_json::json!({"mobile_phone": "+1 555 0199"})),
+    )
+    .await;
+    let report = app.sync().await;
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(!reason.contains("no longer marked"), "{reason}");
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+    assert!(
+        report
+            .plan
+            .changes()
+            .all(|a| a.subject() == (sync::workforce::input::RecordKind::User, Some(quinn))),
+        "only the edited user changes: {:?}",
+        report.plan.actions
+    );
+}
+
+#[tokio::test]
+async fn turning_sync_employees_only_off_unblocks_and_creates_non_employees_at_the_next_sync() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    app.set(|c| c.sync_employees_only = true).await;
+    app.sync().await;
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+    // A non-employee who joins while the setting is on is not created.
+    app.ui_create(
+        "users",
+        serde_json::json!({"first_name": "Gale", "last_name": "Storm", "email_address": "gale@consultant.example", "is_employee": false}),
+    )
+    .await;
+    app.sync().await;
+    let gale = app.procore_user("Storm");
+    assert!(app.worker_of(gale).await.is_none());
+
+    app.set(|c| c.sync_employees_only = false).await;
+    app.sync().await;
+    assert!(
+        !app.worker_of(quinn).await.unwrap().blocked,
+        "unblocked without a --full sync"
+    );
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(
+        reason.contains("Sync Employees Only was turned off"),
+        "the reason names the setting: {reason}"
+    );
+    assert!(
+        app.worker_of(gale).await.is_some(),
+        "the non-employee Procore never changed again is created"
+    );
+}
