@@ -5,16 +5,36 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
+    // The inner error is part of the message and deliberately not a `source`: the CLI prints
+    // an error with its chain of sources, which would repeat the message.
     #[error("Procore: {0}")]
-    Procore(#[from] procore::Error),
+    Procore(procore::Error),
     #[error("the store: {0}")]
-    Store(#[from] store::StoreError),
+    Store(store::StoreError),
     #[error("rendering a form: {0}")]
-    Pdf(#[from] pdf::PdfError),
+    Pdf(pdf::PdfError),
     #[error("no connection for Procore company {0}; run `trestle connect` first")]
     NotConnected(i64),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<procore::Error> for SyncError {
+    fn from(e: procore::Error) -> Self {
+        SyncError::Procore(e)
+    }
+}
+
+impl From<store::StoreError> for SyncError {
+    fn from(e: store::StoreError) -> Self {
+        SyncError::Store(e)
+    }
+}
+
+impl From<pdf::PdfError> for SyncError {
+    fn from(e: pdf::PdfError) -> Self {
+        SyncError::Pdf(e)
+    }
 }
 
 impl SyncError {

@@ -5,7 +5,7 @@ use crate::commands::ExplainKind;
 use anyhow::Result;
 use std::fmt::Write;
 use store::{Connection, LinkKind, Store};
-use sync::workforce::access::AccessCheck;
+use sync::workforce::access::{AccessCheck, Problem};
 use sync::workforce::{Action, Report};
 
 /// A plain text table: the first row is the header.
@@ -62,7 +62,11 @@ pub fn print_checks(checks: &[AccessCheck]) {
     for c in checks {
         println!(
             "  [{}] {}: {}",
-            if c.ok { "ok" } else { "MISSING" },
+            match (c.ok, c.problem) {
+                (true, _) => "ok",
+                (false, Some(Problem::Permission) | None) => "MISSING",
+                (false, Some(_)) => "FAILED",
+            },
             c.what,
             c.detail
         );

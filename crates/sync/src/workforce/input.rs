@@ -51,6 +51,10 @@ pub struct ProcoreUser {
     pub email_address: Option<String>,
     pub is_active: bool,
     pub is_employee: bool,
+    /// Procore marks the user as a service account (`role: "service_account"` on the v1.3
+    /// list): an app's user, never a person, so never a worker.
+    #[serde(default)]
+    pub is_service_account: bool,
 }
 
 /// A record the collector could not use, and why.

@@ -40,6 +40,8 @@ pub enum Reason {
         name: String,
     },
     ServiceAccountNeverSynced,
+    /// Another app's service account (Procore's `role` says so): not a person.
+    OtherServiceAccountNeverSynced,
     SameEmailAsUnlinkedWorker {
         worker_id: i64,
     },
@@ -103,6 +105,7 @@ impl fmt::Display for Reason {
             Reason::SameNumberAsUnlinkedProject { project_id, number } => write!(f, "not synced: app project {project_id} already has project number \"{number}\"; link them or change one of the numbers"),
             Reason::SameNameAsUnlinkedProject { project_id, name } => write!(f, "not synced: it has no project number and app project {project_id} already has the name \"{name}\"; give it a number in Procore or rename one of them"),
             Reason::ServiceAccountNeverSynced => write!(f, "not synced: it is the integration's own service account"),
+            Reason::OtherServiceAccountNeverSynced => write!(f, "not synced: Procore marks the user as a service account (an app's user, not a person), and service accounts never become workers"),
             Reason::SameEmailAsUnlinkedWorker { worker_id } => write!(f, "not synced: worker {worker_id} already has this email address; link them or change one of the addresses"),
             Reason::InactiveUserNotCreated => write!(f, "not created: the user is inactive in Procore, and inactive users are never created"),
             Reason::NotAnEmployee => write!(f, "not created: Sync Employees Only is on and the user is not marked as an employee in Procore"),
@@ -401,6 +404,10 @@ fn plan_users(
         };
         if Some(u.id) == snapshot.service_account_id {
             out.push(skip(Reason::ServiceAccountNeverSynced));
+            continue;
+        }
+        if u.is_service_account {
+            out.push(skip(Reason::OtherServiceAccountNeverSynced));
             continue;
         }
         let fields = worker_fields(u);

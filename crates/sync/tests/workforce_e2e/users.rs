@@ -231,3 +231,24 @@ async fn turning_sync_employees_only_off_unblocks_and_creates_non_employees_at_t
         "the non-employee Procore never changed again is created"
     );
 }
+
+#[tokio::test]
+async fn no_apps_service_account_becomes_a_worker() {
+    let app = TestApp::demo().await;
+    app.sync().await;
+    // The demo company has a second app installed, "Trestle Web", with its own service account.
+    let web = app
+        .sim()
+        .read(|w| w.apps[demo::USER_APP_CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id);
+    assert!(app.worker_of(web).await.is_none());
+    let names = app.worker_names().await;
+    assert!(
+        !names.iter().any(|n| n.ends_with("Service Account")),
+        "{names:?}"
+    );
+    let reason = app.latest_reason("procore-user", web).await;
+    assert!(
+        reason.contains("Procore marks the user as a service account"),
+        "{reason}"
+    );
+}
