@@ -252,3 +252,63 @@ async fn no_apps_service_account_becomes_a_worker() {
         "{reason}"
     );
 }
+
+/// Whether the sync since `from` read the active users whole (no `updated_at` filter).
+fn read_users_whole(app: &TestApp, from: usize) -> bool {
+    let path = format!("/rest/v1.3/companies/{}/users", app.company);
+    app.requests_since(from)
+        .iter()
+        .filter(|r| r.path == path)
+        .all(|r| {
+            !r.query
+                .as_deref()
+                .unwrap_or_default()
+                .contains("updated_at")
+        })
+}
+
+#[tokio::test]
+async fn a_sync_employees_only_change_reads_the_users_whole_once_and_other_toggles_never() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+
+    app.set(|c| c.auto_activate_workers = true).await;
+    let from = app.sim().request_log().len();
+    let report = app.sync().await;
+    assert!(
+        !read_users_whole(&app, from),
+        "Automatically Activate Workers decides only about new workers"
+    );
+    assert!(
+        !report.plan.has_changes(),
+        "existing workers keep their state: {:?}",
+        report.plan.actions
+    );
+
+    app.set(|c| c.sync_employees_only = true).await;
+    let from = app.sim().request_log().len();
+    app.sync().await;
+    assert!(read_users_whole(&app, from), "the sync after the change");
+    let from = app.sim().request_log().len();
+    app.sync().await;
+    assert!(!read_users_whole(&app, from), "and only that one");
+}
+
+#[tokio::test]
+async fn a_dry_run_after_a_setting_change_previews_it_and_the_next_sync_still_applies_it() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    app.set(|c| c.sync_employees_only = true).await;
+    let preview = app.sync_dry().await;
+    assert!(
+        preview.plan.actions.iter().any(|a| a.subject()
+            == (sync::workforce::input::RecordKind::User, Some(quinn))
+            && *a.reason() == sync::workforce::Reason::SyncEmployeesOnlyTurnedOnBlocked),
+        "{:?}",
+        preview.plan.actions
+    );
+    assert!(!app.worker_of(quinn).await.unwrap().blocked, "a dry run changes nothing");
+    app.sync().await;
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+}
