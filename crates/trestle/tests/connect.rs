@@ -279,3 +279,20 @@ async fn connect_reports_what_compliance_lacks_and_with_compliance_refuses_to_co
         "the insurance check wrote nothing"
     );
 }
+
+#[tokio::test]
+async fn explain_says_why_another_apps_service_account_is_not_a_worker() {
+    let sim = spawn_demo_sim().await;
+    let setup = Setup::new(&sim.url());
+    setup.connect(&[]).await;
+    let web = sim.sim().read(|w| {
+        w.apps[demo::USER_APP_CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id
+    });
+    let out = setup
+        .ok(&["explain", "procore-user", &web.to_string()])
+        .await;
+    assert!(
+        out.contains("Procore marks the user as a service account"),
+        "{out}"
+    );
+}
