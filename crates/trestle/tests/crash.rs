@@ -214,6 +214,8 @@ async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_on
         w.users
             .values()
             .filter(|u| u.company_id == demo::COMPANY_ID && u.is_active)
+            // No app's service account becomes a worker.
+            .filter(|u| u.service_account_of.is_none())
             .map(|u| u.id)
             .filter(|id| *id != own_service_account)
             .collect()
