@@ -261,10 +261,16 @@ async fn connect_reports_what_compliance_lacks_and_with_compliance_refuses_to_co
             && out.contains("`trestle sync compliance` will fail"),
         "{out}"
     );
-    assert!(out.contains("[ok] read the company directory (companies)"), "{out}");
+    assert!(
+        out.contains("[ok] read the company directory (companies)"),
+        "{out}"
+    );
 
     let out = setup
-        .trestle(&connect_args(&company, &["--no-sync", "--compliance"]), None)
+        .trestle(
+            &connect_args(&company, &["--no-sync", "--compliance"]),
+            None,
+        )
         .await;
     assert!(!out.status.success(), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -253,7 +253,10 @@ pub async fn check_compliance_access(client: &Client) -> Vec<AccessCheck> {
             ),
         ),
         Some(Err(e)) => checks.error("read the company directory (companies)", &e),
-        None => checks.ok("read the company directory (companies)", "no companies".into()),
+        None => checks.ok(
+            "read the company directory (companies)",
+            "no companies".into(),
+        ),
     }
     const COMMITMENTS: &str = "read commitments (Commitments tool)";
     let mut probe = Checks::default();

@@ -148,7 +148,11 @@ async fn a_wrong_company_id_is_reported_as_such() {
         "{}",
         checks[0].detail
     );
-    assert!(!checks[0].detail.contains("permission"), "{}", checks[0].detail);
+    assert!(
+        !checks[0].detail.contains("permission"),
+        "{}",
+        checks[0].detail
+    );
 }
 
 #[tokio::test]

@@ -237,9 +237,9 @@ async fn no_apps_service_account_becomes_a_worker() {
     let app = TestApp::demo().await;
     app.sync().await;
     // The demo company has a second app installed, "Trestle Web", with its own service account.
-    let web = app
-        .sim()
-        .read(|w| w.apps[demo::USER_APP_CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id);
+    let web = app.sim().read(|w| {
+        w.apps[demo::USER_APP_CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id
+    });
     assert!(app.worker_of(web).await.is_none());
     let names = app.worker_names().await;
     assert!(
@@ -308,7 +308,10 @@ async fn a_dry_run_after_a_setting_change_previews_it_and_the_next_sync_still_ap
         "{:?}",
         preview.plan.actions
     );
-    assert!(!app.worker_of(quinn).await.unwrap().blocked, "a dry run changes nothing");
+    assert!(
+        !app.worker_of(quinn).await.unwrap().blocked,
+        "a dry run changes nothing"
+    );
     app.sync().await;
     assert!(app.worker_of(quinn).await.unwrap().blocked);
 }
