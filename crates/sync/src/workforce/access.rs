@@ -4,7 +4,11 @@
 //! `connect` tries each thing the integration will do and names every missing permission.
 //! Creating folders cannot be tried without creating one, so when forms sync is on the check
 //! finds or creates the forms folder in the first visible project: the folder the first
-//! uploaded form would need anyway.
+//! uploaded form would need anyway. The compliance integration's needs are checked too
+//! ([`check_compliance_access`]); writing insurance records is tried with an empty batch.
+//!
+//! Each failure says what kind it is ([`Problem`]): a refused secret, an unreachable Procore
+//! and a wrong Company ID are fixed in different places than a missing permission.
 
 use super::forms::{choose_forms_folder, FolderEntry};
 use futures::StreamExt;
