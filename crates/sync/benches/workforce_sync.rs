@@ -124,6 +124,11 @@ async fn run() {
         (s.requests as f64 / lower_bound as f64 - 1.0) * 100.0
     );
 
+    println!(
+        "  (projects are read at v1.1's 300 a page: v1.0's list, at 2000, has no description,"
+    );
+    println!("   public notes or template, which the mapping needs; see docs/workforce.md)");
+
     let started = Instant::now();
     let again = sync_workforce(&job, false).await.expect("resync");
     println!("no-change resync:");
