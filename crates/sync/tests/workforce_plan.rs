@@ -41,6 +41,7 @@ fn user(id: i64) -> ProcoreUser {
         email_address: Some(format!("user{id}@example.com")),
         is_active: true,
         is_employee: true,
+        is_service_account: false,
     }
 }
 
@@ -392,6 +393,72 @@ fn the_integrations_own_service_account_is_never_synced() {
         today(),
     );
     assert_eq!(only(&plan).reason(), &Reason::ServiceAccountNeverSynced);
+}
+
+#[test]
+fn another_apps_service_account_is_never_a_worker_even_when_already_linked() {
+    let mut other = user(7);
+    other.is_service_account = true;
+    let plan_new = plan(
+        &snapshot(vec![], vec![other.clone()]),
+        &LocalWorkforce::default(),
+        &settings(),
+        today(),
+    );
+    assert_eq!(
+        only(&plan_new).reason(),
+        &Reason::OtherServiceAccountNeverSynced
+    );
+    let mut local = LocalWorkforce {
+        workers: vec![worker(
+            3,
+            Some("user7@example.com"),
+            Activation::Active,
+            false,
+        )],
+        ..Default::default()
+    };
+    local.worker_links.insert(7, 3);
+    other.first_name = "Renamed".into();
+    let plan_linked = plan(&snapshot(vec![], vec![other]), &local, &settings(), today());
+    assert_eq!(
+        only(&plan_linked).reason(),
+        &Reason::OtherServiceAccountNeverSynced,
+        "a service account made a worker by an earlier version is left alone, not updated"
+    );
+}
+
+#[test]
+fn turning_sync_employees_only_on_names_the_setting_as_the_reason_a_worker_is_blocked() {
+    let mut contractor = user(7);
+    contractor.is_employee = false;
+    let mut local = LocalWorkforce {
+        workers: vec![worker(
+            3,
+            Some("user7@example.com"),
+            Activation::Active,
+            false,
+        )],
+        last_settings: Some(WorkforceSettings::default()),
+        ..Default::default()
+    };
+    local.worker_links.insert(7, 3);
+    local.workers[0].fields = sync::workforce::plan::worker_fields(&contractor);
+    let on = WorkforceSettings {
+        sync_employees_only: true,
+        ..Default::default()
+    };
+    let p = plan(
+        &snapshot(vec![], vec![contractor.clone()]),
+        &local,
+        &on,
+        today(),
+    );
+    assert_eq!(only(&p).reason(), &Reason::SyncEmployeesOnlyTurnedOnBlocked);
+    // The setting was already on: the flag must have been removed in Procore.
+    local.last_settings = Some(on);
+    let p = plan(&snapshot(vec![], vec![contractor]), &local, &on, today());
+    assert_eq!(only(&p).reason(), &Reason::EmployeeFlagRemovedBlocked);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use store::Connection;
-use sync::workforce::access::check_access;
+use sync::workforce::access::{check_access, check_compliance_access, Problem};
 use sync::workforce::upload::CrashPoint;
 use sync::workforce::{sync_workforce, WorkforceJob};
 
@@ -42,6 +42,11 @@ pub struct ConnectArgs {
     /// Save the connection without running the initial sync.
     #[arg(long)]
     pub no_sync: bool,
+    /// Require what the compliance integration needs (Directory companies, Commitments,
+    /// writing insurance records): connect fails when it is missing. Without it, those checks
+    /// are still run and reported, and fail the connect only once a compliance sync has run.
+    #[arg(long)]
+    pub compliance: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,7 +121,9 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     // Connecting again (to rotate a secret, say) keeps the toggles already saved unless a flag
     // says otherwise.
     let mut connection = Connection::new(company_id, &client_id, secret);
-    if let Some(saved) = store.connection(company_id).await? {
+    let saved = store.connection(company_id).await?;
+    let connected_before = saved.is_some();
+    if let Some(saved) = saved {
         connection.sync_employees_only = saved.sync_employees_only;
         connection.auto_activate_workers = saved.auto_activate_workers;
         connection.sync_forms = saved.sync_forms;
@@ -142,15 +149,44 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     println!("Checking what trestle may do in Procore company {company_id}:");
     let checks = check_access(&client, connection.sync_forms, &connection.forms_folder).await;
     output::print_checks(&checks);
-    if checks.iter().any(|c| !c.ok) {
-        bail!("some permissions are missing (above); nothing was saved or synced");
+    if let Some(failed) = checks.iter().find(|c| !c.ok) {
+        bail!(
+            "{}; nothing was saved or synced",
+            refusal(failed.problem, company_id)
+        );
+    }
+    // Compliance: always checked, so the admin learns now what its first sync would need.
+    let compliance_required = args.compliance
+        || !store
+            .cursors_with_prefix(company_id, "compliance.")
+            .await?
+            .is_empty();
+    println!("\nFor the compliance integration (trestle sync compliance):");
+    let compliance = check_compliance_access(&client).await;
+    output::print_checks(&compliance);
+    if let Some(failed) = compliance.iter().find(|c| !c.ok) {
+        if compliance_required {
+            bail!(
+                "{} for the compliance integration; nothing was saved or synced",
+                refusal(failed.problem, company_id)
+            );
+        }
+        println!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
     }
     store.save_connection(&connection).await?;
     println!("Connected. Settings: {}", output::toggles(&connection));
     if args.no_sync {
         return Ok(());
     }
-    println!("\nInitial sync:");
+    // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
+    println!(
+        "\n{}:",
+        if connected_before {
+            "Sync"
+        } else {
+            "Initial sync"
+        }
+    );
     let lock = sync_lock(settings, &store, company_id).await?;
     run_workforce(
         &store,
@@ -162,6 +198,16 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         },
     )
     .await
+}
+
+/// What `connect` says when a check failed: where the admin has to look.
+fn refusal(problem: Option<Problem>, company_id: i64) -> String {
+    match problem {
+        Some(Problem::SignIn) => "signing in to Procore failed (above): check the client id and the client secret of trestle's Procore app".into(),
+        Some(Problem::Unreachable) => "Procore could not be reached (above): check the network, a proxy, and procore.environment / api_base in the configuration".into(),
+        Some(Problem::Company) => format!("trestle cannot work in Procore company {company_id} (above): check the Company ID and that the app is installed in that company"),
+        Some(Problem::Permission) | None => "some permissions are missing (above)".into(),
+    }
 }
 
 /// The authorization-code grant: exchange the code a person got from Procore for the first

@@ -5,7 +5,7 @@ use crate::commands::ExplainKind;
 use anyhow::Result;
 use std::fmt::Write;
 use store::{Connection, LinkKind, Store};
-use sync::workforce::access::AccessCheck;
+use sync::workforce::access::{AccessCheck, Problem};
 use sync::workforce::{Action, Report};
 
 /// The widest a table cell is shown; longer text is cut with "…" (`explain` and `--json`
@@ -112,7 +112,11 @@ pub fn print_checks(checks: &[AccessCheck]) {
     for c in checks {
         println!(
             "  [{}] {}: {}",
-            if c.ok { "ok" } else { "MISSING" },
+            match (c.ok, c.problem) {
+                (true, _) => "ok",
+                (false, Some(Problem::Permission) | None) => "MISSING",
+                (false, Some(_)) => "FAILED",
+            },
             c.what,
             shown(&c.detail)
         );

@@ -222,6 +222,8 @@ async fn killed_at_any_point_of_an_upload(setup: &Setup, sim: &Sim) {
         w.users
             .values()
             .filter(|u| u.company_id == demo::COMPANY_ID && u.is_active)
+            // No app's service account becomes a worker.
+            .filter(|u| u.service_account_of.is_none())
             .map(|u| u.id)
             .filter(|id| *id != own_service_account)
             .collect()

@@ -90,7 +90,7 @@ impl Collection {
 }
 
 /// Reads projects (v1.1, every status, templates left out by Procore's own filter) and company
-/// users (active and inactive) changed since `cursors`, and `/me` for the service account.
+/// users (active through v1.3 for their role, and inactive) changed since `cursors`, and `/me` for the service account.
 ///
 /// # Errors
 /// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
@@ -123,7 +123,9 @@ pub async fn collect(
         .collect()
         .await?;
 
-    let mut active = client.users().list();
+    // v1.3, not v1.0: the same page size and filters, plus `role`, which marks the service
+    // accounts of every app installed in the company (never workers).
+    let mut active = client.users().list_v13();
     if let Some(since) = cursors.users {
         active = active.updated_since(since);
     }
@@ -303,5 +305,9 @@ pub fn user_input(
         email_address: non_empty(u.email_address.as_deref()),
         is_active: listed_active && u.is_active.unwrap_or(true),
         is_employee: u.is_employee.unwrap_or(false),
+        is_service_account: u
+            .role
+            .as_deref()
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("service_account")),
     })
 }

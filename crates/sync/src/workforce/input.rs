@@ -51,6 +51,10 @@ pub struct ProcoreUser {
     pub email_address: Option<String>,
     pub is_active: bool,
     pub is_employee: bool,
+    /// Procore marks the user as a service account (`role: "service_account"` on the v1.3
+    /// list): an app's user, never a person, so never a worker.
+    #[serde(default)]
+    pub is_service_account: bool,
 }
 
 /// A record the collector could not use, and why.
@@ -67,6 +71,18 @@ pub enum RecordKind {
     User,
     /// A form submission; its id is trestle's own, since forms start on the app side.
     Form,
+}
+
+impl WorkforceSettings {
+    /// Whether going from `before` to these settings can change what the planner decides
+    /// about records Procore has not changed: then the next sync must read the users whole,
+    /// or an incremental read would leave the records Procore did not touch as they were.
+    /// Only Sync Employees Only does: Automatically Activate Workers applies to workers as
+    /// they are created (existing workers keep their state, as the seed says), and Sync Forms
+    /// and the forms folder decide about the app's forms, which every sync considers whole.
+    pub fn changes_user_decisions(&self, before: Option<&WorkforceSettings>) -> bool {
+        before.is_none_or(|b| b.sync_employees_only != self.sync_employees_only)
+    }
 }
 
 impl RecordKind {
@@ -115,4 +131,8 @@ pub struct LocalWorkforce {
     pub worker_links: BTreeMap<i64, i64>,
     /// Form submissions, for the forms half of the integration.
     pub forms: Vec<FormState>,
+    /// The toggles the last applied sync ran with (`None` before the first sync, or when a
+    /// version that did not record them ran it). A change of Sync Employees Only since then is
+    /// named as the reason a worker is blocked or unblocked, not a change in Procore.
+    pub last_settings: Option<WorkforceSettings>,
 }

@@ -40,6 +40,8 @@ pub enum Reason {
         name: String,
     },
     ServiceAccountNeverSynced,
+    /// Another app's service account (Procore's `role` says so): not a person.
+    OtherServiceAccountNeverSynced,
     SameEmailAsUnlinkedWorker {
         worker_id: i64,
     },
@@ -51,6 +53,11 @@ pub enum Reason {
     UserInactiveBlocked,
     UserInactiveNeverActivatedStaysPending,
     EmployeeFlagRemovedBlocked,
+    /// Sync Employees Only was turned on since the last sync, and the user is not an employee.
+    SyncEmployeesOnlyTurnedOnBlocked,
+    /// Sync Employees Only was turned off since the last sync: a non-employee's worker, blocked
+    /// by it, is unblocked.
+    SyncEmployeesOnlyTurnedOffUnblocked,
     UserActiveAgain,
     WorkerDetailsChanged,
     Malformed {
@@ -73,15 +80,17 @@ pub enum Reason {
 
 impl Reason {
     /// Whether the record was left alone because of something on the app side (a clash with
-    /// an unlinked record) or a setting, not because of anything in Procore: such a record must
-    /// be read again after the administrator acts, even if Procore never changes it.
+    /// an unlinked record), not because of anything in Procore: such a record must be read
+    /// again after the administrator acts, even if Procore never changes it. A setting is not
+    /// such a cause: a changed setting makes the next sync read the users whole
+    /// ([`super::input::WorkforceSettings::changes_user_decisions`]), so a skip because of
+    /// Sync Employees Only need not hold the cursor back.
     pub fn waits_on_the_app_side(&self) -> bool {
         matches!(
             self,
             Reason::SameNumberAsUnlinkedProject { .. }
                 | Reason::SameNameAsUnlinkedProject { .. }
                 | Reason::SameEmailAsUnlinkedWorker { .. }
-                | Reason::NotAnEmployee
         )
     }
 }
@@ -96,6 +105,7 @@ impl fmt::Display for Reason {
             Reason::SameNumberAsUnlinkedProject { project_id, number } => write!(f, "not synced: app project {project_id} already has project number \"{number}\"; link them or change one of the numbers"),
             Reason::SameNameAsUnlinkedProject { project_id, name } => write!(f, "not synced: it has no project number and app project {project_id} already has the name \"{name}\"; give it a number in Procore or rename one of them"),
             Reason::ServiceAccountNeverSynced => write!(f, "not synced: it is the integration's own service account"),
+            Reason::OtherServiceAccountNeverSynced => write!(f, "not synced: Procore marks the user as a service account (an app's user, not a person), and service accounts never become workers"),
             Reason::SameEmailAsUnlinkedWorker { worker_id } => write!(f, "not synced: worker {worker_id} already has this email address; link them or change one of the addresses"),
             Reason::InactiveUserNotCreated => write!(f, "not created: the user is inactive in Procore, and inactive users are never created"),
             Reason::NotAnEmployee => write!(f, "not created: Sync Employees Only is on and the user is not marked as an employee in Procore"),
@@ -103,6 +113,8 @@ impl fmt::Display for Reason {
             Reason::UserInactiveBlocked => write!(f, "blocked: the user is inactive in Procore"),
             Reason::UserInactiveNeverActivatedStaysPending => write!(f, "left in Pending Account Activation: the user is inactive in Procore but the worker was never activated, so it is not blocked"),
             Reason::EmployeeFlagRemovedBlocked => write!(f, "blocked: Sync Employees Only is on and the user is no longer marked as an employee in Procore"),
+            Reason::SyncEmployeesOnlyTurnedOnBlocked => write!(f, "blocked: Sync Employees Only was turned on and the user is not marked as an employee in Procore"),
+            Reason::SyncEmployeesOnlyTurnedOffUnblocked => write!(f, "unblocked: Sync Employees Only was turned off, so a user who is not an employee is synced again; the worker keeps the activation state it had"),
             Reason::UserActiveAgain => write!(f, "unblocked: the user is active in Procore again; the worker keeps the activation state it had"),
             Reason::WorkerDetailsChanged => write!(f, "updated: name, phone, employee number or email changed in Procore"),
             Reason::Malformed { problem } => write!(f, "skipped: Procore sent a record trestle cannot use ({problem})"),
@@ -366,6 +378,7 @@ fn plan_users(
 ) {
     let linked_local: std::collections::BTreeSet<i64> =
         local.worker_links.values().copied().collect();
+    let employees_only_was = local.last_settings.map(|s| s.sync_employees_only);
     let by_id: BTreeMap<i64, &domain::workforce::Worker> =
         local.workers.iter().map(|w| (w.id, w)).collect();
     // Unlinked workers by email, built once; the lowest id wins on a shared address.
@@ -393,6 +406,10 @@ fn plan_users(
             out.push(skip(Reason::ServiceAccountNeverSynced));
             continue;
         }
+        if u.is_service_account {
+            out.push(skip(Reason::OtherServiceAccountNeverSynced));
+            continue;
+        }
         let fields = worker_fields(u);
         if let Some(existing) = local.worker_links.get(&u.id).and_then(|id| by_id.get(id)) {
             let (blocked, status_reason) = if !u.is_active {
@@ -405,7 +422,13 @@ fn plan_users(
                     )
                 }
             } else if settings.sync_employees_only && !u.is_employee {
-                (true, Reason::EmployeeFlagRemovedBlocked)
+                if employees_only_was == Some(false) {
+                    (true, Reason::SyncEmployeesOnlyTurnedOnBlocked)
+                } else {
+                    (true, Reason::EmployeeFlagRemovedBlocked)
+                }
+            } else if !u.is_employee && employees_only_was == Some(true) {
+                (false, Reason::SyncEmployeesOnlyTurnedOffUnblocked)
             } else {
                 (false, Reason::UserActiveAgain)
             };

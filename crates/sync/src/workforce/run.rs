@@ -15,6 +15,10 @@ use procore::Client;
 use serde::{Deserialize, Serialize};
 use store::{Connection, NewOutboxItem, RunEntry, RunId, Store, WorkforceBatch, WorkforceChange};
 
+/// Where the toggles the last applied sync ran with are kept: beside the cursors, and saved
+/// in the same transaction, so they always describe the records as applied.
+pub const SETTINGS: &str = "workforce.settings";
+
 /// The outbox kind of a form upload.
 pub const UPLOAD_FORM: &str = "workforce.upload_form";
 
@@ -123,7 +127,16 @@ pub async fn load_local(store: &Store, company: i64) -> Result<LocalWorkforce> {
         project_links: store.links(company, store::LinkKind::Project).await?,
         worker_links: store.links(company, store::LinkKind::Worker).await?,
         forms,
+        last_settings: last_settings(store, company).await?,
     })
+}
+
+/// The toggles the last applied sync ran with, if it recorded them.
+async fn last_settings(store: &Store, company: i64) -> Result<Option<WorkforceSettings>> {
+    Ok(store
+        .cursor(company, SETTINGS)
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok()))
 }
 
 fn upload_key(company: i64, submission: i64, revision: u32) -> String {
@@ -140,7 +153,9 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
     let store = job.store;
     let company = job.connection.company_id;
     let requests_before = job.client.stats().requests;
-    let cursors = if job.full_read {
+    let settings = settings_of(job.connection);
+    let last_settings = last_settings(store, company).await?;
+    let mut cursors = if job.full_read {
         Cursors::default()
     } else {
         Cursors::parse(
@@ -149,14 +164,21 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
             store.cursor(company, INACTIVE_USERS).await?,
         )
     };
+    // A setting changed since the last sync applies to every record, not only to those
+    // Procore happens to change: read the users whole this once.
+    if settings.changes_user_decisions(last_settings.as_ref()) {
+        cursors.users = None;
+        cursors.inactive_users = None;
+    }
     let mut collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
+    if last_settings != Some(settings) {
+        collection.cursors.push(store::CursorUpdate {
+            collection: SETTINGS.into(),
+            value: serde_json::to_string(&settings).expect("serializable"),
+        });
+    }
     let local = load_local(store, company).await?;
-    let plan = plan(
-        &collection.snapshot,
-        &local,
-        &settings_of(job.connection),
-        job.today,
-    );
+    let plan = plan(&collection.snapshot, &local, &settings, job.today);
     collection.hold_back(
         plan.actions
             .iter()

@@ -104,7 +104,7 @@ async fn a_sync_with_no_change_upstream_reads_each_collection_once_and_plans_not
     for expected in [
         "/rest/v1.0/me".to_string(),
         "/rest/v1.1/projects".to_string(),
-        format!("/rest/v1.0/companies/{company}/users"),
+        format!("/rest/v1.3/companies/{company}/users"),
         format!("/rest/v1.0/companies/{company}/users/inactive"),
     ] {
         assert_eq!(

@@ -44,7 +44,7 @@ async fn a_user_with_a_wrong_typed_field_is_skipped_with_its_reason_and_the_rest
 ) {
     let app = TestApp::demo().await;
     let pat = app.procore_user("Alvarez");
-    let users_path = format!("/rest/v1.0/companies/{}/users", app.company);
+    let users_path = format!("/rest/v1.3/companies/{}/users", app.company);
     let front = Front::spawn(
         app.sim(),
         Arc::new(move |req, _sim| {

@@ -152,3 +152,166 @@ async fn new_workers_wait_in_pending_account_activation_unless_automatic_activat
         "activated without an email: kiosk only"
     );
 }
+
+#[tokio::test]
+async fn turning_sync_employees_only_on_blocks_every_non_employee_at_the_next_sync_and_says_why() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    assert!(!app.worker_of(quinn).await.unwrap().blocked);
+
+    app.set(|c| c.sync_employees_only = true).await;
+    app.sync().await;
+    assert!(
+        app.worker_of(quinn).await.unwrap().blocked,
+        "blocked at the first sync after the change, though Procore never changed the user"
+    );
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(
+        reason.contains("Sync Employees Only was turned on"),
+        "the reason names the setting: {reason}"
+    );
+    let alice = app.procore_user("Voltaire");
+    assert!(
+        app.worker_of(alice).await.unwrap().blocked,
+        "every non-employee, vendor contacts too"
+    );
+
+    // A later, unrelated edit in Procore does not claim the employee flag was removed.
+    app.ui_edit(
+        &format!("users/{quinn}"),
+        Some(serde_json::json!({"mobile_phone": "+1 555 0199"})),
+    )
+    .await;
+    let report = app.sync().await;
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(!reason.contains("no longer marked"), "{reason}");
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+    assert!(
+        report
+            .plan
+            .changes()
+            .all(|a| a.subject() == (sync::workforce::input::RecordKind::User, Some(quinn))),
+        "only the edited user changes: {:?}",
+        report.plan.actions
+    );
+}
+
+#[tokio::test]
+async fn turning_sync_employees_only_off_unblocks_and_creates_non_employees_at_the_next_sync() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    app.set(|c| c.sync_employees_only = true).await;
+    app.sync().await;
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+    // A non-employee who joins while the setting is on is not created.
+    app.ui_create(
+        "users",
+        serde_json::json!({"first_name": "Gale", "last_name": "Storm", "email_address": "gale@consultant.example", "is_employee": false}),
+    )
+    .await;
+    app.sync().await;
+    let gale = app.procore_user("Storm");
+    assert!(app.worker_of(gale).await.is_none());
+
+    app.set(|c| c.sync_employees_only = false).await;
+    app.sync().await;
+    assert!(
+        !app.worker_of(quinn).await.unwrap().blocked,
+        "unblocked without a --full sync"
+    );
+    let reason = app.latest_reason("procore-user", quinn).await;
+    assert!(
+        reason.contains("Sync Employees Only was turned off"),
+        "the reason names the setting: {reason}"
+    );
+    assert!(
+        app.worker_of(gale).await.is_some(),
+        "the non-employee Procore never changed again is created"
+    );
+}
+
+#[tokio::test]
+async fn no_apps_service_account_becomes_a_worker() {
+    let app = TestApp::demo().await;
+    app.sync().await;
+    // The demo company has a second app installed, "Trestle Web", with its own service account.
+    let web = app.sim().read(|w| {
+        w.apps[demo::USER_APP_CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id
+    });
+    assert!(app.worker_of(web).await.is_none());
+    let names = app.worker_names().await;
+    assert!(
+        !names.iter().any(|n| n.ends_with("Service Account")),
+        "{names:?}"
+    );
+    let reason = app.latest_reason("procore-user", web).await;
+    assert!(
+        reason.contains("Procore marks the user as a service account"),
+        "{reason}"
+    );
+}
+
+/// Whether the sync since `from` read the active users whole (no `updated_at` filter).
+fn read_users_whole(app: &TestApp, from: usize) -> bool {
+    let path = format!("/rest/v1.3/companies/{}/users", app.company);
+    app.requests_since(from)
+        .iter()
+        .filter(|r| r.path == path)
+        .all(|r| {
+            !r.query
+                .as_deref()
+                .unwrap_or_default()
+                .contains("updated_at")
+        })
+}
+
+#[tokio::test]
+async fn a_sync_employees_only_change_reads_the_users_whole_once_and_other_toggles_never() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+
+    app.set(|c| c.auto_activate_workers = true).await;
+    let from = app.sim().request_log().len();
+    let report = app.sync().await;
+    assert!(
+        !read_users_whole(&app, from),
+        "Automatically Activate Workers decides only about new workers"
+    );
+    assert!(
+        !report.plan.has_changes(),
+        "existing workers keep their state: {:?}",
+        report.plan.actions
+    );
+
+    app.set(|c| c.sync_employees_only = true).await;
+    let from = app.sim().request_log().len();
+    app.sync().await;
+    assert!(read_users_whole(&app, from), "the sync after the change");
+    let from = app.sim().request_log().len();
+    app.sync().await;
+    assert!(!read_users_whole(&app, from), "and only that one");
+}
+
+#[tokio::test]
+async fn a_dry_run_after_a_setting_change_previews_it_and_the_next_sync_still_applies_it() {
+    let mut app = TestApp::demo().await;
+    app.sync().await;
+    let quinn = app.procore_user("Harper");
+    app.set(|c| c.sync_employees_only = true).await;
+    let preview = app.sync_dry().await;
+    assert!(
+        preview.plan.actions.iter().any(|a| a.subject()
+            == (sync::workforce::input::RecordKind::User, Some(quinn))
+            && *a.reason() == sync::workforce::Reason::SyncEmployeesOnlyTurnedOnBlocked),
+        "{:?}",
+        preview.plan.actions
+    );
+    assert!(
+        !app.worker_of(quinn).await.unwrap().blocked,
+        "a dry run changes nothing"
+    );
+    app.sync().await;
+    assert!(app.worker_of(quinn).await.unwrap().blocked);
+}
