@@ -135,7 +135,11 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(self.run_log_days));
-        self.prune_run_log(company, cutoff).await?;
+        // The run itself succeeded and is recorded: a prune that fails is tried again at the
+        // end of the next run, and must not turn this one into a failure.
+        if let Err(e) = self.prune_run_log(company, cutoff).await {
+            tracing::warn!(company, error = %e, "could not prune the run log; the next run tries again");
+        }
         Ok(())
     }
 
@@ -143,8 +147,11 @@ impl Store {
     /// entries went:
     /// - the entries of every dry run but the newest (explain reads no dry run, and one dry run
     ///   of a large company writes an entry per record);
-    /// - entries of runs started before `cutoff`, except each record's newest entry, so
-    ///   `explain` still gives the latest word on a record that has not changed in years.
+    /// - entries of runs started before `cutoff`, except those of each integration's newest run
+    ///   (which holds the latest word on every record it read, e.g. each insurance record of a
+    ///   vendor, all logged under the vendor's id) and each subject's newest entry per
+    ///   integration, so `explain` still gives the latest word on a record that has not
+    ///   changed in years.
     ///
     /// Runs themselves stay, with their summaries.
     pub async fn prune_run_log(
@@ -164,8 +171,10 @@ impl Store {
         .rows_affected();
         let old = sqlx::query(
             "DELETE FROM run_entries WHERE run_id IN (SELECT id FROM runs WHERE company_id = $1 \
-             AND started_at < $2) AND id NOT IN (SELECT MAX(e.id) FROM run_entries e JOIN runs r \
-             ON r.id = e.run_id WHERE r.company_id = $1 AND r.dry_run = $3 GROUP BY e.kind, e.procore_id)",
+             AND started_at < $2 AND id NOT IN (SELECT MAX(id) FROM runs WHERE company_id = $1 \
+             AND dry_run = $3 GROUP BY integration)) AND id NOT IN (SELECT MAX(e.id) FROM run_entries e \
+             JOIN runs r ON r.id = e.run_id WHERE r.company_id = $1 AND r.dry_run = $3 \
+             GROUP BY r.integration, e.kind, e.procore_id, e.local_id)",
         )
         .bind(company)
         .bind(crate::db::ts(cutoff))

@@ -179,3 +179,69 @@ both!(only_the_newest_dry_run_keeps_its_entries, |ctx| {
         "another company's log is its own"
     );
 });
+
+both!(
+    the_newest_run_keeps_the_latest_word_on_every_record_logged_under_one_id,
+    |ctx| {
+        let s = &ctx.store;
+        // Two insurance records of one vendor are logged under the vendor's id, told apart by
+        // their detail; a workforce and a compliance entry share a Procore project's id.
+        let insurance = |origin: &str, outcome: &str| RunEntry {
+            detail_json: Some(format!(r#"{{"origin_id":"{origin}"}}"#)),
+            outcome: outcome.into(),
+            ..entry("insurance", 9, "write_insurance", "compliance")
+        };
+        for _ in 0..2 {
+            let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
+            s.record(
+                run,
+                &[
+                    insurance("trestle:1:gl", "written"),
+                    insurance("trestle:1:auto", "written"),
+                    entry("procore-project", 5, "import_project", "compliance"),
+                ],
+            )
+            .await
+            .unwrap();
+            s.finish_run(run, "{}").await.unwrap();
+        }
+        let workforce = s.start_run(COMPANY, "workforce", false).await.unwrap();
+        s.record(
+            workforce,
+            &[entry("procore-project", 5, "create_project", "workforce")],
+        )
+        .await
+        .unwrap();
+        s.finish_run(workforce, "{}").await.unwrap();
+
+        s.prune_run_log(COMPANY, chrono::Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap();
+        let insurance_left = s.history(COMPANY, "insurance", 9).await.unwrap();
+        let mut origins: Vec<_> = insurance_left
+            .iter()
+            .filter_map(|h| h.entry.detail_json.clone())
+            .collect();
+        origins.sort();
+        assert_eq!(
+            origins,
+            vec![
+                r#"{"origin_id":"trestle:1:auto"}"#.to_string(),
+                r#"{"origin_id":"trestle:1:gl"}"#.to_string()
+            ],
+            "the latest word on each record, not one per vendor"
+        );
+        let project: Vec<_> = s
+            .history(COMPANY, "procore-project", 5)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.integration)
+            .collect();
+        assert_eq!(
+            project,
+            vec!["workforce", "compliance"],
+            "each integration's latest"
+        );
+    }
+);

@@ -115,18 +115,21 @@ async fn one_invalid_utf8_byte_in_one_record_affects_only_that_record_and_the_sy
     let front = Front::spawn_raw(
         app.sim(),
         Arc::new(move |req, _sim| {
-            req.uri().path().ends_with(&users_path).then(|| -> RawRewrite {
-                Box::new(|bytes| {
-                    // An incremental read may not carry the record at all.
-                    let Some(text) = bytes.windows(5).position(|w| w == b"XBADX") else {
-                        return bytes;
-                    };
-                    let mut out = bytes[..text].to_vec();
-                    out.extend_from_slice(b"\xff\xfe");
-                    out.extend_from_slice(&bytes[text + 5..]);
-                    out
+            req.uri()
+                .path()
+                .ends_with(&users_path)
+                .then(|| -> RawRewrite {
+                    Box::new(|bytes| {
+                        // An incremental read may not carry the record at all.
+                        let Some(text) = bytes.windows(5).position(|w| w == b"XBADX") else {
+                            return bytes;
+                        };
+                        let mut out = bytes[..text].to_vec();
+                        out.extend_from_slice(b"\xff\xfe");
+                        out.extend_from_slice(&bytes[text + 5..]);
+                        out
+                    })
                 })
-            })
         }),
     )
     .await;
