@@ -12,49 +12,47 @@ const REDACTED: &str = "[redacted]";
 /// parameter whose name contains "password" (`?password=`, `sslpassword=`). Everything else is
 /// kept, so the message still says which database was meant.
 pub fn redact_url(url: &str) -> String {
-    let (before_query, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_query(url);
     };
-    let mut out = String::with_capacity(url.len());
-    match before_query.split_once("://") {
-        Some((scheme, rest)) => {
-            out.push_str(scheme);
-            out.push_str("://");
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    match userinfo.split_once(':') {
-                        Some((user, _password)) => {
-                            out.push_str(user);
-                            out.push(':');
-                            out.push_str(REDACTED);
-                        }
-                        None => out.push_str(userinfo),
-                    }
-                    out.push('@');
-                    out.push_str(host);
-                }
-                None => out.push_str(authority),
+    // A password may hold '/', '?', '#' or '@' itself, so the user info is everything before
+    // the last '@'. When a query holds an '@' of its own, more than the password is hidden:
+    // the safe side.
+    let (userinfo, after) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let mut out = format!("{scheme}://");
+    if let Some(info) = userinfo {
+        match info.split_once(':') {
+            Some((user, _password)) => {
+                out.push_str(user);
+                out.push(':');
+                out.push_str(REDACTED);
             }
-            out.push_str(path);
+            None => out.push_str(info),
         }
-        None => out.push_str(before_query),
+        out.push('@');
     }
-    if let Some(query) = query {
-        out.push('?');
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
-                    format!("{key}={REDACTED}")
-                }
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push_str(&pairs.join("&"));
-    }
+    out.push_str(&redact_query(after));
     out
+}
+
+/// `text` with the value of every query parameter whose name contains "password" hidden.
+fn redact_query(text: &str) -> String {
+    let Some((before, query)) = text.split_once('?') else {
+        return text.to_string();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                format!("{key}={REDACTED}")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{before}?{}", pairs.join("&"))
 }
 
 /// The file a SQLite URL names (`sqlite://PATH`, `sqlite:PATH`, or a plain path), without its
@@ -108,6 +106,26 @@ mod tests {
             redact_url("postgres://app:pa@ss@db/x"),
             "postgres://app:[redacted]@db/x"
         );
+    }
+
+    #[test]
+    fn a_password_holding_url_delimiters_is_hidden_whole() {
+        for (url, shown) in [
+            (
+                "postgres://app:pa/ss@db/x",
+                "postgres://app:[redacted]@db/x",
+            ),
+            (
+                "postgres://app:pa?ss@db/x",
+                "postgres://app:[redacted]@db/x",
+            ),
+            (
+                "postgres://app:pa#ss@db/x?sslmode=require",
+                "postgres://app:[redacted]@db/x?sslmode=require",
+            ),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
     }
 
     #[test]

@@ -16,7 +16,11 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
-        if !path.exists() {
+        if path.exists() {
+            warn_if_shared(&path);
+        } else {
+            // Another trestle starting at the same moment may create it first: either way it
+            // exists, private, afterwards.
             create_private_file(&path, b"")?;
         }
     }
@@ -36,18 +40,55 @@ fn secret_key(settings: &Settings) -> Result<SecretKey> {
     }
     let path = &settings.store.secret_key_file;
     if path.exists() {
-        check_private(path)?;
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return SecretKey::from_base64(text.trim())
-            .with_context(|| format!("{} does not hold a base64 32-byte key", path.display()));
+        return read_key_file(path);
     }
     let key = SecretKey::generate();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir)?;
     }
-    create_private_file(path, key.to_base64().expose_secret().as_bytes())?;
-    Ok(key)
+    if create_private_file(path, key.to_base64().expose_secret().as_bytes())? {
+        Ok(key)
+    } else {
+        // Another trestle created the key first: use that one.
+        read_key_file(path)
+    }
+}
+
+/// Reads the key file, refusing one others may read. A file another trestle has just created
+/// may not hold its key yet, so an empty one is read again for up to a second.
+fn read_key_file(path: &Path) -> Result<SecretKey> {
+    check_private(path)?;
+    let mut text = String::new();
+    for _ in 0..10 {
+        text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        if !text.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    SecretKey::from_base64(text.trim())
+        .with_context(|| format!("{} does not hold a base64 32-byte key", path.display()))
+}
+
+/// Says so when a store file others may read holds workers' personal data (an install from
+/// before trestle made it private, or a copy); trestle does not change a file it did not create.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    "the store {} may be read by others (mode {:o}) and holds workers' personal data; make it private with `chmod 600 {}`",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 /// Creates `dir` (and its parents) when missing; the folder trestle creates last is 0700.
@@ -68,8 +109,9 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// Creates a new file only its owner may read, and makes its bytes and its name durable before
-/// returning: a key lost to a power cut would make every sealed secret unreadable.
-fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+/// returning: a key lost to a power cut would make every sealed secret unreadable. `false`
+/// when the file already exists (another process made it first); nothing is written then.
+fn create_private_file(path: &Path, bytes: &[u8]) -> Result<bool> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -78,9 +120,11 @@ fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+    };
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
@@ -92,7 +136,7 @@ fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
         // Not every platform can sync a directory; the file itself is already durable.
         let _ = dir.sync_all();
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Refuses a key file that its group or others may read or write: the key opens every sealed
@@ -136,6 +180,20 @@ fn waiting(company: i64) {
     eprintln!("Another trestle is syncing Procore company {company}; waiting for it to finish.");
 }
 
+/// The lock file of `company` for a SQLite store: beside the database, named after the file
+/// itself, not after how the URL spells it, so the same file reached through a symlink or
+/// another path takes the same lock. `None` without a file (PostgreSQL, in memory).
+fn lock_file(database_url: &str, company: i64) -> Result<Option<std::path::PathBuf>> {
+    let Some(path) = store::sqlite_file(database_url) else {
+        return Ok(None);
+    };
+    let path = std::fs::canonicalize(&path)
+        .with_context(|| format!("finding the store file {}", path.display()))?;
+    let mut name = path.into_os_string();
+    name.push(format!(".sync-{company}.lock"));
+    Ok(Some(name.into()))
+}
+
 /// Takes the sync lock of `company`; `None` for an in-memory SQLite store (nothing to share).
 pub async fn sync_lock(
     settings: &Settings,
@@ -152,14 +210,10 @@ pub async fn sync_lock(
             _database: Some(lock),
         }));
     }
-    let Some(path) = store::sqlite_file(&settings.store.database_url) else {
+    let Some(lock_path) = lock_file(&settings.store.database_url, company)? else {
         return Ok(None);
     };
-    // Keyed by the file itself, not by how the URL spells it: the same file reached through a
-    // symlink or a relative path must take the same lock.
-    let path = std::fs::canonicalize(&path)
-        .with_context(|| format!("finding the store file {}", path.display()))?;
-    let lock_path = format!("{}.sync-{company}.lock", path.display());
+    let lock_path = lock_path.display().to_string();
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -244,5 +298,32 @@ pub async fn pick_connection(
             1 => Ok(all.into_iter().next().expect("one")),
             _ => bail!("several Procore companies are connected; name one with --company-id"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_file;
+
+    #[test]
+    fn the_same_store_file_under_any_name_has_one_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("trestle.sqlite");
+        std::fs::write(&real, b"").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let alias = dir.path().join("alias.sqlite");
+        std::os::unix::fs::symlink(&real, &alias).unwrap();
+        let spellings = [
+            format!("sqlite://{}", real.display()),
+            format!("sqlite:{}", alias.display()),
+            format!("{}/sub/../trestle.sqlite?mode=rwc", dir.path().display()),
+        ];
+        let locks: Vec<_> = spellings
+            .iter()
+            .map(|url| lock_file(url, 7).unwrap().unwrap())
+            .collect();
+        assert!(locks.iter().all(|l| l == &locks[0]), "{locks:?}");
+        assert!(locks[0].ends_with("trestle.sqlite.sync-7.lock"));
+        assert_eq!(lock_file("postgres://h/db", 7).unwrap(), None);
     }
 }

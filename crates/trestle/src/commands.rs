@@ -243,8 +243,19 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
         SyncCommand::Workforce(args) => (false, args),
         SyncCommand::Compliance(args) => (true, args),
     };
-    if !compliance && args.as_of.is_some() {
-        anyhow::bail!("--as-of previews compliance on another date: use it with `trestle sync compliance --dry-run`; nothing was synced");
+    // Checked before any run, so `--every` cannot fail the same way on every tick.
+    if let Some(date) = args.as_of {
+        if !compliance {
+            bail!("--as-of previews compliance on another date: use it with `trestle sync compliance --dry-run`; nothing was synced");
+        }
+        // A real sync writes compliance to Procore, which must be today's.
+        if !args.dry_run {
+            bail!(
+                "--as-of previews compliance on another date, and a sync that writes to Procore must use \
+                 today's; add --dry-run to preview (e.g. `trestle sync compliance --dry-run --as-of {date}`), \
+                 or see `trestle compliance parties --as-of {date}`; nothing was synced"
+            );
+        }
     }
     let Some(every) = args.every else {
         return sync_once(settings, compliance, &args).await;
@@ -320,7 +331,10 @@ where
                 println!("The run under way was stopped: what it had saved is kept, and the next sync finishes what it left undone.");
                 break;
             }
-            Some(Err(e)) => eprintln!("The sync failed: {e:#}"),
+            Some(Err(e)) => eprintln!(
+                "The sync failed: {}",
+                output::shown_lines(&format!("{e:#}"))
+            ),
             Some(Ok(())) => {}
         }
         println!("Next sync in {every_text}; stop with Ctrl-C.");

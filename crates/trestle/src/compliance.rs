@@ -549,12 +549,6 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
 }
 
 pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Result<()> {
-    // A real sync writes compliance to Procore, which must be today's.
-    if let (Some(date), false) = (args.as_of, args.dry_run) {
-        bail!(
-            "--as-of previews compliance on another date, and a sync that writes to Procore must use today's;              add --dry-run to preview (e.g. `trestle sync compliance --dry-run --as-of {date}`), or see              `trestle compliance parties --as-of {date}`; nothing was synced"
-        );
-    }
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let client = client_for(settings, &connection, &store)?;

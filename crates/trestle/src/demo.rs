@@ -36,13 +36,11 @@ const MARKER: &str = ".trestle-demo";
 /// files is refused: `--data-dir` pointed at a real data directory must not wipe its store and key.
 fn fresh_data_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
-        // Demos before the marker left only the store's own files.
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-            names.push(entry?.file_name().to_string_lossy().into_owned());
-        }
-        let demo_files = names.iter().all(|n| n.starts_with("trestle.sqlite"));
-        if !demo_files && !dir.join(MARKER).exists() {
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .next()
+            .is_none();
+        if !empty && !dir.join(MARKER).exists() {
             bail!(
                 "{} is not empty and was not made by `trestle demo` (it has no {MARKER} file); the demo empties its folder, so it refuses to touch this one: pass another --data-dir, or a missing or empty folder",
                 dir.display()

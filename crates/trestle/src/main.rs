@@ -80,7 +80,8 @@ async fn main() {
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
-        eprintln!("error: {e:#}");
+        // The chain can quote Procore's answers: escape what a terminal would act on.
+        eprintln!("error: {}", output::shown_lines(&format!("{e:#}")));
         let code = match e.downcast_ref::<commands::WritesFailed>() {
             Some(_) => commands::WritesFailed::EXIT_CODE,
             None => 1,

@@ -6,7 +6,7 @@
 //! requirements, a whole certificate) can come as a JSON document in the import format's shape
 //! (docs/compliance-import.md), and the same domain validation as an import checks it.
 
-use crate::output::table;
+use crate::output::{shown, table};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
@@ -749,7 +749,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             c.holder = args.holder.or(c.holder);
             check_certificate(store, company, &c).await?;
             c.id = store.add_certificate(company, &c).await?;
-            println!("Added certificate {} for {}:", c.id, party.name);
+            println!("Added certificate {} for {}:", c.id, shown(&party.name));
             print!("{}", describe_certificate(&c, &party.name));
             println!("The next `trestle sync compliance` evaluates it.");
             Ok(())
@@ -1058,7 +1058,7 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
             let id = store.add_waiver(company, &w).await?;
             println!(
                 "Added waiver {id} for {}: {}. The next `trestle sync compliance` applies it.",
-                party.name,
+                shown(&party.name),
                 describe_waiver(&w)
             );
             Ok(())
@@ -1303,11 +1303,14 @@ pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result
             match profile {
                 Some(p) => println!(
                     "Party {} \"{}\" now has profile \"{}\"; the next `trestle sync compliance` evaluates it.",
-                    party.id, party.name, p.name
+                    party.id,
+                    shown(&party.name),
+                    p.name
                 ),
                 None => println!(
                     "Party {} \"{}\" has no profile now: its global compliance is not tracked.",
-                    party.id, party.name
+                    party.id,
+                    shown(&party.name)
                 ),
             }
             Ok(())

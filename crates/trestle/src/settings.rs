@@ -26,7 +26,7 @@ pub struct Settings {
 }
 
 /// Where trestle keeps its records, and the key that seals secrets at rest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     /// `sqlite://path` (the default: a file, nothing to install) or `postgres://...`. A
@@ -41,6 +41,18 @@ pub struct StoreSettings {
     pub secret_key_file: PathBuf,
     /// Days the run log keeps a decision that is no longer a record's latest word.
     pub run_log_days: u32,
+}
+
+/// By hand, so the database URL's password never reaches debug output.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("database_url", &store::redact_url(&self.database_url))
+            .field("secret_key", &self.secret_key)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("run_log_days", &self.run_log_days)
+            .finish()
+    }
 }
 
 impl Default for StoreSettings {
@@ -251,11 +263,14 @@ mod tests {
     }
 
     #[test]
-    fn serialized_settings_never_show_the_database_password() {
+    fn serialized_and_debug_settings_never_show_the_database_password() {
         let mut settings = Settings::default();
         settings.store.database_url =
             "postgres://trestle:db-pass-1@db.example/trestle?password=db-pass-2".into();
-        let shown = serde_json::to_string(&settings).unwrap();
+        let shown = format!(
+            "{}\n{settings:?}",
+            serde_json::to_string(&settings).unwrap()
+        );
         assert!(!shown.contains("db-pass-1"), "{shown}");
         assert!(!shown.contains("db-pass-2"), "{shown}");
         assert!(shown.contains("db.example/trestle"), "{shown}");

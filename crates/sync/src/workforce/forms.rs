@@ -39,7 +39,7 @@ pub fn month_folder_name(form_date: NaiveDate) -> String {
 /// a name too long for a file name is cut, so the name is one readable line.
 pub fn document_name(template_name: &str, form_date: NaiveDate) -> String {
     /// Leaves room for the date and `.pdf` within the 255 bytes file systems allow.
-    const MOST_CHARS: usize = 120;
+    const MOST_BYTES: usize = 200;
     let replaced: String = template_name
         .chars()
         .map(|c| {
@@ -53,8 +53,12 @@ pub fn document_name(template_name: &str, form_date: NaiveDate) -> String {
         })
         .collect();
     let words: Vec<&str> = replaced.split_whitespace().collect();
-    let mut safe: String = words.join(" ").chars().take(MOST_CHARS).collect();
-    safe.truncate(safe.trim_end().len());
+    let joined = words.join(" ");
+    let mut end = joined.len().min(MOST_BYTES);
+    while !joined.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut safe = joined[..end].trim_end().to_string();
     if safe.is_empty() {
         safe = "Form".into();
     }
@@ -147,9 +151,11 @@ mod tests {
             "Toolbox [31mTalk 2026-03-07.pdf"
         );
         assert_eq!(document_name(" \u{7} ", d), "Form 2026-03-07.pdf");
-        let long = document_name(&"x".repeat(70_000), d);
-        assert!(long.chars().count() < 140, "{}", long.len());
-        assert!(long.ends_with(" 2026-03-07.pdf"));
+        for long in ["x".repeat(70_000), "漢".repeat(70_000)] {
+            let name = document_name(&long, d);
+            assert!(name.len() <= 255, "{} bytes", name.len());
+            assert!(name.ends_with(" 2026-03-07.pdf"));
+        }
     }
 
     #[test]
