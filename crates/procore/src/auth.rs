@@ -446,8 +446,9 @@ async fn token_request(
             }
             Err(e) => {
                 retry_after = None;
-                let _ = e;
-                problem = LoginProblem::Unreachable;
+                // The cause (refused, timed out, a certificate not trusted) without the URL,
+                // which is the login base and could carry user info.
+                problem = LoginProblem::Unreachable(crate::http::describe(&e.without_url()));
             }
         }
         if attempt >= retry.max_retries {
@@ -456,11 +457,14 @@ async fn token_request(
                     attempts: attempt + 1,
                     what,
                 },
-                LoginProblem::Unreachable => Error::Transport {
+                LoginProblem::Unreachable(cause) => Error::Transport {
                     method: "POST".into(),
                     path: "/oauth/token".into(),
                     attempts: attempt + 1,
-                    message: "the login server did not give a token".into(),
+                    message: format!(
+                        "the login server did not give a token: {cause}{}",
+                        certificate_hint(&cause)
+                    ),
                 },
             });
         }
@@ -475,8 +479,18 @@ async fn token_request(
 enum LoginProblem {
     /// The login service answered, but not with a token (5xx, 429, an unreadable body).
     Answered(String),
-    /// No answer at all (no connection, a timeout, a reset).
-    Unreachable,
+    /// No answer at all (no connection, a timeout, a reset, a TLS failure), with its cause.
+    Unreachable(String),
+}
+
+/// What to do when a connection failed on the server's certificate: the usual cause is a
+/// TLS-inspecting proxy or a corporate CA this machine does not trust yet.
+fn certificate_hint(cause: &str) -> &'static str {
+    if cause.to_ascii_lowercase().contains("certificate") {
+        " (if a proxy or a corporate CA signs this connection, install its CA certificate in the system trust store or point SSL_CERT_FILE at it)"
+    } else {
+        ""
+    }
 }
 
 struct Cached {

@@ -451,3 +451,40 @@ async fn the_loser_of_a_refresh_race_waits_for_the_winners_pair_when_it_is_saved
         "one refused refresh, then the winner's saved pair"
     );
 }
+
+#[tokio::test]
+async fn a_login_server_that_cannot_be_reached_is_reported_with_the_connection_error() {
+    // A port where nothing listens: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = ClientConfig::custom(
+        &format!("http://127.0.0.1:{port}"),
+        CompanyId(demo::COMPANY_ID),
+        Credentials::client_credentials(demo::CLIENT_ID, "secret-not-shown-42"),
+    )
+    .unwrap()
+    .with_retry(procore::RetryConfig {
+        max_retries: 1,
+        ..fast_retry()
+    });
+    config.login_base = url::Url::parse(&format!("http://user:pw-not-shown@127.0.0.1:{port}/")).unwrap();
+    let err = Client::new(config).unwrap().me().await.unwrap_err();
+    let Error::Transport { ref message, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("Connection refused"),
+        "the cause is named: {message}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("/oauth/token"), "{text}");
+    for secret in ["secret-not-shown-42", "pw-not-shown"] {
+        assert!(
+            !text.contains(secret) && !format!("{err:?}").contains(secret),
+            "no secret in the error: {text}"
+        );
+    }
+}
