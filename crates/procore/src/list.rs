@@ -383,8 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn the_default_page_limit_holds_a_million_records_and_stops_a_runaway_listing_within_3_hours()
-    {
+    fn the_default_page_limit_holds_a_million_records_and_stops_a_runaway_listing_within_3_hours() {
         // Procore's historical rate limit, the pace a runaway listing is read at.
         const REQUESTS_PER_HOUR: u64 = 3_600;
         assert!(u64::from(MAX_PAGES) * u64::from(MAX_PER_PAGE_V2) >= 1_000_000);

@@ -176,7 +176,11 @@ async fn a_used_refresh_token_asks_for_reconnect_once_and_never_loops() {
         } else {
             Duration::from_secs(1)
         };
-        assert!(start.elapsed() < bound, "call {call} took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < bound,
+            "call {call} took {:?}",
+            start.elapsed()
+        );
         assert!(matches!(err, Error::ReconnectNeeded { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("reconnect trestle to Procore"), "{text}");
@@ -395,8 +399,8 @@ impl TokenStore for CountsLoads {
 }
 
 #[tokio::test]
-async fn the_loser_of_a_refresh_race_waits_for_the_winners_pair_when_it_is_saved_after_the_refusal(
-) {
+async fn the_loser_of_a_refresh_race_waits_for_the_winners_pair_when_it_is_saved_after_the_refusal()
+{
     let app = demo_sim().await;
     let shared = Arc::new(MemoryTokenStore::default());
     let config = code_config(&app.url(), shared.clone());
@@ -470,7 +474,8 @@ async fn a_login_server_that_cannot_be_reached_is_reported_with_the_connection_e
         max_retries: 1,
         ..fast_retry()
     });
-    config.login_base = url::Url::parse(&format!("http://user:pw-not-shown@127.0.0.1:{port}/")).unwrap();
+    config.login_base =
+        url::Url::parse(&format!("http://user:pw-not-shown@127.0.0.1:{port}/")).unwrap();
     let err = Client::new(config).unwrap().me().await.unwrap_err();
     let Error::Transport { ref message, .. } = err else {
         panic!("{err:?}")
