@@ -446,8 +446,9 @@ async fn token_request(
             }
             Err(e) => {
                 retry_after = None;
-                let _ = e;
-                problem = LoginProblem::Unreachable;
+                // The cause (refused, timed out, a certificate not trusted) without the URL,
+                // which is the login base and could carry user info.
+                problem = LoginProblem::Unreachable(crate::http::describe(&e.without_url()));
             }
         }
         if attempt >= retry.max_retries {
@@ -456,11 +457,14 @@ async fn token_request(
                     attempts: attempt + 1,
                     what,
                 },
-                LoginProblem::Unreachable => Error::Transport {
+                LoginProblem::Unreachable(cause) => Error::Transport {
                     method: "POST".into(),
                     path: "/oauth/token".into(),
                     attempts: attempt + 1,
-                    message: "the login server did not give a token".into(),
+                    message: format!(
+                        "the login server did not give a token: {cause}{}",
+                        certificate_hint(&cause)
+                    ),
                 },
             });
         }
@@ -475,8 +479,18 @@ async fn token_request(
 enum LoginProblem {
     /// The login service answered, but not with a token (5xx, 429, an unreadable body).
     Answered(String),
-    /// No answer at all (no connection, a timeout, a reset).
-    Unreachable,
+    /// No answer at all (no connection, a timeout, a reset, a TLS failure), with its cause.
+    Unreachable(String),
+}
+
+/// What to do when a connection failed on the server's certificate: the usual cause is a
+/// TLS-inspecting proxy or a corporate CA this machine does not trust yet.
+fn certificate_hint(cause: &str) -> &'static str {
+    if cause.to_ascii_lowercase().contains("certificate") {
+        " (if a proxy or a corporate CA signs this connection, install its CA certificate in the system trust store or point SSL_CERT_FILE at it)"
+    } else {
+        ""
+    }
 }
 
 struct Cached {
@@ -571,8 +585,10 @@ impl TokenManager {
             } => {
                 // Refresh tokens are single-use: another process sharing the store (a second
                 // `trestle sync`, the scheduler) may refresh first, and the one that loses the
-                // race gets `invalid_grant`. The winner saved its new pair before using it, so
-                // the loser reloads the store once and goes on with a refresh token that changed.
+                // race gets `invalid_grant`. The winner saves its new pair only once Procore's
+                // answer reaches it, which may be after the loser's refusal, so the loser
+                // watches the store for a changed refresh token (up to `REFRESH_RACE_WAIT`)
+                // and goes on with it.
                 let mut lost_race: Option<Error> = None;
                 loop {
                     let Some(saved) = store.load().await? else {
@@ -641,13 +657,19 @@ impl TokenManager {
                             return Ok(fresh.access_token);
                         }
                         Err(e @ Error::ReconnectNeeded { .. }) => {
-                            state.refused = Some(refresh);
                             if lost_race.is_some() {
+                                state.refused = Some(refresh);
                                 return Err(e);
                             }
                             tracing::info!(
-                                "Procore refused the saved refresh token; reloading the saved pair in case another process refreshed it first"
+                                "Procore refused the saved refresh token; waiting up to {}s for another process that refreshed first to save its new pair",
+                                REFRESH_RACE_WAIT.as_secs()
                             );
+                            let changed = wait_for_another_pair(store.as_ref(), &refresh).await?;
+                            state.refused = Some(refresh);
+                            if !changed {
+                                return Err(e);
+                            }
                             lost_race = Some(e);
                         }
                         Err(e) => return Err(e),
@@ -655,6 +677,37 @@ impl TokenManager {
                 }
             }
         }
+    }
+}
+
+/// How long a process whose refresh token Procore refused (`invalid_grant`) watches the token
+/// store for another process's new pair before asking for a reconnect. The winner of a refresh
+/// race saves its pair when Procore's answer reaches it, a round trip that may end after the
+/// loser's refusal; a few seconds cover that with room, and a token that is really gone costs
+/// only this wait once per process (a refused token is remembered and never sent again).
+pub const REFRESH_RACE_WAIT: Duration = Duration::from_secs(5);
+
+/// How often the store is read while waiting ([`REFRESH_RACE_WAIT`]).
+pub const REFRESH_RACE_POLL: Duration = Duration::from_millis(200);
+
+/// Reads the store until its refresh token is no longer `refused` (true; a missing pair counts
+/// as changed, so the caller reports what it finds) or [`REFRESH_RACE_WAIT`] passes (false).
+async fn wait_for_another_pair(store: &dyn TokenStore, refused: &SecretString) -> Result<bool> {
+    let deadline = tokio::time::Instant::now() + REFRESH_RACE_WAIT;
+    loop {
+        let unchanged = store.load().await?.is_some_and(|saved| {
+            saved
+                .refresh_token
+                .is_some_and(|r| r.expose_secret() == refused.expose_secret())
+        });
+        if !unchanged {
+            return Ok(true);
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(REFRESH_RACE_POLL.min(deadline - now)).await;
     }
 }
 

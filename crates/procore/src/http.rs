@@ -531,7 +531,8 @@ fn decode_json(body: &[u8], path: &str) -> serde_json::Result<Value> {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// An error with its whole source chain (a connection's cause is only in the sources).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     // reqwest's Display names the URL (never headers, so never a token).
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);

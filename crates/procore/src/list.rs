@@ -27,10 +27,13 @@ pub const MAX_PER_PAGE_PROJECTS_V11: u32 = 300;
 /// Largest `per_page` on v2.0 list endpoints.
 pub const MAX_PER_PAGE_V2: u32 = 100;
 
-/// The most pages a listing follows by default: 100,000 pages hold 10 million records even at
-/// v2.0's 100 per page, far beyond any company, while stopping a server whose next links never
-/// end within minutes.
-pub const MAX_PAGES: u32 = 100_000;
+/// The most pages a listing follows by default. 10,000 pages hold a million records even at
+/// v2.0's 100 per page (20 million at v1's 2,000), far beyond any list this client reads (its
+/// v2.0 lists are custom fields and one commitment's line items). Each page is a request, so a
+/// server whose next links never end is stopped after 10,000 requests: under 3 hours at
+/// Procore's historical 3,600 requests an hour, not minutes. Lower would stop it sooner but
+/// risks ending a real listing, which a user cannot resume; higher would spend a day's budget.
+pub const MAX_PAGES: u32 = 10_000;
 
 /// A time range for `filters[updated_at]` / `filters[created_at]`:
 /// `<from>...<to>` in ISO 8601 UTC.
@@ -377,6 +380,24 @@ mod tests {
         updated: Option<TimeRange>,
         #[serde(flatten)]
         vendors: Many<i64>,
+    }
+
+    #[test]
+    fn the_default_page_limit_holds_a_million_records_and_stops_a_runaway_listing_within_3_hours() {
+        // Procore's historical rate limit, the pace a runaway listing is read at.
+        const REQUESTS_PER_HOUR: u64 = 3_600;
+        assert!(u64::from(MAX_PAGES) * u64::from(MAX_PER_PAGE_V2) >= 1_000_000);
+        assert!(u64::from(MAX_PAGES) <= 3 * REQUESTS_PER_HOUR);
+        assert_eq!(
+            crate::ClientConfig::custom(
+                "http://localhost",
+                crate::CompanyId(1),
+                crate::Credentials::client_credentials("id", "secret")
+            )
+            .unwrap()
+            .max_pages,
+            MAX_PAGES
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use procore::{ClientConfig, CompanyId, Credentials};
 
+/// Held by each test while it sets `SSL_CERT_FILE`, which is process-wide.
+static TRUST_STORE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls")
 }
@@ -68,6 +71,7 @@ fn http() -> reqwest::Client {
 
 #[tokio::test]
 async fn a_server_signed_by_a_ca_in_the_system_trust_store_is_trusted() {
+    let _trust = TRUST_STORE.lock().await;
     let (_server, port) = tls_server();
     let url = format!("https://localhost:{port}/");
 
@@ -88,4 +92,38 @@ async fn a_server_signed_by_a_ca_in_the_system_trust_store_is_trusted() {
         .await
         .expect("the system's CA is trusted");
     assert!(resp.status().is_success(), "{}", resp.status());
+}
+
+#[tokio::test]
+async fn a_login_server_whose_certificate_is_not_trusted_is_reported_as_such_with_what_to_do() {
+    let _trust = TRUST_STORE.lock().await;
+    let (_server, port) = tls_server();
+    std::env::set_var("SSL_CERT_FILE", fixtures().join("does-not-exist.pem"));
+    let config = ClientConfig::custom(
+        &format!("https://localhost:{port}"),
+        CompanyId(1),
+        Credentials::client_credentials("id", "secret-not-shown-42"),
+    )
+    .unwrap()
+    .with_retry(procore::RetryConfig {
+        max_retries: 0,
+        ..procore::RetryConfig::default()
+    });
+    let err = procore::Client::new(config)
+        .unwrap()
+        .me()
+        .await
+        .unwrap_err();
+    let procore::Error::Transport { ref message, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("certificate") && message.contains("UnknownIssuer"),
+        "the cause is named: {message}"
+    );
+    assert!(
+        message.contains("system trust store"),
+        "and what to do: {message}"
+    );
+    assert!(!format!("{err:?}").contains("secret-not-shown-42"));
 }

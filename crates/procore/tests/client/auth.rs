@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 
 use crate::{cc_client, count, demo_sim, fast_retry};
 
-fn code_config(url: &str, store: Arc<MemoryTokenStore>) -> ClientConfig {
+fn code_config(url: &str, store: Arc<dyn TokenStore>) -> ClientConfig {
     ClientConfig::custom(
         url,
         CompanyId(demo::COMPANY_ID),
@@ -166,8 +166,21 @@ async fn a_used_refresh_token_asks_for_reconnect_once_and_never_loops() {
     app.sim().clear_request_log();
 
     let client = Client::new(config).unwrap();
-    for _ in 0..3 {
+    for call in 0..3 {
+        let start = std::time::Instant::now();
         let err = client.me().await.unwrap_err();
+        // The first refusal waits, bounded, for another process's pair; the token is then
+        // remembered as refused, so later calls give up at once.
+        let bound = if call == 0 {
+            auth::REFRESH_RACE_WAIT + Duration::from_secs(3)
+        } else {
+            Duration::from_secs(1)
+        };
+        assert!(
+            start.elapsed() < bound,
+            "call {call} took {:?}",
+            start.elapsed()
+        );
         assert!(matches!(err, Error::ReconnectNeeded { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("reconnect trestle to Procore"), "{text}");
@@ -346,4 +359,137 @@ async fn the_loser_of_a_refresh_race_refreshes_once_with_the_new_token_when_the_
         won.refresh_token.unwrap().expose_secret(),
         "the loser's refresh rotated the pair and saved it"
     );
+}
+
+/// The winner's token store: its save of the new pair lands only when the test releases it, so
+/// the winner has rotated the pair at Procore but the store still holds the old one.
+struct SaveLandsLater {
+    shared: Arc<MemoryTokenStore>,
+    saving: tokio::sync::Notify,
+    land: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl TokenStore for SaveLandsLater {
+    async fn load(&self) -> procore::Result<Option<StoredTokens>> {
+        self.shared.load().await
+    }
+    async fn save(&self, tokens: &StoredTokens) -> procore::Result<()> {
+        self.saving.notify_one();
+        self.land.notified().await;
+        self.shared.save(tokens).await
+    }
+}
+
+/// The loser's token store: the shared one, counting its reads.
+struct CountsLoads {
+    shared: Arc<MemoryTokenStore>,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl TokenStore for CountsLoads {
+    async fn load(&self) -> procore::Result<Option<StoredTokens>> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared.load().await
+    }
+    async fn save(&self, tokens: &StoredTokens) -> procore::Result<()> {
+        self.shared.save(tokens).await
+    }
+}
+
+#[tokio::test]
+async fn the_loser_of_a_refresh_race_waits_for_the_winners_pair_when_it_is_saved_after_the_refusal()
+{
+    let app = demo_sim().await;
+    let shared = Arc::new(MemoryTokenStore::default());
+    let config = code_config(&app.url(), shared.clone());
+    let code = authorization_code(&config).await;
+    let pair = auth::exchange_code(&config, &code).await.unwrap();
+    shared
+        .save(&StoredTokens {
+            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            ..pair
+        })
+        .await
+        .unwrap();
+    let winner_store = Arc::new(SaveLandsLater {
+        shared: shared.clone(),
+        saving: Default::default(),
+        land: Default::default(),
+    });
+    let loser_store = Arc::new(CountsLoads {
+        shared: shared.clone(),
+        loads: Default::default(),
+    });
+    let winner = Client::new(code_config(&app.url(), winner_store.clone())).unwrap();
+    let loser = Client::new(code_config(&app.url(), loser_store.clone())).unwrap();
+
+    // The winner's refresh is answered; its save has not landed yet.
+    let winner_task = tokio::spawn(async move { winner.me().await });
+    winner_store.saving.notified().await;
+
+    // The loser refreshes with the used token, is refused, and reads the store again: still
+    // the old pair.
+    let loser_task = tokio::spawn(async move {
+        let me = loser.me().await;
+        (me, loser.stats().token_requests)
+    });
+    let start = std::time::Instant::now();
+    while loser_store.loads.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the loser never read the store again"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // Only now does the winner's save land; the loser must still go on.
+    winner_store.land.notify_one();
+    winner_task.await.unwrap().expect("the winner goes on");
+    let (me, token_requests) = loser_task.await.unwrap();
+    let me = me.expect("the loser waits for the winner's pair instead of asking for a reconnect");
+    assert!(me.id.get() > 0);
+    assert_eq!(
+        token_requests, 1,
+        "one refused refresh, then the winner's saved pair"
+    );
+}
+
+#[tokio::test]
+async fn a_login_server_that_cannot_be_reached_is_reported_with_the_connection_error() {
+    // A port where nothing listens: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = ClientConfig::custom(
+        &format!("http://127.0.0.1:{port}"),
+        CompanyId(demo::COMPANY_ID),
+        Credentials::client_credentials(demo::CLIENT_ID, "secret-not-shown-42"),
+    )
+    .unwrap()
+    .with_retry(procore::RetryConfig {
+        max_retries: 1,
+        ..fast_retry()
+    });
+    config.login_base =
+        url::Url::parse(&format!("http://user:pw-not-shown@127.0.0.1:{port}/")).unwrap();
+    let err = Client::new(config).unwrap().me().await.unwrap_err();
+    let Error::Transport { ref message, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("Connection refused"),
+        "the cause is named: {message}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("/oauth/token"), "{text}");
+    for secret in ["secret-not-shown-42", "pw-not-shown"] {
+        assert!(
+            !text.contains(secret) && !format!("{err:?}").contains(secret),
+            "no secret in the error: {text}"
+        );
+    }
 }

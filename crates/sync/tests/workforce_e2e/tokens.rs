@@ -1,6 +1,7 @@
 //! The database token store under two processes: the one that loses a refresh race reads the
 //! pair the winner saved in the database and goes on, without a reconnect.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use procore::{auth, Client, ClientConfig, CompanyId, Credentials, StoredTokens, TokenStore};
@@ -45,18 +46,36 @@ async fn authorization_code(config: &ClientConfig) -> String {
     code.unwrap()
 }
 
-/// The loser's view of the database: its first read came just before the winner's save.
-struct ReadBeforeTheOtherSaved {
+/// The winner's view of the database: its save of the new pair lands only when the test
+/// releases it, so Procore has rotated the pair while the database still holds the old one.
+struct SaveLandsLater {
     db: StoreTokenStore,
-    stale: std::sync::Mutex<Option<StoredTokens>>,
+    saving: tokio::sync::Notify,
+    land: tokio::sync::Notify,
 }
 
 #[async_trait::async_trait]
-impl TokenStore for ReadBeforeTheOtherSaved {
+impl TokenStore for SaveLandsLater {
     async fn load(&self) -> procore::Result<Option<StoredTokens>> {
-        if let Some(stale) = self.stale.lock().unwrap().take() {
-            return Ok(Some(stale));
-        }
+        self.db.load().await
+    }
+    async fn save(&self, tokens: &StoredTokens) -> procore::Result<()> {
+        self.saving.notify_one();
+        self.land.notified().await;
+        self.db.save(tokens).await
+    }
+}
+
+/// The loser's view of the database, counting its reads.
+struct CountsLoads {
+    db: StoreTokenStore,
+    loads: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl TokenStore for CountsLoads {
+    async fn load(&self) -> procore::Result<Option<StoredTokens>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
         self.db.load().await
     }
     async fn save(&self, tokens: &StoredTokens) -> procore::Result<()> {
@@ -78,18 +97,41 @@ async fn the_sync_that_loses_a_refresh_race_goes_on_with_the_pair_the_winner_sav
     };
     db().save(&expired).await.unwrap();
 
-    let winner = Client::new(config).unwrap();
-    winner.me().await.unwrap();
+    let winner_db = Arc::new(SaveLandsLater {
+        db: db(),
+        saving: Default::default(),
+        land: Default::default(),
+    });
+    let loser_db = Arc::new(CountsLoads {
+        db: db(),
+        loads: Default::default(),
+    });
+    let winner = Client::new(code_config(&app.sim.url(), winner_db.clone())).unwrap();
+    let loser = Client::new(code_config(&app.sim.url(), loser_db.clone())).unwrap();
 
-    let loser = Client::new(code_config(
-        &app.sim.url(),
-        Arc::new(ReadBeforeTheOtherSaved {
-            db: db(),
-            stale: std::sync::Mutex::new(Some(expired)),
-        }),
-    ))
-    .unwrap();
-    let me = loser.me().await.expect("no reconnect needed");
+    // The winner's refresh is answered, but its save has not reached the database yet.
+    let winner_task = tokio::spawn(async move { winner.me().await });
+    winner_db.saving.notified().await;
+
+    // The loser is refused and reads the database again: still the old pair.
+    let loser_task = tokio::spawn(async move {
+        let me = loser.me().await;
+        (me, loser.stats().token_requests)
+    });
+    let start = std::time::Instant::now();
+    while loser_db.loads.load(Ordering::SeqCst) < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the loser never read the database again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    // The winner's save lands after the loser's refusal; the loser still goes on.
+    winner_db.land.notify_one();
+    winner_task.await.unwrap().expect("the winner goes on");
+    let (me, token_requests) = loser_task.await.unwrap();
+    let me = me.expect("no reconnect needed");
     assert!(me.id.get() > 0);
-    assert_eq!(loser.stats().token_requests, 1);
+    assert_eq!(token_requests, 1);
 }
