@@ -497,8 +497,7 @@ async fn run_compliance_demo(
     ] {
         println!("\n== trestle sync compliance {title}");
         // No labels given: the sync reads Procore's custom field definitions itself.
-        let report =
-            crate::compliance::run(store, client, company, RunOptions::default()).await?;
+        let report = crate::compliance::run(store, client, company, RunOptions::default()).await?;
         crate::compliance::print_report(&report);
         written.extend(report.written);
     }
