@@ -126,15 +126,12 @@ async fn sync_bench() {
         + active_vendors.div_ceil(2000).max(1)
         + inactive_vendors.div_ceil(2000).max(1)
         + users.div_ceil(2000).max(1)
-        + commitment_pages;
+        + commitment_pages
+        // The custom field definitions, read once to find the profile field's label.
+        + world.custom_field_definitions.len().div_ceil(100).max(1);
     // Nothing changed: one page per collection asked for changes, the inactive vendors (a list
     // Procore does not filter) whole, and one page per followed project's commitments.
     let resync_lower_bound = 3 + inactive_vendors.div_ceil(2000).max(1) + followed.len();
-    let labels: BTreeMap<i64, String> = world
-        .custom_field_definitions
-        .values()
-        .map(|d| (d.id, d.label.clone()))
-        .collect();
     let mut vendor_ids: Vec<i64> = world.vendors.keys().copied().collect();
     vendor_ids.sort_unstable();
 
@@ -237,7 +234,6 @@ async fn sync_bench() {
         company_id: company,
         today: today(),
         full_read: false,
-        field_labels: labels,
         reclaim_leases: true,
         crash_at: None,
         progress: None,

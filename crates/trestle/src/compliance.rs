@@ -561,7 +561,6 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
         &store,
         &client,
         connection.company_id,
-        Default::default(),
         crate::commands::RunOptions {
             dry_run: args.dry_run,
             full_read: args.full,
@@ -584,11 +583,10 @@ pub async fn run(
     store: &Store,
     client: &procore::Client,
     company: i64,
-    field_labels: sync::compliance::collect::FieldLabels,
     options: crate::commands::RunOptions,
 ) -> Result<Report> {
     let today = chrono::Utc::now().date_naive();
-    run_on(store, client, company, field_labels, options, today).await
+    run_on(store, client, company, options, today).await
 }
 
 /// [`run`] evaluating compliance on `today` (`--as-of` gives another date to a dry run).
@@ -596,7 +594,6 @@ pub async fn run_on(
     store: &Store,
     client: &procore::Client,
     company: i64,
-    field_labels: sync::compliance::collect::FieldLabels,
     options: crate::commands::RunOptions,
     today: chrono::NaiveDate,
 ) -> Result<Report> {
@@ -606,7 +603,6 @@ pub async fn run_on(
         company_id: company,
         today,
         full_read: options.full_read,
-        field_labels,
         reclaim_leases: options.reclaim_leases,
         crash_at: crate::commands::crash_point(),
         progress: Some(crate::output::progress_bar()),

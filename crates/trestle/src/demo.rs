@@ -455,12 +455,6 @@ async fn run_compliance_demo(
         };
         (id("Acme Electric"), id("Bolt Plumbing"))
     });
-    let labels: sync::compliance::collect::FieldLabels = sim.sim().read(|w| {
-        w.custom_field_definitions
-            .values()
-            .map(|d| (d.id, d.label.clone()))
-            .collect()
-    });
     let data: domain::compliance::ComplianceData = serde_json::from_value(serde_json::json!({
         "profiles": [{"id": 1, "name": demo::PROFILE_STANDARD, "requirements": [
             {"key": "gl.each_occurrence", "subject": "general_liability",
@@ -500,14 +494,8 @@ async fn run_compliance_demo(
         "(again: only changes are read, and nothing is written)",
     ] {
         println!("\n== trestle sync compliance {title}");
-        let report = crate::compliance::run(
-            store,
-            client,
-            company,
-            labels.clone(),
-            RunOptions::default(),
-        )
-        .await?;
+        // No labels given: the sync reads Procore's custom field definitions itself.
+        let report = crate::compliance::run(store, client, company, RunOptions::default()).await?;
         crate::compliance::print_report(&report);
         written.extend(report.written);
     }

@@ -17,8 +17,11 @@
 //!   company-wide commitment list, so this is the one cost that grows with the projects
 //!   followed even when nothing changed.
 //!
-//! - custom field definitions: their labels, only when the profile field setting names a label
-//!   the mirror does not know, and on whole reads (see [`collect_field_labels`]).
+//! - custom field definitions: their labels, on whole reads, and otherwise only when the profile
+//!   field setting names a label the mirror neither knows nor has looked up since the last whole
+//!   read, or the commitments read carry a field the mirror has no label for (see
+//!   [`collect_field_labels`]). They are not counted as records read: they are settings, not
+//!   records the sync plans over.
 //!
 //! A project followed for the first time has its commitments read whole. Every
 //! [`full_read_days`](super::settings::ComplianceSettings::full_read_days), and on request,
@@ -62,6 +65,8 @@ const VENDOR: &str = "vendor";
 const CONTACT: &str = "contact";
 const COMMITMENT: &str = "commitment";
 const FIELD_DEFINITION: &str = "custom_field_definition";
+/// One row (Procore id 0) holding [`Mirror::labels_not_found`].
+const LABELS_NOT_FOUND: &str = "custom_field_labels_not_found";
 
 /// A Procore record the collector could not use, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +99,11 @@ pub struct Mirror {
     /// Kept here so a sync asks Procore for them only when it must (see
     /// [`collect_field_labels`]).
     pub field_labels: FieldLabels,
+    /// Profile field labels looked up in Procore's definitions and not found there, since the
+    /// last whole read: an incremental sync does not ask again for them (it would ask every
+    /// sync, for a field nobody created), unless the commitments it reads carry a field the
+    /// mirror has no label for (the field may have been created since).
+    pub labels_not_found: BTreeSet<String>,
     /// Records Procore sent that could not be used, by run-log kind and Procore id, with the
     /// problem: reported by every sync until a good version arrives (an incremental read does
     /// not send them again), gone with the record.
@@ -142,6 +152,9 @@ impl Mirror {
                 FIELD_DEFINITION => decode(row).map(|label| {
                     m.field_labels.insert(id, label);
                 }),
+                LABELS_NOT_FOUND => decode(row).map(|labels| {
+                    m.labels_not_found = labels;
+                }),
                 other => match other.strip_prefix(REJECTED) {
                     Some(kind) => decode(row).map(|problem| {
                         m.rejected.insert((kind.to_owned(), id), problem);
@@ -175,6 +188,10 @@ impl Mirror {
         }
         for (id, label) in &self.field_labels {
             out.insert((FIELD_DEFINITION.to_owned(), *id), (None, encode(label)));
+        }
+        if !self.labels_not_found.is_empty() {
+            let row = (None, encode(&self.labels_not_found));
+            out.insert((LABELS_NOT_FOUND.to_owned(), 0), row);
         }
         for ((kind, id), problem) in &self.rejected {
             out.insert((format!("{REJECTED}{kind}"), *id), (None, encode(problem)));
@@ -220,18 +237,16 @@ impl Mirror {
 
     /// The planner's input: every mirrored record, contacts under their vendors, and each
     /// commitment's custom fields under their labels as well as their `custom_field_<id>` keys
-    /// (so the profile field setting may name either). `extra` are labels known besides
-    /// Procore's (used for ids the mirror has no label for).
-    pub fn snapshot(&self, extra: &FieldLabels) -> ComplianceSnapshot {
+    /// (so the profile field setting may name either).
+    pub fn snapshot(&self) -> ComplianceSnapshot {
         let mut vendors: BTreeMap<i64, ProcoreVendor> = self.vendors.clone();
         for c in self.contacts.values() {
             if let Some(v) = vendors.get_mut(&c.vendor_id) {
                 v.contacts.push(c.contact.clone());
             }
         }
-        let mut labels = extra.clone();
-        labels.extend(self.field_labels.clone());
-        let custom_field_labels: BTreeMap<String, String> = labels
+        let custom_field_labels: BTreeMap<String, String> = self
+            .field_labels
             .iter()
             .map(|(id, label)| (format!("custom_field_{id}"), label.clone()))
             .collect();
@@ -344,6 +359,10 @@ pub struct Collection {
     /// Why Procore's custom field definitions could not be read this sync (no permission),
     /// when they could not: the mirror's labels, if any, stand in.
     pub field_labels_problem: Option<String>,
+    /// A commitment this sync read carries a custom field the mirror has no label for: a field
+    /// may have been created since the labels were read, so a label not found then is looked
+    /// up again.
+    pub unlabelled_field_read: bool,
 }
 
 impl Collection {
@@ -432,11 +451,16 @@ pub fn is_field_key(field: &str) -> bool {
 }
 
 /// Reads the labels of Procore's custom field definitions into the mirror, when they are
-/// needed and not known: on a whole read (labels can be renamed), and when the profile field
-/// setting names a label the mirror does not hold (the field was just created, or the setting
-/// just changed). Otherwise no request (nor with an empty setting, which takes no profiles from
-/// commitments): a setting naming `custom_field_<id>`, or a label already
-/// known, reads nothing. One paged list (100 definitions a page).
+/// needed and may have changed: on a whole read (labels can be renamed); when the profile field
+/// setting names a label the mirror neither holds nor has looked up since the last whole read
+/// (the setting just changed); and when it names a label looked up and not found but a
+/// commitment this sync read carries a field the mirror has no label for (the field was
+/// created since). Otherwise no request: not with an empty setting (which takes no profiles
+/// from commitments), a setting naming `custom_field_<id>`, a label already known, or a label
+/// not found with nothing new on the commitments read, so a setting naming a field nobody
+/// created costs one request per whole read, not one per sync. One paged list (100
+/// definitions a page). Run after [`collect_commitments`], whose reads it looks at. The
+/// definitions are not counted in [`Collection::records_read`].
 ///
 /// # Errors
 /// What stops the whole collection (auth, Procore unavailable). No permission to read the
@@ -451,8 +475,7 @@ pub async fn collect_field_labels(
         // No profiles from commitments: no label to look up.
         return Ok(());
     }
-    let known = out.mirror.field_labels.values().any(|l| l == profile_field);
-    if !out.full && (is_field_key(profile_field) || known) {
+    if !out.full && !labels_needed(&out.mirror, profile_field, out.unlabelled_field_read) {
         return Ok(());
     }
     match client
@@ -462,12 +485,22 @@ pub async fn collect_field_labels(
         .await
     {
         Ok(definitions) => {
-            out.records_read += definitions.items.len();
-            out.mirror.field_labels = definitions
+            let mirror = &mut out.mirror;
+            mirror.field_labels = definitions
                 .items
                 .iter()
                 .filter_map(|d| non_empty(d.label.as_deref()).map(|l| (d.id.get(), l)))
                 .collect();
+            if out.full {
+                mirror.labels_not_found.clear();
+            }
+            let labels = &mirror.field_labels;
+            mirror
+                .labels_not_found
+                .retain(|l| !labels.values().any(|known| known == l));
+            if !labels.values().any(|l| l == profile_field) {
+                mirror.labels_not_found.insert(profile_field.to_owned());
+            }
             Ok(())
         }
         Err(e) if matches!(e.status(), Some(403 | 404)) => {
@@ -476,6 +509,24 @@ pub async fn collect_field_labels(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether an incremental sync must read the definitions for `profile_field` (see
+/// [`collect_field_labels`]).
+fn labels_needed(mirror: &Mirror, profile_field: &str, unlabelled_field_read: bool) -> bool {
+    if is_field_key(profile_field) || mirror.field_labels.values().any(|l| l == profile_field) {
+        return false;
+    }
+    !mirror.labels_not_found.contains(profile_field) || unlabelled_field_read
+}
+
+/// Whether a commitment carries a `custom_field_<id>` the labels do not name.
+fn carries_unlabelled_field(commitment: &ProcoreCommitment, labels: &FieldLabels) -> bool {
+    commitment.custom_fields.keys().any(|key| {
+        key.strip_prefix("custom_field_")
+            .and_then(|id| id.parse::<i64>().ok())
+            .is_some_and(|id| !labels.contains_key(&id))
+    })
 }
 
 fn newest<'a>(times: impl Iterator<Item = &'a Option<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
@@ -758,6 +809,9 @@ pub async fn collect_commitments(
             }
             match commitment_input(c, project) {
                 Ok(input) => {
+                    if carries_unlabelled_field(&input, &out.mirror.field_labels) {
+                        out.unlabelled_field_read = true;
+                    }
                     out.mirror.commitments.insert(input.id, input);
                 }
                 Err(problem) => out.reject("procore-commitment", Some(c.id.get()), problem),
@@ -953,6 +1007,8 @@ mod tests {
                 contact: contact(100),
             },
         );
+        m.field_labels.insert(7, "Compliance Profile".into());
+        m.labels_not_found.insert("Compliance Tier".into());
         let rows: Vec<MirrorRow> = m
             .changes_since(&Mirror::default(), &Unreadable::default())
             .into_iter()
@@ -1019,7 +1075,7 @@ mod tests {
             );
         }
 
-        let s = m.snapshot(&FieldLabels::new());
+        let s = m.snapshot();
 
         let ids = |v: &ProcoreVendor| v.contacts.iter().map(|c| c.id).collect::<Vec<_>>();
         assert_eq!(ids(&s.vendors[0]), vec![110]);

@@ -8,8 +8,8 @@
 //! run write the same record again by its origin id, which updates it (never a duplicate).
 
 use super::collect::{
-    collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, FieldLabels,
-    Mirror, FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
+    collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, Mirror,
+    FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
 };
 use super::input::{
     DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping, ProcoreCopies, ProcoreInsurance,
@@ -46,10 +46,6 @@ pub struct ComplianceJob<'a> {
     pub today: NaiveDate,
     /// Read every collection whole, not only what changed since the last sync.
     pub full_read: bool,
-    /// Labels of custom field definitions known without asking Procore, by definition id (see
-    /// [`FieldLabels`]), used for ids Procore's definitions do not label. Empty in normal use:
-    /// the sync reads Procore's custom field definitions itself when it needs them.
-    pub field_labels: FieldLabels,
     /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
     /// outbox belong to processes that stopped and are taken back at once.
     pub reclaim_leases: bool,
@@ -801,9 +797,6 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let mut collection = Collection::new(mirror.clone(), full);
     collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
     let projects = commitment_projects(&collection, &local, &settings);
-    if !projects.is_empty() {
-        collect_field_labels(job.client, &settings.profile_field, &mut collection).await?;
-    }
     collect_commitments(
         job.client,
         &projects,
@@ -812,7 +805,11 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         &mut collection,
     )
     .await?;
-    collection.snapshot = collection.mirror.snapshot(&job.field_labels);
+    if !projects.is_empty() {
+        // After the commitments: a field they carry without a label is looked up.
+        collect_field_labels(job.client, &settings.profile_field, &mut collection).await?;
+    }
+    collection.snapshot = collection.mirror.snapshot();
     collection.snapshot.custom_field_problem = collection.field_labels_problem.clone();
     if full {
         collection.cursors.push(store::CursorUpdate {

@@ -174,17 +174,14 @@ impl App {
         save_settings(&self.store, self.company, &s).await.unwrap();
     }
 
-    /// The job as the CLI runs it: no labels given, so the sync reads Procore's custom field
-    /// definitions itself.
+    /// The job as the CLI runs it.
     fn job(&self) -> ComplianceJob<'_> {
-        let labels: BTreeMap<i64, String> = BTreeMap::new();
         ComplianceJob {
             client: &self.client,
             store: &self.store,
             company_id: self.company,
             today: today(),
             full_read: false,
-            field_labels: labels,
             reclaim_leases: true,
             crash_at: None,
             progress: None,

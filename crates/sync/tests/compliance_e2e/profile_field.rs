@@ -99,6 +99,63 @@ async fn a_profile_field_no_commitment_carries_is_reported_with_the_fields_they_
 }
 
 #[tokio::test]
+async fn a_label_no_field_has_is_looked_up_once_per_whole_read_not_at_every_sync() {
+    let app = App::new().await;
+    app.settings(|s| s.profile_field = "Compliance Tier".into())
+        .await;
+    app.sim().clear_request_log();
+    for sync in 0..4 {
+        let report = app.sync().await;
+        assert_eq!(report.summary.full_read, sync == 0);
+        assert!(
+            field_not_found(&report).is_some(),
+            "sync {sync} still says the field is not found"
+        );
+    }
+    assert_eq!(
+        app.definition_requests(),
+        1,
+        "only the first (whole) read asks for the definitions"
+    );
+
+    // The setting names a label not looked up yet: one request, then none again.
+    app.settings(|s| s.profile_field = "Compliance Grade".into())
+        .await;
+    app.sim().clear_request_log();
+    for _ in 0..3 {
+        assert!(field_not_found(&app.sync().await).is_some());
+    }
+    assert_eq!(app.definition_requests(), 1);
+
+    // A whole read asks again (a field may have been created or renamed).
+    app.sim().clear_request_log();
+    let mut job = app.job();
+    job.full_read = true;
+    let report = sync_compliance(&job, false).await.unwrap();
+    assert!(report.summary.full_read);
+    assert_eq!(app.definition_requests(), 1);
+    app.sync().await;
+    assert_eq!(app.definition_requests(), 1);
+}
+
+#[tokio::test]
+async fn custom_field_definitions_are_not_counted_as_procore_records_read() {
+    let reads_definitions = App::new().await;
+    let reads_none = App::new().await;
+    reads_none
+        .settings(|s| s.profile_field = String::new())
+        .await;
+    reads_definitions.sim().clear_request_log();
+    reads_none.sim().clear_request_log();
+    let with = reads_definitions.sync().await;
+    let without = reads_none.sync().await;
+    assert_eq!(reads_definitions.definition_requests(), 1);
+    assert_eq!(reads_none.definition_requests(), 0);
+    assert_eq!(with.summary.records_read, without.summary.records_read);
+    assert_eq!(with.summary.requests, without.summary.requests + 1);
+}
+
+#[tokio::test]
 async fn a_field_created_in_procore_after_a_sync_is_found_by_its_label_at_the_next_sync() {
     let app = App::new().await;
     app.settings(|s| s.profile_field = "Compliance Tier".into())
@@ -129,8 +186,14 @@ async fn a_field_created_in_procore_after_a_sync_is_found_by_its_label_at_the_ne
             c.updated_at = now;
         }
     });
+    app.sim().clear_request_log();
     let report = app.sync().await;
     assert!(!report.summary.full_read, "an incremental sync");
+    assert_eq!(
+        app.definition_requests(),
+        1,
+        "a commitment carries a field without a label: the definitions are read again"
+    );
     assert_eq!(field_not_found(&report), None);
     let standard = app
         .store
