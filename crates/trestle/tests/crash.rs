@@ -419,3 +419,85 @@ async fn on_postgresql_a_form_revised_after_a_crash_that_left_its_document_unrec
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;
 }
+
+/// Runs `trestle sync workforce` until one run succeeds: with Procore failing at random a run
+/// may stop early, and the next one goes on from there. Panics after `tries` failed runs.
+async fn sync_until_it_succeeds(setup: &Setup, tries: usize) {
+    for _ in 0..tries {
+        if setup
+            .trestle(&["sync", "workforce"], None)
+            .await
+            .status
+            .success()
+        {
+            return;
+        }
+    }
+    panic!("no sync succeeded in {tries} tries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_procore_failing_at_random_a_sync_killed_at_any_point_of_an_upload_still_leaves_one_document(
+) {
+    let running = common::spawn_demo_sim().await;
+    let sim = running.sim();
+    let setup = Setup::new(&running.url());
+    setup.connect(&["--sync-forms"]).await;
+    let store = setup.store().await;
+    let project = *store
+        .links(demo::COMPANY_ID, LinkKind::Project)
+        .await
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    // 5xx before handling, 5xx after a write was applied, and answers lost after a write:
+    // what makes a retried write dangerous.
+    sim.set_faults(procore_sim::Faults {
+        error_rate: 0.1,
+        error_after_write_rate: 0.2,
+        drop_after_write_rate: 0.1,
+        ..Default::default()
+    });
+    let mut forms = Vec::new();
+    for point in POINTS {
+        let name = format!("Faulty {point}");
+        let submission = seed_completed_form(&store, project, &name).await;
+        // Killed at the point (or failed before it by a fault), then run until a run succeeds;
+        // the same for the revision.
+        setup.trestle(&["sync", "workforce"], Some(point)).await;
+        sync_until_it_succeeds(&setup, 20).await;
+        revise(&store, submission).await;
+        setup.trestle(&["sync", "workforce"], Some(point)).await;
+        sync_until_it_succeeds(&setup, 20).await;
+        forms.push((submission, name));
+    }
+    sim.set_faults(procore_sim::Faults::default());
+    setup.sync("workforce").await;
+    for (submission, name) in &forms {
+        // Exactly one document, holding the revisions trestle recorded; a revision whose write
+        // had an unknown outcome waits for its retry (after a delay, so not in this test's
+        // runs) and is never recorded before Procore holds it.
+        let docs = documents_of(sim, *submission, name);
+        assert_eq!(docs.len(), 1, "{name}: one document, not {docs:?}");
+        let recorded = store
+            .uploaded_revision(demo::COMPANY_ID, *submission)
+            .await
+            .unwrap();
+        assert_eq!(
+            recorded,
+            Some(docs[0] as u32),
+            "{name}: the recorded revision is the one Procore holds"
+        );
+        if docs[0] == 1 {
+            let key = format!("form:{}:{submission}:r2", demo::COMPANY_ID);
+            let item = store.outbox_item_by_key(&key).await.unwrap().unwrap();
+            assert_eq!(
+                item.state,
+                OutboxState::Pending,
+                "{name}: revision 2 waits for its retry"
+            );
+        }
+    }
+    store.close().await;
+}
