@@ -87,7 +87,7 @@ pub const HISTORY_LIMIT: i64 = 1000;
 
 /// How long the run log keeps an entry that is no longer a record's latest word, unless
 /// [`Store::with_run_log_days`] says otherwise.
-pub const DEFAULT_RUN_LOG_DAYS: u32 = 90;
+pub const DEFAULT_RUN_LOG_DAYS: u32 = 30;
 
 impl Store {
     /// Starts a run of an integration (e.g. `workforce`) for a company.
