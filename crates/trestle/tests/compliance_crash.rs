@@ -297,3 +297,87 @@ async fn killed_at_any_point_of_an_insurance_removal(postgres: bool) {
         store.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_with_procore_failing_at_random_a_killed_compliance_sync_never_writes_a_record_twice(
+) {
+    let running = spawn_demo_sim().await;
+    let sim = running.sim();
+    let (setup, _schema) = setup_on(&running.url(), true);
+    setup.connect(&["--no-sync"]).await;
+    let acme = vendor_id(sim, "Acme Electric");
+    let bolt = vendor_id(sim, "Bolt Plumbing");
+    let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
+    setup.ok(&["compliance", "import", &file]).await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--compliance-sync",
+            "on",
+            "--new-projects",
+            "import-automatically",
+            "--import-companies",
+            "on",
+        ])
+        .await;
+    // 5xx before handling, 5xx after a write was applied, and answers lost after a write.
+    sim.set_faults(procore_sim::Faults {
+        error_rate: 0.1,
+        error_after_write_rate: 0.2,
+        drop_after_write_rate: 0.1,
+        ..Default::default()
+    });
+    for point in POINTS {
+        setup.trestle(&["sync", "compliance"], Some(point)).await;
+        let mut succeeded = false;
+        for _ in 0..20 {
+            if setup
+                .trestle(&["sync", "compliance"], None)
+                .await
+                .status
+                .success()
+            {
+                succeeded = true;
+                break;
+            }
+        }
+        assert!(succeeded, "{point}: a sync succeeded in 20 tries");
+    }
+    sim.set_faults(procore_sim::Faults::default());
+    setup.sync("compliance").await;
+
+    // Never a record twice, and nothing recorded as written that Procore does not hold; a
+    // write whose outcome was unknown waits for its retry rather than being guessed.
+    let store = setup.store().await;
+    let in_procore = trestle_insurances(sim);
+    let distinct: BTreeSet<_> = in_procore.iter().map(|i| i.origin_id.clone()).collect();
+    assert_eq!(
+        distinct.len(),
+        in_procore.len(),
+        "no duplicate: {in_procore:?}"
+    );
+    for vendor in [acme, bolt] {
+        for (origin, project) in expected_origins(&store, vendor).await {
+            let found: Vec<_> = in_procore
+                .iter()
+                .filter(|i| i.origin_id.as_deref() == Some(origin.as_str()))
+                .collect();
+            assert!(found.len() <= 1, "{origin}: {found:?}");
+            if let Some(record) = found.first() {
+                assert_eq!(record.vendor_id, vendor, "{origin}");
+                assert_eq!(record.project_id, project, "{origin}");
+            } else {
+                assert!(
+                    store
+                        .insurance_write(demo::COMPANY_ID, &origin)
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "{origin} is recorded as written but Procore lacks it"
+                );
+            }
+        }
+    }
+    store.close().await;
+}
