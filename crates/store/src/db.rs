@@ -50,6 +50,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "insurance write target",
         include_str!("../migrations/sqlite/0005_insurance_write_target.sql"),
     ),
+    (
+        6,
+        "run log spans",
+        include_str!("../migrations/sqlite/0006_run_log_spans.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -76,6 +81,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "insurance write target",
         include_str!("../migrations/postgres/0005_insurance_write_target.sql"),
+    ),
+    (
+        6,
+        "run log spans",
+        include_str!("../migrations/postgres/0006_run_log_spans.sql"),
     ),
 ];
 

@@ -274,7 +274,10 @@ pub struct RunEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunEntryRecord {
     pub id: i64,
+    /// The run that first made this decision.
     pub run: RunId,
+    /// The last run that made it again, unchanged, run after run (`run` when only one did).
+    pub last_run: RunId,
     pub integration: String,
     pub dry_run: bool,
     pub recorded_at: DateTime<Utc>,

@@ -7,20 +7,66 @@ use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
+/// What makes two entries the same decision about the same record.
+type Decision = (
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
 /// Writes entries for a run. `created` maps change indexes to the local ids they got, for
 /// entries whose `change` is set and whose `local_id` is not.
+///
+/// A decision that a real run's plan makes again, unchanged, right after the previous run of
+/// its integration made it is not written again: the earlier entry's span (`last_run_id`) moves to
+/// this run. A sync plans every record it reads, and most decisions repeat run after run (a
+/// compliance sync of a large company makes tens of thousands), so the log grows with what
+/// changes rather than with how often trestle syncs. A decision that stopped and came back is a
+/// new entry, so an entry's span never covers a run that decided otherwise.
 pub(crate) async fn record_on(
     conn: &mut AnyConnection,
     run: RunId,
     entries: &[RunEntry],
     created: &[(usize, i64)],
 ) -> Result<()> {
+    /// Below this many entries a call is a drain's outcome or a few skips: new decisions, not
+    /// worth a read of the previous run's.
+    const LOOK_BACK_FROM: usize = 32;
     let at = now();
+    let previous = if entries.len() >= LOOK_BACK_FROM {
+        previous_decisions(conn, run).await?
+    } else {
+        Default::default()
+    };
     for e in entries {
         let local_id = e.local_id.or_else(|| {
             e.change
                 .and_then(|c| created.iter().find(|(i, _)| *i == c).map(|(_, id)| *id))
         });
+        let reason = without_nul(&e.reason);
+        let outcome = without_nul(&e.outcome);
+        let decision: Decision = (
+            e.kind.clone(),
+            e.procore_id,
+            local_id,
+            e.action.clone(),
+            reason.clone(),
+            e.detail_json.clone(),
+            outcome.clone(),
+        );
+        if let Some(id) = previous.get(&decision) {
+            sqlx::query("UPDATE run_entries SET last_run_id = $2, recorded_at = $3 WHERE id = $1")
+                .bind(*id)
+                .bind(run.0)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
+            continue;
+        }
         sqlx::query(
             "INSERT INTO run_entries (run_id, kind, procore_id, local_id, action, reason, detail_json, outcome, \
              recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -30,9 +76,9 @@ pub(crate) async fn record_on(
         .bind(e.procore_id)
         .bind(local_id)
         .bind(&e.action)
-        .bind(without_nul(&e.reason))
+        .bind(reason)
         .bind(&e.detail_json)
-        .bind(without_nul(&e.outcome))
+        .bind(outcome)
         .bind(&at)
         .execute(&mut *conn)
         .await
@@ -42,6 +88,60 @@ pub(crate) async fn record_on(
         })?;
     }
     Ok(())
+}
+
+/// The decisions the previous real run of `run`'s integration made (entries whose span ends
+/// there), by what they decided; empty for a dry run, a first run, or a run that does not
+/// exist (its insert then fails as it should).
+async fn previous_decisions(
+    conn: &mut AnyConnection,
+    run: RunId,
+) -> Result<std::collections::HashMap<Decision, i64>> {
+    let mut found = std::collections::HashMap::new();
+    let this = sqlx::query("SELECT company_id, integration, dry_run FROM runs WHERE id = $1")
+        .bind(run.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(this) = this else {
+        return Ok(found);
+    };
+    if flag(&this, "dry_run")? {
+        return Ok(found);
+    }
+    let previous: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM runs WHERE company_id = $1 AND integration = $2 AND dry_run = $3 AND id < $4",
+    )
+    .bind(int(&this, "company_id")?)
+    .bind(text(&this, "integration")?)
+    .bind(false)
+    .bind(run.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(previous) = previous else {
+        return Ok(found);
+    };
+    let rows = sqlx::query(
+        "SELECT id, kind, procore_id, local_id, action, reason, detail_json, outcome FROM run_entries \
+         WHERE (run_id = $1 AND last_run_id IS NULL) OR last_run_id = $1",
+    )
+    .bind(previous)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        found.insert(
+            (
+                text(row, "kind")?,
+                opt_int(row, "procore_id")?,
+                opt_int(row, "local_id")?,
+                text(row, "action")?,
+                text(row, "reason")?,
+                opt_text(row, "detail_json")?,
+                text(row, "outcome")?,
+            ),
+            int(row, "id")?,
+        );
+    }
+    Ok(found)
 }
 
 /// A reason can quote Procore text (a decoding problem names the value it met), and
@@ -54,6 +154,7 @@ fn entry_from_row(row: &AnyRow) -> Result<RunEntryRecord> {
     Ok(RunEntryRecord {
         id: int(row, "id")?,
         run: RunId(int(row, "run_id")?),
+        last_run: RunId(opt_int(row, "last_run_id")?.unwrap_or(int(row, "run_id")?)),
         integration: text(row, "integration")?,
         dry_run: flag(row, "dry_run")?,
         recorded_at: timestamp(row, "run log time", "recorded_at")?,
@@ -147,7 +248,7 @@ impl Store {
     /// entries went:
     /// - the entries of every dry run but the newest (explain reads no dry run, and one dry run
     ///   of a large company writes an entry per record);
-    /// - entries of runs started before `cutoff`, except those of each integration's newest run
+    /// - entries whose last run started before `cutoff`, except those of each integration's newest run
     ///   (which holds the latest word on every record it read, e.g. each insurance record of a
     ///   vendor, all logged under the vendor's id) and each subject's newest entry per
     ///   integration, so `explain` still gives the latest word on a record that has not
@@ -170,9 +271,9 @@ impl Store {
         .await?
         .rows_affected();
         let old = sqlx::query(
-            "DELETE FROM run_entries WHERE run_id IN (SELECT id FROM runs WHERE company_id = $1 \
-             AND started_at < $2 AND id NOT IN (SELECT MAX(id) FROM runs WHERE company_id = $1 \
-             AND dry_run = $3 GROUP BY integration)) AND id NOT IN (SELECT MAX(e.id) FROM run_entries e \
+            "DELETE FROM run_entries WHERE COALESCE(last_run_id, run_id) IN (SELECT id FROM runs \
+             WHERE company_id = $1 AND started_at < $2 AND id NOT IN (SELECT MAX(id) FROM runs \
+             WHERE company_id = $1 AND dry_run = $3 GROUP BY integration)) AND id NOT IN (SELECT MAX(e.id) FROM run_entries e \
              JOIN runs r ON r.id = e.run_id WHERE r.company_id = $1 AND r.dry_run = $3 \
              GROUP BY r.integration, e.kind, e.procore_id, e.local_id)",
         )
@@ -204,9 +305,10 @@ impl Store {
         procore_id: i64,
     ) -> Result<Vec<RunEntryRecord>> {
         let rows = sqlx::query(
-            "SELECT e.id, e.run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, e.local_id, \
-             e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
-             WHERE r.company_id = $1 AND e.kind = $2 AND e.procore_id = $3 ORDER BY e.id DESC LIMIT $4",
+            "SELECT e.id, e.run_id, e.last_run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, \
+             e.local_id, e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
+             WHERE r.company_id = $1 AND e.kind = $2 AND e.procore_id = $3 \
+             ORDER BY COALESCE(e.last_run_id, e.run_id) DESC, e.id DESC LIMIT $4",
         )
         .bind(company)
         .bind(kind)
@@ -217,12 +319,15 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
-    /// Every entry of one run, in the order recorded.
+    /// Every decision of one run, in the order first recorded: its own entries and those of
+    /// earlier runs whose span it extended (a span covers every run of its integration from
+    /// its first to its last).
     pub async fn run_entries(&self, run: RunId) -> Result<Vec<RunEntryRecord>> {
         let rows = sqlx::query(
-            "SELECT e.id, e.run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, e.local_id, \
-             e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
-             WHERE e.run_id = $1 ORDER BY e.id",
+            "SELECT e.id, e.run_id, e.last_run_id, r.integration, r.dry_run, e.recorded_at, e.kind, e.procore_id, \
+             e.local_id, e.action, e.reason, e.detail_json, e.outcome FROM run_entries e JOIN runs r ON r.id = e.run_id \
+             JOIN runs t ON t.id = $1 WHERE r.company_id = t.company_id AND r.integration = t.integration \
+             AND r.dry_run = t.dry_run AND e.run_id <= t.id AND COALESCE(e.last_run_id, e.run_id) >= t.id ORDER BY e.id",
         )
         .bind(run.0)
         .fetch_all(self.pool())

@@ -405,7 +405,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
             for h in &history {
                 match groups.last_mut() {
                     Some(g) if g.0 == h.entry.reason => g.1 = h.run.0,
-                    _ => groups.push((&h.entry.reason, h.run.0, h.run.0, h.recorded_at)),
+                    _ => groups.push((&h.entry.reason, h.run.0, h.last_run.0, h.recorded_at)),
                 }
             }
             for (n, (reason, first_run, last_run, at)) in groups.iter().take(6).enumerate() {
@@ -460,9 +460,11 @@ async fn insurance_section(
             continue;
         };
         // Newest first: the first entry seen per record is its latest.
-        latest
-            .entry(origin)
-            .or_insert((h.run.0, h.entry.outcome.clone(), h.entry.reason.clone()));
+        latest.entry(origin).or_insert((
+            h.last_run.0,
+            h.entry.outcome.clone(),
+            h.entry.reason.clone(),
+        ));
     }
     if latest.is_empty() {
         return Ok(());

@@ -245,3 +245,61 @@ both!(
         );
     }
 );
+
+both!(
+    a_decision_repeated_run_after_run_is_logged_once_with_the_runs_it_covers,
+    |ctx| {
+        let s = &ctx.store;
+        let plan = |changed: Option<i64>| -> Vec<RunEntry> {
+            (1..=40)
+                .map(|id| {
+                    let reason = if Some(id) == changed {
+                        "changed"
+                    } else {
+                        "unchanged"
+                    };
+                    entry("insurance", id, "skip", reason)
+                })
+                .collect()
+        };
+        let count = |rows: &[store::RunEntryRecord]| rows.len();
+        let mut runs = Vec::new();
+        for changed in [None, None, Some(7), None] {
+            let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
+            s.record(run, &plan(changed)).await.unwrap();
+            s.finish_run(run, "{}").await.unwrap();
+            runs.push(run);
+        }
+        // The second run repeated every decision: still 40 entries, each covering runs 1 and 2.
+        let one = s.history(COMPANY, "insurance", 1).await.unwrap();
+        assert_eq!(count(&one), 1, "{one:?}");
+        assert_eq!((one[0].run, one[0].last_run), (runs[0], runs[3]));
+        assert_eq!(s.run_entries(runs[1]).await.unwrap().len(), 40);
+        assert_eq!(s.run_entries(runs[2]).await.unwrap().len(), 40);
+        // Record 7 changed in the third run and changed back in the fourth: three entries, newest
+        // first, none of whose spans covers a run that decided otherwise.
+        let seven: Vec<_> = s
+            .history(COMPANY, "insurance", 7)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.entry.reason, h.run, h.last_run))
+            .collect();
+        assert_eq!(
+            seven,
+            vec![
+                ("unchanged".to_string(), runs[3], runs[3]),
+                ("changed".to_string(), runs[2], runs[2]),
+                ("unchanged".to_string(), runs[0], runs[1]),
+            ]
+        );
+        // A dry run in between logs on its own and never extends a real run's entry.
+        let dry = s.start_run(COMPANY, "compliance", true).await.unwrap();
+        s.record(dry, &plan(None)).await.unwrap();
+        assert_eq!(s.run_entries(dry).await.unwrap().len(), 40);
+        assert_eq!(
+            s.history(COMPANY, "insurance", 1).await.unwrap()[1].last_run,
+            runs[3]
+        );
+    }
+);
