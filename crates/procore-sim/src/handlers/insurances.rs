@@ -219,6 +219,12 @@ pub(crate) async fn global_sync(State(sim): State<Sim>, req: Req, body: Bytes) -
         let mut entities = Vec::new();
         let mut errors = Vec::new();
         for item in updates {
+            // Refused alone, like the scoped sync endpoints' items (an index assignment into a
+            // non-object would panic the handler and drop the connection).
+            if !item.is_object() {
+                errors.push(json!({"errors": {"base": ["must be an object"]}}));
+                continue;
+            }
             let cid = item.get("company_id").and_then(changes::as_i64);
             if cid != Some(ctx.company_id) {
                 let mut failed = item.clone();

@@ -122,8 +122,41 @@ fn check_client(w: &World, f: &HashMap<String, String>) -> ApiResult<String> {
     Ok(id.clone())
 }
 
+/// The client id and secret of HTTP Basic client authentication (RFC 6749 §2.3.1: each
+/// form-urlencoded, then `id:secret` in base64); `None` without a Basic header.
+fn basic_credentials(req: &Request) -> Option<ApiResult<(String, String)>> {
+    use base64::Engine;
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Some(Err(ApiError::InvalidClient));
+    };
+    let unescape = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some(Ok((unescape(id), unescape(secret))))
+}
+
 pub(crate) async fn token(State(sim): State<Sim>, req: Request) -> ApiResult {
-    let f = fields(req).await;
+    let basic = basic_credentials(&req).transpose()?;
+    let mut f = fields(req).await;
+    // A client may authenticate with Basic or with body fields, not both (RFC 6749 §2.3).
+    if let Some((id, secret)) = basic {
+        if f.contains_key("client_secret") {
+            return Err(ApiError::InvalidClient);
+        }
+        f.insert("client_id".into(), id);
+        f.insert("client_secret".into(), secret);
+    }
     let now = sim.now_unix();
     let body = sim.write(|w| -> ApiResult<Value> {
         match f.get("grant_type").map(String::as_str) {

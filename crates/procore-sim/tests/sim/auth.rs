@@ -243,3 +243,44 @@ async fn unknown_route_is_a_404_in_the_default_error_shape() {
     let (s, v) = t.json(t.get("/rest/v1.0/nope")).await;
     assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
 }
+
+#[tokio::test]
+async fn the_token_endpoint_takes_http_basic_client_authentication() {
+    let t = start().await;
+    let (status, body) = t
+        .json(
+            t.http
+                .post(t.url("/oauth/token"))
+                .basic_auth(demo::CLIENT_ID, Some(demo::CLIENT_SECRET))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
+
+    let (status, body) = t
+        .json(
+            t.http
+                .post(t.url("/oauth/token"))
+                .basic_auth(demo::CLIENT_ID, Some("not-the-secret"))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "invalid_client", "{body}");
+
+    // Both ways at once is refused, as RFC 6749 §2.3 says.
+    let (status, _) = t
+        .json(
+            t.http
+                .post(t.url("/oauth/token"))
+                .basic_auth(demo::CLIENT_ID, Some(demo::CLIENT_SECRET))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", demo::CLIENT_ID),
+                    ("client_secret", demo::CLIENT_SECRET),
+                ]),
+        )
+        .await;
+    assert_eq!(status, 401);
+}

@@ -146,3 +146,24 @@ async fn an_insurance_sync_body_over_the_limit_is_refused_whole_with_413_at_ever
     });
     assert_eq!(written, 0, "nothing of a refused call is written");
 }
+
+#[tokio::test]
+async fn a_global_insurance_sync_item_that_is_not_an_object_is_refused_alone() {
+    let t = start().await;
+    let acme = t.vendor("Acme Electric");
+    let (s, v) = t
+        .json(t.patch("/rest/v1.0/insurances/sync").json(&json!({"updates": [
+            5,
+            "text",
+            null,
+            {"company_id": demo::COMPANY_ID, "vendor_id": acme, "origin_id": "ok-1", "insurance_type": "Auto", "status": "compliant"}
+        ]})))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["entities"].as_array().unwrap().len(), 1, "{v}");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{v}");
+    assert!(errors
+        .iter()
+        .all(|e| e["errors"]["base"][0] == "must be an object"));
+}
