@@ -1,7 +1,8 @@
 //! Work order and purchase order contracts (v1.0) and v2.0 commitment contracts.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{json, Value};
 
 use super::*;

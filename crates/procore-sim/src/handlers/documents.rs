@@ -1,8 +1,9 @@
 //! Documents: folders, files, file versions, direct uploads, the simulated S3 upload target
 //! and the authenticated download of a version's bytes.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};

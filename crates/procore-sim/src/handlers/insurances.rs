@@ -2,8 +2,9 @@
 //! create, show, update, delete and sync, plus the company-wide `PATCH /insurances/sync`.
 //! Requests name the provider `name`; responses call it `insurance_provider`.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{json, Value};
 
 use super::*;

@@ -25,6 +25,26 @@ pub(crate) mod users;
 pub(crate) mod vendors;
 pub(crate) mod webhooks;
 
+/// Path parameters as Procore answers them: an id that is no number, or one too large for
+/// Procore's ids, names a record that does not exist, so the answer is 404 with Procore's JSON
+/// error body (before any token check, as for any missing record), never axum's plain-text 400.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(_) => Err(ApiError::NotFound("Record not found".into())),
+        }
+    }
+}
+
 /// What every handler needs from the request besides path and body.
 pub(crate) struct Req {
     pub(crate) headers: HeaderMap,

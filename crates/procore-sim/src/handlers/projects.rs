@@ -1,7 +1,8 @@
 //! `/me`, `/companies` and projects (v1.0 list/show/create/update, v1.1 list).
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::json;
 
 use super::*;

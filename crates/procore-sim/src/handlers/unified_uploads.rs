@@ -10,8 +10,9 @@
 //! earliest point and the one a client can retry, so the simulator checks each part there and
 //! the whole file's SHA-256 when the upload is completed.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, Query as AxumQuery, State};
+use axum::extract::{Query as AxumQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,8 @@
 //! Company users (v1.0 and v1.3), inactive users, people, create, update, sync.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{json, Value};
 
 use super::*;

@@ -1,7 +1,8 @@
 //! Company vendors: list, show, inactive list, create, update, sync.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{json, Value};
 
 use super::*;

@@ -1,8 +1,9 @@
 //! Webhook management: v1.0 hooks/triggers/deliveries (scoped by `company_id` or
 //! `project_id`) and v2.0 company and project hooks/triggers/deliveries/resources.
 
+use super::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{json, Value};

@@ -127,3 +127,16 @@ async fn new_projects_are_permitted_when_add_to_all_new_projects_is_on() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_malformed_or_overflowing_path_id_is_a_json_404_even_without_a_token() {
+    let t = start().await;
+    for id in ["abc", "99999999999999999999999", "-"] {
+        let path = format!("/rest/v1.0/projects/{id}?company_id={}", demo::COMPANY_ID);
+        for request in [t.get(&path), t.http.get(t.url(&path))] {
+            let (status, body) = t.json(request).await;
+            assert_eq!(status, 404, "{id}: {body}");
+            assert!(body.is_object(), "{id}: a JSON error body, not {body}");
+        }
+    }
+}
