@@ -115,6 +115,30 @@ async fn on_postgresql_a_compliance_sync_killed_at_any_point_of_an_insurance_wri
     killed_at_any_point_of_an_insurance_write(true).await;
 }
 
+/// Connects the demo company, imports Acme and Bolt with the standard profile, and turns on
+/// compliance sync with automatic import: the state every case here starts from. Returns the
+/// Procore ids of Acme and Bolt.
+async fn connected_with_compliance(setup: &Setup, sim: &Sim) -> (i64, i64) {
+    setup.connect(&["--no-sync"]).await;
+    let acme = vendor_id(sim, "Acme Electric");
+    let bolt = vendor_id(sim, "Bolt Plumbing");
+    let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
+    setup.ok(&["compliance", "import", &file]).await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--compliance-sync",
+            "on",
+            "--new-projects",
+            "import-automatically",
+            "--import-companies",
+            "on",
+        ])
+        .await;
+    (acme, bolt)
+}
+
 /// A store for one case: a fresh PostgreSQL schema (dropped with the guard), or SQLite in the
 /// setup's folder.
 fn setup_on(sim_url: &str, postgres: bool) -> (Setup, Option<common::PgSchema>) {
@@ -128,23 +152,7 @@ async fn killed_at_any_point_of_an_insurance_write(postgres: bool) {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
         let (setup, _schema) = setup_on(&running.url(), postgres);
-        setup.connect(&["--no-sync"]).await;
-        let acme = vendor_id(sim, "Acme Electric");
-        let bolt = vendor_id(sim, "Bolt Plumbing");
-        let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
-        setup.ok(&["compliance", "import", &file]).await;
-        setup
-            .ok(&[
-                "compliance",
-                "settings",
-                "--compliance-sync",
-                "on",
-                "--new-projects",
-                "import-automatically",
-                "--import-companies",
-                "on",
-            ])
-            .await;
+        let (acme, bolt) = connected_with_compliance(&setup, sim).await;
 
         // The first sync brings the associations in and dies at the first insurance write (one
         // batch `sync` call: nothing reached Procore before it, the whole call after it).
@@ -223,23 +231,7 @@ async fn killed_at_any_point_of_an_insurance_removal(postgres: bool) {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
         let (setup, _schema) = setup_on(&running.url(), postgres);
-        setup.connect(&["--no-sync"]).await;
-        let acme = vendor_id(sim, "Acme Electric");
-        let bolt = vendor_id(sim, "Bolt Plumbing");
-        let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
-        setup.ok(&["compliance", "import", &file]).await;
-        setup
-            .ok(&[
-                "compliance",
-                "settings",
-                "--compliance-sync",
-                "on",
-                "--new-projects",
-                "import-automatically",
-                "--import-companies",
-                "on",
-            ])
-            .await;
+        connected_with_compliance(&setup, sim).await;
         setup.sync("compliance").await;
         let written = trestle_insurances(sim);
         let company_level: Vec<_> = written.iter().filter(|i| i.project_id.is_none()).collect();
@@ -304,23 +296,7 @@ async fn on_postgresql_with_procore_failing_at_random_a_killed_compliance_sync_n
     let running = spawn_demo_sim().await;
     let sim = running.sim();
     let (setup, _schema) = setup_on(&running.url(), true);
-    setup.connect(&["--no-sync"]).await;
-    let acme = vendor_id(sim, "Acme Electric");
-    let bolt = vendor_id(sim, "Bolt Plumbing");
-    let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
-    setup.ok(&["compliance", "import", &file]).await;
-    setup
-        .ok(&[
-            "compliance",
-            "settings",
-            "--compliance-sync",
-            "on",
-            "--new-projects",
-            "import-automatically",
-            "--import-companies",
-            "on",
-        ])
-        .await;
+    let (acme, bolt) = connected_with_compliance(&setup, sim).await;
     // 5xx before handling, 5xx after a write was applied, and answers lost after a write.
     sim.set_faults(procore_sim::Faults {
         error_rate: 0.1,

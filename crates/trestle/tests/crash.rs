@@ -8,7 +8,7 @@ use common::{text, Setup};
 use domain::workforce::{
     Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission,
 };
-use procore_sim::{demo, Sim, SimConfig};
+use procore_sim::{demo, Sim};
 use std::collections::BTreeSet;
 use store::{LinkKind, OutboxState, Store};
 
@@ -161,21 +161,7 @@ async fn on_postgresql_a_sync_killed_at_any_point_of_an_upload_and_run_again_lea
 /// Kills the binary at each point of a form upload, then of its revision, running it again each
 /// time: one document, one version per revision, recorded once.
 async fn killed_at_any_point_of_an_upload(setup: &Setup, sim: &Sim) {
-    let company = demo::COMPANY_ID.to_string();
-    let out = setup
-        .trestle(
-            &[
-                "connect",
-                "--company-id",
-                &company,
-                "--client-id",
-                demo::CLIENT_ID,
-                "--sync-forms",
-            ],
-            None,
-        )
-        .await;
-    assert!(out.status.success(), "connect:\n{}", text(&out));
+    setup.connect(&["--sync-forms"]).await;
 
     let store = setup.store().await;
     let harbor = sim.read(|w| {
@@ -238,31 +224,10 @@ async fn killed_at_any_point_of_an_upload(setup: &Setup, sim: &Sim) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_after_a_crash_leaves_the_interrupted_upload_to_the_next_real_run() {
-    let running = procore_sim::spawn(Sim::new(
-        demo::world(),
-        SimConfig {
-            rate_limits: None,
-            ..SimConfig::default()
-        },
-    ))
-    .await;
+    let running = common::spawn_demo_sim().await;
     let sim = running.sim();
     let setup = Setup::new(&running.url());
-    let company = demo::COMPANY_ID.to_string();
-    let out = setup
-        .trestle(
-            &[
-                "connect",
-                "--company-id",
-                &company,
-                "--client-id",
-                demo::CLIENT_ID,
-                "--sync-forms",
-            ],
-            None,
-        )
-        .await;
-    assert!(out.status.success(), "connect:\n{}", text(&out));
+    setup.connect(&["--sync-forms"]).await;
     let store = setup.store().await;
     let project = *store
         .links(demo::COMPANY_ID, LinkKind::Project)
