@@ -100,7 +100,14 @@ async fn advance(State(sim): State<Sim>, body: Bytes) -> ApiResult {
         .get("seconds")
         .and_then(Value::as_f64)
         .ok_or_else(|| ApiError::invalid("seconds", "must be a number"))?;
-    sim.advance_clock(Duration::from_secs_f64(secs.max(0.0)));
+    let most = (crate::clock::MAX_OFFSET_MS / 1000) as f64;
+    if !(0.0..=most).contains(&secs) {
+        return Err(ApiError::invalid(
+            "seconds",
+            &format!("must be between 0 and {most} (a hundred years)"),
+        ));
+    }
+    sim.advance_clock(Duration::from_secs_f64(secs));
     Ok(axum::Json(json!({"now": crate::clock::ts(&sim.now())})).into_response())
 }
 

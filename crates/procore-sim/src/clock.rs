@@ -6,6 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
+/// How far the simulated clock may run ahead of real time: a hundred years, in milliseconds.
+pub const MAX_OFFSET_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+
 /// Real time plus `offset_ms`.
 pub fn now(offset_ms: i64) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::milliseconds(offset_ms)

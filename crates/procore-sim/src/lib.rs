@@ -225,11 +225,17 @@ impl Sim {
     }
 
     /// Moves the simulated clock forward (token expiry, rate-limit windows, `updated_at`).
+    ///
+    /// The offset stops at [`clock::MAX_OFFSET_MS`]: past it, a date would overflow and every
+    /// answer carrying a timestamp would panic.
     pub fn advance_clock(&self, by: Duration) {
-        self.inner.clock_offset_ms.fetch_add(
-            i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
-            Ordering::SeqCst,
-        );
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let _ =
+            self.inner
+                .clock_offset_ms
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                    Some(offset.saturating_add(by).min(clock::MAX_OFFSET_MS))
+                });
     }
 
     /// The simulated time now.

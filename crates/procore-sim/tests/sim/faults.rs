@@ -97,3 +97,37 @@ async fn error_rate_one_gives_5xx_and_503_carries_retry_after() {
         .iter()
         .all(|e| e.path != "/rest/v1.0/me" || e.fault.is_some()));
 }
+
+#[tokio::test]
+async fn advancing_the_clock_past_a_hundred_years_is_refused_and_the_simulator_keeps_answering() {
+    let t = start().await;
+    let advance = |seconds: serde_json::Value| {
+        t.http
+            .post(t.url("/_sim/clock/advance"))
+            .json(&json!({ "seconds": seconds }))
+    };
+    let (status, body) = t.json(advance(json!(1e300))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["seconds"][0]
+        .as_str()
+        .unwrap()
+        .contains("hundred years"));
+    let (status, _) = t.json(advance(json!(-5))).await;
+    assert_eq!(status, 422);
+
+    // The programmatic door saturates instead of overflowing the date arithmetic.
+    t.sim().advance_clock(std::time::Duration::MAX);
+    let (status, body) = t.json(advance(json!(60))).await;
+    assert_eq!(status, 200, "{body}");
+    // A century later the old token has expired; a new one works, and dates still render.
+    let token = client_credentials(&t.http, &t.run.url()).await;
+    let (status, body) = t
+        .json(
+            t.http
+                .get(t.url("/rest/v1.0/me"))
+                .bearer_auth(token)
+                .header("Procore-Company-Id", demo::COMPANY_ID.to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
