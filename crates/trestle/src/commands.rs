@@ -146,7 +146,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     }
     let client = client_for(settings, &connection, &store)?;
 
-    println!("Checking what trestle may do in Procore company {company_id}:");
+    outln!("Checking what trestle may do in Procore company {company_id}:");
     let checks = check_access(&client, connection.sync_forms, &connection.forms_folder).await;
     output::print_checks(&checks);
     if let Some(failed) = checks.iter().find(|c| !c.ok) {
@@ -161,7 +161,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
             .cursors_with_prefix(company_id, "compliance.")
             .await?
             .is_empty();
-    println!("\nFor the compliance integration (trestle sync compliance):");
+    outln!("\nFor the compliance integration (trestle sync compliance):");
     let compliance = check_compliance_access(&client).await;
     output::print_checks(&compliance);
     if let Some(failed) = compliance.iter().find(|c| !c.ok) {
@@ -171,15 +171,15 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
                 refusal(failed.problem, company_id)
             );
         }
-        println!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
+        outln!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
     }
     store.save_connection(&connection).await?;
-    println!("Connected. Settings: {}", output::toggles(&connection));
+    outln!("Connected. Settings: {}", output::toggles(&connection));
     if args.no_sync {
         return Ok(());
     }
     // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
-    println!(
+    outln!(
         "\n{}:",
         if connected_before {
             "Sync"
@@ -328,7 +328,7 @@ where
             None => {
                 // The run's future is dropped here: its lock is released and an open
                 // transaction rolls back.
-                println!("The run under way was stopped: what it had saved is kept, and the next sync finishes what it left undone.");
+                outln!("The run under way was stopped: what it had saved is kept, and the next sync finishes what it left undone.");
                 break;
             }
             Some(Err(e)) => eprintln!(
@@ -337,9 +337,9 @@ where
             ),
             Some(Ok(())) => {}
         }
-        println!("Next sync in {every_text}; stop with Ctrl-C.");
+        outln!("Next sync in {every_text}; stop with Ctrl-C.");
     }
-    println!("Stopped.");
+    outln!("Stopped.");
     Ok(())
 }
 
@@ -454,6 +454,6 @@ pub async fn explain(settings: &Settings, args: ExplainArgs) -> Result<()> {
     let connection = pick_connection(&store, settings, args.company_id).await?;
     let text = crate::output::explain(&store, connection.company_id, args.kind, args.id).await?;
     // Names in it come from Procore: keep its lines, escape anything a terminal would act on.
-    println!("{}", output::shown_lines(&text));
+    outln!("{}", output::shown_lines(&text));
     Ok(())
 }

@@ -306,7 +306,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let summary = import(&store, connection.company_id, &data)
                 .await
                 .with_context(|| format!("{} was refused; nothing was imported", file.display()))?;
-            println!("Imported from {}: {summary}", file.display());
+            outln!("Imported from {}: {summary}", file.display());
             Ok(())
         }
         ComplianceCommand::Map(args) => {
@@ -358,7 +358,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 MappingDecision::DoNotAdd => "is ignored by every sync from now on".to_string(),
                 MappingDecision::Undecided => "is waiting for a decision".to_string(),
             };
-            println!("{what} {} {said}.", args.procore_id);
+            outln!("{what} {} {said}.", args.procore_id);
             Ok(())
         }
         ComplianceCommand::Mappings {
@@ -366,7 +366,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             company_id,
         } => {
             let connection = pick_connection(&store, settings, company_id).await?;
-            print!(
+            out!(
                 "{}",
                 crate::overview::mappings(&store, connection.company_id, undecided).await?
             );
@@ -374,7 +374,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
         }
         ComplianceCommand::Parties { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
-            print!(
+            out!(
                 "{}",
                 crate::overview::parties(&store, connection.company_id, as_of).await?
             );
@@ -382,7 +382,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
         }
         ComplianceCommand::Projects { as_of, company_id } => {
             let connection = pick_connection(&store, settings, company_id).await?;
-            print!(
+            out!(
                 "{}",
                 crate::overview::projects(&store, connection.company_id, as_of).await?
             );
@@ -393,7 +393,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let mut s = load_settings(&store, connection.company_id).await?;
             args.apply(&mut s);
             save_settings(&store, connection.company_id, &s).await?;
-            print!("{}", describe_settings(&s));
+            out!("{}", describe_settings(&s));
             Ok(())
         }
     }
@@ -571,7 +571,7 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     )
     .await?;
     // Its lines quote Procore names and Procore's error messages.
-    print!(
+    out!(
         "{}",
         crate::output::shown_lines(&report_text_on(&report, args.as_of))
     );
@@ -612,7 +612,7 @@ pub async fn run_on(
 
 /// The summary table, the unknown profiles and the failures.
 pub fn print_report(report: &Report) {
-    print!("{}", crate::output::shown_lines(&report_text(report)));
+    out!("{}", crate::output::shown_lines(&report_text(report)));
 }
 
 pub fn report_text(report: &Report) -> String {

@@ -70,7 +70,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         ..SimConfig::default()
     };
     let sim = procore_sim::spawn(Sim::new(demo::world(), config)).await;
-    println!(
+    outln!(
         "== procore-sim is serving the demo company \"{}\" at {}\n",
         demo::COMPANY_NAME,
         sim.url()
@@ -90,9 +90,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let store = Store::open(&url, SecretKey::generate()).await?;
     let company = demo::COMPANY_ID;
 
-    println!(
-        "\n== The app side before the first sync (records that the seed's clash rules protect)"
-    );
+    outln!("\n== The app side before the first sync (records that the seed's clash rules protect)");
     store
         .create_project(
             company,
@@ -127,17 +125,17 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             false,
         )
         .await?;
-    println!(
+    outln!(
         "  app project \"Dock Expansion\" with number {}",
         demo::CLASHING_PROJECT_NUMBER
     );
-    println!(
+    outln!(
         "  app project \"{}\" with no number",
         demo::CLASHING_PROJECT_NAME
     );
-    println!("  worker Morgan Lee <morgan.lee@granitepeak.example>");
+    outln!("  worker Morgan Lee <morgan.lee@granitepeak.example>");
 
-    println!("\n== trestle connect (Sync Forms to Procore on)");
+    outln!("\n== trestle connect (Sync Forms to Procore on)");
     let mut connection = Connection::new(
         company,
         demo::CLIENT_ID,
@@ -148,44 +146,42 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         sync::workforce::access::check_access(&client, true, &connection.forms_folder).await;
     output::print_checks(&checks);
     store.save_connection(&connection).await?;
-    println!("  {}", output::toggles(&connection));
+    outln!("  {}", output::toggles(&connection));
 
-    println!("\n== trestle sync workforce (the initial sync)");
+    outln!("\n== trestle sync workforce (the initial sync)");
     run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
-    println!("\n== Two site forms are completed in the app");
+    outln!("\n== Two site forms are completed in the app");
     let forms = complete_sample_forms(&store, company).await?;
-    println!("\n== trestle sync workforce (uploads the completed forms)");
+    outln!("\n== trestle sync workforce (uploads the completed forms)");
     run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
-    println!(
+    outln!(
         "\n== A supervisor signs form {} after completion (revision 2)",
         forms[0]
     );
     add_late_signature(&store, forms[0]).await?;
-    println!(
-        "\n== trestle sync workforce (a new version of the same document, never a second one)"
-    );
+    outln!("\n== trestle sync workforce (a new version of the same document, never a second one)");
     run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
-    println!("\n== trestle sync workforce again (nothing changed upstream)");
+    outln!("\n== trestle sync workforce again (nothing changed upstream)");
     run_workforce(&store, &client, &connection, RunOptions::default()).await?;
 
     show_documents(&sim, &store, company).await?;
 
     run_compliance_demo(&sim, &store, &client, company).await?;
 
-    println!("\n== trestle explain");
+    outln!("\n== trestle explain");
     for (kind, id) in explain_examples(&sim, forms[0]).await? {
-        print!("{}", output::explain(&store, company, kind, id).await?);
+        out!("{}", output::explain(&store, company, kind, id).await?);
     }
     let log = sim.sim().request_log();
     let refused = log.iter().filter(|e| e.status == 429).count();
-    println!(
+    outln!(
         "\nProcore requests in the whole demo: {}, refused by rate limits: {refused}.",
         log.len()
     );
-    println!(
+    outln!(
         "The demo's store is {}; the simulator stopped with the demo.",
         args.data_dir.join("trestle.sqlite").display()
     );
@@ -195,14 +191,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 async fn show_what_the_client_reads(client: &procore::Client) -> Result<()> {
     let me = client.me().await?;
     let companies: Vec<_> = client.companies().stream().try_collect().await?;
-    println!("== What the Procore client reads");
-    println!(
+    outln!("== What the Procore client reads");
+    outln!(
         "  signed in as {} (user {})",
         me.name.unwrap_or_default(),
         me.id.get()
     );
     for c in &companies {
-        println!(
+        outln!(
             "  company {} \"{}\"",
             c.id.get(),
             c.name.clone().unwrap_or_default()
@@ -245,7 +241,7 @@ async fn show_what_the_client_reads(client: &procore::Client) -> Result<()> {
             vendors.pages.to_string(),
         ],
     ];
-    print!("{}", table(&rows));
+    out!("{}", table(&rows));
     Ok(())
 }
 
@@ -326,7 +322,7 @@ async fn complete_sample_forms(store: &Store, company: i64) -> Result<Vec<i64>> 
             .await?
             .map(|p| p.fields.name)
             .unwrap_or_default();
-        println!(
+        outln!(
             "  form {id}: \"{}\" on \"{project}\", completed",
             template.name
         );
@@ -359,7 +355,7 @@ async fn add_late_signature(store: &Store, submission_id: i64) -> Result<()> {
 
 /// The forms folders as the simulator now holds them.
 async fn show_documents(sim: &procore_sim::Running, store: &Store, company: i64) -> Result<()> {
-    println!("\n== What Procore Documents now hold (read back from the simulator)");
+    outln!("\n== What Procore Documents now hold (read back from the simulator)");
     let file_ids: Vec<i64> = store
         .link_records(company, LinkKind::FormDocument)
         .await?
@@ -375,7 +371,7 @@ async fn show_documents(sim: &procore_sim::Running, store: &Store, company: i64)
                     .get(&f.project_id)
                     .map(|p| p.name.clone())
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "  {project}: {path}/{} ({} version(s), latest {} bytes of PDF)",
                     f.name,
                     f.versions.len(),
@@ -475,32 +471,32 @@ async fn run_compliance_demo(
              "limits": {"combined_single_limit": "1000000"}}
         ]}]
     }))?;
-    println!("\n== trestle compliance import (Acme has a certificate, Bolt has none)");
-    println!(
+    outln!("\n== trestle compliance import (Acme has a certificate, Bolt has none)");
+    outln!(
         "Imported: {}",
         crate::compliance::import(store, company, &data).await?
     );
 
-    println!("\n== trestle compliance settings --new-projects import-automatically --import-companies on");
+    outln!("\n== trestle compliance settings --new-projects import-automatically --import-companies on");
     let mut settings = sync::compliance::run::load_settings(store, company).await?;
     settings.new_projects = sync::compliance::NewProjects::ImportAutomatically;
     settings.import_companies_through_commitments = true;
     sync::compliance::run::save_settings(store, company, &settings).await?;
-    print!("{}", crate::compliance::describe_settings(&settings));
+    out!("{}", crate::compliance::describe_settings(&settings));
 
     let mut written = Vec::new();
     for title in [
         "(brings projects, companies and associations in, and writes their compliance)",
         "(again: only changes are read, and nothing is written)",
     ] {
-        println!("\n== trestle sync compliance {title}");
+        outln!("\n== trestle sync compliance {title}");
         // No labels given: the sync reads Procore's custom field definitions itself.
         let report = crate::compliance::run(store, client, company, RunOptions::default()).await?;
         crate::compliance::print_report(&report);
         written.extend(report.written);
     }
 
-    println!("\n== Insurance records trestle wrote to Procore (read back from the simulator)");
+    outln!("\n== Insurance records trestle wrote to Procore (read back from the simulator)");
     let mut rows = vec![vec![
         "vendor".to_string(),
         "level".into(),
@@ -534,8 +530,8 @@ async fn run_compliance_demo(
             ]);
         }
     });
-    print!("{}", output::table(&rows));
-    println!(
+    out!("{}", output::table(&rows));
+    outln!(
         "({} records written by the first sync; the second wrote none.)",
         written.len()
     );

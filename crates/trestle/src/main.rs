@@ -10,6 +10,18 @@
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
 
+/// `print!` for trestle's output: a closed stdout (`trestle compliance parties | head`) ends the
+/// process quietly where std's `print!` would panic.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` for trestle's output; see [`out!`].
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod app;
 mod commands;
 mod compliance;
@@ -101,12 +113,27 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => commands::explain(&load()?, args).await,
         Command::Config { command } => {
             match command {
-                ConfigCommand::Example => print!("{}", settings::EXAMPLE),
+                ConfigCommand::Example => out!("{}", settings::EXAMPLE),
                 ConfigCommand::Show => {
-                    println!("{}", serde_json::to_string_pretty(&load()?)?);
+                    outln!("{}", serde_json::to_string_pretty(&load()?)?);
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// Writes to stdout. A reader that went away (`| head`) ends the process with status 141, what a
+/// shell reports for a process killed by SIGPIPE, so `set -o pipefail` pipelines see what they see
+/// with other tools; any other write error ends it with a message instead of a panic.
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
     }
 }

@@ -110,7 +110,7 @@ pub fn progress_bar() -> sync::workforce::collect::Progress {
 
 pub fn print_checks(checks: &[AccessCheck]) {
     for c in checks {
-        println!(
+        outln!(
             "  [{}] {}: {}",
             match (c.ok, c.problem) {
                 (true, _) => "ok",
@@ -176,7 +176,7 @@ pub fn print_report(report: &Report) {
             let (subject, what) = describe(a);
             rows.push(vec![subject, what, a.reason().to_string()]);
         }
-        print!("{}", table(&rows));
+        out!("{}", table(&rows));
     }
     let mut skipped: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for a in report.plan.actions.iter().filter(|a| !a.is_change()) {
@@ -188,14 +188,14 @@ pub fn print_report(report: &Report) {
             .push(format!("{} {id}", kind.as_str()));
     }
     if !skipped.is_empty() {
-        println!("  Left alone (`trestle explain` gives the reason for one record):");
+        outln!("  Left alone (`trestle explain` gives the reason for one record):");
         for (reason, records) in &skipped {
-            println!("    {} x {}", records.len(), shown(reason));
-            println!("        {}", records.join(", "));
+            outln!("    {} x {}", records.len(), shown(reason));
+            outln!("        {}", records.join(", "));
         }
     }
     for u in &report.uploads {
-        println!(
+        outln!(
             "  uploaded {} (revision {}, Procore file {})",
             shown(&u.path),
             u.revision,
@@ -203,7 +203,7 @@ pub fn print_report(report: &Report) {
         );
     }
     for f in &report.failures {
-        println!("  upload failed, will retry: {}", shown(f));
+        outln!("  upload failed, will retry: {}", shown(f));
     }
     let rows = vec![
         vec!["".into(), if s.dry_run { "would" } else { "done" }.into()],
@@ -217,7 +217,7 @@ pub fn print_report(report: &Report) {
         vec!["Procore records read".into(), s.records_read.to_string()],
         vec!["Procore requests".into(), s.requests.to_string()],
     ];
-    println!(
+    outln!(
         "\n{} (run {}):",
         if s.dry_run {
             "Dry run, nothing changed"
@@ -226,7 +226,7 @@ pub fn print_report(report: &Report) {
         },
         report.run.0
     );
-    print!("{}", table(&rows));
+    out!("{}", table(&rows));
 }
 
 /// What happened to a record and which rule decided it, from trestle's own records.

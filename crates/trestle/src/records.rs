@@ -438,14 +438,14 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             })?;
             let id = store.upsert_profile(company, &profile).await?;
             profile.id = id;
-            println!("Saved profile \"{}\" (id {id}):", profile.name);
-            print!("{}", describe_profile(&profile));
+            outln!("Saved profile \"{}\" (id {id}):", profile.name);
+            out!("{}", describe_profile(&profile));
             Ok(())
         }
         ProfileCommand::List => {
             let profiles = store.profiles(company).await?;
             if profiles.is_empty() {
-                println!("No compliance profiles yet; `trestle compliance profile set NAME --min ...` makes one.");
+                outln!("No compliance profiles yet; `trestle compliance profile set NAME --min ...` makes one.");
                 return Ok(());
             }
             let mut rows = vec![vec![
@@ -464,7 +464,7 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
                     p.requirements.len().to_string(),
                 ]);
             }
-            print!("{}", table(&rows));
+            out!("{}", table(&rows));
             Ok(())
         }
         ProfileCommand::Show { name, json } => {
@@ -477,9 +477,9 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
                     )
                 })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&profile)?);
+                outln!("{}", serde_json::to_string_pretty(&profile)?);
             } else {
-                print!("{}", describe_profile(&profile));
+                out!("{}", describe_profile(&profile));
             }
             Ok(())
         }
@@ -487,7 +487,7 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             if !store.remove_profile(company, &name).await? {
                 bail!("no profile named \"{name}\"; nothing was removed");
             }
-            println!("Removed profile \"{name}\".");
+            outln!("Removed profile \"{name}\".");
             Ok(())
         }
     }
@@ -749,9 +749,9 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             c.holder = args.holder.or(c.holder);
             check_certificate(store, company, &c).await?;
             c.id = store.add_certificate(company, &c).await?;
-            println!("Added certificate {} for {}:", c.id, shown(&party.name));
-            print!("{}", describe_certificate(&c, &party.name));
-            println!("The next `trestle sync compliance` evaluates it.");
+            outln!("Added certificate {} for {}:", c.id, shown(&party.name));
+            out!("{}", describe_certificate(&c, &party.name));
+            outln!("The next `trestle sync compliance` evaluates it.");
             Ok(())
         }
         CertificateCommand::List { party } => {
@@ -767,7 +767,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                 .filter(|c| only.is_none_or(|p| c.party_id == p))
                 .collect();
             if certificates.is_empty() {
-                println!("No certificates.");
+                outln!("No certificates.");
                 return Ok(());
             }
             let mut rows = vec![vec![
@@ -807,16 +807,16 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                     ]);
                 }
             }
-            print!("{}", table(&rows));
+            out!("{}", table(&rows));
             Ok(())
         }
         CertificateCommand::Show { id, json } => {
             let c = certificate_by_id(store, company, id).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&c)?);
+                outln!("{}", serde_json::to_string_pretty(&c)?);
             } else {
                 let parties = store.parties(company).await?;
-                print!(
+                out!(
                     "{}",
                     describe_certificate(&c, &party_name(&parties, c.party_id))
                 );
@@ -836,14 +836,14 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             c.id = old.id;
             check_certificate(store, company, &c).await?;
             store.replace_certificate(company, &c).await?;
-            println!("Replaced certificate {id}; the next `trestle sync compliance` evaluates it.");
+            outln!("Replaced certificate {id}; the next `trestle sync compliance` evaluates it.");
             Ok(())
         }
         CertificateCommand::Remove { id } => {
             if !store.remove_certificate(company, CertificateId(id)).await? {
                 bail!("no certificate {id}; nothing was removed");
             }
-            println!("Removed certificate {id}.");
+            outln!("Removed certificate {id}.");
             Ok(())
         }
         CertificateCommand::PolicySet(args) => {
@@ -887,12 +887,12 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             check_certificate(store, company, &c).await?;
             store.replace_certificate(company, &c).await?;
             let parties = store.parties(company).await?;
-            println!("Changed certificate {}:", c.id);
-            print!(
+            outln!("Changed certificate {}:", c.id);
+            out!(
                 "{}",
                 describe_certificate(&c, &party_name(&parties, c.party_id))
             );
-            println!("The next `trestle sync compliance` evaluates it.");
+            outln!("The next `trestle sync compliance` evaluates it.");
             Ok(())
         }
         CertificateCommand::PolicyRemove { id, subject } => {
@@ -903,7 +903,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                 bail!("certificate {id} has no {subject} policy; nothing was removed");
             }
             store.replace_certificate(company, &c).await?;
-            println!("Removed the {subject} policy from certificate {id}.");
+            outln!("Removed the {subject} policy from certificate {id}.");
             Ok(())
         }
     }
@@ -1056,7 +1056,7 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
                 until: args.until,
             };
             let id = store.add_waiver(company, &w).await?;
-            println!(
+            outln!(
                 "Added waiver {id} for {}: {}. The next `trestle sync compliance` applies it.",
                 shown(&party.name),
                 describe_waiver(&w)
@@ -1076,7 +1076,7 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
                 .filter(|w| only.is_none_or(|p| w.party_id == p))
                 .collect();
             if waivers.is_empty() {
-                println!("No waivers or overrides.");
+                outln!("No waivers or overrides.");
                 return Ok(());
             }
             let today = chrono::Utc::now().date_naive();
@@ -1104,14 +1104,14 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
                     w.reason.clone(),
                 ]);
             }
-            print!("{}", table(&rows));
+            out!("{}", table(&rows));
             Ok(())
         }
         WaiverCommand::Remove { id } => {
             if !store.remove_waiver(company, WaiverId(id)).await? {
                 bail!("no waiver {id}; nothing was removed");
             }
-            println!("Removed waiver {id}.");
+            outln!("Removed waiver {id}.");
             Ok(())
         }
     }
@@ -1301,13 +1301,13 @@ pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result
                 .set_party_profile(company, party.id, profile.as_ref().map(|p| p.id))
                 .await?;
             match profile {
-                Some(p) => println!(
+                Some(p) => outln!(
                     "Party {} \"{}\" now has profile \"{}\"; the next `trestle sync compliance` evaluates it.",
                     party.id,
                     shown(&party.name),
                     p.name
                 ),
-                None => println!(
+                None => outln!(
                     "Party {} \"{}\" has no profile now: its global compliance is not tracked.",
                     party.id,
                     shown(&party.name)

@@ -245,3 +245,20 @@ async fn a_signal_stops_a_scheduled_sync_in_the_middle_of_its_run() {
         "the run did not go on to its end: {shown}"
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_trestle_quietly_with_the_sigpipe_status() {
+    // The reader is gone before trestle starts, as with `trestle ... | head` once head exits.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["config", "example"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
