@@ -501,3 +501,48 @@ async fn the_documents_index_lists_a_projects_folders_and_files_and_filters_them
         .await;
     assert_eq!(ids(&binned), vec![plan_id]);
 }
+
+#[tokio::test]
+async fn the_admin_api_sets_a_project_directory_that_the_rest_api_then_lists() {
+    let t = start().await;
+    let cid = demo::COMPANY_ID;
+    let pid = t.project("Riverside Clinic");
+    let morgan = user_named(&t, "Morgan");
+    let delta = t.vendor("Delta Drywall");
+    let admin = format!("/_sim/companies/{cid}/projects/{pid}/directory");
+    let r = t
+        .http
+        .put(t.url(&admin))
+        .json(&serde_json::json!({"users": [morgan], "vendors": [delta]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, users) = t
+        .json(t.get(&format!("/rest/v1.0/projects/{pid}/users")))
+        .await;
+    assert_eq!(ids(&users), vec![morgan]);
+    let (_, vendors) = t
+        .json(t.get(&format!("/rest/v1.0/projects/{pid}/vendors")))
+        .await;
+    assert_eq!(ids(&vendors), vec![delta]);
+    // Someone of another company cannot be added.
+    let r = t
+        .http
+        .put(t.url(&admin))
+        .json(&serde_json::json!({"users": [123]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let shown: Value = t
+        .http
+        .get(t.url(&admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["users"], serde_json::json!([morgan]));
+}

@@ -15,15 +15,28 @@ fn sdk_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk")
 }
 
+/// Whether `npm ci` has installed the SDK in `dir`; if not, what to run. The check fails the
+/// test rather than skipping it: a missing SDK is a setup step left out, not a pass.
+fn installed(dir: &std::path::Path) -> Result<(), String> {
+    if dir
+        .join("node_modules/@procore/js-sdk/package.json")
+        .exists()
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "Procore's JavaScript SDK is not installed: run `npm ci` in {}",
+            dir.display()
+        ))
+    }
+}
+
 /// Runs `drive.js` against `base` and returns its steps by name.
 async fn drive(base: String) -> BTreeMap<String, Value> {
     let dir = sdk_dir();
-    assert!(
-        dir.join("node_modules/@procore/js-sdk/package.json")
-            .exists(),
-        "Procore's JavaScript SDK is not installed: run `npm ci` in {}",
-        dir.display()
-    );
+    if let Err(e) = installed(&dir) {
+        panic!("{e}");
+    }
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .current_dir(&dir)
@@ -133,4 +146,16 @@ async fn procores_javascript_sdk_signs_in_lists_the_directory_and_creates_a_fold
     // Token refresh and revocation through the SDK.
     assert_eq!(steps["refresh"]["has_access"], true);
     assert_eq!(steps["revoke"]["revoked_token_status"], 401);
+}
+
+#[test]
+fn a_missing_sdk_install_fails_naming_the_command_that_installs_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let err = installed(empty.path()).unwrap_err();
+    assert!(err.contains("npm ci"), "{err}");
+    assert!(err.contains(&empty.path().display().to_string()), "{err}");
+    assert_eq!(
+        installed(&sdk_dir()).is_ok(),
+        sdk_dir().join("node_modules").exists()
+    );
 }
