@@ -19,8 +19,8 @@ use axum::Router;
 use crate::error::default_error;
 use crate::faults::Before;
 use crate::handlers::{
-    commitments, documents, insurances, oauth, project_directory, project_documents, projects,
-    unified_uploads, users, vendors, webhooks,
+    commitments, company_uploads, documents, insurances, oauth, project_directory,
+    project_documents, projects, unified_uploads, users, vendors, webhooks,
 };
 use crate::{admin, auth, RequestLogEntry, Sim};
 
@@ -166,6 +166,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("DELETE", "/rest/v1.0/files/{id}"),
     ("POST", "/rest/v1.0/file_versions"),
     ("GET", "/rest/v1.0/file_versions/{id}"),
+    ("POST", "/rest/v1.1/companies/{company_id}/uploads"),
+    ("GET", "/rest/v1.1/companies/{company_id}/uploads/{uuid}"),
+    ("PATCH", "/rest/v1.1/companies/{company_id}/uploads/{uuid}"),
     ("POST", "/rest/v1.1/projects/{project_id}/uploads"),
     ("GET", "/rest/v1.1/projects/{project_id}/uploads/{uuid}"),
     ("PATCH", "/rest/v1.1/projects/{project_id}/uploads/{uuid}"),
@@ -290,6 +293,11 @@ pub(crate) fn router(sim: Sim) -> Router {
         )
         .route("/rest/v1.0/file_versions", post(documents::version_create))
         .route("/rest/v1.0/file_versions/{id}", get(documents::version_show))
+        .route("/rest/v1.1/companies/{company_id}/uploads", post(company_uploads::create))
+        .route(
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            get(company_uploads::show).patch(company_uploads::update),
+        )
         .route("/rest/v1.1/projects/{project_id}/uploads", post(documents::upload_create))
         .route(
             "/rest/v1.1/projects/{project_id}/uploads/{uuid}",

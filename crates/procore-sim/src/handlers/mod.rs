@@ -16,6 +16,7 @@ use crate::world::World;
 use crate::Sim;
 
 pub(crate) mod commitments;
+pub(crate) mod company_uploads;
 pub(crate) mod documents;
 pub(crate) mod insurances;
 pub(crate) mod oauth;

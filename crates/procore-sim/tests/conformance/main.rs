@@ -719,6 +719,39 @@ async fn every_implemented_operation_answers_as_documented() {
         )
         .await;
     }
+    let company_upload = c
+        .call(
+            "POST",
+            "/rest/v1.1/companies/{company_id}/uploads",
+            &format!("/rest/v1.1/companies/{cid}/uploads"),
+            &[],
+            Some(json!({"response_filename": "company.pdf", "response_content_type": "application/pdf"})),
+        )
+        .await;
+    if let Some(uuid) = company_upload
+        .as_ref()
+        .and_then(|r| r.body.get("uuid"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        let item = format!("/rest/v1.1/companies/{cid}/uploads/{uuid}");
+        c.call(
+            "GET",
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            &item,
+            &[],
+            None,
+        )
+        .await;
+        c.call(
+            "PATCH",
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            &item,
+            &[],
+            Some(json!({"segments": []})),
+        )
+        .await;
+    }
     let upload_uuid = c.upload(&project, "conformance.pdf").await;
     if let Some(uuid) = &upload_uuid {
         c.call(

@@ -1,6 +1,6 @@
 //! The routes SDKs list the same data through: a project's directory (users and vendors), the
 //! combined commitments list, the company's project list and project stages, v1.0 webhook
-//! resources, company users at v1.1 and a project's documents index.
+//! resources, company users at v1.1, a project's documents index and company uploads.
 
 use procore_sim::demo;
 use procore_sim::world::{Level, Permissions};
@@ -545,4 +545,76 @@ async fn the_admin_api_sets_a_project_directory_that_the_rest_api_then_lists() {
         .await
         .unwrap();
     assert_eq!(shown["users"], serde_json::json!([morgan]));
+}
+
+#[tokio::test]
+async fn a_company_upload_taken_as_multipart_backs_a_project_file() {
+    let t = start().await;
+    let cid = demo::COMPANY_ID;
+    let form = reqwest::multipart::Form::new()
+        .text("response_filename", "handbook.pdf")
+        .text("response_content_type", "application/pdf");
+    let (s, upload) = t
+        .json(
+            t.post(&format!("/rest/v1.1/companies/{cid}/uploads"))
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(s, 201, "{upload}");
+    let uuid = upload["uuid"].as_str().unwrap().to_owned();
+    let mut bucket = reqwest::multipart::Form::new();
+    for (k, v) in upload["fields"].as_object().unwrap() {
+        bucket = bucket.text(k.clone(), v.as_str().unwrap().to_owned());
+    }
+    bucket = bucket.part(
+        "file",
+        reqwest::multipart::Part::bytes(b"%PDF-1.4 handbook".to_vec()).file_name("handbook.pdf"),
+    );
+    let stored = t
+        .http
+        .post(upload["url"].as_str().unwrap())
+        .multipart(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(stored.status().is_success());
+    let item = format!("/rest/v1.1/companies/{cid}/uploads/{uuid}");
+    let (s, shown) = t.json(t.get(&item)).await;
+    assert_eq!(
+        (s, shown["status"].as_str()),
+        (200, Some("complete")),
+        "{shown}"
+    );
+
+    let pid = t.project("Harbor Tower");
+    let (s, file) = t
+        .json(
+            t.post(&format!("/rest/v1.0/files?project_id={pid}"))
+                .json(&serde_json::json!({"file": {"name": "handbook.pdf", "upload_uuid": uuid}})),
+        )
+        .await;
+    assert_eq!(s, 201, "{file}");
+    assert_eq!(file["size"], 17);
+
+    // A project's upload is not the company's.
+    let (_, project_upload) = t
+        .json(
+            t.post(&format!("/rest/v1.1/projects/{pid}/uploads"))
+                .json(&serde_json::json!({"response_filename": "p.pdf"})),
+        )
+        .await;
+    let (s, _) = t
+        .json(t.get(&format!(
+            "/rest/v1.1/companies/{cid}/uploads/{}",
+            project_upload["uuid"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(s, 404);
+    let (s, body) = t
+        .json(
+            t.post(&format!("/rest/v1.1/companies/{cid}/uploads"))
+                .json(&serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(s, 422, "a filename is required: {body}");
 }
