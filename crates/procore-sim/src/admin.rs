@@ -19,7 +19,7 @@ use crate::changes::{self, Actor, Attrs};
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::json_body;
 use crate::query::Query;
-use crate::world::{App, CommitmentKind, Permissions, Secret};
+use crate::world::{App, CommitmentKind, Permissions, ProjectDirectory, Secret};
 use crate::{Faults, RateLimits, Sim};
 
 pub(crate) fn routes() -> Router<Sim> {
@@ -59,6 +59,10 @@ pub(crate) fn routes() -> Router<Sim> {
             post(vendor_deactivate),
         )
         .route("/_sim/companies/{cid}/commitments", post(commitment_create))
+        .route(
+            "/_sim/companies/{cid}/projects/{id}/directory",
+            get(directory_show).put(directory_set),
+        )
         .route(
             "/_sim/companies/{cid}/commitments/{id}",
             patch(commitment_update).delete(commitment_delete),
@@ -378,4 +382,63 @@ async fn commitment_delete(State(sim): State<Sim>, Path((cid, id)): Path<(i64, i
         changes::delete_commitment(w, id, Actor::admin(), now)
     })?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A project's directory as the UI's project Directory tool shows it.
+async fn directory_show(State(sim): State<Sim>, Path((cid, id)): Path<(i64, i64)>) -> ApiResult {
+    state_of(&sim, |w| {
+        w.projects.get(&id).filter(|p| p.company_id == cid)?;
+        let d = w.project_directories.get(&id).cloned().unwrap_or_default();
+        serde_json::to_value(d).ok()
+    })
+}
+
+/// Replaces a project's directory (`{"users": [ids], "vendors": [ids]}`, each optional); every
+/// id must be a user or vendor of the project's company.
+async fn directory_set(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult {
+    let v = json_body(&body)?;
+    let ids = |key: &str| -> Option<Vec<i64>> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(changes::as_i64).collect())
+    };
+    let (users, vendors) = (ids("users"), ids("vendors"));
+    sim.write(|w| {
+        w.projects
+            .get(&id)
+            .filter(|p| p.company_id == cid)
+            .ok_or_else(|| ApiError::not_found("Project"))?;
+        let foreign_user = users
+            .iter()
+            .flatten()
+            .find(|u| w.users.get(u).is_none_or(|u| u.company_id != cid));
+        let foreign_vendor = vendors
+            .iter()
+            .flatten()
+            .find(|x| w.vendors.get(x).is_none_or(|x| x.company_id != cid));
+        if let Some(u) = foreign_user {
+            return Err(ApiError::invalid(
+                "users",
+                &format!("{u} is not a user of this company"),
+            ));
+        }
+        if let Some(x) = foreign_vendor {
+            return Err(ApiError::invalid(
+                "vendors",
+                &format!("{x} is not a vendor of this company"),
+            ));
+        }
+        let d: &mut ProjectDirectory = w.project_directories.entry(id).or_default();
+        if let Some(u) = users {
+            d.users = u.into_iter().collect();
+        }
+        if let Some(x) = vendors {
+            d.vendors = x.into_iter().collect();
+        }
+        Ok(axum::Json(serde_json::to_value(&*d).unwrap_or_default()).into_response())
+    })
 }

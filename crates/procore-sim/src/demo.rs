@@ -325,9 +325,39 @@ pub fn world() -> World {
         ui,
         t0,
     );
+    directories(&mut w, harbor, admin);
     w.outbox.clear();
     w.normalize();
     w
+}
+
+/// Project directories: every project lists the project executive and the vendors holding
+/// its commitments; Harbor Tower, the busy site, also lists the active employees, one
+/// inactive former employee and those vendors' contacts.
+fn directories(w: &mut World, harbor: i64, admin: i64) {
+    for pid in w.projects.keys().copied().collect::<Vec<_>>() {
+        let vendors: std::collections::BTreeSet<i64> = w
+            .commitments
+            .values()
+            .filter(|c| c.project_id == pid)
+            .filter_map(|c| c.vendor_id)
+            .collect();
+        let mut users = std::collections::BTreeSet::from([admin]);
+        if pid == harbor {
+            users.extend(
+                w.users
+                    .values()
+                    .filter(|u| u.service_account_of.is_none())
+                    .filter(|u| {
+                        (u.is_employee && (u.is_active || u.last_activated_at.is_some()))
+                            || u.vendor_id.is_some_and(|v| vendors.contains(&v))
+                    })
+                    .map(|u| u.id),
+            );
+        }
+        w.project_directories
+            .insert(pid, ProjectDirectory { users, vendors });
+    }
 }
 
 #[cfg(test)]

@@ -258,6 +258,7 @@ pub fn world(seed: u64, sizes: Sizes) -> World {
             );
         }
     }
+    directories(&mut w, seed);
     if let Some(i) = w
         .apps
         .get_mut(demo::CLIENT_ID)
@@ -268,6 +269,37 @@ pub fn world(seed: u64, sizes: Sizes) -> World {
         i.installed_by_user_id = w.users.keys().next().copied();
     }
     w
+}
+
+/// Project directories: each project lists the vendors holding its commitments and up to 25
+/// users drawn at random. A random source of its own, so that adding directories left every
+/// other generated value as it was.
+fn directories(w: &mut World, seed: u64) {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed_d1ec);
+    let users: Vec<i64> = w
+        .users
+        .values()
+        .filter(|u| u.service_account_of.is_none())
+        .map(|u| u.id)
+        .collect();
+    let mut vendors: BTreeMap<i64, std::collections::BTreeSet<i64>> = BTreeMap::new();
+    for c in w.commitments.values() {
+        if let Some(v) = c.vendor_id {
+            vendors.entry(c.project_id).or_default().insert(v);
+        }
+    }
+    for pid in w.projects.keys().copied().collect::<Vec<_>>() {
+        let mut d = ProjectDirectory {
+            vendors: vendors.remove(&pid).unwrap_or_default(),
+            ..ProjectDirectory::default()
+        };
+        if !users.is_empty() {
+            for _ in 0..rng.random_range(1..=users.len().min(25)) {
+                d.users.insert(users[rng.random_range(0..users.len())]);
+            }
+        }
+        w.project_directories.insert(pid, d);
+    }
 }
 
 #[cfg(test)]

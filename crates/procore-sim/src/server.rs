@@ -19,7 +19,8 @@ use axum::Router;
 use crate::error::default_error;
 use crate::faults::Before;
 use crate::handlers::{
-    commitments, documents, insurances, oauth, projects, unified_uploads, users, vendors, webhooks,
+    commitments, company_uploads, documents, insurances, oauth, project_directory,
+    project_documents, projects, unified_uploads, users, vendors, webhooks,
 };
 use crate::{admin, auth, RequestLogEntry, Sim};
 
@@ -34,7 +35,7 @@ pub fn operations() -> Vec<(Method, &'static str)> {
 /// Procore operations the simulator implements that the OpenAPI subset
 /// (`shared/procore-api/procore-openapi-subset.json`) does not document, so the conformance
 /// suite (which checks [`operations`] against the subset) cannot check them; their own tests
-/// are in `tests/sim/unified_uploads.rs`.
+/// are in `tests/sim/unified_uploads.rs`, `custom_fields.rs` and `routes.rs`.
 pub fn operations_beyond_the_subset() -> Vec<(Method, &'static str)> {
     BEYOND_THE_SUBSET
         .iter()
@@ -67,6 +68,14 @@ const BEYOND_THE_SUBSET: &[(&str, &str)] = &[
         "GET",
         "/rest/v2.0/companies/{company_id}/custom_field_definitions",
     ),
+    // Company users at v1.1, which SDKs list instead of v1.0: Procore's operation
+    // `RestV11CompaniesCompanyIdUsersGet` (Core > Directory > company-users). Its test is in
+    // `tests/sim/routes.rs`.
+    ("GET", "/rest/v1.1/companies/{company_id}/users"),
+    // A project's folders and files in one paged list: Procore's operation
+    // `RestV10ProjectsProjectIdDocumentsGet` (Core > Documents > documents). Its test is in
+    // `tests/sim/routes.rs`.
+    ("GET", "/rest/v1.0/projects/{project_id}/documents"),
 ];
 
 const OPERATIONS: &[(&str, &str)] = &[
@@ -90,6 +99,17 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/rest/v1.3/companies/{company_id}/users"),
     ("GET", "/rest/v1.3/companies/{company_id}/users/{id}"),
     ("GET", "/rest/v1.0/companies/{company_id}/people"),
+    ("GET", "/rest/v1.0/companies/{company_id}/projects"),
+    ("GET", "/rest/v1.0/companies/{company_id}/project_stages"),
+    ("GET", "/rest/v1.0/companies/{company_id}/project_stages/{id}"),
+    ("GET", "/rest/v1.0/projects/{project_id}/users"),
+    ("GET", "/rest/v1.0/projects/{project_id}/users/{id}"),
+    ("GET", "/rest/v1.0/projects/{project_id}/vendors"),
+    ("GET", "/rest/v1.0/projects/{project_id}/vendors/{id}"),
+    ("GET", "/rest/v1.0/commitments"),
+    ("GET", "/rest/v1.0/commitments/{id}"),
+    ("GET", "/rest/v1.0/webhooks/resources"),
+    ("GET", "/rest/v1.0/webhooks/resources/api_versions"),
     ("GET", "/rest/v1.0/vendors"),
     ("POST", "/rest/v1.0/vendors"),
     ("PATCH", "/rest/v1.0/vendors/sync"),
@@ -146,6 +166,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("DELETE", "/rest/v1.0/files/{id}"),
     ("POST", "/rest/v1.0/file_versions"),
     ("GET", "/rest/v1.0/file_versions/{id}"),
+    ("POST", "/rest/v1.1/companies/{company_id}/uploads"),
+    ("GET", "/rest/v1.1/companies/{company_id}/uploads/{uuid}"),
+    ("PATCH", "/rest/v1.1/companies/{company_id}/uploads/{uuid}"),
     ("POST", "/rest/v1.1/projects/{project_id}/uploads"),
     ("GET", "/rest/v1.1/projects/{project_id}/uploads/{uuid}"),
     ("PATCH", "/rest/v1.1/projects/{project_id}/uploads/{uuid}"),
@@ -210,6 +233,19 @@ pub(crate) fn router(sim: Sim) -> Router {
         .route("/rest/v1.3/companies/{company_id}/users", get(users::list_v13))
         .route("/rest/v1.3/companies/{company_id}/users/{id}", get(users::show_v13))
         .route("/rest/v1.0/companies/{company_id}/people", get(users::people))
+        .route("/rest/v1.1/companies/{company_id}/users", get(users::list_v11))
+        .route("/rest/v1.0/companies/{company_id}/projects", get(projects::company_list))
+        .route("/rest/v1.0/companies/{company_id}/project_stages", get(projects::stages))
+        .route("/rest/v1.0/companies/{company_id}/project_stages/{id}", get(projects::stage_show))
+        .route("/rest/v1.0/projects/{project_id}/users", get(project_directory::user_list))
+        .route("/rest/v1.0/projects/{project_id}/users/{id}", get(project_directory::user_show))
+        .route("/rest/v1.0/projects/{project_id}/vendors", get(project_directory::vendor_list))
+        .route("/rest/v1.0/projects/{project_id}/vendors/{id}", get(project_directory::vendor_show))
+        .route("/rest/v1.0/projects/{project_id}/documents", get(project_documents::list))
+        .route("/rest/v1.0/commitments", get(commitments::any_list))
+        .route("/rest/v1.0/commitments/{id}", get(commitments::any_show))
+        .route("/rest/v1.0/webhooks/resources", get(webhooks::v1_resources))
+        .route("/rest/v1.0/webhooks/resources/api_versions", get(webhooks::v1_api_versions))
         .route("/rest/v1.0/vendors", get(vendors::list).post(vendors::create))
         .route("/rest/v1.0/vendors/sync", patch(vendors::sync))
         .route("/rest/v1.0/vendors/{id}", get(vendors::show).patch(vendors::update))
@@ -257,6 +293,11 @@ pub(crate) fn router(sim: Sim) -> Router {
         )
         .route("/rest/v1.0/file_versions", post(documents::version_create))
         .route("/rest/v1.0/file_versions/{id}", get(documents::version_show))
+        .route("/rest/v1.1/companies/{company_id}/uploads", post(company_uploads::create))
+        .route(
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            get(company_uploads::show).patch(company_uploads::update),
+        )
         .route("/rest/v1.1/projects/{project_id}/uploads", post(documents::upload_create))
         .route(
             "/rest/v1.1/projects/{project_id}/uploads/{uuid}",

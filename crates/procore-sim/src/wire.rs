@@ -47,7 +47,7 @@ impl J {
     }
 }
 
-fn stage_id(stage: &str) -> i64 {
+pub(crate) fn stage_id(stage: &str) -> i64 {
     match stage {
         "Pre-Construction" => 1,
         "Course of Construction" => 2,

@@ -67,6 +67,10 @@ pub struct World {
     pub hooks: BTreeMap<i64, Hook>,
     pub triggers: BTreeMap<i64, Trigger>,
     pub deliveries: BTreeMap<i64, Delivery>,
+    /// Project directories by project id: the company users and vendors added to each project
+    /// (`GET /projects/{project_id}/users` and `/vendors`). Absent in older seeds: an empty
+    /// directory.
+    pub project_directories: BTreeMap<i64, ProjectDirectory>,
     pub oauth: OAuthState,
     /// Webhook events created by changes, waiting to be handed to the delivery task.
     #[serde(skip)]
@@ -212,6 +216,16 @@ pub struct Project {
     pub origin_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The people and companies on one project, as Procore's project Directory tool keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectDirectory {
+    /// Company user ids.
+    pub users: BTreeSet<i64>,
+    /// Company vendor ids.
+    pub vendors: BTreeSet<i64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -299,3 +299,51 @@ pub(crate) async fn custom_field_definitions(
         }))
     })
 }
+
+/// A commitment of either kind as `/rest/v1.0/commitments` renders it: the kind's own body,
+/// its `type`, and the vendor as `{id, name}` (the kind-specific routes name it `company`).
+fn commitment_any_kind(w: &World, c: &Commitment, show: bool) -> Value {
+    let mut v = wire::commitment(w, c, show);
+    if let Some(m) = v.as_object_mut() {
+        m.insert("type".into(), json!(c.kind.v2_type()));
+        let vendor = c
+            .vendor_id
+            .and_then(|id| w.vendors.get(&id))
+            .map(|v| json!({"id": v.id, "name": v.name}));
+        if let Some(vendor) = vendor {
+            m.insert("vendor".into(), vendor);
+        }
+    }
+    v
+}
+
+/// `GET /rest/v1.0/commitments?project_id=`: work order and purchase order contracts together.
+pub(crate) async fn any_list(State(sim): State<Sim>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        let pid = project_id(&req.q, None)?;
+        ctx.project(w, pid)?;
+        ctx.can_read(w, Tool::Commitments)?;
+        let items = filter(w, pid, None, &req.q);
+        Ok(paging::v1(
+            &req.info,
+            v1_paging(&sim, &req.q),
+            &items,
+            |c| commitment_any_kind(w, c, false),
+        ))
+    })
+}
+
+/// `GET /rest/v1.0/commitments/{id}?project_id=`.
+pub(crate) async fn any_show(State(sim): State<Sim>, Path(id): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        let pid = project_id(&req.q, None)?;
+        ctx.project(w, pid)?;
+        ctx.can_read(w, Tool::Commitments)?;
+        let c = w
+            .commitments
+            .get(&id)
+            .filter(|c| c.project_id == pid && c.deleted_at.is_none())
+            .ok_or_else(|| ApiError::not_found("Commitment"))?;
+        Ok(ok(commitment_any_kind(w, c, true)))
+    })
+}

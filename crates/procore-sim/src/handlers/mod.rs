@@ -16,9 +16,12 @@ use crate::world::World;
 use crate::Sim;
 
 pub(crate) mod commitments;
+pub(crate) mod company_uploads;
 pub(crate) mod documents;
 pub(crate) mod insurances;
 pub(crate) mod oauth;
+pub(crate) mod project_directory;
+pub(crate) mod project_documents;
 pub(crate) mod projects;
 pub(crate) mod unified_uploads;
 pub(crate) mod users;

@@ -170,3 +170,104 @@ pub(crate) async fn update(
         Ok(ok(wire::project_show(w, p)))
     })
 }
+
+/// `GET /rest/v1.0/companies/{company_id}/projects` (Company Admin's project list): every
+/// project the app may see, active or not, in the documented compact shape. Not paged: the
+/// operation documents neither paging parameters nor headers.
+pub(crate) async fn company_list(
+    State(sim): State<Sim>,
+    Path(cid): Path<i64>,
+    req: Req,
+) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        ctx.same_company(w, cid)?;
+        ctx.can_read(w, Tool::Projects)?;
+        let items: Vec<serde_json::Value> = ctx
+            .installation(w)
+            .permitted_projects
+            .iter()
+            .filter_map(|id| w.projects.get(id))
+            .filter(|p| p.company_id == cid)
+            .map(|p| {
+                json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "address": {"street": p.address, "city": p.city, "state_code": p.state_code,
+                                "zip": p.zip, "country_code": p.country_code},
+                    "stage_name": p.stage,
+                    "status_name": if p.active { "Active" } else { "Inactive" },
+                    "type_name": null,
+                    "open_items": [],
+                    "created_by": null,
+                })
+            })
+            .collect();
+        Ok(ok(serde_json::Value::Array(items)))
+    })
+}
+
+/// Procore's default project stages (NOTES §3 "Stages"); a company in the simulator has
+/// exactly these, with the ids projects carry in `project_stage`.
+const STAGES: &[(&str, &str)] = &[
+    ("Pre-Construction", "pre_construction"),
+    ("Course of Construction", "course_of_construction"),
+    ("Post-Construction", "post_construction"),
+    ("Completed", "completed"),
+    ("Not Awarded", "not_awarded"),
+    ("Canceled", "canceled"),
+];
+
+fn stage(name: &str, category: &str) -> serde_json::Value {
+    json!({
+        "id": wire::stage_id(name),
+        "name": name,
+        "is_bidding_stage": category == "not_awarded",
+        "is_concept_stage": false,
+        "category": category,
+        "readonly": true,
+        "default_stage": true,
+        "hideable": false,
+        "has_rfi_prefixes": false,
+        "project_stage_has_children": false,
+    })
+}
+
+/// `GET /rest/v1.0/companies/{company_id}/project_stages`; `project_id` narrows the list to
+/// that project's stage.
+pub(crate) async fn stages(State(sim): State<Sim>, Path(cid): Path<i64>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        ctx.same_company(w, cid)?;
+        ctx.can_read(w, Tool::Projects)?;
+        let only = match req.q.i64("project_id") {
+            Some(pid) => Some(ctx.project(w, pid)?.stage.clone().unwrap_or_default()),
+            None => None,
+        };
+        let items: Vec<&(&str, &str)> = STAGES
+            .iter()
+            .filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n))
+            .collect();
+        Ok(paging::v1(
+            &req.info,
+            v1_paging(&sim, &req.q),
+            &items,
+            |(n, c)| stage(n, c),
+        ))
+    })
+}
+
+/// `GET /rest/v1.0/companies/{company_id}/project_stages/{id}`.
+pub(crate) async fn stage_show(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    req: Req,
+) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        ctx.same_company(w, cid)?;
+        ctx.can_read(w, Tool::Projects)?;
+        let (n, c) = STAGES
+            .iter()
+            .find(|(n, _)| wire::stage_id(n) == id)
+            .ok_or_else(|| ApiError::not_found("Project Stage"))?;
+        Ok(ok(stage(n, c)))
+    })
+}

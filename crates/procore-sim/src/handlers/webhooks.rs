@@ -700,3 +700,54 @@ pub(crate) mod v2 {
         resources() => resources();
     }
 }
+
+/// Payload versions a v1.0 hook may name as its `api_version` (NOTES §9, payload formats).
+const V1_API_VERSIONS: &[&str] = &["v2", "v3", "v4"];
+
+/// The resources a v1.0 scope can trigger on; a project scope offers only project resources.
+fn v1_resource_names(s: Scope) -> Vec<&'static str> {
+    RESOURCES
+        .iter()
+        .copied()
+        .filter(|n| {
+            s.project_id.is_none()
+                || !matches!(
+                    *n,
+                    "Company Users" | "Company Vendors" | "Company Insurances"
+                )
+        })
+        .collect()
+}
+
+/// `GET /rest/v1.0/webhooks/resources?project_id=|company_id=`: one entry per resource and
+/// payload version, in the documented shape (`tools` is the resource name).
+pub(crate) async fn v1_resources(State(sim): State<Sim>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        let s = v1_scope(w, ctx, &req.q, None)?;
+        let wanted = req.q.get("api_version");
+        let items: Vec<Value> = V1_API_VERSIONS
+            .iter()
+            .filter(|v| wanted.is_none_or(|x| x == **v))
+            .flat_map(|v| {
+                v1_resource_names(s).into_iter().map(move |n| {
+                    let category = if n.starts_with("Project ") || n.contains("Contracts") {
+                        "Project"
+                    } else {
+                        "Company"
+                    };
+                    json!({"api_version": v, "product_category": category, "tools": n,
+                           "except": [], "create": "create", "update": "update", "delete": "delete"})
+                })
+            })
+            .collect();
+        Ok(ok(Value::Array(items)))
+    })
+}
+
+/// `GET /rest/v1.0/webhooks/resources/api_versions?project_id=|company_id=`.
+pub(crate) async fn v1_api_versions(State(sim): State<Sim>, req: Req) -> ApiResult {
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        v1_scope(w, ctx, &req.q, None)?;
+        Ok(ok(json!(V1_API_VERSIONS)))
+    })
+}

@@ -393,10 +393,29 @@ async fn every_implemented_operation_answers_as_documented() {
         None,
     )
     .await;
+    let stages = c
+        .call(
+            "GET",
+            "/rest/v1.0/companies/{company_id}/project_stages",
+            &format!("/rest/v1.0/companies/{cid}/project_stages"),
+            &[],
+            None,
+        )
+        .await;
+    if let Some(stage) = first_id(&stages) {
+        c.call(
+            "GET",
+            "/rest/v1.0/companies/{company_id}/project_stages/{id}",
+            &format!("/rest/v1.0/companies/{cid}/project_stages/{stage}"),
+            &[],
+            None,
+        )
+        .await;
+    }
     c.call(
         "GET",
-        "/rest/v1.0/companies/{company_id}/project_stages",
-        &format!("/rest/v1.0/companies/{cid}/project_stages"),
+        "/rest/v1.0/companies/{company_id}/projects",
+        &format!("/rest/v1.0/companies/{cid}/projects"),
         &[],
         None,
     )
@@ -448,22 +467,44 @@ async fn every_implemented_operation_answers_as_documented() {
         )
         .await;
     }
-    c.call(
-        "GET",
-        "/rest/v1.0/projects/{project_id}/vendors",
-        &format!("/rest/v1.0/projects/{project}/vendors"),
-        &[],
-        None,
-    )
-    .await;
-    c.call(
-        "GET",
-        "/rest/v1.0/projects/{project_id}/users",
-        &format!("/rest/v1.0/projects/{project}/users"),
-        &[],
-        None,
-    )
-    .await;
+    let project_vendors = c
+        .call(
+            "GET",
+            "/rest/v1.0/projects/{project_id}/vendors",
+            &format!("/rest/v1.0/projects/{project}/vendors"),
+            &[],
+            None,
+        )
+        .await;
+    if let Some(id) = first_id(&project_vendors) {
+        c.call(
+            "GET",
+            "/rest/v1.0/projects/{project_id}/vendors/{id}",
+            &format!("/rest/v1.0/projects/{project}/vendors/{id}"),
+            &[],
+            None,
+        )
+        .await;
+    }
+    let project_users = c
+        .call(
+            "GET",
+            "/rest/v1.0/projects/{project_id}/users",
+            &format!("/rest/v1.0/projects/{project}/users"),
+            &[],
+            None,
+        )
+        .await;
+    if let Some(id) = first_id(&project_users) {
+        c.call(
+            "GET",
+            "/rest/v1.0/projects/{project_id}/users/{id}",
+            &format!("/rest/v1.0/projects/{project}/users/{id}"),
+            &[],
+            None,
+        )
+        .await;
+    }
 
     // Commitments of both kinds.
     let q_project = vec![("project_id", project.clone())];
@@ -499,6 +540,53 @@ async fn every_implemented_operation_answers_as_documented() {
                 &format!("/rest/v1.0/{kind}/{id}"),
                 &[],
                 Some(json!({"project_id": project.parse::<i64>().unwrap(), wrapper: {"status": "Approved"}})),
+            )
+            .await;
+        }
+    }
+    // The combined list documents only the work-order statuses, though it lists purchase
+    // orders too, which keep their own (`Processing`, `Received`, ...): check it on the new
+    // project, holding one commitment of each kind in a status both kinds share.
+    if let Some(mixed) = created.as_ref().and_then(|r| id_of(&r.body)) {
+        let mixed_n: i64 = mixed.parse().unwrap();
+        for kind in ["work_order_contract", "purchase_order_contract"] {
+            let status = c
+                .http
+                .post(format!("{}/rest/v1.0/{kind}s", c.base))
+                .bearer_auth(&c.token)
+                .header("Procore-Company-Id", cid.to_string())
+                .json(
+                    &json!({"project_id": mixed_n, kind: {"title": "Mixed", "status": "Approved",
+                    "vendor_id": vendor.parse::<i64>().unwrap()}}),
+                )
+                .send()
+                .await
+                .expect("the simulator answers")
+                .status();
+            assert!(status.is_success(), "creating a {kind}: {status}");
+        }
+        let q_mixed = vec![("project_id", mixed)];
+        let commitments = c
+            .call(
+                "GET",
+                "/rest/v1.0/commitments",
+                "/rest/v1.0/commitments",
+                &q_mixed,
+                None,
+            )
+            .await;
+        let listed = commitments
+            .as_ref()
+            .and_then(|r| r.body.as_array())
+            .map_or(0, Vec::len);
+        assert_eq!(listed, 2, "the combined list holds both kinds");
+        if let Some(id) = first_id(&commitments) {
+            c.call(
+                "GET",
+                "/rest/v1.0/commitments/{id}",
+                &format!("/rest/v1.0/commitments/{id}"),
+                &q_mixed,
+                None,
             )
             .await;
         }
@@ -631,6 +719,39 @@ async fn every_implemented_operation_answers_as_documented() {
         )
         .await;
     }
+    let company_upload = c
+        .call(
+            "POST",
+            "/rest/v1.1/companies/{company_id}/uploads",
+            &format!("/rest/v1.1/companies/{cid}/uploads"),
+            &[],
+            Some(json!({"response_filename": "company.pdf", "response_content_type": "application/pdf"})),
+        )
+        .await;
+    if let Some(uuid) = company_upload
+        .as_ref()
+        .and_then(|r| r.body.get("uuid"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        let item = format!("/rest/v1.1/companies/{cid}/uploads/{uuid}");
+        c.call(
+            "GET",
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            &item,
+            &[],
+            None,
+        )
+        .await;
+        c.call(
+            "PATCH",
+            "/rest/v1.1/companies/{company_id}/uploads/{uuid}",
+            &item,
+            &[],
+            Some(json!({"segments": []})),
+        )
+        .await;
+    }
     let upload_uuid = c.upload(&project, "conformance.pdf").await;
     if let Some(uuid) = &upload_uuid {
         c.call(
@@ -717,6 +838,12 @@ async fn every_implemented_operation_answers_as_documented() {
     }
 
     // Webhooks, v1.0 and v2.0.
+    for template in [
+        "/rest/v1.0/webhooks/resources",
+        "/rest/v1.0/webhooks/resources/api_versions",
+    ] {
+        c.call("GET", template, template, &q_project, None).await;
+    }
     let hook = c
         .call(
             "POST",

@@ -9,6 +9,8 @@ mod helpers;
 mod paging;
 mod permissions;
 mod ratelimit;
+mod routes;
+mod sdk;
 mod sync;
 mod unified_uploads;
 mod webhooks;

@@ -1,0 +1,97 @@
+//! Company-level direct uploads, `/rest/v1.1/companies/{company_id}/uploads[/{uuid}]`: the
+//! project upload flow without a project (the bytes go to the same simulated bucket, and the
+//! upload may then back a file anywhere in the company).
+//!
+//! The documented request body is `multipart/form-data`; JSON and form bodies are read too,
+//! as Procore's Rails stack reads them.
+
+use super::Path;
+use axum::extract::{Request, State};
+
+use super::*;
+use crate::wire;
+use crate::world::{Tool, Upload};
+
+fn check(w: &World, ctx: &Ctx, cid: i64, write: bool) -> ApiResult<()> {
+    ctx.same_company(w, cid)?;
+    if write {
+        ctx.can_write(w, Tool::Documents)
+    } else {
+        ctx.can_read(w, Tool::Documents)
+    }
+}
+
+pub(crate) async fn create(
+    State(sim): State<Sim>,
+    Path(cid): Path<i64>,
+    req: Req,
+    body: Request,
+) -> ApiResult {
+    let fields = oauth::fields(body).await;
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        check(w, ctx, cid, true)?;
+        let filename = fields
+            .get("response_filename")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::invalid("response_filename", "can't be blank"))?
+            .clone();
+        let uuid = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let u = Upload {
+            uuid: uuid.clone(),
+            company_id: cid,
+            project_id: None,
+            filename,
+            content_type: fields.get("response_content_type").cloned(),
+            content_disposition: fields.get("attachment_content_disposition").cloned(),
+            status: "ready".into(),
+            blob: None,
+            created_at: now,
+        };
+        let out = wire::upload(req.base(), &u, &now);
+        w.uploads.insert(uuid, u);
+        Ok(created(out))
+    })
+}
+
+fn get<'w>(w: &'w World, cid: i64, uuid: &str) -> ApiResult<&'w Upload> {
+    w.uploads
+        .get(uuid)
+        .filter(|u| u.company_id == cid && u.project_id.is_none())
+        .ok_or_else(|| ApiError::not_found("Upload"))
+}
+
+pub(crate) async fn show(
+    State(sim): State<Sim>,
+    Path((cid, uuid)): Path<(i64, String)>,
+    req: Req,
+) -> ApiResult {
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        check(w, ctx, cid, false)?;
+        Ok(ok(wire::upload(req.base(), get(w, cid, &uuid)?, &now)))
+    })
+}
+
+/// Completes a segmented upload; as for project uploads the simulator stores whole bodies, so
+/// this only marks a stored upload complete.
+pub(crate) async fn update(
+    State(sim): State<Sim>,
+    Path((cid, uuid)): Path<(i64, String)>,
+    req: Req,
+) -> ApiResult {
+    let now = sim.now();
+    sim.rest(&req, CompanyHeader::Required, |w, ctx| {
+        check(w, ctx, cid, true)?;
+        get(w, cid, &uuid)?;
+        let u = w
+            .uploads
+            .get_mut(&uuid)
+            .ok_or_else(|| ApiError::not_found("Upload"))?;
+        if u.blob.is_some() {
+            u.status = "complete".into();
+        }
+        let u = u.clone();
+        Ok(ok(wire::upload(req.base(), &u, &now)))
+    })
+}
