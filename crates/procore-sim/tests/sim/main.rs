@@ -5,6 +5,7 @@ mod custom_fields;
 mod demo;
 mod documents;
 mod faults;
+mod fuzz;
 mod helpers;
 mod paging;
 mod permissions;
