@@ -126,11 +126,14 @@ struct Case {
     body: Payload,
 }
 
+/// A multipart part: its name, bytes and file name if it is a file.
+type Part = (String, Vec<u8>, Option<&'static str>);
+
 enum Payload {
     None,
     Json(String),
     Form(String),
-    Multipart(Vec<(String, Vec<u8>, Option<&'static str>)>),
+    Multipart(Vec<Part>),
     Raw(&'static str, Vec<u8>),
 }
 
@@ -350,7 +353,7 @@ impl<'a> Fuzz<'a> {
                 json!(f64::MAX),
             ][self.rng.random_range(0..8)]
             .clone(),
-            3 | 4 | 5 => Value::String(self.random_string()),
+            3..=5 => Value::String(self.random_string()),
             6 => Value::Array(
                 (0..self.rng.random_range(0..4))
                     .map(|_| self.random_json(depth - 1))
@@ -434,7 +437,7 @@ impl<'a> Fuzz<'a> {
         out
     }
 
-    fn multipart_bodies(&mut self) -> Vec<Vec<(String, Vec<u8>, Option<&'static str>)>> {
+    fn multipart_bodies(&mut self) -> Vec<Vec<Part>> {
         let junk: Vec<u8> = (0..self.rng.random_range(0..2048))
             .map(|_| self.rng.random())
             .collect();
@@ -553,7 +556,7 @@ async fn no_input_to_any_operation_gets_a_5xx_or_an_answer_that_is_not_json() {
     let mut ops = procore_sim::operations();
     ops.extend(procore_sim::operations_beyond_the_subset());
     assert!(ops.len() > 50, "only {} operations", ops.len());
-    let mut f = Fuzz::new(&t, 0x7e57_1e);
+    let mut f = Fuzz::new(&t, 0x007e_571e);
     for (method, template) in &ops {
         f.operation(method, template).await;
     }
