@@ -4,6 +4,7 @@ mod auth;
 mod custom_fields;
 mod demo;
 mod documents;
+mod encodings;
 mod faults;
 mod fuzz;
 mod helpers;
