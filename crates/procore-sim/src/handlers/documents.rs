@@ -159,11 +159,11 @@ fn content_of(fb: &mut FileBody) -> Option<Content> {
 }
 
 pub(crate) async fn file_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
-    let mut fb = file_body(body, "file")?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
         doc_ctx(w, ctx, pid, true)?;
+        let mut fb = file_body(body, "file")?;
         let content = content_of(&mut fb);
         let nf = NewFile {
             name: fb
@@ -209,7 +209,6 @@ pub(crate) async fn file_update(
     req: Req,
     body: Body,
 ) -> ApiResult {
-    let mut fb = file_body(body, "file")?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -218,6 +217,7 @@ pub(crate) async fn file_update(
             .get(&id)
             .filter(|f| f.project_id == pid && !f.is_deleted)
             .ok_or_else(|| ApiError::not_found("File"))?;
+        let mut fb = file_body(body, "file")?;
         let content = content_of(&mut fb);
         let meta: Map<String, Value> = fb
             .attrs
@@ -263,7 +263,6 @@ pub(crate) async fn file_delete(
 }
 
 pub(crate) async fn version_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
-    let mut fb = file_body(body, "file_version")?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -273,6 +272,7 @@ pub(crate) async fn version_create(State(sim): State<Sim>, req: Req, body: Body)
             .get(&fid)
             .filter(|f| f.project_id == pid && !f.is_deleted)
             .ok_or_else(|| ApiError::not_found("File"))?;
+        let mut fb = file_body(body, "file_version")?;
         let content =
             content_of(&mut fb).ok_or_else(|| ApiError::invalid("data", "can't be blank"))?;
         let notes = fb

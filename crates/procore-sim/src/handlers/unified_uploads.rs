@@ -247,6 +247,8 @@ pub(crate) async fn complete(
     let polls = sim.faults().upload_processing_polls;
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         upload_ctx(w, ctx, cid, pid, true)?;
+        // An unknown upload is 404 whatever the body says, as Rails finds the record first.
+        owned(w, ctx, pid, &id, now)?;
         let (etags, field) = submitted(&body)?;
         let u = owned(w, ctx, pid, &id, now)?;
         if matches!(u.status.as_str(), "complete" | "available") {

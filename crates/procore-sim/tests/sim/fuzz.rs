@@ -461,12 +461,7 @@ impl<'a> Fuzz<'a> {
     }
 
     async fn operation(&mut self, method: &Method, template: &str) {
-        let params: Vec<String> = template
-            .split('{')
-            .skip(1)
-            .filter_map(|s| s.split('}').next())
-            .map(str::to_owned)
-            .collect();
+        let params = params_of(template);
         let good = self.fill(template, None);
 
         // Malformed path ids, one parameter at a time.
@@ -587,4 +582,45 @@ async fn no_input_to_any_operation_gets_a_5xx_or_an_answer_that_is_not_json() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// The path parameters of an OpenAPI path template, in order.
+fn params_of(template: &str) -> Vec<String> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split('}').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_rest_operation_is_401_without_a_token_and_404_or_403_for_ids_that_do_not_exist() {
+    let t = start().await;
+    let mut ops = procore_sim::operations();
+    ops.extend(procore_sim::operations_beyond_the_subset());
+    let f = Fuzz::new(&t, 1);
+    let mut wrong = Vec::new();
+    for (method, template) in ops.iter().filter(|(_, p)| p.starts_with("/rest/")) {
+        let mut c = f.case(method, f.fill(template, None));
+        c.token = None;
+        let (s, v) = t.json(f.build(&c)).await;
+        if s != 401 || v["error"] != "invalid_token" {
+            wrong.push(format!("{method} {template} without a token: {s} {v}"));
+        }
+        for p in params_of(template) {
+            let c = f.case(method, f.fill(template, Some((&p, "98765432101"))));
+            let (s, v) = t.json(f.build(&c)).await;
+            // A company the app is not installed in is Procore's documented 403.
+            let expected = if p == "company_id" {
+                s == 403 && v["message"] == "App is not connected to this company"
+            } else {
+                s == 404 && v["error"]["code"] == "not_found"
+            };
+            if !expected {
+                wrong.push(format!("{method} {template} with an unknown {p}: {s} {v}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
