@@ -624,3 +624,34 @@ async fn every_rest_operation_is_401_without_a_token_and_404_or_403_for_ids_that
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[tokio::test]
+async fn every_operation_over_the_rate_limit_is_429_with_procores_body_and_retry_after() {
+    let t = start().await;
+    t.sim().set_rate_limits(Some(procore_sim::RateLimits {
+        hourly: 10_000,
+        spike: 1,
+        hourly_window: std::time::Duration::from_secs(3600),
+        spike_window: std::time::Duration::from_secs(3600),
+    }));
+    let (s, _) = t.json(t.get("/rest/v1.0/me")).await;
+    assert_eq!(s, 200, "the one request the budget allows");
+    let mut ops = procore_sim::operations();
+    ops.extend(procore_sim::operations_beyond_the_subset());
+    let f = Fuzz::new(&t, 2);
+    let mut wrong = Vec::new();
+    for (method, template) in &ops {
+        let r = f
+            .build(&f.case(method, f.fill(template, None)))
+            .send()
+            .await
+            .unwrap();
+        let retry = r.headers().get("retry-after").is_some();
+        let s = r.status().as_u16();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if s != 429 || !retry || v["error"]["code"] != "rate_limited" {
+            wrong.push(format!("{method} {template}: {s} retry-after={retry} {v}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
