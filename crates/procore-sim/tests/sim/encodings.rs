@@ -262,3 +262,21 @@ async fn an_oversized_body_is_a_json_413() {
     assert_eq!(s, 413);
     assert_eq!(v["error"]["code"], "payload_too_large", "{v}");
 }
+
+#[tokio::test]
+async fn a_v11_upload_is_declared_from_a_multipart_body() {
+    let t = start().await;
+    let pid = t.project("Harbor Tower");
+    let form = Form::new()
+        .text("response_filename", "drawing.pdf")
+        .text("response_content_type", "application/pdf");
+    let (s, u) = t
+        .json(
+            t.post(&format!("/rest/v1.1/projects/{pid}/uploads"))
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(s, 201, "{u}");
+    assert!(u["uuid"].is_string(), "{u}");
+    assert_eq!(u["fields"]["Content-Type"], "application/pdf", "{u}");
+}
