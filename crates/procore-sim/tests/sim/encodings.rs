@@ -72,7 +72,7 @@ async fn a_form_encoded_user_sync_reads_repeated_bracket_keys_as_one_update_each
 }
 
 #[tokio::test]
-async fn a_form_encoded_project_create_nests_custom_field_brackets() {
+async fn a_form_encoded_project_create_reads_its_bracket_keys() {
     let t = start().await;
     let (s, p) = t
         .json(t.post("/rest/v1.0/projects").form(&[
