@@ -40,14 +40,20 @@ fn to_string(v: &Value) -> Option<String> {
     }
 }
 
+/// A scalar attribute. Rails' strong parameters drop an object or array sent where a scalar is
+/// permitted, so such a value is as if it had not been sent (and a required one is blank).
+fn scalar<'a>(a: &'a Attrs, key: &str) -> Option<&'a Value> {
+    a.get(key).filter(|v| !v.is_object() && !v.is_array())
+}
+
 pub(crate) fn set_s(field: &mut Option<String>, a: &Attrs, key: &str) {
-    if let Some(v) = a.get(key) {
+    if let Some(v) = scalar(a, key) {
         *field = to_string(v).filter(|s| !s.is_empty());
     }
 }
 
 fn set_req_s(field: &mut String, a: &Attrs, key: &str) -> Result<(), ApiError> {
-    if let Some(v) = a.get(key) {
+    if let Some(v) = scalar(a, key) {
         match to_string(v).filter(|s| !s.trim().is_empty()) {
             Some(s) => *field = s,
             None => return Err(ApiError::invalid(key, "can't be blank")),
@@ -74,13 +80,13 @@ pub(crate) fn as_i64(v: &Value) -> Option<i64> {
 }
 
 fn set_b(field: &mut bool, a: &Attrs, key: &str) {
-    if let Some(b) = a.get(key).and_then(as_bool) {
+    if let Some(b) = scalar(a, key).and_then(as_bool) {
         *field = b;
     }
 }
 
 fn set_i(field: &mut Option<i64>, a: &Attrs, key: &str) {
-    if let Some(v) = a.get(key) {
+    if let Some(v) = scalar(a, key) {
         *field = as_i64(v);
     }
 }

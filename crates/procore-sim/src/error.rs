@@ -90,3 +90,80 @@ impl IntoResponse for ApiError {
 }
 
 pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
+
+/// The last resort behind every handler: an error answer that is not JSON (axum's own
+/// rejections: 405, 413, a body that cannot be read; or a handler's plain-text refusal) is
+/// rewritten into Procore's default error body, since a Procore client decodes every 4xx and
+/// 5xx as JSON. A method a route does not take is Rails' unmatched route, so 404.
+pub(crate) async fn json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // The simulated object storage answers as S3 does, not as Procore.
+    let storage = req.uri().path().starts_with("/_sim/s3/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if storage || !(status.is_client_error() || status.is_server_error()) || is_json(&resp) {
+        return resp;
+    }
+    let (status, code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "The requested resource could not be found".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            status,
+            "payload_too_large",
+            "The request body is too large".to_owned(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            StatusCode::NOT_ACCEPTABLE,
+            "not_acceptable",
+            "Unsupported content type".to_owned(),
+        ),
+        s if s.is_server_error() => (
+            s,
+            "server_error",
+            s.canonical_reason().unwrap_or("Server Error").to_owned(),
+        ),
+        s => {
+            let (parts, body) = resp.into_parts();
+            let text = axum::body::to_bytes(body, 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .unwrap_or_default();
+            let message = if text.is_empty() {
+                s.canonical_reason().unwrap_or("Error").to_owned()
+            } else {
+                text
+            };
+            let mut r = (s, axum::Json(default_error("bad_request", &message))).into_response();
+            keep_headers(&parts.headers, r.headers_mut());
+            return r;
+        }
+    };
+    let headers = resp.headers().clone();
+    let mut r = (status, axum::Json(default_error(code, &message))).into_response();
+    keep_headers(&headers, r.headers_mut());
+    r
+}
+
+fn is_json(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("application/json") || ct.contains("+json")
+        })
+}
+
+/// Rate-limit and retry headers survive the rewrite; the body's own headers do not.
+fn keep_headers(from: &axum::http::HeaderMap, to: &mut axum::http::HeaderMap) {
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = from.get(&name) {
+            to.insert(name, v.clone());
+        }
+    }
+}

@@ -377,6 +377,7 @@ pub(crate) fn router(sim: Sim) -> Router {
         .route(&format!("{P2}/resources"), get(wp::resources));
     r.merge(admin::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn(crate::error::json_errors))
         .layer(middleware::from_fn_with_state(sim.clone(), gate))
         .with_state(sim)
 }

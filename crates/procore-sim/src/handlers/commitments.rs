@@ -1,7 +1,6 @@
 //! Work order and purchase order contracts (v1.0) and v2.0 commitment contracts.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -97,8 +96,8 @@ pub(crate) async fn show(sim: Sim, kind: CommitmentKind, id: i64, req: Req) -> A
     })
 }
 
-pub(crate) async fn create(sim: Sim, kind: CommitmentKind, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn create(sim: Sim, kind: CommitmentKind, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = project_id(&req.q, Some(&body))?;
@@ -121,9 +120,9 @@ pub(crate) async fn update(
     kind: CommitmentKind,
     id: i64,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let c = get(w, kind, None, id)?;
@@ -145,8 +144,8 @@ pub(crate) async fn delete(sim: Sim, kind: CommitmentKind, id: i64, req: Req) ->
     })
 }
 
-pub(crate) async fn sync(sim: Sim, kind: CommitmentKind, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn sync(sim: Sim, kind: CommitmentKind, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = project_id(&req.q, Some(&body))?;
@@ -203,14 +202,14 @@ macro_rules! kind_routes {
             ) -> ApiResult {
                 super::show(sim, $kind, id, req).await
             }
-            pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
+            pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
                 super::create(sim, $kind, req, body).await
             }
             pub(crate) async fn update(
                 State(sim): State<Sim>,
                 Path(id): Path<i64>,
                 req: Req,
-                body: Bytes,
+                body: Body,
             ) -> ApiResult {
                 super::update(sim, $kind, id, req, body).await
             }
@@ -221,7 +220,7 @@ macro_rules! kind_routes {
             ) -> ApiResult {
                 super::delete(sim, $kind, id, req).await
             }
-            pub(crate) async fn sync(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
+            pub(crate) async fn sync(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
                 super::sync(sim, $kind, req, body).await
             }
         }

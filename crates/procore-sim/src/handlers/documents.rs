@@ -2,7 +2,6 @@
 //! and the authenticated download of a version's bytes.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -65,8 +64,8 @@ pub(crate) async fn folder_show(
     })
 }
 
-pub(crate) async fn folder_create(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn folder_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -89,9 +88,9 @@ pub(crate) async fn folder_update(
     State(sim): State<Sim>,
     Path(id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -133,54 +132,15 @@ struct FileBody {
     data: Option<(Vec<u8>, Option<String>, Option<String>)>,
 }
 
-async fn file_body(req: Request, key: &str) -> ApiResult<FileBody> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    if ct.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, &())
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
-        let mut attrs = Map::new();
-        let mut data = None;
-        while let Some(field) = mp
-            .next_field()
-            .await
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        {
-            let name = field.name().unwrap_or("").to_owned();
-            let inner = name
-                .strip_prefix(&format!("{key}["))
-                .and_then(|n| n.strip_suffix(']'))
-                .unwrap_or(&name)
-                .to_owned();
-            if inner == "data" {
-                let filename = field.file_name().map(str::to_owned);
-                let ctype = field.content_type().map(str::to_owned);
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                data = Some((bytes.to_vec(), filename, ctype));
-            } else {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                attrs.insert(inner, Value::String(text));
-            }
-        }
-        return Ok(FileBody { attrs, data });
-    }
-    let bytes = axum::body::to_bytes(req.into_body(), 512 << 20)
-        .await
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let v = json_body(&bytes)?;
-    let attrs = wrapped(&v, key)?.clone();
-    Ok(FileBody { attrs, data: None })
+/// The `file`/`file_version` object of a body in any encoding; its binary `data` part (the
+/// deprecated direct upload) becomes the new version's content.
+fn file_body(mut body: Body, key: &str) -> ApiResult<FileBody> {
+    let data = body
+        .take_file(&format!("{key}[data]"))
+        .map(|f| (f.bytes, f.filename, f.content_type));
+    let mut attrs = wrapped(&body.value, key)?.clone();
+    attrs.remove("data");
+    Ok(FileBody { attrs, data })
 }
 
 fn content_of(fb: &mut FileBody) -> Option<Content> {
@@ -198,12 +158,12 @@ fn content_of(fb: &mut FileBody) -> Option<Content> {
         .map(|u| Content::Upload(u.to_owned()))
 }
 
-pub(crate) async fn file_create(State(sim): State<Sim>, req: Req, body: Request) -> ApiResult {
-    let mut fb = file_body(body, "file").await?;
+pub(crate) async fn file_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
         doc_ctx(w, ctx, pid, true)?;
+        let mut fb = file_body(body, "file")?;
         let content = content_of(&mut fb);
         let nf = NewFile {
             name: fb
@@ -247,9 +207,8 @@ pub(crate) async fn file_update(
     State(sim): State<Sim>,
     Path(id): Path<i64>,
     req: Req,
-    body: Request,
+    body: Body,
 ) -> ApiResult {
-    let mut fb = file_body(body, "file").await?;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -258,6 +217,7 @@ pub(crate) async fn file_update(
             .get(&id)
             .filter(|f| f.project_id == pid && !f.is_deleted)
             .ok_or_else(|| ApiError::not_found("File"))?;
+        let mut fb = file_body(body, "file")?;
         let content = content_of(&mut fb);
         let meta: Map<String, Value> = fb
             .attrs
@@ -302,8 +262,7 @@ pub(crate) async fn file_delete(
     })
 }
 
-pub(crate) async fn version_create(State(sim): State<Sim>, req: Req, body: Request) -> ApiResult {
-    let mut fb = file_body(body, "file_version").await?;
+pub(crate) async fn version_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let pid = pid(&req.q)?;
@@ -313,6 +272,7 @@ pub(crate) async fn version_create(State(sim): State<Sim>, req: Req, body: Reque
             .get(&fid)
             .filter(|f| f.project_id == pid && !f.is_deleted)
             .ok_or_else(|| ApiError::not_found("File"))?;
+        let mut fb = file_body(body, "file_version")?;
         let content =
             content_of(&mut fb).ok_or_else(|| ApiError::invalid("data", "can't be blank"))?;
         let notes = fb
@@ -350,9 +310,9 @@ pub(crate) async fn upload_create(
     State(sim): State<Sim>,
     Path(pid): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         doc_ctx(w, ctx, pid, true)?;

@@ -3,7 +3,6 @@
 //! Requests name the provider `name`; responses call it `insurance_provider`.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -108,8 +107,8 @@ pub(crate) async fn show(sim: Sim, scope: Scope, id: i64, req: Req) -> ApiResult
     })
 }
 
-pub(crate) async fn create(sim: Sim, scope: Scope, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn create(sim: Sim, scope: Scope, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = scope.resolve(w, ctx, true)?;
@@ -118,8 +117,8 @@ pub(crate) async fn create(sim: Sim, scope: Scope, req: Req, body: Bytes) -> Api
     })
 }
 
-pub(crate) async fn update(sim: Sim, scope: Scope, id: i64, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn update(sim: Sim, scope: Scope, id: i64, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = scope.resolve(w, ctx, true)?;
@@ -165,23 +164,23 @@ fn sync_in(
 
 /// A sync body over [`crate::SimConfig::max_insurance_sync_body`] is refused whole (413), as a
 /// server in front of Procore's API refuses an oversized request, before anything is written.
-fn within_limit(sim: &Sim, body: &Bytes) -> ApiResult<()> {
+fn within_limit(sim: &Sim, body: &Body) -> ApiResult<()> {
     let limit = sim.config().max_insurance_sync_body;
-    if body.len() > limit {
+    if body.len > limit {
         return Err(ApiError::Raw(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             json!({"errors": {"base": [format!(
                 "Request entity too large: the body is {} bytes; the limit is {limit}",
-                body.len()
+                body.len
             )]}}),
         ));
     }
     Ok(())
 }
 
-pub(crate) async fn sync(sim: Sim, scope: Scope, req: Req, body: Bytes) -> ApiResult {
+pub(crate) async fn sync(sim: Sim, scope: Scope, req: Req, body: Body) -> ApiResult {
     within_limit(&sim, &body)?;
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = scope.resolve(w, ctx, true)?;
@@ -201,9 +200,9 @@ pub(crate) async fn sync(sim: Sim, scope: Scope, req: Req, body: Bytes) -> ApiRe
 }
 
 /// `PATCH /rest/v1.0/insurances/sync`: each item names its `company_id`.
-pub(crate) async fn global_sync(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
+pub(crate) async fn global_sync(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
     within_limit(&sim, &body)?;
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         ctx.can_write(w, Tool::Insurances)?;
@@ -269,7 +268,7 @@ macro_rules! scope_routes {
                 State(sim): State<Sim>,
                 Path(p): Path<$params>,
                 req: Req,
-                body: Bytes,
+                body: Body,
             ) -> ApiResult {
                 super::create(sim, scope(p), req, body).await
             }
@@ -277,7 +276,7 @@ macro_rules! scope_routes {
                 State(sim): State<Sim>,
                 Path(p): Path<$params>,
                 req: Req,
-                body: Bytes,
+                body: Body,
             ) -> ApiResult {
                 super::sync(sim, scope(p), req, body).await
             }
@@ -308,7 +307,7 @@ pub(crate) mod item {
         State(sim): State<Sim>,
         Path((c, v, id)): Path<(i64, i64, i64)>,
         req: Req,
-        b: Bytes,
+        b: Body,
     ) -> ApiResult {
         update(sim, Scope::CompanyVendor(c, v), id, req, b).await
     }
@@ -330,7 +329,7 @@ pub(crate) mod item {
         State(sim): State<Sim>,
         Path((p, v, id)): Path<(i64, i64, i64)>,
         req: Req,
-        b: Bytes,
+        b: Body,
     ) -> ApiResult {
         update(sim, Scope::ProjectVendor(p, v), id, req, b).await
     }
@@ -352,7 +351,7 @@ pub(crate) mod item {
         State(sim): State<Sim>,
         Path((c, id)): Path<(i64, i64)>,
         req: Req,
-        b: Bytes,
+        b: Body,
     ) -> ApiResult {
         update(sim, Scope::Company(c), id, req, b).await
     }
@@ -374,7 +373,7 @@ pub(crate) mod item {
         State(sim): State<Sim>,
         Path((p, id)): Path<(i64, i64)>,
         req: Req,
-        b: Bytes,
+        b: Body,
     ) -> ApiResult {
         update(sim, Scope::Project(p), id, req, b).await
     }

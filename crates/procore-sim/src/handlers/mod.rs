@@ -14,7 +14,9 @@ use crate::paging::{Paging, ReqInfo};
 use crate::query::Query;
 use crate::world::World;
 use crate::Sim;
+pub(crate) use body::Body;
 
+pub(crate) mod body;
 pub(crate) mod commitments;
 pub(crate) mod company_uploads;
 pub(crate) mod documents;
@@ -119,11 +121,10 @@ impl Ctx {
     }
 }
 
+/// A JSON body, for the simulator's own `/_sim/` admin endpoints; Procore's routes take
+/// [`Body`] in any encoding.
 pub(crate) fn json_body(body: &[u8]) -> ApiResult<Value> {
-    if body.is_empty() {
-        return Ok(Value::Object(Default::default()));
-    }
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))
+    body::json(body)
 }
 
 /// The object under `key` (`{"project": {...}}`).

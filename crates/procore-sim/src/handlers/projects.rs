@@ -1,7 +1,6 @@
 //! `/me`, `/companies` and projects (v1.0 list/show/create/update, v1.1 list).
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::json;
 
@@ -120,8 +119,8 @@ pub(crate) async fn show(State(sim): State<Sim>, Path(id): Path<i64>, req: Req) 
     })
 }
 
-pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let cid = body
@@ -154,9 +153,9 @@ pub(crate) async fn update(
     State(sim): State<Sim>,
     Path(id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         ctx.can_write(w, Tool::Projects)?;

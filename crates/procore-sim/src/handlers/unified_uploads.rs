@@ -153,9 +153,9 @@ pub(crate) async fn create(
     State(sim): State<Sim>,
     Path((cid, pid)): Path<(i64, i64)>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         upload_ctx(w, ctx, cid, pid, true)?;
@@ -240,13 +240,15 @@ pub(crate) async fn complete(
     State(sim): State<Sim>,
     Path((cid, pid, id)): Path<(i64, i64, String)>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     let polls = sim.faults().upload_processing_polls;
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         upload_ctx(w, ctx, cid, pid, true)?;
+        // An unknown upload is 404 whatever the body says, as Rails finds the record first.
+        owned(w, ctx, pid, &id, now)?;
         let (etags, field) = submitted(&body)?;
         let u = owned(w, ctx, pid, &id, now)?;
         if matches!(u.status.as_str(), "complete" | "available") {

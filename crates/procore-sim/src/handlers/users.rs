@@ -1,7 +1,6 @@
 //! Company users (v1.0 and v1.3), inactive users, people, create, update, sync.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -142,9 +141,9 @@ pub(crate) async fn create(
     State(sim): State<Sim>,
     Path(cid): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         company_ctx(w, ctx, cid, true)?;
@@ -165,9 +164,9 @@ pub(crate) async fn update(
     State(sim): State<Sim>,
     Path((cid, id)): Path<(i64, i64)>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         company_ctx(w, ctx, cid, true)?;
@@ -181,9 +180,9 @@ pub(crate) async fn sync(
     State(sim): State<Sim>,
     Path(cid): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         company_ctx(w, ctx, cid, true)?;

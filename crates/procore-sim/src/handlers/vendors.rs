@@ -1,7 +1,6 @@
 //! Company vendors: list, show, inactive list, create, update, sync.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -95,8 +94,8 @@ pub(crate) async fn show(State(sim): State<Sim>, Path(id): Path<i64>, req: Req) 
     })
 }
 
-pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let cid = query_company(&req.q, Some(&body))?;
@@ -110,9 +109,9 @@ pub(crate) async fn update(
     State(sim): State<Sim>,
     Path(id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let cid = query_company(&req.q, Some(&body)).unwrap_or(ctx.company_id);
@@ -123,8 +122,8 @@ pub(crate) async fn update(
     })
 }
 
-pub(crate) async fn sync(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn sync(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let cid = query_company(&req.q, Some(&body)).unwrap_or(ctx.company_id);

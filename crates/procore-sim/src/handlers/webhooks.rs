@@ -2,7 +2,6 @@
 //! `project_id`) and v2.0 company and project hooks/triggers/deliveries/resources.
 
 use super::Path;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -205,8 +204,8 @@ pub(crate) async fn v1_list(State(sim): State<Sim>, req: Req) -> ApiResult {
     })
 }
 
-pub(crate) async fn v1_create(State(sim): State<Sim>, req: Req, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+pub(crate) async fn v1_create(State(sim): State<Sim>, req: Req, body: Body) -> ApiResult {
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = v1_scope(w, ctx, &req.q, Some(&body))?;
@@ -219,9 +218,9 @@ pub(crate) async fn v1_update(
     State(sim): State<Sim>,
     Path(id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = v1_scope(w, ctx, &req.q, Some(&body))?;
@@ -265,9 +264,9 @@ pub(crate) async fn v1_trigger_create(
     State(sim): State<Sim>,
     Path(hook_id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = v1_scope(w, ctx, &req.q, Some(&body))?;
         hook_in(w, s, hook_id, HookApi::V1)?;
@@ -310,9 +309,9 @@ pub(crate) async fn v1_bulk_create(
     State(sim): State<Sim>,
     Path(hook_id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = v1_scope(w, ctx, &req.q, Some(&body))?;
         hook_in(w, s, hook_id, HookApi::V1)?;
@@ -347,9 +346,9 @@ pub(crate) async fn v1_bulk_delete(
     State(sim): State<Sim>,
     Path(hook_id): Path<i64>,
     req: Req,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult {
-    let body = json_body(&body)?;
+    let body = body.value;
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         let s = v1_scope(w, ctx, &req.q, Some(&body))?;
         hook_in(w, s, hook_id, HookApi::V1)?;
@@ -440,8 +439,8 @@ pub(crate) mod v2 {
         })
     }
 
-    async fn create(sim: Sim, cid: i64, pid: Option<i64>, req: Req, body: Bytes) -> ApiResult {
-        let body = json_body(&body)?;
+    async fn create(sim: Sim, cid: i64, pid: Option<i64>, req: Req, body: Body) -> ApiResult {
+        let body = body.value;
         let now = sim.now();
         sim.rest(&req, CompanyHeader::Required, |w, ctx| {
             let s = v2_scope(w, ctx, cid, pid)?;
@@ -473,9 +472,9 @@ pub(crate) mod v2 {
         pid: Option<i64>,
         id: String,
         req: Req,
-        body: Bytes,
+        body: Body,
     ) -> ApiResult {
-        let body = json_body(&body)?;
+        let body = body.value;
         let now = sim.now();
         sim.rest(&req, CompanyHeader::Required, |w, ctx| {
             let s = v2_scope(w, ctx, cid, pid)?;
@@ -519,9 +518,9 @@ pub(crate) mod v2 {
         pid: Option<i64>,
         hook: String,
         req: Req,
-        body: Bytes,
+        body: Body,
     ) -> ApiResult {
-        let body = json_body(&body)?;
+        let body = body.value;
         sim.rest(&req, CompanyHeader::Required, |w, ctx| {
             let s = v2_scope(w, ctx, cid, pid)?;
             let hid = id_of(&hook)?;
@@ -559,9 +558,9 @@ pub(crate) mod v2 {
         pid: Option<i64>,
         hook: String,
         req: Req,
-        body: Bytes,
+        body: Body,
     ) -> ApiResult {
-        let body = json_body(&body)?;
+        let body = body.value;
         sim.rest(&req, CompanyHeader::Required, |w, ctx| {
             let s = v2_scope(w, ctx, cid, pid)?;
             let hid = id_of(&hook)?;
@@ -591,9 +590,9 @@ pub(crate) mod v2 {
         pid: Option<i64>,
         hook: String,
         req: Req,
-        body: Bytes,
+        body: Body,
     ) -> ApiResult {
-        let body = json_body(&body)?;
+        let body = body.value;
         sim.rest(&req, CompanyHeader::Required, |w, ctx| {
             let s = v2_scope(w, ctx, cid, pid)?;
             let hid = id_of(&hook)?;
@@ -672,13 +671,13 @@ pub(crate) mod v2 {
         ($($name:ident ( $($p:ident : $t:ty),* ) => $call:ident ( $($a:ident),* ) $(+ $body:ident)?;)*) => {
             pub(crate) mod company {
                 use super::*;
-                $(pub(crate) async fn $name(State(sim): State<Sim>, Path((cid, $($p),*)): Path<(i64, $($t),*)>, req: Req $(, $body: Bytes)?) -> ApiResult {
+                $(pub(crate) async fn $name(State(sim): State<Sim>, Path((cid, $($p),*)): Path<(i64, $($t),*)>, req: Req $(, $body: Body)?) -> ApiResult {
                     super::$call(sim, cid, None, $($a,)* req $(, $body)?).await
                 })*
             }
             pub(crate) mod project {
                 use super::*;
-                $(pub(crate) async fn $name(State(sim): State<Sim>, Path((cid, pid, $($p),*)): Path<(i64, i64, $($t),*)>, req: Req $(, $body: Bytes)?) -> ApiResult {
+                $(pub(crate) async fn $name(State(sim): State<Sim>, Path((cid, pid, $($p),*)): Path<(i64, i64, $($t),*)>, req: Req $(, $body: Body)?) -> ApiResult {
                     super::$call(sim, cid, Some(pid), $($a,)* req $(, $body)?).await
                 })*
             }
