@@ -6,8 +6,9 @@
 //! as Procore's Rails stack reads them.
 
 use super::Path;
-use axum::extract::{Request, State};
+use axum::extract::State;
 
+use super::body::Body;
 use super::*;
 use crate::wire;
 use crate::world::{Tool, Upload};
@@ -25,31 +26,14 @@ pub(crate) async fn create(
     State(sim): State<Sim>,
     Path(cid): Path<i64>,
     req: Req,
-    body: Request,
+    body: Body,
 ) -> ApiResult {
-    let fields = oauth::fields(body).await;
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         check(w, ctx, cid, true)?;
-        let filename = fields
-            .get("response_filename")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid("response_filename", "can't be blank"))?
-            .clone();
-        let uuid = uuid::Uuid::new_v4().to_string().to_uppercase();
-        let u = Upload {
-            uuid: uuid.clone(),
-            company_id: cid,
-            project_id: None,
-            filename,
-            content_type: fields.get("response_content_type").cloned(),
-            content_disposition: fields.get("attachment_content_disposition").cloned(),
-            status: "ready".into(),
-            blob: None,
-            created_at: now,
-        };
+        let u = super::documents::declared_upload(&body.value, cid, None, now)?;
         let out = wire::upload(req.base(), &u, &now);
-        w.uploads.insert(uuid, u);
+        w.uploads.insert(u.uuid.clone(), u);
         Ok(created(out))
     })
 }

@@ -306,6 +306,30 @@ pub(crate) async fn version_show(
     })
 }
 
+/// An upload as `POST .../uploads` declares it, in a project or (with no project) company-wide.
+pub(super) fn declared_upload(
+    body: &Value,
+    company_id: i64,
+    project_id: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Upload> {
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let filename = text("response_filename")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid("response_filename", "can't be blank"))?;
+    Ok(Upload {
+        uuid: uuid::Uuid::new_v4().to_string().to_uppercase(),
+        company_id,
+        project_id,
+        filename,
+        content_type: text("response_content_type"),
+        content_disposition: text("attachment_content_disposition"),
+        status: "ready".into(),
+        blob: None,
+        created_at: now,
+    })
+}
+
 pub(crate) async fn upload_create(
     State(sim): State<Sim>,
     Path(pid): Path<i64>,
@@ -316,30 +340,8 @@ pub(crate) async fn upload_create(
     let now = sim.now();
     sim.rest(&req, CompanyHeader::Required, |w, ctx| {
         doc_ctx(w, ctx, pid, true)?;
-        let filename = body
-            .get("response_filename")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid("response_filename", "can't be blank"))?
-            .to_owned();
-        let uuid = uuid::Uuid::new_v4().to_string().to_uppercase();
-        let u = Upload {
-            uuid: uuid.clone(),
-            company_id: ctx.company_id,
-            project_id: Some(pid),
-            filename,
-            content_type: body
-                .get("response_content_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            content_disposition: body
-                .get("attachment_content_disposition")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            status: "ready".into(),
-            blob: None,
-            created_at: now,
-        };
+        let u = declared_upload(&body, ctx.company_id, Some(pid), now)?;
+        let uuid = u.uuid.clone();
         let out = wire::upload(req.base(), &u, &now);
         w.uploads.insert(uuid, u);
         Ok(created(out))
