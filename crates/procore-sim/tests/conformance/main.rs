@@ -7,6 +7,7 @@
 //! simulator's internals. A final check proves that every operation the simulator claims was
 //! exercised here.
 
+mod shapes;
 mod spec;
 
 use reqwest::Method;
