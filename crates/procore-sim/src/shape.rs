@@ -105,8 +105,7 @@ fn normalize(template: &str) -> String {
 fn table() -> &'static HashMap<String, Shape> {
     static TABLE: OnceLock<HashMap<String, Shape>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let doc: Value =
-            serde_json::from_str(include_str!("shapes.json")).unwrap_or(Value::Null);
+        let doc: Value = serde_json::from_str(include_str!("shapes.json")).unwrap_or(Value::Null);
         doc.as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), parse(v))).collect())
             .unwrap_or_default()
@@ -143,7 +142,11 @@ pub(crate) fn complete<R: Rng>(shape: &Shape, value: &mut Value, nuller: &mut Op
     }
 }
 
-fn complete_object<R: Rng>(obj: &Obj, map: &mut Map<String, Value>, nuller: &mut Option<Nuller<R>>) {
+fn complete_object<R: Rng>(
+    obj: &Obj,
+    map: &mut Map<String, Value>,
+    nuller: &mut Option<Nuller<R>>,
+) {
     if !obj.open {
         map.retain(|k, _| {
             obj.props.iter().any(|(name, _, _)| name == k)
@@ -153,7 +156,11 @@ fn complete_object<R: Rng>(obj: &Obj, map: &mut Map<String, Value>, nuller: &mut
     for (name, required, shape) in &obj.props {
         let v = map.entry(name.clone()).or_insert(Value::Null);
         if let Some(n) = nuller {
-            if !required && !v.is_null() && !SPARED.contains(&name.as_str()) && n.rng.random_bool(n.p) {
+            if !required
+                && !v.is_null()
+                && !SPARED.contains(&name.as_str())
+                && n.rng.random_bool(n.p)
+            {
                 *v = Value::Null;
                 continue;
             }
@@ -161,6 +168,11 @@ fn complete_object<R: Rng>(obj: &Obj, map: &mut Map<String, Value>, nuller: &mut
         complete(shape, v, nuller);
     }
 }
+
+/// Answers whose blank values Procore leaves out instead of sending `null`: its OAuth server
+/// (Doorkeeper) drops blank members of the token response, and Procore's documented
+/// client-credentials answer has no `refresh_token`.
+const BLANKS_OMITTED: &[(&str, &str)] = &[("POST", "/oauth/token")];
 
 /// The axum layer (a `route_layer`, so the matched route is known).
 pub(crate) async fn layer(
@@ -199,6 +211,11 @@ pub(crate) async fn layer(
         complete(shape, &mut value, &mut nuller);
     } else {
         complete::<rand::rngs::SmallRng>(shape, &mut value, &mut None);
+    }
+    if BLANKS_OMITTED.contains(&(method.as_str(), template.as_str())) {
+        if let Value::Object(map) = &mut value {
+            map.retain(|_, v| !v.is_null());
+        }
     }
     let out = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
     parts.headers.remove(CONTENT_LENGTH);
@@ -257,7 +274,14 @@ mod tests {
         let shape = parse(&json!({"id": 0, "name": 0, "code": 0, "!": ["code"]}));
         let mut v = json!({"id": 1, "name": "a", "code": "c"});
         let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
-        complete(&shape, &mut v, &mut Some(Nuller { p: 1.0, rng: &mut rng }));
+        complete(
+            &shape,
+            &mut v,
+            &mut Some(Nuller {
+                p: 1.0,
+                rng: &mut rng,
+            }),
+        );
         assert_eq!(v, json!({"id": 1, "name": null, "code": "c"}));
     }
 

@@ -2,9 +2,10 @@
 //!
 //! Rules (so bodies validate against the OpenAPI subset): v1 ids are integers, v2 ids are
 //! strings; money is a string; dates are `YYYY-MM-DD`; timestamps ISO 8601 UTC with `Z`.
-//! The subset declares no property as nullable, so a field without data is **omitted**
-//! rather than sent as `null` (this includes a vendor's `primary_contact` and the root
-//! folder's `parent_id`; see `docs/procore-fidelity.md`).
+//! A field without data is sent as `null`, as Procore does. The functions here render what the
+//! world model knows; `shape` then completes each answer to its documented schema (every
+//! documented property present, `null` where missing, nothing undocumented), so a property
+//! left out here still arrives as `null` wherever the subset documents the answer.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
@@ -12,7 +13,8 @@ use serde_json::{json, Map, Value};
 use crate::clock::ts;
 use crate::world::*;
 
-/// A JSON object builder that skips `None`.
+/// A JSON object builder; `None` is sent as `null` (the v2.0 bodies, documented only as a
+/// free-form `data`, are not completed by `shape`, so `null` must be written here).
 #[derive(Default)]
 pub(crate) struct J(Map<String, Value>);
 
@@ -25,9 +27,8 @@ impl J {
         self
     }
     pub(crate) fn opt<T: Into<Value>>(mut self, k: &str, v: Option<T>) -> Self {
-        if let Some(v) = v {
-            self.0.insert(k.to_owned(), v.into());
-        }
+        self.0
+            .insert(k.to_owned(), v.map_or(Value::Null, Into::into));
         self
     }
     pub(crate) fn s(self, k: &str, v: &Option<String>) -> Self {

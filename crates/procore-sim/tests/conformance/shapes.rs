@@ -17,7 +17,11 @@ pub fn shape_of(schema: &Value) -> Value {
     }
     if let Some(items) = obj.get("items") {
         let item = shape_of(items);
-        return if item == json!(0) { item } else { json!([item]) };
+        return if item == json!(0) {
+            item
+        } else {
+            json!([item])
+        };
     }
     let Some(props) = obj.get("properties").and_then(Value::as_object) else {
         return json!(0);
@@ -38,7 +42,12 @@ pub fn shape_of(schema: &Value) -> Value {
     let required: Vec<Value> = obj
         .get("required")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter(|n| out.contains_key(n.as_str().unwrap_or(""))).cloned().collect())
+        .map(|r| {
+            r.iter()
+                .filter(|n| out.contains_key(n.as_str().unwrap_or("")))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     if !required.is_empty() {
         out.insert("!".into(), Value::Array(required));
@@ -65,7 +74,13 @@ pub fn free_form(additional: Option<&Value>) -> bool {
 fn normalize(template: &str) -> String {
     template
         .split('/')
-        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { "{}" } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
