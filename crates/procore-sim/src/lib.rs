@@ -99,8 +99,9 @@ pub struct SimConfig {
     pub max_insurance_sync_body: usize,
     /// Probability with which each present, non-required property of a documented response is
     /// sent as `null` instead (0 by default: off). Procore may leave any of them empty, so a
-    /// client tested at 1.0 copes with every field Procore is allowed to omit. Ids and the v2
-    /// `data` envelope are spared.
+    /// client tested at 1.0 copes with every field Procore is allowed to omit. Only `GET`
+    /// answers are touched (a write's answer echoes what was sent), and ids and the v2 `data`
+    /// envelope are spared.
     pub null_probability: f64,
     /// Seed of the RNG behind [`SimConfig::null_probability`].
     pub null_seed: u64,
@@ -125,7 +126,7 @@ impl Default for SimConfig {
             public_url: None,
             max_insurance_sync_body: MAX_INSURANCE_SYNC_BODY,
             null_probability: 0.0,
-            null_seed: 0x0_5eed,
+            null_seed: 0x5eed,
         }
     }
 }

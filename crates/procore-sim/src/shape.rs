@@ -11,7 +11,7 @@
 //! conformance suite (`tests/conformance/shapes.rs`), which fails with the refresh command when
 //! the file is stale: the simulator must not read `../shared` at run time.
 //!
-//! The same pass can also null present, non-required properties at random
+//! The same pass can also null present, non-required properties of read answers at random
 //! ([`crate::SimConfig::null_probability`]), so a client can be tested against every field
 //! Procore is allowed to leave empty.
 
@@ -129,15 +129,22 @@ pub(crate) struct Nuller<'a, R: Rng> {
 /// response Procore does not send.
 const SPARED: &[&str] = &["id", "data"];
 
-/// Completes `value` to `shape` (see the module doc).
-pub(crate) fn complete<R: Rng>(shape: &Shape, value: &mut Value, nuller: &mut Option<Nuller<R>>) {
+/// Completes `value` to `shape` (see the module doc). With `fill` false (a compact view, which
+/// Procore documents as a few fields of the full schema) undocumented properties still go but
+/// missing ones are not added.
+pub(crate) fn complete<R: Rng>(
+    shape: &Shape,
+    value: &mut Value,
+    fill: bool,
+    nuller: &mut Option<Nuller<R>>,
+) {
     match (shape, value) {
         (Shape::Array(item), Value::Array(values)) => {
             for v in values {
-                complete(item, v, nuller);
+                complete(item, v, fill, nuller);
             }
         }
-        (Shape::Object(obj), Value::Object(map)) => complete_object(obj, map, nuller),
+        (Shape::Object(obj), Value::Object(map)) => complete_object(obj, map, fill, nuller),
         _ => {}
     }
 }
@@ -145,6 +152,7 @@ pub(crate) fn complete<R: Rng>(shape: &Shape, value: &mut Value, nuller: &mut Op
 fn complete_object<R: Rng>(
     obj: &Obj,
     map: &mut Map<String, Value>,
+    fill: bool,
     nuller: &mut Option<Nuller<R>>,
 ) {
     if !obj.open {
@@ -154,6 +162,9 @@ fn complete_object<R: Rng>(
         });
     }
     for (name, required, shape) in &obj.props {
+        if !fill && !map.contains_key(name) {
+            continue;
+        }
         let v = map.entry(name.clone()).or_insert(Value::Null);
         if let Some(n) = nuller {
             if !required
@@ -165,7 +176,7 @@ fn complete_object<R: Rng>(
                 continue;
             }
         }
-        complete(shape, v, nuller);
+        complete(shape, v, fill, nuller);
     }
 }
 
@@ -182,6 +193,10 @@ pub(crate) async fn layer(
     next: Next,
 ) -> Response {
     let method = req.method().as_str().to_owned();
+    let compact = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| matches!(kv, "view=compact" | "serializer_view=compact"))
+    });
     let resp = next.run(req).await;
     let Some(template) = matched else {
         return resp;
@@ -205,12 +220,15 @@ pub(crate) async fn layer(
         return Response::from_parts(parts, Body::from(bytes));
     };
     let p = sim.inner.config.null_probability.clamp(0.0, 1.0);
-    if p > 0.0 {
+    // Only reads: a write's answer echoes what the client just sent (an insurance sync is
+    // matched back by the `origin_id` it was given), and OAuth answers are not records
+    // (RFC 6749 requires their members).
+    if p > 0.0 && !compact && method == "GET" && !template.as_str().starts_with("/oauth/") {
         let mut rng = sim.lock_nuller();
         let mut nuller = Some(Nuller { p, rng: &mut *rng });
-        complete(shape, &mut value, &mut nuller);
+        complete(shape, &mut value, true, &mut nuller);
     } else {
-        complete::<rand::rngs::SmallRng>(shape, &mut value, &mut None);
+        complete::<rand::rngs::SmallRng>(shape, &mut value, !compact, &mut None);
     }
     if BLANKS_OMITTED.contains(&(method.as_str(), template.as_str())) {
         if let Value::Object(map) = &mut value {
@@ -229,7 +247,7 @@ mod tests {
     use serde_json::json;
 
     fn run(shape: Value, mut value: Value) -> Value {
-        complete::<rand::rngs::SmallRng>(&parse(&shape), &mut value, &mut None);
+        complete::<rand::rngs::SmallRng>(&parse(&shape), &mut value, true, &mut None);
         value
     }
 
@@ -270,6 +288,18 @@ mod tests {
     }
 
     #[test]
+    fn a_compact_view_loses_undocumented_keys_but_gains_no_nulls() {
+        let mut v = json!([{"id": 1, "name": "a", "x": 2}]);
+        complete::<rand::rngs::SmallRng>(
+            &parse(&json!([{"id": 0, "name": 0, "city": 0}])),
+            &mut v,
+            false,
+            &mut None,
+        );
+        assert_eq!(v, json!([{"id": 1, "name": "a"}]));
+    }
+
+    #[test]
     fn the_nuller_at_certainty_nulls_every_optional_property_but_ids() {
         let shape = parse(&json!({"id": 0, "name": 0, "code": 0, "!": ["code"]}));
         let mut v = json!({"id": 1, "name": "a", "code": "c"});
@@ -277,6 +307,7 @@ mod tests {
         complete(
             &shape,
             &mut v,
+            true,
             &mut Some(Nuller {
                 p: 1.0,
                 rng: &mut rng,

@@ -101,6 +101,14 @@ fn project_common(w: &World, p: &Project) -> J {
         )
         .put("company", company_ref(w, p.company_id))
         .put("custom_fields", json!({}))
+        .s("county", &p.county)
+        .opt("latitude", p.latitude)
+        .opt("longitude", p.longitude)
+        .opt("square_feet", p.square_feet)
+        .date("projected_finish_date", &p.projected_finish_date)
+        .s("work_scope", &p.work_scope)
+        .s("store_number", &p.store_number)
+        .s("designated_market_area", &p.designated_market_area)
 }
 
 /// `GET /rest/v1.0/projects` item.
@@ -182,6 +190,8 @@ fn user_base(w: &World, u: &User) -> J {
         .otime("welcome_email_sent_at", &u.welcome_email_sent_at)
         .s("origin_id", &u.origin_id)
         .s("origin_data", &u.origin_data)
+        .s("locale", &u.locale)
+        .opt("is_insurance_manager", u.is_insurance_manager)
         .time("created_at", &u.created_at)
         .time("updated_at", &u.updated_at)
         .opt(
@@ -301,16 +311,16 @@ pub(crate) fn vendor(w: &World, v: &Vendor, view: &str) -> Value {
         .s("notes", &v.notes)
         .put("is_active", v.is_active)
         .put("is_connected", false)
-        .put("authorized_bidder", false)
-        .put("prequalified", false)
-        .put("union_member", false)
+        .opt("authorized_bidder", v.authorized_bidder)
+        .opt("prequalified", v.prequalified)
+        .opt("union_member", v.union_member)
         .put("non_union_prevailing_wage", false)
         .put("synced_to_erp", false)
         .put("company_vendor", true)
         .put("children_count", 0)
         .put("contact_count", contacts as i64)
         .put("attachments", json!([]))
-        .put("trades", json!([]))
+        .put("trades", trades(v))
         .s("origin_id", &v.origin_id)
         .s("origin_data", &v.origin_data)
         .s("origin_code", &v.origin_code)
@@ -318,6 +328,22 @@ pub(crate) fn vendor(w: &World, v: &Vendor, view: &str) -> Value {
         .time("created_at", &v.created_at)
         .time("updated_at", &v.updated_at)
         .done()
+}
+
+/// Procore's trade objects; the simulator has no trade records of its own, so a trade's id is
+/// its position in `generate::TRADES` (or 1000 + its place on the vendor) and it is active.
+fn trades(v: &Vendor) -> Value {
+    v.trades
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let id = crate::generate::TRADES
+                .iter()
+                .position(|t| t == name)
+                .map_or(1000 + i as i64, |p| p as i64 + 1);
+            json!({"id": id, "name": name, "active": true, "updated_at": ts(&v.updated_at)})
+        })
+        .collect()
 }
 
 /// Inactive vendor list item.
