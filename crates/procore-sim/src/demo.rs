@@ -85,11 +85,11 @@ pub fn world() -> World {
     };
     let admin = user(
         &mut w,
-        json!({"first_name": "Pat", "last_name": "Alvarez", "email_address": "pat.alvarez@granitepeak.example", "mobile_phone": "+1 555 0100", "business_phone": "+1 555 0101", "employee_id": "E-0001", "is_employee": true, "job_title": "Project Executive"}),
+        json!({"first_name": "Pat", "last_name": "Alvarez", "email_address": "pat.alvarez@granitepeak.example", "mobile_phone": "+1 555 0100", "business_phone": "+1 555 0101", "employee_id": "E-0001", "is_employee": true, "job_title": "Project Executive", "address": "1450 Larimer St", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "locale": "en"}),
     );
     user(
         &mut w,
-        json!({"first_name": "Morgan", "last_name": "Lee", "email_address": "morgan.lee@granitepeak.example", "mobile_phone": "+1 555 0110", "business_phone": "+1 555 0111", "employee_id": "E-0002", "is_employee": true, "job_title": "Superintendent"}),
+        json!({"first_name": "Morgan", "last_name": "Lee", "email_address": "morgan.lee@granitepeak.example", "mobile_phone": "+1 555 0110", "business_phone": "+1 555 0111", "employee_id": "E-0002", "is_employee": true, "job_title": "Superintendent", "city": "Lakewood", "state_code": "CO", "country_code": "US", "locale": "en", "notes": "Site lead at Harbor Tower"}),
     );
     user(
         &mut w,
@@ -122,11 +122,11 @@ pub fn world() -> World {
     };
     let acme = vendor(
         &mut w,
-        json!({"name": "Acme Electric", "address": "12 Spark Way", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "website": "https://acme-electric.example", "business_phone": "+1 555 0200", "email_address": "office@acme-electric.example", "origin_id": null, "trades": ["Electric"], "prequalified": true, "union_member": true, "authorized_bidder": true}),
+        json!({"name": "Acme Electric", "address": "12 Spark Way", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "website": "https://acme-electric.example", "business_phone": "+1 555 0200", "email_address": "office@acme-electric.example", "origin_id": null, "trades": ["Electric"], "legal_name": "Acme Electric LLC", "abbreviated_name": "ACME", "license_number": "EC-104233", "mobile_phone": "+1 555 0209", "prequalified": true, "union_member": true, "authorized_bidder": true}),
     );
     let bolt = vendor(
         &mut w,
-        json!({"name": "Bolt Plumbing", "address": "3 Pipe St", "city": "Boulder", "state_code": "CO", "zip": "80301", "country_code": "US", "website": "https://boltplumbing.example", "trades": ["Plumbing", "HVAC"], "prequalified": false}),
+        json!({"name": "Bolt Plumbing", "address": "3 Pipe St", "city": "Boulder", "state_code": "CO", "zip": "80301", "country_code": "US", "website": "https://boltplumbing.example", "trades": ["Plumbing", "HVAC"], "legal_name": "Bolt Plumbing & Heating Inc.", "license_number": "PL-88412", "prequalified": false}),
     );
     let closed = vendor(
         &mut w,
