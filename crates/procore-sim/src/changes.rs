@@ -85,6 +85,22 @@ fn set_b(field: &mut bool, a: &Attrs, key: &str) {
     }
 }
 
+fn set_ob(field: &mut Option<bool>, a: &Attrs, key: &str) {
+    if let Some(v) = a.get(key) {
+        *field = as_bool(v);
+    }
+}
+
+fn set_f(field: &mut Option<f64>, a: &Attrs, key: &str) {
+    if let Some(v) = a.get(key) {
+        *field = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+    }
+}
+
 fn set_i(field: &mut Option<i64>, a: &Attrs, key: &str) {
     if let Some(v) = scalar(a, key) {
         *field = as_i64(v);
@@ -161,6 +177,14 @@ fn apply_project(p: &mut Project, a: &Attrs) -> Result<(), ApiError> {
     set_b(&mut p.template, a, "template");
     set_date(&mut p.start_date, a, "start_date")?;
     set_date(&mut p.completion_date, a, "completion_date")?;
+    set_date(&mut p.projected_finish_date, a, "projected_finish_date")?;
+    set_s(&mut p.county, a, "county");
+    set_s(&mut p.work_scope, a, "work_scope");
+    set_s(&mut p.store_number, a, "store_number");
+    set_s(&mut p.designated_market_area, a, "designated_market_area");
+    set_i(&mut p.square_feet, a, "square_feet");
+    set_f(&mut p.latitude, a, "latitude");
+    set_f(&mut p.longitude, a, "longitude");
     if let Some(v) = a.get("total_value") {
         p.total_value = money(v);
     }
@@ -243,6 +267,8 @@ fn apply_user(u: &mut User, a: &Attrs) {
     set_i(&mut u.vendor_id, a, "vendor_id");
     set_s(&mut u.origin_id, a, "origin_id");
     set_s(&mut u.origin_data, a, "origin_data");
+    set_s(&mut u.locale, a, "locale");
+    set_ob(&mut u.is_insurance_manager, a, "is_insurance_manager");
 }
 
 fn check_origin<'a, T: 'a>(
@@ -353,6 +379,12 @@ fn apply_vendor(v: &mut Vendor, a: &Attrs) -> Result<(), ApiError> {
     set_s(&mut v.origin_code, a, "origin_code");
     set_i(&mut v.primary_contact_id, a, "primary_contact_id");
     set_b(&mut v.is_active, a, "is_active");
+    set_ob(&mut v.prequalified, a, "prequalified");
+    set_ob(&mut v.union_member, a, "union_member");
+    set_ob(&mut v.authorized_bidder, a, "authorized_bidder");
+    if let Some(Value::Array(trades)) = a.get("trades") {
+        v.trades = trades.iter().filter_map(to_string).collect();
+    }
     Ok(())
 }
 

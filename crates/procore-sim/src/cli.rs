@@ -43,6 +43,13 @@ pub struct SimArgs {
     /// Spike (10 s) request budget per app.
     #[arg(long, default_value_t = 25)]
     pub spike: u32,
+    /// Send each optional response field as `null` with this probability (0 to 1), to test a
+    /// client against every field Procore may leave empty.
+    #[arg(long, default_value_t = 0.0)]
+    pub null_probability: f64,
+    /// Seed of the RNG behind `--null-probability`.
+    #[arg(long, default_value_t = 0x5eed)]
+    pub null_seed: u64,
 }
 
 /// Builds the world and serves it until Ctrl-C, saving state on the way out when asked.
@@ -76,6 +83,8 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             spike_window: Duration::from_secs(10),
         }),
         state_file: args.state_file.clone(),
+        null_probability: args.null_probability,
+        null_seed: args.null_seed,
         ..SimConfig::default()
     };
     let sim = Sim::new(world, config);

@@ -85,11 +85,11 @@ pub fn world() -> World {
     };
     let admin = user(
         &mut w,
-        json!({"first_name": "Pat", "last_name": "Alvarez", "email_address": "pat.alvarez@granitepeak.example", "mobile_phone": "+1 555 0100", "business_phone": "+1 555 0101", "employee_id": "E-0001", "is_employee": true, "job_title": "Project Executive"}),
+        json!({"first_name": "Pat", "last_name": "Alvarez", "email_address": "pat.alvarez@granitepeak.example", "mobile_phone": "+1 555 0100", "business_phone": "+1 555 0101", "employee_id": "E-0001", "is_employee": true, "job_title": "Project Executive", "address": "1450 Larimer St", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "locale": "en"}),
     );
     user(
         &mut w,
-        json!({"first_name": "Morgan", "last_name": "Lee", "email_address": "morgan.lee@granitepeak.example", "mobile_phone": "+1 555 0110", "business_phone": "+1 555 0111", "employee_id": "E-0002", "is_employee": true, "job_title": "Superintendent"}),
+        json!({"first_name": "Morgan", "last_name": "Lee", "email_address": "morgan.lee@granitepeak.example", "mobile_phone": "+1 555 0110", "business_phone": "+1 555 0111", "employee_id": "E-0002", "is_employee": true, "job_title": "Superintendent", "city": "Lakewood", "state_code": "CO", "country_code": "US", "locale": "en", "notes": "Site lead at Harbor Tower"}),
     );
     user(
         &mut w,
@@ -122,11 +122,11 @@ pub fn world() -> World {
     };
     let acme = vendor(
         &mut w,
-        json!({"name": "Acme Electric", "address": "12 Spark Way", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "website": "https://acme-electric.example", "business_phone": "+1 555 0200", "email_address": "office@acme-electric.example", "origin_id": null}),
+        json!({"name": "Acme Electric", "address": "12 Spark Way", "city": "Denver", "state_code": "CO", "zip": "80202", "country_code": "US", "website": "https://acme-electric.example", "business_phone": "+1 555 0200", "email_address": "office@acme-electric.example", "origin_id": null, "trades": ["Electric"], "legal_name": "Acme Electric LLC", "abbreviated_name": "ACME", "license_number": "EC-104233", "mobile_phone": "+1 555 0209", "prequalified": true, "union_member": true, "authorized_bidder": true}),
     );
     let bolt = vendor(
         &mut w,
-        json!({"name": "Bolt Plumbing", "address": "3 Pipe St", "city": "Boulder", "state_code": "CO", "zip": "80301", "country_code": "US", "website": "https://boltplumbing.example"}),
+        json!({"name": "Bolt Plumbing", "address": "3 Pipe St", "city": "Boulder", "state_code": "CO", "zip": "80301", "country_code": "US", "website": "https://boltplumbing.example", "trades": ["Plumbing", "HVAC"], "legal_name": "Bolt Plumbing & Heating Inc.", "license_number": "PL-88412", "prequalified": false}),
     );
     let closed = vendor(
         &mut w,
@@ -134,11 +134,11 @@ pub fn world() -> World {
     );
     let delta = vendor(
         &mut w,
-        json!({"name": "Delta Drywall", "city": "Golden", "state_code": "CO", "country_code": "US", "fax_number": "+1 555 0299"}),
+        json!({"name": "Delta Drywall", "city": "Golden", "state_code": "CO", "country_code": "US", "fax_number": "+1 555 0299", "trades": ["Drywall"], "prequalified": true, "union_member": false}),
     );
     let acme_pm = user(
         &mut w,
-        json!({"first_name": "Alice", "last_name": "Voltaire", "email_address": "alice@acme-electric.example", "business_phone": "+1 555 0201", "fax_number": "+1 555 0202", "is_employee": false, "vendor_id": acme, "job_title": "Project Manager"}),
+        json!({"first_name": "Alice", "last_name": "Voltaire", "email_address": "alice@acme-electric.example", "business_phone": "+1 555 0201", "fax_number": "+1 555 0202", "is_employee": false, "vendor_id": acme, "job_title": "Project Manager", "locale": "en", "is_insurance_manager": true}),
     );
     user(
         &mut w,
@@ -202,7 +202,7 @@ pub fn world() -> World {
     };
     let harbor = project(
         &mut w,
-        json!({"name": "Harbor Tower", "project_number": "HT-200", "description": "22-storey mixed-use tower", "public_notes": "Gate 3 for deliveries", "address": "100 Harbor Blvd", "city": "Denver", "state_code": "CO", "country_code": "US", "zip": "80202", "start_date": "2025-03-01", "completion_date": "2027-09-30", "total_value": "48500000.0", "stage": "Course of Construction", "time_zone": "America/Denver"}),
+        json!({"name": "Harbor Tower", "project_number": "HT-200", "description": "22-storey mixed-use tower", "public_notes": "Gate 3 for deliveries", "address": "100 Harbor Blvd", "city": "Denver", "state_code": "CO", "country_code": "US", "zip": "80202", "start_date": "2025-03-01", "completion_date": "2027-09-30", "total_value": "48500000.0", "stage": "Course of Construction", "time_zone": "America/Denver", "county": "Denver County", "latitude": 39.7527, "longitude": -105.0003, "square_feet": 410000, "projected_finish_date": "2027-11-15", "work_scope": "new_construction", "designated_market_area": "Denver"}),
     );
     project(
         &mut w,
@@ -210,7 +210,7 @@ pub fn world() -> World {
     );
     project(
         &mut w,
-        json!({"name": "Riverside Clinic", "project_number": CLASHING_PROJECT_NUMBER, "city": "Boulder", "state_code": "CO", "country_code": "US", "start_date": "2025-05-01", "total_value": "12000000.0"}),
+        json!({"name": "Riverside Clinic", "project_number": CLASHING_PROJECT_NUMBER, "city": "Boulder", "state_code": "CO", "country_code": "US", "start_date": "2025-05-01", "total_value": "12000000.0", "county": "Boulder County", "square_feet": 86000, "work_scope": "renovation_alteration"}),
     );
     project(
         &mut w,

@@ -60,7 +60,8 @@ const KINDS: &[&str] = &[
     "Depot",
     "Annex",
 ];
-const TRADES: &[&str] = &[
+/// Trade names, also the ids of Procore's `trades` objects (position + 1; see `wire`).
+pub(crate) const TRADES: &[&str] = &[
     "Electric", "Plumbing", "Concrete", "Drywall", "Roofing", "Steel", "Glazing", "Paving", "HVAC",
     "Masonry",
 ];
@@ -111,17 +112,19 @@ pub fn world(seed: u64, sizes: Sizes) -> World {
     for i in 0..sizes.vendors {
         let id = w.alloc_id();
         let t = when(&mut rng);
+        let place = pick(&mut rng, PLACES);
+        let trade = pick(&mut rng, TRADES);
         w.vendors.insert(
             id,
             Vendor {
                 id,
                 company_id: cid,
-                name: format!(
-                    "{} {} {}",
-                    pick(&mut rng, PLACES),
-                    pick(&mut rng, TRADES),
-                    i + 1
-                ),
+                name: format!("{place} {trade} {}", i + 1),
+                trades: vec![trade.to_owned()],
+                // Derived from the index, not drawn, so older seeds generate the same world.
+                prequalified: Some(i % 3 != 0),
+                union_member: Some(i % 4 == 0),
+                authorized_bidder: Some(i % 5 != 4),
                 city: Some(pick(&mut rng, PLACES).to_owned() + " City"),
                 state_code: Some("CO".into()),
                 country_code: Some("US".into()),
@@ -159,6 +162,8 @@ pub fn world(seed: u64, sizes: Sizes) -> World {
                     .random_bool(0.5)
                     .then(|| format!("+1 555 {:04}", (i * 3) % 10_000)),
                 employee_id: employee.then(|| format!("E-{i:06}")),
+                locale: Some("en".into()),
+                is_insurance_manager: Some(i % 50 == 0),
                 is_employee: employee,
                 is_active: active,
                 vendor_id,
@@ -213,6 +218,19 @@ pub fn world(seed: u64, sizes: Sizes) -> World {
                 template: i % 250 == 249,
                 start_date: start,
                 total_value: Some(format!("{}.0", rng.random_range(100..50_000) * 1000)),
+                county: Some(format!("{} County", PLACES[i % PLACES.len()])),
+                latitude: Some(39.5 + (i % 100) as f64 * 0.005),
+                longitude: Some(-105.0 + (i % 70) as f64 * 0.005),
+                square_feet: Some(12_000 + (i as i64 % 90) * 2_500),
+                projected_finish_date: start.map(|d| d + Duration::days(540 + (i as i64 % 200))),
+                work_scope: Some(
+                    [
+                        "new_construction",
+                        "renovation_alteration",
+                        "maintenance_service",
+                    ][i % 3]
+                        .into(),
+                ),
                 created_at: t,
                 updated_at: t,
                 ..Project::default()

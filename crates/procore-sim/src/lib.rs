@@ -19,6 +19,8 @@
 //! - [`clock`]: the simulated clock (real time plus an offset that tests move forward)
 //! - `changes`: the only code that mutates records; bumps `updated_at` and emits webhook events
 //! - `wire`: JSON rendering of each resource exactly as Procore's schemas name and type fields
+//! - `shape`: completes every JSON answer to its documented schema (`null` for what the world
+//!   has no value for, nothing undocumented), from `shapes.json` generated from the subset
 //! - `auth`: bearer tokens, the company header, installations and tool permissions
 //! - `paging`: v1 and v2 page parameters and `Link` headers
 //! - `query`: `filters[...]` parsing, ranges like `a...b`
@@ -58,6 +60,7 @@ mod handlers;
 mod paging;
 mod query;
 mod server;
+mod shape;
 mod wire;
 
 pub use faults::Faults;
@@ -94,6 +97,14 @@ pub struct SimConfig {
     /// Largest body the insurance `sync` endpoints take, in bytes; a larger one is refused whole
     /// with 413 (Procore documents no figure: 1 MiB, see `docs/procore-fidelity.md`).
     pub max_insurance_sync_body: usize,
+    /// Probability with which each present, non-required property of a documented response is
+    /// sent as `null` instead (0 by default: off). Procore may leave any of them empty, so a
+    /// client tested at 1.0 copes with every field Procore is allowed to omit. Only `GET`
+    /// answers are touched (a write's answer echoes what was sent), and ids and the v2 `data`
+    /// envelope are spared.
+    pub null_probability: f64,
+    /// Seed of the RNG behind [`SimConfig::null_probability`].
+    pub null_seed: u64,
 }
 
 /// The default [`SimConfig::max_insurance_sync_body`]: 1 MiB.
@@ -114,6 +125,8 @@ impl Default for SimConfig {
             state_file: None,
             public_url: None,
             max_insurance_sync_body: MAX_INSURANCE_SYNC_BODY,
+            null_probability: 0.0,
+            null_seed: 0x5eed,
         }
     }
 }
@@ -148,6 +161,7 @@ pub(crate) struct Inner {
     pub(crate) rates: Mutex<ratelimit::RateState>,
     pub(crate) webhook_tx: tokio::sync::mpsc::UnboundedSender<webhooks::Job>,
     pub(crate) webhook_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<webhooks::Job>>>,
+    pub(crate) nuller: Mutex<rand::rngs::SmallRng>,
 }
 
 /// A cheap, clonable handle to one simulated Procore.
@@ -175,6 +189,7 @@ impl Sim {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let faults = faults::FaultState::new(config.faults.clone(), config.faults_seed);
         let rates = ratelimit::RateState::new(config.rate_limits.clone());
+        let nuller = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(config.null_seed);
         Sim {
             inner: Arc::new(Inner {
                 world: Mutex::new(world),
@@ -185,6 +200,7 @@ impl Sim {
                 rates: Mutex::new(rates),
                 webhook_tx: tx,
                 webhook_rx: Mutex::new(Some(rx)),
+                nuller: Mutex::new(nuller),
             }),
         }
     }
@@ -284,6 +300,9 @@ impl Sim {
     }
     pub(crate) fn lock_rates(&self) -> MutexGuard<'_, ratelimit::RateState> {
         lock(&self.inner.rates)
+    }
+    pub(crate) fn lock_nuller(&self) -> MutexGuard<'_, rand::rngs::SmallRng> {
+        lock(&self.inner.nuller)
     }
     pub(crate) fn lock_world(&self) -> MutexGuard<'_, World> {
         lock(&self.inner.world)

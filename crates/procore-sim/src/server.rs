@@ -375,6 +375,11 @@ pub(crate) fn router(sim: Sim) -> Router {
             get(wp::deliveries),
         )
         .route(&format!("{P2}/resources"), get(wp::resources));
+    // Only routed operations have a documented shape; a route layer knows the matched route.
+    let r = r.route_layer(middleware::from_fn_with_state(
+        sim.clone(),
+        crate::shape::layer,
+    ));
     r.merge(admin::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(crate::error::json_errors))

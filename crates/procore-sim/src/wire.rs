@@ -2,9 +2,10 @@
 //!
 //! Rules (so bodies validate against the OpenAPI subset): v1 ids are integers, v2 ids are
 //! strings; money is a string; dates are `YYYY-MM-DD`; timestamps ISO 8601 UTC with `Z`.
-//! The subset declares no property as nullable, so a field without data is **omitted**
-//! rather than sent as `null` (this includes a vendor's `primary_contact` and the root
-//! folder's `parent_id`; see `docs/procore-fidelity.md`).
+//! A field without data is sent as `null`, as Procore does. The functions here render what the
+//! world model knows; `shape` then completes each answer to its documented schema (every
+//! documented property present, `null` where missing, nothing undocumented), so a property
+//! left out here still arrives as `null` wherever the subset documents the answer.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
@@ -12,7 +13,8 @@ use serde_json::{json, Map, Value};
 use crate::clock::ts;
 use crate::world::*;
 
-/// A JSON object builder that skips `None`.
+/// A JSON object builder; `None` is sent as `null` (the v2.0 bodies, documented only as a
+/// free-form `data`, are not completed by `shape`, so `null` must be written here).
 #[derive(Default)]
 pub(crate) struct J(Map<String, Value>);
 
@@ -25,9 +27,8 @@ impl J {
         self
     }
     pub(crate) fn opt<T: Into<Value>>(mut self, k: &str, v: Option<T>) -> Self {
-        if let Some(v) = v {
-            self.0.insert(k.to_owned(), v.into());
-        }
+        self.0
+            .insert(k.to_owned(), v.map_or(Value::Null, Into::into));
         self
     }
     pub(crate) fn s(self, k: &str, v: &Option<String>) -> Self {
@@ -100,6 +101,14 @@ fn project_common(w: &World, p: &Project) -> J {
         )
         .put("company", company_ref(w, p.company_id))
         .put("custom_fields", json!({}))
+        .s("county", &p.county)
+        .opt("latitude", p.latitude)
+        .opt("longitude", p.longitude)
+        .opt("square_feet", p.square_feet)
+        .date("projected_finish_date", &p.projected_finish_date)
+        .s("work_scope", &p.work_scope)
+        .s("store_number", &p.store_number)
+        .s("designated_market_area", &p.designated_market_area)
 }
 
 /// `GET /rest/v1.0/projects` item.
@@ -181,6 +190,8 @@ fn user_base(w: &World, u: &User) -> J {
         .otime("welcome_email_sent_at", &u.welcome_email_sent_at)
         .s("origin_id", &u.origin_id)
         .s("origin_data", &u.origin_data)
+        .s("locale", &u.locale)
+        .opt("is_insurance_manager", u.is_insurance_manager)
         .time("created_at", &u.created_at)
         .time("updated_at", &u.updated_at)
         .opt(
@@ -300,16 +311,16 @@ pub(crate) fn vendor(w: &World, v: &Vendor, view: &str) -> Value {
         .s("notes", &v.notes)
         .put("is_active", v.is_active)
         .put("is_connected", false)
-        .put("authorized_bidder", false)
-        .put("prequalified", false)
-        .put("union_member", false)
+        .opt("authorized_bidder", v.authorized_bidder)
+        .opt("prequalified", v.prequalified)
+        .opt("union_member", v.union_member)
         .put("non_union_prevailing_wage", false)
         .put("synced_to_erp", false)
         .put("company_vendor", true)
         .put("children_count", 0)
         .put("contact_count", contacts as i64)
         .put("attachments", json!([]))
-        .put("trades", json!([]))
+        .put("trades", trades(v))
         .s("origin_id", &v.origin_id)
         .s("origin_data", &v.origin_data)
         .s("origin_code", &v.origin_code)
@@ -317,6 +328,22 @@ pub(crate) fn vendor(w: &World, v: &Vendor, view: &str) -> Value {
         .time("created_at", &v.created_at)
         .time("updated_at", &v.updated_at)
         .done()
+}
+
+/// Procore's trade objects; the simulator has no trade records of its own, so a trade's id is
+/// its position in `generate::TRADES` (or 1000 + its place on the vendor) and it is active.
+fn trades(v: &Vendor) -> Value {
+    v.trades
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let id = crate::generate::TRADES
+                .iter()
+                .position(|t| t == name)
+                .map_or(1000 + i as i64, |p| p as i64 + 1);
+            json!({"id": id, "name": name, "active": true, "updated_at": ts(&v.updated_at)})
+        })
+        .collect()
 }
 
 /// Inactive vendor list item.

@@ -216,6 +216,15 @@ pub struct Project {
     pub origin_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub county: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub square_feet: Option<i64>,
+    pub projected_finish_date: Option<NaiveDate>,
+    /// Procore's enum: `new_construction`, `renovation_alteration`, `maintenance_service`.
+    pub work_scope: Option<String>,
+    pub store_number: Option<String>,
+    pub designated_market_area: Option<String>,
 }
 
 /// The people and companies on one project, as Procore's project Directory tool keeps them.
@@ -261,6 +270,9 @@ pub struct User {
     pub service_account_of: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// e.g. `en`.
+    pub locale: Option<String>,
+    pub is_insurance_manager: Option<bool>,
 }
 
 impl User {
@@ -304,6 +316,11 @@ pub struct Vendor {
     pub origin_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Trade names (rendered as Procore's `trades` objects).
+    pub trades: Vec<String>,
+    pub prequalified: Option<bool>,
+    pub union_member: Option<bool>,
+    pub authorized_bidder: Option<bool>,
 }
 
 /// A company-level custom field definition (only `string` fields on commitments are modelled).

@@ -73,6 +73,16 @@ fn parse_timestamp_str(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// `deserialize_with` for a collection Procore may send as `null` (a folder's `folders` and
+/// `files`): `null` reads as empty, as an absent field does with `#[serde(default)]`.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `deserialize_with` for `Option<Decimal>`.
 pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     parse_decimal(&Value::deserialize(d)?).map_err(serde::de::Error::custom)

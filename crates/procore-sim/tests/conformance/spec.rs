@@ -3,7 +3,8 @@
 //! The subset was generated from Procore's own spec with simplifications (see its README): it has
 //! no `nullable` markers, yet Procore answers with `null` for absent values (a root folder's
 //! `parent_id`, a project without a number). So a property that is not `required` may also be
-//! `null`; everything else (types, enums, formats of dates and timestamps) is checked as written.
+//! `null`, but it must be there, and nothing undocumented may be; everything else (types, enums,
+//! formats of dates and timestamps) is checked as written.
 
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -83,13 +84,17 @@ impl Spec {
     }
 }
 
-/// OpenAPI 3.0 schema object to JSON Schema: non-required properties accept `null`, and the
-/// OpenAPI-only keywords are dropped.
+/// OpenAPI 3.0 schema object to JSON Schema: every documented property must be present
+/// (Procore sends `null` rather than leaving one out), non-required properties accept `null`,
+/// properties the schema does not document are refused, and the OpenAPI-only keywords are
+/// dropped.
 ///
 /// The subset's generator cut schemas deeper than three levels to a placeholder,
 /// `{"type": "object", "description": "(nested object)"}`, which says nothing about the real
 /// shape (a project's nested `id` is an integer, not an object), so a placeholder accepts any
-/// value.
+/// value. An object with free-form `additionalProperties` or without `properties` keeps its
+/// undocumented keys, and a templated name such as `custom_field_%{definition_id}` accepts any
+/// key `custom_field_<digits>`.
 pub fn to_json_schema(schema: &Value) -> Value {
     let Some(obj) = schema.as_object() else {
         return schema.clone();
@@ -111,6 +116,8 @@ pub fn to_json_schema(schema: &Value) -> Value {
         match key.as_str() {
             "properties" => {
                 let mut props = Map::new();
+                let mut patterns = Map::new();
+                let mut present = Vec::new();
                 for (name, prop) in value.as_object().into_iter().flatten() {
                     let converted = to_json_schema(prop);
                     let converted = if required.contains(name) {
@@ -118,12 +125,30 @@ pub fn to_json_schema(schema: &Value) -> Value {
                     } else {
                         or_null(converted)
                     };
-                    props.insert(name.clone(), converted);
+                    if let Some(at) = name.find("%{") {
+                        patterns.insert(format!("^{}[0-9]+$", &name[..at]), converted);
+                    } else {
+                        present.push(Value::from(name.as_str()));
+                        props.insert(name.clone(), converted);
+                    }
                 }
+                let documents_properties = !props.is_empty() || !patterns.is_empty();
                 out.insert(key.clone(), Value::Object(props));
+                if !patterns.is_empty() {
+                    out.insert("patternProperties".into(), Value::Object(patterns));
+                }
+                if documents_properties {
+                    out.insert("required".into(), Value::Array(present));
+                    if !crate::shapes::free_form(obj.get("additionalProperties")) {
+                        out.insert("additionalProperties".into(), json!(false));
+                    }
+                }
             }
+            "required" => {}
             "items" | "additionalProperties" => {
-                out.insert(key.clone(), to_json_schema(value));
+                if !out.contains_key(key) {
+                    out.insert(key.clone(), to_json_schema(value));
+                }
             }
             "example" | "x-source" | "nullable" | "deprecated" | "readOnly" | "writeOnly" => {}
             _ => {
@@ -187,6 +212,38 @@ fn a_non_required_property_accepts_null_but_keeps_its_type() {
     assert!(!violations(&schema, &json!({"id": null})).is_empty());
     assert!(!violations(&schema, &json!({"id": 1, "parent_id": "7"})).is_empty());
     assert!(!violations(&schema, &json!({"id": 1, "status": "c"})).is_empty());
+}
+
+#[test]
+fn every_documented_property_must_be_present_and_no_other() {
+    let schema = to_json_schema(&json!({
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}
+    }));
+    assert!(violations(&schema, &json!({"id": 1, "name": null})).is_empty());
+    assert!(!violations(&schema, &json!({"id": 1})).is_empty());
+    assert!(!violations(&schema, &json!({"id": 1, "name": null, "extra": 2})).is_empty());
+}
+
+#[test]
+fn free_form_objects_and_templated_names_keep_their_own_keys() {
+    let schema = to_json_schema(&json!({
+        "type": "object",
+        "properties": {
+            "meta": {"type": "object", "additionalProperties": true, "properties": {"a": {}}},
+            "loose": {"type": "object"},
+            "custom_fields": {"type": "object", "properties": {
+                "custom_field_%{definition_id}": {"type": "object"}}}
+        }
+    }));
+    let ok = json!({"meta": {"a": 1, "b": 2}, "loose": {"x": 1},
+                    "custom_fields": {"custom_field_12": {"value": 1}}});
+    assert!(violations(&schema, &ok).is_empty());
+    let bad = json!({"meta": {"a": 1}, "loose": {}, "custom_fields": {"other": 1}});
+    assert!(!violations(&schema, &bad).is_empty());
+    let wrong_type = json!({"meta": {"a": 1}, "loose": {},
+                            "custom_fields": {"custom_field_12": "text"}});
+    assert!(!violations(&schema, &wrong_type).is_empty());
 }
 
 #[test]

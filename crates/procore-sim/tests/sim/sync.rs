@@ -92,7 +92,7 @@ async fn insurance_crud_uses_name_for_the_provider_in_requests() {
 }
 
 #[tokio::test]
-async fn commitment_filters_by_status_and_carries_custom_fields() {
+async fn commitment_filters_by_status_and_only_the_v2_view_carries_custom_fields() {
     let t = start().await;
     let pid = t.project("Harbor Tower");
     let (_, v) = t
@@ -104,10 +104,21 @@ async fn commitment_filters_by_status_and_carries_custom_fields() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["status"], "Out For Bid");
     assert!(list[0]["vendor"]["company"].is_string());
-    assert!(list[0]["custom_fields"]
-        .as_object()
+    // Procore's v1.0 commitment schema documents no `custom_fields`; the v2.0 extended view
+    // carries them.
+    assert!(list[0].get("custom_fields").is_none());
+    let c = demo::COMPANY_ID;
+    let (_, v2) = t
+        .json(t.get(&format!(
+            "/rest/v2.0/companies/{c}/projects/{pid}/commitment_contracts?view=extended"
+        )))
+        .await;
+    assert!(v2["data"]
+        .as_array()
         .unwrap()
-        .values()
+        .iter()
+        .filter_map(|c| c["custom_fields"].as_object())
+        .flat_map(|f| f.values())
         .any(|f| f["value"] == "High Risk Trade"));
 }
 

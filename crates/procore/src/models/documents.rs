@@ -40,10 +40,10 @@ pub struct Folder {
     #[serde(default)]
     pub has_children: Option<bool>,
     /// Child folders (one level).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::null_as_default")]
     pub folders: Vec<Folder>,
     /// Files in this folder.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::null_as_default")]
     pub files: Vec<File>,
     /// Last updated.
     #[serde(default, deserialize_with = "crate::de::datetime")]

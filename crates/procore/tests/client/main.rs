@@ -8,6 +8,7 @@ mod auth;
 mod documents_and_writes;
 mod fake;
 mod hostile;
+mod nulls;
 mod paging;
 mod resilience;
 mod resources;

@@ -290,10 +290,20 @@ pub fn user_input(
     u: &procore::models::CompanyUser,
     listed_active: bool,
 ) -> std::result::Result<ProcoreUser, String> {
-    let first_name = non_empty(u.first_name.as_deref()).unwrap_or_default();
-    let last_name = non_empty(u.last_name.as_deref()).unwrap_or_default();
+    let mut first_name = non_empty(u.first_name.as_deref()).unwrap_or_default();
+    let mut last_name = non_empty(u.last_name.as_deref()).unwrap_or_default();
     if first_name.is_empty() && last_name.is_empty() {
-        return Err("the user has neither a first nor a last name".into());
+        // Procore may send both parts as `null` and still name the user in full ("First
+        // Last"): the last word is the last name.
+        let full =
+            non_empty(u.name.as_deref()).ok_or("the user has neither a first nor a last name")?;
+        match full.rsplit_once(char::is_whitespace) {
+            Some((first, last)) => {
+                first_name = first.trim().to_owned();
+                last_name = last.to_owned();
+            }
+            None => last_name = full,
+        }
     }
     Ok(ProcoreUser {
         id: u.id.get(),

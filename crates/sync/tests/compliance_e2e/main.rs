@@ -4,6 +4,7 @@
 //! `incremental`: later syncs read only what changed and still plan over every record.
 //! `removal`: records trestle no longer reports are taken out of Procore.
 //! `hostile`: arbitrary Procore text and numbers never stop a sync.
+//! `nulls`: fields Procore may send as `null`, nulled at random, never reject a record.
 //! `profile_field`: the profile field found by the label an administrator typed in Procore.
 
 use chrono::NaiveDate;
@@ -23,6 +24,7 @@ use sync::compliance::{
 mod drift;
 mod hostile;
 mod incremental;
+mod nulls;
 mod oversized;
 mod profile_field;
 mod removal;
@@ -52,14 +54,16 @@ impl App {
 
     /// [`App::new`] with its store at `url` (`dir` lives as long as the app).
     async fn on(url: &str, dir: tempfile::TempDir) -> App {
-        let sim = procore_sim::spawn(Sim::new(
-            demo::world(),
-            SimConfig {
-                rate_limits: None,
-                ..SimConfig::default()
-            },
-        ))
-        .await;
+        let config = SimConfig {
+            rate_limits: None,
+            ..SimConfig::default()
+        };
+        Self::on_with(url, dir, config).await
+    }
+
+    /// [`App::on`] with its own simulator settings.
+    async fn on_with(url: &str, dir: tempfile::TempDir, config: SimConfig) -> App {
+        let sim = procore_sim::spawn(Sim::new(demo::world(), config)).await;
         let store = Store::open(url, SecretKey::generate()).await.unwrap();
         store
             .save_connection(&Connection::new(

@@ -6,6 +6,7 @@
 //! - `projects`, `users`: the initial sync and the seed's mapping and skip rules.
 //! - `incremental`: what later syncs pick up, and what a quiet sync costs.
 //! - `malformed`: one bad record skips itself; the rest of the sync goes on.
+//! - `nulls`: fields Procore may send as `null`, nulled at random, never make a record malformed.
 //! - `forms`: completed forms into Procore Documents, never twice.
 //! - `access`: `connect`'s permission checks.
 //! - `tokens`: the database token store when two processes refresh at once.
@@ -15,6 +16,7 @@ mod forms;
 mod harness;
 mod incremental;
 mod malformed;
+mod nulls;
 mod projects;
 mod tokens;
 mod users;

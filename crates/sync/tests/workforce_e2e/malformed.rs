@@ -148,3 +148,31 @@ async fn one_invalid_utf8_byte_in_one_record_affects_only_that_record_and_the_sy
         "the bad bytes become replacement characters"
     );
 }
+
+#[tokio::test]
+async fn a_user_whose_name_parts_are_null_is_named_from_the_full_name() {
+    let app = TestApp::demo().await;
+    let pat = app.procore_user("Alvarez");
+    let users_path = format!("/rest/v1.3/companies/{}/users", app.company);
+    let front = Front::spawn(
+        app.sim(),
+        Arc::new(move |req, _sim| {
+            req.uri().path().ends_with(&users_path).then(|| -> Rewrite {
+                Box::new(move |body| {
+                    for u in body.as_array_mut().unwrap() {
+                        if u["id"] == pat {
+                            u["first_name"] = serde_json::Value::Null;
+                            u["last_name"] = serde_json::Value::Null;
+                            u["name"] = "Pat Maria Alvarez".into();
+                        }
+                    }
+                })
+            })
+        }),
+    )
+    .await;
+    app.sync_through(&client_for(&front.url), false).await;
+    let worker = app.worker_of(pat).await.expect("the user is synced");
+    assert_eq!(worker.fields.first_name, "Pat Maria");
+    assert_eq!(worker.fields.last_name, "Alvarez");
+}
