@@ -300,7 +300,7 @@ pub(crate) async fn custom_field_definitions(
 }
 
 /// A commitment of either kind as `/rest/v1.0/commitments` renders it: the kind's own body,
-/// its `type`, and the vendor as `{id, name}` (the kind-specific routes name it `company`).
+/// its `type` (documented on the show only, so the list loses it), and the vendor as `{id, name}` (the kind-specific routes name it `company`).
 fn commitment_any_kind(w: &World, c: &Commitment, show: bool) -> Value {
     let mut v = wire::commitment(w, c, show);
     if let Some(m) = v.as_object_mut() {
