@@ -1,10 +1,10 @@
 //! The OpenAPI subset in `../shared/procore-api/`, turned into JSON Schema validators.
 //!
-//! The subset was generated from Procore's own spec with simplifications (see its README): it has
-//! no `nullable` markers, yet Procore answers with `null` for absent values (a root folder's
-//! `parent_id`, a project without a number). So a property that is not `required` may also be
-//! `null`, but it must be there, and nothing undocumented may be; everything else (types, enums,
-//! formats of dates and timestamps) is checked as written.
+//! The subset was generated from Procore's own spec with simplifications (see its README): it
+//! carries `nullable` on only a few properties, yet Procore answers with `null` for absent values
+//! (a root folder's `parent_id`, a project without a number). So a property that is not `required`
+//! may also be `null`, but it must be there, and nothing undocumented may be; everything else
+//! (types, enums, formats of dates and timestamps) is checked as written.
 
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
