@@ -11,7 +11,7 @@
 
 use super::run::{retry_delay, ComplianceJob, RemovePayload, Report};
 use crate::error::Result;
-use crate::workforce::upload::{crash_if, CrashPoint};
+use crate::hooks::{crash_if, CrashPoint};
 use chrono::Utc;
 use procore::{InsuranceId, ProjectId, VendorId};
 use std::collections::BTreeSet;

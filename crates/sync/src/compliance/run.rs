@@ -21,8 +21,7 @@ use super::reason::Reason;
 use super::remove;
 use super::settings::{ComplianceSettings, InsuranceLevel, NewProjects};
 use crate::error::{Result, SyncError};
-use crate::workforce::collect::Progress;
-use crate::workforce::upload::{crash_if, CrashPoint};
+use crate::hooks::{crash_if, CrashPoint, Progress};
 use chrono::{Duration, NaiveDate, Utc};
 use domain::compliance::{
     writeback::render, Contact, ContactId, InsuranceRecord, Party, PartyId, Project, ProjectId,
