@@ -22,18 +22,21 @@
 //! - `records`, `associations`, `insurance`: the rules for projects, companies and contacts;
 //!   commitments and profiles; the write-back.
 
+mod apply;
 mod associations;
 mod closest;
 pub mod collect;
 pub mod fields;
 pub mod input;
 mod insurance;
+pub mod job;
+pub mod local;
 pub mod plan;
 pub mod reason;
 mod records;
-pub mod remove;
 pub mod run;
 pub mod settings;
+pub mod writeback;
 
 pub use closest::{closest as closest_names, edit_distance};
 pub use fields::{ContactFields, Field, FieldChange, PartyFields, ProjectFields};
@@ -41,11 +44,14 @@ pub use input::{
     ComplianceSnapshot, DesiredInsurance, InsuranceTarget, LocalCompliance, Mapping,
     ProcoreCommitment, ProcoreContact, ProcoreProject, ProcoreVendor, WrittenInsurance,
 };
+pub use job::ComplianceJob;
+pub use local::{load_local, load_settings, save_settings};
 pub use plan::{plan, Action, Key, Plan};
 pub use reason::{CarriedField, Mapped, Reason};
-pub use run::{sync_compliance, ComplianceJob, Report, Summary, Written, WRITE_INSURANCE};
+pub use run::{sync_compliance, Report, Summary};
 pub use settings::{
     ActiveCommitments, CommitmentKind, ComplianceSettings, ContactSync, DescriptionSync,
     InsuranceLevel, NewProjects, SyncLevel, DEFAULT_PROFILE_FIELD, PROJECT_NUMBER_FIELD,
     TOTAL_VALUE_FIELD,
 };
+pub use writeback::{Drained, Written, REMOVE_INSURANCE, WRITE_INSURANCE};
