@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`compliance`]: Procore projects, companies, contacts and commitments into compliance
 //!   projects, parties and associations; compliance status back as insurance records (the
-//!   pure planner).
+//!   planner and the executor).
 //! - [`cursor`]: where an incremental read starts next time.
 //! - [`hooks`]: the progress callback and the crash-test points both integrations share.
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.

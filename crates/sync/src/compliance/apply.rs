@@ -699,3 +699,6 @@ fn commitment_entries(commitment_ids: &[i64], entry: &RunEntry) -> Vec<RunEntry>
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
