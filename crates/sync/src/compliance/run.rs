@@ -2,7 +2,7 @@
 //! the insurance writes and removals.
 //!
 //! The apply is one store transaction holding the record changes, the mapping decisions seen,
-//! the outbox items for insurance writes and the run log (see [`super::apply`]). Insurance
+//! the outbox items for insurance writes and the run log (see `apply`). Insurance
 //! records are written after it, from the outbox (see [`super::writeback`]).
 
 use super::apply::{build, insurance_key, removal_key, Batch, Tally};
