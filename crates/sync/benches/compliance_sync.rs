@@ -19,7 +19,7 @@ use procore::{Client, ClientConfig, CompanyId, Credentials};
 use procore_sim::{demo, generate, Sim, SimConfig};
 use secrecy::SecretString;
 use store::{ComplianceBatch, ComplianceChange, Connection, SecretKey, Store};
-use sync::compliance::run::{load_settings, save_settings};
+use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{sync_compliance, ComplianceJob, NewProjects};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -309,7 +309,7 @@ async fn sync_bench() {
 
 /// The fewest write requests for these records: the writes are batched per target (the
 /// company-level collection, or one Procore project's collection), at most 1000 per `sync` call.
-fn write_lower_bound(written: &[sync::compliance::run::Written]) -> usize {
+fn write_lower_bound(written: &[sync::compliance::Written]) -> usize {
     let mut per_target: BTreeMap<Option<i64>, usize> = BTreeMap::new();
     for w in written {
         *per_target.entry(w.procore_project_id).or_default() += 1;

@@ -8,8 +8,9 @@
 //! # Layout
 //! - [`compliance`]: Procore projects, companies, contacts and commitments into compliance
 //!   projects, parties and associations; compliance status back as insurance records (the
-//!   pure planner).
+//!   planner and the executor).
 //! - [`cursor`]: where an incremental read starts next time.
+//! - [`hooks`]: the progress callback and the crash-test points both integrations share.
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
 //!   Procore Documents.
@@ -19,6 +20,7 @@
 pub mod compliance;
 pub mod cursor;
 pub mod error;
+pub mod hooks;
 mod text;
 pub mod tokens;
 pub mod workforce;

@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use store::Connection;
+use sync::hooks::CrashPoint;
 use sync::workforce::access::{check_access, check_compliance_access, Problem};
-use sync::workforce::upload::CrashPoint;
 use sync::workforce::{sync_workforce, WorkforceJob};
 
 #[derive(Debug, Args)]

@@ -10,8 +10,8 @@ use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::collect::Mirror;
-use sync::compliance::run::{load_settings, save_settings};
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
+use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, ContactSync, NewProjects, Reason,
     Report, SyncLevel,

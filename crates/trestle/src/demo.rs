@@ -478,10 +478,10 @@ async fn run_compliance_demo(
     );
 
     outln!("\n== trestle compliance settings --new-projects import-automatically --import-companies on");
-    let mut settings = sync::compliance::run::load_settings(store, company).await?;
+    let mut settings = sync::compliance::load_settings(store, company).await?;
     settings.new_projects = sync::compliance::NewProjects::ImportAutomatically;
     settings.import_companies_through_commitments = true;
-    sync::compliance::run::save_settings(store, company, &settings).await?;
+    sync::compliance::save_settings(store, company, &settings).await?;
     out!("{}", crate::compliance::describe_settings(&settings));
 
     let mut written = Vec::new();

@@ -86,7 +86,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
 
 /// A progress bar on standard error for long syncs: it appears only when a collection spans
 /// more than one page, and draws nothing when standard error is not a terminal.
-pub fn progress_bar() -> sync::workforce::collect::Progress {
+pub fn progress_bar() -> sync::hooks::Progress {
     let bar = indicatif::ProgressBar::hidden();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len}")

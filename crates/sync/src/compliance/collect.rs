@@ -35,8 +35,8 @@ use super::input::{
 };
 use super::settings::CommitmentKind;
 use crate::error::Result;
+use crate::hooks::Progress;
 use crate::text::non_empty;
-use crate::workforce::collect::Progress;
 use chrono::{DateTime, NaiveDate, Utc};
 use procore::api::projects::ProjectStatus;
 use procore::{Client, Malformed};

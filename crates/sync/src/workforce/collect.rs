@@ -10,6 +10,7 @@
 
 use super::input::{ProcoreProject, ProcoreUser, RecordKind, Rejected, WorkforceSnapshot};
 use crate::error::Result;
+use crate::hooks::Progress;
 use crate::text::non_empty;
 use chrono::{DateTime, Utc};
 use procore::api::projects::ProjectStatus as ProcoreStatus;
@@ -44,10 +45,6 @@ impl Cursors {
         }
     }
 }
-
-/// Told after each page (and each upload): the collection, records so far, and Procore's
-/// `Total` when known. The CLI draws its progress bar from this.
-pub type Progress = std::sync::Arc<dyn Fn(&str, u64, Option<u64>) + Send + Sync>;
 
 /// A snapshot, the cursors to save once it is applied, and how many records Procore sent.
 #[derive(Debug, Clone)]

@@ -4,11 +4,12 @@
 //! items for form uploads, the new cursors and the run log. Uploads happen after it, from the
 //! outbox, so a crash anywhere leaves either nothing done or work the next run finishes.
 
-use super::collect::{collect, Cursors, Progress, INACTIVE_USERS, PROJECTS, USERS};
+use super::collect::{collect, Cursors, INACTIVE_USERS, PROJECTS, USERS};
 use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
 use super::plan::{plan, Action, Plan};
-use super::upload::{CrashPoint, FormUpload, Uploaded};
+use super::upload::{FormUpload, Uploaded};
 use crate::error::Result;
+use crate::hooks::{CrashPoint, Progress};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::workforce::SubmissionState;
 use procore::Client;

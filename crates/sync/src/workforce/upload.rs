@@ -20,48 +20,11 @@
 
 use super::forms::{choose_forms_folder, document_name, month_folder_name, FolderEntry};
 use crate::error::{Result, SyncError};
+use crate::hooks::{crash_if, CrashPoint};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use procore::{Client, FileId, FolderId, ProjectId};
 use store::{CompanyId, Link, LinkKind, LinkOrigin, Store};
-
-/// Points in an upload where a crash test can stop the process. The compliance drain uses the
-/// same points for an insurance write (the Procore `sync` call stands for the upload, recording
-/// the write for the link) and an insurance removal (the delete stands for the upload,
-/// forgetting the write for the link; `AfterLog` falls between logging it and forgetting it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CrashPoint {
-    /// The PDF is rendered; nothing has reached Procore.
-    BeforeUpload,
-    /// Procore holds the document; the store does not know yet.
-    AfterUpload,
-    /// The store recorded the upload; the outbox item is not marked done.
-    AfterLink,
-    /// An insurance removal only: the run log says the record was removed; the store still
-    /// holds it as written.
-    AfterLog,
-}
-
-impl CrashPoint {
-    pub fn parse(s: &str) -> Option<CrashPoint> {
-        match s {
-            "before_upload" => Some(CrashPoint::BeforeUpload),
-            "after_upload" => Some(CrashPoint::AfterUpload),
-            "after_link" => Some(CrashPoint::AfterLink),
-            "after_log" => Some(CrashPoint::AfterLog),
-            _ => None,
-        }
-    }
-}
-
-/// Stops the process at once when a crash test asked for this point. `abort` skips every
-/// destructor and flush, as a power cut or `kill -9` would.
-pub fn crash_if(asked: Option<CrashPoint>, here: CrashPoint) {
-    if asked == Some(here) {
-        eprintln!("trestle: crashing on purpose at {here:?} (crash test)");
-        std::process::abort();
-    }
-}
 
 /// What an upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]

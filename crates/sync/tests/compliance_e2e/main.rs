@@ -15,8 +15,8 @@ use procore_sim::{demo, Sim, SimConfig};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use store::{ComplianceBatch, ComplianceChange, Connection, SecretKey, Store};
-use sync::compliance::run::{load_settings, save_settings};
 use sync::compliance::settings::{ContactSync, SyncLevel};
+use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };

@@ -138,7 +138,7 @@ async fn a_removal_queued_for_a_record_trestle_reports_again_is_dropped() {
             company_id: app.company,
             outbox: &[store::NewOutboxItem::new(
                 app.company,
-                sync::compliance::remove::REMOVE_INSURANCE,
+                sync::compliance::REMOVE_INSURANCE,
                 "stale-removal",
                 &payload.to_string(),
             )],

@@ -5,7 +5,7 @@
 use super::*;
 use domain::compliance::ProcoreInsuranceStatus;
 use store::{OutboxItem, OutboxState};
-use sync::compliance::run::WRITE_INSURANCE;
+use sync::compliance::WRITE_INSURANCE;
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
