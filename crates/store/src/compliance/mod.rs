@@ -1,7 +1,7 @@
 //! The compliance app's records: parties, projects, party-project associations and contacts
 //! (mirrored from Procore), compliance profiles, certificates and waivers (trestle is their
 //! system of record), the decisions about which Procore records to bring in, the insurance
-//! records trestle last wrote, the integration's settings, and [`Store::apply_compliance`](crate::Store::apply_compliance), the
+//! records trestle last wrote, the integration's settings, and [`Store::apply_compliance`], the
 //! one-transaction apply of a compliance plan.
 //!
 //! Profiles, certificates and waivers are stored whole as JSON in the domain types' own serde
@@ -19,11 +19,18 @@
 //!   import and the single calls.
 //! - `profiles`: the same for profiles, certificates and waivers.
 //! - `reads`: the store's calls other than the apply and the import.
-//! - `apply`: [`Store::apply_compliance`](crate::Store::apply_compliance).
-//! - `import`: [`Store::import_compliance`](crate::Store::import_compliance).
+//! - `apply`: [`Store::apply_compliance`].
+//! - `import`: [`Store::import_compliance`]: it reads what the company holds, lets `matching`
+//!   decide, and writes the result.
+//! - `matching`: the import's "find this record again" rules and its checks of the file, as
+//!   pure functions, so each rule has a unit test without a database.
+//!
+//! [`Store::apply_compliance`]: crate::Store::apply_compliance
+//! [`Store::import_compliance`]: crate::Store::import_compliance
 
 mod apply;
 mod import;
+mod matching;
 mod profiles;
 mod reads;
 mod rows;
