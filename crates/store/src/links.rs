@@ -109,20 +109,30 @@ pub(crate) async fn linked_local_id(
     .await?)
 }
 
+/// Procore id to local id for every link of one kind, on a connection (the import reads them in
+/// its transaction).
+pub(crate) async fn links_on(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    kind: LinkKind,
+) -> Result<BTreeMap<i64, i64>> {
+    let rows =
+        sqlx::query("SELECT procore_id, local_id FROM links WHERE company_id = $1 AND kind = $2")
+            .bind(company)
+            .bind(kind.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((int(r, "procore_id")?, int(r, "local_id")?)))
+        .collect()
+}
+
 impl Store {
     /// Procore id to local id for every link of one kind: what the planner's `LocalWorkforce`
     /// needs (`project_links`, `worker_links`).
     pub async fn links(&self, company: CompanyId, kind: LinkKind) -> Result<BTreeMap<i64, i64>> {
-        let rows = sqlx::query(
-            "SELECT procore_id, local_id FROM links WHERE company_id = $1 AND kind = $2",
-        )
-        .bind(company)
-        .bind(kind.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| Ok((int(r, "procore_id")?, int(r, "local_id")?)))
-            .collect()
+        let mut conn = self.pool().acquire().await?;
+        links_on(&mut conn, company, kind).await
     }
 
     /// Every link of one kind, in full.

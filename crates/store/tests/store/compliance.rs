@@ -1464,3 +1464,68 @@ both!(
         }
     }
 );
+
+both!(
+    an_import_finds_a_later_party_by_the_procore_id_an_earlier_one_moved_its_link_from,
+    |ctx| {
+        let s = &ctx.store;
+        let created = s
+            .apply_compliance(&ComplianceBatch {
+                company_id: COMPANY,
+                changes: &[
+                    ComplianceChange::CreateParty {
+                        party: party("Acme", Some(30)),
+                    },
+                    ComplianceChange::CreateParty {
+                        party: party("Beta", None),
+                    },
+                ],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let (acme, beta) = (created[0].1, created[1].1);
+        // An older trestle moved the Procore ids without their links: Acme now carries 31,
+        // Beta carries 30, and 30 is still linked to Acme.
+        ctx.raw_execute("UPDATE compliance_parties SET procore_vendor_id = 31 WHERE name = 'Acme'")
+            .await;
+        ctx.raw_execute("UPDATE compliance_parties SET procore_vendor_id = 30 WHERE name = 'Beta'")
+            .await;
+        let file = ComplianceData {
+            version: FORMAT_VERSION,
+            parties: vec![
+                Party {
+                    id: PartyId(1),
+                    ..party("Acme", Some(31))
+                },
+                Party {
+                    id: PartyId(2),
+                    ..party("Beta", Some(30))
+                },
+            ],
+            ..Default::default()
+        };
+
+        let summary = s.import_compliance(COMPANY, &file).await.unwrap();
+
+        // Acme's update moved its link from 30 to 31, so 30 finds the party carrying it.
+        assert_eq!((summary.parties.added, summary.parties.updated), (0, 2));
+        let links = s.links(COMPANY, LinkKind::Party).await.unwrap();
+        assert_eq!(links.get(&31), Some(&acme));
+        assert_eq!(links.get(&30), Some(&beta));
+        let names: Vec<_> = s
+            .parties(COMPANY)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id.0, p.name, p.procore_vendor_id))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (acme, "Acme".to_string(), Some(31)),
+                (beta, "Beta".to_string(), Some(30))
+            ]
+        );
+    }
+);
