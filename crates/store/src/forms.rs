@@ -100,11 +100,15 @@ impl Store {
         Ok(template.id)
     }
 
-    pub async fn template(&self, id: i64) -> Result<Option<FormTemplate>> {
-        let row = sqlx::query("SELECT id, name, sections_json FROM form_templates WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+    /// One of the company's form templates; another company's template reads as absent.
+    pub async fn template(&self, company: CompanyId, id: i64) -> Result<Option<FormTemplate>> {
+        let row = sqlx::query(
+            "SELECT id, name, sections_json FROM form_templates WHERE id = $1 AND company_id = $2",
+        )
+        .bind(id)
+        .bind(company)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(template_from_row).transpose()
     }
 

@@ -239,12 +239,15 @@ impl Store {
         rows.iter().map(project_from_row).collect()
     }
 
-    pub async fn project(&self, id: i64) -> Result<Option<Project>> {
+    /// One of the company's projects; another company's project reads as absent, so an id from
+    /// a request can never reach across companies.
+    pub async fn project(&self, company: CompanyId, id: i64) -> Result<Option<Project>> {
         let row = sqlx::query(
             "SELECT id, name, project_number, private_description, public_info, street_address, \
-             city, state, zip, country, status FROM projects WHERE id = $1",
+             city, state, zip, country, status FROM projects WHERE id = $1 AND company_id = $2",
         )
         .bind(id)
+        .bind(company)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(project_from_row).transpose()
@@ -262,12 +265,14 @@ impl Store {
         rows.iter().map(worker_from_row).collect()
     }
 
-    pub async fn worker(&self, id: i64) -> Result<Option<Worker>> {
+    /// One of the company's workers; another company's worker reads as absent.
+    pub async fn worker(&self, company: CompanyId, id: i64) -> Result<Option<Worker>> {
         let row = sqlx::query(
             "SELECT id, first_name, last_name, phone, employee_number, email, activation, blocked \
-             FROM workers WHERE id = $1",
+             FROM workers WHERE id = $1 AND company_id = $2",
         )
         .bind(id)
+        .bind(company)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(worker_from_row).transpose()

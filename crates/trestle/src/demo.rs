@@ -318,7 +318,7 @@ async fn complete_sample_forms(store: &Store, company: i64) -> Result<Vec<i64>> 
         s.complete(&template, now)?;
         let id = store.save_submission(&s).await?;
         let project = store
-            .project(project_id)
+            .project(demo::COMPANY_ID, project_id)
             .await?
             .map(|p| p.fields.name)
             .unwrap_or_default();
@@ -337,7 +337,7 @@ async fn add_late_signature(store: &Store, submission_id: i64) -> Result<()> {
         .await?
         .context("the sample form")?;
     let template = store
-        .template(s.template_id)
+        .template(demo::COMPANY_ID, s.template_id)
         .await?
         .context("the sample template")?;
     s.sign(

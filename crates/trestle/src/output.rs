@@ -247,7 +247,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
     match kind {
         ExplainKind::ProcoreProject => match store.link(company, LinkKind::Project, id).await? {
             Some(link) => {
-                if let Some(p) = store.project(link.local_id).await? {
+                if let Some(p) = store.project(company, link.local_id).await? {
                     let _ = writeln!(
                         out,
                         "  Now: linked to app project {} \"{}\", status {}.",
@@ -263,7 +263,7 @@ pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) ->
         },
         ExplainKind::ProcoreUser => match store.link(company, LinkKind::Worker, id).await? {
             Some(link) => {
-                if let Some(w) = store.worker(link.local_id).await? {
+                if let Some(w) = store.worker(company, link.local_id).await? {
                     let _ = writeln!(
                         out,
                         "  Now: linked to worker {} ({} {}), status {}.",

@@ -64,7 +64,11 @@ async fn revise(store: &Store, submission: i64) {
         .await
         .unwrap()
         .unwrap();
-    let t = store.template(s.template_id).await.unwrap().unwrap();
+    let t = store
+        .template(procore_sim::demo::COMPANY_ID, s.template_id)
+        .await
+        .unwrap()
+        .unwrap();
     s.sign(&t, signature("supervisor", "Morgan Lee")).unwrap();
     store.save_submission(&s).await.unwrap();
 }

@@ -6,7 +6,7 @@ use domain::workforce::{
 };
 use store::StoreError;
 
-fn template() -> FormTemplate {
+pub(crate) fn template() -> FormTemplate {
     FormTemplate {
         id: 0,
         name: "Toolbox Talk".into(),
@@ -56,7 +56,7 @@ both!(
         t.name = "Toolbox Talk v2".into();
         s.save_template(COMPANY, &t).await.unwrap();
         assert_eq!(
-            s.template(t.id).await.unwrap().unwrap().name,
+            s.template(COMPANY, t.id).await.unwrap().unwrap().name,
             "Toolbox Talk v2"
         );
 

@@ -43,10 +43,10 @@ both!(seeded_projects_and_workers_read_back_as_written, |ctx| {
     .await
     .unwrap();
 
-    let project = s.project(p).await.unwrap().unwrap();
+    let project = s.project(COMPANY, p).await.unwrap().unwrap();
     assert_eq!(project.fields, project_fields("Tower A", Some("T-1")));
     assert_eq!(project.status, ProjectStatus::Upcoming);
-    let worker = s.worker(w).await.unwrap().unwrap();
+    let worker = s.worker(COMPANY, w).await.unwrap().unwrap();
     assert_eq!(worker.fields, worker_fields("Ann", None));
     assert_eq!(
         (worker.activation, worker.blocked),
@@ -54,8 +54,42 @@ both!(seeded_projects_and_workers_read_back_as_written, |ctx| {
     );
     assert_eq!(s.projects(COMPANY).await.unwrap(), vec![project]);
     assert_eq!(s.workers(COMPANY).await.unwrap(), vec![worker]);
-    assert_eq!(s.project(p + 1000).await.unwrap(), None);
+    assert_eq!(s.project(COMPANY, p + 1000).await.unwrap(), None);
 });
+
+both!(
+    another_companys_project_worker_or_template_reads_as_absent,
+    |ctx| {
+        let s = &ctx.store;
+        let p = s
+            .create_project(
+                COMPANY,
+                &project_fields("Tower A", None),
+                ProjectStatus::Active,
+            )
+            .await
+            .unwrap();
+        let w = s
+            .create_worker(
+                COMPANY,
+                &worker_fields("Ann", None),
+                Activation::ActiveForKiosk,
+                false,
+            )
+            .await
+            .unwrap();
+        let t = s
+            .save_template(COMPANY, &crate::forms::template())
+            .await
+            .unwrap();
+        assert!(s.project(COMPANY, p).await.unwrap().is_some());
+        assert!(s.worker(COMPANY, w).await.unwrap().is_some());
+        assert!(s.template(COMPANY, t).await.unwrap().is_some());
+        assert_eq!(s.project(COMPANY + 1, p).await.unwrap(), None);
+        assert_eq!(s.worker(COMPANY + 1, w).await.unwrap(), None);
+        assert_eq!(s.template(COMPANY + 1, t).await.unwrap(), None);
+    }
+);
 
 both!(applying_the_same_create_twice_links_one_project, |ctx| {
     let s = &ctx.store;
@@ -200,7 +234,7 @@ both!(
             vec![0, 2]
         );
 
-        let worker = s.worker(seeded).await.unwrap().unwrap();
+        let worker = s.worker(COMPANY, seeded).await.unwrap().unwrap();
         assert_eq!(
             (worker.fields.first_name.as_str(), worker.blocked),
             ("Cyrus", true)
@@ -301,7 +335,10 @@ both!(an_update_for_another_companys_record_is_refused, |ctx| {
         })
         .await;
     assert!(matches!(err, Err(StoreError::NotFound { .. })));
-    assert_eq!(s.project(p).await.unwrap().unwrap().fields.name, "A");
+    assert_eq!(
+        s.project(COMPANY, p).await.unwrap().unwrap().fields.name,
+        "A"
+    );
 });
 
 both!(a_store_survives_reopening_with_its_data, |ctx| {
@@ -317,7 +354,16 @@ both!(a_store_survives_reopening_with_its_data, |ctx| {
     ctx.store.set_cursor(COMPANY, "users", "c1").await.unwrap();
     ctx.store.close().await;
     let again = ctx.reopen(ctx.key()).await.unwrap();
-    assert_eq!(again.project(p).await.unwrap().unwrap().fields.name, "Kept");
+    assert_eq!(
+        again
+            .project(COMPANY, p)
+            .await
+            .unwrap()
+            .unwrap()
+            .fields
+            .name,
+        "Kept"
+    );
     assert_eq!(
         again.cursor(COMPANY, "users").await.unwrap().as_deref(),
         Some("c1")

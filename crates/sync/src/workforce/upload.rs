@@ -98,14 +98,14 @@ impl FormUpload<'_> {
             return Ok(None);
         }
         let template = store
-            .template(submission.template_id)
+            .template(self.company, submission.template_id)
             .await?
             .ok_or_else(|| {
                 SyncError::Invalid(format!(
                     "the template of form {submission_id} no longer exists"
                 ))
             })?;
-        let project = store.project(submission.project_id).await?;
+        let project = store.project(self.company, submission.project_id).await?;
         let bytes = pdf::render_submission(&pdf::FormDocument {
             template: &template,
             submission: &submission,

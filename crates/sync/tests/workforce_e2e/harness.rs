@@ -154,7 +154,7 @@ impl TestApp {
             .await
             .unwrap();
         let id = *links.get(&procore_id)?;
-        self.store.project(id).await.unwrap()
+        self.store.project(self.company, id).await.unwrap()
     }
 
     /// The worker linked to a Procore user, if any.
@@ -165,7 +165,7 @@ impl TestApp {
             .await
             .unwrap();
         let id = *links.get(&procore_id)?;
-        self.store.worker(id).await.unwrap()
+        self.store.worker(self.company, id).await.unwrap()
     }
 
     /// The names of the app's workers, "First Last".
@@ -362,7 +362,11 @@ pub async fn revise_form(store: &Store, submission_id: i64) -> u32 {
         .await
         .unwrap()
         .unwrap();
-    let template = store.template(s.template_id).await.unwrap().unwrap();
+    let template = store
+        .template(procore_sim::demo::COMPANY_ID, s.template_id)
+        .await
+        .unwrap()
+        .unwrap();
     s.sign(
         &template,
         Signature {

@@ -62,7 +62,7 @@ async fn a_user_whose_email_matches_an_unlinked_worker_is_not_synced() {
     );
     assert_eq!(
         app.store
-            .worker(existing)
+            .worker(app.company, existing)
             .await
             .unwrap()
             .unwrap()
