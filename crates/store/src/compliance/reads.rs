@@ -13,7 +13,7 @@ use super::rows::{
     to_json, waiver_from_row, CERTIFICATES_SQL, CONTACTS_SQL, PARTIES_SQL, PARTY_PROJECTS_SQL,
     PROFILES_SQL, PROJECTS_SQL, WAIVERS_SQL,
 };
-use super::writes::{ensure_party, not_found, write_insurance, write_mapping};
+use super::writes::{ensure_party, ensure_projects, not_found, write_insurance, write_mapping};
 use super::{
     ComplianceProjectRecord, InsuranceWrite, InsuranceWriteState, MappingDecision, MappingWrite,
     ProcoreMapping, ProcoreRecordKind,
@@ -22,8 +22,8 @@ use crate::db::now;
 use crate::models::CompanyId;
 use crate::{Backend, Result, Store, StoreError};
 use domain::compliance::{
-    Certificate, CertificateId, ComplianceData, ComplianceProfile, Contact, Party, PartyId,
-    PartyProject, ProfileId, ProjectId, Waiver, WaiverId, FORMAT_VERSION,
+    AppliesTo, Certificate, CertificateId, ComplianceData, ComplianceProfile, Contact, Party,
+    PartyId, PartyProject, ProfileId, ProjectId, Waiver, WaiverId, WaiverScope, FORMAT_VERSION,
 };
 
 impl Store {
@@ -168,6 +168,7 @@ impl Store {
     ) -> Result<CertificateId> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, certificate.party_id).await?;
+        ensure_projects(&mut tx, company, certificate_projects(certificate)).await?;
         refuse_same_certificate(&mut tx, company, certificate, None).await?;
         let id = insert_certificate(&mut tx, company, certificate).await?;
         tx.commit().await?;
@@ -188,6 +189,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, certificate.party_id).await?;
+        ensure_projects(&mut tx, company, certificate_projects(certificate)).await?;
         refuse_same_certificate(&mut tx, company, certificate, Some(certificate.id)).await?;
         update_certificate(&mut tx, company, certificate).await?;
         tx.commit().await?;
@@ -219,6 +221,9 @@ impl Store {
     pub async fn add_waiver(&self, company: CompanyId, waiver: &Waiver) -> Result<WaiverId> {
         let mut tx = self.begin_write().await?;
         ensure_party(&mut tx, company, waiver.party_id).await?;
+        if let WaiverScope::Project(project) = waiver.scope {
+            ensure_projects(&mut tx, company, [project]).await?;
+        }
         let same = list(&mut tx, WAIVERS_SQL, company, waiver_from_row)
             .await?
             .into_iter()
@@ -530,5 +535,13 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+/// The projects a certificate is limited to (none when it covers all).
+fn certificate_projects(certificate: &Certificate) -> Vec<ProjectId> {
+    match &certificate.applies_to {
+        AppliesTo::AllProjects => Vec::new(),
+        AppliesTo::Projects(projects) => projects.clone(),
     }
 }

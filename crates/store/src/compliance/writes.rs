@@ -48,6 +48,19 @@ pub(super) async fn ensure_party(
     ensure(conn, company, Created::Party, id.0).await
 }
 
+/// Fails with [`StoreError::NotFound`] unless every project is the company's: a certificate or
+/// waiver scoped to projects must not point at another company's.
+pub(super) async fn ensure_projects(
+    conn: &mut AnyConnection,
+    company: CompanyId,
+    projects: impl IntoIterator<Item = ProjectId>,
+) -> Result<()> {
+    for project in projects {
+        ensure(conn, company, Created::Project, project.0).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn insert_party(
     conn: &mut AnyConnection,
     company: CompanyId,

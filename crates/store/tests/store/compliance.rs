@@ -715,6 +715,60 @@ both!(
 );
 
 both!(
+    a_certificate_or_waiver_scoped_to_another_companys_project_is_refused,
+    |ctx| {
+        let s = &ctx.store;
+        // The first sync makes parties and projects for COMPANY; the other company gets a party.
+        s.apply_compliance(&ComplianceBatch {
+            company_id: COMPANY,
+            changes: &first_sync(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let theirs = s.compliance_projects(COMPANY).await.unwrap()[0].project.id;
+        let other = COMPANY + 1;
+        let created = s
+            .apply_compliance(&ComplianceBatch {
+                company_id: other,
+                changes: &[first_sync().remove(0)],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ours = PartyId(created[0].1);
+
+        let mut certificate = documented_data().certificates.remove(0);
+        certificate.party_id = ours;
+        certificate.applies_to = AppliesTo::Projects(vec![theirs]);
+        assert!(matches!(
+            s.add_certificate(other, &certificate).await,
+            Err(StoreError::NotFound {
+                what: "compliance project",
+                ..
+            })
+        ));
+        let mut waiver = documented_data().waivers.remove(0);
+        waiver.party_id = ours;
+        waiver.scope = WaiverScope::Project(theirs);
+        assert!(matches!(
+            s.add_waiver(other, &waiver).await,
+            Err(StoreError::NotFound {
+                what: "compliance project",
+                ..
+            })
+        ));
+        assert!(s.certificates(other).await.unwrap().is_empty());
+        assert!(s.waivers(other).await.unwrap().is_empty());
+
+        // The same scope within the project's own company is accepted.
+        let mine = s.parties(COMPANY).await.unwrap()[0].id;
+        certificate.party_id = mine;
+        s.add_certificate(COMPANY, &certificate).await.unwrap();
+    }
+);
+
+both!(
     certificates_and_references_to_another_companys_party_are_refused,
     |ctx| {
         let s = &ctx.store;
