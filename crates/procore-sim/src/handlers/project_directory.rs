@@ -22,27 +22,13 @@ fn directory<'w>(w: &'w World, ctx: &Ctx, pid: i64) -> ApiResult<&'w ProjectDire
 }
 
 fn users<'w>(w: &'w World, d: &ProjectDirectory, q: &Query) -> Vec<&'w User> {
-    let updated = q.range("filters[updated_at]");
-    let created = q.range("filters[created_at]");
-    let vendors = q.ids("filters[vendor_id]");
-    let origin = q.get("filters[origin_id]");
-    let ids = q.ids("filters[id]");
-    let employee = q.bool("filters[employee]");
+    let filters = super::users::UserFilters::new(q, "filters[employee]");
     let search = q.get("filters[search]").map(str::to_lowercase);
     let mut out: Vec<&User> = d
         .users
         .iter()
         .filter_map(|id| w.users.get(id))
-        .filter(|u| updated.is_none_or(|r| r.contains(&u.updated_at)))
-        .filter(|u| created.is_none_or(|r| r.contains(&u.created_at)))
-        .filter(|u| {
-            vendors
-                .as_ref()
-                .is_none_or(|v| u.vendor_id.is_some_and(|x| v.contains(&x)))
-        })
-        .filter(|u| origin.is_none_or(|o| u.origin_id.as_deref() == Some(o)))
-        .filter(|u| ids.as_ref().is_none_or(|i| i.contains(&u.id)))
-        .filter(|u| employee.is_none_or(|e| u.is_employee == e))
+        .filter(|u| filters.keeps(u))
         .filter(|u| {
             search.as_ref().is_none_or(|s| {
                 [&u.first_name, &u.last_name, &u.email_address]

@@ -10,28 +10,57 @@ use crate::paging;
 use crate::wire;
 use crate::world::{Tool, User};
 
+/// The user filters the company and project Directories share (`employee_key` is how each
+/// operation names the employee filter); search differs between them and stays with each.
+pub(super) struct UserFilters<'q> {
+    updated: Option<crate::query::Range>,
+    created: Option<crate::query::Range>,
+    vendors: Option<Vec<i64>>,
+    origin: Option<&'q str>,
+    ids: Option<Vec<i64>>,
+    employee: Option<bool>,
+}
+
+impl<'q> UserFilters<'q> {
+    pub(super) fn new(q: &'q Query, employee_key: &str) -> Self {
+        UserFilters {
+            updated: q.range("filters[updated_at]"),
+            created: q.range("filters[created_at]"),
+            vendors: q.ids("filters[vendor_id]"),
+            origin: q.get("filters[origin_id]"),
+            ids: q.ids("filters[id]"),
+            employee: q.bool(employee_key),
+        }
+    }
+
+    pub(super) fn keeps(&self, u: &User) -> bool {
+        self.updated
+            .as_ref()
+            .is_none_or(|r| r.contains(&u.updated_at))
+            && self
+                .created
+                .as_ref()
+                .is_none_or(|r| r.contains(&u.created_at))
+            && self
+                .vendors
+                .as_ref()
+                .is_none_or(|v| u.vendor_id.is_some_and(|x| v.contains(&x)))
+            && self
+                .origin
+                .is_none_or(|o| u.origin_id.as_deref() == Some(o))
+            && self.ids.as_ref().is_none_or(|i| i.contains(&u.id))
+            && self.employee.is_none_or(|e| u.is_employee == e)
+    }
+}
+
 fn filter<'w>(w: &'w World, cid: i64, q: &Query, active: Option<bool>) -> Vec<&'w User> {
-    let updated = q.range("filters[updated_at]");
-    let created = q.range("filters[created_at]");
-    let vendors = q.ids("filters[vendor_id]");
-    let origin = q.get("filters[origin_id]");
-    let ids = q.ids("filters[id]");
-    let employee = q.bool("filters[is_employee]");
+    let filters = UserFilters::new(q, "filters[is_employee]");
     let search = q.get("filters[search]").map(str::to_lowercase);
     w.users
         .values()
         .filter(|u| u.company_id == cid)
         .filter(|u| active.is_none_or(|a| u.is_active == a))
-        .filter(|u| updated.is_none_or(|r| r.contains(&u.updated_at)))
-        .filter(|u| created.is_none_or(|r| r.contains(&u.created_at)))
-        .filter(|u| {
-            vendors
-                .as_ref()
-                .is_none_or(|v| u.vendor_id.is_some_and(|x| v.contains(&x)))
-        })
-        .filter(|u| origin.is_none_or(|o| u.origin_id.as_deref() == Some(o)))
-        .filter(|u| ids.as_ref().is_none_or(|i| i.contains(&u.id)))
-        .filter(|u| employee.is_none_or(|e| u.is_employee == e))
+        .filter(|u| filters.keeps(u))
         .filter(|u| {
             search.as_ref().is_none_or(|s| {
                 [&u.first_name, &u.last_name, &u.email_address, &u.job_title]
