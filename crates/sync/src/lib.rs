@@ -12,6 +12,7 @@
 //! - [`cursor`]: where an incremental read starts next time.
 //! - [`hooks`]: the progress callback and the crash-test points both integrations share.
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
+//! - [`webhooks`]: the triggers a company's hook needs, and the records deliveries ask to read.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
 //!   Procore Documents.
 
@@ -23,6 +24,7 @@ pub mod error;
 pub mod hooks;
 mod text;
 pub mod tokens;
+pub mod webhooks;
 pub mod workforce;
 
 pub use error::{Result, SyncError};

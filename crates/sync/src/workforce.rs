@@ -22,4 +22,4 @@ pub use input::{
     LocalWorkforce, ProcoreProject, ProcoreUser, WorkforceSettings, WorkforceSnapshot,
 };
 pub use plan::{plan, Action, Plan, Reason};
-pub use run::{sync_workforce, Report, Summary, WorkforceJob};
+pub use run::{sync_workforce, sync_workforce_targets, Report, Summary, WorkforceJob};

@@ -37,6 +37,7 @@ use super::settings::CommitmentKind;
 use crate::error::Result;
 use crate::hooks::Progress;
 use crate::text::non_empty;
+use crate::webhooks::{gone_is_none, Targets};
 use chrono::{DateTime, NaiveDate, Utc};
 use procore::api::projects::ProjectStatus;
 use procore::{Client, Malformed};
@@ -640,27 +641,7 @@ pub async fn collect_directory(
     }
 
     for u in &users.items {
-        out.accept("procore-contact", u.id.get());
-        let Some(vendor) = &u.vendor else {
-            // Moved out of every company: no longer anyone's contact.
-            out.mirror.contacts.remove(&u.id.get());
-            continue;
-        };
-        out.mirror.contacts.insert(
-            u.id.get(),
-            MirroredContact {
-                vendor_id: vendor.id.get(),
-                contact: ProcoreContact {
-                    id: u.contact_id.map_or(u.id.get(), |c| c.get()),
-                    first_name: non_empty(u.first_name.as_deref()),
-                    last_name: non_empty(u.last_name.as_deref()),
-                    email: non_empty(u.email_address.as_deref()),
-                    business_phone: non_empty(u.business_phone.as_deref()),
-                    mobile_phone: non_empty(u.mobile_phone.as_deref()),
-                    fax: non_empty(u.fax_number.as_deref()),
-                },
-            },
-        );
+        merge_contact(out, u);
     }
     // Inactive last: a vendor on both lists (deactivated while the lists were read) is
     // inactive, as the list that names it so is the later word.
@@ -698,6 +679,96 @@ pub async fn collect_directory(
         users.server_time,
         if out.full { None } else { cursors.users },
     );
+    Ok(())
+}
+
+/// A company user as the mirror keeps it: a contact of the vendor it belongs to, or no one's.
+fn merge_contact(out: &mut Collection, u: &procore::models::CompanyUser) {
+    out.accept("procore-contact", u.id.get());
+    let Some(vendor) = &u.vendor else {
+        // Moved out of every company: no longer anyone's contact.
+        out.mirror.contacts.remove(&u.id.get());
+        return;
+    };
+    out.mirror.contacts.insert(
+        u.id.get(),
+        MirroredContact {
+            vendor_id: vendor.id.get(),
+            contact: ProcoreContact {
+                id: u.contact_id.map_or(u.id.get(), |c| c.get()),
+                first_name: non_empty(u.first_name.as_deref()),
+                last_name: non_empty(u.last_name.as_deref()),
+                email: non_empty(u.email_address.as_deref()),
+                business_phone: non_empty(u.business_phone.as_deref()),
+                mobile_phone: non_empty(u.mobile_phone.as_deref()),
+                fax: non_empty(u.fax_number.as_deref()),
+            },
+        },
+    );
+}
+
+/// Reads the projects, companies and contacts webhook deliveries named, one request each,
+/// into the mirror: their state now, whatever the deliveries said. One Procore no longer shows
+/// (deleted, or hidden from the integration user) leaves the mirror, as a whole read would
+/// find it gone. No cursor moves: the next incremental read of the lists starts where the last
+/// one stopped, and reads these again at no harm.
+///
+/// # Errors
+/// As [`collect_directory`]; a record that is gone or forbidden is not an error.
+pub async fn collect_directory_targets(
+    client: &Client,
+    targets: &Targets,
+    out: &mut Collection,
+) -> Result<()> {
+    for &id in &targets.projects {
+        let read = gone_is_none(client.projects().get(procore::ProjectId(id)).await)?;
+        match read.filter(|p| p.template != Some(true)) {
+            None => {
+                out.accept("procore-project", id);
+                out.mirror.projects.remove(&id);
+            }
+            Some(p) => {
+                out.records_read += 1;
+                match project_input(&p) {
+                    Ok(input) => {
+                        out.accept("procore-project", id);
+                        out.mirror.projects.insert(id, input);
+                    }
+                    Err(problem) => out.reject("procore-project", Some(id), problem),
+                }
+            }
+        }
+    }
+    for &id in &targets.vendors {
+        match gone_is_none(client.vendors().get(procore::VendorId(id)).await)? {
+            None => {
+                out.accept("procore-company", id);
+                out.mirror.vendors.remove(&id);
+            }
+            Some(v) => {
+                out.records_read += 1;
+                match vendor_input(&v, true) {
+                    Ok(input) => {
+                        out.accept("procore-company", id);
+                        out.mirror.vendors.insert(id, input);
+                    }
+                    Err(problem) => out.reject("procore-company", Some(id), problem),
+                }
+            }
+        }
+    }
+    for &id in &targets.users {
+        match gone_is_none(client.users().get(procore::UserId(id)).await)? {
+            None => {
+                out.accept("procore-contact", id);
+                out.mirror.contacts.remove(&id);
+            }
+            Some(u) => {
+                out.records_read += 1;
+                merge_contact(out, &u);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -772,6 +843,54 @@ pub async fn collect_commitments(
     progress: Option<&Progress>,
     out: &mut Collection,
 ) -> Result<()> {
+    forget_unfollowed(projects, cursors, out);
+    for (done, &project) in projects.iter().enumerate() {
+        read_commitments_of(client, project, cursors, out).await?;
+        if let Some(p) = progress {
+            p(
+                "commitments (projects)",
+                done as u64 + 1,
+                Some(projects.len() as u64),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Like [`collect_commitments`], for what webhook deliveries named: the commitments of the
+/// followed `projects` among `targets.commitment_projects` since each one's cursor, and of
+/// projects followed now and not before the deliveries' records were merged (`followed_before`:
+/// a project just created in Procore and imported automatically, say); the commitments Procore
+/// said were deleted leave the mirror. One request per project read, none for the others. (A
+/// project followed because a person changed its mapping decision is read by the ordinary
+/// sync such a change calls for.)
+///
+/// # Errors
+/// As [`collect_commitments`].
+pub async fn collect_commitment_targets(
+    client: &Client,
+    projects: &[i64],
+    followed_before: &[i64],
+    targets: &Targets,
+    cursors: &Cursors,
+    out: &mut Collection,
+) -> Result<()> {
+    forget_unfollowed(projects, cursors, out);
+    for id in &targets.deleted_commitments {
+        out.accept("procore-commitment", *id);
+        out.mirror.commitments.remove(id);
+    }
+    for &project in projects {
+        if targets.commitment_projects.contains(&project) || !followed_before.contains(&project) {
+            read_commitments_of(client, project, cursors, out).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Projects no longer followed leave the mirror with their commitments and cursors, so
+/// following one again reads it whole.
+fn forget_unfollowed(projects: &[i64], cursors: &Cursors, out: &mut Collection) {
     let followed: BTreeSet<i64> = projects.iter().copied().collect();
     out.mirror
         .commitments
@@ -781,56 +900,57 @@ pub async fn collect_commitments(
             out.forget_cursors.push(format!("{COMMITMENTS}{project}"));
         }
     }
-    for (done, &project) in projects.iter().enumerate() {
-        let since = if out.full {
-            None
-        } else {
-            cursors.commitments.get(&project).copied()
-        };
-        let mut list = client.commitments(procore::ProjectId(project)).contracts();
-        if let Some(at) = since {
-            list = list.updated_since(at).include_deleted(false);
+}
+
+/// One project's commitments into the mirror (one paged request): what changed since its
+/// cursor, or all of them when it has none or the collection is whole.
+async fn read_commitments_of(
+    client: &Client,
+    project: i64,
+    cursors: &Cursors,
+    out: &mut Collection,
+) -> Result<()> {
+    let since = if out.full {
+        None
+    } else {
+        cursors.commitments.get(&project).copied()
+    };
+    let mut list = client.commitments(procore::ProjectId(project)).contracts();
+    if let Some(at) = since {
+        list = list.updated_since(at).include_deleted(false);
+    }
+    let contracts = list.into_list().collect().await?;
+    out.records_read += contracts.items.len();
+    reject_all(out, "procore-commitment", &contracts.malformed);
+    if since.is_none() {
+        let mut sent = malformed_ids(&contracts.malformed);
+        sent.extend(contracts.items.iter().map(|c| c.id.get()));
+        out.mirror
+            .commitments
+            .retain(|id, c| c.procore_project_id != project || sent.contains(id));
+    }
+    for c in &contracts.items {
+        out.accept("procore-commitment", c.id.get());
+        if c.deleted_at.is_some() {
+            out.mirror.commitments.remove(&c.id.get());
+            continue;
         }
-        let contracts = list.into_list().collect().await?;
-        out.records_read += contracts.items.len();
-        reject_all(out, "procore-commitment", &contracts.malformed);
-        if since.is_none() {
-            let mut sent = malformed_ids(&contracts.malformed);
-            sent.extend(contracts.items.iter().map(|c| c.id.get()));
-            out.mirror
-                .commitments
-                .retain(|id, c| c.procore_project_id != project || sent.contains(id));
-        }
-        for c in &contracts.items {
-            out.accept("procore-commitment", c.id.get());
-            if c.deleted_at.is_some() {
-                out.mirror.commitments.remove(&c.id.get());
-                continue;
-            }
-            match commitment_input(c, project) {
-                Ok(input) => {
-                    if carries_unlabelled_field(&input, &out.mirror.field_labels) {
-                        out.unlabelled_field_read = true;
-                    }
-                    out.mirror.commitments.insert(input.id, input);
+        match commitment_input(c, project) {
+            Ok(input) => {
+                if carries_unlabelled_field(&input, &out.mirror.field_labels) {
+                    out.unlabelled_field_read = true;
                 }
-                Err(problem) => out.reject("procore-commitment", Some(c.id.get()), problem),
+                out.mirror.commitments.insert(input.id, input);
             }
-        }
-        out.advance(
-            format!("{COMMITMENTS}{project}"),
-            newest(contracts.items.iter().map(|c| &c.updated_at)),
-            contracts.server_time,
-            since,
-        );
-        if let Some(p) = progress {
-            p(
-                "commitments (projects)",
-                done as u64 + 1,
-                Some(projects.len() as u64),
-            );
+            Err(problem) => out.reject("procore-commitment", Some(c.id.get()), problem),
         }
     }
+    out.advance(
+        format!("{COMMITMENTS}{project}"),
+        newest(contracts.items.iter().map(|c| &c.updated_at)),
+        contracts.server_time,
+        since,
+    );
     Ok(())
 }
 

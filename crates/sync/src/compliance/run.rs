@@ -7,8 +7,9 @@
 
 use super::apply::{build, insurance_key, removal_key, Batch, Tally};
 use super::collect::{
-    collect_commitments, collect_directory, collect_field_labels, Collection, Cursors, Mirror,
-    FULL_READ, MIRROR_FORMAT, MIRROR_FORMAT_VERSION,
+    collect_commitment_targets, collect_commitments, collect_directory, collect_directory_targets,
+    collect_field_labels, Collection, Cursors, Mirror, FULL_READ, MIRROR_FORMAT,
+    MIRROR_FORMAT_VERSION,
 };
 use super::input::{LocalCompliance, Mapping, ProcoreCopies, ProcoreInsurance};
 use super::insurance::{restore_drifted, unchanged_places};
@@ -19,6 +20,7 @@ use super::reason::Reason;
 use super::settings::{ComplianceSettings, NewProjects};
 use super::writeback::{drain_insurance, drain_removals, Drained, Written};
 use crate::error::Result;
+use crate::webhooks::Targets;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use store::{ComplianceBatch, MappingWrite, RunId, Store};
@@ -135,6 +137,21 @@ fn commitment_projects(
 /// What stops the whole sync (auth, permissions, the store). Malformed records and failed
 /// writes do not: they are in the report and the run log.
 pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<Report> {
+    run(job, dry_run, None).await
+}
+
+/// A sync of the records webhook deliveries named (read one by one, see
+/// [`collect_directory_targets`] and [`collect_commitment_targets`]) merged into the mirror,
+/// then planned and applied like any sync: what `trestle serve` runs when deliveries arrive.
+/// It never reads whole (the scheduled reconcile does), unless the mirror cannot be read.
+///
+/// # Errors
+/// As [`sync_compliance`].
+pub async fn sync_compliance_targets(job: &ComplianceJob<'_>, targets: &Targets) -> Result<Report> {
+    run(job, false, Some(targets)).await
+}
+
+async fn run(job: &ComplianceJob<'_>, dry_run: bool, targets: Option<&Targets>) -> Result<Report> {
     let store = job.store;
     let company = job.company_id;
     let requests_before = job.client.stats().requests;
@@ -142,20 +159,38 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     let local = load_local(store, company, &settings, job.today).await?;
     let (mirror, unreadable) = Mirror::from_rows(&store.mirror(company).await?);
     let cursors = Cursors::from_pairs(&store.cursors_with_prefix(company, "compliance.").await?);
-    let full = job.full_read
-        || !unreadable.is_empty()
-        || cursors.full_read_due(job.today, settings.full_read_days);
+    let targets = targets.filter(|_| unreadable.is_empty() && !job.full_read);
+    let full = targets.is_none()
+        && (job.full_read
+            || !unreadable.is_empty()
+            || cursors.full_read_due(job.today, settings.full_read_days));
     let mut collection = Collection::new(mirror.clone(), full);
-    collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
+    if let Some(targets) = targets {
+        let followed_before = commitment_projects(&collection, &local, &settings);
+        collect_directory_targets(job.client, targets, &mut collection).await?;
+        let projects = commitment_projects(&collection, &local, &settings);
+        collect_commitment_targets(
+            job.client,
+            &projects,
+            &followed_before,
+            targets,
+            &cursors,
+            &mut collection,
+        )
+        .await?;
+    } else {
+        collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
+        let projects = commitment_projects(&collection, &local, &settings);
+        collect_commitments(
+            job.client,
+            &projects,
+            &cursors,
+            job.progress.as_ref(),
+            &mut collection,
+        )
+        .await?;
+    }
     let projects = commitment_projects(&collection, &local, &settings);
-    collect_commitments(
-        job.client,
-        &projects,
-        &cursors,
-        job.progress.as_ref(),
-        &mut collection,
-    )
-    .await?;
     if !projects.is_empty() {
         // After the commitments: a field they carry without a label is looked up.
         collect_field_labels(job.client, &settings.profile_field, &mut collection).await?;
@@ -193,7 +228,7 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
         // The insurance lines show what would be written were the records as they are now;
         // records for associations this sync would make are planned by the real run.
         let first = if full {
-            restore_in_procore(job, first, &local).await?
+            restore_in_procore(job, first, &local, None).await?
         } else {
             first
         };
@@ -245,10 +280,14 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
     };
     // A whole read also compares trestle's records with Procore's copies (see
     // `restore_in_procore`); the plan above already writes those that changed here.
-    let insurance = if full {
-        restore_in_procore(job, insurance, basis).await?
-    } else {
-        insurance
+    // Deliveries about insurance records someone changed in Procore compare those records'
+    // places only.
+    let insurance = match targets {
+        _ if full => restore_in_procore(job, insurance, basis, None).await?,
+        Some(t) if !t.insurances.is_empty() => {
+            restore_in_procore(job, insurance, basis, Some(&t.insurances)).await?
+        }
+        _ => insurance,
     };
     let batch = build_phase(store, &insurance, None, basis, company, &mut summary, run).await?;
     apply_batch(store, company, run, batch).await?;
@@ -317,8 +356,9 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
 /// `full_read_days`, and `--full`) the collections holding records the plan would not write
 /// again are read whole (one paged list for the company level, one per Procore project), and a
 /// record whose managed fields were changed there, or that was deleted there, is written again.
-/// Other syncs read no insurance list. A collection that cannot be read (no permission, a
-/// project no longer visible) is not compared.
+/// A sync of webhook deliveries about insurance records (`only`: their Procore ids) reads just
+/// the collections holding those of them trestle wrote. Other syncs read no insurance list. A
+/// collection that cannot be read (no permission, a project no longer visible) is not compared.
 ///
 /// # Errors
 /// What stops the whole sync (auth, Procore unavailable).
@@ -326,8 +366,18 @@ async fn restore_in_procore(
     job: &ComplianceJob<'_>,
     plan: Plan,
     local: &LocalCompliance,
+    only: Option<&BTreeSet<i64>>,
 ) -> Result<Plan> {
-    let places = unchanged_places(&plan, local);
+    let mut places = unchanged_places(&plan, local);
+    if let Some(ids) = only {
+        let named: BTreeSet<Option<i64>> = local
+            .written
+            .values()
+            .filter(|w| w.procore_insurance_id.is_some_and(|id| ids.contains(&id)))
+            .filter_map(|w| w.written_to.map(|(_, project)| project))
+            .collect();
+        places.retain(|p| named.contains(p));
+    }
     if places.is_empty() {
         return Ok(plan);
     }

@@ -12,6 +12,7 @@ use super::input::{ProcoreProject, ProcoreUser, RecordKind, Rejected, WorkforceS
 use crate::error::Result;
 use crate::hooks::Progress;
 use crate::text::non_empty;
+use crate::webhooks::{gone_is_none, Targets};
 use chrono::{DateTime, Utc};
 use procore::api::projects::ProjectStatus as ProcoreStatus;
 use procore::{Client, Collected, Malformed};
@@ -22,6 +23,9 @@ use store::CursorUpdate;
 pub const PROJECTS: &str = "workforce.projects";
 pub const USERS: &str = "workforce.users";
 pub const INACTIVE_USERS: &str = "workforce.inactive_users";
+/// The Procore user trestle works as (`/me`), kept so that a sync of a few records named by
+/// webhooks, and the routing of deliveries, need not ask for it each time.
+pub const SERVICE_ACCOUNT: &str = "workforce.service_account";
 
 /// Where the last sync left off, per collection. `None` reads the whole collection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -198,12 +202,72 @@ pub async fn collect(
         cursors.inactive_users,
         inactive.server_time,
     ));
+    cursor_updates.push(CursorUpdate {
+        collection: SERVICE_ACCOUNT.into(),
+        value: me.id.get().to_string(),
+    });
 
     Ok(Collection {
         snapshot,
         cursors: cursor_updates,
         records_read,
         seen,
+    })
+}
+
+/// Reads the records webhook deliveries named, one request each, instead of the lists: their
+/// state now, whatever the deliveries said, so repeated or reordered deliveries read the same
+/// thing. A record Procore no longer shows (deleted, or hidden from the integration user) is
+/// left as trestle holds it: the next whole read decides. No cursor moves, so the next
+/// incremental read of the lists still starts where the last one stopped; `service_account`
+/// (from an earlier sync) spares the `/me` request when known.
+///
+/// # Errors
+/// As [`collect`]; a record that is gone or forbidden is not an error.
+pub async fn collect_targets(
+    client: &Client,
+    targets: &Targets,
+    service_account: Option<i64>,
+) -> Result<Collection> {
+    let service_account = match service_account {
+        Some(id) => id,
+        None => client.me().await?.id.get(),
+    };
+    let mut snapshot = WorkforceSnapshot {
+        service_account_id: Some(service_account),
+        ..Default::default()
+    };
+    let mut records_read = 0;
+    for &id in &targets.projects {
+        let Some(p) = gone_is_none(client.projects().get(procore::ProjectId(id)).await)? else {
+            continue;
+        };
+        // A template is not a project anyone works on; the lists leave templates out too.
+        if p.template == Some(true) {
+            continue;
+        }
+        records_read += 1;
+        match project_input(&p) {
+            Ok(input) => snapshot.projects.push(input),
+            Err(problem) => snapshot.rejected.push(Rejected {
+                kind: RecordKind::Project,
+                procore_id: Some(id),
+                problem,
+            }),
+        }
+    }
+    for &id in &targets.users {
+        let Some(u) = gone_is_none(client.users().get_v13(procore::UserId(id)).await)? else {
+            continue;
+        };
+        records_read += 1;
+        push_user(&mut snapshot, &u, true);
+    }
+    Ok(Collection {
+        snapshot,
+        cursors: Vec::new(),
+        records_read,
+        seen: BTreeMap::new(),
     })
 }
 

@@ -4,12 +4,15 @@
 //! items for form uploads, the new cursors and the run log. Uploads happen after it, from the
 //! outbox, so a crash anywhere leaves either nothing done or work the next run finishes.
 
-use super::collect::{collect, Cursors, INACTIVE_USERS, PROJECTS, USERS};
+use super::collect::{
+    collect, collect_targets, Cursors, INACTIVE_USERS, PROJECTS, SERVICE_ACCOUNT, USERS,
+};
 use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
 use super::plan::{plan, Action, Plan};
 use super::upload::{FormUpload, Uploaded};
 use crate::error::Result;
 use crate::hooks::{CrashPoint, Progress};
+use crate::webhooks::Targets;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::workforce::SubmissionState;
 use procore::Client;
@@ -151,6 +154,22 @@ fn upload_key(company: i64, submission: i64, revision: u32) -> String {
 /// What stops the whole sync (auth, permissions, the store). Malformed records and failed
 /// uploads do not: they are in the report and the run log.
 pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Report> {
+    run(job, dry_run, None).await
+}
+
+/// A sync of the records webhook deliveries named (read one by one, see [`collect_targets`])
+/// instead of the lists, then the form uploads due: what `trestle serve` runs when deliveries
+/// arrive and, with no targets, when a form is completed (no Procore read at all then, once an
+/// earlier sync recorded the service account). A change of the toggles since the last sync
+/// reads the lists as an ordinary sync does, since it may change any worker.
+///
+/// # Errors
+/// As [`sync_workforce`].
+pub async fn sync_workforce_targets(job: &WorkforceJob<'_>, targets: &Targets) -> Result<Report> {
+    run(job, false, Some(targets)).await
+}
+
+async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -> Result<Report> {
     let store = job.store;
     let company = job.connection.company_id;
     let requests_before = job.client.stats().requests;
@@ -167,11 +186,21 @@ pub async fn sync_workforce(job: &WorkforceJob<'_>, dry_run: bool) -> Result<Rep
     };
     // A setting changed since the last sync applies to every record, not only to those
     // Procore happens to change: read the users whole this once.
-    if settings.changes_user_decisions(last_settings.as_ref()) {
+    let settings_changed = settings.changes_user_decisions(last_settings.as_ref());
+    if settings_changed {
         cursors.users = None;
         cursors.inactive_users = None;
     }
-    let mut collection = collect(job.client, &cursors, job.progress.as_ref()).await?;
+    let mut collection = match targets {
+        Some(targets) if !settings_changed && !job.full_read => {
+            let known = store
+                .cursor(company, SERVICE_ACCOUNT)
+                .await?
+                .and_then(|v| v.parse().ok());
+            collect_targets(job.client, targets, known).await?
+        }
+        _ => collect(job.client, &cursors, job.progress.as_ref()).await?,
+    };
     if last_settings != Some(settings) {
         collection.cursors.push(store::CursorUpdate {
             collection: SETTINGS.into(),

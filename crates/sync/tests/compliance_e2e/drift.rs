@@ -8,7 +8,7 @@ use procore::models::{InsuranceStatus, InsuranceWrite};
 
 impl App {
     /// Bolt's company-level general liability record (non-compliant: Bolt has no certificate).
-    fn bolt_record(&self) -> procore_sim::world::Insurance {
+    pub(crate) fn bolt_record(&self) -> procore_sim::world::Insurance {
         let bolt = self.vendor("Bolt Plumbing");
         self.written()
             .into_iter()

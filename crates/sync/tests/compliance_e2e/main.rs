@@ -6,6 +6,7 @@
 //! `hostile`: arbitrary Procore text and numbers never stop a sync.
 //! `nulls`: fields Procore may send as `null`, nulled at random, never reject a record.
 //! `profile_field`: the profile field found by the label an administrator typed in Procore.
+//! `targeted`: syncs of the records webhook deliveries named.
 
 use chrono::NaiveDate;
 use domain::compliance::{
@@ -28,6 +29,7 @@ mod nulls;
 mod oversized;
 mod profile_field;
 mod removal;
+mod targeted;
 mod writeback;
 
 fn today() -> NaiveDate {

@@ -104,9 +104,20 @@ impl TestApp {
         self.sync_through(&self.client, true).await
     }
 
+    /// A sync of the records webhook deliveries named, as `trestle serve` runs it.
+    pub async fn sync_targets(&self, targets: &sync::webhooks::Targets) -> Report {
+        sync::workforce::sync_workforce_targets(&self.job(&self.client), targets)
+            .await
+            .unwrap()
+    }
+
     /// A sync whose Procore calls go through `client` (e.g. one behind a tampering front).
     pub async fn sync_through(&self, client: &procore::Client, dry_run: bool) -> Report {
-        let job = WorkforceJob {
+        sync_workforce(&self.job(client), dry_run).await.unwrap()
+    }
+
+    fn job<'a>(&'a self, client: &'a procore::Client) -> WorkforceJob<'a> {
+        WorkforceJob {
             client,
             store: &self.store,
             connection: &self.connection,
@@ -117,8 +128,7 @@ impl TestApp {
             crash_at: None,
             reclaim_leases: false,
             progress: None,
-        };
-        sync_workforce(&job, dry_run).await.unwrap()
+        }
     }
 
     /// Changes the connection's toggles, as `connect` would save them.

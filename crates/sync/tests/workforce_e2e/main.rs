@@ -10,6 +10,7 @@
 //! - `forms`: completed forms into Procore Documents, never twice.
 //! - `access`: `connect`'s permission checks.
 //! - `tokens`: the database token store when two processes refresh at once.
+//! - `targeted`: syncs of the records webhook deliveries named.
 
 mod access;
 mod forms;
@@ -18,5 +19,6 @@ mod incremental;
 mod malformed;
 mod nulls;
 mod projects;
+mod targeted;
 mod tokens;
 mod users;

@@ -1,0 +1,286 @@
+//! Procore webhooks: which events trestle subscribes to for the integrations a company has on,
+//! and which records a batch of deliveries asks it to read again.
+//!
+//! A delivery says only that a record changed, not how, and Procore may repeat it, reorder it,
+//! or drop it. So trestle never applies what a delivery says: it reads the record's current
+//! state from Procore, and any number of deliveries about one record become one read. Repeated,
+//! reordered or replayed deliveries therefore change nothing twice, and what webhooks miss the
+//! scheduled reconcile finds. Deliveries caused by trestle's own writes (the insurance records
+//! and documents its service account writes) are recognised by their author and cost nothing.
+
+use procore::webhook::{Delivery, EventType, Resource};
+use std::collections::BTreeSet;
+
+/// The namespace of trestle's hook in a Procore company: one hook per app, found again by it.
+pub const NAMESPACE: &str = "trestle";
+
+/// The payload version trestle's hook asks for (Procore's v1.0 API spells v2.0 so).
+pub const PAYLOAD_VERSION: &str = "v2";
+
+/// Which integrations a company has on, which decides the events its hook needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Integrations {
+    pub workforce: bool,
+    pub compliance: bool,
+}
+
+/// The events of every resource trestle follows. Deletes too: a record deleted in Procore must
+/// leave what trestle holds of it (the planners decide what that means for the app side).
+const EVENTS: [&str; 3] = ["create", "update", "delete"];
+
+/// The triggers (resource name, event type) a company's hook needs: every resource the enabled
+/// integrations read, and the insurance records the compliance integration writes, so that a
+/// hand edit of one in Procore is put back within seconds. Never the Project Users / Project
+/// Vendors events, whose `update` Procore stopped sending after 2026-06-30 (Company Users and
+/// Company Vendors carry those changes).
+pub fn wanted_triggers(on: Integrations) -> BTreeSet<(&'static str, &'static str)> {
+    let mut resources = BTreeSet::new();
+    if on.workforce {
+        resources.extend(["Projects", "Company Users"]);
+    }
+    if on.compliance {
+        resources.extend([
+            "Projects",
+            "Company Users",
+            "Company Vendors",
+            "Work Order Contracts",
+            "Purchase Order Contracts",
+            "Company Insurances",
+            "Project Insurances",
+        ]);
+    }
+    resources
+        .into_iter()
+        .flat_map(|r| EVENTS.map(|e| (r, e)))
+        .collect()
+}
+
+/// The Procore records a batch of deliveries asks trestle to read again. Each integration
+/// takes the kinds it follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    pub projects: BTreeSet<i64>,
+    /// Company users: workers for the workforce integration, vendor contacts for compliance.
+    pub users: BTreeSet<i64>,
+    pub vendors: BTreeSet<i64>,
+    /// Projects whose commitments changed: read since that project's cursor (one request
+    /// brings every change of the project, with the custom fields a single record's read
+    /// lacks).
+    pub commitment_projects: BTreeSet<i64>,
+    /// Commitments Procore says were deleted: an incremental read does not list them.
+    pub deleted_commitments: BTreeSet<i64>,
+    /// Insurance records (company or project level) someone changed.
+    pub insurances: BTreeSet<i64>,
+}
+
+impl Targets {
+    /// Nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.projects.is_empty()
+            && self.users.is_empty()
+            && self.vendors.is_empty()
+            && self.commitment_projects.is_empty()
+            && self.deleted_commitments.is_empty()
+            && self.insurances.is_empty()
+    }
+
+    /// What the workforce integration reads of these: projects and users.
+    pub fn workforce(&self) -> Targets {
+        Targets {
+            projects: self.projects.clone(),
+            users: self.users.clone(),
+            ..Targets::default()
+        }
+    }
+
+    /// Adds another batch's targets.
+    pub fn extend(&mut self, other: Targets) {
+        self.projects.extend(other.projects);
+        self.users.extend(other.users);
+        self.vendors.extend(other.vendors);
+        self.commitment_projects.extend(other.commitment_projects);
+        self.deleted_commitments.extend(other.deleted_commitments);
+        self.insurances.extend(other.insurances);
+    }
+}
+
+/// What [`route`] made of a batch of deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routed {
+    pub targets: Targets,
+    /// Deliveries about trestle's own writes: nothing to read.
+    pub own: usize,
+    /// Deliveries about resources trestle does not follow (a trigger added by hand, or one
+    /// left from an integration since turned off).
+    pub ignored: usize,
+}
+
+/// Turns deliveries into the records to read. `service_account` is the Procore user trestle
+/// writes as (`/me`): a change that user made is trestle's own, already known.
+pub fn route<'a>(
+    deliveries: impl IntoIterator<Item = &'a Delivery>,
+    service_account: Option<i64>,
+) -> Routed {
+    let mut routed = Routed::default();
+    for d in deliveries {
+        let author = d
+            .metadata
+            .as_ref()
+            .and_then(|m| m.source_user_id)
+            .or(d.user_id)
+            .map(|u| u.get());
+        if author.is_some() && author == service_account {
+            routed.own += 1;
+            continue;
+        }
+        let id = d.resource_id.get();
+        let t = &mut routed.targets;
+        match &d.resource {
+            Resource::Projects => {
+                t.projects.insert(id);
+            }
+            Resource::CompanyUsers => {
+                t.users.insert(id);
+            }
+            Resource::CompanyVendors => {
+                t.vendors.insert(id);
+            }
+            Resource::WorkOrderContracts | Resource::PurchaseOrderContracts => {
+                if d.event == EventType::Delete {
+                    t.deleted_commitments.insert(id);
+                } else if let Some(project) = d.project_id {
+                    t.commitment_projects.insert(project.get());
+                } else {
+                    routed.ignored += 1;
+                }
+            }
+            Resource::CompanyInsurances | Resource::ProjectInsurances => {
+                t.insurances.insert(id);
+            }
+            _ => routed.ignored += 1,
+        }
+    }
+    routed
+}
+
+/// A record's read, with "not found" and "forbidden" (the record is gone, or no longer visible
+/// to the integration user) as `None` rather than an error that would stop the sync.
+pub(crate) fn gone_is_none<T>(read: procore::Result<T>) -> crate::Result<Option<T>> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if matches!(e.status(), Some(403 | 404)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use procore::webhook::parse;
+
+    fn delivery(resource: &str, event: &str, id: i64, project: Option<i64>, by: i64) -> Delivery {
+        let body = serde_json::json!({
+            "id": id * 10 + 1, "ulid": format!("01H{id:023}"), "timestamp": "2026-12-03T10:00:00Z",
+            "metadata": {"source_user_id": by, "source_company_id": 7, "source_project_id": project,
+                         "source_application_id": null, "source_operation_id": null},
+            "user_id": by, "company_id": 7, "project_id": project, "api_version": "v2.0",
+            "event_type": event, "resource_name": resource, "resource_id": id,
+        });
+        parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_workforce_integration_subscribes_to_projects_and_company_users_only() {
+        let t = wanted_triggers(Integrations {
+            workforce: true,
+            compliance: false,
+        });
+        let resources: BTreeSet<_> = t.iter().map(|(r, _)| *r).collect();
+        assert_eq!(resources, BTreeSet::from(["Company Users", "Projects"]));
+        assert_eq!(t.len(), 6, "create, update and delete of each");
+    }
+
+    #[test]
+    fn compliance_subscribes_to_what_it_reads_and_the_insurance_records_it_writes() {
+        let t = wanted_triggers(Integrations {
+            workforce: false,
+            compliance: true,
+        });
+        for r in [
+            "Projects",
+            "Company Users",
+            "Company Vendors",
+            "Work Order Contracts",
+            "Purchase Order Contracts",
+            "Company Insurances",
+            "Project Insurances",
+        ] {
+            assert!(t.contains(&(r, "update")), "{r}");
+        }
+        assert!(!t
+            .iter()
+            .any(|(r, _)| r.starts_with("Project Users") || r.starts_with("Project Vendors")));
+    }
+
+    #[test]
+    fn no_integration_on_needs_no_trigger() {
+        assert!(wanted_triggers(Integrations::default()).is_empty());
+    }
+
+    #[test]
+    fn many_deliveries_about_one_record_become_one_read() {
+        let ds = [
+            delivery("Company Users", "update", 5, None, 1),
+            delivery("Company Users", "update", 5, None, 1),
+            delivery("Company Users", "create", 5, None, 2),
+        ];
+        let r = route(&ds, Some(99));
+        assert_eq!(r.targets.users, BTreeSet::from([5]));
+        assert_eq!(r.own, 0);
+    }
+
+    #[test]
+    fn a_change_made_by_trestles_own_service_account_costs_no_read() {
+        let ds = [
+            delivery("Project Insurances", "create", 40, Some(3), 99),
+            delivery("Projects", "update", 3, Some(3), 1),
+        ];
+        let r = route(&ds, Some(99));
+        assert_eq!(r.own, 1);
+        assert!(r.targets.insurances.is_empty());
+        assert_eq!(r.targets.projects, BTreeSet::from([3]));
+    }
+
+    #[test]
+    fn commitment_changes_read_their_project_and_deletes_name_the_commitment() {
+        let ds = [
+            delivery("Work Order Contracts", "update", 70, Some(3), 1),
+            delivery("Purchase Order Contracts", "create", 71, Some(3), 1),
+            delivery("Purchase Order Contracts", "delete", 72, Some(4), 1),
+        ];
+        let r = route(&ds, None);
+        assert_eq!(r.targets.commitment_projects, BTreeSet::from([3]));
+        assert_eq!(r.targets.deleted_commitments, BTreeSet::from([72]));
+    }
+
+    #[test]
+    fn resources_trestle_does_not_follow_are_counted_and_ignored() {
+        let ds = [delivery("RFIs", "update", 1, Some(3), 1)];
+        let r = route(&ds, None);
+        assert!(r.targets.is_empty());
+        assert_eq!(r.ignored, 1);
+    }
+
+    #[test]
+    fn the_workforce_takes_projects_and_users_of_the_targets() {
+        let ds = [
+            delivery("Projects", "update", 3, Some(3), 1),
+            delivery("Company Vendors", "update", 8, None, 1),
+            delivery("Company Users", "update", 5, None, 1),
+        ];
+        let w = route(&ds, None).targets.workforce();
+        assert_eq!(w.projects, BTreeSet::from([3]));
+        assert_eq!(w.users, BTreeSet::from([5]));
+        assert!(w.vendors.is_empty());
+    }
+}
