@@ -148,7 +148,9 @@ impl Store {
                 placeholders.join(", ")
             );
             // Only placeholders are in the text; every value is bound.
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now).bind(company);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&now)
+                .bind(company);
             for id in chunk {
                 query = query.bind(*id);
             }

@@ -22,7 +22,8 @@ pub enum HealthState {
 }
 
 impl HealthState {
-    pub const ALL: [HealthState; 3] = [HealthState::Ok, HealthState::Degraded, HealthState::Failing];
+    pub const ALL: [HealthState; 3] =
+        [HealthState::Ok, HealthState::Degraded, HealthState::Failing];
 
     /// The name stored in the `state` column.
     pub fn as_str(self) -> &'static str {

@@ -208,9 +208,13 @@ macro_rules! job_columns {
     };
 }
 
-/// Claims the due pending job with the smallest `run_at`, then id, whose lane has no running
-/// job. Two PostgreSQL claimers can still pick two jobs of one free lane at once; the lane index
-/// then refuses the second, which tries again (see [`Store::claim_job`]).
+/// Claims the due pending job with the smallest `run_at`, then id, that is first in its lane's
+/// queue and whose lane has no running job.
+///
+/// "First in its lane" matters on PostgreSQL: a claimer that skips a job another claimer is
+/// taking must not take the same lane's next job instead, or the two could start in the wrong
+/// order. Should two claimers still pick two jobs of one lane, the lane index refuses the
+/// second, which tries again (see [`Store::claim_job`]).
 macro_rules! claim_pending {
     ($lock:literal) => {
         concat!(
@@ -219,6 +223,9 @@ macro_rules! claim_pending {
              WHERE id = (SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.run_at <= $1 \
              AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' \
              AND r.company_id = j.company_id AND r.lane = j.lane) \
+             AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.state = 'pending' \
+             AND e.company_id = j.company_id AND e.lane = j.lane \
+             AND (e.run_at < j.run_at OR (e.run_at = j.run_at AND e.id < j.id))) \
              ORDER BY j.run_at, j.id LIMIT 1",
             $lock,
             ") RETURNING ",
@@ -795,7 +802,95 @@ mod tests {
         assert_eq!(retry_delay(1, base, cap, -3.0), 5 * S);
         assert_eq!(retry_delay(1, base, cap, 7.0), 10 * S);
         assert_eq!(retry_delay(1, base, cap, f64::NAN), 5 * S);
-        assert_eq!(retry_delay(0, base, cap, 1.0), 10 * S, "attempt 0 reads as 1");
+        assert_eq!(
+            retry_delay(0, base, cap, 1.0),
+            10 * S,
+            "attempt 0 reads as 1"
+        );
+    }
+
+    /// A private schema of the test PostgreSQL (see tests/store/support.rs, which the unit
+    /// tests cannot reach): its URL and name.
+    async fn postgres_schema() -> (String, String) {
+        use sqlx::Connection as _;
+        let admin = std::env::var("TRESTLE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
+        let schema = format!("u_{:016x}", rand::random::<u64>());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        (
+            format!("{admin}{sep}options=-c%20search_path%3D{schema}"),
+            schema,
+        )
+    }
+
+    async fn drop_schema(url: &str, schema: &str) {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_a_claim_never_takes_over_a_job_while_its_old_holders_fenced_write_is_in_flight(
+    ) {
+        let (url, schema) = postgres_schema().await;
+        let store = Store::open(&url, crate::SecretKey::generate())
+            .await
+            .unwrap();
+        let t0: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        let later = t0 + chrono::Duration::seconds(120);
+        let outcome = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let new = |lane: &str| NewJob {
+                    company_id: 1,
+                    kind: "k".into(),
+                    lane: lane.into(),
+                    dedupe_key: None,
+                    payload_json: "{}".into(),
+                    run_at: t0,
+                    max_attempts: 5,
+                };
+                let id = store.enqueue_job(&new("l")).await.unwrap().id();
+                let old = store.claim_job("a", t0, 60 * S).await.unwrap().unwrap();
+                let fenced = store.fenced(old.lease);
+
+                let mut write = fenced.begin_write().await.unwrap();
+                let follow_up = enqueue_job_on(&mut write, &new("m")).await.unwrap().id();
+                assert_eq!(
+                    store.claim_job("b", later, 60 * S).await.unwrap(),
+                    None,
+                    "the lapsed job is skipped while its holder's write is in flight"
+                );
+                write.commit().await.unwrap();
+
+                let new_holder = store.claim_job("b", later, 60 * S).await.unwrap().unwrap();
+                assert_eq!(new_holder.job.id, id, "taken over once the write committed");
+                assert!(new_holder.lease.token > old.lease.token);
+                assert!(matches!(
+                    fenced.begin_write().await,
+                    Err(StoreError::LeaseLost)
+                ));
+                assert!(store.job(1, follow_up).await.unwrap().is_some());
+            }
+        })
+        .await;
+        store.close().await;
+        drop_schema(&url, &schema).await;
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
     }
 
     #[test]

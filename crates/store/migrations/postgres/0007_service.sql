@@ -29,8 +29,10 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs (company_id, lane) WHERE state = 'running';
 -- One pending job per company and dedupe key: later enqueues coalesce into it.
 CREATE UNIQUE INDEX jobs_one_pending_per_key ON jobs (company_id, dedupe_key) WHERE state = 'pending';
--- The claim order, and the leases that may have run out.
+-- The claim order, each lane's queue (only its first due job is claimable), and the leases
+-- that may have run out.
 CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'pending';
+CREATE INDEX jobs_lane_queue ON jobs (company_id, lane, run_at, id) WHERE state = 'pending';
 CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE state = 'running';
 CREATE INDEX jobs_by_company ON jobs (company_id, id);
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE state = 'done';
