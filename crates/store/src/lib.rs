@@ -5,9 +5,9 @@
 //! One [`Store`] works on two backends, chosen by the URL given to [`Store::open`]: a SQLite file
 //! (the embedded default, nothing to install) or PostgreSQL (`postgres://`), where several
 //! `trestle serve` processes can share the work. Both go through one `sqlx::AnyPool` with SQL
-//! that both dialects accept, so every query is written once; the two places that must differ
-//! (how a write transaction begins, and how the outbox is claimed) branch on [`Backend`]. Each
-//! backend has its own embedded migrations because their column types differ.
+//! that both dialects accept, so every query is written once; the places that must differ (how a
+//! write transaction begins, and how the outbox and the job queue are claimed) branch on
+//! [`Backend`]. Each backend has its own embedded migrations because their column types differ.
 //!
 //! The public API speaks in domain verbs (`apply_workforce`, `claim_next`, `history`), never SQL.
 //!

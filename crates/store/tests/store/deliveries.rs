@@ -105,6 +105,38 @@ both!(
 );
 
 both!(
+    a_batch_of_deliveries_is_received_in_order_with_repeats_told_apart,
+    |ctx| {
+        let s = &ctx.store;
+        receive(s, COMPANY, "evt-0", 0).await;
+        let batch: Vec<_> = [("evt-0", 1), ("evt-1", 2), ("evt-1", 3), ("evt-2", 4)]
+            .into_iter()
+            .map(|(key, at)| (delivery(COMPANY, key, at), sync_job(COMPANY, at)))
+            .collect();
+        let received = s.receive_deliveries(&batch).await.unwrap();
+        assert!(matches!(
+            received[..],
+            [
+                Received::Duplicate,
+                Received::Stored(_),
+                Received::Duplicate,
+                Received::Stored(_)
+            ]
+        ));
+        let keys: Vec<String> = s
+            .unprocessed_deliveries(COMPANY, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.event_key)
+            .collect();
+        assert_eq!(keys, ["evt-0", "evt-1", "evt-2"]);
+        assert_eq!(s.jobs(&JobFilter::default()).await.unwrap().len(), 1);
+        assert_eq!(s.receive_deliveries(&[]).await.unwrap(), []);
+    }
+);
+
+both!(
     unprocessed_deliveries_come_oldest_first_and_marking_touches_only_the_named_company,
     |ctx| {
         let s = &ctx.store;
