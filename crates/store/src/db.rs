@@ -55,6 +55,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "run log spans",
         include_str!("../migrations/sqlite/0006_run_log_spans.sql"),
     ),
+    (
+        7,
+        "service",
+        include_str!("../migrations/sqlite/0007_service.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -86,6 +91,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "run log spans",
         include_str!("../migrations/postgres/0006_run_log_spans.sql"),
+    ),
+    (
+        7,
+        "service",
+        include_str!("../migrations/postgres/0007_service.sql"),
     ),
 ];
 
@@ -209,6 +219,7 @@ impl Store {
             backend,
             sealer: Arc::new(Sealer::new(&key)),
             run_log_days: crate::runlog::DEFAULT_RUN_LOG_DAYS,
+            fence: None,
         };
         store.check_key().await?;
         Ok(store)
@@ -263,7 +274,20 @@ impl Store {
     /// On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at once (waiting up to the busy
     /// timeout), so a transaction that reads before it writes cannot fail half-way when another
     /// writer committed in between. PostgreSQL's row locks make a plain `BEGIN` enough.
+    ///
+    /// A fenced store ([`Store::fenced`]) first checks, inside the transaction, that its job
+    /// lease still holds, and fails with [`StoreError::LeaseLost`] otherwise.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        let mut tx = self.begin_unfenced().await?;
+        if let Some(lease) = self.fence {
+            crate::jobs::check_fence(&mut tx, lease).await?;
+        }
+        Ok(tx)
+    }
+
+    /// [`Store::begin_write`] without the fence: for the queue's own bookkeeping, which checks
+    /// the lease it is given itself and must work on a fenced store as on any other.
+    pub(crate) async fn begin_unfenced(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -286,6 +310,21 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
 
 pub(crate) fn now() -> String {
     ts(Utc::now())
+}
+
+/// When a lease taken at `now` ends; a lease past year 9999 (which the stored text format cannot
+/// sort) ends then.
+pub(crate) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    let last = DateTime::<Utc>::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .unwrap_or_default(),
+        Utc,
+    );
+    chrono::Duration::from_std(lease)
+        .ok()
+        .and_then(|l| now.checked_add_signed(l))
+        .map_or(last, |t| t.min(last))
 }
 
 /// The earliest stored time: what "at once" is for an outbox item.

@@ -5,11 +5,15 @@
 //! One [`Store`] works on two backends, chosen by the URL given to [`Store::open`]: a SQLite file
 //! (the embedded default, nothing to install) or PostgreSQL (`postgres://`), where several
 //! `trestle serve` processes can share the work. Both go through one `sqlx::AnyPool` with SQL
-//! that both dialects accept, so every query is written once; the two places that must differ
-//! (how a write transaction begins, and how the outbox is claimed) branch on [`Backend`]. Each
-//! backend has its own embedded migrations because their column types differ.
+//! that both dialects accept, so every query is written once; the places that must differ (how a
+//! write transaction begins, and how the outbox and the job queue are claimed) branch on
+//! [`Backend`]. Each backend has its own embedded migrations because their column types differ.
 //!
 //! The public API speaks in domain verbs (`apply_workforce`, `claim_next`, `history`), never SQL.
+//!
+//! Several `trestle serve` processes (on PostgreSQL) or one (on SQLite) share a queue of jobs in
+//! the store rather than in a broker: the jobs commit with the writes that call for them (a
+//! webhook delivery and its sync job, say), and nothing else needs installing.
 //!
 //! # Layout
 //! - [`crypto`]: the [`SecretKey`] and how secrets are sealed (XChaCha20-Poly1305).
@@ -28,13 +32,23 @@
 //! - `url`: database URLs with their passwords taken out, and the SQLite file a URL names.
 //! - `mirror`: the last known state of the Procore records a planner reads whole, and the
 //!   cursors read with it.
+//! - `jobs`: the work queue `trestle serve` processes share: claims under a fenced lease, one
+//!   running job per company and lane, coalescing by dedupe key, retries and dead jobs, and
+//!   [`retry_delay`].
+//! - `deliveries`: Procore webhook deliveries, stored once each with the job they call for.
+//! - `hooks`: the Procore webhook hook registered per company, its signing secret sealed.
+//! - `health`: what is wrong with each company's integration and what fixes it.
 
 #![forbid(unsafe_code)]
 
 mod compliance;
 pub mod crypto;
 mod db;
+mod deliveries;
 mod forms;
+mod health;
+mod hooks;
+mod jobs;
 mod links;
 mod lock;
 mod mirror;
@@ -52,6 +66,10 @@ pub use compliance::{
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
+pub use deliveries::{Delivery, DeliveryCounts, NewDelivery, Received};
+pub use health::{HealthEntry, HealthState};
+pub use hooks::HookRecord;
+pub use jobs::{retry_delay, Claimed, Enqueued, Job, JobFilter, JobState, Lease, NewJob};
 pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
@@ -90,6 +108,11 @@ pub enum StoreError {
     /// A stored value cannot be read back (edited by hand, or written by a newer trestle).
     #[error("a stored {what} cannot be read: {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// The job lease this write relied on was taken back (it ran out and the job was claimed
+    /// again, or given up); nothing was written. The worker must drop the job: its new holder,
+    /// if any, does it.
+    #[error("the job's lease was taken back; nothing was written")]
+    LeaseLost,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -121,4 +144,6 @@ pub struct Store {
     sealer: Arc<crypto::Sealer>,
     /// How many days the run log keeps entries that are no record's latest word.
     run_log_days: u32,
+    /// The job lease every write transaction checks first (see [`Store::fenced`]).
+    fence: Option<Lease>,
 }

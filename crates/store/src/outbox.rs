@@ -11,7 +11,7 @@
 //! claimer is gone (it holds a lock the operating system releases when a process dies) takes
 //! abandoned leases back at once with [`Store::release_leases`] instead of waiting them out.
 
-use crate::db::{int, now, opt_text, text, timestamp, ts, Backend, EPOCH};
+use crate::db::{int, lease_end, now, opt_text, text, timestamp, ts, Backend, EPOCH};
 use crate::models::{CompanyId, NewOutboxItem, OutboxItem, OutboxState};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -86,21 +86,6 @@ const CLAIM_BATCH_SQLITE: &str = "UPDATE outbox SET available_at = $2, attempts 
      ORDER BY available_at, id LIMIT $5) \
      RETURNING id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
      available_at, created_at";
-
-/// When a lease taken at `now` ends; a lease past year 9999 (which the stored text format cannot
-/// sort) ends then.
-fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    let last = DateTime::<Utc>::from_naive_utc_and_offset(
-        chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-            .and_then(|d| d.and_hms_opt(23, 59, 59))
-            .unwrap_or_default(),
-        Utc,
-    );
-    chrono::Duration::from_std(lease)
-        .ok()
-        .and_then(|l| now.checked_add_signed(l))
-        .map_or(last, |t| t.min(last))
-}
 
 impl Store {
     /// Enqueues a Procore write. An item with the same key already there (pending or done) is

@@ -11,12 +11,18 @@
 //! - `compliance`: parties, projects, profiles, certificates, waivers, mappings, insurance
 //!   write state, settings, and the one-transaction compliance apply.
 //! - `mirror`: the Procore mirror and the cursors saved with it, and the company lock.
+//! - `jobs`: the work queue: fencing, lanes, order, coalescing, retries, parallel processes.
+//! - `deliveries`: webhook deliveries and the jobs they enqueue, and hook records.
+//! - `health`: company health entries.
 
 #[macro_use]
 mod support;
 
 mod compliance;
+mod deliveries;
 mod forms;
+mod health;
+mod jobs;
 mod links;
 mod mirror;
 mod outbox;
