@@ -230,6 +230,33 @@ impl Store {
         self.backend
     }
 
+    /// Whether the store can take work: the database answers, and every migration this
+    /// version embeds is applied (another process may have opened an older schema, or a
+    /// migration failed halfway). What `/readyz` asks.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database does not answer; [`StoreError::Invalid`]
+    /// naming the migrations missing.
+    pub async fn check_ready(&self) -> Result<()> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await?;
+        let missing: Vec<String> = migrator(self.backend)
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{} ({})", m.version, m.description))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "the database lacks migrations {}; start a trestle of this version once to apply them",
+                missing.join(", ")
+            )))
+        }
+    }
+
     /// Closes the pool; pending connections finish first.
     pub async fn close(&self) {
         self.pool.close().await;

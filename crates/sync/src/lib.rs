@@ -11,6 +11,7 @@
 //!   planner and the executor).
 //! - [`cursor`]: where an incremental read starts next time.
 //! - [`hooks`]: the progress callback and the crash-test points both integrations share.
+//! - [`jobs`]: the units of work `trestle serve` queues: kinds, lanes, payloads.
 //! - [`tokens`]: the database `TokenStore` the Procore client saves rotated tokens to.
 //! - [`webhooks`]: the triggers a company's hook needs, and the records deliveries ask to read.
 //! - [`workforce`]: Procore projects and users into projects and workers; completed forms into
@@ -22,6 +23,7 @@ pub mod compliance;
 pub mod cursor;
 pub mod error;
 pub mod hooks;
+pub mod jobs;
 mod text;
 pub mod tokens;
 pub mod webhooks;

@@ -8,8 +8,13 @@
 //! scheduled reconcile finds. Deliveries caused by trestle's own writes (the insurance records
 //! and documents its service account writes) are recognised by their author and cost nothing.
 
+use chrono::{DateTime, Utc};
 use procore::webhook::{Delivery, EventType, Resource};
+use procore::api::webhooks::NewHook;
+use procore::Client;
+use secrecy::SecretString;
 use std::collections::BTreeSet;
+use store::{HookRecord, Store};
 
 /// The namespace of trestle's hook in a Procore company: one hook per app, found again by it.
 pub const NAMESPACE: &str = "trestle";
@@ -56,8 +61,9 @@ pub fn wanted_triggers(on: Integrations) -> BTreeSet<(&'static str, &'static str
 }
 
 /// The Procore records a batch of deliveries asks trestle to read again. Each integration
-/// takes the kinds it follows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// takes the kinds it follows. Serializable: it travels in a job's payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Targets {
     pub projects: BTreeSet<i64>,
     /// Company users: workers for the workforce integration, vendor contacts for compliance.
@@ -161,6 +167,170 @@ pub fn route<'a>(
         }
     }
     routed
+}
+
+/// What [`ensure_hook`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookReport {
+    /// Procore's id of the hook, when one is wanted.
+    pub hook_id: Option<i64>,
+    /// A hook was created (none was there, or the one there could not be used).
+    pub created: bool,
+    /// Hooks of trestle's namespace removed: left by another address, or by a secret trestle
+    /// no longer holds.
+    pub stale_removed: usize,
+    pub triggers_added: Vec<String>,
+    pub triggers_removed: Vec<String>,
+}
+
+impl HookReport {
+    /// Whether anything in Procore had to change: the hook was missing or incomplete.
+    pub fn repaired(&self) -> bool {
+        self.created
+            || self.stale_removed > 0
+            || !self.triggers_added.is_empty()
+            || !self.triggers_removed.is_empty()
+    }
+}
+
+/// A new delivery secret: 32 random bytes, as the `Authorization` value Procore sends back
+/// verbatim with every delivery.
+fn new_secret() -> SecretString {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    SecretString::from(format!("Bearer {hex}"))
+}
+
+/// Makes the company's hook in Procore what the enabled integrations need, and records it:
+/// one hook of trestle's namespace delivering to `destination_url` with the secret the store
+/// holds, carrying exactly [`wanted_triggers`]. Procore never shows a hook's `Authorization`
+/// again, so a hook trestle holds no secret for (the store was replaced, or the address
+/// changed) is deleted and made anew; hooks of the namespace other than the recorded one are
+/// removed. With no integration on, the hook is removed. Safe to run again at any time: on
+/// start, by `trestle hooks repair`, after a connect.
+///
+/// # Errors
+/// Procore refused (no permission to manage webhooks) or the store failed.
+pub async fn ensure_hook(
+    client: &Client,
+    store: &Store,
+    company: i64,
+    destination_url: &str,
+    on: Integrations,
+    now: DateTime<Utc>,
+) -> crate::Result<HookReport> {
+    let wanted = wanted_triggers(on);
+    if wanted.is_empty() {
+        let stale_removed = remove_hook(client, store, company).await?;
+        return Ok(HookReport {
+            stale_removed,
+            ..HookReport::default()
+        });
+    }
+    let api = client.webhooks();
+    let record = store.hook_record(company).await?;
+    let hooks = api.list_hooks(Some(NAMESPACE)).await?;
+    let kept = record.as_ref().and_then(|r| {
+        hooks.iter().find(|h| {
+            Some(h.id.get()) == r.hook_id
+                && h.destination_url.as_deref() == Some(destination_url)
+                && r.destination_url == destination_url
+        })
+    });
+    let mut report = HookReport::default();
+    for h in &hooks {
+        if Some(h.id) != kept.map(|k| k.id) {
+            api.delete_hook(h.id).await?;
+            report.stale_removed += 1;
+        }
+    }
+    let (hook_id, secret) = match (kept, record) {
+        (Some(h), Some(r)) => (h.id, r.secret),
+        _ => {
+            let secret = new_secret();
+            let hook = api
+                .create_hook(&NewHook {
+                    api_version: PAYLOAD_VERSION.into(),
+                    namespace: NAMESPACE.into(),
+                    destination_url: destination_url.into(),
+                    authorization: Some(secret.clone()),
+                })
+                .await?;
+            report.created = true;
+            (hook.id, secret)
+        }
+    };
+    report.hook_id = Some(hook_id.get());
+    // Recorded before the triggers are made: a secret Procore holds must never be lost to a
+    // failure after it.
+    let mut saved = HookRecord {
+        company_id: company,
+        hook_id: Some(hook_id.get()),
+        destination_url: destination_url.into(),
+        secret,
+        triggers_json: "[]".into(),
+        checked_at: Some(now),
+    };
+    store.save_hook_record(&saved).await?;
+    let triggers = api.list_triggers(hook_id).await?;
+    let mut have = BTreeSet::new();
+    for t in &triggers {
+        let key = (
+            t.resource_name.clone().unwrap_or_default(),
+            t.event_type.clone().unwrap_or_default().to_ascii_lowercase(),
+        );
+        let is_wanted = wanted
+            .iter()
+            .any(|(r, e)| r.eq_ignore_ascii_case(&key.0) && *e == key.1);
+        if is_wanted && have.insert(key.clone()) {
+            continue;
+        }
+        api.delete_trigger(hook_id, t.id).await?;
+        report.triggers_removed.push(format!("{} {}", key.0, key.1));
+    }
+    for (resource, event) in &wanted {
+        let present = have
+            .iter()
+            .any(|(r, e)| r.eq_ignore_ascii_case(resource) && e == event);
+        if !present {
+            api.create_trigger(hook_id, resource, event).await?;
+            report.triggers_added.push(format!("{resource} {event}"));
+        }
+    }
+    saved.triggers_json = serde_json::to_string(
+        &wanted
+            .iter()
+            .map(|(r, e)| format!("{r} {e}"))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|_| "[]".into());
+    store.save_hook_record(&saved).await?;
+    Ok(report)
+}
+
+/// Removes every hook of trestle's namespace from the company and forgets the record (when a
+/// company is disconnected, or no integration is on). Returns how many hooks were removed.
+///
+/// # Errors
+/// Procore refused or the store failed.
+pub async fn remove_hook(client: &Client, store: &Store, company: i64) -> crate::Result<usize> {
+    let api = client.webhooks();
+    let hooks = api.list_hooks(Some(NAMESPACE)).await?;
+    for h in &hooks {
+        api.delete_hook(h.id).await?;
+    }
+    store.delete_hook_record(company).await?;
+    Ok(hooks.len())
+}
+
+/// The address of a company's deliveries under the server's public URL.
+pub fn destination_url(public_url: &str, company: i64) -> String {
+    format!(
+        "{}/webhooks/procore/{company}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// A record's read, with "not found" and "forbidden" (the record is gone, or no longer visible

@@ -1,0 +1,358 @@
+//! What each kind of job (`sync::jobs::Work`) does when a worker runs it.
+
+use crate::Shared;
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use store::{Connection, HealthState, Store};
+use sync::jobs::{integrations, new_job, Integration, Work};
+use sync::webhooks::{route, Targets};
+
+/// Procore clients by company, kept for the life of the process: one token cache and one
+/// rate-limit pacer per Procore app and company, whichever job is asking. A connection saved
+/// again with other credentials gets a new client.
+#[derive(Clone)]
+pub(crate) struct ClientCache {
+    build: crate::Clients,
+    clients: Arc<Mutex<HashMap<i64, ([u8; 32], procore::Client)>>>,
+}
+
+impl ClientCache {
+    pub fn new(build: crate::Clients) -> Self {
+        ClientCache {
+            build,
+            clients: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn get(&self, connection: &Connection) -> Result<procore::Client, String> {
+        let mut hash = Sha256::new();
+        hash.update(connection.client_id.as_bytes());
+        hash.update([0]);
+        hash.update(connection.client_secret.expose_secret().as_bytes());
+        let identity: [u8; 32] = hash.finalize().into();
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, client)) = clients.get(&connection.company_id) {
+            if *known == identity {
+                return Ok(client.clone());
+            }
+        }
+        let client = (self.build)(connection)?;
+        clients.insert(connection.company_id, (identity, client.clone()));
+        Ok(client)
+    }
+
+    /// Every client made so far, for the metrics.
+    pub fn all(&self) -> Vec<(i64, procore::Client)> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.iter().map(|(c, (_, k))| (*c, k.clone())).collect()
+    }
+}
+
+/// Why a job failed, and what it says about the company's health.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub message: String,
+    /// Trying again later may help (Procore unavailable, rate limited); otherwise the job is
+    /// dead at once and waits for a person.
+    pub retry: bool,
+}
+
+impl Failure {
+    fn permanent(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Self {
+        // A lost lease is not retried by this holder: someone else holds the job now.
+        let retry = !matches!(e, store::StoreError::LeaseLost);
+        Failure {
+            message: format!("the store: {e}"),
+            retry,
+        }
+    }
+}
+
+/// Runs one job with `store` (fenced by the job's lease). `Ok` carries a one-line summary.
+pub(crate) async fn run(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    work: &Work,
+    now: DateTime<Utc>,
+) -> Result<String, Failure> {
+    match work {
+        Work::Route => route_deliveries(shared, store, company, now).await,
+        Work::Hook => check_hook(shared, store, company, now).await,
+        Work::Sync {
+            integration,
+            full,
+            targets,
+        } => sync(shared, store, company, *integration, *full, targets.as_ref(), now).await,
+    }
+}
+
+/// Reads the stored deliveries (oldest first, in batches), turns them into the records to read
+/// and enqueues one sync of those per integration that follows them, then marks them done.
+/// A crash before the marking makes the next routing read them again: a second read of the
+/// same records, which changes nothing twice.
+async fn route_deliveries(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    now: DateTime<Utc>,
+) -> Result<String, Failure> {
+    let service_account = store
+        .cursor(company, sync::workforce::collect::SERVICE_ACCOUNT)
+        .await?
+        .and_then(|v| v.parse().ok());
+    let on = integrations(store, company).await?;
+    let mut routed_total = 0;
+    let mut own = 0;
+    loop {
+        let batch = store.unprocessed_deliveries(company, 500).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let parsed: Vec<_> = batch
+            .iter()
+            .filter_map(|d| procore::webhook::parse(d.body_json.as_bytes()).ok())
+            .collect();
+        let routed = route(&parsed, service_account);
+        own += routed.own;
+        let workforce = routed.targets.workforce();
+        if on.workforce && !workforce.is_empty() {
+            enqueue_sync(shared, store, company, Integration::Workforce, workforce, now).await?;
+        }
+        if on.compliance && !routed.targets.is_empty() {
+            enqueue_sync(
+                shared,
+                store,
+                company,
+                Integration::Compliance,
+                routed.targets,
+                now,
+            )
+            .await?;
+        }
+        let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+        store.mark_deliveries_processed(company, &ids, now).await?;
+        routed_total += batch.len();
+    }
+    shared.wake.notify_waiters();
+    Ok(format!(
+        "{routed_total} deliveries routed ({own} about trestle's own writes)"
+    ))
+}
+
+async fn enqueue_sync(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    integration: Integration,
+    targets: Targets,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let work = Work::Sync {
+        integration,
+        full: false,
+        targets: Some(targets),
+    };
+    store
+        .enqueue_job(&new_job(company, &work, now, shared.config.job_attempts))
+        .await?;
+    Ok(())
+}
+
+async fn connection(store: &Store, company: i64) -> Result<Connection, Failure> {
+    store.connection(company).await?.ok_or_else(|| {
+        Failure::permanent(format!(
+            "Procore company {company} is no longer connected; its work was dropped"
+        ))
+    })
+}
+
+async fn check_hook(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    now: DateTime<Utc>,
+) -> Result<String, Failure> {
+    let Some(public_url) = shared.config.public_url.as_deref() else {
+        return Ok("no public URL: no hook".into());
+    };
+    let connection = connection(store, company).await?;
+    let client = shared.clients.get(&connection).map_err(Failure::permanent)?;
+    let destination = sync::webhooks::destination_url(public_url, company);
+    let on = integrations(store, company).await?;
+    match sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await {
+        Ok(report) => {
+            store.clear_health(company, "webhook").await?;
+            Ok(if report.repaired() {
+                format!(
+                    "hook repaired: {} triggers added, {} removed{}",
+                    report.triggers_added.len(),
+                    report.triggers_removed.len(),
+                    if report.created { ", hook created" } else { "" }
+                )
+            } else {
+                "hook in place".into()
+            })
+        }
+        Err(e) => {
+            let message = e.to_string();
+            store
+                .set_health(
+                    company,
+                    "webhook",
+                    HealthState::Degraded,
+                    &format!("the Procore webhook could not be checked or registered: {message}"),
+                    "give trestle's Procore app permission to manage webhooks in the company (Company Admin > Webhooks); until then changes reach the app at the next reconcile",
+                    now,
+                )
+                .await?;
+            Err(Failure {
+                message,
+                retry: e.is_about_the_connection(),
+            })
+        }
+    }
+}
+
+async fn sync(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    integration: Integration,
+    full: bool,
+    targets: Option<&Targets>,
+    now: DateTime<Utc>,
+) -> Result<String, Failure> {
+    let connection = connection(store, company).await?;
+    let client = shared.clients.get(&connection).map_err(Failure::permanent)?;
+    let today = now.date_naive();
+    let aspect = format!("sync.{}", integration.as_str());
+    let outcome = match integration {
+        Integration::Workforce => {
+            let job = sync::workforce::WorkforceJob {
+                client: &client,
+                store,
+                connection: &connection,
+                company_name: None,
+                today,
+                now,
+                full_read: full,
+                crash_at: None,
+                reclaim_leases: false,
+                progress: None,
+            };
+            let report = match targets {
+                Some(t) => sync::workforce::sync_workforce_targets(&job, t).await,
+                None => sync::workforce::sync_workforce(&job, false).await,
+            };
+            report.map(|r| {
+                (
+                    format!(
+                        "{} changes, {} forms uploaded, {} Procore requests",
+                        r.plan.changes().count(),
+                        r.summary.forms_uploaded,
+                        r.summary.requests
+                    ),
+                    r.failures,
+                )
+            })
+        }
+        Integration::Compliance => {
+            let job = sync::compliance::ComplianceJob {
+                client: &client,
+                store,
+                company_id: company,
+                today,
+                full_read: full,
+                reclaim_leases: false,
+                crash_at: None,
+                progress: None,
+            };
+            let report = match targets {
+                Some(t) => sync::compliance::sync_compliance_targets(&job, t).await,
+                None => sync::compliance::sync_compliance(&job, false).await,
+            };
+            report.map(|r| {
+                (
+                    format!(
+                        "{} changes, {} insurance records written, {} Procore requests",
+                        r.plan.changes().count(),
+                        r.summary.insurance_written,
+                        r.summary.requests
+                    ),
+                    r.failures,
+                )
+            })
+        }
+    };
+    match outcome {
+        Ok((summary, failures)) if failures.is_empty() => {
+            store.clear_health(company, &aspect).await?;
+            Ok(summary)
+        }
+        Ok((summary, failures)) => {
+            store
+                .set_health(
+                    company,
+                    &aspect,
+                    HealthState::Degraded,
+                    &format!("{} Procore writes failed: {}", failures.len(), failures[0]),
+                    "they are tried again by the next sync; see `trestle jobs` and the run log",
+                    now,
+                )
+                .await?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let (state, remedy) = match &e {
+                sync::SyncError::Procore(
+                    procore::Error::Unauthorized { .. } | procore::Error::ReconnectNeeded { .. },
+                ) => (
+                    HealthState::Failing,
+                    "connect the company again with the current client id and secret",
+                ),
+                sync::SyncError::Procore(procore::Error::RateLimited { .. }) => (
+                    HealthState::Degraded,
+                    "Procore's hourly request budget is spent; the work waits and runs when it returns",
+                ),
+                _ if e.is_about_the_connection() => (
+                    HealthState::Degraded,
+                    "Procore or the network is unavailable; the work is retried with backoff",
+                ),
+                _ => (
+                    HealthState::Failing,
+                    "see the error; fix what it names in Procore or in trestle's settings, then retry the job",
+                ),
+            };
+            let aspect = match &e {
+                sync::SyncError::Procore(
+                    procore::Error::Unauthorized { .. } | procore::Error::ReconnectNeeded { .. },
+                ) => "credentials".to_string(),
+                sync::SyncError::Procore(procore::Error::RateLimited { .. }) => {
+                    "rate_limit".to_string()
+                }
+                _ => aspect,
+            };
+            store
+                .set_health(company, &aspect, state, &message, remedy, now)
+                .await?;
+            Err(Failure {
+                message,
+                retry: true,
+            })
+        }
+    }
+}

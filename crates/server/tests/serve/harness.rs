@@ -1,0 +1,136 @@
+//! The server under test, started the way `trestle serve` starts it, over the shared kit.
+
+use server::{Running, ServerConfig};
+use std::sync::Arc;
+use std::time::Duration;
+use sync::workforce::{sync_workforce, WorkforceJob};
+use testkit::{client_for, Kit};
+
+pub use testkit::eventually;
+
+/// How long an outcome that arrives on its own may take before the test calls it lost.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct App {
+    pub kit: Kit,
+    pub server: Option<Running>,
+}
+
+/// Quick schedules, so a test does not wait for them; the reconcile is off (an hour) unless a
+/// test turns it on.
+pub fn config() -> ServerConfig {
+    ServerConfig {
+        reconcile_every: Duration::from_secs(3600),
+        poll_every: Duration::from_millis(100),
+        schedule_every: Duration::from_millis(200),
+        lease: Duration::from_secs(10),
+        retry_base: Duration::from_millis(200),
+        retry_cap: Duration::from_secs(2),
+        shutdown_grace: Duration::from_secs(5),
+        ..ServerConfig::default()
+    }
+}
+
+impl App {
+    /// The demo company connected and synced once (as `trestle connect` leaves it), and the
+    /// server serving it with webhooks registered at its own address.
+    pub async fn start() -> App {
+        Self::start_with(config(), true).await
+    }
+
+    pub async fn start_with(config: ServerConfig, webhooks: bool) -> App {
+        let kit = Kit::demo().await;
+        let job = WorkforceJob {
+            client: &kit.client,
+            store: &kit.store,
+            connection: &kit.connection,
+            company_name: None,
+            today: chrono::Utc::now().date_naive(),
+            now: chrono::Utc::now(),
+            full_read: false,
+            crash_at: None,
+            reclaim_leases: false,
+            progress: None,
+        };
+        sync_workforce(&job, false).await.expect("the initial sync");
+        let sim_url = kit.sim.url();
+        let clients: server::Clients = Arc::new(move |_c| Ok(client_for(&sim_url)));
+        let server = server::spawn(kit.store.clone(), config, clients, |url| {
+            webhooks.then(|| url.to_string())
+        })
+        .await
+        .expect("binding the server");
+        let app = App {
+            kit,
+            server: Some(server),
+        };
+        if webhooks {
+            app.hook_registered().await;
+        }
+        app
+    }
+
+    pub fn url(&self) -> &str {
+        &self.server.as_ref().expect("running").url
+    }
+
+    /// Waits until the simulator holds trestle's hook with its triggers.
+    pub async fn hook_registered(&self) {
+        let sim = self.kit.sim();
+        eventually(PATIENCE, "the hook registered in Procore", || async {
+            sim.read(|w| {
+                let hook = w
+                    .hooks
+                    .values()
+                    .find(|h| h.namespace.as_deref() == Some("trestle"))?;
+                (w.triggers.values().filter(|t| t.hook_id == hook.id).count() >= 6).then_some(())
+            })
+        })
+        .await;
+    }
+
+    /// The secret the server registered for the company's hook.
+    pub async fn secret(&self) -> String {
+        let record = self
+            .kit
+            .store
+            .hook_record(self.kit.company)
+            .await
+            .unwrap()
+            .expect("a hook record");
+        secrecy::ExposeSecret::expose_secret(&record.secret).to_string()
+    }
+
+    /// POSTs a delivery as Procore would, with `authorization` as the header.
+    pub async fn deliver(&self, body: &serde_json::Value, authorization: Option<&str>) -> u16 {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/webhooks/procore/{}", self.url(), self.kit.company))
+            .json(body);
+        if let Some(a) = authorization {
+            request = request.header("Authorization", a);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    pub async fn worker_first_name(&self, procore_user: i64) -> Option<String> {
+        let links = self
+            .kit
+            .store
+            .links(self.kit.company, store::LinkKind::Worker)
+            .await
+            .unwrap();
+        let worker_id = *links.get(&procore_user)?;
+        self.kit
+            .store
+            .worker(self.kit.company, worker_id)
+            .await
+            .unwrap()
+            .map(|w| w.fields.first_name)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("a clean stop");
+        }
+    }
+}
