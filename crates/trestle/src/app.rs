@@ -1,7 +1,7 @@
 //! Opening what every command needs: the store with its secret key, and a Procore client.
 
-use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
+use engine::settings::Settings;
 use secrecy::ExposeSecret;
 use std::path::Path;
 use std::sync::Arc;
@@ -257,11 +257,11 @@ pub fn config_for(
 ) -> Result<procore::ClientConfig> {
     let (api, login) = settings.procore.bases()?;
     let credentials = match settings.procore.grant {
-        crate::settings::Grant::ClientCredentials => procore::Credentials::client_credentials(
+        engine::settings::Grant::ClientCredentials => procore::Credentials::client_credentials(
             connection.client_id.clone(),
             connection.client_secret.expose_secret().to_string(),
         ),
-        crate::settings::Grant::AuthorizationCode => procore::Credentials::authorization_code(
+        engine::settings::Grant::AuthorizationCode => procore::Credentials::authorization_code(
             connection.client_id.clone(),
             connection.client_secret.expose_secret().to_string(),
             settings.procore.redirect_uri.clone(),

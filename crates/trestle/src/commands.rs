@@ -2,9 +2,9 @@
 
 use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output;
-use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use engine::settings::Settings;
 use secrecy::SecretString;
 use store::Connection;
 use sync::hooks::CrashPoint;
@@ -141,7 +141,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     if let Some(v) = args.forms_folder {
         connection.forms_folder = v;
     }
-    if settings.procore.grant == crate::settings::Grant::AuthorizationCode {
+    if settings.procore.grant == engine::settings::Grant::AuthorizationCode {
         authorize(settings, &store, &connection, args.auth_code.as_deref()).await?;
     }
     let client = client_for(settings, &connection, &store)?;

@@ -3,10 +3,10 @@
 
 use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output::table;
-use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
+use engine::settings::Settings;
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::collect::Mirror;

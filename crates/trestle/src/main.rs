@@ -1,7 +1,6 @@
 //! `trestle`: the command line of the Procore integration engine.
 //!
 //! # Layout
-//! - `settings`: layered settings (defaults, TOML, `TRESTLE_*`, flags).
 //! - `app`: opening the store (and its secret key) and building the Procore client.
 //! - `commands`: `connect`, `sync`, `explain`.
 //! - `compliance`: `sync compliance`, `compliance import|map|settings`.
@@ -29,7 +28,6 @@ mod demo;
 mod output;
 mod overview;
 mod records;
-mod settings;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -93,7 +91,7 @@ async fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         // The chain can quote Procore's answers: escape what a terminal would act on.
-        eprintln!("error: {}", output::shown_lines(&format!("{e:#}")));
+        eprintln!("error: {}", output::shown_lines(&with_advice(&e)));
         let code = match e.downcast_ref::<commands::WritesFailed>() {
             Some(_) => commands::WritesFailed::EXIT_CODE,
             None => 1,
@@ -103,7 +101,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let load = || settings::Settings::load(cli.config.as_deref());
+    let load = || engine::Settings::load(cli.config.as_deref());
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(args) => procore_sim::cli::run(args).await,
@@ -113,7 +111,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => commands::explain(&load()?, args).await,
         Command::Config { command } => {
             match command {
-                ConfigCommand::Example => out!("{}", settings::EXAMPLE),
+                ConfigCommand::Example => out!("{}", engine::settings::EXAMPLE),
                 ConfigCommand::Show => {
                     outln!("{}", serde_json::to_string_pretty(&load()?)?);
                 }
@@ -121,6 +119,21 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The error's chain, and what to do about it in this face's words where the engine's error
+/// names only the setting or record to change.
+fn with_advice(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    for cause in e.chain() {
+        if let Some(engine::SettingsError::FileMissing { path }) = cause.downcast_ref() {
+            let path = path.display();
+            return format!(
+                "{text}; create it (`trestle config example > {path}`) or drop --config"
+            );
+        }
+    }
+    text
 }
 
 /// Writes to stdout. A reader that went away (`| head`) ends the process with status 141, what a

@@ -1,0 +1,13 @@
+//! trestle's use cases, shared by its faces: the CLI (`trestle`), the server (`trestle serve`)
+//! and, later, the REST API and web UI. Each use case returns a typed result that the face
+//! renders in its own words, and never prints: a message fit for a terminal ("run `trestle
+//! connect`") is wrong on a web page, so errors name the setting or the record to change and
+//! each face adds its own advice.
+//!
+//! # Layout
+//! - [`settings`]: the layered settings (defaults, TOML, `TRESTLE_*`), including the server's.
+#![forbid(unsafe_code)]
+
+pub mod settings;
+
+pub use settings::{Settings, SettingsError};
