@@ -6,8 +6,12 @@
 //!
 //! # Layout
 //! - [`settings`]: the layered settings (defaults, TOML, `TRESTLE_*`), including the server's.
+//! - [`open`]: the store and its key file, the company's sync lock, Procore clients, and
+//!   picking the connection a request is about.
 #![forbid(unsafe_code)]
 
+pub mod open;
 pub mod settings;
 
+pub use open::OpenError;
 pub use settings::{Settings, SettingsError};

@@ -1,9 +1,9 @@
 //! `connect`, `sync` and `explain`.
 
-use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use engine::open::{client_for, open_store, pick_connection, sync_lock};
 use engine::settings::Settings;
 use secrecy::SecretString;
 use store::Connection;
@@ -187,7 +187,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
             "Initial sync"
         }
     );
-    let lock = sync_lock(settings, &store, company_id).await?;
+    let lock = sync_lock(settings, &store, company_id, waiting(company_id)).await?;
     run_workforce(
         &store,
         &client,
@@ -231,7 +231,7 @@ async fn authorize(
         )?;
         bail!("trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows");
     };
-    let config = crate::app::config_for(settings, connection, store)?;
+    let config = engine::open::config_for(settings, connection, store)?;
     procore::auth::exchange_code(&config, code)
         .await
         .context("exchanging the authorization code (codes are single-use and expire after 10 minutes; get a new one)")?;
@@ -351,7 +351,13 @@ async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()>
     let lock = if args.dry_run {
         None
     } else {
-        sync_lock(settings, &store, connection.company_id).await?
+        sync_lock(
+            settings,
+            &store,
+            connection.company_id,
+            crate::commands::waiting(connection.company_id),
+        )
+        .await?
     };
     run_workforce(
         &store,
@@ -364,6 +370,13 @@ async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()>
         },
     )
     .await
+}
+
+/// What the CLI says when another process holds the company's sync lock.
+pub fn waiting(company: i64) -> impl FnOnce() + Send {
+    move || {
+        eprintln!("Another trestle is syncing Procore company {company}; waiting for it to finish.")
+    }
 }
 
 /// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link): the points of a
@@ -382,7 +395,7 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Read every collection whole, not only what changed.
     pub full_read: bool,
-    /// The caller holds the company's sync lock ([`crate::app::sync_lock`]), so leases left by
+    /// The caller holds the company's sync lock ([`engine::open::sync_lock`]), so leases left by
     /// crashed runs are taken back.
     pub reclaim_leases: bool,
 }

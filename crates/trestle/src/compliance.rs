@@ -1,11 +1,11 @@
 //! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`; the record
 //! commands (`compliance profile|certificate|waiver`) are in `records`.
 
-use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output::table;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
+use engine::open::{client_for, open_store, pick_connection, sync_lock};
 use engine::settings::Settings;
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
@@ -555,7 +555,13 @@ pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Resu
     let lock = if args.dry_run {
         None
     } else {
-        sync_lock(settings, &store, connection.company_id).await?
+        sync_lock(
+            settings,
+            &store,
+            connection.company_id,
+            crate::commands::waiting(connection.company_id),
+        )
+        .await?
     };
     let report = run_on(
         &store,

@@ -1,7 +1,6 @@
 //! `trestle`: the command line of the Procore integration engine.
 //!
 //! # Layout
-//! - `app`: opening the store (and its secret key) and building the Procore client.
 //! - `commands`: `connect`, `sync`, `explain`.
 //! - `compliance`: `sync compliance`, `compliance import|map|settings`.
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
@@ -21,7 +20,6 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-mod app;
 mod commands;
 mod compliance;
 mod demo;
@@ -125,15 +123,26 @@ async fn run(cli: Cli) -> Result<()> {
 /// names only the setting or record to change.
 fn with_advice(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
-    for cause in e.chain() {
+    let advice = e.chain().find_map(|cause| {
         if let Some(engine::SettingsError::FileMissing { path }) = cause.downcast_ref() {
             let path = path.display();
-            return format!(
-                "{text}; create it (`trestle config example > {path}`) or drop --config"
-            );
+            return Some(format!(
+                "create it (`trestle config example > {path}`) or drop --config"
+            ));
         }
+        match cause.downcast_ref()? {
+            engine::OpenError::NotConnected(id) => {
+                Some(format!("run `trestle connect --company-id {id}` first"))
+            }
+            engine::OpenError::NoneConnected => Some("run `trestle connect` first".into()),
+            engine::OpenError::SeveralConnected(_) => Some("name one with --company-id".into()),
+            _ => None,
+        }
+    });
+    match advice {
+        Some(advice) => format!("{text}; {advice}"),
+        None => text,
     }
-    text
 }
 
 /// Writes to stdout. A reader that went away (`| head`) ends the process with status 141, what a
