@@ -6,12 +6,26 @@
 //!
 //! # Layout
 //! - [`settings`]: the layered settings (defaults, TOML, `TRESTLE_*`), including the server's.
+//! - [`connect`]: checking what trestle may do in a Procore company, and saving the
+//!   connection.
 //! - [`open`]: the store and its key file, the company's sync lock, Procore clients, and
 //!   picking the connection a request is about.
 #![forbid(unsafe_code)]
 
+pub mod connect;
 pub mod open;
 pub mod settings;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};
+
+/// trestle's two integrations between Procore and the apps it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Integration {
+    /// Procore projects and users into projects and workers; completed forms into Procore
+    /// Documents.
+    Workforce,
+    /// Procore projects, companies and commitments into compliance records; compliance status
+    /// back to Procore as insurance records.
+    Compliance,
+}

@@ -3,12 +3,13 @@
 use crate::output;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use engine::connect::{ConnectError, ConnectRequest, Refusal, Toggles};
 use engine::open::{client_for, open_store, pick_connection, sync_lock};
 use engine::settings::Settings;
 use secrecy::SecretString;
 use store::Connection;
 use sync::hooks::CrashPoint;
-use sync::workforce::access::{check_access, check_compliance_access, Problem};
+use sync::workforce::access::AccessCheck;
 use sync::workforce::{sync_workforce, WorkforceJob};
 
 #[derive(Debug, Args)]
@@ -109,7 +110,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         .client_id
         .or_else(|| settings.procore.client_id.clone())
         .context("no OAuth client id: pass --client-id or set procore.client_id")?;
-    let secret = match &args.client_secret_file {
+    let client_secret = match &args.client_secret_file {
         Some(path) => SecretString::from(
             std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?
@@ -118,62 +119,36 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         ),
         None => settings.procore.secret()?,
     };
-    // Connecting again (to rotate a secret, say) keeps the toggles already saved unless a flag
-    // says otherwise.
-    let mut connection = Connection::new(company_id, &client_id, secret);
-    let saved = store.connection(company_id).await?;
-    let connected_before = saved.is_some();
-    if let Some(saved) = saved {
-        connection.sync_employees_only = saved.sync_employees_only;
-        connection.auto_activate_workers = saved.auto_activate_workers;
-        connection.sync_forms = saved.sync_forms;
-        connection.forms_folder = saved.forms_folder;
-    }
-    if let Some(v) = args.sync_employees_only {
-        connection.sync_employees_only = v;
-    }
-    if let Some(v) = args.auto_activate_workers {
-        connection.auto_activate_workers = v;
-    }
-    if let Some(v) = args.sync_forms {
-        connection.sync_forms = v;
-    }
-    if let Some(v) = args.forms_folder {
-        connection.forms_folder = v;
-    }
-    if settings.procore.grant == engine::settings::Grant::AuthorizationCode {
-        authorize(settings, &store, &connection, args.auth_code.as_deref()).await?;
-    }
-    let client = client_for(settings, &connection, &store)?;
-
-    outln!("Checking what trestle may do in Procore company {company_id}:");
-    let checks = check_access(&client, connection.sync_forms, &connection.forms_folder).await;
-    output::print_checks(&checks);
-    if let Some(failed) = checks.iter().find(|c| !c.ok) {
-        bail!(
-            "{}; nothing was saved or synced",
-            refusal(failed.problem, company_id)
-        );
-    }
-    // Compliance: always checked, so the admin learns now what its first sync would need.
-    let compliance_required = args.compliance
-        || !store
-            .cursors_with_prefix(company_id, "compliance.")
-            .await?
-            .is_empty();
-    outln!("\nFor the compliance integration (trestle sync compliance):");
-    let compliance = check_compliance_access(&client).await;
-    output::print_checks(&compliance);
-    if let Some(failed) = compliance.iter().find(|c| !c.ok) {
-        if compliance_required {
-            bail!(
-                "{} for the compliance integration; nothing was saved or synced",
-                refusal(failed.problem, company_id)
-            );
+    let request = ConnectRequest {
+        company_id,
+        client_id,
+        client_secret,
+        toggles: Toggles {
+            sync_employees_only: args.sync_employees_only,
+            auto_activate_workers: args.auto_activate_workers,
+            sync_forms: args.sync_forms,
+            forms_folder: args.forms_folder,
+        },
+        auth_code: args.auth_code.map(SecretString::from),
+        require_compliance: args.compliance,
+        check_only: false,
+    };
+    let connected = match engine::connect::connect(settings, &store, request).await {
+        Ok(connected) => connected,
+        Err(ConnectError::Refused(refusal)) => {
+            print_checks(company_id, &refusal.workforce, &refusal.compliance);
+            bail!("{}", refusal_text(&refusal));
         }
+        Err(ConnectError::NotAuthorized { url, .. }) => bail!(
+            "trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    print_checks(company_id, &connected.workforce, &connected.compliance);
+    if !connected.compliance_ready() {
         outln!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
     }
-    store.save_connection(&connection).await?;
+    let connection = connected.connection;
     outln!("Connected. Settings: {}", output::toggles(&connection));
     if args.no_sync {
         return Ok(());
@@ -181,12 +156,13 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
     outln!(
         "\n{}:",
-        if connected_before {
+        if connected.connected_before {
             "Sync"
         } else {
             "Initial sync"
         }
     );
+    let client = client_for(settings, &connection, &store)?;
     let lock = sync_lock(settings, &store, company_id, waiting(company_id)).await?;
     run_workforce(
         &store,
@@ -200,42 +176,28 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     .await
 }
 
-/// What `connect` says when a check failed: where the admin has to look.
-fn refusal(problem: Option<Problem>, company_id: i64) -> String {
-    match problem {
-        Some(Problem::SignIn) => "signing in to Procore failed (above): check the client id and the client secret of trestle's Procore app".into(),
-        Some(Problem::Unreachable) => "Procore could not be reached (above): check the network, a proxy, and procore.environment / api_base in the configuration".into(),
-        Some(Problem::Company) => format!("trestle cannot work in Procore company {company_id} (above): check the Company ID and that the app is installed in that company"),
-        Some(Problem::Permission) | None => "some permissions are missing (above)".into(),
+/// The access checks `connect` ran, under the heading of each integration; the compliance
+/// heading only when its checks ran.
+fn print_checks(company_id: i64, workforce: &[AccessCheck], compliance: &[AccessCheck]) {
+    outln!("Checking what trestle may do in Procore company {company_id}:");
+    output::print_checks(workforce);
+    if !compliance.is_empty() {
+        outln!("\nFor the compliance integration (trestle sync compliance):");
+        output::print_checks(compliance);
     }
 }
 
-/// The authorization-code grant: exchange the code a person got from Procore for the first
-/// token pair (kept, sealed, in the store), or say where to get one.
-async fn authorize(
-    settings: &Settings,
-    store: &store::Store,
-    connection: &Connection,
-    code: Option<&str>,
-) -> Result<()> {
-    let Some(code) = code else {
-        if store.load_tokens(connection.company_id).await?.is_some() {
-            return Ok(());
-        }
-        let (_, login) = settings.procore.bases()?;
-        let url = procore::auth::authorize_url(
-            &login,
-            &connection.client_id,
-            &settings.procore.redirect_uri,
-            None,
-        )?;
-        bail!("trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows");
-    };
-    let config = engine::open::config_for(settings, connection, store)?;
-    procore::auth::exchange_code(&config, code)
-        .await
-        .context("exchanging the authorization code (codes are single-use and expire after 10 minutes; get a new one)")?;
-    Ok(())
+/// What `connect` says when a check failed: what went wrong, pointing at the checks printed
+/// above, and where the admin has to look.
+fn refusal_text(refusal: &Refusal) -> String {
+    let mut text = format!("{} (above)", refusal.headline());
+    if refusal.integration == engine::Integration::Compliance {
+        text.push_str(" for the compliance integration");
+    }
+    if let Some(advice) = refusal.advice() {
+        text = format!("{text}: {advice}");
+    }
+    text + "; nothing was saved or synced"
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
