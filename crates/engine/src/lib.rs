@@ -10,10 +10,12 @@
 //!   connection.
 //! - [`open`]: the store and its key file, the company's sync lock, Procore clients, and
 //!   picking the connection a request is about.
+//! - [`run`]: one sync of either integration for a connected company, returning its report.
 #![forbid(unsafe_code)]
 
 pub mod connect;
 pub mod open;
+pub mod run;
 pub mod settings;
 
 pub use open::OpenError;

@@ -5,12 +5,13 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use engine::connect::{ConnectError, ConnectRequest, Refusal, Toggles};
 use engine::open::{client_for, open_store, pick_connection, sync_lock};
+use engine::run::{Report, RunOptions};
 use engine::settings::Settings;
+use engine::Integration;
 use secrecy::SecretString;
 use store::Connection;
 use sync::hooks::CrashPoint;
 use sync::workforce::access::AccessCheck;
-use sync::workforce::{sync_workforce, WorkforceJob};
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
@@ -164,10 +165,11 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     );
     let client = client_for(settings, &connection, &store)?;
     let lock = sync_lock(settings, &store, company_id, waiting(company_id)).await?;
-    run_workforce(
+    run_and_print(
         &store,
         &client,
         &connection,
+        Integration::Workforce,
         RunOptions {
             reclaim_leases: lock.is_some(),
             ..RunOptions::default()
@@ -191,7 +193,7 @@ fn print_checks(company_id: i64, workforce: &[AccessCheck], compliance: &[Access
 /// above, and where the admin has to look.
 fn refusal_text(refusal: &Refusal) -> String {
     let mut text = format!("{} (above)", refusal.headline());
-    if refusal.integration == engine::Integration::Compliance {
+    if refusal.integration == Integration::Compliance {
         text.push_str(" for the compliance integration");
     }
     if let Some(advice) = refusal.advice() {
@@ -201,13 +203,13 @@ fn refusal_text(refusal: &Refusal) -> String {
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
-    let (compliance, args) = match command {
-        SyncCommand::Workforce(args) => (false, args),
-        SyncCommand::Compliance(args) => (true, args),
+    let (integration, args) = match command {
+        SyncCommand::Workforce(args) => (Integration::Workforce, args),
+        SyncCommand::Compliance(args) => (Integration::Compliance, args),
     };
     // Checked before any run, so `--every` cannot fail the same way on every tick.
     if let Some(date) = args.as_of {
-        if !compliance {
+        if integration != Integration::Compliance {
             bail!("--as-of previews compliance on another date: use it with `trestle sync compliance --dry-run`; nothing was synced");
         }
         // A real sync writes compliance to Procore, which must be today's.
@@ -220,7 +222,7 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
         }
     }
     let Some(every) = args.every else {
-        return sync_once(settings, compliance, &args).await;
+        return sync_once(settings, integration, &args).await;
     };
     // `--full` is for the first run; the runs after it read what changed.
     let first = std::cell::Cell::new(true);
@@ -230,17 +232,42 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
             full,
             ..args.clone()
         };
-        async move { sync_once(settings, compliance, &args).await }
+        async move { sync_once(settings, integration, &args).await }
     })
     .await
 }
 
-async fn sync_once(settings: &Settings, compliance: bool, args: &SyncArgs) -> Result<()> {
-    if compliance {
-        crate::compliance::sync(settings, args).await
+/// One sync as `trestle sync` asks for it: a real run holds the company's sync lock; a dry run
+/// uploads nothing, so it needs none.
+async fn sync_once(settings: &Settings, integration: Integration, args: &SyncArgs) -> Result<()> {
+    let store = open_store(settings).await?;
+    let connection = pick_connection(&store, settings, args.company_id).await?;
+    let client = client_for(settings, &connection, &store)?;
+    let lock = if args.dry_run {
+        None
     } else {
-        sync_workforce_once(settings, args).await
-    }
+        sync_lock(
+            settings,
+            &store,
+            connection.company_id,
+            waiting(connection.company_id),
+        )
+        .await?
+    };
+    run_and_print(
+        &store,
+        &client,
+        &connection,
+        integration,
+        RunOptions {
+            dry_run: args.dry_run,
+            full_read: args.full,
+            reclaim_leases: lock.is_some(),
+            today: args.as_of,
+            ..RunOptions::default()
+        },
+    )
+    .await
 }
 
 /// `--every`: a humantime duration ("1d", "30m"), at least a second.
@@ -305,35 +332,6 @@ where
     Ok(())
 }
 
-async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()> {
-    let store = open_store(settings).await?;
-    let connection = pick_connection(&store, settings, args.company_id).await?;
-    let client = client_for(settings, &connection, &store)?;
-    // A dry run uploads nothing, so it needs no lock.
-    let lock = if args.dry_run {
-        None
-    } else {
-        sync_lock(
-            settings,
-            &store,
-            connection.company_id,
-            crate::commands::waiting(connection.company_id),
-        )
-        .await?
-    };
-    run_workforce(
-        &store,
-        &client,
-        &connection,
-        RunOptions {
-            dry_run: args.dry_run,
-            full_read: args.full,
-            reclaim_leases: lock.is_some(),
-        },
-    )
-    .await
-}
-
 /// What the CLI says when another process holds the company's sync lock.
 pub fn waiting(company: i64) -> impl FnOnce() + Send {
     move || {
@@ -350,41 +348,32 @@ pub(crate) fn crash_point() -> Option<CrashPoint> {
         .and_then(CrashPoint::parse)
 }
 
-/// How one sync runs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
-    /// Show what would change, and change nothing.
-    pub dry_run: bool,
-    /// Read every collection whole, not only what changed.
-    pub full_read: bool,
-    /// The caller holds the company's sync lock ([`engine::open::sync_lock`]), so leases left by
-    /// crashed runs are taken back.
-    pub reclaim_leases: bool,
+/// `options` with the CLI's hooks: a progress bar, and the crash tests' point.
+pub fn with_hooks(options: RunOptions) -> RunOptions {
+    RunOptions {
+        progress: Some(output::progress_bar()),
+        crash_at: crash_point(),
+        ..options
+    }
 }
 
-/// Runs one workforce sync and prints its report.
-pub async fn run_workforce(
+/// Runs one sync and prints its report. A compliance run given another date than today
+/// (`--as-of`) says so in its title.
+pub async fn run_and_print(
     store: &store::Store,
     client: &procore::Client,
     connection: &Connection,
+    integration: Integration,
     options: RunOptions,
 ) -> Result<()> {
-    let now = chrono::Utc::now();
-    let job = WorkforceJob {
-        client,
-        store,
-        connection,
-        company_name: None,
-        today: now.date_naive(),
-        now,
-        full_read: options.full_read,
-        crash_at: crash_point(),
-        reclaim_leases: options.reclaim_leases,
-        progress: Some(crate::output::progress_bar()),
-    };
-    let report = sync_workforce(&job, options.dry_run).await?;
-    output::print_report(&report);
-    WritesFailed::check(report.failures.len())
+    let as_of = options.today;
+    let report =
+        engine::run::run(store, client, connection, integration, with_hooks(options)).await?;
+    match &report {
+        Report::Workforce(report) => output::print_report(report),
+        Report::Compliance(report) => crate::compliance::print_report(report, as_of),
+    }
+    WritesFailed::check(report.failed_writes())
 }
 
 /// A sync that ran to its end but could not make some of its Procore writes (uploads, insurance

@@ -2,4 +2,5 @@
 //! every face calls them.
 
 mod connect;
+mod run;
 mod support;
