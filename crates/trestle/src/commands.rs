@@ -1,4 +1,5 @@
-//! `connect`, `sync` and `explain`.
+//! `connect`, `sync` and `explain`: the arguments, the engine's use cases, and what is
+//! printed of their results.
 
 use crate::output;
 use anyhow::{bail, Context, Result};

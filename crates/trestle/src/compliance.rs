@@ -1,5 +1,6 @@
-//! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`; the record
-//! commands (`compliance profile|certificate|waiver`) are in `records`.
+//! `compliance import`, `compliance map`, `compliance settings`, and the report `sync
+//! compliance` prints; the record commands (`compliance profile|certificate|waiver`) are in
+//! `records`.
 
 use crate::output::table;
 use anyhow::{bail, Context, Result};

@@ -150,27 +150,22 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     store.save_connection(&connection).await?;
     outln!("  {}", output::toggles(&connection));
 
+    let sync_workforce = || {
+        run_and_print(
+            &store,
+            &client,
+            &connection,
+            Integration::Workforce,
+            RunOptions::default(),
+        )
+    };
     outln!("\n== trestle sync workforce (the initial sync)");
-    run_and_print(
-        &store,
-        &client,
-        &connection,
-        Integration::Workforce,
-        RunOptions::default(),
-    )
-    .await?;
+    sync_workforce().await?;
 
     outln!("\n== Two site forms are completed in the app");
     let forms = complete_sample_forms(&store, company).await?;
     outln!("\n== trestle sync workforce (uploads the completed forms)");
-    run_and_print(
-        &store,
-        &client,
-        &connection,
-        Integration::Workforce,
-        RunOptions::default(),
-    )
-    .await?;
+    sync_workforce().await?;
 
     outln!(
         "\n== A supervisor signs form {} after completion (revision 2)",
@@ -178,24 +173,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     );
     add_late_signature(&store, forms[0]).await?;
     outln!("\n== trestle sync workforce (a new version of the same document, never a second one)");
-    run_and_print(
-        &store,
-        &client,
-        &connection,
-        Integration::Workforce,
-        RunOptions::default(),
-    )
-    .await?;
+    sync_workforce().await?;
 
     outln!("\n== trestle sync workforce again (nothing changed upstream)");
-    run_and_print(
-        &store,
-        &client,
-        &connection,
-        Integration::Workforce,
-        RunOptions::default(),
-    )
-    .await?;
+    sync_workforce().await?;
 
     show_documents(&sim, &store, company).await?;
 

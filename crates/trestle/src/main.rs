@@ -1,8 +1,12 @@
-//! `trestle`: the command line of the Procore integration engine.
+//! `trestle`: the command line of the Procore integration engine: argument parsing, the words
+//! printed for people, and exit codes. The use cases themselves (settings, opening the store,
+//! connecting, running syncs) are in the `engine` crate, which the server shares; this crate
+//! renders their typed results and adds advice in the CLI's words ("run `trestle connect` first").
 //!
 //! # Layout
-//! - `commands`: `connect`, `sync`, `explain`.
-//! - `compliance`: `sync compliance`, `compliance import|map|settings`.
+//! - `commands`: `connect`, `sync` (once or `--every`), `explain`; the advice the CLI adds to
+//!   a refused connection.
+//! - `compliance`: `compliance import|map|settings`, and the compliance sync's report.
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
 //! - `demo`: the whole job against the bundled simulator's demo company.
