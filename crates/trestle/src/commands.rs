@@ -1,15 +1,18 @@
-//! `connect`, `sync` and `explain`.
+//! `connect`, `sync` and `explain`: the arguments, the engine's use cases, and what is
+//! printed of their results.
 
-use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output;
-use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use engine::connect::{ConnectError, ConnectRequest, Refusal, Toggles};
+use engine::open::{client_for, open_store, pick_connection, sync_lock};
+use engine::run::{Report, RunOptions};
+use engine::settings::Settings;
+use engine::Integration;
 use secrecy::SecretString;
 use store::Connection;
 use sync::hooks::CrashPoint;
-use sync::workforce::access::{check_access, check_compliance_access, Problem};
-use sync::workforce::{sync_workforce, WorkforceJob};
+use sync::workforce::access::AccessCheck;
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
@@ -109,7 +112,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         .client_id
         .or_else(|| settings.procore.client_id.clone())
         .context("no OAuth client id: pass --client-id or set procore.client_id")?;
-    let secret = match &args.client_secret_file {
+    let client_secret = match &args.client_secret_file {
         Some(path) => SecretString::from(
             std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?
@@ -118,62 +121,36 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         ),
         None => settings.procore.secret()?,
     };
-    // Connecting again (to rotate a secret, say) keeps the toggles already saved unless a flag
-    // says otherwise.
-    let mut connection = Connection::new(company_id, &client_id, secret);
-    let saved = store.connection(company_id).await?;
-    let connected_before = saved.is_some();
-    if let Some(saved) = saved {
-        connection.sync_employees_only = saved.sync_employees_only;
-        connection.auto_activate_workers = saved.auto_activate_workers;
-        connection.sync_forms = saved.sync_forms;
-        connection.forms_folder = saved.forms_folder;
-    }
-    if let Some(v) = args.sync_employees_only {
-        connection.sync_employees_only = v;
-    }
-    if let Some(v) = args.auto_activate_workers {
-        connection.auto_activate_workers = v;
-    }
-    if let Some(v) = args.sync_forms {
-        connection.sync_forms = v;
-    }
-    if let Some(v) = args.forms_folder {
-        connection.forms_folder = v;
-    }
-    if settings.procore.grant == crate::settings::Grant::AuthorizationCode {
-        authorize(settings, &store, &connection, args.auth_code.as_deref()).await?;
-    }
-    let client = client_for(settings, &connection, &store)?;
-
-    outln!("Checking what trestle may do in Procore company {company_id}:");
-    let checks = check_access(&client, connection.sync_forms, &connection.forms_folder).await;
-    output::print_checks(&checks);
-    if let Some(failed) = checks.iter().find(|c| !c.ok) {
-        bail!(
-            "{}; nothing was saved or synced",
-            refusal(failed.problem, company_id)
-        );
-    }
-    // Compliance: always checked, so the admin learns now what its first sync would need.
-    let compliance_required = args.compliance
-        || !store
-            .cursors_with_prefix(company_id, "compliance.")
-            .await?
-            .is_empty();
-    outln!("\nFor the compliance integration (trestle sync compliance):");
-    let compliance = check_compliance_access(&client).await;
-    output::print_checks(&compliance);
-    if let Some(failed) = compliance.iter().find(|c| !c.ok) {
-        if compliance_required {
-            bail!(
-                "{} for the compliance integration; nothing was saved or synced",
-                refusal(failed.problem, company_id)
-            );
+    let request = ConnectRequest {
+        company_id,
+        client_id,
+        client_secret,
+        toggles: Toggles {
+            sync_employees_only: args.sync_employees_only,
+            auto_activate_workers: args.auto_activate_workers,
+            sync_forms: args.sync_forms,
+            forms_folder: args.forms_folder,
+        },
+        auth_code: args.auth_code.map(SecretString::from),
+        require_compliance: args.compliance,
+        check_only: false,
+    };
+    let connected = match engine::connect::connect(settings, &store, request).await {
+        Ok(connected) => connected,
+        Err(ConnectError::Refused(refusal)) => {
+            print_checks(company_id, &refusal.workforce, &refusal.compliance);
+            bail!("{}", refusal_text(&refusal));
         }
+        Err(ConnectError::NotAuthorized { url, .. }) => bail!(
+            "trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    print_checks(company_id, &connected.workforce, &connected.compliance);
+    if !connected.compliance_ready() {
         outln!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
     }
-    store.save_connection(&connection).await?;
+    let connection = connected.connection;
     outln!("Connected. Settings: {}", output::toggles(&connection));
     if args.no_sync {
         return Ok(());
@@ -181,17 +158,19 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
     outln!(
         "\n{}:",
-        if connected_before {
+        if connected.connected_before {
             "Sync"
         } else {
             "Initial sync"
         }
     );
-    let lock = sync_lock(settings, &store, company_id).await?;
-    run_workforce(
+    let client = client_for(settings, &connection, &store)?;
+    let lock = sync_lock(settings, &store, company_id, waiting(company_id)).await?;
+    run_and_print(
         &store,
         &client,
         &connection,
+        Integration::Workforce,
         RunOptions {
             reclaim_leases: lock.is_some(),
             ..RunOptions::default()
@@ -200,52 +179,38 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     .await
 }
 
-/// What `connect` says when a check failed: where the admin has to look.
-fn refusal(problem: Option<Problem>, company_id: i64) -> String {
-    match problem {
-        Some(Problem::SignIn) => "signing in to Procore failed (above): check the client id and the client secret of trestle's Procore app".into(),
-        Some(Problem::Unreachable) => "Procore could not be reached (above): check the network, a proxy, and procore.environment / api_base in the configuration".into(),
-        Some(Problem::Company) => format!("trestle cannot work in Procore company {company_id} (above): check the Company ID and that the app is installed in that company"),
-        Some(Problem::Permission) | None => "some permissions are missing (above)".into(),
+/// The access checks `connect` ran, under the heading of each integration; the compliance
+/// heading only when its checks ran.
+fn print_checks(company_id: i64, workforce: &[AccessCheck], compliance: &[AccessCheck]) {
+    outln!("Checking what trestle may do in Procore company {company_id}:");
+    output::print_checks(workforce);
+    if !compliance.is_empty() {
+        outln!("\nFor the compliance integration (trestle sync compliance):");
+        output::print_checks(compliance);
     }
 }
 
-/// The authorization-code grant: exchange the code a person got from Procore for the first
-/// token pair (kept, sealed, in the store), or say where to get one.
-async fn authorize(
-    settings: &Settings,
-    store: &store::Store,
-    connection: &Connection,
-    code: Option<&str>,
-) -> Result<()> {
-    let Some(code) = code else {
-        if store.load_tokens(connection.company_id).await?.is_some() {
-            return Ok(());
-        }
-        let (_, login) = settings.procore.bases()?;
-        let url = procore::auth::authorize_url(
-            &login,
-            &connection.client_id,
-            &settings.procore.redirect_uri,
-            None,
-        )?;
-        bail!("trestle is not authorized in Procore yet: open {url}, sign in, approve the app, and run `trestle connect --auth-code CODE` with the code Procore shows");
-    };
-    let config = crate::app::config_for(settings, connection, store)?;
-    procore::auth::exchange_code(&config, code)
-        .await
-        .context("exchanging the authorization code (codes are single-use and expire after 10 minutes; get a new one)")?;
-    Ok(())
+/// What `connect` says when a check failed: what went wrong, pointing at the checks printed
+/// above, and where the admin has to look.
+fn refusal_text(refusal: &Refusal) -> String {
+    let mut text = format!("{} (above)", refusal.headline());
+    if refusal.integration == Integration::Compliance {
+        text.push_str(" for the compliance integration");
+    }
+    if let Some(advice) = refusal.advice() {
+        text = format!("{text}: {advice}");
+    }
+    text + "; nothing was saved or synced"
 }
 
 pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
-    let (compliance, args) = match command {
-        SyncCommand::Workforce(args) => (false, args),
-        SyncCommand::Compliance(args) => (true, args),
+    let (integration, args) = match command {
+        SyncCommand::Workforce(args) => (Integration::Workforce, args),
+        SyncCommand::Compliance(args) => (Integration::Compliance, args),
     };
     // Checked before any run, so `--every` cannot fail the same way on every tick.
     if let Some(date) = args.as_of {
-        if !compliance {
+        if integration != Integration::Compliance {
             bail!("--as-of previews compliance on another date: use it with `trestle sync compliance --dry-run`; nothing was synced");
         }
         // A real sync writes compliance to Procore, which must be today's.
@@ -258,7 +223,7 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
         }
     }
     let Some(every) = args.every else {
-        return sync_once(settings, compliance, &args).await;
+        return sync_once(settings, integration, &args).await;
     };
     // `--full` is for the first run; the runs after it read what changed.
     let first = std::cell::Cell::new(true);
@@ -268,17 +233,42 @@ pub async fn sync(settings: &Settings, command: SyncCommand) -> Result<()> {
             full,
             ..args.clone()
         };
-        async move { sync_once(settings, compliance, &args).await }
+        async move { sync_once(settings, integration, &args).await }
     })
     .await
 }
 
-async fn sync_once(settings: &Settings, compliance: bool, args: &SyncArgs) -> Result<()> {
-    if compliance {
-        crate::compliance::sync(settings, args).await
+/// One sync as `trestle sync` asks for it: a real run holds the company's sync lock; a dry run
+/// uploads nothing, so it needs none.
+async fn sync_once(settings: &Settings, integration: Integration, args: &SyncArgs) -> Result<()> {
+    let store = open_store(settings).await?;
+    let connection = pick_connection(&store, settings, args.company_id).await?;
+    let client = client_for(settings, &connection, &store)?;
+    let lock = if args.dry_run {
+        None
     } else {
-        sync_workforce_once(settings, args).await
-    }
+        sync_lock(
+            settings,
+            &store,
+            connection.company_id,
+            waiting(connection.company_id),
+        )
+        .await?
+    };
+    run_and_print(
+        &store,
+        &client,
+        &connection,
+        integration,
+        RunOptions {
+            dry_run: args.dry_run,
+            full_read: args.full,
+            reclaim_leases: lock.is_some(),
+            today: args.as_of,
+            ..RunOptions::default()
+        },
+    )
+    .await
 }
 
 /// `--every`: a humantime duration ("1d", "30m"), at least a second.
@@ -343,27 +333,11 @@ where
     Ok(())
 }
 
-async fn sync_workforce_once(settings: &Settings, args: &SyncArgs) -> Result<()> {
-    let store = open_store(settings).await?;
-    let connection = pick_connection(&store, settings, args.company_id).await?;
-    let client = client_for(settings, &connection, &store)?;
-    // A dry run uploads nothing, so it needs no lock.
-    let lock = if args.dry_run {
-        None
-    } else {
-        sync_lock(settings, &store, connection.company_id).await?
-    };
-    run_workforce(
-        &store,
-        &client,
-        &connection,
-        RunOptions {
-            dry_run: args.dry_run,
-            full_read: args.full,
-            reclaim_leases: lock.is_some(),
-        },
-    )
-    .await
+/// What the CLI says when another process holds the company's sync lock.
+pub fn waiting(company: i64) -> impl FnOnce() + Send {
+    move || {
+        eprintln!("Another trestle is syncing Procore company {company}; waiting for it to finish.")
+    }
 }
 
 /// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link): the points of a
@@ -375,41 +349,32 @@ pub(crate) fn crash_point() -> Option<CrashPoint> {
         .and_then(CrashPoint::parse)
 }
 
-/// How one sync runs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
-    /// Show what would change, and change nothing.
-    pub dry_run: bool,
-    /// Read every collection whole, not only what changed.
-    pub full_read: bool,
-    /// The caller holds the company's sync lock ([`crate::app::sync_lock`]), so leases left by
-    /// crashed runs are taken back.
-    pub reclaim_leases: bool,
+/// `options` with the CLI's hooks: a progress bar, and the crash tests' point.
+pub fn with_hooks(options: RunOptions) -> RunOptions {
+    RunOptions {
+        progress: Some(output::progress_bar()),
+        crash_at: crash_point(),
+        ..options
+    }
 }
 
-/// Runs one workforce sync and prints its report.
-pub async fn run_workforce(
+/// Runs one sync and prints its report. A compliance run given another date than today
+/// (`--as-of`) says so in its title.
+pub async fn run_and_print(
     store: &store::Store,
     client: &procore::Client,
     connection: &Connection,
+    integration: Integration,
     options: RunOptions,
 ) -> Result<()> {
-    let now = chrono::Utc::now();
-    let job = WorkforceJob {
-        client,
-        store,
-        connection,
-        company_name: None,
-        today: now.date_naive(),
-        now,
-        full_read: options.full_read,
-        crash_at: crash_point(),
-        reclaim_leases: options.reclaim_leases,
-        progress: Some(crate::output::progress_bar()),
-    };
-    let report = sync_workforce(&job, options.dry_run).await?;
-    output::print_report(&report);
-    WritesFailed::check(report.failures.len())
+    let as_of = options.today;
+    let report =
+        engine::run::run(store, client, connection, integration, with_hooks(options)).await?;
+    match &report {
+        Report::Workforce(report) => output::print_report(report),
+        Report::Compliance(report) => crate::compliance::print_report(report, as_of),
+    }
+    WritesFailed::check(report.failed_writes())
 }
 
 /// A sync that ran to its end but could not make some of its Procore writes (uploads, insurance

@@ -1,20 +1,20 @@
-//! `sync compliance`, `compliance import`, `compliance map`, `compliance settings`; the record
-//! commands (`compliance profile|certificate|waiver`) are in `records`.
+//! `compliance import`, `compliance map`, `compliance settings`, and the report `sync
+//! compliance` prints; the record commands (`compliance profile|certificate|waiver`) are in
+//! `records`.
 
-use crate::app::{client_for, open_store, pick_connection, sync_lock};
 use crate::output::table;
-use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
+use engine::open::{client_for, open_store, pick_connection};
+use engine::settings::Settings;
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
 use sync::compliance::collect::Mirror;
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
-    sync_compliance, Action, ComplianceJob, ComplianceSettings, ContactSync, NewProjects, Reason,
-    Report, SyncLevel,
+    Action, ComplianceSettings, ContactSync, NewProjects, Reason, Report, SyncLevel,
 };
 
 #[derive(Debug, Subcommand)]
@@ -548,79 +548,17 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
     ))
 }
 
-pub async fn sync(settings: &Settings, args: &crate::commands::SyncArgs) -> Result<()> {
-    let store = open_store(settings).await?;
-    let connection = pick_connection(&store, settings, args.company_id).await?;
-    let client = client_for(settings, &connection, &store)?;
-    let lock = if args.dry_run {
-        None
-    } else {
-        sync_lock(settings, &store, connection.company_id).await?
-    };
-    let report = run_on(
-        &store,
-        &client,
-        connection.company_id,
-        crate::commands::RunOptions {
-            dry_run: args.dry_run,
-            full_read: args.full,
-            reclaim_leases: lock.is_some(),
-        },
-        args.as_of
-            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
-    )
-    .await?;
+/// The summary table, the unknown profiles and the failures; `as_of` is the date a preview
+/// evaluated compliance on, when not today.
+pub fn print_report(report: &Report, as_of: Option<chrono::NaiveDate>) {
     // Its lines quote Procore names and Procore's error messages.
     out!(
         "{}",
-        crate::output::shown_lines(&report_text_on(&report, args.as_of))
+        crate::output::shown_lines(&report_text(report, as_of))
     );
-    crate::commands::WritesFailed::check(report.failures.len())
 }
 
-/// Runs one compliance sync with a progress bar.
-pub async fn run(
-    store: &Store,
-    client: &procore::Client,
-    company: i64,
-    options: crate::commands::RunOptions,
-) -> Result<Report> {
-    let today = chrono::Utc::now().date_naive();
-    run_on(store, client, company, options, today).await
-}
-
-/// [`run`] evaluating compliance on `today` (`--as-of` gives another date to a dry run).
-pub async fn run_on(
-    store: &Store,
-    client: &procore::Client,
-    company: i64,
-    options: crate::commands::RunOptions,
-    today: chrono::NaiveDate,
-) -> Result<Report> {
-    let job = ComplianceJob {
-        client,
-        store,
-        company_id: company,
-        today,
-        full_read: options.full_read,
-        reclaim_leases: options.reclaim_leases,
-        crash_at: crate::commands::crash_point(),
-        progress: Some(crate::output::progress_bar()),
-    };
-    Ok(sync_compliance(&job, options.dry_run).await?)
-}
-
-/// The summary table, the unknown profiles and the failures.
-pub fn print_report(report: &Report) {
-    out!("{}", crate::output::shown_lines(&report_text(report)));
-}
-
-pub fn report_text(report: &Report) -> String {
-    report_text_on(report, None)
-}
-
-/// [`report_text`] of a run that evaluated compliance `as_of` another date than today.
-pub fn report_text_on(report: &Report, as_of: Option<chrono::NaiveDate>) -> String {
+fn report_text(report: &Report, as_of: Option<chrono::NaiveDate>) -> String {
     let s = &report.summary;
     let mut out = String::new();
     let title = match (s.dry_run, as_of) {

@@ -6,7 +6,7 @@
 //! Procore Documents, revises one form so its document gets a second version, and ends with
 //! what the simulator now holds and a few `explain` answers.
 
-use crate::commands::{run_workforce, ExplainKind, RunOptions};
+use crate::commands::{run_and_print, with_hooks, ExplainKind};
 use crate::output::{self, table};
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
@@ -15,6 +15,8 @@ use domain::workforce::{
     Activation, Answer, FieldKind, FormField, FormSection, FormTemplate, ProjectFields,
     ProjectStatus, Signature, Submission, WorkerFields,
 };
+use engine::run::RunOptions;
+use engine::Integration;
 use futures::TryStreamExt;
 use procore_sim::{demo, RateLimits, Sim, SimConfig};
 use secrecy::SecretString;
@@ -148,13 +150,22 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     store.save_connection(&connection).await?;
     outln!("  {}", output::toggles(&connection));
 
+    let sync_workforce = || {
+        run_and_print(
+            &store,
+            &client,
+            &connection,
+            Integration::Workforce,
+            RunOptions::default(),
+        )
+    };
     outln!("\n== trestle sync workforce (the initial sync)");
-    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
+    sync_workforce().await?;
 
     outln!("\n== Two site forms are completed in the app");
     let forms = complete_sample_forms(&store, company).await?;
     outln!("\n== trestle sync workforce (uploads the completed forms)");
-    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
+    sync_workforce().await?;
 
     outln!(
         "\n== A supervisor signs form {} after completion (revision 2)",
@@ -162,10 +173,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     );
     add_late_signature(&store, forms[0]).await?;
     outln!("\n== trestle sync workforce (a new version of the same document, never a second one)");
-    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
+    sync_workforce().await?;
 
     outln!("\n== trestle sync workforce again (nothing changed upstream)");
-    run_workforce(&store, &client, &connection, RunOptions::default()).await?;
+    sync_workforce().await?;
 
     show_documents(&sim, &store, company).await?;
 
@@ -491,8 +502,10 @@ async fn run_compliance_demo(
     ] {
         outln!("\n== trestle sync compliance {title}");
         // No labels given: the sync reads Procore's custom field definitions itself.
-        let report = crate::compliance::run(store, client, company, RunOptions::default()).await?;
-        crate::compliance::print_report(&report);
+        let report =
+            engine::run::compliance(store, client, company, with_hooks(RunOptions::default()))
+                .await?;
+        crate::compliance::print_report(&report, None);
         written.extend(report.written);
     }
 

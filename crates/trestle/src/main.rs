@@ -1,10 +1,12 @@
-//! `trestle`: the command line of the Procore integration engine.
+//! `trestle`: the command line of the Procore integration engine: argument parsing, the words
+//! printed for people, and exit codes. The use cases themselves (settings, opening the store,
+//! connecting, running syncs) are in the `engine` crate, which the server shares; this crate
+//! renders their typed results and adds advice in the CLI's words ("run `trestle connect` first").
 //!
 //! # Layout
-//! - `settings`: layered settings (defaults, TOML, `TRESTLE_*`, flags).
-//! - `app`: opening the store (and its secret key) and building the Procore client.
-//! - `commands`: `connect`, `sync`, `explain`.
-//! - `compliance`: `sync compliance`, `compliance import|map|settings`.
+//! - `commands`: `connect`, `sync` (once or `--every`), `explain`; the advice the CLI adds to
+//!   a refused connection.
+//! - `compliance`: `compliance import|map|settings`, and the compliance sync's report.
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
 //! - `demo`: the whole job against the bundled simulator's demo company.
@@ -22,14 +24,12 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-mod app;
 mod commands;
 mod compliance;
 mod demo;
 mod output;
 mod overview;
 mod records;
-mod settings;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -93,7 +93,7 @@ async fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         // The chain can quote Procore's answers: escape what a terminal would act on.
-        eprintln!("error: {}", output::shown_lines(&format!("{e:#}")));
+        eprintln!("error: {}", output::shown_lines(&with_advice(&e)));
         let code = match e.downcast_ref::<commands::WritesFailed>() {
             Some(_) => commands::WritesFailed::EXIT_CODE,
             None => 1,
@@ -103,7 +103,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let load = || settings::Settings::load(cli.config.as_deref());
+    let load = || engine::Settings::load(cli.config.as_deref());
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(args) => procore_sim::cli::run(args).await,
@@ -113,13 +113,39 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => commands::explain(&load()?, args).await,
         Command::Config { command } => {
             match command {
-                ConfigCommand::Example => out!("{}", settings::EXAMPLE),
+                ConfigCommand::Example => out!("{}", engine::settings::EXAMPLE),
                 ConfigCommand::Show => {
                     outln!("{}", serde_json::to_string_pretty(&load()?)?);
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// The error's chain, and what to do about it in this face's words where the engine's error
+/// names only the setting or record to change.
+fn with_advice(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let advice = e.chain().find_map(|cause| {
+        if let Some(engine::SettingsError::FileMissing { path }) = cause.downcast_ref() {
+            let path = path.display();
+            return Some(format!(
+                "create it (`trestle config example > {path}`) or drop --config"
+            ));
+        }
+        match cause.downcast_ref()? {
+            engine::OpenError::NotConnected(id) => {
+                Some(format!("run `trestle connect --company-id {id}` first"))
+            }
+            engine::OpenError::NoneConnected => Some("run `trestle connect` first".into()),
+            engine::OpenError::SeveralConnected(_) => Some("name one with --company-id".into()),
+            _ => None,
+        }
+    });
+    match advice {
+        Some(advice) => format!("{text}; {advice}"),
+        None => text,
     }
 }
 

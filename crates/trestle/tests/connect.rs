@@ -302,3 +302,19 @@ async fn explain_says_why_another_apps_service_account_is_not_a_worker() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_sync_of_a_company_not_connected_says_how_to_connect_it() {
+    let sim = spawn_demo_sim().await;
+    let setup = Setup::new(&sim.url());
+    let out = setup.trestle(&["sync", "workforce"], None).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let company = demo::COMPANY_ID;
+    assert!(
+        stderr.contains(&format!(
+            "Procore company {company} is not connected; run `trestle connect --company-id {company}` first"
+        )),
+        "{stderr}"
+    );
+}

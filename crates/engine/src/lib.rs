@@ -1,0 +1,33 @@
+//! trestle's use cases, shared by its faces: the CLI (`trestle`), the server (`trestle serve`)
+//! and, later, the REST API and web UI. Each use case returns a typed result that the face
+//! renders in its own words, and never prints: a message fit for a terminal ("run `trestle
+//! connect`") is wrong on a web page, so errors name the setting or the record to change and
+//! each face adds its own advice.
+//!
+//! # Layout
+//! - [`settings`]: the layered settings (defaults, TOML, `TRESTLE_*`), including the server's.
+//! - [`connect`]: checking what trestle may do in a Procore company, and saving the
+//!   connection.
+//! - [`open`]: the store and its key file, the company's sync lock, Procore clients, and
+//!   picking the connection a request is about.
+//! - [`run`]: one sync of either integration for a connected company, returning its report.
+#![forbid(unsafe_code)]
+
+pub mod connect;
+pub mod open;
+pub mod run;
+pub mod settings;
+
+pub use open::OpenError;
+pub use settings::{Settings, SettingsError};
+
+/// trestle's two integrations between Procore and the apps it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Integration {
+    /// Procore projects and users into projects and workers; completed forms into Procore
+    /// Documents.
+    Workforce,
+    /// Procore projects, companies and commitments into compliance records; compliance status
+    /// back to Procore as insurance records.
+    Compliance,
+}

@@ -1,0 +1,6 @@
+//! The engine's use cases against the bundled Procore simulator and a real SQLite store, as
+//! every face calls them.
+
+mod connect;
+mod run;
+mod support;
