@@ -21,13 +21,5 @@ pub mod settings;
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};
 
-/// trestle's two integrations between Procore and the apps it holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Integration {
-    /// Procore projects and users into projects and workers; completed forms into Procore
-    /// Documents.
-    Workforce,
-    /// Procore projects, companies and commitments into compliance records; compliance status
-    /// back to Procore as insurance records.
-    Compliance,
-}
+/// trestle's two integrations (the queue's jobs name them too).
+pub use sync::jobs::Integration;

@@ -52,7 +52,8 @@ impl Metrics {
             "Webhook deliveries by outcome: accepted, duplicate (already stored), refused",
             deliveries.clone(),
         );
-        let job_seconds = Family::<Labels, Histogram>::new_with_constructor(job_buckets as fn() -> Histogram);
+        let job_seconds =
+            Family::<Labels, Histogram>::new_with_constructor(job_buckets as fn() -> Histogram);
         registry.register(
             "job_duration_seconds",
             "How long jobs ran, by kind and outcome (done, retry, dead, released, lease_lost)",

@@ -7,7 +7,6 @@
 //! whatever the load. A refused delivery (wrong or missing secret, too large, not a Procore
 //! event) stores nothing.
 
-use sync::jobs::{new_job, Work};
 use crate::Shared;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -23,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use store::{NewDelivery, Received};
 use subtle::ConstantTimeEq;
+use sync::jobs::{new_job, Work};
 
 pub(crate) fn router(shared: Shared) -> Router {
     let limit = shared.config.max_body_bytes;
@@ -54,7 +54,11 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 impl Receiver {
     /// Whether `given` is the company's secret. Hashing both sides first makes the comparison
     /// take the same time whatever the lengths.
-    async fn authentic(&self, company: i64, given: Option<&[u8]>) -> Result<bool, store::StoreError> {
+    async fn authentic(
+        &self,
+        company: i64,
+        given: Option<&[u8]>,
+    ) -> Result<bool, store::StoreError> {
         let Some(given) = given else {
             return Ok(false);
         };
@@ -111,14 +115,20 @@ async fn receive(
         }
         Err(e) => {
             tracing::warn!(company, error = %e, "could not read the hook record");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; deliver again later");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable; deliver again later",
+            );
         }
     }
     let delivery = match procore::webhook::parse(&body) {
         Ok(d) => d,
         Err(e) => {
             metrics.delivery("refused");
-            return refuse(StatusCode::BAD_REQUEST, &format!("not a Procore webhook event: {e}"));
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("not a Procore webhook event: {e}"),
+            );
         }
     };
     if delivery.company_id.is_some_and(|c| c.get() != company) {

@@ -8,10 +8,10 @@
 //! (beside the sync cursors), so a schedule missed while no server ran runs once on start,
 //! and several processes share one schedule: the jobs they enqueue for one moment coalesce.
 
-use sync::jobs::{enqueue, integrations, Integration, Work};
 use crate::Shared;
 use chrono::{DateTime, Duration as Span, FixedOffset, NaiveTime, Utc};
 use std::time::Duration;
+use sync::jobs::{enqueue, integrations, Integration, Work};
 use tokio_util::sync::CancellationToken;
 
 /// Whether something run every `every` is due at `now`, having last run at `last`.
@@ -179,8 +179,18 @@ mod tests {
         let six = NaiveTime::from_hms_opt(6, 0, 0).unwrap();
         let denver = FixedOffset::west_opt(7 * 3600).unwrap();
         let last = Some(at("2026-12-02T13:00:05Z")); // 06:00:05 in Denver, yesterday
-        assert!(!evaluation_due(at("2026-12-03T12:59:00Z"), last, six, denver));
-        assert!(evaluation_due(at("2026-12-03T13:00:00Z"), last, six, denver));
+        assert!(!evaluation_due(
+            at("2026-12-03T12:59:00Z"),
+            last,
+            six,
+            denver
+        ));
+        assert!(evaluation_due(
+            at("2026-12-03T13:00:00Z"),
+            last,
+            six,
+            denver
+        ));
     }
 
     #[test]
@@ -188,7 +198,12 @@ mod tests {
         let six = NaiveTime::from_hms_opt(6, 0, 0).unwrap();
         let utc = FixedOffset::east_opt(0).unwrap();
         let now = at("2026-12-03T12:00:00Z");
-        assert!(evaluation_due(now, Some(at("2026-11-28T06:00:00Z")), six, utc));
+        assert!(evaluation_due(
+            now,
+            Some(at("2026-11-28T06:00:00Z")),
+            six,
+            utc
+        ));
         // The run it started counts for today.
         assert!(!evaluation_due(now, Some(now), six, utc));
     }

@@ -95,7 +95,18 @@ pub(crate) async fn run(
             integration,
             full,
             targets,
-        } => sync(shared, store, company, *integration, *full, targets.as_ref(), now).await,
+        } => {
+            sync(
+                shared,
+                store,
+                company,
+                *integration,
+                *full,
+                targets.as_ref(),
+                now,
+            )
+            .await
+        }
     }
 }
 
@@ -129,7 +140,15 @@ async fn route_deliveries(
         own += routed.own;
         let workforce = routed.targets.workforce();
         if on.workforce && !workforce.is_empty() {
-            enqueue_sync(shared, store, company, Integration::Workforce, workforce, now).await?;
+            enqueue_sync(
+                shared,
+                store,
+                company,
+                Integration::Workforce,
+                workforce,
+                now,
+            )
+            .await?;
         }
         if on.compliance && !routed.targets.is_empty() {
             enqueue_sync(
@@ -189,7 +208,10 @@ async fn check_hook(
         return Ok("no public URL: no hook".into());
     };
     let connection = connection(store, company).await?;
-    let client = shared.clients.get(&connection).map_err(Failure::permanent)?;
+    let client = shared
+        .clients
+        .get(&connection)
+        .map_err(Failure::permanent)?;
     let destination = sync::webhooks::destination_url(public_url, company);
     let on = integrations(store, company).await?;
     match sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await {
@@ -236,7 +258,10 @@ async fn sync(
     now: DateTime<Utc>,
 ) -> Result<String, Failure> {
     let connection = connection(store, company).await?;
-    let client = shared.clients.get(&connection).map_err(Failure::permanent)?;
+    let client = shared
+        .clients
+        .get(&connection)
+        .map_err(Failure::permanent)?;
     let today = now.date_naive();
     let aspect = format!("sync.{}", integration.as_str());
     let outcome = match integration {

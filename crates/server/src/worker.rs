@@ -8,12 +8,12 @@
 //! job at once.
 
 use crate::work;
-use sync::jobs::Work;
 use crate::Shared;
 use chrono::Utc;
 use rand::Rng;
 use std::time::Instant;
 use store::{Claimed, StoreError};
+use sync::jobs::Work;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -79,7 +79,9 @@ async fn run_claimed(shared: &Shared, claimed: Claimed, stop: &CancellationToken
     let work: Work = match serde_json::from_str(&job.payload_json) {
         Ok(w) => w,
         Err(e) => {
-            let message = format!("the job's payload cannot be read ({e}); a newer trestle may have written it");
+            let message = format!(
+                "the job's payload cannot be read ({e}); a newer trestle may have written it"
+            );
             if let Err(e) = shared
                 .store
                 .fail_job(lease, Utc::now(), &message, None)

@@ -13,11 +13,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::{Enqueued, NewJob, Store};
 
-/// One of the two integrations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// trestle's two integrations between Procore and the apps it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Integration {
+    /// Procore projects and users into projects and workers; completed forms into Procore
+    /// Documents.
     Workforce,
+    /// Procore projects, companies and commitments into compliance records; compliance status
+    /// back to Procore as insurance records.
     Compliance,
 }
 
@@ -102,15 +106,12 @@ pub async fn enqueue(
     run_at: DateTime<Utc>,
     max_attempts: u32,
 ) -> store::Result<Enqueued> {
-    store.enqueue_job(&new_job(company, work, run_at, max_attempts)).await
+    store
+        .enqueue_job(&new_job(company, work, run_at, max_attempts))
+        .await
 }
 
-pub fn new_job(
-    company: i64,
-    work: &Work,
-    run_at: DateTime<Utc>,
-    max_attempts: u32,
-) -> NewJob {
+pub fn new_job(company: i64, work: &Work, run_at: DateTime<Utc>, max_attempts: u32) -> NewJob {
     NewJob {
         company_id: company,
         kind: work.kind(),
@@ -134,4 +135,3 @@ pub async fn integrations(store: &Store, company: i64) -> store::Result<Integrat
             .is_empty(),
     })
 }
-

@@ -9,8 +9,8 @@
 //! and documents its service account writes) are recognised by their author and cost nothing.
 
 use chrono::{DateTime, Utc};
-use procore::webhook::{Delivery, EventType, Resource};
 use procore::api::webhooks::NewHook;
+use procore::webhook::{Delivery, EventType, Resource};
 use procore::Client;
 use secrecy::SecretString;
 use std::collections::BTreeSet;
@@ -279,7 +279,10 @@ pub async fn ensure_hook(
     for t in &triggers {
         let key = (
             t.resource_name.clone().unwrap_or_default(),
-            t.event_type.clone().unwrap_or_default().to_ascii_lowercase(),
+            t.event_type
+                .clone()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
         );
         let is_wanted = wanted
             .iter()

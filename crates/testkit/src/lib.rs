@@ -108,11 +108,9 @@ impl Database {
     pub async fn remove(self) {
         if let Some((admin, schema)) = &self.schema {
             let mut conn = connect_admin(admin).await;
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA {schema} CASCADE"
-            )))
-            .execute(&mut conn)
-            .await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut conn)
+                .await;
             let _ = conn.close().await;
         }
     }

@@ -30,6 +30,7 @@ mod demo;
 mod output;
 mod overview;
 mod records;
+mod serve;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -67,6 +68,9 @@ enum Command {
     },
     /// Say what happened to a record and which rule decided it.
     Explain(commands::ExplainArgs),
+    /// Run the always-on engine: receive Procore's webhooks, run the work they and the
+    /// schedule call for, for every connected company, until SIGTERM.
+    Serve(serve::ServeArgs),
     /// Print settings.
     Config {
         #[command(subcommand)]
@@ -84,13 +88,8 @@ enum ConfigCommand {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_log(&cli);
     if let Err(e) = run(cli).await {
         // The chain can quote Procore's answers: escape what a terminal would act on.
         eprintln!("error: {}", output::shown_lines(&with_advice(&e)));
@@ -111,6 +110,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sync { integration } => commands::sync(&load()?, integration).await,
         Command::Compliance { command } => compliance::command(&load()?, command).await,
         Command::Explain(args) => commands::explain(&load()?, args).await,
+        Command::Serve(args) => serve::serve(&load()?, args).await,
         Command::Config { command } => {
             match command {
                 ConfigCommand::Example => out!("{}", engine::settings::EXAMPLE),
@@ -120,6 +120,30 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// Log lines go to stderr. A command run by hand logs warnings only (its output says what
+/// happened); `serve` logs what it does (`info`), as text or, for log collectors, JSON.
+/// `RUST_LOG` overrides the level either way.
+fn init_log(cli: &Cli) {
+    let (level, json) = match &cli.command {
+        Command::Serve(args) => {
+            let settings = engine::Settings::load(cli.config.as_deref()).ok();
+            ("info", serve::json_log(settings.as_ref(), args))
+        }
+        _ => ("warn", false),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if json {
+        log.json().init();
+    } else {
+        log.init();
     }
 }
 

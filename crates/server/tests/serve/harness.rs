@@ -104,7 +104,11 @@ impl App {
     /// POSTs a delivery as Procore would, with `authorization` as the header.
     pub async fn deliver(&self, body: &serde_json::Value, authorization: Option<&str>) -> u16 {
         let mut request = reqwest::Client::new()
-            .post(format!("{}/webhooks/procore/{}", self.url(), self.kit.company))
+            .post(format!(
+                "{}/webhooks/procore/{}",
+                self.url(),
+                self.kit.company
+            ))
             .json(body);
         if let Some(a) = authorization {
             request = request.header("Authorization", a);

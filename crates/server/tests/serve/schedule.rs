@@ -11,7 +11,10 @@ async fn without_webhooks_a_change_reaches_the_app_at_the_next_reconcile() {
     let app = App::start_with(config, false).await;
     let pat = app.kit.procore_user("Alvarez");
     app.kit
-        .ui_edit(&format!("users/{pat}"), Some(json!({"first_name": "Patricia"})))
+        .ui_edit(
+            &format!("users/{pat}"),
+            Some(json!({"first_name": "Patricia"})),
+        )
         .await;
     eventually(PATIENCE, "the worker renamed by a reconcile", || async {
         (app.worker_first_name(pat).await.as_deref() == Some("Patricia")).then_some(())

@@ -45,10 +45,16 @@ async fn the_hook_is_registered_with_triggers_for_what_the_workforce_integration
 async fn a_user_edited_in_procore_updates_the_worker_with_no_command_run() {
     let app = App::start().await;
     let pat = app.kit.procore_user("Alvarez");
-    assert_ne!(app.worker_first_name(pat).await.as_deref(), Some("Patricia"));
+    assert_ne!(
+        app.worker_first_name(pat).await.as_deref(),
+        Some("Patricia")
+    );
 
     app.kit
-        .ui_edit(&format!("users/{pat}"), Some(json!({"first_name": "Patricia"})))
+        .ui_edit(
+            &format!("users/{pat}"),
+            Some(json!({"first_name": "Patricia"})),
+        )
         .await;
 
     eventually(PATIENCE, "the worker renamed", || async {
@@ -62,7 +68,10 @@ async fn a_user_edited_in_procore_updates_the_worker_with_no_command_run() {
 async fn a_project_created_in_procore_appears_in_the_app() {
     let app = App::start().await;
     app.kit
-        .ui_create("projects", json!({"name": "Harbor Pier", "project_number": "HP-1"}))
+        .ui_create(
+            "projects",
+            json!({"name": "Harbor Pier", "project_number": "HP-1"}),
+        )
         .await;
     let procore = app.kit.procore_project("Harbor Pier");
     let store = &app.kit.store;
@@ -132,7 +141,11 @@ async fn a_body_that_is_not_a_procore_event_is_refused() {
     let app = App::start().await;
     let secret = app.secret().await;
     let status = reqwest::Client::new()
-        .post(format!("{}/webhooks/procore/{}", app.url(), app.kit.company))
+        .post(format!(
+            "{}/webhooks/procore/{}",
+            app.url(),
+            app.kit.company
+        ))
         .header("Authorization", &secret)
         .body("not json")
         .send()
@@ -148,7 +161,11 @@ async fn a_body_over_the_limit_is_refused() {
     let app = App::start().await;
     let secret = app.secret().await;
     let status = reqwest::Client::new()
-        .post(format!("{}/webhooks/procore/{}", app.url(), app.kit.company))
+        .post(format!(
+            "{}/webhooks/procore/{}",
+            app.url(),
+            app.kit.company
+        ))
         .header("Authorization", &secret)
         .header("Content-Type", "application/json")
         .body(vec![b' '; 300 * 1024])
