@@ -130,12 +130,37 @@ impl Store {
     /// [`StoreError::Conflict`] when the template or project does not exist;
     /// [`StoreError::NotFound`] when `id` names no submission.
     pub async fn save_submission(&self, s: &Submission) -> Result<i64> {
-        let answers = to_json("submission answers", &s.answers)?;
-        let signatures = to_json("submission signatures", &s.signatures)?;
-        let form_date = s.form_date.format("%Y-%m-%d").to_string();
-        let completed_at = s.completed_at.map(ts);
-        if s.id == 0 {
-            let id: i64 = sqlx::query_scalar(
+        self.save_submission_with_job(s, None).await
+    }
+
+    /// [`Store::save_submission`], and `job` enqueued in the same transaction: the work a
+    /// saved form calls for (its upload, once completed) is never lost to a crash between the
+    /// two, nor enqueued for a form that was not saved.
+    ///
+    /// # Errors
+    /// As [`Store::save_submission`].
+    pub async fn save_submission_with_job(
+        &self,
+        s: &Submission,
+        job: Option<&crate::jobs::NewJob>,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = save_submission_on(&mut tx, s).await?;
+        if let Some(job) = job {
+            crate::jobs::enqueue_job_on(&mut tx, job).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+async fn save_submission_on(conn: &mut sqlx::AnyConnection, s: &Submission) -> Result<i64> {
+    let answers = to_json("submission answers", &s.answers)?;
+    let signatures = to_json("submission signatures", &s.signatures)?;
+    let form_date = s.form_date.format("%Y-%m-%d").to_string();
+    let completed_at = s.completed_at.map(ts);
+    if s.id == 0 {
+        let id: i64 = sqlx::query_scalar(
                 "INSERT INTO form_submissions (template_id, project_id, form_date, state, answers_json, \
                  signatures_json, revision, completed_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
@@ -149,11 +174,11 @@ impl Store {
             .bind(i64::from(s.revision))
             .bind(completed_at)
             .bind(now())
-            .fetch_one(self.pool())
+            .fetch_one(&mut *conn)
             .await?;
-            return Ok(id);
-        }
-        let done = sqlx::query(
+        return Ok(id);
+    }
+    let done = sqlx::query(
             "UPDATE form_submissions SET template_id = $2, project_id = $3, form_date = $4, state = $5, \
              answers_json = $6, signatures_json = $7, revision = $8, completed_at = $9, updated_at = $10 \
              WHERE id = $1",
@@ -168,17 +193,18 @@ impl Store {
         .bind(i64::from(s.revision))
         .bind(completed_at)
         .bind(now())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "form submission",
-                id: s.id.to_string(),
-            });
-        }
-        Ok(s.id)
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound {
+            what: "form submission",
+            id: s.id.to_string(),
+        });
     }
+    Ok(s.id)
+}
 
+impl Store {
     /// One of the company's submissions; another company's is not found, so an id typed into
     /// `trestle explain form` cannot reach across companies.
     pub async fn submission(&self, company: CompanyId, id: i64) -> Result<Option<Submission>> {

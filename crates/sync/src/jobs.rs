@@ -135,3 +135,33 @@ pub async fn integrations(store: &Store, company: i64) -> store::Result<Integrat
             .is_empty(),
     })
 }
+
+/// Saves a form submission for `company`. A completed one (or one changed after completion)
+/// gets its upload to Procore Documents enqueued in the same transaction, so `trestle serve`
+/// uploads it at once; whether it is uploaded at all is still the workforce planner's call
+/// (Sync Forms, the project's link), made when the job runs.
+///
+/// # Errors
+/// As [`Store::save_submission`].
+pub async fn save_form(
+    store: &Store,
+    company: i64,
+    submission: &domain::workforce::Submission,
+    max_attempts: u32,
+) -> store::Result<i64> {
+    let job = (submission.state == domain::workforce::SubmissionState::Completed).then(|| {
+        new_job(
+            company,
+            &Work::Sync {
+                integration: Integration::Workforce,
+                full: false,
+                targets: Some(Targets::default()),
+            },
+            Utc::now(),
+            max_attempts,
+        )
+    });
+    store
+        .save_submission_with_job(submission, job.as_ref())
+        .await
+}

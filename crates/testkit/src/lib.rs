@@ -245,3 +245,73 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Forms as a crew fills them in the app.
+pub mod forms {
+    use chrono::{DateTime, Utc};
+    use domain::workforce::{
+        Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission,
+    };
+
+    /// A Toolbox Talk template: a topic, a PPE check, the lead's signature (required) and a
+    /// supervisor's (optional, for a later revision).
+    pub fn toolbox_talk(name: &str) -> FormTemplate {
+        let field = |key: &str, label: &str, kind: FieldKind, required: bool| FormField {
+            key: key.into(),
+            label: label.into(),
+            kind,
+            required,
+        };
+        FormTemplate {
+            id: 0,
+            name: name.into(),
+            sections: vec![
+                FormSection {
+                    title: "Talk".into(),
+                    fields: vec![
+                        field("topic", "Topic", FieldKind::Text { multiline: false }, true),
+                        field("ppe", "Was PPE checked?", FieldKind::YesNoNa, true),
+                    ],
+                },
+                FormSection {
+                    title: "Sign-off".into(),
+                    fields: vec![
+                        field("lead", "Talk lead", FieldKind::Signature, true),
+                        field("supervisor", "Supervisor", FieldKind::Signature, false),
+                    ],
+                },
+            ],
+        }
+    }
+
+    /// A Toolbox Talk (of a saved `template`) on app project `project_id`, answered, signed
+    /// by its lead and completed at `at`.
+    pub fn completed(
+        template: &FormTemplate,
+        project_id: i64,
+        date: &str,
+        at: DateTime<Utc>,
+    ) -> Submission {
+        let mut s = Submission::draft(
+            0,
+            template.id,
+            project_id,
+            date.parse().expect("a YYYY-MM-DD date"),
+        );
+        s.answer(template, "topic", Answer::Text("Ladder safety".into()))
+            .expect("topic");
+        s.answer(template, "ppe", Answer::Yes).expect("ppe");
+        s.sign(
+            template,
+            Signature {
+                field_key: "lead".into(),
+                signer_name: "Bea Okafor".into(),
+                worker_id: None,
+                signed_at: at,
+            },
+        )
+        .expect("signature");
+        s.complete(template, at).expect("complete");
+        s
+    }
+}

@@ -39,7 +39,22 @@ impl App {
     }
 
     pub async fn start_with(config: ServerConfig, webhooks: bool) -> App {
-        let kit = Kit::demo().await;
+        Self::start_full(config, webhooks, |_| {}).await
+    }
+
+    /// [`App::start_with`], with the connection's toggles set by `toggles`.
+    pub async fn start_full(
+        config: ServerConfig,
+        webhooks: bool,
+        toggles: impl FnOnce(&mut store::Connection),
+    ) -> App {
+        let kit = Kit::spawn(
+            procore_sim::demo::world(),
+            testkit::quiet(),
+            testkit::Backend::Sqlite,
+            toggles,
+        )
+        .await;
         let job = WorkforceJob {
             client: &kit.client,
             store: &kit.store,
@@ -67,7 +82,27 @@ impl App {
         if webhooks {
             app.hook_registered().await;
         }
+        // The start's own work (the first reconcile, the hook check) done, so whatever happens
+        // next in a test is the doing of what the test did.
+        app.idle().await;
         app
+    }
+
+    /// Waits until no job is pending or running.
+    pub async fn idle(&self) {
+        let store = &self.kit.store;
+        eventually(PATIENCE, "the queue idle", || async move {
+            let busy = store
+                .job_counts()
+                .await
+                .unwrap()
+                .into_iter()
+                .any(|(_, state, n)| {
+                    n > 0 && matches!(state, store::JobState::Pending | store::JobState::Running)
+                });
+            (!busy).then_some(())
+        })
+        .await;
     }
 
     pub fn url(&self) -> &str {

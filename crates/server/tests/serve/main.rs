@@ -4,10 +4,12 @@
 //!
 //! # Layout
 //! - `harness`: [`harness::App`], the server started over a [`testkit::Kit`].
+//! - `forms`: completed forms reach Procore Documents by themselves.
 //! - `webhooks`: hooks registered, deliveries received, refused, deduplicated and applied.
 //! - `probes`: `/healthz`, `/readyz`, `/metrics`.
 //! - `schedule`: the reconcile catches what webhooks missed.
 
+mod forms;
 mod harness;
 mod probes;
 mod schedule;

@@ -313,34 +313,7 @@ impl std::fmt::Debug for Document {
     }
 }
 
-pub fn toolbox_talk(name: &str) -> FormTemplate {
-    let field = |key: &str, label: &str, kind: FieldKind, required: bool| FormField {
-        key: key.into(),
-        label: label.into(),
-        kind,
-        required,
-    };
-    FormTemplate {
-        id: 0,
-        name: name.into(),
-        sections: vec![
-            FormSection {
-                title: "Talk".into(),
-                fields: vec![
-                    field("topic", "Topic", FieldKind::Text { multiline: false }, true),
-                    field("ppe", "Was PPE checked?", FieldKind::YesNoNa, true),
-                ],
-            },
-            FormSection {
-                title: "Sign-off".into(),
-                fields: vec![
-                    field("lead", "Talk lead", FieldKind::Signature, true),
-                    field("supervisor", "Supervisor", FieldKind::Signature, false),
-                ],
-            },
-        ],
-    }
-}
+pub use testkit::forms::toolbox_talk;
 
 pub async fn complete_form(
     store: &Store,
@@ -348,21 +321,7 @@ pub async fn complete_form(
     project_id: i64,
     date: &str,
 ) -> i64 {
-    let mut s = Submission::draft(0, template.id, project_id, date.parse().unwrap());
-    s.answer(template, "topic", Answer::Text("Ladder safety".into()))
-        .unwrap();
-    s.answer(template, "ppe", Answer::Yes).unwrap();
-    s.sign(
-        template,
-        Signature {
-            field_key: "lead".into(),
-            signer_name: "Bea Okafor".into(),
-            worker_id: None,
-            signed_at: now(),
-        },
-    )
-    .unwrap();
-    s.complete(template, now()).unwrap();
+    let s = testkit::forms::completed(template, project_id, date, now());
     store.save_submission(&s).await.unwrap()
 }
 
