@@ -67,6 +67,10 @@ pub(crate) fn routes() -> Router<Sim> {
             "/_sim/companies/{cid}/commitments/{id}",
             patch(commitment_update).delete(commitment_delete),
         )
+        .route(
+            "/_sim/companies/{cid}/insurances/{id}",
+            patch(insurance_update).delete(insurance_delete),
+        )
 }
 
 fn attrs(body: &Value, key: &str) -> ApiResult<Attrs> {
@@ -367,6 +371,41 @@ async fn commitment_update(
             .get(&id)
             .and_then(|r| serde_json::to_value(r).ok())
     })
+}
+
+/// A person editing an insurance record (company or project level) in Procore's web UI:
+/// `{"insurance": {...}}` with the API's attributes.
+async fn insurance_update(
+    State(sim): State<Sim>,
+    Path((cid, id)): Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult {
+    let v = json_body(&body)?;
+    let now = sim.now();
+    sim.write(|w| {
+        if w.insurances.get(&id).map(|i| i.company_id) != Some(cid) {
+            return Err(ApiError::not_found("Insurance"));
+        }
+        let a = attrs(&v, "insurance")?;
+        changes::update_insurance(w, id, &a, Actor::admin(), now)
+    })?;
+    state_of(&sim, |w| {
+        w.insurances
+            .get(&id)
+            .and_then(|r| serde_json::to_value(r).ok())
+    })
+}
+
+/// A person deleting an insurance record in Procore's web UI.
+async fn insurance_delete(State(sim): State<Sim>, Path((cid, id)): Path<(i64, i64)>) -> ApiResult {
+    let now = sim.now();
+    sim.write(|w| {
+        if w.insurances.get(&id).map(|i| i.company_id) != Some(cid) {
+            return Err(ApiError::not_found("Insurance"));
+        }
+        changes::delete_insurance(w, id, Actor::admin(), now)
+    })?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn commitment_delete(State(sim): State<Sim>, Path((cid, id)): Path<(i64, i64)>) -> ApiResult {

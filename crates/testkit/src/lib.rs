@@ -315,3 +315,71 @@ pub mod forms {
         s
     }
 }
+
+/// The demo company's compliance side, as an administrator sets it up before the first sync.
+pub mod compliance {
+    use domain::compliance::{Certificate, ComplianceProfile, Party, PartyId};
+    use procore_sim::demo;
+    use store::{ComplianceBatch, ComplianceChange, Store};
+
+    /// A "Standard Subcontractor" profile, and Acme Electric (with a certificate meeting it)
+    /// and Bolt Plumbing (with none) as parties linked to their Procore companies (`vendor`
+    /// gives a Procore company's id by name). Returns the parties, Acme first.
+    pub async fn seed(store: &Store, company: i64, vendor: impl Fn(&str) -> i64) -> [PartyId; 2] {
+        let profile: ComplianceProfile = serde_json::from_value(serde_json::json!({
+            "id": 1, "name": demo::PROFILE_STANDARD, "requirements": [
+                {"key": "gl.each_occurrence", "subject": "general_liability",
+                 "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}},
+                {"key": "auto.csl", "subject": "automobile_liability",
+                 "check": {"type": "limit_at_least", "limit": "combined_single_limit", "minimum": "1000000"}}
+            ]
+        }))
+        .expect("a profile");
+        let profile = store
+            .upsert_profile(company, &profile)
+            .await
+            .expect("saving the profile");
+        let party = |name: &str| ComplianceChange::CreateParty {
+            party: Party {
+                id: PartyId(0),
+                name: name.into(),
+                address: None,
+                website: None,
+                active: true,
+                procore_vendor_id: Some(vendor(name)),
+                profile_id: Some(profile),
+            },
+        };
+        let created = store
+            .apply_compliance(&ComplianceBatch {
+                company_id: company,
+                changes: &[party("Acme Electric"), party("Bolt Plumbing")],
+                ..Default::default()
+            })
+            .await
+            .expect("creating the parties");
+        let parties = [PartyId(created[0].1), PartyId(created[1].1)];
+        certify(store, company, parties[0]).await;
+        parties
+    }
+
+    /// Gives a party a certificate meeting the standard profile.
+    pub async fn certify(store: &Store, company: i64, party: PartyId) {
+        let mut c: Certificate = serde_json::from_value(serde_json::json!({
+            "id": 1, "party_id": 1, "policies": [
+                {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-1",
+                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
+                 "limits": {"each_occurrence": "2000000"}},
+                {"subject": "automobile_liability", "insurer": "Granite Mutual", "policy_number": "AU-1",
+                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
+                 "limits": {"combined_single_limit": "1000000"}}
+            ]
+        }))
+        .expect("a certificate");
+        c.party_id = party;
+        store
+            .add_certificate(company, &c)
+            .await
+            .expect("saving the certificate");
+    }
+}

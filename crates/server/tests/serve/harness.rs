@@ -68,6 +68,45 @@ impl App {
             progress: None,
         };
         sync_workforce(&job, false).await.expect("the initial sync");
+        Self::start_on(kit, config, webhooks).await
+    }
+
+    /// The demo company with its compliance side set up (see `testkit::compliance::seed`:
+    /// projects and companies imported automatically) and synced once, and the server serving
+    /// both integrations.
+    pub async fn start_compliance() -> App {
+        let kit = Kit::demo().await;
+        testkit::compliance::seed(&kit.store, kit.company, |name| {
+            kit.sim()
+                .read(|w| w.vendors.values().find(|v| v.name == name).map(|v| v.id))
+                .expect("a demo vendor")
+        })
+        .await;
+        let mut settings = sync::compliance::load_settings(&kit.store, kit.company)
+            .await
+            .unwrap();
+        settings.new_projects = sync::compliance::NewProjects::ImportAutomatically;
+        settings.import_companies_through_commitments = true;
+        sync::compliance::save_settings(&kit.store, kit.company, &settings)
+            .await
+            .unwrap();
+        let job = sync::compliance::ComplianceJob {
+            client: &kit.client,
+            store: &kit.store,
+            company_id: kit.company,
+            today: chrono::Utc::now().date_naive(),
+            full_read: false,
+            reclaim_leases: false,
+            crash_at: None,
+            progress: None,
+        };
+        sync::compliance::sync_compliance(&job, false)
+            .await
+            .expect("the first compliance sync");
+        Self::start_on(kit, config(), true).await
+    }
+
+    async fn start_on(kit: Kit, config: ServerConfig, webhooks: bool) -> App {
         let sim_url = kit.sim.url();
         let clients: server::Clients = Arc::new(move |_c| Ok(client_for(&sim_url)));
         let server = server::spawn(kit.store.clone(), config, clients, |url| {

@@ -5,10 +5,12 @@
 //! # Layout
 //! - `harness`: [`harness::App`], the server started over a [`testkit::Kit`].
 //! - `forms`: completed forms reach Procore Documents by themselves.
+//! - `compliance`: commitments and insurance records changed in Procore, applied by the server.
 //! - `webhooks`: hooks registered, deliveries received, refused, deduplicated and applied.
 //! - `probes`: `/healthz`, `/readyz`, `/metrics`.
 //! - `schedule`: the reconcile catches what webhooks missed.
 
+mod compliance;
 mod forms;
 mod harness;
 mod probes;

@@ -9,9 +9,7 @@
 //! `targeted`: syncs of the records webhook deliveries named.
 
 use chrono::NaiveDate;
-use domain::compliance::{
-    Certificate, ComplianceProfile, Contact, Party, PartyId, ProfileId, WriteBackFormat,
-};
+use domain::compliance::{Certificate, Contact, Party, PartyId, ProfileId, WriteBackFormat};
 use procore_sim::{demo, Sim, SimConfig};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -117,61 +115,12 @@ impl App {
     }
 
     async fn seed(&self) {
-        let profile: ComplianceProfile = serde_json::from_value(serde_json::json!({
-            "id": 1, "name": demo::PROFILE_STANDARD, "requirements": [
-                {"key": "gl.each_occurrence", "subject": "general_liability",
-                 "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}},
-                {"key": "auto.csl", "subject": "automobile_liability",
-                 "check": {"type": "limit_at_least", "limit": "combined_single_limit", "minimum": "1000000"}}
-            ]
-        }))
-        .unwrap();
-        let profile = self
-            .store
-            .upsert_profile(self.company, &profile)
-            .await
-            .unwrap();
-        let party = |name: &str, vendor: i64| ComplianceChange::CreateParty {
-            party: Party {
-                id: PartyId(0),
-                name: name.into(),
-                address: None,
-                website: None,
-                active: true,
-                procore_vendor_id: Some(vendor),
-                profile_id: Some(profile),
-            },
-        };
-        let created = self
-            .store
-            .apply_compliance(&ComplianceBatch {
-                company_id: self.company,
-                changes: &[
-                    party("Acme Electric", self.vendor("Acme Electric")),
-                    party("Bolt Plumbing", self.vendor("Bolt Plumbing")),
-                ],
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        self.certify(PartyId(created[0].1)).await;
+        testkit::compliance::seed(&self.store, self.company, |name| self.vendor(name)).await;
     }
 
     /// Gives a party a certificate meeting the standard profile.
     async fn certify(&self, party: PartyId) {
-        let mut c: Certificate = serde_json::from_value(serde_json::json!({
-            "id": 1, "party_id": 1, "policies": [
-                {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-1",
-                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
-                 "limits": {"each_occurrence": "2000000"}},
-                {"subject": "automobile_liability", "insurer": "Granite Mutual", "policy_number": "AU-1",
-                 "effective_date": "2026-01-01", "expiration_date": "2027-12-31",
-                 "limits": {"combined_single_limit": "1000000"}}
-            ]
-        }))
-        .unwrap();
-        c.party_id = party;
-        self.store.add_certificate(self.company, &c).await.unwrap();
+        testkit::compliance::certify(&self.store, self.company, party).await;
     }
 
     async fn settings(&self, f: impl FnOnce(&mut ComplianceSettings)) {

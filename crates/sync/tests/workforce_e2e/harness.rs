@@ -5,10 +5,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::workforce::{
-    Answer, FieldKind, FormField, FormSection, FormTemplate, ProjectFields, ProjectStatus,
-    Signature, Submission,
-};
+use domain::workforce::{FormTemplate, ProjectFields, ProjectStatus, Signature};
 use procore_sim::{demo, Sim, SimConfig, World};
 use secrecy::SecretString;
 use std::sync::Arc;
