@@ -2,7 +2,9 @@
 //!
 //! Procore drops a delivery it could not make for 12 hours, and may never send some, so each
 //! company gets an incremental sync of each integration every `reconcile_every` and a whole
-//! read every `full_reconcile_every`; the compliance integration is evaluated once a day at a
+//! read of the workforce integration every `full_reconcile_every` (the compliance integration
+//! reads whole every `full_read_days`, its own setting; while its hook delivers, its reconcile
+//! leaves commitments, one request per followed project, to the commitment webhooks); the compliance integration is evaluated once a day at a
 //! local time (an expiring policy moves without anything changing in Procore); and each
 //! company's hook is checked when the server starts. When each last ran is kept in the store
 //! (beside the sync cursors), so a schedule missed while no server ran runs once on start,
@@ -86,7 +88,10 @@ async fn tick(shared: &Shared, first: bool) -> store::Result<()> {
             let name = integration.as_str();
             let whole_key = format!("{WHOLE}{name}");
             let reconciled_key = format!("{RECONCILED}{name}");
+            // The compliance integration reads whole by its own setting (`full_read_days`),
+            // which its incremental sync honours.
             let full = match last(shared, company, &whole_key).await? {
+                _ if integration == Integration::Compliance => false,
                 // The clock of whole reads starts with the first server: the connect, or the
                 // first sync without cursors, read everything already.
                 None => {

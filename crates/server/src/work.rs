@@ -248,6 +248,45 @@ async fn check_hook(
     }
 }
 
+/// When the company's discarded deliveries were last looked at.
+const DISCARDS_CHECKED: &str = "service.discards_checked";
+
+/// Whether the company's hook brings its commitment changes, so a reconcile may leave
+/// commitments to it: the hook is registered, and Procore gave up on none of its deliveries
+/// since the last look (a delivery Procore could not make for 12 hours is discarded, and its
+/// change must then be read). `Some(now)` when covered, to record as the last look once the
+/// sync succeeded; `None` (read everything) when not, or when Procore cannot say.
+async fn webhooks_cover(
+    shared: &Shared,
+    store: &Store,
+    client: &procore::Client,
+    company: i64,
+) -> Result<Option<DateTime<Utc>>, Failure> {
+    if shared.config.public_url.is_none() {
+        return Ok(None);
+    }
+    let Some(hook_id) = store.hook_record(company).await?.and_then(|r| r.hook_id) else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let last: Option<DateTime<Utc>> = store
+        .cursor(company, DISCARDS_CHECKED)
+        .await?
+        .and_then(|v| v.parse().ok());
+    let Ok(discarded) = client
+        .webhooks()
+        .discarded_deliveries(procore::HookId(hook_id))
+        .await
+    else {
+        return Ok(None);
+    };
+    let missed = discarded.iter().any(|d| match (d.completed_at, last) {
+        (Some(at), Some(last)) => at > last,
+        _ => true,
+    });
+    Ok((!missed).then_some(now))
+}
+
 async fn sync(
     shared: &Shared,
     store: &Store,
@@ -305,10 +344,20 @@ async fn sync(
                 crash_at: None,
                 progress: None,
             };
-            let report = match targets {
-                Some(t) => sync::compliance::sync_compliance_targets(&job, t).await,
-                None => sync::compliance::sync_compliance(&job, false).await,
+            let covered = match targets {
+                None if !full => webhooks_cover(shared, store, &client, company).await?,
+                _ => None,
             };
+            let report = match (targets, covered) {
+                (Some(t), _) => sync::compliance::sync_compliance_targets(&job, t).await,
+                (None, Some(_)) => sync::compliance::sync_compliance_directory(&job).await,
+                (None, None) => sync::compliance::sync_compliance(&job, false).await,
+            };
+            if let (Ok(_), Some(checked)) = (&report, covered) {
+                store
+                    .set_cursor(company, DISCARDS_CHECKED, &checked.to_rfc3339())
+                    .await?;
+            }
             report.map(|r| {
                 (
                     format!(

@@ -59,7 +59,9 @@ pub use job::ComplianceJob;
 pub use local::{load_local, load_settings, save_settings};
 pub use plan::{plan, Action, Key, Plan};
 pub use reason::{CarriedField, Mapped, Reason};
-pub use run::{sync_compliance, sync_compliance_targets, Report, Summary};
+pub use run::{
+    sync_compliance, sync_compliance_directory, sync_compliance_targets, Report, Summary,
+};
 pub use settings::{
     ActiveCommitments, CommitmentKind, ComplianceSettings, ContactSync, DescriptionSync,
     InsuranceLevel, NewProjects, SyncLevel, DEFAULT_PROFILE_FIELD, PROJECT_NUMBER_FIELD,

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::http::Client;
 use crate::ids::{HookId, ProjectId, TriggerId};
 use crate::list::to_query;
-use crate::models::{Hook, Trigger};
+use crate::models::{Hook, HookDelivery, Trigger};
 
 /// Handler for webhook management. Created with [`Client::webhooks`] (company scope) or
 /// [`Client::project_webhooks`].
@@ -162,5 +162,22 @@ impl WebhooksHandler {
             .write_json(Method::DELETE, url, None, true)
             .await?;
         Ok(())
+    }
+
+    /// A hook's deliveries Procore gave up on (`discarded`: it could not make them for 12
+    /// hours), at most 1,000, oldest first.
+    pub async fn discarded_deliveries(&self, hook_id: HookId) -> Result<Vec<HookDelivery>> {
+        let (key, id) = self.owner();
+        get_one(
+            &self.client,
+            &format!("rest/v1.0/webhooks/hooks/{hook_id}/deliveries"),
+            &to_query(&[
+                (key.to_string(), id.to_string()),
+                ("filters[status]".to_string(), "discarded".to_string()),
+                ("page_size".to_string(), "1000".to_string()),
+            ])?,
+            "webhook delivery",
+        )
+        .await
     }
 }

@@ -56,3 +56,22 @@ pub struct Trigger {
     #[serde(default)]
     pub user_id: Option<UserId>,
 }
+
+/// One delivery of an event to a hook (v1.0 `GET …/hooks/{id}/deliveries`), as much as trestle
+/// reads: whether Procore gave it up, and when.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct HookDelivery {
+    /// The event delivered.
+    #[serde(default)]
+    pub event_id: Option<u64>,
+    /// `ok`, `retried`, `failed` or `discarded`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// The HTTP status of the last attempt.
+    #[serde(default)]
+    pub response_status: Option<u16>,
+    /// When the last attempt ended.
+    #[serde(default, deserialize_with = "crate::de::datetime")]
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+}

@@ -150,3 +150,72 @@ async fn an_insurance_record_edited_by_hand_in_procore_is_put_back() {
     .await;
     app.stop().await;
 }
+
+fn reconcile() -> sync::jobs::Work {
+    sync::jobs::Work::Sync {
+        integration: sync::jobs::Integration::Compliance,
+        full: false,
+        targets: None,
+    }
+}
+
+#[tokio::test]
+async fn while_the_hook_delivers_a_reconcile_leaves_commitments_to_it() {
+    let app = App::start_compliance().await;
+    app.kit.sim().clear_request_log();
+    app.run(reconcile()).await;
+    let paths = app.api_paths();
+    assert!(
+        !paths.iter().any(|p| p.contains("commitment_contracts")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("/deliveries")),
+        "{paths:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_whose_delivery_procore_gave_up_on_is_caught_by_the_reconcile() {
+    // Procore gives a delivery up after its first failure here (12 hours in Procore).
+    let app = App::start_compliance_with(procore_sim::SimConfig {
+        webhook_give_up_after: std::time::Duration::ZERO,
+        ..testkit::quiet()
+    })
+    .await;
+    let acme = app.vendor("Acme Electric");
+    let harbor = app.kit.procore_project("Harbor Tower");
+    // The server no longer knows the hook's secret: it refuses every delivery.
+    app.kit
+        .store
+        .delete_hook_record(app.kit.company)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = app.kit.sim().read(|w| {
+        w.commitments
+            .values()
+            .filter(|c| c.project_id == harbor && c.vendor_id == Some(acme))
+            .map(|c| c.id)
+            .collect()
+    });
+    app.set_status(&ids, "Draft", false).await;
+    eventually(PATIENCE, "Procore discards the deliveries", || async {
+        app.kit
+            .sim()
+            .read(|w| w.deliveries.values().any(|d| d.status == "discarded"))
+            .then_some(())
+    })
+    .await;
+    app.idle().await;
+    assert_eq!(
+        app.associated(acme, harbor).await,
+        Some(true),
+        "no delivery arrived"
+    );
+
+    app.run(reconcile()).await;
+
+    assert_eq!(app.associated(acme, harbor).await, Some(false));
+    app.stop().await;
+}

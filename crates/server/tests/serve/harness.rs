@@ -75,7 +75,18 @@ impl App {
     /// projects and companies imported automatically) and synced once, and the server serving
     /// both integrations.
     pub async fn start_compliance() -> App {
-        let kit = Kit::demo().await;
+        Self::start_compliance_with(testkit::quiet()).await
+    }
+
+    /// [`App::start_compliance`] with its own simulator settings.
+    pub async fn start_compliance_with(sim: procore_sim::SimConfig) -> App {
+        let kit = Kit::spawn(
+            procore_sim::demo::world(),
+            sim,
+            testkit::Backend::Sqlite,
+            |_| {},
+        )
+        .await;
         testkit::compliance::seed(&kit.store, kit.company, |name| {
             kit.sim()
                 .read(|w| w.vendors.values().find(|v| v.name == name).map(|v| v.id))
@@ -125,6 +136,31 @@ impl App {
         // next in a test is the doing of what the test did.
         app.idle().await;
         app
+    }
+
+    /// Enqueues `work` as the scheduler would, and waits until the queue is idle again.
+    pub async fn run(&self, work: sync::jobs::Work) {
+        sync::jobs::enqueue(
+            &self.kit.store,
+            self.kit.company,
+            &work,
+            chrono::Utc::now(),
+            8,
+        )
+        .await
+        .unwrap();
+        self.idle().await;
+    }
+
+    /// The paths of the Procore API requests the simulator saw since its log was cleared.
+    pub fn api_paths(&self) -> Vec<String> {
+        self.kit
+            .sim()
+            .request_log()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/rest/"))
+            .map(|r| r.path)
+            .collect()
     }
 
     /// Waits until no job is pending or running.

@@ -137,7 +137,7 @@ fn commitment_projects(
 /// What stops the whole sync (auth, permissions, the store). Malformed records and failed
 /// writes do not: they are in the report and the run log.
 pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<Report> {
-    run(job, dry_run, None).await
+    run(job, dry_run, Scope::Changes).await
 }
 
 /// A sync of the records webhook deliveries named (read one by one, see
@@ -148,10 +148,34 @@ pub async fn sync_compliance(job: &ComplianceJob<'_>, dry_run: bool) -> Result<R
 /// # Errors
 /// As [`sync_compliance`].
 pub async fn sync_compliance_targets(job: &ComplianceJob<'_>, targets: &Targets) -> Result<Report> {
-    run(job, false, Some(targets)).await
+    run(job, false, Scope::Records(targets)).await
 }
 
-async fn run(job: &ComplianceJob<'_>, dry_run: bool, targets: Option<&Targets>) -> Result<Report> {
+/// An incremental sync that leaves commitments to webhooks: the directory lists since their
+/// cursors, and the commitments only of projects followed for the first time. What `trestle
+/// serve`'s reconcile runs while the company's hook delivers: reading every followed project's
+/// commitments (one request each) every reconcile would spend the rate limit on what the
+/// commitment webhooks already bring. A whole read (every `full_read_days`) still reads them
+/// all, and happens here when due.
+///
+/// # Errors
+/// As [`sync_compliance`].
+pub async fn sync_compliance_directory(job: &ComplianceJob<'_>) -> Result<Report> {
+    run(job, false, Scope::Directory).await
+}
+
+/// What a sync reads of Procore before it plans.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// Every list since its cursor, every followed project's commitments since theirs.
+    Changes,
+    /// The directory lists since their cursors; commitments of newly followed projects only.
+    Directory,
+    /// The records webhook deliveries named.
+    Records(&'a Targets),
+}
+
+async fn run(job: &ComplianceJob<'_>, dry_run: bool, scope: Scope<'_>) -> Result<Report> {
     let store = job.store;
     let company = job.company_id;
     let requests_before = job.client.stats().requests;
@@ -159,36 +183,49 @@ async fn run(job: &ComplianceJob<'_>, dry_run: bool, targets: Option<&Targets>) 
     let local = load_local(store, company, &settings, job.today).await?;
     let (mirror, unreadable) = Mirror::from_rows(&store.mirror(company).await?);
     let cursors = Cursors::from_pairs(&store.cursors_with_prefix(company, "compliance.").await?);
-    let targets = targets.filter(|_| unreadable.is_empty() && !job.full_read);
-    let full = targets.is_none()
-        && (job.full_read
-            || !unreadable.is_empty()
-            || cursors.full_read_due(job.today, settings.full_read_days));
+    let full = job.full_read
+        || !unreadable.is_empty()
+        || (!matches!(scope, Scope::Records(_))
+            && cursors.full_read_due(job.today, settings.full_read_days));
     let mut collection = Collection::new(mirror.clone(), full);
-    if let Some(targets) = targets {
-        let followed_before = commitment_projects(&collection, &local, &settings);
-        collect_directory_targets(job.client, targets, &mut collection).await?;
-        let projects = commitment_projects(&collection, &local, &settings);
-        collect_commitment_targets(
-            job.client,
-            &projects,
-            &followed_before,
-            targets,
-            &cursors,
-            &mut collection,
-        )
-        .await?;
-    } else {
-        collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
-        let projects = commitment_projects(&collection, &local, &settings);
-        collect_commitments(
-            job.client,
-            &projects,
-            &cursors,
-            job.progress.as_ref(),
-            &mut collection,
-        )
-        .await?;
+    let followed_before = commitment_projects(&collection, &local, &settings);
+    match scope {
+        Scope::Records(targets) if !full => {
+            collect_directory_targets(job.client, targets, &mut collection).await?;
+        }
+        _ => {
+            collect_directory(job.client, &cursors, job.progress.as_ref(), &mut collection).await?;
+        }
+    }
+    let projects = commitment_projects(&collection, &local, &settings);
+    let named = match scope {
+        _ if full => None,
+        Scope::Changes => None,
+        Scope::Directory => Some(&Targets::default()),
+        Scope::Records(targets) => Some(targets),
+    };
+    match named {
+        Some(targets) => {
+            collect_commitment_targets(
+                job.client,
+                &projects,
+                &followed_before,
+                targets,
+                &cursors,
+                &mut collection,
+            )
+            .await?;
+        }
+        None => {
+            collect_commitments(
+                job.client,
+                &projects,
+                &cursors,
+                job.progress.as_ref(),
+                &mut collection,
+            )
+            .await?;
+        }
     }
     let projects = commitment_projects(&collection, &local, &settings);
     if !projects.is_empty() {
@@ -282,9 +319,9 @@ async fn run(job: &ComplianceJob<'_>, dry_run: bool, targets: Option<&Targets>) 
     // `restore_in_procore`); the plan above already writes those that changed here.
     // Deliveries about insurance records someone changed in Procore compare those records'
     // places only.
-    let insurance = match targets {
+    let insurance = match scope {
         _ if full => restore_in_procore(job, insurance, basis, None).await?,
-        Some(t) if !t.insurances.is_empty() => {
+        Scope::Records(t) if !t.insurances.is_empty() => {
             restore_in_procore(job, insurance, basis, Some(&t.insurances)).await?
         }
         _ => insurance,

@@ -91,13 +91,15 @@ impl Collection {
 }
 
 /// Reads projects (v1.1, every status, templates left out by Procore's own filter) and company
-/// users (active through v1.3 for their role, and inactive) changed since `cursors`, and `/me` for the service account.
+/// users (active through v1.3 for their role, and inactive) changed since `cursors`, and `/me`
+/// for the service account unless `service_account` already says who it is.
 ///
 /// # Errors
 /// Only what stops the whole collection: auth, permissions, Procore unavailable after retries.
 pub async fn collect(
     client: &Client,
     cursors: &Cursors,
+    service_account: Option<i64>,
     progress: Option<&Progress>,
 ) -> Result<Collection> {
     let report = |name: &'static str| {
@@ -108,7 +110,12 @@ pub async fn collect(
             }
         }
     };
-    let me = client.me().await?;
+    // The service account does not change while the connection stays; it is read again only
+    // when not known (the first sync, or a whole read).
+    let me = match service_account {
+        Some(id) => id,
+        None => client.me().await?.id.get(),
+    };
 
     let mut projects = client
         .projects()
@@ -144,7 +151,7 @@ pub async fn collect(
         .await?;
 
     let mut snapshot = WorkforceSnapshot {
-        service_account_id: Some(me.id.get()),
+        service_account_id: Some(me),
         ..Default::default()
     };
     let mut cursor_updates = Vec::new();
@@ -204,7 +211,7 @@ pub async fn collect(
     ));
     cursor_updates.push(CursorUpdate {
         collection: SERVICE_ACCOUNT.into(),
-        value: me.id.get().to_string(),
+        value: me.to_string(),
     });
 
     Ok(Collection {

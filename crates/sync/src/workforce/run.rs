@@ -191,15 +191,20 @@ async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -
         cursors.users = None;
         cursors.inactive_users = None;
     }
+    // Known from an earlier sync; a whole read asks again.
+    let service_account = if job.full_read {
+        None
+    } else {
+        store
+            .cursor(company, SERVICE_ACCOUNT)
+            .await?
+            .and_then(|v| v.parse().ok())
+    };
     let mut collection = match targets {
         Some(targets) if !settings_changed && !job.full_read => {
-            let known = store
-                .cursor(company, SERVICE_ACCOUNT)
-                .await?
-                .and_then(|v| v.parse().ok());
-            collect_targets(job.client, targets, known).await?
+            collect_targets(job.client, targets, service_account).await?
         }
-        _ => collect(job.client, &cursors, job.progress.as_ref()).await?,
+        _ => collect(job.client, &cursors, service_account, job.progress.as_ref()).await?,
     };
     if last_settings != Some(settings) {
         collection.cursors.push(store::CursorUpdate {

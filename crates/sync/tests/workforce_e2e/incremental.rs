@@ -97,12 +97,11 @@ async fn a_sync_with_no_change_upstream_reads_each_collection_once_and_plans_not
     let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         requests.len(),
-        4,
-        "/me + projects + users + inactive users: {paths:?}"
+        3,
+        "projects + users + inactive users (the service account is known): {paths:?}"
     );
     let company = app.company;
     for expected in [
-        "/rest/v1.0/me".to_string(),
         "/rest/v1.1/projects".to_string(),
         format!("/rest/v1.3/companies/{company}/users"),
         format!("/rest/v1.0/companies/{company}/users/inactive"),
@@ -129,7 +128,7 @@ async fn a_sync_with_no_change_upstream_reads_each_collection_once_and_plans_not
         "nothing to do: {:?}",
         report.plan.changes().collect::<Vec<_>>()
     );
-    assert_eq!(report.summary.requests, 4);
+    assert_eq!(report.summary.requests, 3);
 }
 
 /// Everything a sync may change in the store, to compare before and after.
