@@ -234,30 +234,30 @@ async fn status_shows_each_part_of_a_company_and_its_exit_code_follows_the_worst
     );
 }
 
-/// Enqueues a hook check and makes it dead with `error`; its id.
-async fn dead_job(store: &Store, now: chrono::DateTime<Utc>, error: &str) -> i64 {
-    let id = enqueue(
-        store,
-        demo::COMPANY_ID,
-        &Work::Hook,
-        now - Duration::minutes(5),
-        1,
-    )
-    .await
-    .unwrap()
-    .id();
-    let claimed = store
-        .claim_job("test", now, std::time::Duration::from_secs(60))
+/// Enqueues `work` due at `run_at` and claims it, as a worker would.
+async fn claimed(
+    store: &Store,
+    work: &Work,
+    run_at: chrono::DateTime<Utc>,
+    attempts: u32,
+) -> store::Claimed {
+    let id = enqueue(store, demo::COMPANY_ID, work, run_at, attempts)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(claimed.job.id, id);
-    let state = store
-        .fail_job(claimed.lease, now, error, None)
-        .await
-        .unwrap();
+        .id();
+    let lease = std::time::Duration::from_secs(600);
+    let claimed = store.claim_job("test", Utc::now(), lease).await.unwrap();
+    let claimed = claimed.expect("the job is due");
+    assert_eq!(claimed.job.id, id, "the job just enqueued is claimed");
+    claimed
+}
+
+/// Enqueues a hook check and makes it dead with `error`; its id.
+async fn dead_job(store: &Store, now: chrono::DateTime<Utc>, error: &str) -> i64 {
+    let job = claimed(store, &Work::Hook, now - Duration::minutes(5), 1).await;
+    let state = store.fail_job(job.lease, now, error, None).await.unwrap();
     assert_eq!(state, JobState::Dead);
-    id
+    job.job.id
 }
 
 #[tokio::test]
@@ -279,37 +279,18 @@ async fn jobs_and_retries(database_url: Option<&str>) {
     let now = Utc::now();
     let dead = dead_job(&store, now, "the hook check failed: 403").await;
     // One done, one running, one waiting for later: each in a lane of its own.
-    let done = enqueue(
-        &store,
-        demo::COMPANY_ID,
-        &Work::Route,
-        now - Duration::minutes(4),
-        3,
-    )
-    .await
-    .unwrap()
-    .id();
-    let lease = std::time::Duration::from_secs(600);
-    let claimed = store.claim_job("test", now, lease).await.unwrap().unwrap();
-    assert_eq!(claimed.job.id, done);
-    store.complete_job(claimed.lease, now).await.unwrap();
+    let done = claimed(&store, &Work::Route, now - Duration::minutes(4), 3).await;
+    store.complete_job(done.lease, now).await.unwrap();
+    let done = done.job.id;
     let sync = Work::Sync {
         integration: Integration::Workforce,
         full: false,
         targets: None,
     };
-    let running = enqueue(
-        &store,
-        demo::COMPANY_ID,
-        &sync,
-        now - Duration::minutes(3),
-        3,
-    )
-    .await
-    .unwrap()
-    .id();
-    let claimed = store.claim_job("test", now, lease).await.unwrap().unwrap();
-    assert_eq!(claimed.job.id, running);
+    let running = claimed(&store, &sync, now - Duration::minutes(3), 3)
+        .await
+        .job
+        .id;
     let later = Work::Sync {
         integration: Integration::Compliance,
         full: true,
