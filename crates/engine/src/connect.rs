@@ -6,6 +6,7 @@
 //! refuse the connection only when compliance is required (asked for, or a compliance sync
 //! has already run for the company).
 
+use crate::hooks::HookOutcome;
 use crate::open::{client_for, config_for, OpenError};
 use crate::settings::{Grant, Settings};
 use crate::Integration;
@@ -61,6 +62,9 @@ pub struct Connected {
     pub saved: bool,
     /// The company was connected before this request: its first sync has already run.
     pub connected_before: bool,
+    /// The company's Procore webhook, registered or repaired after saving; `None` for a check
+    /// only. A failure here is a warning: the connection stands.
+    pub webhook: Option<HookOutcome>,
 }
 
 impl Connected {
@@ -241,8 +245,19 @@ pub async fn connect(
             Refusal::new(company_id, Integration::Compliance, workforce, compliance).into(),
         );
     }
+    let mut webhook = None;
     if !request.check_only {
         store.save_connection(&connection).await?;
+        let now = chrono::Utc::now();
+        webhook = Some(
+            crate::hooks::register(settings, store, Ok(&client), company_id, now)
+                .await
+                .unwrap_or_else(|e| HookOutcome::Failed {
+                    destination_url: crate::hooks::wanted_url(settings, company_id)
+                        .unwrap_or_default(),
+                    error: format!("the store: {e}"),
+                }),
+        );
     }
     Ok(Connected {
         connection,
@@ -250,6 +265,7 @@ pub async fn connect(
         compliance,
         saved: !request.check_only,
         connected_before,
+        webhook,
     })
 }
 

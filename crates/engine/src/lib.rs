@@ -11,12 +11,19 @@
 //! - [`open`]: the store and its key file, the company's sync lock, Procore clients, and
 //!   picking the connection a request is about.
 //! - [`run`]: one sync of either integration for a connected company, returning its report.
+//! - [`hooks`]: the company's Procore webhook: registered after a connect, repaired on demand,
+//!   removed when the company is disconnected.
+//! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
+//! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
 #![forbid(unsafe_code)]
 
 pub mod connect;
+pub mod hooks;
+pub mod jobs;
 pub mod open;
 pub mod run;
 pub mod settings;
+pub mod status;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};

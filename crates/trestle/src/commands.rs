@@ -152,6 +152,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     }
     let connection = connected.connection;
     outln!("Connected. Settings: {}", output::toggles(&connection));
+    crate::ops::print_connect_webhook(connected.webhook.as_ref());
     if args.no_sync {
         return Ok(());
     }

@@ -9,6 +9,7 @@
 //! - `compliance`: `compliance import|map|settings`, and the compliance sync's report.
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
+//! - `ops`: `status`, `jobs`, `hooks repair`, `disconnect`: the operator's view of the service.
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
 
@@ -27,18 +28,28 @@ macro_rules! outln {
 mod commands;
 mod compliance;
 mod demo;
+mod ops;
 mod output;
 mod overview;
 mod records;
 mod serve;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// The version and the commit the binary was built from (see build.rs), so a report of a
+/// problem names the code that ran.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("BUILD_GIT_COMMIT"),
+    ")"
+);
 
 /// trestle keeps a Procore company in sync with its workforce and compliance apps.
 #[derive(Debug, Parser)]
-#[command(name = "trestle", version)]
+#[command(name = "trestle", version = VERSION)]
 struct Cli {
     /// Settings file (default: ./trestle.toml when present).
     #[arg(long, global = true)]
@@ -71,11 +82,33 @@ enum Command {
     /// Run the always-on engine: receive Procore's webhooks, run the work they and the
     /// schedule call for, for every connected company, until SIGTERM.
     Serve(serve::ServeArgs),
+    /// Each connected company's health, webhook, job queue and last syncs, from the store
+    /// (Procore is not asked). The exit status says the worst, for monitoring scripts.
+    #[command(after_help = ops::STATUS_HELP)]
+    Status(ops::StatusArgs),
+    /// The jobs `trestle serve` runs (`trestle jobs retry ID` runs a dead one again).
+    Jobs(ops::JobsArgs),
+    /// The Procore webhooks through which companies tell trestle what changed.
+    Hooks {
+        #[command(subcommand)]
+        command: ops::HooksCommand,
+    },
+    /// Disconnect a Procore company: remove trestle's webhook from it, and forget its
+    /// connection and credentials. Its records stay.
+    Disconnect(ops::DisconnectArgs),
     /// Print settings.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print a shell completion script, e.g. `trestle completions bash >
+    /// /etc/bash_completion.d/trestle`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `trestle manpage > /usr/local/share/man/man1/trestle.1`.
+    Manpage,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +124,11 @@ async fn main() {
     let cli = Cli::parse();
     init_log(&cli);
     if let Err(e) = run(cli).await {
+        // A status that is not healthy is its answer, not an error.
+        if let Some(unhealthy) = e.downcast_ref::<ops::Unhealthy>() {
+            eprintln!("{unhealthy}");
+            std::process::exit(unhealthy.exit_code());
+        }
         // The chain can quote Procore's answers: escape what a terminal would act on.
         eprintln!("error: {}", output::shown_lines(&with_advice(&e)));
         let code = match e.downcast_ref::<commands::WritesFailed>() {
@@ -111,6 +149,22 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Compliance { command } => compliance::command(&load()?, command).await,
         Command::Explain(args) => commands::explain(&load()?, args).await,
         Command::Serve(args) => serve::serve(&load()?, args).await,
+        Command::Status(args) => ops::status(&load()?, args).await,
+        Command::Jobs(args) => ops::jobs(&load()?, args).await,
+        Command::Hooks { command } => ops::hooks(&load()?, command).await,
+        Command::Disconnect(args) => ops::disconnect(&load()?, args).await,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trestle", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(())
+        }
+        Command::Manpage => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            out!("{}", String::from_utf8_lossy(&page));
+            Ok(())
+        }
         Command::Config { command } => {
             match command {
                 ConfigCommand::Example => out!("{}", engine::settings::EXAMPLE),

@@ -2,5 +2,6 @@
 //! every face calls them.
 
 mod connect;
+mod hooks;
 mod run;
 mod support;
