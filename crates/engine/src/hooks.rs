@@ -9,11 +9,11 @@
 use crate::open::{client_for, OpenError};
 use crate::settings::Settings;
 use chrono::{DateTime, Utc};
-use store::{Connection, HealthState, Store, StoreError};
+use store::{Connection, Store, StoreError};
 use sync::webhooks::{destination_url, ensure_hook, remove_hook, HookReport};
 
 /// The health aspect a hook's problems are kept under (the server's hook checks use it too).
-pub const HEALTH_ASPECT: &str = "webhook";
+pub use sync::webhooks::HEALTH_ASPECT;
 
 /// What registering or repairing a company's hook came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,30 +90,23 @@ pub(crate) async fn register(
             .await
             .map_err(|e| e.to_string())
     };
-    match attempt.await {
-        Ok(report) => {
-            store.clear_health(company, HEALTH_ASPECT).await?;
-            Ok(HookOutcome::InPlace {
-                destination_url,
-                report,
-            })
-        }
-        Err(error) => {
-            store
-                .set_health(
-                    company,
-                    HEALTH_ASPECT,
-                    HealthState::Degraded,
-                    &format!("the Procore webhook could not be registered or checked: {error}"),
-                    "give trestle's Procore app permission to manage webhooks in the company (Company Admin > Webhooks) and check that server.public_url reaches trestle; until then changes arrive at the next reconcile",
-                    now,
-                )
-                .await?;
-            Ok(HookOutcome::Failed {
-                destination_url,
-                error,
-            })
-        }
+    let outcome = attempt.await;
+    sync::webhooks::record_hook_health(
+        store,
+        company,
+        outcome.as_ref().map(|_| ()).map_err(String::as_str),
+        now,
+    )
+    .await?;
+    match outcome {
+        Ok(report) => Ok(HookOutcome::InPlace {
+            destination_url,
+            report,
+        }),
+        Err(error) => Ok(HookOutcome::Failed {
+            destination_url,
+            error,
+        }),
     }
 }
 

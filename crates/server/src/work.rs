@@ -10,13 +10,16 @@ use store::{Connection, HealthState, Store};
 use sync::jobs::{integrations, new_job, Integration, Work};
 use sync::webhooks::{route, Targets};
 
+/// A company's client and a digest of the credentials it was built with.
+type Cached = ([u8; 32], procore::Client);
+
 /// Procore clients by company, kept for the life of the process: one token cache and one
 /// rate-limit pacer per Procore app and company, whichever job is asking. A connection saved
 /// again with other credentials gets a new client.
 #[derive(Clone)]
 pub(crate) struct ClientCache {
     build: crate::Clients,
-    clients: Arc<Mutex<HashMap<i64, ([u8; 32], procore::Client)>>>,
+    clients: Arc<Mutex<HashMap<i64, Cached>>>,
 }
 
 impl ClientCache {
@@ -214,37 +217,22 @@ async fn check_hook(
         .map_err(Failure::permanent)?;
     let destination = sync::webhooks::destination_url(public_url, company);
     let on = integrations(store, company).await?;
-    match sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await {
-        Ok(report) => {
-            store.clear_health(company, "webhook").await?;
-            Ok(if report.repaired() {
-                format!(
-                    "hook repaired: {} triggers added, {} removed{}",
-                    report.triggers_added.len(),
-                    report.triggers_removed.len(),
-                    if report.created { ", hook created" } else { "" }
-                )
-            } else {
-                "hook in place".into()
-            })
-        }
-        Err(e) => {
-            let message = e.to_string();
-            store
-                .set_health(
-                    company,
-                    "webhook",
-                    HealthState::Degraded,
-                    &format!("the Procore webhook could not be checked or registered: {message}"),
-                    "give trestle's Procore app permission to manage webhooks in the company (Company Admin > Webhooks); until then changes reach the app at the next reconcile",
-                    now,
-                )
-                .await?;
-            Err(Failure {
-                message,
-                retry: e.is_about_the_connection(),
-            })
-        }
+    let outcome = sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await;
+    let message = outcome.as_ref().err().map(ToString::to_string);
+    sync::webhooks::record_hook_health(store, company, message.as_deref().map_or(Ok(()), Err), now)
+        .await?;
+    match outcome {
+        Ok(report) if report.repaired() => Ok(format!(
+            "hook repaired: {} triggers added, {} removed{}",
+            report.triggers_added.len(),
+            report.triggers_removed.len(),
+            if report.created { ", hook created" } else { "" }
+        )),
+        Ok(_) => Ok("hook in place".into()),
+        Err(e) => Err(Failure {
+            message: e.to_string(),
+            retry: e.is_about_the_connection(),
+        }),
     }
 }
 
@@ -383,7 +371,7 @@ async fn sync(
                     &aspect,
                     HealthState::Degraded,
                     &format!("{} Procore writes failed: {}", failures.len(), failures[0]),
-                    "they are tried again by the next sync; see `trestle jobs` and the run log",
+                    "they are tried again by the next sync; the run log says what Procore answered",
                     now,
                 )
                 .await?;

@@ -328,6 +328,38 @@ pub async fn remove_hook(client: &Client, store: &Store, company: i64) -> crate:
     Ok(hooks.len())
 }
 
+/// The company health aspect the hook's state is kept under.
+pub const HEALTH_ASPECT: &str = "webhook";
+
+/// Records how checking the company's hook went as its webhook health: cleared when the hook
+/// is in place, degraded (changes still arrive, at the next reconcile) with what went wrong
+/// and what fixes it when not.
+///
+/// # Errors
+/// The store failed.
+pub async fn record_hook_health(
+    store: &Store,
+    company: i64,
+    outcome: std::result::Result<(), &str>,
+    now: DateTime<Utc>,
+) -> store::Result<()> {
+    match outcome {
+        Ok(()) => store.clear_health(company, HEALTH_ASPECT).await,
+        Err(error) => {
+            store
+                .set_health(
+                    company,
+                    HEALTH_ASPECT,
+                    store::HealthState::Degraded,
+                    &format!("the Procore webhook could not be registered or checked: {error}"),
+                    "give trestle's Procore app permission to manage webhooks in the company (Company Admin > Webhooks) and check that server.public_url reaches trestle; until then changes arrive at the next reconcile",
+                    now,
+                )
+                .await
+        }
+    }
+}
+
 /// The address of a company's deliveries under the server's public URL.
 pub fn destination_url(public_url: &str, company: i64) -> String {
     format!(
