@@ -193,6 +193,11 @@ pub struct ServerSettings {
     /// see and retry.
     #[serde(deserialize_with = "at_least_one")]
     pub job_attempts: u32,
+    /// How long a job stays with the process that took it without word from it (a heartbeat
+    /// renews it every third of this): a process that died this long ago has its jobs taken
+    /// up by the others.
+    #[serde(deserialize_with = "interval", serialize_with = "duration")]
+    pub job_lease: Duration,
     /// How the server writes its log lines.
     pub log_format: LogFormat,
 }
@@ -210,6 +215,7 @@ impl Default for ServerSettings {
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: 256 * 1024,
             job_attempts: 8,
+            job_lease: Duration::from_secs(60),
             log_format: LogFormat::Text,
         }
     }

@@ -229,9 +229,11 @@ async fn check_hook(
             if report.created { ", hook created" } else { "" }
         )),
         Ok(_) => Ok("hook in place".into()),
+        // Checking is idempotent (it reads what is there before changing it), so any failure,
+        // an unknown write outcome included, is worth another try.
         Err(e) => Err(Failure {
             message: e.to_string(),
-            retry: e.is_about_the_connection(),
+            retry: true,
         }),
     }
 }
@@ -275,6 +277,51 @@ async fn webhooks_cover(
     Ok((!missed).then_some(now))
 }
 
+/// The outbox kinds each integration's sync drains.
+fn write_kinds(integration: Integration) -> &'static [&'static str] {
+    match integration {
+        Integration::Workforce => &[sync::workforce::run::UPLOAD_FORM],
+        Integration::Compliance => &[
+            sync::compliance::WRITE_INSURANCE,
+            sync::compliance::REMOVE_INSURANCE,
+        ],
+    }
+}
+
+/// A write the sync left in the outbox (waiting out its retry delay, or leased by a process
+/// that stopped) gets a drain job at the time it is due, so it is not left to the next
+/// reconcile. At least `retry_base` away: a write failing at once is not retried in a loop.
+async fn come_back_for_writes(
+    shared: &Shared,
+    store: &Store,
+    company: i64,
+    integration: Integration,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let Some(due) = store
+        .outbox_next_due(company, write_kinds(integration))
+        .await?
+    else {
+        return Ok(());
+    };
+    let soonest = now
+        + chrono::Duration::from_std(shared.config.retry_base).unwrap_or(chrono::Duration::zero());
+    let work = Work::Sync {
+        integration,
+        full: false,
+        targets: Some(Targets::default()),
+    };
+    store
+        .enqueue_job(&new_job(
+            company,
+            &work,
+            due.max(soonest),
+            shared.config.job_attempts,
+        ))
+        .await?;
+    Ok(())
+}
+
 async fn sync(
     shared: &Shared,
     store: &Store,
@@ -302,7 +349,10 @@ async fn sync(
                 now,
                 full_read: full,
                 crash_at: None,
-                reclaim_leases: false,
+                // The job's lane makes this the only drainer of the company's uploads among the
+                // servers, so a lease left in the outbox is a dead process's: take it back now,
+                // not when it runs out.
+                reclaim_leases: true,
                 progress: None,
             };
             let report = match targets {
@@ -328,7 +378,8 @@ async fn sync(
                 company_id: company,
                 today,
                 full_read: full,
-                reclaim_leases: false,
+                // As for the workforce: the lane makes this the only drainer.
+                reclaim_leases: true,
                 crash_at: None,
                 progress: None,
             };
@@ -359,6 +410,9 @@ async fn sync(
             })
         }
     };
+    if outcome.is_ok() {
+        come_back_for_writes(shared, store, company, integration, now).await?;
+    }
     match outcome {
         Ok((summary, failures)) if failures.is_empty() => {
             store.clear_health(company, &aspect).await?;
@@ -371,11 +425,14 @@ async fn sync(
                     &aspect,
                     HealthState::Degraded,
                     &format!("{} Procore writes failed: {}", failures.len(), failures[0]),
-                    "they are tried again by the next sync; the run log says what Procore answered",
+                    "they are tried again with backoff; the run log says what Procore answered",
                     now,
                 )
                 .await?;
-            Ok(summary)
+            Ok(format!(
+                "{summary}; {} Procore writes failed and wait for their retry",
+                failures.len()
+            ))
         }
         Err(e) => {
             let message = e.to_string();

@@ -281,4 +281,29 @@ impl Store {
         .await?;
         row.as_ref().map(item_from_row).transpose()
     }
+
+    /// When the company's next pending write of one of `kinds` is due (its retry delay or its
+    /// lease ends), if any: so a service can come back for it then instead of at its next
+    /// scheduled sync.
+    pub async fn outbox_next_due(
+        &self,
+        company: CompanyId,
+        kinds: &[&str],
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        for kind in kinds {
+            let at: Option<String> = sqlx::query_scalar(
+                "SELECT MIN(available_at) FROM outbox WHERE company_id = $1 AND kind = $2 AND state = 'pending'",
+            )
+            .bind(company)
+            .bind(*kind)
+            .fetch_one(self.pool())
+            .await?;
+            if let Some(at) = at {
+                let at = crate::db::parse_ts("outbox time", &at)?;
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        Ok(next)
+    }
 }

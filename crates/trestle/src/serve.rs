@@ -45,6 +45,7 @@ pub fn server_config(settings: &Settings, args: &ServeArgs) -> server::ServerCon
         shutdown_grace: s.shutdown_grace,
         max_body_bytes: s.max_body_bytes,
         job_attempts: s.job_attempts,
+        lease: s.job_lease,
         ..server::ServerConfig::default()
     }
 }

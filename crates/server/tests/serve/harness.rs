@@ -31,6 +31,17 @@ pub fn config() -> ServerConfig {
     }
 }
 
+/// A server over the kit's store, its Procore clients pointed at the kit's simulator.
+async fn serve(kit: &Kit, config: ServerConfig, webhooks: bool) -> Running {
+    let sim_url = kit.sim.url();
+    let clients: server::Clients = Arc::new(move |_c| Ok(client_for(&sim_url)));
+    server::spawn(kit.store.clone(), config, clients, |url| {
+        webhooks.then(|| url.to_string())
+    })
+    .await
+    .expect("binding the server")
+}
+
 impl App {
     /// The demo company connected and synced once (as `trestle connect` leaves it), and the
     /// server serving it with webhooks registered at its own address.
@@ -118,13 +129,7 @@ impl App {
     }
 
     async fn start_on(kit: Kit, config: ServerConfig, webhooks: bool) -> App {
-        let sim_url = kit.sim.url();
-        let clients: server::Clients = Arc::new(move |_c| Ok(client_for(&sim_url)));
-        let server = server::spawn(kit.store.clone(), config, clients, |url| {
-            webhooks.then(|| url.to_string())
-        })
-        .await
-        .expect("binding the server");
+        let server = serve(&kit, config, webhooks).await;
         let app = App {
             kit,
             server: Some(server),
@@ -136,6 +141,15 @@ impl App {
         // next in a test is the doing of what the test did.
         app.idle().await;
         app
+    }
+
+    /// Stops the server (as SIGTERM would) and starts another on the same store, as a restarted
+    /// process would.
+    pub async fn restart(&mut self, config: ServerConfig) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("a clean stop");
+        }
+        self.server = Some(serve(&self.kit, config, false).await);
     }
 
     /// Enqueues `work` as the scheduler would, and waits until the queue is idle again.

@@ -9,10 +9,12 @@
 //! - `webhooks`: hooks registered, deliveries received, refused, deduplicated and applied.
 //! - `probes`: `/healthz`, `/readyz`, `/metrics`.
 //! - `schedule`: the reconcile catches what webhooks missed.
+//! - `shutdown`: a stop mid-work loses nothing.
 
 mod compliance;
 mod forms;
 mod harness;
 mod probes;
 mod schedule;
+mod shutdown;
 mod webhooks;
