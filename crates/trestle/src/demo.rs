@@ -182,6 +182,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     run_compliance_demo(&sim, &store, &client, company).await?;
 
+    serve_demo(&sim, &store, company).await?;
+
     outln!("\n== trestle explain");
     for (kind, id) in explain_examples(&sim, forms[0]).await? {
         out!("{}", output::explain(&store, company, kind, id).await?);
@@ -447,6 +449,149 @@ async fn explain_examples(
 /// The compliance integration on the demo company: a small dataset, automatic import, two syncs
 /// (the first brings projects, companies and associations in; the second writes the project-level
 /// records of the new associations), then the records read back from the simulator.
+/// `trestle serve` in-process: a person edits a user and adds a project in "Procore"'s web UI,
+/// and both reach the app through the webhooks the simulator delivers, with no sync command.
+async fn serve_demo(sim: &procore_sim::Running, store: &Store, company: i64) -> Result<()> {
+    outln!("\n== trestle serve (the always-on engine; the simulator delivers its webhooks to it)");
+    let sim_url = sim.url();
+    let clients: server::Clients = std::sync::Arc::new(move |c: &Connection| {
+        let config = procore::ClientConfig::custom(
+            &sim_url,
+            procore::CompanyId(c.company_id),
+            procore::Credentials::client_credentials(
+                c.client_id.clone(),
+                secrecy::ExposeSecret::expose_secret(&c.client_secret).to_string(),
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        procore::Client::new(config).map_err(|e| e.to_string())
+    });
+    let config = server::ServerConfig {
+        poll_every: std::time::Duration::from_millis(100),
+        ..server::ServerConfig::default()
+    };
+    let running = server::spawn(store.clone(), config, clients, |url| Some(url.to_string()))
+        .await
+        .context("starting the server")?;
+    outln!("  serving on {}", running.url);
+    let within = std::time::Duration::from_secs(60);
+    let hooked = wait_for(within, || async {
+        sim.sim().read(|w| {
+            w.hooks.values().any(|h| {
+                h.namespace.as_deref() == Some(sync::webhooks::NAMESPACE)
+                    && w.triggers.values().any(|t| t.hook_id == h.id)
+            })
+        })
+    })
+    .await;
+    if !hooked {
+        bail!("the server did not register its webhook within a minute");
+    }
+    outln!("  webhook registered with the simulator, with a secret of its own");
+
+    let bea = sim
+        .sim()
+        .read(|w| {
+            w.users
+                .values()
+                .find(|u| u.last_name.as_deref() == Some("Okafor"))
+                .map(|u| u.id)
+        })
+        .context("the demo's user Bea Okafor")?;
+    let started = std::time::Instant::now();
+    ui_edit(
+        &sim.url(),
+        company,
+        reqwest::Method::PATCH,
+        &format!("users/{bea}"),
+        serde_json::json!({"first_name": "Beatrice"}),
+    )
+    .await?;
+    outln!("  In Procore's web UI, someone renames Bea Okafor to Beatrice Okafor...");
+    let renamed = wait_for(within, || async {
+        let Ok(links) = store.links(company, LinkKind::Worker).await else {
+            return false;
+        };
+        let Some(worker) = links.get(&bea) else {
+            return false;
+        };
+        matches!(store.worker(company, *worker).await, Ok(Some(w)) if w.fields.first_name == "Beatrice")
+    })
+    .await;
+    if !renamed {
+        bail!("the rename did not reach the app within a minute");
+    }
+    outln!(
+        "  ...and the app's worker is Beatrice Okafor {:.1} s later, with no sync command run.",
+        started.elapsed().as_secs_f64()
+    );
+    let started = std::time::Instant::now();
+    ui_edit(
+        &sim.url(),
+        company,
+        reqwest::Method::POST,
+        "projects",
+        serde_json::json!({"name": "Canal Street Lofts", "project_number": "CSL-1"}),
+    )
+    .await?;
+    outln!("  Someone adds the project \"Canal Street Lofts\" in Procore...");
+    let added = wait_for(within, || async {
+        store
+            .projects(company)
+            .await
+            .is_ok_and(|ps| ps.iter().any(|p| p.fields.name == "Canal Street Lofts"))
+    })
+    .await;
+    if !added {
+        bail!("the new project did not reach the app within a minute");
+    }
+    outln!(
+        "  ...and it is an app project {:.1} s later.",
+        started.elapsed().as_secs_f64()
+    );
+    running.stop().await.context("stopping the server")?;
+    Ok(())
+}
+
+/// Asks `check` every 50 ms until it says yes, for up to `within`.
+async fn wait_for<F, Fut>(within: std::time::Duration, check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A change made as a person in Procore's web UI would (the simulator's admin routes).
+async fn ui_edit(
+    sim_url: &str,
+    company: i64,
+    method: reqwest::Method,
+    what: &str,
+    body: serde_json::Value,
+) -> Result<()> {
+    let resp = reqwest::Client::new()
+        .request(method, format!("{sim_url}/_sim/companies/{company}/{what}"))
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("editing {what} in the simulator"))?;
+    if !resp.status().is_success() {
+        bail!(
+            "the simulator refused the edit of {what}: {}",
+            resp.status()
+        );
+    }
+    Ok(())
+}
+
 async fn run_compliance_demo(
     sim: &procore_sim::Running,
     store: &Store,
