@@ -182,23 +182,12 @@ async fn main() {
     println!("  requests per whole read, compliance:               {compliance_whole}");
     println!(
         "  with the defaults (reconcile every {}, workforce whole every {}, compliance whole every {} days):",
-        humantime_like(config.reconcile_every),
-        humantime_like(config.full_reconcile_every),
+        humantime::format_duration(config.reconcile_every),
+        humantime::format_duration(config.full_reconcile_every),
         settings.full_read_days
     );
     println!(
         "  Procore requests per hour: {hourly:.1} = {:.2}% of the hourly budget of {BUDGET}",
         hourly / BUDGET * 100.0
     );
-}
-
-fn humantime_like(d: Duration) -> String {
-    let s = d.as_secs();
-    if s % 86_400 == 0 {
-        format!("{}d", s / 86_400)
-    } else if s % 3600 == 0 {
-        format!("{}h", s / 3600)
-    } else {
-        format!("{}m", s / 60)
-    }
 }
