@@ -2,10 +2,18 @@
 //!
 //! Procore waits 5 seconds for a 2xx and documents no signature: the only proof a delivery is
 //! Procore's is the `Authorization` value trestle gave the hook, compared here in constant
-//! time. A delivery is stored, with the job that routes it, in one transaction and answered at
-//! once; nothing else happens on this path, so it answers well inside Procore's timeout
-//! whatever the load. A refused delivery (wrong or missing secret, too large, not a Procore
-//! event) stores nothing.
+//! time. A delivery is stored, with the job that routes it, before it is answered; nothing else
+//! happens on this path, so it answers well inside Procore's timeout whatever the load. A
+//! refused delivery (wrong or missing secret, too large, not a Procore event) stores nothing.
+//!
+//! # Group commit
+//! A commit waits for the disk (SQLite) or a round trip (PostgreSQL), so one transaction per
+//! delivery caps a burst at the commits a second the database can do. Requests therefore hand
+//! their checked delivery to one writer task, which stores whatever is queued (up to
+//! [`BATCH`]) in one transaction and answers each request with its own outcome. The writer
+//! never waits for a batch to fill: a lone delivery is stored at once, and deliveries gather
+//! only while the previous commit is under way, so batching costs nothing when idle and grows
+//! with the load.
 
 use crate::Shared;
 use axum::body::Bytes;
@@ -20,18 +28,32 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use store::{NewDelivery, Received};
+use store::{NewDelivery, NewJob, Received, Store, StoreError};
 use subtle::ConstantTimeEq;
 use sync::jobs::{new_job, Work};
+use tokio::sync::{mpsc, oneshot};
 
+/// The most deliveries stored in one transaction: enough that a burst is a few commits, few
+/// enough that a batch's transaction stays short for the workers writing beside it.
+const BATCH: usize = 64;
+
+/// Deliveries waiting for the writer. When it is full, requests wait to be queued: Procore
+/// sees a slower answer rather than an error while the database catches up.
+const QUEUE: usize = 1024;
+
+/// Must be called inside the runtime: it starts the writer, which ends once the router (every
+/// request holding a sender) is gone.
 pub(crate) fn router(shared: Shared) -> Router {
     let limit = shared.config.max_body_bytes;
+    let (writer, queue) = mpsc::channel(QUEUE);
+    tokio::spawn(write_batches(shared.store.clone(), queue));
     Router::new()
         .route("/webhooks/procore/{company}", post(receive))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(Receiver {
             shared,
             secrets: Arc::new(RwLock::new(HashMap::new())),
+            writer,
         })
 }
 
@@ -41,6 +63,51 @@ struct Receiver {
     /// Each company's expected `Authorization`, hashed: read from the store once, then again
     /// only when a delivery does not match (the hook was made anew with another secret).
     secrets: Arc<RwLock<HashMap<i64, [u8; 32]>>>,
+    writer: mpsc::Sender<Pending>,
+}
+
+/// A checked delivery waiting to be stored, and where its outcome goes.
+struct Pending {
+    delivery: NewDelivery,
+    job: NewJob,
+    outcome: oneshot::Sender<Result<Received, StoreError>>,
+}
+
+/// The writer: takes what is queued, at most [`BATCH`], and stores it in one transaction.
+async fn write_batches(store: Store, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        store_batch(&store, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Stores a batch and answers each of its requests. A batch that fails is stored again one
+/// delivery at a time, so a delivery the database refuses costs only its own request a 503,
+/// not those that happened to share its transaction.
+async fn store_batch(store: &Store, batch: Vec<Pending>) {
+    let (items, outcomes): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|p| ((p.delivery, p.job), p.outcome))
+        .unzip();
+    match store.receive_deliveries(&items).await {
+        Ok(received) => {
+            for (outcome, r) in outcomes.into_iter().zip(received) {
+                // A request whose client went away has no one to answer; its delivery is kept.
+                let _ = outcome.send(Ok(r));
+            }
+        }
+        Err(e) if items.len() == 1 => {
+            if let Some(outcome) = outcomes.into_iter().next() {
+                let _ = outcome.send(Err(e));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(deliveries = items.len(), error = %e, "could not store a batch of deliveries; storing them one at a time");
+            for ((delivery, job), outcome) in items.iter().zip(outcomes) {
+                let _ = outcome.send(store.receive_delivery(delivery, job).await);
+            }
+        }
+    }
 }
 
 fn digest(value: &[u8]) -> [u8; 32] {
@@ -83,6 +150,19 @@ impl Receiver {
             .unwrap_or_else(|e| e.into_inner())
             .insert(company, expected);
         Ok(bool::from(expected.ct_eq(&given)))
+    }
+
+    /// Hands the delivery to the writer and waits for its outcome.
+    async fn store(&self, delivery: NewDelivery, job: NewJob) -> Result<Received, StoreError> {
+        let (outcome, answer) = oneshot::channel();
+        let pending = Pending {
+            delivery,
+            job,
+            outcome,
+        };
+        let gone = || StoreError::Invalid("the receiver's writer has stopped".into());
+        self.writer.send(pending).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 }
 
@@ -155,7 +235,7 @@ async fn receive(
         received_at: now,
     };
     let job = new_job(company, &Work::Route, now, r.shared.config.job_attempts);
-    match r.shared.store.receive_delivery(&stored, &job).await {
+    match r.store(stored, job).await {
         Ok(Received::Stored(_)) => {
             metrics.delivery("accepted");
             r.shared.wake.notify_one();
@@ -172,5 +252,98 @@ async fn receive(
                 "the store is unavailable; deliver again later",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The group commit seen from outside: a server on a real SQLite store, deliveries over
+    //! real HTTP. (The end-to-end suite in `tests/serve` covers the rest of the receiver.)
+
+    use crate::{Clients, ServerConfig};
+    use secrecy::SecretString;
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use store::HookRecord;
+
+    const SECRET: &str = "the-hook-secret-of-this-test";
+
+    fn event(id: u64, user: i64) -> serde_json::Value {
+        let company = procore_sim::demo::COMPANY_ID;
+        json!({
+            "id": id, "ulid": format!("01JGROUPCOMMIT{id:012}"), "timestamp": "2026-12-03T10:00:00.000000Z",
+            "metadata": {"source_user_id": 1, "source_company_id": company, "source_project_id": null,
+                         "source_application_id": null, "source_operation_id": null},
+            "user_id": 1, "company_id": company, "project_id": null, "api_version": "v2.0",
+            "event_type": "update", "resource_name": "Company Users", "resource_id": user,
+        })
+    }
+
+    fn count(metrics: &str, outcome: &str) -> Option<u64> {
+        let name = format!("trestle_webhook_deliveries_total{{outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&name))
+            .and_then(|n| n.trim().parse().ok())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deliveries_sent_all_at_once_are_each_answered_204_and_stored_exactly_once() {
+        let kit = testkit::Kit::demo().await;
+        kit.store
+            .save_hook_record(&HookRecord {
+                company_id: kit.company,
+                hook_id: None,
+                destination_url: "http://unused.example/".into(),
+                secret: SecretString::from(SECRET.to_string()),
+                triggers_json: "[]".into(),
+                checked_at: None,
+            })
+            .await
+            .unwrap();
+        let sim_url = kit.sim.url();
+        let clients: Clients = Arc::new(move |_| Ok(testkit::client_for(&sim_url)));
+        let config = ServerConfig {
+            reconcile_every: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(5),
+            ..ServerConfig::default()
+        };
+        let server = crate::spawn(kit.store.clone(), config, clients, |_| None)
+            .await
+            .unwrap();
+        let before = kit.store.delivery_counts().await.unwrap();
+        let user = kit.procore_user("Alvarez");
+        // 200 distinct events, and 50 of them sent a second time, all at once.
+        let bodies: Vec<_> = (0..200).chain(0..50).map(|id| event(id, user)).collect();
+        let http = reqwest::Client::new();
+        let url = format!("{}/webhooks/procore/{}", server.url, kit.company);
+        let mut sent = tokio::task::JoinSet::new();
+        for body in bodies {
+            let request = http.post(&url).header("Authorization", SECRET).json(&body);
+            sent.spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
+        }
+        let mut statuses = Vec::new();
+        while let Some(status) = sent.join_next().await {
+            statuses.push(status.unwrap().unwrap());
+        }
+        assert_eq!(statuses.len(), 250);
+        assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+
+        let after = kit.store.delivery_counts().await.unwrap();
+        assert_eq!(
+            after.processed + after.unprocessed - before.processed - before.unprocessed,
+            200,
+            "each distinct event stored once"
+        );
+        let metrics = reqwest::get(format!("{}/metrics", server.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(count(&metrics, "accepted"), Some(200), "{metrics}");
+        assert_eq!(count(&metrics, "duplicate"), Some(50), "{metrics}");
+        server.stop().await.unwrap();
     }
 }
