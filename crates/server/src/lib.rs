@@ -11,7 +11,8 @@
 //!
 //! # Layout
 //! - `receiver`: `POST /webhooks/procore/{company}`: the secret checked in constant time, the
-//!   delivery stored with its routing job in one transaction, 2xx at once.
+//!   delivery stored with its routing job (deliveries arriving together share one transaction:
+//!   a group commit), 2xx at once.
 //! - `probes`: `/healthz`, `/readyz`, `/metrics`.
 //! - `work`: the kinds of job, their lanes and payloads, and what each one runs.
 //! - `worker`: claiming, heartbeating, completing and retrying jobs; the graceful stop.
