@@ -9,6 +9,7 @@
 //! company's hook is checked when the server starts. When each last ran is kept in the store
 //! (beside the sync cursors), so a schedule missed while no server ran runs once on start,
 //! and several processes share one schedule: the jobs they enqueue for one moment coalesce.
+//! Done jobs and processed deliveries are pruned after a week.
 
 use crate::Shared;
 use chrono::{DateTime, Duration as Span, FixedOffset, NaiveTime, Utc};
@@ -47,11 +48,25 @@ const RECONCILED: &str = "service.reconciled.";
 const WHOLE: &str = "service.whole.";
 const EVALUATED: &str = "service.evaluated";
 
+/// How long done jobs and processed deliveries are kept (for `trestle jobs` and the
+/// deduplication of late repeats) before they are pruned; dead jobs stay until retried.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How often the pruning runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
     let mut first = true;
+    let mut pruned: Option<std::time::Instant> = None;
     loop {
         if let Err(e) = tick(&shared, first).await {
             tracing::warn!(error = %e, "the scheduler could not look at what is due");
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            if let Err(e) = prune(&shared).await {
+                tracing::warn!(error = %e, "could not prune old jobs and deliveries");
+            }
+            pruned = Some(std::time::Instant::now());
         }
         first = false;
         tokio::select! {
@@ -59,6 +74,18 @@ pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
             () = tokio::time::sleep(shared.config.schedule_every) => {}
         }
     }
+}
+
+/// Removes done jobs and processed deliveries older than [`KEEP`], so the queue's tables do
+/// not grow without end.
+async fn prune(shared: &Shared) -> store::Result<()> {
+    let before = Utc::now() - Span::from_std(KEEP).unwrap_or(Span::MAX);
+    let jobs = shared.store.prune_jobs(before).await?;
+    let deliveries = shared.store.prune_deliveries(before).await?;
+    if jobs + deliveries > 0 {
+        tracing::info!(jobs, deliveries, "pruned what was done over a week ago");
+    }
+    Ok(())
 }
 
 async fn last(shared: &Shared, company: i64, key: &str) -> store::Result<Option<DateTime<Utc>>> {

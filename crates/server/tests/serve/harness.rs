@@ -137,8 +137,18 @@ impl App {
         if webhooks {
             app.hook_registered().await;
         }
-        // The start's own work (the first reconcile, the hook check) done, so whatever happens
-        // next in a test is the doing of what the test did.
+        // The start's own work (the first reconcile, the hook check) enqueued and done, so
+        // whatever happens next in a test is the doing of what the test did.
+        let store = &app.kit.store;
+        let company = app.kit.company;
+        eventually(PATIENCE, "the scheduler's first look", || async move {
+            store
+                .cursor(company, "service.reconciled.workforce")
+                .await
+                .unwrap()
+                .map(|_| ())
+        })
+        .await;
         app.idle().await;
         app
     }
