@@ -2,10 +2,10 @@
 
 use crate::harness::{config, eventually, App, PATIENCE};
 
-#[tokio::test]
-async fn a_completed_form_reaches_procore_documents_with_no_command_run() {
-    let app = App::start_full(config(), true, |c| c.sync_forms = true).await;
-    let kit = &app.kit;
+/// Harbor Tower (its Procore id and its app project) and a saved Toolbox Talk template.
+async fn harbor_tower_and_a_template(
+    kit: &testkit::Kit,
+) -> (i64, i64, domain::workforce::FormTemplate) {
     let procore = kit.procore_project("Harbor Tower");
     let project = kit
         .store
@@ -18,6 +18,14 @@ async fn a_completed_form_reaches_procore_documents_with_no_command_run() {
         .save_template(kit.company, &template)
         .await
         .unwrap();
+    (procore, project, template)
+}
+
+#[tokio::test]
+async fn a_completed_form_reaches_procore_documents_with_no_command_run() {
+    let app = App::start_full(config(), true, |c| c.sync_forms = true).await;
+    let kit = &app.kit;
+    let (procore, project, template) = harbor_tower_and_a_template(kit).await;
     let form = testkit::forms::completed(&template, project, "2026-11-20", chrono::Utc::now());
 
     sync::jobs::save_form(&kit.store, kit.company, &form, 8)
@@ -49,18 +57,7 @@ async fn a_completed_form_reaches_procore_documents_with_no_command_run() {
 async fn a_draft_saved_enqueues_nothing() {
     let app = App::start().await;
     let kit = &app.kit;
-    let procore = kit.procore_project("Harbor Tower");
-    let project = kit
-        .store
-        .links(kit.company, store::LinkKind::Project)
-        .await
-        .unwrap()[&procore];
-    let mut template = testkit::forms::toolbox_talk("Toolbox Talk");
-    template.id = kit
-        .store
-        .save_template(kit.company, &template)
-        .await
-        .unwrap();
+    let (_, project, template) = harbor_tower_and_a_template(kit).await;
     let draft = domain::workforce::Submission::draft(
         0,
         template.id,
