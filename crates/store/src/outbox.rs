@@ -217,7 +217,11 @@ impl Store {
                 .await?
             }
         };
-        if done.rows_affected() == 0 && self.outbox_item(id).await?.is_none() {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        if done.rows_affected() == 0 && exists.is_none() {
             return Err(StoreError::NotFound {
                 what: "outbox item",
                 id: id.to_string(),
@@ -259,24 +263,31 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    pub async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>> {
+    /// One of the company's items; another company's id finds nothing.
+    pub async fn outbox_item(&self, company: CompanyId, id: i64) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(
             "SELECT id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
-             available_at, created_at FROM outbox WHERE id = $1",
+             available_at, created_at FROM outbox WHERE id = $1 AND company_id = $2",
         )
         .bind(id)
+        .bind(company)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(item_from_row).transpose()
     }
 
     /// The item with an idempotency key, e.g. to see whether a form revision was sent.
-    pub async fn outbox_item_by_key(&self, key: &str) -> Result<Option<OutboxItem>> {
+    pub async fn outbox_item_by_key(
+        &self,
+        company: CompanyId,
+        key: &str,
+    ) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(
             "SELECT id, company_id, kind, idempotency_key, payload_json, state, attempts, last_error, result_json, \
-             available_at, created_at FROM outbox WHERE idempotency_key = $1",
+             available_at, created_at FROM outbox WHERE idempotency_key = $1 AND company_id = $2",
         )
         .bind(key)
+        .bind(company)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(item_from_row).transpose()

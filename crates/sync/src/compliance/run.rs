@@ -477,7 +477,7 @@ async fn build_phase(
             } => removal_key(company, origin_id, *procore_insurance_id),
             _ => continue,
         };
-        if let Some(item) = store.outbox_item_by_key(&key).await? {
+        if let Some(item) = store.outbox_item_by_key(company, &key).await? {
             if item.state != store::OutboxState::Pending {
                 existing_keys.insert(key);
             }

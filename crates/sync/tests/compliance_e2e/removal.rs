@@ -162,7 +162,7 @@ async fn a_removal_queued_for_a_record_trestle_reports_again_is_dropped() {
         .is_some());
     let item = app
         .store
-        .outbox_item_by_key("stale-removal")
+        .outbox_item_by_key(app.company, "stale-removal")
         .await
         .unwrap()
         .unwrap();

@@ -45,7 +45,7 @@ impl App {
         let mut items = Vec::new();
         let (mut id, mut misses) = (1, 0);
         while misses < 50 {
-            match self.store.outbox_item(id).await.unwrap() {
+            match self.store.outbox_item(self.company, id).await.unwrap() {
                 Some(item) => {
                     misses = 0;
                     if item.kind == WRITE_INSURANCE {
@@ -577,7 +577,7 @@ async fn a_write_left_waiting_is_dropped_once_a_newer_version_of_its_record_went
         .unwrap();
     let item = app
         .store
-        .outbox_item_by_key("stale-bolt")
+        .outbox_item_by_key(app.company, "stale-bolt")
         .await
         .unwrap()
         .unwrap();
@@ -612,7 +612,7 @@ async fn a_write_left_waiting_is_dropped_once_a_newer_version_of_its_record_went
         .find(|i| i.origin_id.as_deref() == Some(origin.as_str()))
         .unwrap();
     assert_eq!(seen(&[after]), seen(&[now_compliant]));
-    let done = app.store.outbox_item(item.id).await.unwrap().unwrap();
+    let done = app.store.outbox_item(app.company, item.id).await.unwrap().unwrap();
     assert_eq!(done.state, OutboxState::Done);
     assert!(done.result_json.unwrap_or_default().contains("superseded"));
 }
