@@ -34,11 +34,38 @@ impl CrashPoint {
     }
 }
 
-/// Stops the process at once when a crash test asked for this point. `abort` skips every
-/// destructor and flush, as a power cut or `kill -9` would.
-pub fn crash_if(asked: Option<CrashPoint>, here: CrashPoint) {
-    if asked == Some(here) {
-        eprintln!("trestle: crashing on purpose at {here:?} (crash test)");
-        std::process::abort();
+/// A crash test's request to stop at one point of an upload or insurance write. The library
+/// only says when it reaches a point; what stopping means is the caller's (the binary aborts,
+/// as a power cut or `kill -9` would), so library code never aborts a process by itself.
+#[derive(Clone)]
+pub struct CrashSwitch {
+    at: CrashPoint,
+    stop: std::sync::Arc<dyn Fn(CrashPoint) + Send + Sync>,
+}
+
+impl CrashSwitch {
+    pub fn new(at: CrashPoint, stop: impl Fn(CrashPoint) + Send + Sync + 'static) -> CrashSwitch {
+        CrashSwitch {
+            at,
+            stop: std::sync::Arc::new(stop),
+        }
+    }
+
+    pub fn at(&self) -> CrashPoint {
+        self.at
+    }
+}
+
+/// By hand: the stop action has no `Debug`.
+impl std::fmt::Debug for CrashSwitch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CrashSwitch").field(&self.at).finish()
+    }
+}
+
+/// Tells the crash test's switch, if any, that the run reached `here`.
+pub fn crash_if(switch: Option<&CrashSwitch>, here: CrashPoint) {
+    if let Some(switch) = switch.filter(|s| s.at == here) {
+        (switch.stop)(here);
     }
 }

@@ -6,12 +6,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use engine::connect::{ConnectError, ConnectRequest, Refusal, Toggles};
 use engine::open::{client_for, open_store, pick_connection, sync_lock};
-use engine::run::{Report, RunOptions};
+use engine::run::{Reads, Report, RunOptions};
 use engine::settings::Settings;
 use engine::Integration;
 use secrecy::SecretString;
 use store::Connection;
-use sync::hooks::CrashPoint;
+use sync::hooks::{CrashPoint, CrashSwitch};
 use sync::workforce::access::AccessCheck;
 
 #[derive(Debug, Args)]
@@ -263,7 +263,7 @@ async fn sync_once(settings: &Settings, integration: Integration, args: &SyncArg
         integration,
         RunOptions {
             dry_run: args.dry_run,
-            full_read: args.full,
+            reads: if args.full { Reads::Whole } else { Reads::Changed },
             reclaim_leases: lock.is_some(),
             today: args.as_of,
             ..RunOptions::default()
@@ -341,13 +341,22 @@ pub fn waiting(company: i64) -> impl FnOnce() + Send {
     }
 }
 
-/// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link): the points of a
-/// form upload and of an insurance write; only `main` and the commands read the environment.
-pub(crate) fn crash_point() -> Option<CrashPoint> {
-    std::env::var("TRESTLE_CRASH_AT")
+/// Crash tests set `TRESTLE_CRASH_AT` (before_upload, after_upload, after_link, after_log): the
+/// points of a form upload and of an insurance write, where the process aborts as a power cut
+/// or `kill -9` would. A test-only switch: a release build ignores it, so no setting left in
+/// an operator's environment can stop a production server mid-write.
+pub(crate) fn crash_point() -> Option<CrashSwitch> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let at = std::env::var("TRESTLE_CRASH_AT")
         .ok()
         .as_deref()
-        .and_then(CrashPoint::parse)
+        .and_then(CrashPoint::parse)?;
+    Some(CrashSwitch::new(at, |here| {
+        eprintln!("trestle: crashing on purpose at {here:?} (crash test)");
+        std::process::abort();
+    }))
 }
 
 /// `options` with the CLI's hooks: a progress bar, and the crash tests' point.

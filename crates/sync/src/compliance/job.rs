@@ -1,7 +1,7 @@
 //! What one compliance sync needs from outside. Its own module so that the sync and the
 //! write-back drains it runs both take it without importing each other.
 
-use crate::hooks::{CrashPoint, Progress};
+use crate::hooks::{CrashSwitch, Progress};
 use chrono::NaiveDate;
 use procore::Client;
 use store::Store;
@@ -17,10 +17,9 @@ pub struct ComplianceJob<'a> {
     /// The caller is the company's only drainer (it holds the sync lock), so leases left in the
     /// outbox belong to processes that stopped and are taken back at once.
     pub reclaim_leases: bool,
-    /// Crash tests only: abort the process at this point of an insurance write (before the
-    /// Procore write, after it before it is recorded, after recording before the outbox item is
-    /// completed), as a power cut or `kill -9` would.
-    pub crash_at: Option<CrashPoint>,
+    /// Crash tests only: where to stop at an insurance write (before the Procore write, after
+    /// it before it is recorded, after recording before the outbox item is completed).
+    pub crash_at: Option<CrashSwitch>,
     /// Told after each page read and each record written.
     pub progress: Option<Progress>,
 }

@@ -293,7 +293,7 @@ async fn write_call(
         Some(p) => insurances.project(ProjectId(p)),
     };
     let writes: Vec<_> = call.iter().map(|c| to_procore(&c.payload)).collect();
-    crash_if(job.crash_at, CrashPoint::BeforeUpload);
+    crash_if(job.crash_at.as_ref(), CrashPoint::BeforeUpload);
     let answer = match scope.sync(&writes).await {
         Ok(answer) => answer,
         Err(e) if e.status() == Some(413) && call.len() > 1 => {
@@ -371,7 +371,7 @@ async fn write_call(
         .any(|c| written.contains_key(&c.payload.record.origin_id))
     {
         // Procore has the records; trestle does not know yet.
-        crash_if(job.crash_at, CrashPoint::AfterUpload);
+        crash_if(job.crash_at.as_ref(), CrashPoint::AfterUpload);
     }
     let mut log = Vec::with_capacity(call.len());
     for c in call {
@@ -409,7 +409,7 @@ async fn write_call(
             )
             .await?;
         // Recorded as written; the outbox item is not completed yet.
-        crash_if(job.crash_at, CrashPoint::AfterLink);
+        crash_if(job.crash_at.as_ref(), CrashPoint::AfterLink);
         store
             .complete(
                 c.item.id,
@@ -563,11 +563,11 @@ pub async fn drain_removals(
             ),
         );
         store.record(run, &[removing]).await?;
-        crash_if(job.crash_at, CrashPoint::BeforeUpload);
+        crash_if(job.crash_at.as_ref(), CrashPoint::BeforeUpload);
         match delete(job.client, &payload).await {
             Ok(deleted) => {
                 // Procore no longer holds it; the run log still says "removing".
-                crash_if(job.crash_at, CrashPoint::AfterUpload);
+                crash_if(job.crash_at.as_ref(), CrashPoint::AfterUpload);
                 let done = removal_entry(
                     &payload,
                     "removed",
@@ -583,7 +583,7 @@ pub async fn drain_removals(
                     },
                 );
                 store.record(run, &[done]).await?;
-                crash_if(job.crash_at, CrashPoint::AfterLog);
+                crash_if(job.crash_at.as_ref(), CrashPoint::AfterLog);
                 // Only the write removed: one made since (a new Procore record) is kept.
                 store
                     .forget_insurance_write(
@@ -592,7 +592,7 @@ pub async fn drain_removals(
                         payload.procore_insurance_id,
                     )
                     .await?;
-                crash_if(job.crash_at, CrashPoint::AfterLink);
+                crash_if(job.crash_at.as_ref(), CrashPoint::AfterLink);
                 store.complete(item.id, "{}").await?;
                 drained.insurance_removed += 1;
             }

@@ -11,7 +11,7 @@ use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
 use super::plan::{plan, Action, Plan};
 use super::upload::{FormUpload, Uploaded};
 use crate::error::Result;
-use crate::hooks::{CrashPoint, Progress};
+use crate::hooks::{CrashSwitch, Progress};
 use crate::webhooks::Targets;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::workforce::SubmissionState;
@@ -37,8 +37,8 @@ pub struct WorkforceJob<'a> {
     pub now: DateTime<Utc>,
     /// Read every collection whole, ignoring the cursors.
     pub full_read: bool,
-    /// Crash tests only: stop the process at this point of an upload.
-    pub crash_at: Option<CrashPoint>,
+    /// Crash tests only: where to stop in an upload.
+    pub crash_at: Option<CrashSwitch>,
     /// The caller is the company's only drainer: it holds a lock that every drainer takes and
     /// that ends with its process (the CLI's lock file beside a SQLite store). Leases left in the
     /// outbox then belong to processes that died mid-upload, and this run takes them back at
@@ -109,7 +109,7 @@ pub async fn load_local(store: &Store, company: i64) -> Result<LocalWorkforce> {
         let uploaded_revision = uploaded.get(&s.id).copied();
         let queued = if completed && uploaded_revision < Some(s.revision) {
             store
-                .outbox_item_by_key(&upload_key(company, s.id, s.revision))
+                .outbox_item_by_key(company, &upload_key(company, s.id, s.revision))
                 .await?
                 .filter(|item| item.state != store::OutboxState::Failed)
                 .map(|_| s.revision)
@@ -386,7 +386,7 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
         forms_folder: &job.connection.forms_folder,
         company_name: job.company_name.clone(),
         now: job.now,
-        crash_at: job.crash_at,
+        crash_at: job.crash_at.clone(),
     };
     let lease = std::time::Duration::from_secs(300);
     let company = job.connection.company_id;

@@ -20,7 +20,7 @@
 
 use super::forms::{choose_forms_folder, document_name, month_folder_name, FolderEntry};
 use crate::error::{Result, SyncError};
-use crate::hooks::{crash_if, CrashPoint};
+use crate::hooks::{crash_if, CrashPoint, CrashSwitch};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use procore::{Client, FileId, FolderId, ProjectId};
@@ -76,7 +76,7 @@ pub struct FormUpload<'a> {
     pub forms_folder: &'a str,
     pub company_name: Option<String>,
     pub now: DateTime<Utc>,
-    pub crash_at: Option<CrashPoint>,
+    pub crash_at: Option<CrashSwitch>,
 }
 
 impl FormUpload<'_> {
@@ -120,7 +120,7 @@ impl FormUpload<'_> {
             submitted_by: submission.signatures.first().map(|s| s.signer_name.clone()),
             generated_at: self.now,
         })?;
-        crash_if(self.crash_at, CrashPoint::BeforeUpload);
+        crash_if(self.crash_at.as_ref(), CrashPoint::BeforeUpload);
 
         let docs = self.client.documents(ProjectId(procore_project));
         let forms = self
@@ -186,11 +186,11 @@ impl FormUpload<'_> {
                 (found.id, true)
             }
         };
-        crash_if(self.crash_at, CrashPoint::AfterUpload);
+        crash_if(self.crash_at.as_ref(), CrashPoint::AfterUpload);
         store
             .record_form_upload(self.company, submission_id, file_id, submission.revision)
             .await?;
-        crash_if(self.crash_at, CrashPoint::AfterLink);
+        crash_if(self.crash_at.as_ref(), CrashPoint::AfterLink);
         let forms_name = self.forms_folder.to_string();
         Ok(Some(Uploaded {
             file_id,
