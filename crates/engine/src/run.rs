@@ -8,9 +8,12 @@
 
 use chrono::{NaiveDate, Utc};
 use store::{Connection, Store};
-use sync::compliance::{sync_compliance, ComplianceJob};
-use sync::hooks::{CrashPoint, Progress};
-use sync::workforce::{sync_workforce, WorkforceJob};
+use sync::compliance::{
+    sync_compliance, sync_compliance_directory, sync_compliance_targets, ComplianceJob,
+};
+use sync::hooks::{CrashSwitch, Progress};
+use sync::webhooks::Targets;
+use sync::workforce::{sync_workforce, sync_workforce_targets, WorkforceJob};
 use sync::SyncError;
 
 use crate::Integration;
@@ -20,9 +23,9 @@ use crate::Integration;
 pub struct RunOptions {
     /// Plan and report what would change, and change nothing (locally or in Procore).
     pub dry_run: bool,
-    /// Read every Procore collection whole, not only what changed since the last sync: notices
-    /// records deleted in Procore or hidden from the integration user at once.
-    pub full_read: bool,
+    /// What the run reads of Procore before it plans. A dry run reads what changed or, asked,
+    /// everything: targeted and directory reads are the server's, and have no preview.
+    pub reads: Reads,
     /// The caller holds the company's sync lock, so outbox leases left by runs that stopped
     /// are taken back at once instead of when they run out. Leave it `false` without the lock:
     /// another process may be draining the same outbox.
@@ -34,9 +37,9 @@ pub struct RunOptions {
     pub today: Option<NaiveDate>,
     /// Told after each page read and each record written (a face's progress bar).
     pub progress: Option<Progress>,
-    /// Crash tests only: stop the process at this point of an upload or insurance write. Read
-    /// from the environment by the binary, never by the engine.
-    pub crash_at: Option<CrashPoint>,
+    /// Crash tests only: where to stop in an upload or insurance write, and how. The binary
+    /// builds it from the environment; the engine never reads the environment or aborts.
+    pub crash_at: Option<CrashSwitch>,
 }
 
 /// By hand: the progress callback has no `Debug`.
@@ -44,12 +47,35 @@ impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunOptions")
             .field("dry_run", &self.dry_run)
-            .field("full_read", &self.full_read)
+            .field("reads", &self.reads)
             .field("reclaim_leases", &self.reclaim_leases)
             .field("today", &self.today)
             .field("progress", &self.progress.is_some())
             .field("crash_at", &self.crash_at)
             .finish()
+    }
+}
+
+/// What a sync reads of Procore before it plans.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reads {
+    /// What changed since the last sync (the first sync reads everything).
+    #[default]
+    Changed,
+    /// Every Procore collection whole: notices records deleted in Procore or hidden from the
+    /// integration user at once.
+    Whole,
+    /// Only the records webhook deliveries named, read one by one and merged into what the
+    /// planners read; with no targets, only the writes that are due (a completed form).
+    Targets(Targets),
+    /// Compliance: what changed in the company directory, leaving commitments to a hook that
+    /// delivers them (a reconcile while webhooks flow); the workforce reads what changed.
+    Directory,
+}
+
+impl Reads {
+    fn whole(&self) -> bool {
+        matches!(self, Reads::Whole)
     }
 }
 
@@ -61,13 +87,37 @@ pub enum Report {
 }
 
 impl Report {
+    /// One line for a job's log and a face's summary: what changed, what was written, what it
+    /// cost in Procore requests.
+    pub fn summary_line(&self) -> String {
+        match self {
+            Report::Workforce(r) => format!(
+                "{} changes, {} forms uploaded, {} Procore requests",
+                r.plan.changes().count(),
+                r.summary.forms_uploaded,
+                r.summary.requests
+            ),
+            Report::Compliance(r) => format!(
+                "{} changes, {} insurance records written, {} Procore requests",
+                r.plan.changes().count(),
+                r.summary.insurance_written,
+                r.summary.requests
+            ),
+        }
+    }
+
+    /// The Procore writes the run could not make, each with what Procore answered.
+    pub fn failures(&self) -> &[String] {
+        match self {
+            Report::Workforce(r) => &r.failures,
+            Report::Compliance(r) => &r.failures,
+        }
+    }
+
     /// Procore writes (uploads, insurance records) the run could not make: they wait in the
     /// outbox for the next sync, and a face should say so (the CLI's exit code 3).
     pub fn failed_writes(&self) -> usize {
-        match self {
-            Report::Workforce(r) => r.failures.len(),
-            Report::Compliance(r) => r.failures.len(),
-        }
+        self.failures().len()
     }
 }
 
@@ -111,12 +161,15 @@ pub async fn workforce(
         company_name: None,
         today: options.today.unwrap_or_else(|| now.date_naive()),
         now,
-        full_read: options.full_read,
+        full_read: options.reads.whole(),
         crash_at: options.crash_at,
         reclaim_leases: options.reclaim_leases,
         progress: options.progress,
     };
-    sync_workforce(&job, options.dry_run).await
+    match &options.reads {
+        Reads::Targets(targets) if !options.dry_run => sync_workforce_targets(&job, targets).await,
+        _ => sync_workforce(&job, options.dry_run).await,
+    }
 }
 
 /// Runs one compliance sync: Procore projects, companies and commitments into compliance
@@ -135,10 +188,14 @@ pub async fn compliance(
         store,
         company_id,
         today: options.today.unwrap_or_else(|| Utc::now().date_naive()),
-        full_read: options.full_read,
+        full_read: options.reads.whole(),
         reclaim_leases: options.reclaim_leases,
         crash_at: options.crash_at,
         progress: options.progress,
     };
-    sync_compliance(&job, options.dry_run).await
+    match &options.reads {
+        Reads::Targets(targets) if !options.dry_run => sync_compliance_targets(&job, targets).await,
+        Reads::Directory if !options.dry_run => sync_compliance_directory(&job).await,
+        _ => sync_compliance(&job, options.dry_run).await,
+    }
 }

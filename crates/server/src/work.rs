@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use store::{Connection, HealthState, Store};
 use sync::jobs::{integrations, new_job, Integration, Work};
+use engine::run::{Reads, RunOptions};
 use sync::webhooks::{route, Targets};
 
 /// A company's client and a digest of the credentials it was built with.
@@ -336,80 +337,37 @@ async fn sync(
         .clients
         .get(&connection)
         .map_err(Failure::permanent)?;
-    let today = now.date_naive();
     let aspect = format!("sync.{}", integration.as_str());
-    let outcome = match integration {
-        Integration::Workforce => {
-            let job = sync::workforce::WorkforceJob {
-                client: &client,
-                store,
-                connection: &connection,
-                company_name: None,
-                today,
-                now,
-                full_read: full,
-                crash_at: None,
-                // The job's lane makes this the only drainer of the company's uploads among the
-                // servers, so a lease left in the outbox is a dead process's: take it back now,
-                // not when it runs out.
-                reclaim_leases: true,
-                progress: None,
-            };
-            let report = match targets {
-                Some(t) => sync::workforce::sync_workforce_targets(&job, t).await,
-                None => sync::workforce::sync_workforce(&job, false).await,
-            };
-            report.map(|r| {
-                (
-                    format!(
-                        "{} changes, {} forms uploaded, {} Procore requests",
-                        r.plan.changes().count(),
-                        r.summary.forms_uploaded,
-                        r.summary.requests
-                    ),
-                    r.failures,
-                )
-            })
+    // A reconcile of the compliance integration leaves commitments to the hook while it
+    // delivers them (`webhooks_cover`); everything else reads what the job asked.
+    let covered = match (integration, targets) {
+        (Integration::Compliance, None) if !full => {
+            webhooks_cover(shared, store, &client, company).await?
         }
-        Integration::Compliance => {
-            let job = sync::compliance::ComplianceJob {
-                client: &client,
-                store,
-                company_id: company,
-                today,
-                full_read: full,
-                // As for the workforce: the lane makes this the only drainer.
-                reclaim_leases: true,
-                crash_at: None,
-                progress: None,
-            };
-            let covered = match targets {
-                None if !full => webhooks_cover(shared, store, &client, company).await?,
-                _ => None,
-            };
-            let report = match (targets, covered) {
-                (Some(t), _) => sync::compliance::sync_compliance_targets(&job, t).await,
-                (None, Some(_)) => sync::compliance::sync_compliance_directory(&job).await,
-                (None, None) => sync::compliance::sync_compliance(&job, false).await,
-            };
-            if let (Ok(_), Some(checked)) = (&report, covered) {
-                store
-                    .set_cursor(company, DISCARDS_CHECKED, &checked.to_rfc3339())
-                    .await?;
-            }
-            report.map(|r| {
-                (
-                    format!(
-                        "{} changes, {} insurance records written, {} Procore requests",
-                        r.plan.changes().count(),
-                        r.summary.insurance_written,
-                        r.summary.requests
-                    ),
-                    r.failures,
-                )
-            })
-        }
+        _ => None,
     };
+    let reads = match (targets, full, covered) {
+        (Some(t), _, _) => Reads::Targets(t.clone()),
+        (None, true, _) => Reads::Whole,
+        (None, false, Some(_)) => Reads::Directory,
+        (None, false, None) => Reads::Changed,
+    };
+    let options = RunOptions {
+        reads,
+        // The job's lane makes this the only drainer of the company's outbox among the
+        // servers, so a lease left in it is a dead process's: take it back now, not when it
+        // runs out.
+        reclaim_leases: true,
+        today: Some(now.date_naive()),
+        ..RunOptions::default()
+    };
+    let outcome = engine::run::run(store, &client, &connection, integration, options).await;
+    if let (Ok(_), Some(checked)) = (&outcome, covered) {
+        store
+            .set_cursor(company, DISCARDS_CHECKED, &checked.to_rfc3339())
+            .await?;
+    }
+    let outcome = outcome.map(|r| (r.summary_line(), r.failures().to_vec()));
     if outcome.is_ok() {
         come_back_for_writes(shared, store, company, integration, now).await?;
     }
