@@ -1,11 +1,11 @@
 //! `trestle serve`, the real binary: a change made in "Procore" reaches the app with no command
 //! run, a stop by SIGTERM is clean, and three processes on one PostgreSQL database, killed
 //! again and again with SIGKILL while the simulator fails a fifth of its answers, converge
-//! with nothing written twice and no job lost or stuck.
+//! with nothing written twice (documents or insurance records) and no job lost or stuck.
 
 mod common;
 
-use common::{PgSchema, Setup};
+use common::{compliance_dataset, trestle_insurances, vendor_id, PgSchema, Setup};
 use procore_sim::demo;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
@@ -97,6 +97,28 @@ async fn ui_rename(sim_url: &str, user: i64, first_name: &str) {
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{resp:?}");
+}
+
+/// Creates a record as a person in Procore's web UI would (webhooks fire); returns its id.
+async fn ui_create(sim_url: &str, what: &str, body: serde_json::Value) -> i64 {
+    let resp = reqwest::Client::new()
+        .post(format!("{sim_url}/_sim/companies/{}/{what}", demo::COMPANY_ID))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{resp:?}");
+    resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .expect("the new record's id")
+}
+
+/// trestle's project-level insurance records for `vendor` on `project` in the simulator.
+fn insured_on(sim: &procore_sim::Sim, vendor: i64, project: i64) -> usize {
+    trestle_insurances(sim)
+        .iter()
+        .filter(|i| i.vendor_id == vendor && i.project_id == Some(project))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,6 +216,33 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
     let schema = PgSchema::create();
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     setup.connect(&["--sync-forms"]).await;
+    // The compliance integration too: Acme and Bolt with their profile, new Procore projects
+    // imported, companies associated through active commitments; its first sync turns it on.
+    let acme = vendor_id(sim, "Acme Electric");
+    let data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
+    setup
+        .ok(&["compliance", "import", &setup.write_file("data.json", &data)])
+        .await;
+    setup
+        .ok(&[
+            "compliance",
+            "settings",
+            "--new-projects",
+            "import-automatically",
+            "--import-companies",
+            "on",
+        ])
+        .await;
+    setup.sync("compliance").await;
+    let harbor = sim.read(|w| {
+        w.projects
+            .values()
+            .find(|p| p.name == "Harbor Tower")
+            .map(|p| p.id)
+            .unwrap()
+    });
+    let per_project = insured_on(sim, acme, harbor);
+    assert!(per_project > 0, "Acme is insured on Harbor Tower");
     let mut ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let live = Arc::new(Mutex::new(ports.clone()));
     let public = balancer(live.clone()).await;
@@ -240,6 +289,7 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
         .unwrap();
 
     let mut forms = Vec::new();
+    let mut sites = Vec::new();
     for round in 0..6 {
         // Changes in Procore and completed forms in the app...
         for (i, user) in users.iter().enumerate() {
@@ -256,6 +306,23 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
                 .await
                 .unwrap(),
         );
+        // A new Procore project where Acme gets an approved subcontract: imported, associated,
+        // and insured in Procore by whichever process takes the work.
+        let site = ui_create(
+            &running.url(),
+            "projects",
+            serde_json::json!({"name": format!("Round {round} Site"), "project_number": format!("R-{round}")}),
+        )
+        .await;
+        ui_create(
+            &running.url(),
+            "commitments",
+            serde_json::json!({"kind": "work_order_contract", "project_id": site,
+                "work_order_contract": {"title": format!("Round {round} wiring"), "status": "Approved",
+                    "executed": true, "vendor_id": acme}}),
+        )
+        .await;
+        sites.push(site);
         // ...while one process dies without warning and comes back.
         let victim = round % children.len();
         children[victim].kill().unwrap();
@@ -286,6 +353,12 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
                 .await
                 .unwrap()
                 .map(|_| ())
+        })
+        .await;
+    }
+    for site in &sites {
+        eventually(PATIENCE, "Acme insured on every new site", || async {
+            (insured_on(sim, acme, *site) == per_project).then_some(())
         })
         .await;
     }
@@ -321,6 +394,14 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
                 .count()
         });
         assert_eq!(documents, 1, "form {form}");
+    }
+    // No insurance record written twice: one record per origin.
+    let records = trestle_insurances(sim);
+    let origins: std::collections::BTreeSet<_> =
+        records.iter().map(|i| i.origin_id.clone()).collect();
+    assert_eq!(origins.len(), records.len(), "{records:#?}");
+    for site in &sites {
+        assert_eq!(insured_on(sim, acme, *site), per_project, "site {site}");
     }
 
     for child in children.iter() {
