@@ -2,13 +2,13 @@
 
 use crate::Shared;
 use chrono::{DateTime, Utc};
+use engine::run::{Reads, RunOptions};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use store::{Connection, HealthState, Store};
 use sync::jobs::{integrations, new_job, Integration, Work};
-use engine::run::{Reads, RunOptions};
 use sync::webhooks::{route, Targets};
 
 /// A company's client and a digest of the credentials it was built with.

@@ -263,7 +263,11 @@ async fn sync_once(settings: &Settings, integration: Integration, args: &SyncArg
         integration,
         RunOptions {
             dry_run: args.dry_run,
-            reads: if args.full { Reads::Whole } else { Reads::Changed },
+            reads: if args.full {
+                Reads::Whole
+            } else {
+                Reads::Changed
+            },
             reclaim_leases: lock.is_some(),
             today: args.as_of,
             ..RunOptions::default()

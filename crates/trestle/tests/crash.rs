@@ -157,7 +157,11 @@ async fn assert_uploaded_once(
         "{point}"
     );
     let key = format!("form:{}:{submission}:r{revision}", demo::COMPANY_ID);
-    let item = store.outbox_item_by_key(demo::COMPANY_ID, &key).await.unwrap().unwrap();
+    let item = store
+        .outbox_item_by_key(demo::COMPANY_ID, &key)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(item.state, OutboxState::Done, "{point}: {item:?}");
     assert_eq!(
         item.attempts, 2,
@@ -493,7 +497,11 @@ async fn with_procore_failing_at_random_a_sync_killed_at_any_point_of_an_upload_
         );
         if held == 1 {
             let key = format!("form:{}:{submission}:r2", demo::COMPANY_ID);
-            let item = store.outbox_item_by_key(demo::COMPANY_ID, &key).await.unwrap().unwrap();
+            let item = store
+                .outbox_item_by_key(demo::COMPANY_ID, &key)
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(
                 item.state,
                 OutboxState::Pending,

@@ -102,7 +102,10 @@ async fn ui_rename(sim_url: &str, user: i64, first_name: &str) {
 /// Creates a record as a person in Procore's web UI would (webhooks fire); returns its id.
 async fn ui_create(sim_url: &str, what: &str, body: serde_json::Value) -> i64 {
     let resp = reqwest::Client::new()
-        .post(format!("{sim_url}/_sim/companies/{}/{what}", demo::COMPANY_ID))
+        .post(format!(
+            "{sim_url}/_sim/companies/{}/{what}",
+            demo::COMPANY_ID
+        ))
         .json(&body)
         .send()
         .await
@@ -221,7 +224,11 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
     let acme = vendor_id(sim, "Acme Electric");
     let data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
     setup
-        .ok(&["compliance", "import", &setup.write_file("data.json", &data)])
+        .ok(&[
+            "compliance",
+            "import",
+            &setup.write_file("data.json", &data),
+        ])
         .await;
     setup
         .ok(&[

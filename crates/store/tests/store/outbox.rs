@@ -31,28 +31,40 @@ both!(enqueueing_the_same_key_twice_keeps_one_item, |ctx| {
         .await
         .unwrap());
     assert_eq!(s.pending_count().await.unwrap(), 1);
-    let item = s.outbox_item_by_key(COMPANY, "form:1:rev:1").await.unwrap().unwrap();
+    let item = s
+        .outbox_item_by_key(COMPANY, "form:1:rev:1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(item.payload_json, r#"{"a":1}"#, "the first payload stays");
 });
 
-both!(another_companys_outbox_item_is_not_found_by_id_or_key, |ctx| {
-    let s = &ctx.store;
-    s.enqueue(&NewOutboxItem::new(COMPANY, "upload_form", "form:9:rev:1", "{}"))
+both!(
+    another_companys_outbox_item_is_not_found_by_id_or_key,
+    |ctx| {
+        let s = &ctx.store;
+        s.enqueue(&NewOutboxItem::new(
+            COMPANY,
+            "upload_form",
+            "form:9:rev:1",
+            "{}",
+        ))
         .await
         .unwrap();
-    let item = s
-        .outbox_item_by_key(COMPANY, "form:9:rev:1")
-        .await
-        .unwrap()
-        .expect("the company's own item");
-    assert!(s.outbox_item(COMPANY, item.id).await.unwrap().is_some());
-    assert!(s.outbox_item(COMPANY + 1, item.id).await.unwrap().is_none());
-    assert!(s
-        .outbox_item_by_key(COMPANY + 1, "form:9:rev:1")
-        .await
-        .unwrap()
-        .is_none());
-});
+        let item = s
+            .outbox_item_by_key(COMPANY, "form:9:rev:1")
+            .await
+            .unwrap()
+            .expect("the company's own item");
+        assert!(s.outbox_item(COMPANY, item.id).await.unwrap().is_some());
+        assert!(s.outbox_item(COMPANY + 1, item.id).await.unwrap().is_none());
+        assert!(s
+            .outbox_item_by_key(COMPANY + 1, "form:9:rev:1")
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
 
 both!(
     a_claimed_outbox_item_returns_after_its_lease_expires,
@@ -132,7 +144,11 @@ both!(
             None
         );
         assert_eq!(
-            s.outbox_item(COMPANY, item.id).await.unwrap().unwrap().state,
+            s.outbox_item(COMPANY, item.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
             OutboxState::Failed
         );
         assert_eq!(s.pending_count().await.unwrap(), 0);

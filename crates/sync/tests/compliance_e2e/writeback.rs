@@ -612,7 +612,12 @@ async fn a_write_left_waiting_is_dropped_once_a_newer_version_of_its_record_went
         .find(|i| i.origin_id.as_deref() == Some(origin.as_str()))
         .unwrap();
     assert_eq!(seen(&[after]), seen(&[now_compliant]));
-    let done = app.store.outbox_item(app.company, item.id).await.unwrap().unwrap();
+    let done = app
+        .store
+        .outbox_item(app.company, item.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.state, OutboxState::Done);
     assert!(done.result_json.unwrap_or_default().contains("superseded"));
 }
