@@ -25,7 +25,7 @@ pub enum Error {
 
     /// The saved authorization is gone (refresh token used, revoked or missing). A person must
     /// reconnect; retrying cannot help.
-    #[error("Procore refused the saved refresh token; reconnect trestle to Procore (trestle connect) to authorize again. ({reason})")]
+    #[error("Procore refused the saved refresh token; connect the company to Procore again to authorize it. ({reason})")]
     ReconnectNeeded {
         /// What exactly was refused or missing.
         reason: String,

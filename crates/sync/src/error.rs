@@ -13,7 +13,7 @@ pub enum SyncError {
     Store(store::StoreError),
     #[error("rendering a form: {0}")]
     Pdf(pdf::PdfError),
-    #[error("no connection for Procore company {0}; run `trestle connect` first")]
+    #[error("no connection for Procore company {0}; connect it to Procore first")]
     NotConnected(i64),
     #[error("{0}")]
     Invalid(String),

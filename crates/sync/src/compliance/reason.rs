@@ -320,7 +320,7 @@ impl fmt::Display for Reason {
                     write!(f, "the commitments carry no custom fields; create the field on Commitments in Procore")?;
                 } else {
                     let names: Vec<String> = carried.iter().map(ToString::to_string).collect();
-                    write!(f, "the commitments carry {}; set the profile field to one of these (`trestle compliance settings --profile-field`)", names.join(", "))?;
+                    write!(f, "the commitments carry {}; set the compliance setting \"profile field\" to one of these", names.join(", "))?;
                 }
                 if let Some(problem) = definitions_unreadable {
                     write!(f, "; trestle could not read Procore's custom field definitions ({problem}), so only a custom_field_<id> name works until it can")?;

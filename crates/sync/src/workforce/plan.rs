@@ -120,7 +120,7 @@ impl fmt::Display for Reason {
             Reason::Malformed { problem } => write!(f, "skipped: Procore sent a record trestle cannot use ({problem})"),
             Reason::FormCompleted { revision } => write!(f, "uploaded: the form is completed (revision {revision}) and Sync Forms to Procore is on, so its PDF goes to the project's Documents"),
             Reason::FormRevised { uploaded, revision } => write!(f, "uploaded as a new version of the same document: the form changed after completion (Procore had revision {uploaded}, the form is now at revision {revision})"),
-            Reason::FormsSyncOff => write!(f, "not uploaded: Sync Forms to Procore is off; turn it on with `trestle connect --sync-forms`"),
+            Reason::FormsSyncOff => write!(f, "not uploaded: Sync Forms to Procore is off; turn on Sync Forms to Procore in the connection's settings"),
             Reason::FormProjectNotInProcore { project_id } => write!(f, "not uploaded: the form's project (app project {project_id}) is not linked to a Procore project, so there are no Documents to put it in"),
         }
     }
