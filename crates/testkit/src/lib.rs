@@ -22,6 +22,11 @@ pub fn quiet() -> SimConfig {
     }
 }
 
+/// The demo company in an in-process simulator on an ephemeral port, without rate limits.
+pub async fn spawn_demo_sim() -> procore_sim::Running {
+    procore_sim::spawn(Sim::new(demo::world(), quiet())).await
+}
+
 /// A client of the demo company at the simulator at `url`.
 pub fn client_for(url: &str) -> procore::Client {
     procore::Client::new(

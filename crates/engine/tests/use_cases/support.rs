@@ -4,22 +4,12 @@
 use engine::connect::{ConnectRequest, Toggles};
 use engine::settings::Environment;
 use engine::Settings;
+use procore_sim::demo;
 use procore_sim::world::Permissions;
-use procore_sim::{demo, Sim, SimConfig};
 use secrecy::SecretString;
 use store::Store;
 
-/// The demo company in an in-process simulator, without rate limits.
-pub async fn spawn_demo_sim() -> procore_sim::Running {
-    procore_sim::spawn(Sim::new(
-        demo::world(),
-        SimConfig {
-            rate_limits: None,
-            ..SimConfig::default()
-        },
-    ))
-    .await
-}
+pub use testkit::spawn_demo_sim;
 
 /// Settings for the simulator at `sim_url`, a store and key file in `dir`.
 pub fn settings(sim_url: &str, dir: &std::path::Path) -> Settings {

@@ -7,28 +7,7 @@
 use super::App;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Connection as _;
-
-/// The PostgreSQL server every machine here runs (or `TRESTLE_TEST_POSTGRES_URL`).
-fn postgres_admin_url() -> String {
-    std::env::var("TRESTLE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// Runs `sql` on the PostgreSQL server, failing loudly when it cannot be reached.
-async fn postgres(sql: String) {
-    let admin = postgres_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {admin} ({e}); this test needs it")
-        });
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-}
+use testkit::Backend;
 
 /// Text drawn from characters that break naive code: controls, NUL, wide and combining
 /// characters, quotes, bidirectional overrides; now and then tens of thousands of them.
@@ -65,14 +44,11 @@ fn amount(rng: &mut SmallRng) -> String {
     }
 }
 
-/// Six hostile companies, each synced twice, on the store `app` opens.
-async fn hostile_rounds<F, Fut>(app: F)
-where
-    F: Fn(u64) -> Fut,
-    Fut: std::future::Future<Output = App>,
-{
+/// Six hostile companies, each synced twice, each on a new store on `backend` (a store per
+/// round: each has its own key).
+async fn hostile_rounds(backend: Backend) {
     for seed in 0..6u64 {
-        let app = app(seed).await;
+        let app = App::on(backend).await;
         let mut rng = SmallRng::seed_from_u64(seed);
         app.sim().write(|w| {
             for p in w.projects.values_mut() {
@@ -120,37 +96,16 @@ where
             "seed {seed}: {:?}",
             second.failures
         );
+        app.remove().await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arbitrary_procore_text_and_numbers_never_stop_a_compliance_sync_on_sqlite() {
-    hostile_rounds(|_| App::new()).await;
+    hostile_rounds(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arbitrary_procore_text_and_numbers_never_stop_a_compliance_sync_on_postgres() {
-    let base = format!("hostile_{:016x}", rand::random::<u64>());
-    let admin = postgres_admin_url();
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    let schemas = base.clone();
-    let outcome = tokio::spawn(async move {
-        hostile_rounds(|seed| {
-            // A schema per round: each round's store has its own key.
-            let schema = format!("{schemas}_{seed}");
-            let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
-            async move {
-                postgres(format!("CREATE SCHEMA {schema}")).await;
-                App::on(&url, tempfile::tempdir().unwrap()).await
-            }
-        })
-        .await;
-    })
-    .await;
-    for seed in 0..6u64 {
-        postgres(format!("DROP SCHEMA IF EXISTS {base}_{seed} CASCADE")).await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    hostile_rounds(Backend::Postgres).await;
 }

@@ -11,14 +11,14 @@
 use chrono::NaiveDate;
 use domain::compliance::{Certificate, Contact, Party, PartyId, ProfileId, WriteBackFormat};
 use procore_sim::{demo, Sim, SimConfig};
-use secrecy::SecretString;
 use std::collections::BTreeMap;
-use store::{ComplianceBatch, ComplianceChange, Connection, SecretKey, Store};
+use store::{ComplianceBatch, ComplianceChange, Store};
 use sync::compliance::settings::{ContactSync, SyncLevel};
 use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
     sync_compliance, Action, ComplianceJob, ComplianceSettings, NewProjects, Reason, Report,
 };
+use testkit::{Backend, Database, Kit};
 
 mod drift;
 mod hostile;
@@ -39,7 +39,7 @@ struct App {
     store: Store,
     client: procore::Client,
     company: i64,
-    _dir: tempfile::TempDir,
+    database: Database,
 }
 
 impl App {
@@ -47,47 +47,30 @@ impl App {
     /// meeting it) and Bolt (with none) as parties linked to their Procore companies, and
     /// projects and companies imported automatically.
     async fn new() -> App {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
-        Self::on(&url, dir).await
+        Self::on(Backend::Sqlite).await
     }
 
-    /// [`App::new`] with its store at `url` (`dir` lives as long as the app).
-    async fn on(url: &str, dir: tempfile::TempDir) -> App {
-        let config = SimConfig {
-            rate_limits: None,
-            ..SimConfig::default()
-        };
-        Self::on_with(url, dir, config).await
+    /// [`App::new`] with its store on `backend`.
+    async fn on(backend: Backend) -> App {
+        Self::on_with(backend, testkit::quiet()).await
     }
 
     /// [`App::on`] with its own simulator settings.
-    async fn on_with(url: &str, dir: tempfile::TempDir, config: SimConfig) -> App {
-        let sim = procore_sim::spawn(Sim::new(demo::world(), config)).await;
-        let store = Store::open(url, SecretKey::generate()).await.unwrap();
-        store
-            .save_connection(&Connection::new(
-                demo::COMPANY_ID,
-                demo::CLIENT_ID,
-                SecretString::from(demo::CLIENT_SECRET.to_string()),
-            ))
-            .await
-            .unwrap();
-        let client = procore::Client::new(
-            procore::ClientConfig::custom(
-                &sim.url(),
-                procore::CompanyId(demo::COMPANY_ID),
-                procore::Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    async fn on_with(backend: Backend, config: SimConfig) -> App {
+        let Kit {
+            sim,
+            store,
+            client,
+            company,
+            database,
+            ..
+        } = Kit::spawn(demo::world(), config, backend, |_| {}).await;
         let app = App {
             sim,
             store,
             client,
-            company: demo::COMPANY_ID,
-            _dir: dir,
+            company,
+            database,
         };
         app.seed().await;
         app.settings(|s| {
@@ -96,6 +79,11 @@ impl App {
         })
         .await;
         app
+    }
+
+    /// Drops the app's PostgreSQL schema (a SQLite folder goes with the value).
+    async fn remove(self) {
+        self.database.remove().await;
     }
 
     fn sim(&self) -> &Sim {

@@ -17,15 +17,13 @@ const DOMAIN_RULES: &[&str] = &[
 #[tokio::test]
 async fn a_compliance_sync_with_fields_nulled_at_random_rejects_no_record_it_could_read() {
     for seed in [1_u64, 2, 3, 4] {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
         let config = SimConfig {
             rate_limits: None,
             null_probability: 0.3,
             null_seed: seed,
             ..SimConfig::default()
         };
-        let app = App::on_with(&url, dir, config).await;
+        let app = App::on_with(testkit::Backend::Sqlite, config).await;
         let report = app.sync().await;
         assert!(
             report.failures.is_empty(),

@@ -92,7 +92,10 @@ async fn a_profile_field_no_commitment_carries_is_reported_with_the_fields_they_
         text.contains(&format!("\"Compliance Profile\" ({key})")),
         "{text}"
     );
-    assert!(text.contains("--profile-field"), "{text}");
+    assert!(
+        text.contains("the compliance setting \"profile field\""),
+        "{text}"
+    );
     let acme = app.vendor("Acme Electric");
     let harbor = app.association(acme, "Harbor Tower").await.unwrap();
     assert_eq!(harbor.profile_id, None, "no profile applied");

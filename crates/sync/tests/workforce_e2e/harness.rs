@@ -7,10 +7,10 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::workforce::{FormTemplate, ProjectFields, ProjectStatus, Signature};
 use procore_sim::{demo, Sim, SimConfig, World};
-use secrecy::SecretString;
 use std::sync::Arc;
-use store::{Connection, LinkKind, SecretKey, Store};
+use store::{Connection, LinkKind, Store};
 use sync::workforce::{sync_workforce, Report, WorkforceJob};
+use testkit::{Backend, Database, Kit};
 
 /// "Today" for every sync: the demo's upcoming project (2031) is in the future, its completed
 /// one (2022) in the past.
@@ -28,28 +28,10 @@ pub struct TestApp {
     pub client: procore::Client,
     pub connection: Connection,
     pub company: i64,
-    _dir: tempfile::TempDir,
+    _database: Database,
 }
 
-/// Simulator settings with rate limits off (only the pacing test turns them on).
-pub fn quiet() -> SimConfig {
-    SimConfig {
-        rate_limits: None,
-        ..SimConfig::default()
-    }
-}
-
-pub fn client_for(url: &str) -> procore::Client {
-    procore::Client::new(
-        procore::ClientConfig::custom(
-            url,
-            procore::CompanyId(demo::COMPANY_ID),
-            procore::Credentials::client_credentials(demo::CLIENT_ID, demo::CLIENT_SECRET),
-        )
-        .unwrap(),
-    )
-    .unwrap()
-}
+pub use testkit::{client_for, quiet};
 
 impl TestApp {
     /// The demo company, every toggle off.
@@ -62,30 +44,27 @@ impl TestApp {
         Self::spawn(demo::world(), quiet(), settings).await
     }
 
+    /// The shared kit's simulator, SQLite store and connection, with the sync helpers below.
     pub async fn spawn(
         world: World,
         config: SimConfig,
         settings: impl FnOnce(&mut Connection),
     ) -> TestApp {
-        let sim = procore_sim::spawn(Sim::new(world, config)).await;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("trestle.sqlite").display());
-        let store = Store::open(&url, SecretKey::generate()).await.unwrap();
-        let mut connection = Connection::new(
-            demo::COMPANY_ID,
-            demo::CLIENT_ID,
-            SecretString::from(demo::CLIENT_SECRET.to_string()),
-        );
-        settings(&mut connection);
-        store.save_connection(&connection).await.unwrap();
-        let client = client_for(&sim.url());
+        let Kit {
+            sim,
+            store,
+            connection,
+            client,
+            company,
+            database,
+        } = Kit::spawn(world, config, Backend::Sqlite, settings).await;
         TestApp {
             sim,
             store,
             client,
             connection,
-            company: demo::COMPANY_ID,
-            _dir: dir,
+            company,
+            _database: database,
         }
     }
 

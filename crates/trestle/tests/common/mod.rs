@@ -4,22 +4,12 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use procore_sim::{demo, Sim, SimConfig};
+use procore_sim::{demo, Sim};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use store::{SecretKey, Store};
 
-/// The demo company in an in-process simulator, without rate limits.
-pub async fn spawn_demo_sim() -> procore_sim::Running {
-    procore_sim::spawn(Sim::new(
-        demo::world(),
-        SimConfig {
-            rate_limits: None,
-            ..SimConfig::default()
-        },
-    ))
-    .await
-}
+pub use testkit::spawn_demo_sim;
 
 /// A temporary folder holding a `trestle.toml` for the simulator at `sim_url`, its SQLite store
 /// and its key file.
