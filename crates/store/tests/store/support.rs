@@ -1,16 +1,11 @@
-//! Runs each test on both backends: SQLite in a fresh temporary file, and PostgreSQL in a fresh
-//! schema of the server at `TRESTLE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`), dropped afterwards so tests run in parallel.
-//!
-//! A PostgreSQL that cannot be reached FAILS the postgres variant with a message saying what to
-//! do: a suite that passed without PostgreSQL would claim a coverage it does not have.
+//! Runs each test on both backends, on `testkit`'s databases: SQLite in a fresh temporary file,
+//! and PostgreSQL in a fresh schema of the server at `TRESTLE_TEST_POSTGRES_URL`, dropped
+//! afterwards so tests run in parallel. A PostgreSQL that cannot be reached fails the postgres
+//! variant with what to do.
 
-use sqlx::Connection as _;
 use std::future::Future;
-use std::time::Duration;
 use store::{SecretKey, Store, StoreError};
-
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use testkit::{Backend, Database};
 
 /// What a test body gets: the store, and what it needs to reopen it or read it raw.
 #[derive(Clone)]
@@ -51,80 +46,29 @@ impl Ctx {
     }
 }
 
-enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, schema: String },
-}
-
 pub struct Db {
     ctx: Ctx,
-    cleanup: Cleanup,
+    database: Database,
+}
+
+async fn on(backend: Backend) -> Db {
+    let database = Database::new(backend).await;
+    let store = database.open().await;
+    let ctx = Ctx {
+        store,
+        url: database.url.clone(),
+        raw_url: database.url.clone(),
+        key: secrecy::ExposeSecret::expose_secret(&database.key.to_base64()).to_string(),
+    };
+    Db { ctx, database }
 }
 
 pub async fn sqlite() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trestle.db");
-    let url = path.to_str().unwrap().to_string();
-    let key = SecretKey::generate();
-    let store = Store::open(&url, key.clone()).await.unwrap();
-    let raw_url = format!("sqlite://{url}");
-    let ctx = Ctx {
-        store,
-        url,
-        raw_url,
-        key: secrecy::ExposeSecret::expose_secret(&key.to_base64()).to_string(),
-    };
-    Db {
-        ctx,
-        cleanup: Cleanup::Sqlite(dir),
-    }
-}
-
-fn postgres_url() -> String {
-    std::env::var("TRESTLE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
+    on(Backend::Sqlite).await
 }
 
 pub async fn postgres() -> Db {
-    let admin_url = postgres_url();
-    let connect = tokio::time::timeout(
-        Duration::from_secs(10),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await;
-    let mut admin = match connect {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => no_postgres(&admin_url, &e.to_string()),
-        Err(_) => no_postgres(&admin_url, "no answer within 10 s"),
-    };
-    let schema = format!("t_{:016x}", rand::random::<u64>());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let sep = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-    let key = SecretKey::generate();
-    let store = Store::open(&url, key.clone()).await.unwrap();
-    let ctx = Ctx {
-        store,
-        raw_url: url.clone(),
-        url,
-        key: secrecy::ExposeSecret::expose_secret(&key.to_base64()).to_string(),
-    };
-    Db {
-        ctx,
-        cleanup: Cleanup::Postgres { admin_url, schema },
-    }
-}
-
-fn no_postgres(url: &str, why: &str) -> ! {
-    panic!(
-        "\n\nPostgreSQL is not reachable at {url} ({why}).\n\
-         The store suite runs every test on PostgreSQL too and does not pass without it.\n\
-         Start PostgreSQL (CI uses {DEFAULT_POSTGRES_URL} with trust auth), or set \
-         TRESTLE_TEST_POSTGRES_URL to a server where you may create schemas.\n\n"
-    )
+    on(Backend::Postgres).await
 }
 
 /// Runs a test body on a database, cleans the database up whatever the body did, then passes
@@ -136,17 +80,7 @@ where
 {
     let outcome = tokio::spawn(body(db.ctx.clone())).await;
     db.ctx.store.close().await;
-    match db.cleanup {
-        Cleanup::Sqlite(dir) => drop(dir),
-        Cleanup::Postgres { admin_url, schema } => {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-    }
+    db.database.remove().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
