@@ -15,6 +15,7 @@
 //!   removed when the company is disconnected.
 //! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
 //! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
+//! - [`tokens`]: the REST API's tokens: made and shown once, listed, revoked, checked.
 #![forbid(unsafe_code)]
 
 pub mod connect;
@@ -24,6 +25,7 @@ pub mod open;
 pub mod run;
 pub mod settings;
 pub mod status;
+pub mod tokens;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};

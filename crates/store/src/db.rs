@@ -60,6 +60,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "service",
         include_str!("../migrations/sqlite/0007_service.sql"),
     ),
+    (
+        8,
+        "api tokens",
+        include_str!("../migrations/sqlite/0008_api_tokens.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -96,6 +101,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "service",
         include_str!("../migrations/postgres/0007_service.sql"),
+    ),
+    (
+        8,
+        "api tokens",
+        include_str!("../migrations/postgres/0008_api_tokens.sql"),
     ),
 ];
 

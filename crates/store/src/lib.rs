@@ -38,6 +38,7 @@
 //! - `deliveries`: Procore webhook deliveries, stored once each with the job they call for.
 //! - `hooks`: the Procore webhook hook registered per company, its signing secret sealed.
 //! - `health`: what is wrong with each company's integration and what fixes it.
+//! - `tokens`: the REST API's tokens, kept as hashes; revoking, and finding one by its hash.
 
 #![forbid(unsafe_code)]
 
@@ -56,6 +57,7 @@ pub mod models;
 mod outbox;
 mod runlog;
 mod settings;
+mod tokens;
 mod url;
 mod workforce;
 
@@ -74,6 +76,7 @@ pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
 pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
+pub use tokens::{ApiScope, ApiToken, NewApiToken};
 pub use url::{redact_url, sqlite_file};
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
 //! - `ops`: `status`, `jobs`, `hooks repair`, `disconnect`: the operator's view of the service.
+//! - `tokens`: `token create|list|revoke`: the REST API's tokens.
 //! - `demo`: the whole job against the bundled simulator's demo company.
 //! - `output`: tables and the words printed for people.
 
@@ -33,6 +34,7 @@ mod output;
 mod overview;
 mod records;
 mod serve;
+mod tokens;
 
 use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -96,6 +98,12 @@ enum Command {
     /// Disconnect a Procore company: remove trestle's webhook from it, and forget its
     /// connection and credentials. Its records stay.
     Disconnect(ops::DisconnectArgs),
+    /// The REST API's tokens: make one (shown once), list them, revoke one. The first admin
+    /// token is made here, on the machine that runs trestle.
+    Token {
+        #[command(subcommand)]
+        command: tokens::TokenCommand,
+    },
     /// Print settings.
     Config {
         #[command(subcommand)]
@@ -153,6 +161,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Jobs(args) => ops::jobs(&load()?, args).await,
         Command::Hooks { command } => ops::hooks(&load()?, command).await,
         Command::Disconnect(args) => ops::disconnect(&load()?, args).await,
+        Command::Token { command } => tokens::command(&load()?, command).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "trestle", &mut script);

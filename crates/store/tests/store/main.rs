@@ -14,6 +14,7 @@
 //! - `jobs`: the work queue: fencing, lanes, order, coalescing, retries, parallel processes.
 //! - `deliveries`: webhook deliveries and the jobs they enqueue, and hook records.
 //! - `health`: company health entries.
+//! - `tokens`: the REST API's tokens, found by hash, revoked.
 
 #[macro_use]
 mod support;
@@ -28,6 +29,7 @@ mod mirror;
 mod outbox;
 mod runlog;
 mod secrets;
+mod tokens;
 mod workforce;
 
 use domain::workforce::{ProjectFields, WorkerFields};
