@@ -153,7 +153,9 @@ pub async fn serve(
     let stop = CancellationToken::new();
     let workers = worker::spawn(shared.clone(), stop.clone());
     let scheduler = tokio::spawn(scheduler::run(shared.clone(), stop.clone()));
-    let app = probes::router(shared.clone()).merge(receiver::router(shared.clone()));
+    let app = probes::router(shared.clone())
+        .merge(receiver::router(shared.clone()))
+        .merge(api::router(shared.store.clone()));
     let http_stop = stop.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -1,0 +1,73 @@
+//! Who is calling: the API token in `Authorization: Bearer`, checked against the store, and
+//! the scope each route needs. A request without a valid token never reaches a handler.
+
+use crate::{Api, Problem};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Utc;
+use engine::tokens::{authenticate, Refused};
+use secrecy::SecretString;
+use store::{ApiScope, ApiToken};
+
+/// The token a request was made with.
+pub(crate) struct Caller(pub ApiToken);
+
+impl Caller {
+    /// Routes that change anything outside a worker's own forms.
+    pub fn admin(&self) -> Result<(), Problem> {
+        match self.0.scope {
+            ApiScope::Admin => Ok(()),
+            _ => Err(self.refused("an admin token")),
+        }
+    }
+
+    /// Routes that read.
+    pub fn reader(&self) -> Result<(), Problem> {
+        match self.0.scope {
+            ApiScope::Admin | ApiScope::ReadOnly => Ok(()),
+            ApiScope::Worker { .. } => Err(self.refused("an admin or read-only token")),
+        }
+    }
+
+    fn refused(&self, needed: &str) -> Problem {
+        Problem::forbidden(format!(
+            "this route needs {needed}; token {} is {}",
+            self.0.id,
+            self.0.scope.name()
+        ))
+    }
+}
+
+impl FromRequestParts<Api> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return Err(Problem::unauthorized(
+                "no API token: send `Authorization: Bearer TOKEN` (an administrator makes tokens)",
+            ));
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                let (scheme, token) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| {
+                Problem::unauthorized("the Authorization header is not `Bearer TOKEN`")
+            })?;
+        let presented = SecretString::from(token.to_string());
+        match authenticate(&api.store, &presented, Utc::now()).await {
+            Ok(Ok(token)) => Ok(Caller(token)),
+            Ok(Err(Refused::Malformed)) => Err(Problem::unauthorized(
+                "that is not a trestle API token (they start with `trestle_`)",
+            )),
+            Ok(Err(Refused::Unknown)) => Err(Problem::unauthorized(
+                "the API token is unknown or revoked; ask an administrator for a new one",
+            )),
+            Err(e) => Err(Problem::internal(&e)),
+        }
+    }
+}

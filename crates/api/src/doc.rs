@@ -1,0 +1,65 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations so it cannot drift from
+//! the code; the tests validate real answers against it.
+
+use crate::auth::Caller;
+use crate::Problem;
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "trestle",
+        description = "trestle's REST API: the workforce app, the compliance app and their Procore integration. Every route takes an API token as `Authorization: Bearer TOKEN`; errors are application/problem+json (RFC 9457)."
+    ),
+    paths(
+        crate::tokens::list,
+        crate::tokens::create,
+        crate::tokens::revoke,
+        crate::jobs::list,
+        crate::jobs::retry,
+        document,
+    ),
+    components(schemas(Problem, crate::FieldError)),
+    modifiers(&TokenAuth),
+    tags(
+        (name = "tokens", description = "API tokens (admin)"),
+        (name = "jobs", description = "The work queue"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct Doc;
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = Doc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn document(_caller: Caller) -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

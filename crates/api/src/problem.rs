@@ -1,0 +1,129 @@
+//! Errors as `application/problem+json` (RFC 9457): a status, a title, a detail a person can
+//! act on, and for invalid input the fields that were wrong and why, so a form can show each
+//! message beside its field. Internal failures are logged and answered without their detail
+//! (it may name a table or a host), with a time to find the log line by.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Problem {
+    /// `about:blank`: the status and title say what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's name ("Unprocessable Content").
+    pub title: String,
+    pub status: u16,
+    /// What was wrong and what to do about it.
+    pub detail: String,
+    /// For invalid input: each field that was wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name in the request body or query (`scope`, `worker_id`).
+    pub field: String,
+    /// Why it was refused, and what to send instead.
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// Invalid input: 422 naming each field.
+    pub fn invalid(errors: Vec<FieldError>) -> Problem {
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        Problem {
+            errors: errors.clone(),
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("invalid: {}; see errors", fields.join(", ")),
+            )
+        }
+    }
+
+    /// A failure that is not the caller's: logged here, answered without its detail.
+    pub fn internal(error: &dyn std::fmt::Display) -> Problem {
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        tracing::error!(%error, at, "API request failed");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("trestle could not answer; its log has the cause (at {at})"),
+        )
+    }
+}
+
+impl From<store::StoreError> for Problem {
+    fn from(e: store::StoreError) -> Problem {
+        match e {
+            store::StoreError::NotFound { what, id } => {
+                Problem::not_found(format!("there is no {what} {id}"))
+            }
+            store::StoreError::Conflict(detail) => Problem::conflict(detail),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"trestle\""),
+            );
+        }
+        response
+    }
+}
+
+/// Any `/api/v1` path no route serves.
+pub(crate) async fn no_route() -> Problem {
+    Problem::not_found("no such API route; /api/v1/openapi.json lists them")
+}

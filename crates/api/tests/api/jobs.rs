@@ -1,0 +1,122 @@
+use crate::{eventually, App};
+use reqwest::{Method, StatusCode};
+use std::time::Duration;
+use sync::jobs::{enqueue, Integration, Work};
+
+/// The jobs in `state` as the API lists them.
+async fn jobs_in(app: &App, state: &str) -> Vec<serde_json::Value> {
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/jobs?state={state}&company_id={}", app.kit.company),
+            "/api/v1/jobs",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    answer.body.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secret_is_fixed() {
+    let app = App::start().await;
+    let mut wrong = testkit::demo_connection();
+    wrong.client_secret = "not-the-secret".to_string().into();
+    app.kit.store.save_connection(&wrong).await.unwrap();
+    let sync = Work::Sync {
+        integration: Integration::Workforce,
+        full: true,
+        targets: None,
+    };
+    let job = enqueue(
+        &app.kit.store,
+        app.kit.company,
+        &sync,
+        chrono::Utc::now(),
+        1,
+    )
+    .await
+    .unwrap()
+    .id();
+    let dead = eventually(Duration::from_secs(30), "the sync dies", || async {
+        jobs_in(&app, "dead")
+            .await
+            .into_iter()
+            .find(|j| j["id"] == job)
+    })
+    .await;
+    assert!(dead["last_error"].as_str().unwrap().contains("refused the app credentials"), "{dead}");
+
+    app.kit
+        .store
+        .save_connection(&testkit::demo_connection())
+        .await
+        .unwrap();
+    let retried = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{job}/retry"),
+            "/api/v1/jobs/{id}/retry",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    assert_eq!(retried.body["job"]["state"], "dead", "as it was");
+    eventually(
+        Duration::from_secs(30),
+        "the retried sync is done",
+        || async {
+            jobs_in(&app, "done")
+                .await
+                .into_iter()
+                .find(|j| j["id"] == job)
+        },
+    )
+    .await;
+
+    let done_again = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{job}/retry"),
+            "/api/v1/jobs/{id}/retry",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(done_again.status, StatusCode::CONFLICT);
+    let unknown = app
+        .call(
+            Method::POST,
+            "/api/v1/jobs/999999/retry",
+            "/api/v1/jobs/{id}/retry",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_job_list_asked_for_wrongly_names_the_field() {
+    let app = App::start().await;
+    for (query, field) in [
+        ("state=lost", "state"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=many", "query"),
+    ] {
+        let answer = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/jobs?{query}"),
+                "/api/v1/jobs",
+                Some(&app.admin),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(answer.body["errors"][0]["field"], field, "{query}");
+    }
+}

@@ -1,0 +1,190 @@
+//! The REST API through a real `trestle serve` on an ephemeral port: every answer is checked
+//! against the OpenAPI document the server itself serves, as the simulator's conformance suite
+//! checks its answers against Procore's.
+//!
+//! `auth`: tokens, scopes, and what a request without one gets.
+//! `tokens`: making, listing and revoking tokens over the API.
+//! `jobs`: the work queue, and retrying failed work.
+
+mod auth;
+mod jobs;
+mod tokens;
+
+use chrono::Utc;
+use engine::tokens::TokenRequest;
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use server::{Running, ServerConfig};
+use std::sync::Arc;
+use std::time::Duration;
+use store::ApiScope;
+use testkit::Kit;
+
+pub use testkit::eventually;
+
+/// The server over the shared kit (the demo company, SQLite), with an admin token made as
+/// the first administrator makes it.
+pub struct App {
+    pub kit: Kit,
+    pub server: Running,
+    pub admin: String,
+    http: reqwest::Client,
+    doc: Value,
+}
+
+/// An answer, its body read, already checked against the document.
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl App {
+    pub async fn start() -> App {
+        let kit = Kit::demo().await;
+        let sim_url = kit.sim.url();
+        // Built from the connection, as the binary builds them: a changed secret takes effect.
+        let clients: server::Clients = Arc::new(move |c| {
+            procore::ClientConfig::custom(
+                &sim_url,
+                procore::CompanyId(c.company_id),
+                procore::Credentials::client_credentials(
+                    c.client_id.clone(),
+                    c.client_secret.expose_secret().to_string(),
+                ),
+            )
+            .and_then(procore::Client::new)
+            .map_err(|e| e.to_string())
+        });
+        let config = ServerConfig {
+            poll_every: Duration::from_millis(100),
+            schedule_every: Duration::from_millis(200),
+            retry_base: Duration::from_millis(100),
+            retry_cap: Duration::from_millis(500),
+            ..ServerConfig::default()
+        };
+        let server = server::spawn(kit.store.clone(), config, clients, |_| None)
+            .await
+            .expect("binding the server");
+        let admin = Self::token_on(&kit.store, "first admin", ApiScope::Admin).await;
+        let http = reqwest::Client::new();
+        let doc: Value = http
+            .get(format!("{}/api/v1/openapi.json", server.url))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        App {
+            kit,
+            server,
+            admin,
+            http,
+            doc,
+        }
+    }
+
+    async fn token_on(store: &store::Store, name: &str, scope: ApiScope) -> String {
+        let made = engine::tokens::create(store, &TokenRequest { name, scope }, Utc::now())
+            .await
+            .unwrap();
+        made.secret.expose_secret().to_string()
+    }
+
+    /// A new token of `scope`.
+    pub async fn token(&self, name: &str, scope: ApiScope) -> String {
+        Self::token_on(&self.kit.store, name, scope).await
+    }
+
+    /// `method path` with `token` (if any) and `body` (if any); the answer must be one the
+    /// document lists for the operation `template` names, with a body its schema accepts.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        template: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.server.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let text = response.text().await.unwrap();
+        let body: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))
+        };
+        self.conforms(&method, template, status, &content_type, &body);
+        Answer {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+
+    /// The answer is documented for the operation, and its body matches the schema.
+    fn conforms(
+        &self,
+        method: &Method,
+        template: &str,
+        status: StatusCode,
+        content_type: &str,
+        body: &Value,
+    ) {
+        let op = &self.doc["paths"][template][method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{method} {template} is not in the document");
+        let documented = &op["responses"][status.as_str()];
+        assert!(
+            documented.is_object(),
+            "{method} {template} answered {status}, which the document does not list: {body}"
+        );
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        let Some(schema) = documented["content"][media]["schema"].as_object() else {
+            assert!(
+                documented["content"][media].is_object(),
+                "{method} {template} {status}: {media} is not documented"
+            );
+            return;
+        };
+        let mut schema = Value::Object(schema.clone());
+        schema["components"] = self.doc["components"].clone();
+        let validator = jsonschema::validator_for(&schema).expect("the document's schema compiles");
+        let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status} does not match the document: {errors:?}\n{body}"
+        );
+    }
+
+    /// Every operation in the document, as (method, path template).
+    pub fn operations(&self) -> Vec<(Method, String)> {
+        let mut ops = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                ops.push((method.to_uppercase().parse().unwrap(), path.clone()));
+            }
+        }
+        ops
+    }
+}
