@@ -4,7 +4,7 @@
 use crate::commands::ExplainKind;
 use anyhow::Result;
 use std::fmt::Write;
-use store::{Connection, LinkKind, Store};
+use store::{Connection, LinkKind, Store, SubjectKind};
 use sync::workforce::access::{AccessCheck, Problem};
 use sync::workforce::{Action, Report};
 
@@ -138,7 +138,7 @@ fn describe(a: &Action) -> (String, String) {
     let (kind, id) = a.subject();
     let subject = format!(
         "{} {}",
-        kind.as_str(),
+        kind.subject(),
         id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())
     );
     let what = match a {
@@ -185,7 +185,7 @@ pub fn print_report(report: &Report) {
         skipped
             .entry(a.reason().to_string())
             .or_default()
-            .push(format!("{} {id}", kind.as_str()));
+            .push(format!("{} {id}", kind.subject()));
     }
     if !skipped.is_empty() {
         outln!("  Left alone (`trestle explain` gives the reason for one record):");
@@ -232,14 +232,21 @@ pub fn print_report(report: &Report) {
 /// What happened to a record and which rule decided it, from trestle's own records.
 pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) -> Result<String> {
     let (log_kind, label) = match kind {
-        ExplainKind::ProcoreProject => ("procore-project", format!("Procore project {id}")),
-        ExplainKind::ProcoreUser => ("procore-user", format!("Procore user {id}")),
-        ExplainKind::Form => ("form", format!("Form {id}")),
-        ExplainKind::ProcoreCompany => ("procore-company", format!("Procore company {id}")),
-        ExplainKind::ProcoreContact => ("procore-contact", format!("Procore contact {id}")),
-        ExplainKind::ProcoreCommitment => {
-            ("procore-commitment", format!("Procore commitment {id}"))
+        ExplainKind::ProcoreProject => {
+            (SubjectKind::ProcoreProject, format!("Procore project {id}"))
         }
+        ExplainKind::ProcoreUser => (SubjectKind::ProcoreUser, format!("Procore user {id}")),
+        ExplainKind::Form => (SubjectKind::Form, format!("Form {id}")),
+        ExplainKind::ProcoreCompany => {
+            (SubjectKind::ProcoreCompany, format!("Procore company {id}"))
+        }
+        ExplainKind::ProcoreContact => {
+            (SubjectKind::ProcoreContact, format!("Procore contact {id}"))
+        }
+        ExplainKind::ProcoreCommitment => (
+            SubjectKind::ProcoreCommitment,
+            format!("Procore commitment {id}"),
+        ),
     };
     let mut out = format!("{label}\n");
     // Whether the "Now" line already answers why nothing happened (so no generic hint).
@@ -452,7 +459,10 @@ async fn insurance_section(
 ) -> Result<()> {
     let mut latest: std::collections::BTreeMap<String, (i64, String, String)> =
         std::collections::BTreeMap::new();
-    for h in store.history(company, "insurance", procore_company).await? {
+    for h in store
+        .history(company, SubjectKind::Insurance, procore_company)
+        .await?
+    {
         if h.dry_run {
             continue;
         }

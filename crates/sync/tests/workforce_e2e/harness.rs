@@ -9,7 +9,7 @@ use domain::workforce::{FormTemplate, ProjectFields, ProjectStatus, Signature};
 use procore_sim::{demo, Sim, SimConfig, World};
 use secrecy::SecretString;
 use std::sync::Arc;
-use store::{Connection, LinkKind, SecretKey, Store};
+use store::{Connection, LinkKind, SecretKey, Store, SubjectKind};
 use sync::workforce::{sync_workforce, Report, WorkforceJob};
 
 /// "Today" for every sync: the demo's upcoming project (2031) is in the future, its completed
@@ -187,8 +187,12 @@ impl TestApp {
     }
 
     /// The latest reason recorded for a Procore record (`procore-project`, `procore-user`, `form`).
-    pub async fn latest_reason(&self, kind: &str, id: i64) -> String {
-        let history = self.store.history(self.company, kind, id).await.unwrap();
+    pub async fn latest_reason(&self, kind: SubjectKind, id: i64) -> String {
+        let history = self
+            .store
+            .history(self.company, kind.clone(), id)
+            .await
+            .unwrap();
         history
             .first()
             .unwrap_or_else(|| panic!("no history for {kind} {id}"))
