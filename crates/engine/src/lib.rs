@@ -15,9 +15,12 @@
 //!   removed when the company is disconnected.
 //! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
 //! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
+//! - [`explain`]: why a record is as it is: what trestle holds for it, and what the syncs
+//!   decided about it and why.
 #![forbid(unsafe_code)]
 
 pub mod connect;
+pub mod explain;
 pub mod hooks;
 pub mod jobs;
 pub mod open;
