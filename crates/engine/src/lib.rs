@@ -15,6 +15,9 @@
 //!   removed when the company is disconnected.
 //! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
 //! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
+//! - [`mapping`]: a person's decision about a Procore project or company: import, link, or
+//!   do not add.
+//! - [`views`]: the compliance side looked over: parties, projects and mapping decisions.
 //! - [`explain`]: why a record is as it is: what trestle holds for it, and what the syncs
 //!   decided about it and why.
 #![forbid(unsafe_code)]
@@ -23,10 +26,12 @@ pub mod connect;
 pub mod explain;
 pub mod hooks;
 pub mod jobs;
+pub mod mapping;
 pub mod open;
 pub mod run;
 pub mod settings;
 pub mod status;
+pub mod views;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};
