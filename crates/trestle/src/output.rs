@@ -1,5 +1,5 @@
-//! What trestle prints for people: tables, summaries, and explanations in a site
-//! administrator's words.
+//! What trestle prints for people: terminal-safe text, tables, and the workforce sync's
+//! report in a site administrator's words.
 
 use std::fmt::Write;
 use store::Connection;
