@@ -15,17 +15,25 @@
 //!   removed when the company is disconnected.
 //! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
 //! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
+//! - [`mapping`]: a person's decision about a Procore project or company: import, link, or
+//!   do not add.
+//! - [`views`]: the compliance side looked over: parties, projects and mapping decisions.
+//! - [`explain`]: why a record is as it is: what trestle holds for it, and what the syncs
+//!   decided about it and why.
 //! - [`tokens`]: the REST API's tokens: made and shown once, listed, revoked, checked.
 #![forbid(unsafe_code)]
 
 pub mod connect;
+pub mod explain;
 pub mod hooks;
 pub mod jobs;
+pub mod mapping;
 pub mod open;
 pub mod run;
 pub mod settings;
 pub mod status;
 pub mod tokens;
+pub mod views;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};

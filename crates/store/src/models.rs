@@ -249,11 +249,112 @@ impl fmt::Display for RunId {
     }
 }
 
+/// What a run-log entry is about: the kind of record its id names. Stored as its text
+/// ([`SubjectKind::as_str`]), the names `explain` has always taken, so older rows read as they
+/// were written.
+///
+/// Kinds compare by their stored names, so `Other("form")` is `Form`.
+#[derive(Debug, Clone)]
+pub enum SubjectKind {
+    ProcoreProject,
+    ProcoreUser,
+    /// A company of the Procore directory (a vendor), the compliance side's party.
+    ProcoreCompany,
+    ProcoreContact,
+    ProcoreCommitment,
+    /// A form submission; its id is trestle's own, since forms start on the app side.
+    Form,
+    /// An insurance record trestle writes to Procore, filed under its party's Procore company.
+    Insurance,
+    /// A setting of the integration (e.g. a profile field that Procore does not define).
+    Setting,
+    /// A kind this version does not know, kept as stored: a row written by another version
+    /// still reads, and shows what it said.
+    Other(String),
+}
+
+impl SubjectKind {
+    /// Every kind this version writes.
+    pub const KNOWN: [SubjectKind; 8] = [
+        SubjectKind::ProcoreProject,
+        SubjectKind::ProcoreUser,
+        SubjectKind::ProcoreCompany,
+        SubjectKind::ProcoreContact,
+        SubjectKind::ProcoreCommitment,
+        SubjectKind::Form,
+        SubjectKind::Insurance,
+        SubjectKind::Setting,
+    ];
+
+    /// The stored name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SubjectKind::ProcoreProject => "procore-project",
+            SubjectKind::ProcoreUser => "procore-user",
+            SubjectKind::ProcoreCompany => "procore-company",
+            SubjectKind::ProcoreContact => "procore-contact",
+            SubjectKind::ProcoreCommitment => "procore-commitment",
+            SubjectKind::Form => "form",
+            SubjectKind::Insurance => "insurance",
+            SubjectKind::Setting => "setting",
+            SubjectKind::Other(s) => s,
+        }
+    }
+
+    /// The kind a stored name names; never fails, since an unknown name is [`SubjectKind::Other`].
+    pub fn parse(s: &str) -> SubjectKind {
+        SubjectKind::KNOWN
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or_else(|| SubjectKind::Other(s.to_string()))
+    }
+}
+
+impl PartialEq for SubjectKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for SubjectKind {}
+
+impl std::hash::Hash for SubjectKind {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+/// In the order of their stored names, as lists of them were sorted before they were typed.
+impl Ord for SubjectKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for SubjectKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for SubjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// As its stored name, the name people and tools already know.
+impl serde::Serialize for SubjectKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One decision of a run, with the reason that decided it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunEntry {
-    /// The kind of Procore record the entry is about, e.g. `project`, `user`, `form`.
-    pub kind: String,
+    /// The kind of record the entry is about.
+    pub kind: SubjectKind,
     pub procore_id: Option<i64>,
     pub local_id: Option<i64>,
     /// Inside [`crate::Store::apply_workforce`]: the index of the change this entry records;
@@ -348,5 +449,25 @@ impl Connection {
             sync_forms: false,
             forms_folder: DEFAULT_FORMS_FOLDER.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_subject_kind_reads_back_from_its_stored_name() {
+        for kind in SubjectKind::KNOWN {
+            assert_eq!(SubjectKind::parse(kind.as_str()), kind);
+        }
+    }
+
+    #[test]
+    fn a_subject_kind_this_version_does_not_know_reads_as_stored() {
+        let kind = SubjectKind::parse("procore-invoice");
+        assert_eq!(kind, SubjectKind::Other("procore-invoice".into()));
+        assert_eq!(kind.as_str(), "procore-invoice");
+        assert_eq!(serde_json::to_string(&kind).unwrap(), "\"procore-invoice\"");
     }
 }

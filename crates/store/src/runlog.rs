@@ -2,14 +2,14 @@
 //! answer "why did (or didn't) this record change".
 
 use crate::db::{flag, int, now, opt_int, opt_text, opt_timestamp, text, timestamp};
-use crate::models::{CompanyId, Run, RunEntry, RunEntryRecord, RunId};
+use crate::models::{CompanyId, Run, RunEntry, RunEntryRecord, RunId, SubjectKind};
 use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 /// What makes two entries the same decision about the same record.
 type Decision = (
-    String,
+    SubjectKind,
     Option<i64>,
     Option<i64>,
     String,
@@ -72,7 +72,7 @@ pub(crate) async fn record_on(
              recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(run.0)
-        .bind(&e.kind)
+        .bind(e.kind.as_str())
         .bind(e.procore_id)
         .bind(local_id)
         .bind(&e.action)
@@ -130,7 +130,7 @@ async fn previous_decisions(
     for row in &rows {
         found.insert(
             (
-                text(row, "kind")?,
+                SubjectKind::parse(&text(row, "kind")?),
                 opt_int(row, "procore_id")?,
                 opt_int(row, "local_id")?,
                 text(row, "action")?,
@@ -159,7 +159,7 @@ fn entry_from_row(row: &AnyRow) -> Result<RunEntryRecord> {
         dry_run: flag(row, "dry_run")?,
         recorded_at: timestamp(row, "run log time", "recorded_at")?,
         entry: RunEntry {
-            kind: text(row, "kind")?,
+            kind: SubjectKind::parse(&text(row, "kind")?),
             procore_id: opt_int(row, "procore_id")?,
             local_id: opt_int(row, "local_id")?,
             change: None,
@@ -295,13 +295,13 @@ impl Store {
         Ok(())
     }
 
-    /// What happened to one Procore record (`kind` as recorded, e.g. `project`, `user`), newest
+    /// What happened to one record, newest
     /// first: what `explain` reads. At most the newest [`HISTORY_LIMIT`] entries, so explaining
     /// a record stays quick however long trestle has been syncing it.
     pub async fn history(
         &self,
         company: CompanyId,
-        kind: &str,
+        kind: SubjectKind,
         procore_id: i64,
     ) -> Result<Vec<RunEntryRecord>> {
         let rows = sqlx::query(
@@ -311,7 +311,7 @@ impl Store {
              ORDER BY COALESCE(e.last_run_id, e.run_id) DESC, e.id DESC LIMIT $4",
         )
         .bind(company)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(procore_id)
         .bind(HISTORY_LIMIT)
         .fetch_all(self.pool())

@@ -431,7 +431,7 @@ impl std::error::Error for WritesFailed {}
 pub async fn explain(settings: &Settings, args: ExplainArgs) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
-    let text = crate::output::explain(&store, connection.company_id, args.kind, args.id).await?;
+    let text = crate::explain::text(&store, connection.company_id, args.kind, args.id).await?;
     // Names in it come from Procore: keep its lines, escape anything a terminal would act on.
     outln!("{}", output::shown_lines(&text));
     Ok(())

@@ -5,12 +5,12 @@
 use crate::output::table;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use domain::compliance::{ComplianceData, PartyId, ProjectId, WriteBackFormat};
+use domain::compliance::{ComplianceData, WriteBackFormat};
+use engine::mapping::MapError;
 use engine::open::{client_for, open_store, pick_connection};
 use engine::settings::Settings;
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
-use sync::compliance::collect::Mirror;
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
 use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
@@ -324,33 +324,17 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 MapKind::Project => ProcoreRecordKind::Project,
                 MapKind::Company => ProcoreRecordKind::Company,
             };
-            if let MappingDecision::LinkTo(id) = decision {
-                let company = connection.company_id;
-                let exists = match args.kind {
-                    MapKind::Project => store
-                        .compliance_project(company, ProjectId(id))
-                        .await?
-                        .is_some(),
-                    MapKind::Company => store.party(company, PartyId(id)).await?.is_some(),
-                };
-                if !exists {
-                    let (what, list) = match args.kind {
-                        MapKind::Project => ("compliance project", "projects"),
-                        MapKind::Company => ("party", "parties"),
-                    };
-                    bail!("there is no trestle {what} {id}; `trestle compliance {list}` lists them with their ids");
-                }
-            }
-            procore_record_exists(&store, settings, &connection, args.kind, args.procore_id)
-                .await?;
-            store
-                .set_mapping(connection.company_id, kind, args.procore_id, decision)
-                .await?;
-            let what = match args.kind {
-                MapKind::Project => "Procore project",
-                MapKind::Company => "Procore company",
+            let client = client_for(settings, &connection, &store)?;
+            let company = connection.company_id;
+            let mapped =
+                engine::mapping::map(&store, &client, company, kind, args.procore_id, decision)
+                    .await
+                    .map_err(map_refused)?;
+            let what = match mapped.kind {
+                ProcoreRecordKind::Project => "Procore project",
+                ProcoreRecordKind::Company => "Procore company",
             };
-            let said = match decision {
+            let said = match mapped.decision {
                 MappingDecision::Import => "will be imported by the next sync".to_string(),
                 MappingDecision::LinkTo(id) => {
                     format!("will be linked to trestle record {id} by the next sync")
@@ -358,7 +342,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 MappingDecision::DoNotAdd => "is ignored by every sync from now on".to_string(),
                 MappingDecision::Undecided => "is waiting for a decision".to_string(),
             };
-            outln!("{what} {} {said}.", args.procore_id);
+            outln!("{what} {} {said}.", mapped.procore_id);
             Ok(())
         }
         ComplianceCommand::Mappings {
@@ -399,66 +383,31 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
     }
 }
 
-/// Refuses a mapping for a Procore record that does not exist: a decision about a mistyped id
-/// would wait forever and hide the record meant. A record a sync has read (the mirror) exists;
-/// any other is looked up in Procore, so a decision can be made before the first sync.
-async fn procore_record_exists(
-    store: &Store,
-    settings: &Settings,
-    connection: &store::Connection,
-    kind: MapKind,
-    procore_id: i64,
-) -> Result<()> {
-    let (mirror, _) = Mirror::from_rows(&store.mirror(connection.company_id).await?);
-    let (seen, what, seen_count) = match kind {
-        MapKind::Project => (
-            mirror.projects.contains_key(&procore_id),
-            "project",
-            mirror.projects.len(),
-        ),
-        MapKind::Company => (
-            mirror.vendors.contains_key(&procore_id),
-            "company",
-            mirror.vendors.len(),
-        ),
-    };
-    if seen {
-        return Ok(());
-    }
-    let client = client_for(settings, connection, store)?;
-    let found = match kind {
-        MapKind::Project => client
-            .projects()
-            .get(procore::ProjectId(procore_id))
-            .await
-            .map(|_| ()),
-        MapKind::Company => client
-            .vendors()
-            .get(procore::VendorId(procore_id))
-            .await
-            .map(|_| ()),
-    };
-    match found {
-        Ok(()) => Ok(()),
-        Err(e) if e.status() == Some(404) => {
-            let known = if seen_count == 0 {
+/// A refused mapping decision, with the commands that list the ids to use.
+fn map_refused(e: MapError) -> anyhow::Error {
+    let said = e.to_string();
+    match e {
+        MapError::NoSuchRecord { kind, .. } => {
+            let list = match kind {
+                ProcoreRecordKind::Project => "projects",
+                ProcoreRecordKind::Company => "parties",
+            };
+            anyhow::anyhow!("{said}; `trestle compliance {list}` lists them with their ids")
+        }
+        MapError::NotInProcore { kind, read, .. } => {
+            let known = if read == 0 {
                 "trestle has not read any yet: run `trestle sync compliance`, then `trestle compliance mappings` lists them with their ids".to_string()
             } else {
-                let plural = if what == "company" {
-                    "companies"
-                } else {
-                    "projects"
+                let plural = match kind {
+                    ProcoreRecordKind::Company => "companies",
+                    ProcoreRecordKind::Project => "projects",
                 };
-                format!("`trestle compliance mappings` lists the {seen_count} Procore {plural} trestle has read, with their ids")
+                format!("`trestle compliance mappings` lists the {read} Procore {plural} trestle has read, with their ids")
             };
-            bail!(
-                "Procore has no {what} {procore_id} in company {} (or does not show it to the integration user); nothing was changed. {known}",
-                connection.company_id
-            )
+            anyhow::anyhow!("{said}. {known}")
         }
-        Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "could not check that Procore {what} {procore_id} exists; nothing was changed"
-        ))),
+        MapError::Check { source, .. } => anyhow::Error::new(source).context(said),
+        other => other.into(),
     }
 }
 

@@ -186,7 +186,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     outln!("\n== trestle explain");
     for (kind, id) in explain_examples(&sim, forms[0]).await? {
-        out!("{}", output::explain(&store, company, kind, id).await?);
+        out!("{}", crate::explain::text(&store, company, kind, id).await?);
     }
     let log = sim.sim().request_log();
     let refused = log.iter().filter(|e| e.status == 429).count();

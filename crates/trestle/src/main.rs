@@ -6,6 +6,7 @@
 //! # Layout
 //! - `commands`: `connect`, `sync` (once or `--every`), `explain`; the advice the CLI adds to
 //!   a refused connection.
+//! - `explain`: the engine's explanation of a record in words, with the CLI's advice.
 //! - `compliance`: `compliance import|map|settings`, and the compliance sync's report.
 //! - `overview`: `compliance parties|projects|mappings`: what trestle holds and what waits.
 //! - `records`: `compliance profile|certificate|waiver`: entering and changing records.
@@ -29,6 +30,7 @@ macro_rules! outln {
 mod commands;
 mod compliance;
 mod demo;
+mod explain;
 mod ops;
 mod output;
 mod overview;

@@ -1,10 +1,8 @@
-//! What trestle prints for people: tables, summaries, and explanations in a site
-//! administrator's words.
+//! What trestle prints for people: terminal-safe text, tables, and the workforce sync's
+//! report in a site administrator's words.
 
-use crate::commands::ExplainKind;
-use anyhow::Result;
 use std::fmt::Write;
-use store::{Connection, LinkKind, Store};
+use store::Connection;
 use sync::workforce::access::{AccessCheck, Problem};
 use sync::workforce::{Action, Report};
 
@@ -138,7 +136,7 @@ fn describe(a: &Action) -> (String, String) {
     let (kind, id) = a.subject();
     let subject = format!(
         "{} {}",
-        kind.as_str(),
+        kind.subject(),
         id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())
     );
     let what = match a {
@@ -185,7 +183,7 @@ pub fn print_report(report: &Report) {
         skipped
             .entry(a.reason().to_string())
             .or_default()
-            .push(format!("{} {id}", kind.as_str()));
+            .push(format!("{} {id}", kind.subject()));
     }
     if !skipped.is_empty() {
         outln!("  Left alone (`trestle explain` gives the reason for one record):");
@@ -227,253 +225,6 @@ pub fn print_report(report: &Report) {
         report.run.0
     );
     out!("{}", table(&rows));
-}
-
-/// What happened to a record and which rule decided it, from trestle's own records.
-pub async fn explain(store: &Store, company: i64, kind: ExplainKind, id: i64) -> Result<String> {
-    let (log_kind, label) = match kind {
-        ExplainKind::ProcoreProject => ("procore-project", format!("Procore project {id}")),
-        ExplainKind::ProcoreUser => ("procore-user", format!("Procore user {id}")),
-        ExplainKind::Form => ("form", format!("Form {id}")),
-        ExplainKind::ProcoreCompany => ("procore-company", format!("Procore company {id}")),
-        ExplainKind::ProcoreContact => ("procore-contact", format!("Procore contact {id}")),
-        ExplainKind::ProcoreCommitment => {
-            ("procore-commitment", format!("Procore commitment {id}"))
-        }
-    };
-    let mut out = format!("{label}\n");
-    // Whether the "Now" line already answers why nothing happened (so no generic hint).
-    let mut answered = false;
-    match kind {
-        ExplainKind::ProcoreProject => match store.link(company, LinkKind::Project, id).await? {
-            Some(link) => {
-                if let Some(p) = store.project(company, link.local_id).await? {
-                    let _ = writeln!(
-                        out,
-                        "  Now: linked to app project {} \"{}\", status {}.",
-                        p.id,
-                        shown(&p.fields.name),
-                        p.status.as_str()
-                    );
-                }
-            }
-            None => {
-                let _ = writeln!(out, "  Now: not in the workforce app.");
-            }
-        },
-        ExplainKind::ProcoreUser => match store.link(company, LinkKind::Worker, id).await? {
-            Some(link) => {
-                if let Some(w) = store.worker(company, link.local_id).await? {
-                    let _ = writeln!(
-                        out,
-                        "  Now: linked to worker {} ({} {}), status {}.",
-                        w.id,
-                        shown(&w.fields.first_name),
-                        shown(&w.fields.last_name),
-                        w.status().as_str()
-                    );
-                }
-            }
-            None => {
-                let _ = writeln!(out, "  Now: no worker in the app.");
-            }
-        },
-        ExplainKind::ProcoreCompany => {
-            match store
-                .parties(company)
-                .await?
-                .into_iter()
-                .find(|p| p.procore_vendor_id == Some(id))
-            {
-                Some(p) => {
-                    let _ = writeln!(
-                        out,
-                        "  Now: linked to trestle party {} \"{}\".",
-                        p.id,
-                        shown(&p.name)
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "  Now: {}.",
-                        crate::overview::company_not_in_compliance(store, company, id).await?
-                    );
-                }
-            }
-        }
-        ExplainKind::ProcoreContact => {
-            match store
-                .contacts(company)
-                .await?
-                .into_iter()
-                .find(|c| c.procore_contact_id == Some(id))
-            {
-                Some(c) => {
-                    let _ = writeln!(
-                        out,
-                        "  Now: trestle contact {} of party {}.",
-                        c.id, c.party_id
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "  Now: no trestle contact.");
-                }
-            }
-        }
-        ExplainKind::ProcoreCommitment => {
-            let holding: Vec<String> = store
-                .party_projects(company)
-                .await?
-                .into_iter()
-                .filter(|a| a.procore_commitment_ids.contains(&id))
-                .map(|a| format!("party {} on project {}", a.party_id, a.project_id))
-                .collect();
-            if holding.is_empty() {
-                match crate::overview::commitment_not_associated(store, company, id).await? {
-                    Some(why) => {
-                        let _ = writeln!(out, "  Now: {why}");
-                        answered = true;
-                    }
-                    None => {
-                        let _ = writeln!(out, "  Now: no association carries it.");
-                    }
-                }
-            } else {
-                let _ = writeln!(out, "  Now: associates {}.", holding.join(", "));
-            }
-        }
-        ExplainKind::Form => match store.submission(company, id).await? {
-            None => {
-                let _ = writeln!(out, "  There is no form {id} in trestle.");
-                return Ok(out);
-            }
-            Some(s) => {
-                let uploaded = store.uploaded_revision(company, id).await?;
-                let state = match s.state {
-                    domain::workforce::SubmissionState::Draft => {
-                        "a draft (only completed forms go to Procore)".to_string()
-                    }
-                    domain::workforce::SubmissionState::Completed => {
-                        format!("completed, revision {}", s.revision)
-                    }
-                };
-                let _ = writeln!(
-                    out,
-                    "  Now: {state}; Procore holds {}.",
-                    match uploaded {
-                        Some(r) => format!("revision {r}"),
-                        None => "no revision yet".into(),
-                    }
-                );
-            }
-        },
-    }
-    if kind == ExplainKind::ProcoreProject {
-        let _ = writeln!(
-            out,
-            "  Now: {}.",
-            crate::overview::project_in_compliance(store, company, id).await?
-        );
-    }
-    if kind == ExplainKind::ProcoreCompany {
-        insurance_section(store, company, id, &mut out).await?;
-    }
-    // Dry runs change nothing, so they do not explain what happened.
-    let history: Vec<_> = store
-        .history(company, log_kind, id)
-        .await?
-        .into_iter()
-        .filter(|h| !h.dry_run)
-        .collect();
-    match history.first() {
-        // The "Now" line already said why, and what to do.
-        None if answered => {}
-        None => {
-            let hint = match kind {
-                ExplainKind::ProcoreProject => "trestle has never seen it in a sync. Procore only lists projects the integration's user may see: add that user to the project (or turn on \"add to all new projects\"), make sure the app is permitted on it, and note that project templates are never synced.",
-                ExplainKind::ProcoreUser => "trestle has never seen this user in a sync: check the user is in this company's Directory and that the integration's user may read the Directory.",
-                ExplainKind::Form => "no sync has decided anything about this form yet; run `trestle sync workforce`.",
-                ExplainKind::ProcoreCompany | ExplainKind::ProcoreContact | ExplainKind::ProcoreCommitment => "no compliance sync has decided anything about it yet; run `trestle sync compliance`.",
-            };
-            let _ = writeln!(out, "  {hint}");
-        }
-        Some(_) => {
-            // The same rule often decides the same record run after run: say it once, with the
-            // runs it covers.
-            let mut groups: Vec<(&str, i64, i64, chrono::DateTime<chrono::Utc>)> = Vec::new();
-            for h in &history {
-                match groups.last_mut() {
-                    Some(g) if g.0 == h.entry.reason => g.1 = h.run.0,
-                    _ => groups.push((&h.entry.reason, h.run.0, h.last_run.0, h.recorded_at)),
-                }
-            }
-            for (n, (reason, first_run, last_run, at)) in groups.iter().take(6).enumerate() {
-                let runs = if first_run == last_run {
-                    format!("run {last_run}")
-                } else {
-                    format!("runs {first_run} to {last_run}")
-                };
-                let when = if n == 0 { "Latest" } else { "Before" };
-                let _ = writeln!(
-                    out,
-                    "  {when} ({runs}, {}): {reason}",
-                    at.format("%Y-%m-%d %H:%M UTC")
-                );
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The origin id an insurance run-log entry is about: its detail is the planned action, the
-/// record written, or (for a removal) the origin id itself.
-fn origin_in(detail: &str) -> Option<String> {
-    fn find(v: &serde_json::Value) -> Option<String> {
-        match v {
-            serde_json::Value::String(s) if s.starts_with("trestle:") => Some(s.clone()),
-            serde_json::Value::Object(map) => match map.get("origin_id") {
-                Some(serde_json::Value::String(s)) => Some(s.clone()),
-                _ => map.values().find_map(find),
-            },
-            _ => None,
-        }
-    }
-    find(&serde_json::from_str(detail).ok()?)
-}
-
-/// The seed's "compliance not in Procore" question: for each insurance record of the company,
-/// the last thing a sync decided or did, and why.
-async fn insurance_section(
-    store: &Store,
-    company: i64,
-    procore_company: i64,
-    out: &mut String,
-) -> Result<()> {
-    let mut latest: std::collections::BTreeMap<String, (i64, String, String)> =
-        std::collections::BTreeMap::new();
-    for h in store.history(company, "insurance", procore_company).await? {
-        if h.dry_run {
-            continue;
-        }
-        let Some(origin) = h.entry.detail_json.as_deref().and_then(origin_in) else {
-            continue;
-        };
-        // Newest first: the first entry seen per record is its latest.
-        latest.entry(origin).or_insert((
-            h.last_run.0,
-            h.entry.outcome.clone(),
-            h.entry.reason.clone(),
-        ));
-    }
-    if latest.is_empty() {
-        return Ok(());
-    }
-    let _ = writeln!(out, "  Insurance records (the latest word on each):");
-    for (origin, (run, outcome, reason)) in latest {
-        let _ = writeln!(out, "    {origin} (run {run}, {outcome}): {reason}");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,15 +1,11 @@
-//! `compliance parties`, `compliance projects`, `compliance mappings`: what trestle holds, with
-//! the ids the other commands take (`map ... link LOCAL_ID`, `--party`), and the Procore records
-//! waiting for a mapping decision.
+//! `compliance parties`, `compliance projects`, `compliance mappings`: the engine's views laid
+//! out as tables, with the ids the other commands take (`map ... link LOCAL_ID`, `--party`).
 
 use crate::output::table;
 use anyhow::Result;
 use chrono::NaiveDate;
-use domain::compliance::OverallStatus;
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use store::{MappingDecision, ProcoreRecordKind, Store};
-use sync::compliance::collect::Mirror;
+use engine::views::{self, MappingState};
+use store::{ProcoreRecordKind, Store};
 
 fn or_dash(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
@@ -23,17 +19,13 @@ fn on_date(as_of: Option<NaiveDate>) -> (NaiveDate, String) {
     }
 }
 
-/// Every party with its compliance today, or on `as_of` (global, and how many of its active
-/// projects are not compliant), so a person sees at a glance who needs a certificate, now or
-/// by a coming date.
+/// Every party with its compliance today, or on `as_of`.
 pub async fn parties(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
-    let (today, heading) = on_date(as_of);
-    let data = store.compliance_dataset(company).await?;
-    let active: BTreeMap<_, bool> = data
-        .party_projects
-        .iter()
-        .map(|pp| ((pp.party_id, pp.project_id), pp.active))
-        .collect();
+    let (on, heading) = on_date(as_of);
+    let parties = views::parties(store, company, on).await?;
+    if parties.is_empty() {
+        return Ok("No parties yet: `trestle sync compliance` brings them in from Procore, or `trestle compliance import` from a file.\n".into());
+    }
     let mut rows = vec![vec![
         "id".into(),
         "name".into(),
@@ -43,67 +35,34 @@ pub async fn parties(store: &Store, company: i64, as_of: Option<NaiveDate>) -> R
         "next expiration".into(),
         "projects (not compliant)".into(),
     ]];
-    for e in data.evaluate_all(today) {
-        let projects: Vec<_> = e
-            .projects
-            .iter()
-            .filter(|p| {
-                p.target
-                    .project
-                    .is_some_and(|project| active.get(&(e.party.id, project)) == Some(&true))
-            })
-            .collect();
-        let failing = projects
-            .iter()
-            .filter(|p| p.status == OverallStatus::NonCompliant)
-            .count();
-        let mut status = e.global.status.as_str().to_string();
-        if e.global.expiring_soon {
+    for p in parties {
+        let mut status = p.status.as_str().to_string();
+        if p.expiring_soon {
             status.push_str(", expiring soon");
         }
         rows.push(vec![
-            e.party.id.to_string(),
-            e.party.name.clone(),
-            if e.party.active { "yes" } else { "no" }.into(),
-            or_dash(e.party.procore_vendor_id),
+            p.id.to_string(),
+            p.name,
+            if p.active { "yes" } else { "no" }.into(),
+            or_dash(p.procore_vendor_id),
             status,
-            or_dash(e.global.next_expiration),
-            format!("{} ({failing})", projects.len()),
+            or_dash(p.next_expiration),
+            format!("{} ({})", p.active_projects, p.not_compliant_projects),
         ]);
-    }
-    if rows.len() == 1 {
-        return Ok("No parties yet: `trestle sync compliance` brings them in from Procore, or `trestle compliance import` from a file.\n".into());
     }
     Ok(table(&rows))
 }
 
-/// Every compliance project, with how many parties are active on it and how many of them are
-/// not compliant there today (or on `as_of`).
+/// Every compliance project, with its active parties and how many are not compliant today
+/// (or on `as_of`).
 pub async fn projects(store: &Store, company: i64, as_of: Option<NaiveDate>) -> Result<String> {
-    let (today, heading) = on_date(as_of);
-    let data = store.compliance_dataset(company).await?;
-    let active: std::collections::BTreeSet<_> = data
-        .party_projects
-        .iter()
-        .filter(|pp| pp.active)
-        .map(|pp| (pp.party_id, pp.project_id))
-        .collect();
-    // By project: (active parties, of which not compliant).
-    let mut on_project: BTreeMap<_, (usize, usize)> = BTreeMap::new();
-    for e in data.evaluate_all(today) {
-        for p in &e.projects {
-            let Some(project) = p.target.project else {
-                continue;
-            };
-            if !active.contains(&(e.party.id, project)) {
-                continue;
-            }
-            let counts = on_project.entry(project).or_default();
-            counts.0 += 1;
-            if p.status == OverallStatus::NonCompliant {
-                counts.1 += 1;
-            }
-        }
+    let (on, heading) = on_date(as_of);
+    let projects = views::projects(store, company, on).await?;
+    if projects.is_empty() {
+        return Ok(
+            "No compliance projects yet: `trestle sync compliance` brings them in from Procore.\n"
+                .into(),
+        );
     }
     let mut rows = vec![vec![
         "id".into(),
@@ -114,9 +73,7 @@ pub async fn projects(store: &Store, company: i64, as_of: Option<NaiveDate>) -> 
         "completion".into(),
         format!("parties (not compliant {heading})"),
     ]];
-    for p in store.compliance_projects(company).await? {
-        let p = p.project;
-        let (parties, failing) = on_project.get(&p.id).copied().unwrap_or_default();
+    for p in projects {
         rows.push(vec![
             p.id.to_string(),
             p.name,
@@ -124,34 +81,22 @@ pub async fn projects(store: &Store, company: i64, as_of: Option<NaiveDate>) -> 
             or_dash(p.procore_project_id),
             or_dash(p.start_date),
             or_dash(p.completion_date),
-            format!("{parties} ({failing})"),
+            format!("{} ({})", p.active_parties, p.not_compliant_parties),
         ]);
-    }
-    if rows.len() == 1 {
-        return Ok(
-            "No compliance projects yet: `trestle sync compliance` brings them in from Procore.\n"
-                .into(),
-        );
     }
     Ok(table(&rows))
 }
 
-/// The Procore projects and companies trestle has seen, with their names as last read and the
-/// decision for each (TrustLayer's mapping screen); `undecided_only` lists those waiting.
+/// The Procore projects and companies trestle has seen, with the decision for each;
+/// `undecided_only` lists those waiting.
 pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Result<String> {
-    let (mirror, _) = Mirror::from_rows(&store.mirror(company).await?);
-    // What each Procore record is in trestle now: a record imported automatically (a new
-    // project, a company through its commitment) was decided by a setting, not waiting.
-    let mut local: BTreeMap<(ProcoreRecordKind, i64), i64> = BTreeMap::new();
-    for p in store.compliance_projects(company).await? {
-        if let Some(procore) = p.project.procore_project_id {
-            local.insert((ProcoreRecordKind::Project, procore), p.project.id.0);
-        }
-    }
-    for p in store.parties(company).await? {
-        if let Some(procore) = p.procore_vendor_id {
-            local.insert((ProcoreRecordKind::Company, procore), p.id.0);
-        }
+    let mappings = views::mappings(store, company, undecided_only).await?;
+    if mappings.is_empty() {
+        return Ok(if undecided_only {
+            "Nothing is waiting for a mapping decision.\n".into()
+        } else {
+            "No Procore records seen yet: run `trestle sync compliance`.\n".into()
+        });
     }
     let mut rows = vec![vec![
         "kind".into(),
@@ -159,221 +104,28 @@ pub async fn mappings(store: &Store, company: i64, undecided_only: bool) -> Resu
         "name in Procore".into(),
         "decision".into(),
     ]];
-    for kind in [ProcoreRecordKind::Project, ProcoreRecordKind::Company] {
-        for m in store.mappings(company, kind).await? {
-            let now = local.get(&(kind, m.procore_id)).copied();
-            let waiting = m.decision == MappingDecision::Undecided && now.is_none();
-            if undecided_only && !waiting {
-                continue;
+    for m in mappings {
+        let what = match m.kind {
+            ProcoreRecordKind::Project => "trestle project",
+            ProcoreRecordKind::Company => "trestle party",
+        };
+        let decision = match m.state {
+            MappingState::ImportedAutomatically(id) => {
+                format!("imported automatically ({what} {id})")
             }
-            let name = match kind {
-                ProcoreRecordKind::Project => {
-                    mirror.projects.get(&m.procore_id).map(|p| p.name.clone())
-                }
-                ProcoreRecordKind::Company => {
-                    mirror.vendors.get(&m.procore_id).map(|v| v.name.clone())
-                }
-            };
-            let what = match kind {
-                ProcoreRecordKind::Project => "trestle project",
-                ProcoreRecordKind::Company => "trestle party",
-            };
-            let decision = match (m.decision, now) {
-                (MappingDecision::Undecided, Some(id)) => {
-                    format!("imported automatically ({what} {id})")
-                }
-                (MappingDecision::Undecided, None) => "undecided".to_string(),
-                (MappingDecision::Import, Some(id)) => format!("import ({what} {id})"),
-                (MappingDecision::Import, None) => "import (at the next sync)".into(),
-                (MappingDecision::LinkTo(id), Some(now)) if now == id => {
-                    format!("link to {id}")
-                }
-                (MappingDecision::LinkTo(id), _) => format!("link to {id} (at the next sync)"),
-                (MappingDecision::DoNotAdd, _) => "do not add".into(),
-            };
-            rows.push(vec![
-                kind.as_str().into(),
-                m.procore_id.to_string(),
-                or_dash(name),
-                decision,
-            ]);
-        }
-    }
-    if rows.len() == 1 {
-        return Ok(if undecided_only {
-            "Nothing is waiting for a mapping decision.\n".into()
-        } else {
-            "No Procore records seen yet: run `trestle sync compliance`.\n".into()
-        });
+            MappingState::Waiting => "undecided".to_string(),
+            MappingState::Imported(id) => format!("import ({what} {id})"),
+            MappingState::ImportPending => "import (at the next sync)".into(),
+            MappingState::Linked(id) => format!("link to {id}"),
+            MappingState::LinkPending(id) => format!("link to {id} (at the next sync)"),
+            MappingState::DoNotAdd => "do not add".into(),
+        };
+        rows.push(vec![
+            m.kind.as_str().into(),
+            m.procore_id.to_string(),
+            or_dash(m.name),
+            decision,
+        ]);
     }
     Ok(table(&rows))
-}
-
-/// A mapping decision in an administrator's words, with what to do about it.
-fn decision_words(
-    kind: ProcoreRecordKind,
-    procore_id: i64,
-    decision: Option<MappingDecision>,
-) -> String {
-    let (what, command) = match kind {
-        ProcoreRecordKind::Project => ("compliance project", "project"),
-        ProcoreRecordKind::Company => ("party", "company"),
-    };
-    match decision {
-        Some(MappingDecision::DoNotAdd) => format!(
-            "not a trestle {what}: it is marked Do not add; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
-        ),
-        Some(MappingDecision::Import) => format!(
-            "not a trestle {what} yet: it is mapped Import, so the next `trestle sync compliance` imports it"
-        ),
-        Some(MappingDecision::LinkTo(id)) => format!(
-            "not a trestle {what} yet: it is mapped to link to {id}, so the next `trestle sync compliance` links it"
-        ),
-        Some(MappingDecision::Undecided) | None => format!(
-            "not a trestle {what}: it waits for a mapping decision; `trestle compliance map {command} {procore_id} import` (or `link LOCAL_ID`) brings it in at the next sync"
-        ),
-    }
-}
-
-/// What the compliance side holds for a Procore project, for `explain procore-project`: its
-/// compliance project and how many parties are on it, or its mapping decision and what to do.
-pub async fn project_in_compliance(store: &Store, company: i64, procore_id: i64) -> Result<String> {
-    let linked = store
-        .compliance_projects(company)
-        .await?
-        .into_iter()
-        .find(|p| p.project.procore_project_id == Some(procore_id));
-    Ok(match linked {
-        Some(p) => {
-            let parties = store
-                .party_projects(company)
-                .await?
-                .iter()
-                .filter(|a| a.project_id == p.project.id && a.active)
-                .count();
-            format!(
-                "compliance project {} \"{}\" ({}), {} on it",
-                p.project.id,
-                crate::output::shown(&p.project.name),
-                if p.project.active {
-                    "active"
-                } else {
-                    "inactive"
-                },
-                match parties {
-                    1 => "1 party".to_string(),
-                    n => format!("{n} parties"),
-                }
-            )
-        }
-        None => {
-            let decision = store
-                .mapping(company, ProcoreRecordKind::Project, procore_id)
-                .await?
-                .map(|m| m.decision);
-            decision_words(ProcoreRecordKind::Project, procore_id, decision)
-        }
-    })
-}
-
-/// For `explain procore-company` without a party: the company's mapping decision and what to
-/// do.
-pub async fn company_not_in_compliance(
-    store: &Store,
-    company: i64,
-    procore_id: i64,
-) -> Result<String> {
-    let decision = store
-        .mapping(company, ProcoreRecordKind::Company, procore_id)
-        .await?
-        .map(|m| m.decision);
-    Ok(decision_words(
-        ProcoreRecordKind::Company,
-        procore_id,
-        decision,
-    ))
-}
-
-/// Why no association carries a Procore commitment, when trestle's records can tell: the seed's
-/// first cause, "the project is not linked". trestle reads commitments only on the Procore
-/// projects it follows (linked, or mapped Import or Link), so a commitment it never read after
-/// a compliance sync ran is on a project that is not linked (or Procore does not show it to the
-/// integration user). `None` when no compliance sync has read anything yet, or when the
-/// commitment is on a linked project (the run log then says which rule left it out).
-pub async fn commitment_not_associated(
-    store: &Store,
-    company: i64,
-    commitment: i64,
-) -> Result<Option<String>> {
-    let rows = store.mirror(company).await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let (mirror, _) = Mirror::from_rows(&rows);
-    let linked: BTreeMap<i64, i64> = store
-        .compliance_projects(company)
-        .await?
-        .into_iter()
-        .filter_map(|p| p.project.procore_project_id.map(|pp| (pp, p.project.id.0)))
-        .collect();
-    let decisions: BTreeMap<i64, MappingDecision> = store
-        .mappings(company, ProcoreRecordKind::Project)
-        .await?
-        .into_iter()
-        .map(|m| (m.procore_id, m.decision))
-        .collect();
-    let name = |p: i64| {
-        mirror.projects.get(&p).map_or_else(String::new, |x| {
-            format!(" \"{}\"", crate::output::shown(&x.name))
-        })
-    };
-    let decision = |p: i64| match decisions.get(&p) {
-        Some(MappingDecision::DoNotAdd) => "marked Do not add",
-        Some(MappingDecision::Import) => "mapped Import, not imported yet",
-        Some(MappingDecision::LinkTo(_)) => "mapped Link, not linked yet",
-        _ => "waiting for a mapping decision",
-    };
-    if let Some(c) = mirror.commitments.get(&commitment) {
-        let p = c.procore_project_id;
-        if linked.contains_key(&p) {
-            return Ok(None);
-        }
-        return Ok(Some(format!(
-            "not associated: it is on Procore project {p}{}, which is not linked to a trestle compliance project ({}). \
-             Link the project with `trestle compliance map project {p} import` (or `link LOCAL_ID`), then run `trestle sync compliance`.",
-            name(p),
-            decision(p)
-        )));
-    }
-    let unlinked: Vec<String> = mirror
-        .projects
-        .keys()
-        .filter(|p| !linked.contains_key(p))
-        .map(|&p| format!("{p}{} ({})", name(p), decision(p)))
-        .collect();
-    let mut out = String::from(
-        "not associated: no compliance sync has read it. trestle reads commitments only on the Procore \
-         projects linked to a trestle compliance project, so its project is not linked.",
-    );
-    if !unlinked.is_empty() {
-        let _ = write!(
-            out,
-            "\n  Procore projects not linked: {}",
-            unlinked[..unlinked.len().min(5)].join(", ")
-        );
-        if unlinked.len() > 5 {
-            let _ = write!(
-                out,
-                " and {} more (`trestle compliance mappings --undecided`)",
-                unlinked.len() - 5
-            );
-        }
-        out.push('.');
-    }
-    out.push_str(
-        "\n  To link its project: `trestle compliance map project PROCORE_ID import` (or `link LOCAL_ID`), then \
-         `trestle sync compliance`.\n  If its project is linked, Procore does not show the commitment to the \
-         integration user: check that it exists and that the user may read the Commitments tool on that project.",
-    );
-    Ok(Some(out))
 }

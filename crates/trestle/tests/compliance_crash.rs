@@ -197,7 +197,7 @@ const REMOVAL_POINTS: [&str; 4] = ["before_upload", "after_upload", "after_log",
 /// as drained; the plan's "queued" entries and skips aside).
 async fn last_drain_outcome(store: &Store, vendor: i64, origin: &str) -> Option<String> {
     store
-        .history(demo::COMPANY_ID, "insurance", vendor)
+        .history(demo::COMPANY_ID, store::SubjectKind::Insurance, vendor)
         .await
         .unwrap()
         .into_iter()

@@ -126,7 +126,7 @@ fn held_revision(sim: &Sim, submission: i64) -> u32 {
 /// How often the run log says a submission's upload happened.
 async fn recorded_uploads(store: &Store, submission: i64) -> usize {
     store
-        .history(demo::COMPANY_ID, "form", submission)
+        .history(demo::COMPANY_ID, store::SubjectKind::Form, submission)
         .await
         .unwrap()
         .iter()

@@ -321,7 +321,8 @@ impl SubjectResult<'_> {
 }
 
 /// The status of a party, globally or on a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OverallStatus {
     Compliant,
     NonCompliant,

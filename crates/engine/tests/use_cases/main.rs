@@ -2,6 +2,7 @@
 //! every face calls them.
 
 mod connect;
+mod explain;
 mod hooks;
 mod run;
 mod support;

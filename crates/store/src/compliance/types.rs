@@ -78,7 +78,8 @@ pub enum ComplianceChange {
 }
 
 /// The two kinds of Procore record a person decides about before they reach the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProcoreRecordKind {
     Project,
     /// A company of the Procore directory (a vendor): a party.
@@ -101,7 +102,8 @@ impl ProcoreRecordKind {
 }
 
 /// What to do with a Procore project or company (TrustLayer's mapping screen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "decision", content = "local_id", rename_all = "snake_case")]
 pub enum MappingDecision {
     /// Seen, nobody decided yet.
     Undecided,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use store::{
     ComplianceBatch, ComplianceChange, CursorUpdate, CustomFields, InsuranceWrite, LinkKind,
     LinkOrigin, MappingDecision, MappingWrite, NewOutboxItem, ProcoreRecordKind, Ref, RunEntry,
-    Store, StoreError,
+    Store, StoreError, SubjectKind,
 };
 
 const IMPORT_DOC: &str = include_str!("../../../../docs/compliance-import.md");
@@ -865,12 +865,14 @@ both!(a_failed_compliance_apply_writes_nothing, |ctx| {
         value: "x".into(),
     }];
     let log = [RunEntry {
-        kind: "procore-company".into(),
+        kind: SubjectKind::ProcoreCompany,
         procore_id: Some(5501),
+        local_id: None,
         change: Some(0),
         action: "create_party".into(),
+        reason: String::new(),
+        detail_json: None,
         outcome: "applied".into(),
-        ..Default::default()
     }];
     let err = s
         .apply_compliance(&ComplianceBatch {
@@ -912,7 +914,7 @@ both!(a_failed_compliance_apply_writes_nothing, |ctx| {
     assert_eq!(s.insurance_writes(COMPANY).await.unwrap(), vec![]);
     assert_eq!(s.cursor(COMPANY, "compliance.vendors").await.unwrap(), None);
     assert!(s
-        .history(COMPANY, "procore-company", 5501)
+        .history(COMPANY, SubjectKind::ProcoreCompany, 5501)
         .await
         .unwrap()
         .is_empty());
@@ -932,7 +934,10 @@ both!(a_failed_compliance_apply_writes_nothing, |ctx| {
         })
         .await
         .unwrap();
-    let history = s.history(COMPANY, "procore-company", 5501).await.unwrap();
+    let history = s
+        .history(COMPANY, SubjectKind::ProcoreCompany, 5501)
+        .await
+        .unwrap();
     assert_eq!(history[0].entry.local_id, Some(created[0].1));
     assert_eq!(s.insurance_writes(COMPANY).await.unwrap().len(), 1);
 });

@@ -1,15 +1,16 @@
 use crate::COMPANY;
-use store::{RunEntry, StoreError};
+use store::{RunEntry, StoreError, SubjectKind};
 
-fn entry(kind: &str, procore_id: i64, action: &str, reason: &str) -> RunEntry {
+fn entry(kind: SubjectKind, procore_id: i64, action: &str, reason: &str) -> RunEntry {
     RunEntry {
-        kind: kind.into(),
+        kind,
         procore_id: Some(procore_id),
+        local_id: None,
+        change: None,
         action: action.into(),
         reason: reason.into(),
         detail_json: Some(r#"{"rule":"x"}"#.into()),
         outcome: "applied".into(),
-        ..Default::default()
     }
 }
 
@@ -19,25 +20,41 @@ both!(the_run_log_answers_history_newest_first, |ctx| {
     s.record(
         first,
         &[
-            entry("project", 1, "create_project", "created"),
-            entry("project", 2, "skip", "template"),
+            entry(SubjectKind::ProcoreProject, 1, "create_project", "created"),
+            entry(SubjectKind::ProcoreProject, 2, "skip", "template"),
         ],
     )
     .await
     .unwrap();
     let second = s.start_run(COMPANY, "workforce", true).await.unwrap();
-    s.record(second, &[entry("project", 1, "update_project", "changed")])
-        .await
-        .unwrap();
+    s.record(
+        second,
+        &[entry(
+            SubjectKind::ProcoreProject,
+            1,
+            "update_project",
+            "changed",
+        )],
+    )
+    .await
+    .unwrap();
     let other_company = s.start_run(COMPANY + 1, "workforce", false).await.unwrap();
     s.record(
         other_company,
-        &[entry("project", 1, "create_project", "elsewhere")],
+        &[entry(
+            SubjectKind::ProcoreProject,
+            1,
+            "create_project",
+            "elsewhere",
+        )],
     )
     .await
     .unwrap();
 
-    let history = s.history(COMPANY, "project", 1).await.unwrap();
+    let history = s
+        .history(COMPANY, SubjectKind::ProcoreProject, 1)
+        .await
+        .unwrap();
     let seen: Vec<_> = history
         .iter()
         .map(|h| (h.run, h.dry_run, h.entry.action.as_str()))
@@ -54,11 +71,31 @@ both!(the_run_log_answers_history_newest_first, |ctx| {
         Some(r#"{"rule":"x"}"#)
     );
     assert!(
-        s.history(COMPANY, "user", 1).await.unwrap().is_empty(),
+        s.history(COMPANY, SubjectKind::ProcoreUser, 1)
+            .await
+            .unwrap()
+            .is_empty(),
         "kinds are apart"
     );
     assert_eq!(s.run_entries(first).await.unwrap().len(), 2);
 });
+
+both!(
+    an_entry_about_a_kind_this_version_does_not_know_still_reads,
+    |ctx| {
+        let s = &ctx.store;
+        let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
+        let newer = SubjectKind::parse("procore-invoice");
+        s.record(run, &[entry(newer.clone(), 3, "skip", "later")])
+            .await
+            .unwrap();
+        let read = s.run_entries(run).await.unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].entry.kind.as_str(), "procore-invoice");
+        let history = s.history(COMPANY, newer, 3).await.unwrap();
+        assert_eq!(history[0].entry.reason, "later");
+    }
+);
 
 both!(runs_are_listed_newest_first_with_their_summary, |ctx| {
     let s = &ctx.store;
@@ -76,7 +113,10 @@ both!(runs_are_listed_newest_first_with_their_summary, |ctx| {
 both!(entries_for_a_run_that_does_not_exist_are_refused, |ctx| {
     let err = ctx
         .store
-        .record(store::RunId(987_654), &[entry("project", 1, "skip", "x")])
+        .record(
+            store::RunId(987_654),
+            &[entry(SubjectKind::ProcoreProject, 1, "skip", "x")],
+        )
         .await;
     assert!(
         matches!(err, Err(StoreError::NotFound { what: "run", .. })),
@@ -88,11 +128,11 @@ both!(history_returns_the_newest_entries_up_to_its_limit, |ctx| {
     let s = &ctx.store;
     let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
     let entries: Vec<RunEntry> = (0..=store::HISTORY_LIMIT)
-        .map(|i| entry("insurance", 7, "skip", &format!("entry {i}")))
+        .map(|i| entry(SubjectKind::Insurance, 7, "skip", &format!("entry {i}")))
         .collect();
     s.record(run, &entries).await.unwrap();
 
-    let history = s.history(COMPANY, "insurance", 7).await.unwrap();
+    let history = s.history(COMPANY, SubjectKind::Insurance, 7).await.unwrap();
 
     assert_eq!(history.len() as i64, store::HISTORY_LIMIT);
     assert_eq!(
@@ -109,20 +149,31 @@ both!(
         s.record(
             first,
             &[
-                entry("project", 1, "create_project", "created"),
-                entry("project", 2, "skip", "template"),
+                entry(SubjectKind::ProcoreProject, 1, "create_project", "created"),
+                entry(SubjectKind::ProcoreProject, 2, "skip", "template"),
             ],
         )
         .await
         .unwrap();
         s.finish_run(first, "{}").await.unwrap();
         let second = s.start_run(COMPANY, "workforce", false).await.unwrap();
-        s.record(second, &[entry("project", 1, "update_project", "changed")])
-            .await
-            .unwrap();
+        s.record(
+            second,
+            &[entry(
+                SubjectKind::ProcoreProject,
+                1,
+                "update_project",
+                "changed",
+            )],
+        )
+        .await
+        .unwrap();
         s.finish_run(second, "{}").await.unwrap();
         assert_eq!(
-            s.history(COMPANY, "project", 1).await.unwrap().len(),
+            s.history(COMPANY, SubjectKind::ProcoreProject, 1)
+                .await
+                .unwrap()
+                .len(),
             2,
             "nothing is old yet"
         );
@@ -133,13 +184,19 @@ both!(
             .await
             .unwrap();
         assert_eq!(gone, 1, "only project 1's older entry");
-        let one = s.history(COMPANY, "project", 1).await.unwrap();
+        let one = s
+            .history(COMPANY, SubjectKind::ProcoreProject, 1)
+            .await
+            .unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(
             one[0].entry.action, "update_project",
             "the latest word stays"
         );
-        let two = s.history(COMPANY, "project", 2).await.unwrap();
+        let two = s
+            .history(COMPANY, SubjectKind::ProcoreProject, 2)
+            .await
+            .unwrap();
         assert_eq!(
             two.len(),
             1,
@@ -153,18 +210,29 @@ both!(only_the_newest_dry_run_keeps_its_entries, |ctx| {
     let mut dry_runs = Vec::new();
     for n in 0..3 {
         let run = s.start_run(COMPANY, "compliance", true).await.unwrap();
-        s.record(run, &[entry("insurance", 9, "skip", &format!("dry {n}"))])
-            .await
-            .unwrap();
+        s.record(
+            run,
+            &[entry(
+                SubjectKind::Insurance,
+                9,
+                "skip",
+                &format!("dry {n}"),
+            )],
+        )
+        .await
+        .unwrap();
         s.finish_run(run, "{}").await.unwrap();
         dry_runs.push(run);
     }
     let other = s.start_run(COMPANY + 1, "compliance", true).await.unwrap();
-    s.record(other, &[entry("insurance", 9, "skip", "elsewhere")])
-        .await
-        .unwrap();
+    s.record(
+        other,
+        &[entry(SubjectKind::Insurance, 9, "skip", "elsewhere")],
+    )
+    .await
+    .unwrap();
     let real = s.start_run(COMPANY, "compliance", false).await.unwrap();
-    s.record(real, &[entry("insurance", 9, "skip", "real")])
+    s.record(real, &[entry(SubjectKind::Insurance, 9, "skip", "real")])
         .await
         .unwrap();
     s.finish_run(real, "{}").await.unwrap();
@@ -189,7 +257,7 @@ both!(
         let insurance = |origin: &str, outcome: &str| RunEntry {
             detail_json: Some(format!(r#"{{"origin_id":"{origin}"}}"#)),
             outcome: outcome.into(),
-            ..entry("insurance", 9, "write_insurance", "compliance")
+            ..entry(SubjectKind::Insurance, 9, "write_insurance", "compliance")
         };
         for _ in 0..2 {
             let run = s.start_run(COMPANY, "compliance", false).await.unwrap();
@@ -198,7 +266,12 @@ both!(
                 &[
                     insurance("trestle:1:gl", "written"),
                     insurance("trestle:1:auto", "written"),
-                    entry("procore-project", 5, "import_project", "compliance"),
+                    entry(
+                        SubjectKind::ProcoreProject,
+                        5,
+                        "import_project",
+                        "compliance",
+                    ),
                 ],
             )
             .await
@@ -208,7 +281,12 @@ both!(
         let workforce = s.start_run(COMPANY, "workforce", false).await.unwrap();
         s.record(
             workforce,
-            &[entry("procore-project", 5, "create_project", "workforce")],
+            &[entry(
+                SubjectKind::ProcoreProject,
+                5,
+                "create_project",
+                "workforce",
+            )],
         )
         .await
         .unwrap();
@@ -217,7 +295,7 @@ both!(
         s.prune_run_log(COMPANY, chrono::Utc::now() + chrono::Duration::days(1))
             .await
             .unwrap();
-        let insurance_left = s.history(COMPANY, "insurance", 9).await.unwrap();
+        let insurance_left = s.history(COMPANY, SubjectKind::Insurance, 9).await.unwrap();
         let mut origins: Vec<_> = insurance_left
             .iter()
             .filter_map(|h| h.entry.detail_json.clone())
@@ -232,7 +310,7 @@ both!(
             "the latest word on each record, not one per vendor"
         );
         let project: Vec<_> = s
-            .history(COMPANY, "procore-project", 5)
+            .history(COMPANY, SubjectKind::ProcoreProject, 5)
             .await
             .unwrap()
             .into_iter()
@@ -258,7 +336,7 @@ both!(
                     } else {
                         "unchanged"
                     };
-                    entry("insurance", id, "skip", reason)
+                    entry(SubjectKind::Insurance, id, "skip", reason)
                 })
                 .collect()
         };
@@ -271,7 +349,7 @@ both!(
             runs.push(run);
         }
         // The second run repeated every decision: still 40 entries, each covering runs 1 and 2.
-        let one = s.history(COMPANY, "insurance", 1).await.unwrap();
+        let one = s.history(COMPANY, SubjectKind::Insurance, 1).await.unwrap();
         assert_eq!(count(&one), 1, "{one:?}");
         assert_eq!((one[0].run, one[0].last_run), (runs[0], runs[3]));
         assert_eq!(s.run_entries(runs[1]).await.unwrap().len(), 40);
@@ -279,7 +357,7 @@ both!(
         // Record 7 changed in the third run and changed back in the fourth: three entries, newest
         // first, none of whose spans covers a run that decided otherwise.
         let seven: Vec<_> = s
-            .history(COMPANY, "insurance", 7)
+            .history(COMPANY, SubjectKind::Insurance, 7)
             .await
             .unwrap()
             .into_iter()
@@ -298,7 +376,7 @@ both!(
         s.record(dry, &plan(None)).await.unwrap();
         assert_eq!(s.run_entries(dry).await.unwrap().len(), 40);
         assert_eq!(
-            s.history(COMPANY, "insurance", 1).await.unwrap()[1].last_run,
+            s.history(COMPANY, SubjectKind::Insurance, 1).await.unwrap()[1].last_run,
             runs[3]
         );
     }

@@ -1,7 +1,7 @@
 use crate::{project_fields, worker_fields, COMPANY};
 use domain::workforce::{Activation, ProjectStatus};
 use store::{
-    Backend, CursorUpdate, LinkKind, LinkOrigin, NewOutboxItem, RunEntry, StoreError,
+    Backend, CursorUpdate, LinkKind, LinkOrigin, NewOutboxItem, RunEntry, StoreError, SubjectKind,
     WorkforceBatch, WorkforceChange,
 };
 
@@ -200,22 +200,24 @@ both!(
         }];
         let log = [
             RunEntry {
-                kind: "project".into(),
+                kind: SubjectKind::ProcoreProject,
                 procore_id: Some(1),
+                local_id: None,
                 change: Some(0),
                 action: "create_project".into(),
                 reason: "created".into(),
+                detail_json: None,
                 outcome: "applied".into(),
-                ..Default::default()
             },
             RunEntry {
-                kind: "user".into(),
+                kind: SubjectKind::ProcoreUser,
                 procore_id: Some(2),
+                local_id: None,
                 change: Some(2),
                 action: "create_worker".into(),
                 reason: "created".into(),
+                detail_json: None,
                 outcome: "applied".into(),
-                ..Default::default()
             },
         ];
         let created = s
@@ -249,7 +251,10 @@ both!(
             Some("2026-11-22T10:00:00Z")
         );
         assert_eq!(s.cursor(COMPANY + 1, "projects").await.unwrap(), None);
-        let history = s.history(COMPANY, "user", 2).await.unwrap();
+        let history = s
+            .history(COMPANY, SubjectKind::ProcoreUser, 2)
+            .await
+            .unwrap();
         assert_eq!(
             history[0].entry.local_id,
             Some(created[1].1),
@@ -279,10 +284,14 @@ both!(a_failing_apply_writes_nothing, |ctx| {
         value: "x".into(),
     }];
     let log = [RunEntry {
-        kind: "project".into(),
+        kind: SubjectKind::ProcoreProject,
         procore_id: Some(1),
+        local_id: None,
+        change: None,
         action: "create_project".into(),
-        ..Default::default()
+        reason: String::new(),
+        detail_json: None,
+        outcome: String::new(),
     }];
     let err = s
         .apply_workforce(&WorkforceBatch {
@@ -313,7 +322,11 @@ both!(a_failing_apply_writes_nothing, |ctx| {
         .is_empty());
     assert_eq!(s.pending_count().await.unwrap(), 0);
     assert_eq!(s.cursor(COMPANY, "projects").await.unwrap(), None);
-    assert!(s.history(COMPANY, "project", 1).await.unwrap().is_empty());
+    assert!(s
+        .history(COMPANY, SubjectKind::ProcoreProject, 1)
+        .await
+        .unwrap()
+        .is_empty());
 });
 
 both!(an_update_for_another_companys_record_is_refused, |ctx| {

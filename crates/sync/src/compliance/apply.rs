@@ -16,7 +16,7 @@ use domain::compliance::{
 use std::collections::{BTreeMap, BTreeSet};
 use store::{
     ComplianceChange, MappingDecision, MappingWrite, NewOutboxItem, ProcoreRecordKind, Ref,
-    RunEntry, RunId,
+    RunEntry, RunId, SubjectKind,
 };
 
 /// One phase's store changes, mapping writes, outbox items and log entries, with its counts.
@@ -98,18 +98,18 @@ impl<'a> Resolver<'a> {
 }
 
 /// The run-log kind and Procore id of an action's record.
-pub(super) fn log_subject(key: &Key) -> (&'static str, Option<i64>) {
+pub(super) fn log_subject(key: &Key) -> (SubjectKind, Option<i64>) {
     match key {
-        Key::Project { procore_id } => ("procore-project", Some(*procore_id)),
-        Key::Company { procore_id } => ("procore-company", Some(*procore_id)),
-        Key::Contact { procore_id } => ("procore-contact", Some(*procore_id)),
-        Key::LocalContact { .. } => ("procore-contact", None),
-        Key::Commitment { procore_id } => ("procore-commitment", Some(*procore_id)),
+        Key::Project { procore_id } => (SubjectKind::ProcoreProject, Some(*procore_id)),
+        Key::Company { procore_id } => (SubjectKind::ProcoreCompany, Some(*procore_id)),
+        Key::Contact { procore_id } => (SubjectKind::ProcoreContact, Some(*procore_id)),
+        Key::LocalContact { .. } => (SubjectKind::ProcoreContact, None),
+        Key::Commitment { procore_id } => (SubjectKind::ProcoreCommitment, Some(*procore_id)),
         Key::Association {
             procore_vendor_id, ..
-        } => ("procore-company", Some(*procore_vendor_id)),
-        Key::Insurance { .. } => ("insurance", None),
-        Key::Setting { .. } => ("setting", None),
+        } => (SubjectKind::ProcoreCompany, Some(*procore_vendor_id)),
+        Key::Insurance { .. } => (SubjectKind::Insurance, None),
+        Key::Setting { .. } => (SubjectKind::Setting, None),
     }
 }
 
@@ -239,7 +239,7 @@ pub(super) fn build(
                 .and_then(|t| vendor_of_party.get(&t.party).copied());
         }
         let mut entry = RunEntry {
-            kind: kind.into(),
+            kind,
             procore_id,
             local_id: None,
             change: None,
@@ -299,7 +299,7 @@ impl Builder<'_> {
         for rej in &c.rejected {
             self.batch.tally.rejected += 1;
             self.batch.log.push(RunEntry {
-                kind: rej.kind.into(),
+                kind: rej.kind.clone(),
                 procore_id: rej.procore_id,
                 local_id: None,
                 change: None,
@@ -693,7 +693,7 @@ fn commitment_entries(commitment_ids: &[i64], entry: &RunEntry) -> Vec<RunEntry>
     commitment_ids
         .iter()
         .map(|c| RunEntry {
-            kind: "procore-commitment".into(),
+            kind: SubjectKind::ProcoreCommitment,
             procore_id: Some(*c),
             ..entry.clone()
         })

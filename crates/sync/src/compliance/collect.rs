@@ -44,7 +44,7 @@ use procore::{Client, Malformed};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use store::{CursorUpdate, MirrorChange, MirrorRow};
+use store::{CursorUpdate, MirrorChange, MirrorRow, SubjectKind};
 
 /// Cursor names, as stored.
 pub const PROJECTS: &str = "compliance.projects";
@@ -72,9 +72,8 @@ const LABELS_NOT_FOUND: &str = "custom_field_labels_not_found";
 /// A Procore record the collector could not use, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
-    /// The run-log kind: `procore-project`, `procore-company`, `procore-contact`,
-    /// `procore-commitment`.
-    pub kind: &'static str,
+    /// A Procore project, company, contact or commitment.
+    pub kind: SubjectKind,
     pub procore_id: Option<i64>,
     pub problem: String,
 }
@@ -108,7 +107,7 @@ pub struct Mirror {
     /// Records Procore sent that could not be used, by run-log kind and Procore id, with the
     /// problem: reported by every sync until a good version arrives (an incremental read does
     /// not send them again), gone with the record.
-    pub rejected: BTreeMap<(String, i64), String>,
+    pub rejected: BTreeMap<(SubjectKind, i64), String>,
 }
 
 /// The mirror kind of a rejected record's row, before its run-log kind.
@@ -158,7 +157,7 @@ impl Mirror {
                 }),
                 other => match other.strip_prefix(REJECTED) {
                     Some(kind) => decode(row).map(|problem| {
-                        m.rejected.insert((kind.to_owned(), id), problem);
+                        m.rejected.insert((SubjectKind::parse(kind), id), problem);
                     }),
                     None => Err(format!("mirrored record of unknown kind \"{other}\"")),
                 },
@@ -382,11 +381,11 @@ impl Collection {
 
     /// A record Procore sent that cannot be used: reported now, and kept in the mirror so later
     /// syncs report it too until a good version arrives.
-    fn reject(&mut self, kind: &'static str, procore_id: Option<i64>, problem: String) {
+    fn reject(&mut self, kind: SubjectKind, procore_id: Option<i64>, problem: String) {
         if let Some(id) = procore_id {
             self.mirror
                 .rejected
-                .insert((kind.to_owned(), id), problem.clone());
+                .insert((kind.clone(), id), problem.clone());
         }
         self.rejected.push(Rejected {
             kind,
@@ -396,8 +395,8 @@ impl Collection {
     }
 
     /// A good version of a record arrived: no longer rejected.
-    fn accept(&mut self, kind: &'static str, procore_id: i64) {
-        self.mirror.rejected.remove(&(kind.to_owned(), procore_id));
+    fn accept(&mut self, kind: SubjectKind, procore_id: i64) {
+        self.mirror.rejected.remove(&(kind, procore_id));
     }
 
     /// Every record currently rejected: those this sync read, and those earlier syncs read
@@ -407,10 +406,10 @@ impl Collection {
         for ((kind, id), problem) in &self.mirror.rejected {
             if !all
                 .iter()
-                .any(|r| r.kind == kind && r.procore_id == Some(*id))
+                .any(|r| r.kind == *kind && r.procore_id == Some(*id))
             {
                 all.push(Rejected {
-                    kind: run_log_kind(kind),
+                    kind: kind.clone(),
                     procore_id: Some(*id),
                     problem: problem.clone(),
                 });
@@ -611,10 +610,10 @@ pub async fn collect_directory(
         .await?;
     out.records_read +=
         projects.items.len() + active.items.len() + inactive.items.len() + users.items.len();
-    reject_all(out, "procore-project", &projects.malformed);
-    reject_all(out, "procore-company", &active.malformed);
-    reject_all(out, "procore-company", &inactive.malformed);
-    reject_all(out, "procore-contact", &users.malformed);
+    reject_all(out, SubjectKind::ProcoreProject, &projects.malformed);
+    reject_all(out, SubjectKind::ProcoreCompany, &active.malformed);
+    reject_all(out, SubjectKind::ProcoreCompany, &inactive.malformed);
+    reject_all(out, SubjectKind::ProcoreContact, &users.malformed);
 
     if out.full {
         let mut sent = malformed_ids(&projects.malformed);
@@ -633,10 +632,10 @@ pub async fn collect_directory(
     for p in &projects.items {
         match project_input(p) {
             Ok(input) => {
-                out.accept("procore-project", input.id);
+                out.accept(SubjectKind::ProcoreProject, input.id);
                 out.mirror.projects.insert(input.id, input);
             }
-            Err(problem) => out.reject("procore-project", Some(p.id.get()), problem),
+            Err(problem) => out.reject(SubjectKind::ProcoreProject, Some(p.id.get()), problem),
         }
     }
 
@@ -649,10 +648,10 @@ pub async fn collect_directory(
         for v in list {
             match vendor_input(v, listed_active) {
                 Ok(input) => {
-                    out.accept("procore-company", input.id);
+                    out.accept(SubjectKind::ProcoreCompany, input.id);
                     out.mirror.vendors.insert(input.id, input);
                 }
-                Err(problem) => out.reject("procore-company", Some(v.id.get()), problem),
+                Err(problem) => out.reject(SubjectKind::ProcoreCompany, Some(v.id.get()), problem),
             }
         }
     }
@@ -684,7 +683,7 @@ pub async fn collect_directory(
 
 /// A company user as the mirror keeps it: a contact of the vendor it belongs to, or no one's.
 fn merge_contact(out: &mut Collection, u: &procore::models::CompanyUser) {
-    out.accept("procore-contact", u.id.get());
+    out.accept(SubjectKind::ProcoreContact, u.id.get());
     let Some(vendor) = &u.vendor else {
         // Moved out of every company: no longer anyone's contact.
         out.mirror.contacts.remove(&u.id.get());
@@ -724,17 +723,17 @@ pub async fn collect_directory_targets(
         let read = gone_is_none(client.projects().get(procore::ProjectId(id)).await)?;
         match read.filter(|p| p.template != Some(true)) {
             None => {
-                out.accept("procore-project", id);
+                out.accept(SubjectKind::ProcoreProject, id);
                 out.mirror.projects.remove(&id);
             }
             Some(p) => {
                 out.records_read += 1;
                 match project_input(&p) {
                     Ok(input) => {
-                        out.accept("procore-project", id);
+                        out.accept(SubjectKind::ProcoreProject, id);
                         out.mirror.projects.insert(id, input);
                     }
-                    Err(problem) => out.reject("procore-project", Some(id), problem),
+                    Err(problem) => out.reject(SubjectKind::ProcoreProject, Some(id), problem),
                 }
             }
         }
@@ -742,17 +741,17 @@ pub async fn collect_directory_targets(
     for &id in &targets.vendors {
         match gone_is_none(client.vendors().get(procore::VendorId(id)).await)? {
             None => {
-                out.accept("procore-company", id);
+                out.accept(SubjectKind::ProcoreCompany, id);
                 out.mirror.vendors.remove(&id);
             }
             Some(v) => {
                 out.records_read += 1;
                 match vendor_input(&v, true) {
                     Ok(input) => {
-                        out.accept("procore-company", id);
+                        out.accept(SubjectKind::ProcoreCompany, id);
                         out.mirror.vendors.insert(id, input);
                     }
-                    Err(problem) => out.reject("procore-company", Some(id), problem),
+                    Err(problem) => out.reject(SubjectKind::ProcoreCompany, Some(id), problem),
                 }
             }
         }
@@ -760,7 +759,7 @@ pub async fn collect_directory_targets(
     for &id in &targets.users {
         match gone_is_none(client.users().get(procore::UserId(id)).await)? {
             None => {
-                out.accept("procore-contact", id);
+                out.accept(SubjectKind::ProcoreContact, id);
                 out.mirror.contacts.remove(&id);
             }
             Some(u) => {
@@ -806,7 +805,7 @@ async fn recheck_vanished_inactive(
     }
     let found = list.into_list().collect().await?;
     out.records_read += found.items.len();
-    reject_all(out, "procore-company", &found.malformed);
+    reject_all(out, SubjectKind::ProcoreCompany, &found.malformed);
     let unreadable = malformed_ids(&found.malformed);
     for id in vanished {
         if unreadable.contains(&id) {
@@ -815,10 +814,10 @@ async fn recheck_vanished_inactive(
         match found.items.iter().find(|v| v.id.get() == id) {
             Some(v) => match vendor_input(v, true) {
                 Ok(input) => {
-                    out.accept("procore-company", id);
+                    out.accept(SubjectKind::ProcoreCompany, id);
                     out.mirror.vendors.insert(id, input);
                 }
-                Err(problem) => out.reject("procore-company", Some(id), problem),
+                Err(problem) => out.reject(SubjectKind::ProcoreCompany, Some(id), problem),
             },
             None => {
                 out.mirror.vendors.remove(&id);
@@ -877,7 +876,7 @@ pub async fn collect_commitment_targets(
 ) -> Result<()> {
     forget_unfollowed(projects, cursors, out);
     for id in &targets.deleted_commitments {
-        out.accept("procore-commitment", *id);
+        out.accept(SubjectKind::ProcoreCommitment, *id);
         out.mirror.commitments.remove(id);
     }
     for &project in projects {
@@ -921,7 +920,7 @@ async fn read_commitments_of(
     }
     let contracts = list.into_list().collect().await?;
     out.records_read += contracts.items.len();
-    reject_all(out, "procore-commitment", &contracts.malformed);
+    reject_all(out, SubjectKind::ProcoreCommitment, &contracts.malformed);
     if since.is_none() {
         let mut sent = malformed_ids(&contracts.malformed);
         sent.extend(contracts.items.iter().map(|c| c.id.get()));
@@ -930,7 +929,7 @@ async fn read_commitments_of(
             .retain(|id, c| c.procore_project_id != project || sent.contains(id));
     }
     for c in &contracts.items {
-        out.accept("procore-commitment", c.id.get());
+        out.accept(SubjectKind::ProcoreCommitment, c.id.get());
         if c.deleted_at.is_some() {
             out.mirror.commitments.remove(&c.id.get());
             continue;
@@ -942,7 +941,7 @@ async fn read_commitments_of(
                 }
                 out.mirror.commitments.insert(input.id, input);
             }
-            Err(problem) => out.reject("procore-commitment", Some(c.id.get()), problem),
+            Err(problem) => out.reject(SubjectKind::ProcoreCommitment, Some(c.id.get()), problem),
         }
     }
     out.advance(
@@ -954,24 +953,11 @@ async fn read_commitments_of(
     Ok(())
 }
 
-fn reject_all(out: &mut Collection, kind: &'static str, malformed: &[Malformed]) {
+fn reject_all(out: &mut Collection, kind: SubjectKind, malformed: &[Malformed]) {
     for m in malformed {
         let id = m.id.as_deref().and_then(|id| id.parse().ok());
-        out.reject(kind, id, m.reason.clone());
+        out.reject(kind.clone(), id, m.reason.clone());
     }
-}
-
-/// A rejected record's run-log kind as the `'static` name [`Rejected`] holds.
-fn run_log_kind(kind: &str) -> &'static str {
-    [
-        "procore-project",
-        "procore-company",
-        "procore-contact",
-        "procore-commitment",
-    ]
-    .into_iter()
-    .find(|k| *k == kind)
-    .unwrap_or("procore-record")
 }
 
 /// Checks a Procore project and keeps what the planner maps.

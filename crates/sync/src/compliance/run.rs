@@ -62,7 +62,7 @@ pub struct Report {
     pub plan: Plan,
     pub summary: Summary,
     /// Procore records that could not be used: (run-log kind, Procore id, problem).
-    pub rejected: Vec<(String, Option<i64>, String)>,
+    pub rejected: Vec<(store::SubjectKind, Option<i64>, String)>,
     pub written: Vec<Written>,
     pub failures: Vec<String>,
 }
@@ -259,7 +259,7 @@ async fn run(job: &ComplianceJob<'_>, dry_run: bool, scope: Scope<'_>) -> Result
     let rejected = collection
         .rejected
         .iter()
-        .map(|r| (r.kind.to_string(), r.procore_id, r.problem.clone()))
+        .map(|r| (r.kind.clone(), r.procore_id, r.problem.clone()))
         .collect();
     if dry_run {
         // The insurance lines show what would be written were the records as they are now;

@@ -24,7 +24,7 @@ use domain::compliance::InsuranceRecord;
 use procore::{InsuranceId, ProjectId, VendorId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use store::{RunEntry, RunId};
+use store::{RunEntry, RunId, SubjectKind};
 
 /// The outbox kind of an insurance write.
 pub const WRITE_INSURANCE: &str = "compliance.write_insurance";
@@ -104,7 +104,7 @@ struct Claimed {
 /// The run-log entry of one insurance write.
 fn write_entry(payload: &WritePayload, outcome: &str, reason: String) -> RunEntry {
     RunEntry {
-        kind: "insurance".into(),
+        kind: SubjectKind::Insurance,
         procore_id: Some(payload.procore_vendor_id),
         local_id: None,
         change: None,
@@ -458,7 +458,7 @@ async fn write_call(
 /// The run-log entry of one insurance removal.
 fn removal_entry(payload: &RemovePayload, outcome: &str, reason: String) -> RunEntry {
     RunEntry {
-        kind: "insurance".into(),
+        kind: SubjectKind::Insurance,
         procore_id: Some(payload.procore_vendor_id),
         local_id: None,
         change: None,

@@ -86,12 +86,12 @@ impl WorkforceSettings {
 }
 
 impl RecordKind {
-    /// The name the run log uses, and `trestle explain` takes.
-    pub fn as_str(self) -> &'static str {
+    /// What the run log files a decision about this record under.
+    pub fn subject(self) -> store::SubjectKind {
         match self {
-            RecordKind::Project => "procore-project",
-            RecordKind::User => "procore-user",
-            RecordKind::Form => "form",
+            RecordKind::Project => store::SubjectKind::ProcoreProject,
+            RecordKind::User => store::SubjectKind::ProcoreUser,
+            RecordKind::Form => store::SubjectKind::Form,
         }
     }
 }

@@ -235,7 +235,7 @@ async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -
     for action in &plan.actions {
         let (kind, procore_id) = action.subject();
         let mut entry = RunEntry {
-            kind: kind.as_str().into(),
+            kind: kind.subject(),
             procore_id,
             local_id: None,
             change: None,
@@ -417,7 +417,7 @@ async fn drain_uploads(job: &WorkforceJob<'_>, run: RunId, report: &mut Report) 
             }
         };
         let entry = |outcome: &str, reason: String| RunEntry {
-            kind: RecordKind::Form.as_str().into(),
+            kind: RecordKind::Form.subject(),
             procore_id: Some(payload.submission_id),
             local_id: Some(payload.submission_id),
             change: None,

@@ -3,7 +3,7 @@
 
 use super::*;
 use domain::compliance::PartyProject;
-use store::{MappingDecision, ProcoreRecordKind};
+use store::{MappingDecision, ProcoreRecordKind, SubjectKind};
 
 impl App {
     /// Changes records in Procore as a user would: the change gets a later `updated_at`.
@@ -404,7 +404,7 @@ async fn a_record_procore_sends_unusable_is_reported_every_sync_until_fixed_and_
         .write(|w| w.vendors.get_mut(&bolt).unwrap().name = "  ".into());
     let rejected_bolt = |r: &Report| {
         r.rejected.iter().any(|(kind, id, problem)| {
-            kind == "procore-company" && *id == Some(bolt) && problem.contains("no name")
+            *kind == SubjectKind::ProcoreCompany && *id == Some(bolt) && problem.contains("no name")
         })
     };
 

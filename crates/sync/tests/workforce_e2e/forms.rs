@@ -4,6 +4,7 @@
 use crate::harness::{client_for, pdf_text, Front, TestApp};
 use procore_sim::Faults;
 use std::sync::Arc;
+use store::SubjectKind;
 use sync::workforce::upload::{described_marker, marker};
 
 /// A synced demo company with Sync Forms on, and the Harbor Tower ids (Procore, app).
@@ -51,7 +52,7 @@ async fn a_completed_form_lands_as_a_pdf_in_the_month_folder_of_the_projects_doc
         Some(1)
     );
     assert!(app
-        .latest_reason("form", form)
+        .latest_reason(SubjectKind::Form, form)
         .await
         .contains("Corfix Forms/2026-11/Toolbox Talk 2026-11-20.pdf"));
 }
@@ -142,7 +143,7 @@ async fn with_sync_forms_off_nothing_is_uploaded() {
     assert!(app.documents(procore).is_empty());
     assert!(app.requests_since(from).iter().all(|r| r.method == "GET"));
     assert!(app
-        .latest_reason("form", form)
+        .latest_reason(SubjectKind::Form, form)
         .await
         .contains("Sync Forms to Procore is off"));
 

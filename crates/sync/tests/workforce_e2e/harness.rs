@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::workforce::{FormTemplate, ProjectFields, ProjectStatus, Signature};
 use procore_sim::{demo, Sim, SimConfig, World};
 use std::sync::Arc;
-use store::{Connection, LinkKind, Store};
+use store::{Connection, LinkKind, Store, SubjectKind};
 use sync::workforce::{sync_workforce, Report, WorkforceJob};
 use testkit::{Backend, Database, Kit};
 
@@ -166,8 +166,12 @@ impl TestApp {
     }
 
     /// The latest reason recorded for a Procore record (`procore-project`, `procore-user`, `form`).
-    pub async fn latest_reason(&self, kind: &str, id: i64) -> String {
-        let history = self.store.history(self.company, kind, id).await.unwrap();
+    pub async fn latest_reason(&self, kind: SubjectKind, id: i64) -> String {
+        let history = self
+            .store
+            .history(self.company, kind.clone(), id)
+            .await
+            .unwrap();
         history
             .first()
             .unwrap_or_else(|| panic!("no history for {kind} {id}"))

@@ -5,6 +5,7 @@ use crate::harness::TestApp;
 use domain::workforce::{Activation, ProjectStatus};
 use serde_json::json;
 use std::collections::BTreeMap;
+use store::SubjectKind;
 use sync::workforce::{Action, Reason};
 
 #[tokio::test]
@@ -44,7 +45,7 @@ async fn a_user_deactivated_in_procore_blocks_a_worker_that_was_activated() {
         "blocking keeps how far activation got"
     );
     assert!(app
-        .latest_reason("procore-user", pat)
+        .latest_reason(SubjectKind::ProcoreUser, pat)
         .await
         .starts_with("blocked"));
 }
@@ -60,7 +61,7 @@ async fn a_never_activated_worker_whose_user_is_deactivated_stays_pending_accoun
     assert!(!worker.blocked, "never activated: not blocked");
     assert_eq!(worker.activation, Activation::PendingAccountActivation);
     assert!(
-        !app.latest_reason("procore-user", pat)
+        !app.latest_reason(SubjectKind::ProcoreUser, pat)
             .await
             .starts_with("blocked"),
         "no decision to block was recorded"

@@ -3,6 +3,7 @@
 
 use crate::harness::{client_for, Front, RawRewrite, Rewrite, TestApp};
 use std::sync::Arc;
+use store::SubjectKind;
 use sync::workforce::Reason;
 
 #[tokio::test]
@@ -23,7 +24,7 @@ async fn a_project_with_no_name_is_skipped_with_its_reason_and_the_rest_of_the_s
     assert!(report.summary.workers_created > 0, "users still sync");
     let entry = &app
         .store
-        .history(app.company, "procore-project", harbor)
+        .history(app.company, SubjectKind::ProcoreProject, harbor)
         .await
         .unwrap()[0]
         .entry;
@@ -77,7 +78,7 @@ async fn a_user_with_a_wrong_typed_field_is_skipped_with_its_reason_and_the_rest
         matches!(skip.reason(), Reason::Malformed { problem } if problem.contains("invalid type")),
         "{skip:?}"
     );
-    let reason = app.latest_reason("procore-user", pat).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, pat).await;
     assert!(
         reason.starts_with("skipped: Procore sent a record trestle cannot use"),
         "{reason}"
@@ -98,7 +99,7 @@ async fn a_user_with_neither_first_nor_last_name_is_skipped_and_the_rest_still_s
     assert!(app.worker_of(app.procore_user("Alvarez")).await.is_some());
     assert!(report.summary.skipped > 0);
     assert!(app
-        .latest_reason("procore-user", bea)
+        .latest_reason(SubjectKind::ProcoreUser, bea)
         .await
         .contains("neither a first nor a last name"));
 }

@@ -4,6 +4,7 @@
 use crate::harness::TestApp;
 use domain::workforce::ProjectStatus;
 use procore_sim::demo;
+use store::SubjectKind;
 
 #[tokio::test]
 async fn the_initial_sync_creates_active_and_upcoming_projects_but_never_completed_ones_or_templates(
@@ -34,7 +35,7 @@ async fn the_initial_sync_creates_active_and_upcoming_projects_but_never_complet
     let completed = app.procore_project("Old Mill Lofts");
     assert!(app.project_of(completed).await.is_none());
     assert!(
-        app.latest_reason("procore-project", completed)
+        app.latest_reason(SubjectKind::ProcoreProject, completed)
             .await
             .contains("Completed"),
         "the run log says why the completed project was not created"
@@ -100,13 +101,17 @@ async fn projects_whose_number_or_unnumbered_name_clash_with_an_unlinked_app_pro
     assert!(app.project_of(warehouse).await.is_none());
 
     // explain: the latest decision's reason names the clash.
-    let reason = app.latest_reason("procore-project", riverside).await;
+    let reason = app
+        .latest_reason(SubjectKind::ProcoreProject, riverside)
+        .await;
     assert!(
         reason.contains(&format!("app project {by_number}"))
             && reason.contains(demo::CLASHING_PROJECT_NUMBER),
         "{reason}"
     );
-    let reason = app.latest_reason("procore-project", warehouse).await;
+    let reason = app
+        .latest_reason(SubjectKind::ProcoreProject, warehouse)
+        .await;
     assert!(
         reason.contains(&format!("app project {by_name}")) && reason.contains("no project number"),
         "{reason}"
@@ -126,7 +131,7 @@ async fn explain_returns_the_reason_of_the_latest_decision_first() {
     app.sync().await;
     let history = app
         .store
-        .history(app.company, "procore-project", harbor)
+        .history(app.company, SubjectKind::ProcoreProject, harbor)
         .await
         .unwrap();
     assert_eq!(history.len(), 2, "one decision per sync that changed it");

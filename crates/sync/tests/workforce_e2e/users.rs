@@ -4,6 +4,7 @@
 use crate::harness::TestApp;
 use domain::workforce::{Activation, WorkerFields};
 use procore_sim::demo;
+use store::SubjectKind;
 
 #[tokio::test]
 async fn users_map_to_workers_with_the_business_phone_when_there_is_no_mobile_phone() {
@@ -71,7 +72,7 @@ async fn a_user_whose_email_matches_an_unlinked_worker_is_not_synced() {
         "M.",
         "the app's worker is left as it was"
     );
-    let reason = app.latest_reason("procore-user", morgan).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, morgan).await;
     assert!(
         reason.contains(&format!("worker {existing} already has this email")),
         "{reason}"
@@ -87,7 +88,7 @@ async fn the_service_account_is_never_synced_and_inactive_users_are_never_create
         .read(|w| w.apps[demo::CLIENT_ID].installations[&demo::COMPANY_ID].service_user_id);
     assert!(app.worker_of(service).await.is_none());
     assert!(app
-        .latest_reason("procore-user", service)
+        .latest_reason(SubjectKind::ProcoreUser, service)
         .await
         .contains("service account"));
     let names = app.worker_names().await;
@@ -99,7 +100,7 @@ async fn the_service_account_is_never_synced_and_inactive_users_are_never_create
         let id = app.procore_user(inactive);
         assert!(app.worker_of(id).await.is_none(), "{inactive} was created");
         assert!(app
-            .latest_reason("procore-user", id)
+            .latest_reason(SubjectKind::ProcoreUser, id)
             .await
             .contains("inactive users are never created"));
     }
@@ -122,7 +123,7 @@ async fn with_sync_employees_only_on_only_users_marked_as_employees_become_worke
     );
     let quinn = app.procore_user("Harper");
     assert!(app
-        .latest_reason("procore-user", quinn)
+        .latest_reason(SubjectKind::ProcoreUser, quinn)
         .await
         .contains("Sync Employees Only"));
 }
@@ -166,7 +167,7 @@ async fn turning_sync_employees_only_on_blocks_every_non_employee_at_the_next_sy
         app.worker_of(quinn).await.unwrap().blocked,
         "blocked at the first sync after the change, though Procore never changed the user"
     );
-    let reason = app.latest_reason("procore-user", quinn).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, quinn).await;
     assert!(
         reason.contains("Sync Employees Only was turned on"),
         "the reason names the setting: {reason}"
@@ -184,7 +185,7 @@ async fn turning_sync_employees_only_on_blocks_every_non_employee_at_the_next_sy
     )
     .await;
     let report = app.sync().await;
-    let reason = app.latest_reason("procore-user", quinn).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, quinn).await;
     assert!(!reason.contains("no longer marked"), "{reason}");
     assert!(app.worker_of(quinn).await.unwrap().blocked);
     assert!(
@@ -221,7 +222,7 @@ async fn turning_sync_employees_only_off_unblocks_and_creates_non_employees_at_t
         !app.worker_of(quinn).await.unwrap().blocked,
         "unblocked without a --full sync"
     );
-    let reason = app.latest_reason("procore-user", quinn).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, quinn).await;
     assert!(
         reason.contains("Sync Employees Only was turned off"),
         "the reason names the setting: {reason}"
@@ -246,7 +247,7 @@ async fn no_apps_service_account_becomes_a_worker() {
         !names.iter().any(|n| n.ends_with("Service Account")),
         "{names:?}"
     );
-    let reason = app.latest_reason("procore-user", web).await;
+    let reason = app.latest_reason(SubjectKind::ProcoreUser, web).await;
     assert!(
         reason.contains("Procore marks the user as a service account"),
         "{reason}"

@@ -137,7 +137,7 @@ fn a_created_project_becomes_a_new_project_carrying_its_procore_id_and_an_import
         MappingDecision::Import
     );
     assert_eq!(b.log[0].change, Some(0));
-    assert_eq!(b.log[0].kind, "procore-project");
+    assert_eq!(b.log[0].kind, SubjectKind::ProcoreProject);
     assert_eq!(b.log[0].outcome, "applied");
     assert_eq!(b.tally.projects_created, 1);
 }
@@ -331,17 +331,17 @@ fn an_association_is_set_active_by_procore_ids_and_logged_under_each_commitment(
             procore_commitment_ids: vec![61, 62],
         }]
     );
-    let logged: Vec<(&str, Option<i64>)> = b
+    let logged: Vec<(SubjectKind, Option<i64>)> = b
         .log
         .iter()
-        .map(|e| (e.kind.as_str(), e.procore_id))
+        .map(|e| (e.kind.clone(), e.procore_id))
         .collect();
     assert_eq!(
         logged,
         vec![
-            ("procore-company", Some(500)),
-            ("procore-commitment", Some(61)),
-            ("procore-commitment", Some(62))
+            (SubjectKind::ProcoreCompany, Some(500)),
+            (SubjectKind::ProcoreCommitment, Some(61)),
+            (SubjectKind::ProcoreCommitment, Some(62))
         ]
     );
     assert!(b.log.iter().all(|e| e.action == "associate"));
@@ -382,8 +382,8 @@ fn an_ended_association_is_set_inactive_without_commitments_and_logged_under_tho
     );
     assert_eq!(b.log.len(), 2);
     assert_eq!(
-        (b.log[1].kind.as_str(), b.log[1].procore_id),
-        ("procore-commitment", Some(61))
+        (&b.log[1].kind, b.log[1].procore_id),
+        (&SubjectKind::ProcoreCommitment, Some(61))
     );
     assert_eq!(b.tally.associations_ended, 1);
 }
@@ -525,8 +525,8 @@ fn an_insurance_action_is_logged_under_the_procore_company_of_its_party() {
         &local,
     );
     assert_eq!(
-        (b.log[0].kind.as_str(), b.log[0].procore_id),
-        ("insurance", Some(500))
+        (&b.log[0].kind, b.log[0].procore_id),
+        (&SubjectKind::Insurance, Some(500))
     );
 }
 
@@ -557,7 +557,7 @@ fn records_seen_are_listed_undecided_and_rejected_ones_logged_as_skipped() {
         contacts: Vec::new(),
     });
     seen.rejected.push(Rejected {
-        kind: "procore-commitment",
+        kind: SubjectKind::ProcoreCommitment,
         procore_id: Some(61),
         problem: "no vendor".into(),
     });
@@ -596,12 +596,8 @@ fn records_seen_are_listed_undecided_and_rejected_ones_logged_as_skipped() {
         panic!("one log entry: {:?}", b.log);
     };
     assert_eq!(
-        (
-            entry.kind.as_str(),
-            entry.procore_id,
-            entry.outcome.as_str()
-        ),
-        ("procore-commitment", Some(61), "skipped")
+        (&entry.kind, entry.procore_id, entry.outcome.as_str()),
+        (&SubjectKind::ProcoreCommitment, Some(61), "skipped")
     );
     assert!(entry.reason.ends_with("no vendor"));
     assert_eq!(b.tally.rejected, 1);
