@@ -126,8 +126,9 @@ pub fn put_requirement(requirements: &mut Vec<Requirement>, subject: Subject, ch
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProfileEdit {
-    /// Minimum limits; the limit names the subject.
-    pub minimums: BTreeMap<LimitKind, Decimal>,
+    /// Minimum limits, in the order given (new requirements are added in it); the limit names
+    /// the subject.
+    pub minimums: Vec<(LimitKind, Decimal)>,
     /// Endorsements a subject's policy must carry.
     pub endorsements: Vec<(Subject, Endorsement)>,
     /// Workers compensation must be statutory.
