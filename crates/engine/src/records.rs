@@ -10,8 +10,8 @@
 //! # Layout
 //! - `find`: a party, project or profile by trestle id or name, a certificate by id.
 //! - `profiles`: saving a profile (whole or by edits) and removing one.
-//! - `certificates`: adding, replacing and removing certificates, setting a policy.
-//! - `waivers`: adding and removing waivers and overrides.
+//! - `certificates`: listing, adding, replacing and removing certificates, setting a policy.
+//! - `waivers`: listing, adding and removing waivers and overrides.
 //! - `parties`: the profile of a party's global compliance.
 
 mod certificates;
@@ -21,13 +21,13 @@ mod profiles;
 mod waivers;
 
 pub use certificates::{
-    add_certificate, remove_certificate, remove_policy, replace_certificate, set_policy,
-    NewCertificate,
+    add_certificate, certificates_of, remove_certificate, remove_policy, replace_certificate,
+    set_policy, NewCertificate,
 };
 pub use find::{certificate, find_party, find_profile, find_project, profile_named, PartyName};
 pub use parties::set_party_profile;
 pub use profiles::{remove_profile, set_profile};
-pub use waivers::{add_waiver, remove_waiver, NewWaiver};
+pub use waivers::{add_waiver, remove_waiver, waivers_of, NewWaiver};
 
 use domain::compliance::{
     CertificateId, ComplianceData, EditError, ImportError, PartyId, WaiverId, FORMAT_VERSION,

@@ -485,12 +485,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                 ),
                 None => None,
             };
-            let certificates: Vec<Certificate> = store
-                .certificates(company)
-                .await?
-                .into_iter()
-                .filter(|c| only.is_none_or(|p| c.party_id == p))
-                .collect();
+            let certificates = records::certificates_of(store, company, only).await?;
             if certificates.is_empty() {
                 outln!("No certificates.");
                 return Ok(());
@@ -749,12 +744,7 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
                 ),
                 None => None,
             };
-            let waivers: Vec<Waiver> = store
-                .waivers(company)
-                .await?
-                .into_iter()
-                .filter(|w| only.is_none_or(|p| w.party_id == p))
-                .collect();
+            let waivers = records::waivers_of(store, company, only).await?;
             if waivers.is_empty() {
                 outln!("No waivers or overrides.");
                 return Ok(());

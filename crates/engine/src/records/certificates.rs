@@ -8,11 +8,13 @@ use domain::compliance::{
     edit, AppliesTo, Certificate, CertificateId, ComplianceData, Currency, Party, PartyId,
     PolicyDraft, Subject,
 };
+use serde::Deserialize;
 use store::{CompanyId, Store};
 
 /// A certificate to add: a whole one, or one policy; the other fields override the whole
 /// one's.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct NewCertificate {
     /// The whole certificate (its id is ignored); without it, `policy` makes one.
     pub whole: Option<Certificate>,
@@ -25,6 +27,22 @@ pub struct NewCertificate {
     pub currency: Option<Currency>,
     pub producer: Option<String>,
     pub holder: Option<String>,
+}
+
+/// The company's certificates, by id; only `party`'s when one is given.
+///
+/// # Errors
+/// The store failed.
+pub async fn certificates_of(
+    store: &Store,
+    company: CompanyId,
+    party: Option<PartyId>,
+) -> Result<Vec<Certificate>, RecordError> {
+    let all = store.certificates(company).await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| party.is_none_or(|p| c.party_id == p))
+        .collect())
 }
 
 /// Checks a certificate as an import would, against the company's parties and projects.

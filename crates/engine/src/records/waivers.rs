@@ -4,21 +4,43 @@
 use super::{find_project, RecordError};
 use chrono::NaiveDate;
 use domain::compliance::{edit, PartyId, Subject, Waiver, WaiverId, WaiverKind};
+use serde::Deserialize;
 use store::{CompanyId, Store};
 
 /// A waiver or override to add: of a requirement key or a whole subject, on the party's global
 /// compliance unless `project` or `everywhere` says otherwise.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct NewWaiver {
+    #[serde(default)]
     pub requirement: Option<String>,
+    #[serde(default)]
     pub subject: Option<Subject>,
     pub kind: WaiverKind,
     pub reason: String,
     /// The last day it applies; `None` until removed.
+    #[serde(default)]
     pub until: Option<NaiveDate>,
     /// A project's trestle id or name.
+    #[serde(default)]
     pub project: Option<String>,
+    #[serde(default)]
     pub everywhere: bool,
+}
+
+/// The company's waivers and overrides, by id; only `party`'s when one is given.
+///
+/// # Errors
+/// The store failed.
+pub async fn waivers_of(
+    store: &Store,
+    company: CompanyId,
+    party: Option<PartyId>,
+) -> Result<Vec<Waiver>, RecordError> {
+    let all = store.waivers(company).await?;
+    Ok(all
+        .into_iter()
+        .filter(|w| party.is_none_or(|p| w.party_id == p))
+        .collect())
 }
 
 /// Adds a waiver for `party`; returns it as saved, with its id.
