@@ -3,8 +3,8 @@
 //! party, project or profile by what a person typed.
 //!
 //! Each use case reads the company's records, applies a rule of `domain::compliance::edit`,
-//! checks the result as an import would, and writes the store; the next compliance sync
-//! evaluates what it finds there. Every read is scoped by the company, so an id of another
+//! checks a changed profile or certificate as an import would, and writes the store; the next
+//! compliance sync evaluates what it finds there. Every read is scoped by the company, so an id of another
 //! company's record finds nothing.
 //!
 //! # Layout
