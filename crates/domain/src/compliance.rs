@@ -17,10 +17,15 @@
 //!   mapping, and the fingerprint that tells a status change from a notes change.
 //! - [`dataset`]: all records as one JSON import document, its validation, and a by-party
 //!   index to evaluate many parties.
+//! - [`input`]: the values people type (amounts, dates, subjects, limits, endorsements), read.
+//! - [`edit`]: changing one record: a profile's requirements, a certificate's policies, a
+//!   waiver's target, scope and reason.
 
 pub mod certificate;
 pub mod dataset;
+pub mod edit;
 pub mod evaluate;
+pub mod input;
 pub mod profile;
 pub mod records;
 pub mod waiver;
@@ -31,10 +36,12 @@ mod fixture;
 
 pub use certificate::{AppliesTo, Certificate, Policy, Validity};
 pub use dataset::{ComplianceData, ImportError, PartyEvaluation, PartyIndex, FORMAT_VERSION};
+pub use edit::{EditError, PolicyDraft, PolicyField, ProfileEdit};
 pub use evaluate::{
     evaluate, Coverage, Evaluation, OverallStatus, PolicyRef, Reason, RequirementResult,
     RequirementStatus, Status, SubjectResult, Target,
 };
+pub use input::ValueError;
 pub use profile::{
     money, Check, ComplianceProfile, Endorsement, LimitKind, Requirement, Subject,
     DEFAULT_EXPIRING_WITHIN_DAYS,

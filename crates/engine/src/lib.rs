@@ -14,6 +14,8 @@
 //! - [`hooks`]: the company's Procore webhook: registered after a connect, repaired on demand,
 //!   removed when the company is disconnected.
 //! - [`jobs`]: the work queue as a person sees it: listing jobs, retrying one.
+//! - [`records`]: entering and changing compliance records one at a time (profiles,
+//!   certificates, waivers, a party's profile), and finding one by id or name.
 //! - [`status`]: each company's health, webhook, queue and last syncs, from the store alone.
 //! - [`mapping`]: a person's decision about a Procore project or company: import, link, or
 //!   do not add.
@@ -29,6 +31,7 @@ pub mod hooks;
 pub mod jobs;
 pub mod mapping;
 pub mod open;
+pub mod records;
 pub mod run;
 pub mod settings;
 pub mod status;

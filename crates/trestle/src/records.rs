@@ -1,118 +1,38 @@
-//! `compliance profile|certificate|waiver`: entering and changing the records trestle is the
-//! system of record for, one at a time, from the command line.
+//! `compliance profile|certificate|waiver|party`: entering and changing the records trestle is
+//! the system of record for, one at a time, from the command line.
 //!
-//! Each command writes the store and nothing else; the next `sync compliance` evaluates what
-//! it finds there, so there is no second copy to keep in step. Structured input (a profile's
-//! requirements, a whole certificate) can come as a JSON document in the import format's shape
-//! (docs/compliance-import.md), and the same domain validation as an import checks it.
+//! The rules and the store writes are `engine::records`'; this module reads the arguments (and
+//! a JSON document in the import format's shape, docs/compliance-import.md, for a whole
+//! profile or certificate) and renders the results and errors in the CLI's words.
 
 use crate::output::{shown, table};
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use domain::compliance::input::{parse_endorsement, parse_limit, parse_money, parse_subject};
 use domain::compliance::{
-    money, AppliesTo, Certificate, CertificateId, Check, ComplianceData, ComplianceProfile,
-    Currency, Endorsement, LimitKind, Party, PartyId, Policy, ProfileId, Project, Requirement,
-    Subject, Waiver, WaiverId, WaiverKind, WaiverScope, WaiverTarget, FORMAT_VERSION,
+    money, AppliesTo, Certificate, CertificateId, ComplianceProfile, Currency, EditError,
+    Endorsement, LimitKind, Party, PartyId, PolicyDraft, PolicyField, ProfileEdit, Requirement,
+    Subject, Waiver, WaiverId, WaiverKind, WaiverScope, WaiverTarget,
 };
+use engine::records::{self, NewCertificate, NewWaiver, RecordError};
 use rust_decimal::Decimal;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use store::Store;
 
+/// Dates are read as the domain reads them; other commands' flags use it too.
+pub use domain::compliance::input::parse_date;
+
 // ---- parsing what people type ----
-
-/// An amount as people write it: "$1,000,000", "1000000", "2500.50". Commas must group
-/// thousands, so a slip like "1,000,00" is caught rather than read as 100,000.
-pub fn parse_money(s: &str) -> Result<Decimal, String> {
-    let hint = "write e.g. \"$1,000,000\" or \"1000000\"";
-    let t = s.trim();
-    let t = t.strip_prefix('$').unwrap_or(t).trim();
-    if t.is_empty() {
-        return Err(format!("\"{s}\" is not an amount; {hint}"));
-    }
-    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-    if whole.contains(',') {
-        let groups: Vec<&str> = whole.split(',').collect();
-        let first_ok = (1..=3).contains(&groups[0].len());
-        if !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
-            return Err(format!(
-                "\"{s}\" is not an amount: commas must separate groups of three digits; {hint}"
-            ));
-        }
-    }
-    let digits = format!(
-        "{}{}{frac}",
-        whole.replace(',', ""),
-        if frac.is_empty() { "" } else { "." }
-    );
-    let ok = !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.chars().filter(|c| *c == '.').count() <= 1;
-    let amount: Decimal = match ok.then(|| digits.parse().ok()).flatten() {
-        Some(a) => a,
-        None => {
-            return Err(format!(
-                "\"{s}\" is not an amount; {hint} (no minus sign, no letters)"
-            ))
-        }
-    };
-    Ok(amount)
-}
-
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("\"{s}\" is not a date; write YYYY-MM-DD, e.g. 2026-12-31"))
-}
-
-/// A snake_case serde name from what people type ("Each Occurrence", "each-occurrence").
-fn serde_name<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
-    let name = s.trim().to_lowercase().replace(['-', ' '], "_");
-    serde_json::from_value(serde_json::Value::String(name)).ok()
-}
-
-pub fn parse_subject(s: &str) -> Result<Subject, String> {
-    let alias = match s.trim().to_lowercase().as_str() {
-        "gl" | "cgl" => Some(Subject::GeneralLiability),
-        "auto" | "al" => Some(Subject::AutomobileLiability),
-        "umbrella" | "excess" => Some(Subject::UmbrellaExcess),
-        "wc" => Some(Subject::WorkersCompensation),
-        _ => None,
-    };
-    alias.or_else(|| serde_name(s)).ok_or_else(|| {
-        format!(
-            "\"{s}\" is not a subject; use general-liability (gl), automobile-liability (auto), \
-             umbrella-excess (umbrella) or workers-compensation (wc)"
-        )
-    })
-}
-
-const LIMIT_NAMES: &str = "general liability: each-occurrence, damage-to-rented-premises, \
-    medical-expense, personal-and-advertising-injury, general-aggregate, \
-    products-completed-operations-aggregate; automobile: combined-single-limit, \
-    bodily-injury-per-person, bodily-injury-per-accident, property-damage-per-accident; \
-    umbrella: umbrella-each-occurrence, umbrella-aggregate; workers compensation: \
-    el-each-accident, el-disease-each-employee, el-disease-policy-limit";
-
-pub fn parse_limit(s: &str) -> Result<LimitKind, String> {
-    serde_name(s).ok_or_else(|| format!("\"{s}\" is not a limit; the limits are {LIMIT_NAMES}"))
-}
-
-pub fn parse_endorsement(s: &str) -> Result<Endorsement, String> {
-    serde_name(s).ok_or_else(|| {
-        format!(
-            "\"{s}\" is not an endorsement; use additional-insured, waiver-of-subrogation or \
-             primary-non-contributory"
-        )
-    })
-}
 
 /// `LIMIT=AMOUNT`, e.g. `each-occurrence=$1,000,000`.
 pub fn parse_limit_amount(s: &str) -> Result<(LimitKind, Decimal), String> {
     let (limit, amount) = s.split_once('=').ok_or_else(|| {
         format!("\"{s}\" needs the form LIMIT=AMOUNT, e.g. each-occurrence=1000000")
     })?;
-    Ok((parse_limit(limit)?, parse_money(amount)?))
+    let limit = parse_limit(limit).map_err(|e| e.to_string())?;
+    Ok((limit, parse_money(amount).map_err(|e| e.to_string())?))
 }
 
 /// `SUBJECT=ENDORSEMENT`, e.g. `gl=additional-insured`.
@@ -120,7 +40,11 @@ pub fn parse_subject_endorsement(s: &str) -> Result<(Subject, Endorsement), Stri
     let (subject, endorsement) = s.split_once('=').ok_or_else(|| {
         format!("\"{s}\" needs the form SUBJECT=ENDORSEMENT, e.g. gl=additional-insured")
     })?;
-    Ok((parse_subject(subject)?, parse_endorsement(endorsement)?))
+    let subject = parse_subject(subject).map_err(|e| e.to_string())?;
+    Ok((
+        subject,
+        parse_endorsement(endorsement).map_err(|e| e.to_string())?,
+    ))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,79 +92,57 @@ fn read_record<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The domain's import validation, for records entered one at a time.
-fn check(data: ComplianceData) -> Result<()> {
-    let problems = ComplianceData {
-        version: FORMAT_VERSION,
-        ..data
-    }
-    .problems();
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        bail!("{}; nothing was changed", list.join("; "));
-    }
-    Ok(())
-}
-
-/// A party named by its trestle id or by its name (ignoring case).
-async fn find_party(store: &Store, company: i64, asked: &str) -> Result<Party> {
-    let parties = store.parties(company).await?;
-    let found: Vec<&Party> = match asked.trim().parse::<i64>() {
-        Ok(id) => parties.iter().filter(|p| p.id.0 == id).collect(),
-        Err(_) => parties
-            .iter()
-            .filter(|p| p.name.eq_ignore_ascii_case(asked.trim()))
-            .collect(),
-    };
-    match found.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            let known: Vec<String> = parties
-                .iter()
-                .take(10)
-                .map(|p| format!("{} ({})", p.name, p.id))
-                .collect();
-            if known.is_empty() {
-                bail!("no party \"{asked}\": there are no parties yet; `trestle sync compliance` or `trestle compliance import` brings them in")
-            }
-            bail!(
-                "no party \"{asked}\"; give a party's id or exact name, e.g. {}",
-                known.join(", ")
-            )
+/// An engine error in the CLI's words: its flags for the engine's field names, and the command
+/// that helps.
+fn said(e: RecordError) -> anyhow::Error {
+    let text = match &e {
+        RecordError::NoParties { asked } => format!(
+            "no party \"{asked}\": there are no parties yet; `trestle sync compliance` or `trestle compliance import` brings them in"
+        ),
+        RecordError::NoProfiles { asked } => format!(
+            "no profile \"{asked}\": there are no profiles yet; `trestle compliance profile set NAME ...` creates one; nothing was changed"
+        ),
+        RecordError::NoProfileNamed(name) => {
+            format!("no profile named \"{name}\"; `trestle compliance profile list` shows them")
         }
-        many => bail!(
-            "{} parties are named \"{asked}\"; give the id of one: {}",
-            many.len(),
-            many.iter()
-                .map(|p| p.id.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+        RecordError::NoCertificate(id) => {
+            format!("no certificate {id}; `trestle compliance certificate list` shows them")
+        }
+        RecordError::NoWaiver(id) => format!("no waiver {id}; nothing was removed"),
+        RecordError::PartyMismatch { given, asked } => format!(
+            "the file names party {given} but --party names {asked}; make them agree"
         ),
-    }
+        RecordError::Edit(EditError::NoRequirements(name)) => format!(
+            "profile \"{name}\" would have no requirement, so every party would pass it; give one, e.g. --min each-occurrence='$1,000,000' or --from FILE"
+        ),
+        RecordError::Edit(EditError::PolicyIncomplete(fields)) => {
+            let flags: Vec<&str> = fields.iter().map(|f| policy_flag(*f)).collect();
+            format!("a new policy needs {}", flags.join(", "))
+        }
+        RecordError::Edit(EditError::PolicyWithoutSubject) => {
+            "say which policy with --subject (gl, auto, umbrella or wc)".into()
+        }
+        RecordError::Edit(EditError::UnknownRequirementKey(key)) => format!(
+            "no profile has a requirement \"{key}\"; `trestle compliance profile show NAME` lists the keys"
+        ),
+        RecordError::Edit(EditError::NothingWaived) => {
+            "say what is waived: --requirement KEY or --subject SUBJECT".into()
+        }
+        RecordError::Edit(EditError::WaiverWithoutReason) => {
+            "a waiver needs a reason; say why it was granted with --reason".into()
+        }
+        _ => return e.into(),
+    };
+    anyhow!(text)
 }
 
-/// A compliance project named by its trestle id or its name (ignoring case).
-async fn find_project(store: &Store, company: i64, asked: &str) -> Result<Project> {
-    let projects: Vec<Project> = store
-        .compliance_projects(company)
-        .await?
-        .into_iter()
-        .map(|r| r.project)
-        .collect();
-    let found: Vec<&Project> = match asked.trim().parse::<i64>() {
-        Ok(id) => projects.iter().filter(|p| p.id.0 == id).collect(),
-        Err(_) => projects
-            .iter()
-            .filter(|p| p.name.eq_ignore_ascii_case(asked.trim()))
-            .collect(),
-    };
-    match found.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => bail!("no compliance project \"{asked}\"; give a project's trestle id or exact name"),
-        many => bail!(
-            "{} projects are named \"{asked}\"; give the id of one",
-            many.len()
-        ),
+fn policy_flag(field: PolicyField) -> &'static str {
+    match field {
+        PolicyField::Subject => "--subject",
+        PolicyField::Insurer => "--insurer",
+        PolicyField::PolicyNumber => "--policy-number",
+        PolicyField::EffectiveDate => "--effective",
+        PolicyField::ExpirationDate => "--expires",
     }
 }
 
@@ -303,142 +205,39 @@ pub struct ProfileSetArgs {
     pub expiring_within_days: Option<u32>,
 }
 
-fn subject_prefix(s: Subject) -> &'static str {
-    match s {
-        Subject::GeneralLiability => "gl",
-        Subject::AutomobileLiability => "auto",
-        Subject::UmbrellaExcess => "umbrella",
-        Subject::WorkersCompensation => "wc",
-    }
-}
-
-fn key_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Adds a requirement, or changes the one that checks the same thing (keeping its key, which
-/// waivers point at). A changed check drops a hand-written label, which described the old one.
-fn put_requirement(requirements: &mut Vec<Requirement>, subject: Subject, check: Check) {
-    let same = |r: &Requirement| match (&r.check, &check) {
-        (Check::LimitAtLeast { limit: a, .. }, Check::LimitAtLeast { limit: b, .. }) => a == b,
-        (a, b) => r.subject == subject && a == b,
-    };
-    if let Some(r) = requirements.iter_mut().find(|r| same(r)) {
-        if r.check != check {
-            r.check = check;
-            r.label = None;
-        }
-        return;
-    }
-    let what = match &check {
-        Check::LimitAtLeast { limit, .. } => key_name(limit),
-        Check::Endorsement { endorsement } => key_name(endorsement),
-        Check::Statutory => "statutory".into(),
-        Check::CoveragePresent => "coverage".into(),
-    };
-    requirements.push(Requirement {
-        key: format!("{}.{what}", subject_prefix(subject)),
-        subject,
-        check,
-        label: None,
-    });
-}
-
 pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Result<()> {
     match command {
         ProfileCommand::Set(args) => {
-            let existing = store.profile_by_name(company, &args.name).await?;
-            let mut profile = match (&args.from, existing) {
-                (Some(path), existing) => {
-                    let mut p: ComplianceProfile = read_record(
-                        path,
-                        "compliance profile",
-                        &[
-                            ("id", serde_json::json!(0)),
-                            ("name", serde_json::json!(args.name)),
-                        ],
-                    )?;
-                    if p.name != args.name {
-                        bail!(
-                            "{} names profile \"{}\" but the command names \"{}\"; make them agree",
-                            path.display(),
-                            p.name,
-                            args.name
-                        );
-                    }
-                    p.id = existing.map_or(ProfileId(0), |e| e.id);
-                    p
-                }
-                (None, Some(existing)) => existing,
-                (None, None) => ComplianceProfile {
-                    id: ProfileId(0),
-                    name: args.name.clone(),
-                    currency: Currency::default(),
-                    expiring_within_days: domain::compliance::DEFAULT_EXPIRING_WITHIN_DAYS,
-                    requirements: Vec::new(),
-                },
+            let whole: Option<ComplianceProfile> = match &args.from {
+                Some(path) => Some(read_record(
+                    path,
+                    "compliance profile",
+                    &[
+                        ("id", serde_json::json!(0)),
+                        ("name", serde_json::json!(args.name)),
+                    ],
+                )?),
+                None => None,
             };
-            for (limit, minimum) in &args.min {
-                let check = Check::LimitAtLeast {
-                    limit: *limit,
-                    minimum: *minimum,
-                };
-                put_requirement(&mut profile.requirements, limit.subject(), check);
-            }
-            for (subject, endorsement) in &args.endorsement {
-                let check = Check::Endorsement {
-                    endorsement: *endorsement,
-                };
-                put_requirement(&mut profile.requirements, *subject, check);
-            }
-            if args.statutory_wc {
-                put_requirement(
-                    &mut profile.requirements,
-                    Subject::WorkersCompensation,
-                    Check::Statutory,
-                );
-            }
-            for subject in &args.coverage {
-                put_requirement(&mut profile.requirements, *subject, Check::CoveragePresent);
-            }
-            for key in &args.remove_requirement {
-                let before = profile.requirements.len();
-                profile.requirements.retain(|r| &r.key != key);
-                if profile.requirements.len() == before {
-                    let keys: Vec<&str> = profile
-                        .requirements
-                        .iter()
-                        .map(|r| r.key.as_str())
-                        .collect();
-                    bail!(
-                        "profile \"{}\" has no requirement \"{key}\"; its keys are: {}",
-                        args.name,
-                        keys.join(", ")
-                    );
-                }
-            }
-            if let Some(c) = args.currency {
-                profile.currency = c.into();
-            }
-            if let Some(days) = args.expiring_within_days {
-                profile.expiring_within_days = days;
-            }
-            if profile.requirements.is_empty() {
-                bail!(
-                    "profile \"{}\" would have no requirement, so every party would pass it; give one, e.g. --min each-occurrence='$1,000,000' or --from FILE",
-                    args.name
-                );
-            }
-            check(ComplianceData {
-                profiles: vec![profile.clone()],
-                ..Default::default()
-            })?;
-            let id = store.upsert_profile(company, &profile).await?;
-            profile.id = id;
-            outln!("Saved profile \"{}\" (id {id}):", profile.name);
+            let edit = ProfileEdit {
+                minimums: args.min,
+                endorsements: args.endorsement,
+                statutory_workers_compensation: args.statutory_wc,
+                coverage: args.coverage,
+                remove_requirements: args.remove_requirement,
+                currency: args.currency.map(Into::into),
+                expiring_within_days: args.expiring_within_days,
+            };
+            let profile = records::set_profile(store, company, &args.name, whole, &edit)
+                .await
+                .map_err(|e| match (e, &args.from) {
+                    (RecordError::ProfileNameMismatch { given, asked }, Some(path)) => anyhow!(
+                        "{} names profile \"{given}\" but the command names \"{asked}\"; make them agree",
+                        path.display()
+                    ),
+                    (e, _) => said(e),
+                })?;
+            outln!("Saved profile \"{}\" (id {}):", profile.name, profile.id);
             out!("{}", describe_profile(&profile));
             Ok(())
         }
@@ -468,14 +267,9 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             Ok(())
         }
         ProfileCommand::Show { name, json } => {
-            let profile = store
-                .profile_by_name(company, &name)
-                .await?
-                .with_context(|| {
-                    format!(
-                        "no profile named \"{name}\"; `trestle compliance profile list` shows them"
-                    )
-                })?;
+            let profile = records::profile_named(store, company, &name)
+                .await
+                .map_err(said)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&profile)?);
             } else {
@@ -484,8 +278,11 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             Ok(())
         }
         ProfileCommand::Remove { name } => {
-            if !store.remove_profile(company, &name).await? {
-                bail!("no profile named \"{name}\"; nothing was removed");
+            match records::remove_profile(store, company, &name).await {
+                Err(RecordError::NoProfileNamed(_)) => {
+                    return Err(anyhow!("no profile named \"{name}\"; nothing was removed"))
+                }
+                done => done.map_err(said)?,
             }
             outln!("Removed profile \"{name}\".");
             Ok(())
@@ -627,128 +424,51 @@ pub struct PolicySetArgs {
     pub remove_limit: Vec<LimitKind>,
 }
 
-/// A new policy from flags: everything a coverage row cannot go without must be given.
-fn new_policy(args: &PolicyArgs) -> Result<Policy> {
-    let mut missing = Vec::new();
-    if args.subject.is_none() {
-        missing.push("--subject");
-    }
-    if args.insurer.is_none() {
-        missing.push("--insurer");
-    }
-    if args.policy_number.is_none() {
-        missing.push("--policy-number");
-    }
-    if args.effective.is_none() {
-        missing.push("--effective");
-    }
-    if args.expires.is_none() {
-        missing.push("--expires");
-    }
-    let (Some(subject), Some(insurer), Some(policy_number), Some(effective), Some(expires)) = (
-        args.subject,
-        &args.insurer,
-        &args.policy_number,
-        args.effective,
-        args.expires,
-    ) else {
-        bail!("a new policy needs {}", missing.join(", "));
-    };
-    Ok(Policy {
-        subject,
-        insurer: insurer.clone(),
+/// The policy the flags give: a whole new one, or the fields to change on one.
+fn policy_draft(args: &PolicyArgs, remove_limits: &[LimitKind]) -> PolicyDraft {
+    PolicyDraft {
+        subject: args.subject,
+        insurer: args.insurer.clone(),
         naic: args.naic.clone(),
-        policy_number: policy_number.clone(),
-        effective_date: effective,
-        expiration_date: expires,
+        policy_number: args.policy_number.clone(),
+        effective_date: args.effective,
+        expiration_date: args.expires,
         limits: args.limit.iter().copied().collect(),
-        endorsements: args.endorsement.clone(),
-        statutory: args.statutory.unwrap_or(false),
-    })
-}
-
-/// Checks a certificate as an import would, against the company's parties and projects.
-async fn check_certificate(store: &Store, company: i64, c: &Certificate) -> Result<()> {
-    let parties = store
-        .parties(company)
-        .await?
-        .into_iter()
-        .map(|p| Party {
-            profile_id: None,
-            ..p
-        })
-        .collect();
-    let projects = store
-        .compliance_projects(company)
-        .await?
-        .into_iter()
-        .map(|r| r.project)
-        .collect();
-    check(ComplianceData {
-        parties,
-        projects,
-        certificates: vec![c.clone()],
-        ..Default::default()
-    })
-}
-
-async fn certificate_by_id(store: &Store, company: i64, id: i64) -> Result<Certificate> {
-    store
-        .certificates(company)
-        .await?
-        .into_iter()
-        .find(|c| c.id.0 == id)
-        .with_context(|| {
-            format!("no certificate {id}; `trestle compliance certificate list` shows them")
-        })
+        remove_limits: remove_limits.to_vec(),
+        endorsements: (!args.endorsement.is_empty()).then(|| args.endorsement.clone()),
+        statutory: args.statutory,
+    }
 }
 
 pub async fn certificate(store: &Store, company: i64, command: CertificateCommand) -> Result<()> {
     match command {
         CertificateCommand::Add(args) => {
-            let party = find_party(store, company, &args.party).await?;
-            let mut c: Certificate = match &args.from {
-                Some(path) => read_record(
+            let party = records::find_party(store, company, &args.party)
+                .await
+                .map_err(said)?;
+            let whole: Option<Certificate> = match &args.from {
+                Some(path) => Some(read_record(
                     path,
                     "certificate",
                     &[
                         ("id", serde_json::json!(0)),
                         ("party_id", serde_json::json!(party.id)),
                     ],
-                )?,
-                None => Certificate {
-                    id: CertificateId(0),
-                    party_id: party.id,
-                    applies_to: AppliesTo::AllProjects,
-                    received_on: None,
-                    currency: Currency::default(),
-                    producer: None,
-                    holder: None,
-                    policies: vec![new_policy(&args.policy)?],
-                },
+                )?),
+                None => None,
             };
-            if c.party_id != party.id {
-                bail!(
-                    "the file names party {} but --party names {}; make them agree",
-                    c.party_id,
-                    party.id
-                );
-            }
-            if !args.project.is_empty() {
-                let mut ids = Vec::new();
-                for p in &args.project {
-                    ids.push(find_project(store, company, p).await?.id);
-                }
-                c.applies_to = AppliesTo::Projects(ids);
-            }
-            c.received_on = args.received_on.or(c.received_on);
-            if let Some(currency) = args.currency {
-                c.currency = currency.into();
-            }
-            c.producer = args.producer.or(c.producer);
-            c.holder = args.holder.or(c.holder);
-            check_certificate(store, company, &c).await?;
-            c.id = store.add_certificate(company, &c).await?;
+            let new = NewCertificate {
+                whole,
+                policy: policy_draft(&args.policy, &[]),
+                projects: args.project,
+                received_on: args.received_on,
+                currency: args.currency.map(Into::into),
+                producer: args.producer,
+                holder: args.holder,
+            };
+            let c = records::add_certificate(store, company, party.id, new)
+                .await
+                .map_err(said)?;
             outln!("Added certificate {} for {}:", c.id, shown(&party.name));
             out!("{}", describe_certificate(&c, &party.name));
             outln!("The next `trestle sync compliance` evaluates it.");
@@ -757,15 +477,15 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
         CertificateCommand::List { party } => {
             let parties = store.parties(company).await?;
             let only = match party {
-                Some(p) => Some(find_party(store, company, &p).await?.id),
+                Some(p) => Some(
+                    records::find_party(store, company, &p)
+                        .await
+                        .map_err(said)?
+                        .id,
+                ),
                 None => None,
             };
-            let certificates: Vec<Certificate> = store
-                .certificates(company)
-                .await?
-                .into_iter()
-                .filter(|c| only.is_none_or(|p| c.party_id == p))
-                .collect();
+            let certificates = records::certificates_of(store, company, only).await?;
             if certificates.is_empty() {
                 outln!("No certificates.");
                 return Ok(());
@@ -798,7 +518,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                     rows.push(vec![
                         c.id.to_string(),
                         party_name(&parties, c.party_id),
-                        subject_prefix(p.subject).into(),
+                        p.subject.short_key().into(),
                         p.policy_number.clone(),
                         p.insurer.clone(),
                         p.effective_date.to_string(),
@@ -811,7 +531,9 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             Ok(())
         }
         CertificateCommand::Show { id, json } => {
-            let c = certificate_by_id(store, company, id).await?;
+            let c = records::certificate(store, company, CertificateId(id))
+                .await
+                .map_err(said)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&c)?);
             } else {
@@ -824,8 +546,10 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             Ok(())
         }
         CertificateCommand::Replace { id, from } => {
-            let old = certificate_by_id(store, company, id).await?;
-            let mut c: Certificate = read_record(
+            let old = records::certificate(store, company, CertificateId(id))
+                .await
+                .map_err(said)?;
+            let c: Certificate = read_record(
                 &from,
                 "certificate",
                 &[
@@ -833,59 +557,27 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                     ("party_id", serde_json::json!(old.party_id)),
                 ],
             )?;
-            c.id = old.id;
-            check_certificate(store, company, &c).await?;
-            store.replace_certificate(company, &c).await?;
+            records::replace_certificate(store, company, old.id, c)
+                .await
+                .map_err(said)?;
             outln!("Replaced certificate {id}; the next `trestle sync compliance` evaluates it.");
             Ok(())
         }
         CertificateCommand::Remove { id } => {
-            if !store.remove_certificate(company, CertificateId(id)).await? {
-                bail!("no certificate {id}; nothing was removed");
+            match records::remove_certificate(store, company, CertificateId(id)).await {
+                Err(RecordError::NoCertificate(_)) => {
+                    return Err(anyhow!("no certificate {id}; nothing was removed"))
+                }
+                done => done.map_err(said)?,
             }
             outln!("Removed certificate {id}.");
             Ok(())
         }
         CertificateCommand::PolicySet(args) => {
-            let mut c = certificate_by_id(store, company, args.id).await?;
-            let Some(subject) = args.policy.subject else {
-                bail!("say which policy with --subject (gl, auto, umbrella or wc)");
-            };
-            match c.policies.iter_mut().find(|p| p.subject == subject) {
-                Some(p) => {
-                    let a = &args.policy;
-                    if let Some(v) = &a.insurer {
-                        p.insurer = v.clone();
-                    }
-                    if let Some(v) = &a.naic {
-                        p.naic = Some(v.clone());
-                    }
-                    if let Some(v) = &a.policy_number {
-                        p.policy_number = v.clone();
-                    }
-                    if let Some(v) = a.effective {
-                        p.effective_date = v;
-                    }
-                    if let Some(v) = a.expires {
-                        p.expiration_date = v;
-                    }
-                    for (limit, amount) in &a.limit {
-                        p.limits.insert(*limit, *amount);
-                    }
-                    for limit in &args.remove_limit {
-                        p.limits.remove(limit);
-                    }
-                    if !a.endorsement.is_empty() {
-                        p.endorsements = a.endorsement.clone();
-                    }
-                    if let Some(v) = a.statutory {
-                        p.statutory = v;
-                    }
-                }
-                None => c.policies.push(new_policy(&args.policy)?),
-            }
-            check_certificate(store, company, &c).await?;
-            store.replace_certificate(company, &c).await?;
+            let draft = policy_draft(&args.policy, &args.remove_limit);
+            let c = records::set_policy(store, company, CertificateId(args.id), &draft)
+                .await
+                .map_err(said)?;
             let parties = store.parties(company).await?;
             outln!("Changed certificate {}:", c.id);
             out!(
@@ -896,13 +588,9 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             Ok(())
         }
         CertificateCommand::PolicyRemove { id, subject } => {
-            let mut c = certificate_by_id(store, company, id).await?;
-            let before = c.policies.len();
-            c.policies.retain(|p| p.subject != subject);
-            if c.policies.len() == before {
-                bail!("certificate {id} has no {subject} policy; nothing was removed");
-            }
-            store.replace_certificate(company, &c).await?;
+            records::remove_policy(store, company, CertificateId(id), subject)
+                .await
+                .map_err(said)?;
             outln!("Removed the {subject} policy from certificate {id}.");
             Ok(())
         }
@@ -1019,45 +707,27 @@ pub struct WaiverAddArgs {
 pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Result<()> {
     match command {
         WaiverCommand::Add(args) => {
-            let party = find_party(store, company, &args.party).await?;
-            let target = match (&args.requirement, args.subject) {
-                (Some(key), _) => {
-                    let profiles = store.profiles(company).await?;
-                    let known = profiles
-                        .iter()
-                        .flat_map(|p| &p.requirements)
-                        .any(|r| &r.key == key);
-                    if !known {
-                        bail!("no profile has a requirement \"{key}\"; `trestle compliance profile show NAME` lists the keys");
-                    }
-                    WaiverTarget::Requirement(key.clone())
-                }
-                (None, Some(subject)) => WaiverTarget::Subject(subject),
-                (None, None) => bail!("say what is waived: --requirement KEY or --subject SUBJECT"),
-            };
-            let scope = match (&args.project, args.everywhere) {
-                (Some(p), _) => WaiverScope::Project(find_project(store, company, p).await?.id),
-                (None, true) => WaiverScope::Everywhere,
-                (None, false) => WaiverScope::Global,
-            };
-            if args.reason.trim().is_empty() {
-                bail!("a waiver needs a reason; say why it was granted with --reason");
-            }
-            let w = Waiver {
-                id: WaiverId(0),
-                party_id: party.id,
-                scope,
-                target,
+            let party = records::find_party(store, company, &args.party)
+                .await
+                .map_err(said)?;
+            let new = NewWaiver {
+                requirement: args.requirement,
+                subject: args.subject,
                 kind: match args.kind {
                     WaiverKindArg::Waive => WaiverKind::Waive,
                     WaiverKindArg::Override => WaiverKind::Override,
                 },
-                reason: args.reason.trim().to_string(),
+                reason: args.reason,
                 until: args.until,
+                project: args.project,
+                everywhere: args.everywhere,
             };
-            let id = store.add_waiver(company, &w).await?;
+            let w = records::add_waiver(store, company, party.id, new)
+                .await
+                .map_err(said)?;
             outln!(
-                "Added waiver {id} for {}: {}. The next `trestle sync compliance` applies it.",
+                "Added waiver {} for {}: {}. The next `trestle sync compliance` applies it.",
+                w.id,
                 shown(&party.name),
                 describe_waiver(&w)
             );
@@ -1066,15 +736,15 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
         WaiverCommand::List { party } => {
             let parties = store.parties(company).await?;
             let only = match party {
-                Some(p) => Some(find_party(store, company, &p).await?.id),
+                Some(p) => Some(
+                    records::find_party(store, company, &p)
+                        .await
+                        .map_err(said)?
+                        .id,
+                ),
                 None => None,
             };
-            let waivers: Vec<Waiver> = store
-                .waivers(company)
-                .await?
-                .into_iter()
-                .filter(|w| only.is_none_or(|p| w.party_id == p))
-                .collect();
+            let waivers = records::waivers_of(store, company, only).await?;
             if waivers.is_empty() {
                 outln!("No waivers or overrides.");
                 return Ok(());
@@ -1108,9 +778,9 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
             Ok(())
         }
         WaiverCommand::Remove { id } => {
-            if !store.remove_waiver(company, WaiverId(id)).await? {
-                bail!("no waiver {id}; nothing was removed");
-            }
+            records::remove_waiver(store, company, WaiverId(id))
+                .await
+                .map_err(said)?;
             outln!("Removed waiver {id}.");
             Ok(())
         }
@@ -1152,96 +822,6 @@ fn describe_waiver(w: &Waiver) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_are_read_with_or_without_dollar_sign_and_separators() {
-        for (typed, exact) in [
-            ("$1,000,000", "1000000"),
-            ("1000000", "1000000"),
-            ("1,000,000", "1000000"),
-            (" $2,500.50 ", "2500.50"),
-            ("999", "999"),
-        ] {
-            assert_eq!(parse_money(typed), Ok(exact.parse().unwrap()), "{typed}");
-        }
-    }
-
-    #[test]
-    fn a_misplaced_comma_or_a_sign_is_refused_with_what_to_write() {
-        for typed in [
-            "1,000,00",
-            "10,00",
-            "-5",
-            "1e6",
-            "",
-            "$",
-            "1.000.000",
-            "one million",
-        ] {
-            let err = parse_money(typed).unwrap_err();
-            assert!(err.contains("1,000,000"), "{typed}: {err}");
-        }
-    }
-
-    #[test]
-    fn subjects_limits_and_endorsements_are_read_in_kebab_or_snake_case() {
-        assert_eq!(parse_subject("gl"), Ok(Subject::GeneralLiability));
-        assert_eq!(
-            parse_subject("workers-compensation"),
-            Ok(Subject::WorkersCompensation)
-        );
-        assert_eq!(
-            parse_limit_amount("each-occurrence=$1,000,000"),
-            Ok((LimitKind::EachOccurrence, "1000000".parse().unwrap()))
-        );
-        assert_eq!(
-            parse_subject_endorsement("gl=waiver_of_subrogation"),
-            Ok((Subject::GeneralLiability, Endorsement::WaiverOfSubrogation))
-        );
-        assert!(parse_limit("each-occurence")
-            .unwrap_err()
-            .contains("each-occurrence"));
-        assert!(parse_date("2026-13-01").unwrap_err().contains("YYYY-MM-DD"));
-    }
-
-    #[test]
-    fn changing_a_minimum_keeps_the_requirement_key_that_waivers_point_at() {
-        let mut requirements = vec![Requirement {
-            key: "auto.csl".into(),
-            subject: Subject::AutomobileLiability,
-            check: Check::LimitAtLeast {
-                limit: LimitKind::CombinedSingleLimit,
-                minimum: "500000".parse().unwrap(),
-            },
-            label: Some("CSL of $500k".into()),
-        }];
-        let raised = Check::LimitAtLeast {
-            limit: LimitKind::CombinedSingleLimit,
-            minimum: "1000000".parse().unwrap(),
-        };
-        put_requirement(
-            &mut requirements,
-            Subject::AutomobileLiability,
-            raised.clone(),
-        );
-        assert_eq!(requirements.len(), 1);
-        assert_eq!(requirements[0].key, "auto.csl");
-        assert_eq!(requirements[0].check, raised);
-        assert_eq!(requirements[0].label, None, "the old label described $500k");
-        put_requirement(
-            &mut requirements,
-            Subject::GeneralLiability,
-            Check::Endorsement {
-                endorsement: Endorsement::AdditionalInsured,
-            },
-        );
-        assert_eq!(requirements[1].key, "gl.additional_insured");
-    }
-}
-
 // ---- parties ----
 
 #[derive(Debug, Subcommand)]
@@ -1262,29 +842,6 @@ pub enum PartyCommand {
     },
 }
 
-/// A profile named exactly, else by its name ignoring case when only one matches.
-async fn find_profile(store: &Store, company: i64, asked: &str) -> Result<ComplianceProfile> {
-    if let Some(p) = store.profile_by_name(company, asked).await? {
-        return Ok(p);
-    }
-    let profiles = store.profiles(company).await?;
-    let close: Vec<&ComplianceProfile> = profiles
-        .iter()
-        .filter(|p| p.name.trim().eq_ignore_ascii_case(asked.trim()))
-        .collect();
-    if let [one] = close.as_slice() {
-        return Ok((*one).clone());
-    }
-    if profiles.is_empty() {
-        bail!("no profile \"{asked}\": there are no profiles yet; `trestle compliance profile set NAME ...` creates one; nothing was changed")
-    }
-    let names: Vec<String> = profiles.iter().map(|p| format!("\"{}\"", p.name)).collect();
-    bail!(
-        "no profile \"{asked}\"; the profiles are {}; nothing was changed",
-        names.join(", ")
-    )
-}
-
 pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result<()> {
     match command {
         PartyCommand::SetProfile {
@@ -1292,14 +849,12 @@ pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result
             profile,
             none: _,
         } => {
-            let party = find_party(store, company, &party).await?;
-            let profile = match profile {
-                Some(name) => Some(find_profile(store, company, &name).await?),
-                None => None,
-            };
-            store
-                .set_party_profile(company, party.id, profile.as_ref().map(|p| p.id))
-                .await?;
+            let party = records::find_party(store, company, &party)
+                .await
+                .map_err(said)?;
+            let profile = records::set_party_profile(store, company, party.id, profile.as_deref())
+                .await
+                .map_err(said)?;
             match profile {
                 Some(p) => outln!(
                     "Party {} \"{}\" now has profile \"{}\"; the next `trestle sync compliance` evaluates it.",

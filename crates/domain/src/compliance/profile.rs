@@ -40,6 +40,16 @@ impl Subject {
         }
     }
 
+    /// The short name people type and requirement keys begin with ("gl.each_occurrence").
+    pub fn short_key(self) -> &'static str {
+        match self {
+            Subject::GeneralLiability => "gl",
+            Subject::AutomobileLiability => "auto",
+            Subject::UmbrellaExcess => "umbrella",
+            Subject::WorkersCompensation => "wc",
+        }
+    }
+
     /// The name a Procore user reads as the insurance type.
     pub fn label(self) -> &'static str {
         match self {
