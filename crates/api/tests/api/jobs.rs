@@ -46,7 +46,13 @@ async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secr
             .find(|j| j["id"] == job)
     })
     .await;
-    assert!(dead["last_error"].as_str().unwrap().contains("refused the app credentials"), "{dead}");
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("refused the app credentials"),
+        "{dead}"
+    );
 
     app.kit
         .store
