@@ -198,6 +198,11 @@ pub struct ServerSettings {
     /// up by the others.
     #[serde(deserialize_with = "interval", serialize_with = "duration")]
     pub job_lease: Duration,
+    /// The longest wait between two tries of a failed job (waits double from a few seconds up
+    /// to this): lower it where a job waiting long after Procore recovered costs more than the
+    /// requests of trying sooner.
+    #[serde(deserialize_with = "interval", serialize_with = "duration")]
+    pub job_retry_cap: Duration,
     /// How the server writes its log lines.
     pub log_format: LogFormat,
 }
@@ -216,6 +221,7 @@ impl Default for ServerSettings {
             max_body_bytes: 256 * 1024,
             job_attempts: 8,
             job_lease: Duration::from_secs(60),
+            job_retry_cap: Duration::from_secs(60 * 60),
             log_format: LogFormat::Text,
         }
     }

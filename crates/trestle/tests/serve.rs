@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 fn serve_settings(setup: &Setup, public_url: &str) {
     let mut toml = std::fs::read_to_string(&setup.config).unwrap();
     toml.push_str(&format!(
-        "\n[server]\npublic_url = \"{public_url}\"\nreconcile_every = \"1h\"\nshutdown_grace = \"5s\"\njob_lease = \"3s\"\n"
+        "\n[server]\npublic_url = \"{public_url}\"\nreconcile_every = \"1h\"\nshutdown_grace = \"5s\"\njob_lease = \"3s\"\njob_retry_cap = \"5s\"\n"
     ));
     std::fs::write(&setup.config, toml).unwrap();
 }
