@@ -450,6 +450,7 @@ impl Store {
             .map(|s| from_json("compliance settings", &s))
             .transpose()
     }
+
     /// Gives a party the profile of its global compliance (also the fallback for its
     /// projects), or none. Only that column is written, so a sync applying at the same time
     /// keeps it and this keeps the sync's fields.
