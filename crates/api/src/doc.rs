@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::tokens::list,
         crate::tokens::create,
         crate::tokens::revoke,
+        crate::connections::list,
         crate::jobs::list,
         crate::jobs::retry,
         document,
@@ -25,6 +26,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&TokenAuth),
     tags(
         (name = "tokens", description = "API tokens (admin)"),
+        (name = "connections", description = "Connected Procore companies"),
         (name = "jobs", description = "The work queue"),
         (name = "meta", description = "This document"),
     )

@@ -9,6 +9,7 @@
 //! # Layout
 //! - `problem`: the error answer, and what each kind of failure becomes.
 //! - `auth`: the `Authorization: Bearer` token, checked, and the scope a route needs.
+//! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
 //! - `doc`: the OpenAPI document.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod connections;
 mod doc;
 mod jobs;
 mod problem;
@@ -32,16 +34,19 @@ use store::Store;
 #[derive(Clone)]
 pub(crate) struct Api {
     pub store: Store,
+    /// `server.public_url`: where each company's hook should deliver.
+    pub public_url: Option<String>,
 }
 
-/// The `/api/v1` routes, on `store`.
-pub fn router(store: Store) -> Router {
+/// The `/api/v1` routes, on `store`; `public_url` is where Procore reaches the server.
+pub fn router(store: Store, public_url: Option<String>) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(doc::document))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/api/v1/connections", get(connections::list))
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
-        .with_state(Api { store })
+        .with_state(Api { store, public_url })
 }

@@ -3,9 +3,8 @@
 //! slow, spend the company's request budget, and fail when Procore does, which is exactly when
 //! the answer is wanted; the workers and hook checks keep what is read here up to date.
 
-use crate::hooks::{connections, wanted_url};
+use crate::hooks::connections;
 use crate::open::OpenError;
-use crate::settings::Settings;
 use crate::Integration;
 use chrono::{DateTime, Utc};
 use store::{HealthEntry, HealthState, Job, JobFilter, JobState, Run, Store, StoreError};
@@ -134,23 +133,24 @@ impl From<StoreError> for StatusError {
 }
 
 /// The state of `company`, or of every connected company with `None` (by company id).
+/// `public_url` is `server.public_url`, where each company's hook should point.
 ///
 /// # Errors
 /// The company named is not connected, or the store failed.
 pub async fn status(
-    settings: &Settings,
+    public_url: Option<&str>,
     store: &Store,
     company: Option<i64>,
 ) -> Result<Vec<CompanyStatus>, StatusError> {
     let mut all = Vec::new();
     for connection in connections(store, company).await? {
-        all.push(company_status(settings, store, connection.company_id).await?);
+        all.push(company_status(public_url, store, connection.company_id).await?);
     }
     Ok(all)
 }
 
 async fn company_status(
-    settings: &Settings,
+    public_url: Option<&str>,
     store: &Store,
     company: i64,
 ) -> Result<CompanyStatus, StoreError> {
@@ -166,7 +166,7 @@ async fn company_status(
         checked_at: r.checked_at,
     });
     let webhook = WebhookStatus {
-        wanted_url: wanted_url(settings, company),
+        wanted_url: public_url.map(|p| sync::webhooks::destination_url(p, company)),
         registered,
     };
     Ok(CompanyStatus {

@@ -155,7 +155,10 @@ pub async fn serve(
     let scheduler = tokio::spawn(scheduler::run(shared.clone(), stop.clone()));
     let app = probes::router(shared.clone())
         .merge(receiver::router(shared.clone()))
-        .merge(api::router(shared.store.clone()));
+        .merge(api::router(
+            shared.store.clone(),
+            shared.config.public_url.clone(),
+        ));
     let http_stop = stop.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -137,7 +137,8 @@ impl std::error::Error for Unhealthy {}
 
 pub async fn status(settings: &Settings, args: StatusArgs) -> Result<()> {
     let store = open_store(settings).await?;
-    let all = engine::status::status(settings, &store, args.company_id)
+    let public_url = settings.server.public_url.as_ref().map(|u| u.as_str());
+    let all = engine::status::status(public_url, &store, args.company_id)
         .await
         .map_err(|e| match e {
             engine::status::StatusError::Open(e) => e.into(),

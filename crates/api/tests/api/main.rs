@@ -3,10 +3,12 @@
 //! checks its answers against Procore's.
 //!
 //! `auth`: tokens, scopes, and what a request without one gets.
+//! `connections`: each connected company's state.
 //! `tokens`: making, listing and revoking tokens over the API.
 //! `jobs`: the work queue, and retrying failed work.
 
 mod auth;
+mod connections;
 mod jobs;
 mod tokens;
 

@@ -52,7 +52,8 @@ async fn a_connect_registers_the_hook_only_when_a_public_url_says_where_procore_
     };
     assert!(!report.repaired(), "nothing to change the second time");
 
-    let status = engine::status::status(&app.settings, &app.store, None)
+    let public_url = app.settings.server.public_url.as_ref().map(|u| u.as_str());
+    let status = engine::status::status(public_url, &app.store, None)
         .await
         .unwrap();
     assert_eq!(status.len(), 1);

@@ -183,7 +183,10 @@ async fn a_used_refresh_token_asks_for_reconnect_once_and_never_loops() {
         );
         assert!(matches!(err, Error::ReconnectNeeded { .. }), "{err:?}");
         let text = err.to_string();
-        assert!(text.contains("connect the company to Procore again"), "{text}");
+        assert!(
+            text.contains("connect the company to Procore again"),
+            "{text}"
+        );
         assert!(
             !text.contains(&used) && !format!("{err:?}").contains(&used),
             "no secret in the error"
