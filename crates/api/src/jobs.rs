@@ -128,9 +128,13 @@ pub(crate) async fn list(
     path = "/api/v1/jobs/{id}/retry",
     tag = "jobs",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "The job's id")),
+    params(
+        ("id" = i64, Path, description = "The job's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
+    ),
     responses(
         (status = 200, description = "Due now, its attempts counted from none", body = Retried),
+        (status = 422, description = "An Idempotency-Key used for another request", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -12,6 +12,7 @@
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
+//! - `idempotency`: `Idempotency-Key` on POST: a request sent again gets the first answer.
 //! - `doc`: the OpenAPI document.
 
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@
 mod auth;
 mod connections;
 mod doc;
+mod idempotency;
 mod jobs;
 mod problem;
 mod tokens;
@@ -40,6 +42,7 @@ pub(crate) struct Api {
 
 /// The `/api/v1` routes, on `store`; `public_url` is where Procore reaches the server.
 pub fn router(store: Store, public_url: Option<String>) -> Router {
+    let api = Api { store, public_url };
     Router::new()
         .route("/api/v1/openapi.json", get(doc::document))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
@@ -48,5 +51,9 @@ pub fn router(store: Store, public_url: Option<String>) -> Router {
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
-        .with_state(Api { store, public_url })
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            idempotency::idempotent,
+        ))
+        .with_state(api)
 }

@@ -171,8 +171,10 @@ pub(crate) async fn list(
     tag = "tokens",
     security(("token" = [])),
     request_body = NewToken,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer (the same token) and makes nothing twice")),
     responses(
-        (status = 201, description = "The token, answered this once", body = CreatedToken),
+        (status = 201, description = "The token, answered this once (or again, to the same Idempotency-Key)", body = CreatedToken),
+        (status = 409, description = "The first request with this Idempotency-Key still runs", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field was wrong", body = Problem, content_type = "application/problem+json"),

@@ -65,6 +65,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "api tokens",
         include_str!("../migrations/sqlite/0008_api_tokens.sql"),
     ),
+    (
+        9,
+        "idempotency keys",
+        include_str!("../migrations/sqlite/0009_idempotency.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -106,6 +111,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "api tokens",
         include_str!("../migrations/postgres/0008_api_tokens.sql"),
+    ),
+    (
+        9,
+        "idempotency keys",
+        include_str!("../migrations/postgres/0009_idempotency.sql"),
     ),
 ];
 

@@ -38,6 +38,7 @@
 //! - `deliveries`: Procore webhook deliveries, stored once each with the job they call for.
 //! - `hooks`: the Procore webhook hook registered per company, its signing secret sealed.
 //! - `health`: what is wrong with each company's integration and what fixes it.
+//! - `idempotency`: the REST API's first answers, kept under their Idempotency-Key.
 //! - `tokens`: the REST API's tokens, kept as hashes; revoking, and finding one by its hash.
 
 #![forbid(unsafe_code)]
@@ -49,6 +50,7 @@ mod deliveries;
 mod forms;
 mod health;
 mod hooks;
+mod idempotency;
 mod jobs;
 mod links;
 mod lock;
@@ -71,6 +73,7 @@ pub use db::Backend;
 pub use deliveries::{Delivery, DeliveryCounts, NewDelivery, Received};
 pub use health::{HealthEntry, HealthState};
 pub use hooks::HookRecord;
+pub use idempotency::{KeyClaim, IDEMPOTENCY_KEPT};
 pub use jobs::{retry_delay, Claimed, Enqueued, Job, JobFilter, JobState, Lease, NewJob};
 pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};

@@ -137,3 +137,78 @@ async fn revoking_twice_is_a_conflict_and_an_unknown_token_is_not_found() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_post_sent_again_with_its_idempotency_key_gets_the_first_answer_and_makes_nothing_twice()
+{
+    let app = App::start().await;
+    let post = |key: &'static str, name: &'static str| {
+        let url = format!("{}/api/v1/tokens", app.server.url);
+        let admin = app.admin.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(admin)
+                .header("Idempotency-Key", key)
+                .json(&json!({"name": name, "scope": "read-only"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = post("key-1", "CI").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = post("key-1", "CI").await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the same token, answered again");
+    assert_eq!(app.kit.store.api_tokens().await.unwrap().len(), 2);
+
+    let other = post("key-1", "another name").await;
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let other: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(other["errors"][0]["field"], "Idempotency-Key");
+
+    // A refused request is kept too: it is refused again without being looked at again.
+    let bad = post("key-2", "").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post("key-2", "").await.headers()["idempotent-replayed"],
+        "true"
+    );
+    // Without a key, each POST is its own.
+    let url = format!("{}/api/v1/tokens", app.server.url);
+    for _ in 0..2 {
+        let r = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(&app.admin)
+            .json(&json!({"name": "twice", "scope": "read-only"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    assert_eq!(app.kit.store.api_tokens().await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_the_callers_own() {
+    let app = App::start().await;
+    let other_admin = app.token("second admin", store::ApiScope::Admin).await;
+    for token in [&app.admin, &other_admin] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/tokens", app.server.url))
+            .bearer_auth(token)
+            .header("Idempotency-Key", "same-key")
+            .json(&json!({"name": "mine", "scope": "read-only"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        assert!(r.headers().get("idempotent-replayed").is_none());
+    }
+    assert_eq!(app.kit.store.api_tokens().await.unwrap().len(), 4);
+}

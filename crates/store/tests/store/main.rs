@@ -14,6 +14,7 @@
 //! - `jobs`: the work queue: fencing, lanes, order, coalescing, retries, parallel processes.
 //! - `deliveries`: webhook deliveries and the jobs they enqueue, and hook records.
 //! - `health`: company health entries.
+//! - `idempotency`: the REST API's answers kept under their keys.
 //! - `tokens`: the REST API's tokens, found by hash, revoked.
 
 #[macro_use]
@@ -23,6 +24,7 @@ mod compliance;
 mod deliveries;
 mod forms;
 mod health;
+mod idempotency;
 mod jobs;
 mod links;
 mod mirror;
