@@ -4,6 +4,9 @@ use crate::auth::Caller;
 use crate::{Api, FieldError, Problem};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header::LINK;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use engine::jobs::{JobQuery, RetryError};
@@ -55,6 +58,9 @@ pub struct JobsQuery {
     pub state: Option<String>,
     /// At most this many, newest first (1 to 500; 50 when not given).
     pub limit: Option<u32>,
+    /// Only jobs older than this job id: the next page. The `Link` header of a full page
+    /// gives the next page's URL.
+    pub before: Option<i64>,
 }
 
 /// A retried job.
@@ -77,7 +83,7 @@ fn bad_query(rejection: &QueryRejection) -> Problem {
     security(("token" = [])),
     params(JobsQuery),
     responses(
-        (status = 200, description = "Jobs, newest first", body = Vec<Job>),
+        (status = 200, description = "Jobs, newest first; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Job>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -87,7 +93,7 @@ pub(crate) async fn list(
     caller: Caller,
     State(api): State<Api>,
     query: Result<Query<JobsQuery>, QueryRejection>,
-) -> Result<Json<Vec<Job>>, Problem> {
+) -> Result<Response, Problem> {
     caller.reader()?;
     let Query(query) = query.map_err(|r| bad_query(&r))?;
     let mut errors = Vec::new();
@@ -116,11 +122,30 @@ pub(crate) async fn list(
         &JobQuery {
             company: query.company_id,
             state,
+            before: query.before,
             limit,
         },
     )
     .await?;
-    Ok(Json(jobs.into_iter().map(Job::from).collect()))
+    // A full page may have a next one: it starts below this page's last (oldest) job.
+    let next = (jobs.len() == limit as usize)
+        .then(|| jobs.last().map(|j| j.id))
+        .flatten()
+        .map(|before| {
+            let mut url = format!("/api/v1/jobs?limit={limit}&before={before}");
+            if let Some(c) = query.company_id {
+                url.push_str(&format!("&company_id={c}"));
+            }
+            if let Some(s) = state {
+                url.push_str(&format!("&state={}", s.as_str()));
+            }
+            format!("<{url}>; rel=\"next\"")
+        });
+    let mut response = Json(jobs.into_iter().map(Job::from).collect::<Vec<_>>()).into_response();
+    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(LINK, link);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(

@@ -9,6 +9,8 @@ use store::{Job, JobFilter, JobState, Store, StoreError};
 pub struct JobQuery {
     pub company: Option<i64>,
     pub state: Option<JobState>,
+    /// Only jobs older than this one: the next page after a page that ended there.
+    pub before: Option<i64>,
     /// At most this many, newest first.
     pub limit: u32,
 }
@@ -18,6 +20,7 @@ impl Default for JobQuery {
         JobQuery {
             company: None,
             state: None,
+            before: None,
             limit: 20,
         }
     }
@@ -34,6 +37,7 @@ pub async fn list(store: &Store, query: &JobQuery) -> Result<Vec<Job>, StoreErro
             company: query.company,
             state: query.state,
             kind: None,
+            before: query.before,
             limit: query.limit,
         })
         .await
@@ -136,6 +140,7 @@ async fn merged_with(store: &Store, job: &Job) -> Result<Option<i64>, StoreError
             company: Some(job.company_id),
             state: Some(JobState::Pending),
             kind: Some(job.kind.clone()),
+            before: None,
             limit: 100,
         })
         .await?;

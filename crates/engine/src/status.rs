@@ -187,6 +187,7 @@ async fn queue(store: &Store, company: i64) -> Result<QueueStatus, StoreError> {
                 company: Some(company),
                 state: Some(state),
                 kind: None,
+                before: None,
                 limit: COUNT_CAP,
             })
             .await?;

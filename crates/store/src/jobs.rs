@@ -162,6 +162,8 @@ pub struct JobFilter {
     pub company: Option<CompanyId>,
     pub state: Option<JobState>,
     pub kind: Option<String>,
+    /// Only jobs older than this one (the id the previous page ended at).
+    pub before: Option<i64>,
     /// At most this many, newest first.
     pub limit: u32,
 }
@@ -173,6 +175,7 @@ impl Default for JobFilter {
             company: None,
             state: None,
             kind: None,
+            before: None,
             limit: 100,
         }
     }
@@ -651,6 +654,10 @@ impl Store {
         if filter.kind.is_some() {
             sql.push_str(&next("kind"));
         }
+        if filter.before.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND id < ${n}"));
+        }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
         // Only the fixed pieces above are in the text; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -662,6 +669,9 @@ impl Store {
         }
         if let Some(kind) = &filter.kind {
             query = query.bind(kind.clone());
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
         }
         let rows = query
             .bind(i64::from(filter.limit))

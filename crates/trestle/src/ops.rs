@@ -324,6 +324,7 @@ pub async fn jobs(settings: &Settings, args: JobsArgs) -> Result<()> {
             company: args.company_id,
             state: args.state.map(JobState::from),
             limit: args.limit,
+            ..JobQuery::default()
         },
     )
     .await?;

@@ -126,3 +126,53 @@ async fn a_job_list_asked_for_wrongly_names_the_field() {
         assert_eq!(answer.body["errors"][0]["field"], field, "{query}");
     }
 }
+
+#[tokio::test]
+async fn the_job_list_pages_to_its_last_job_by_its_link_headers() {
+    let app = App::start().await;
+    // Seven jobs of a company with no connection, due in a day so no worker takes them.
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let work = Work::Sync {
+            integration: Integration::Workforce,
+            full: false,
+            targets: Some(sync::webhooks::Targets {
+                users: [i].into(),
+                ..Default::default()
+            }),
+        };
+        made.push(
+            enqueue(&app.kit.store, 555, &work, later, 1)
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/jobs?limit=3&company_id=555".to_string();
+    let mut pages = 0;
+    loop {
+        let page = app
+            .call(Method::GET, &url, "/api/v1/jobs", Some(&app.admin), None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        pages += 1;
+        seen.extend(
+            page.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_i64().unwrap()),
+        );
+        let Some(link) = page.headers.get("link") else {
+            break;
+        };
+        let link = link.to_str().unwrap();
+        assert!(link.ends_with("rel=\"next\""), "{link}");
+        url = link[1..link.find('>').unwrap()].to_string();
+    }
+    made.reverse();
+    assert_eq!(seen, made, "every job once, newest first");
+    assert_eq!(pages, 3);
+}

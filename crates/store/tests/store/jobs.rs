@@ -647,3 +647,35 @@ both!(
         assert_eq!(ctx.store.jobs(&done).await.unwrap().len(), JOBS);
     }
 );
+
+both!(jobs_older_than_a_page_are_listed_after_it, |ctx| {
+    let s = &ctx.store;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(enqueue(s, job(COMPANY, "route", "route", None, secs(i))).await);
+    }
+    let page = |before| JobFilter {
+        company: Some(COMPANY),
+        before,
+        limit: 2,
+        ..JobFilter::default()
+    };
+    let first: Vec<i64> = s
+        .jobs(&page(None))
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(first, [ids[4], ids[3]]);
+    let second: Vec<i64> = s
+        .jobs(&page(Some(ids[3])))
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(second, [ids[2], ids[1]]);
+    let last = s.jobs(&page(Some(ids[1]))).await.unwrap();
+    assert_eq!(last.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
+});
