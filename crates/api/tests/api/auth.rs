@@ -28,38 +28,16 @@ async fn every_route_refuses_a_request_without_a_token_with_a_problem_and_a_bear
 async fn a_token_trestle_did_not_make_or_revoked_is_refused() {
     let app = App::start().await;
     let forged = format!("trestle_{}", "A".repeat(43));
-    let answer = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&forged),
-            None,
-        )
-        .await;
+    let answer = app.get("/api/v1/jobs", "/api/v1/jobs", Some(&forged)).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     let answer = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some("ghp_abc"),
-            None,
-        )
+        .get("/api/v1/jobs", "/api/v1/jobs", Some("ghp_abc"))
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(answer.body["detail"].as_str().unwrap().contains("trestle_"));
 
     let token = app.token("to revoke", ApiScope::ReadOnly).await;
-    let ok = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&token),
-            None,
-        )
-        .await;
+    let ok = app.get("/api/v1/jobs", "/api/v1/jobs", Some(&token)).await;
     assert_eq!(ok.status, StatusCode::OK);
     let id = app.kit.store.api_tokens().await.unwrap().last().unwrap().id;
     let revoked = app
@@ -72,15 +50,7 @@ async fn a_token_trestle_did_not_make_or_revoked_is_refused() {
         )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
-    let refused = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&token),
-            None,
-        )
-        .await;
+    let refused = app.get("/api/v1/jobs", "/api/v1/jobs", Some(&token)).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert!(refused.body["detail"].as_str().unwrap().contains("revoked"));
 }
@@ -89,15 +59,7 @@ async fn a_token_trestle_did_not_make_or_revoked_is_refused() {
 async fn a_read_only_token_reads_and_changes_nothing_and_a_worker_token_reads_no_queue() {
     let app = App::start().await;
     let reader = app.token("dashboard", ApiScope::ReadOnly).await;
-    let answer = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&reader),
-            None,
-        )
-        .await;
+    let answer = app.get("/api/v1/jobs", "/api/v1/jobs", Some(&reader)).await;
     assert_eq!(answer.status, StatusCode::OK);
     for (method, path, template) in [
         (Method::GET, "/api/v1/tokens", "/api/v1/tokens"),
@@ -157,13 +119,7 @@ async fn a_read_only_token_reads_and_changes_nothing_and_a_worker_token_reads_no
         )
         .await;
     let answer = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&worker_token),
-            None,
-        )
+        .get("/api/v1/jobs", "/api/v1/jobs", Some(&worker_token))
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 }

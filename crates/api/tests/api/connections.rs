@@ -1,16 +1,14 @@
 use crate::App;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_connection_shows_what_is_wrong_and_what_fixes_it() {
     let app = App::start().await;
     let all = app
-        .call(
-            Method::GET,
+        .get(
             "/api/v1/connections",
             "/api/v1/connections",
             Some(&app.admin),
-            None,
         )
         .await;
     assert_eq!(all.status, StatusCode::OK);
@@ -34,12 +32,10 @@ async fn a_connection_shows_what_is_wrong_and_what_fixes_it() {
         .await
         .unwrap();
     let all = app
-        .call(
-            Method::GET,
+        .get(
             "/api/v1/connections",
             "/api/v1/connections",
             Some(&app.admin),
-            None,
         )
         .await;
     assert_eq!(all.body[0]["state"], "failing");

@@ -114,12 +114,10 @@ async fn a_job_list_asked_for_wrongly_names_the_field() {
         ("limit=many", "query"),
     ] {
         let answer = app
-            .call(
-                Method::GET,
+            .get(
                 &format!("/api/v1/jobs?{query}"),
                 "/api/v1/jobs",
                 Some(&app.admin),
-                None,
             )
             .await;
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
@@ -153,9 +151,7 @@ async fn the_job_list_pages_to_its_last_job_by_its_link_headers() {
     let mut url = "/api/v1/jobs?limit=3&company_id=555".to_string();
     let mut pages = 0;
     loop {
-        let page = app
-            .call(Method::GET, &url, "/api/v1/jobs", Some(&app.admin), None)
-            .await;
+        let page = app.get(&url, "/api/v1/jobs", Some(&app.admin)).await;
         assert_eq!(page.status, StatusCode::OK);
         pages += 1;
         seen.extend(

@@ -145,6 +145,11 @@ impl App {
         }
     }
 
+    /// `GET path` with `token`; see [`App::call`].
+    pub async fn get(&self, path: &str, template: &str, token: Option<&str>) -> Answer {
+        self.call(Method::GET, path, template, token, None).await
+    }
+
     /// The answer is documented for the operation, and its body matches the schema.
     fn conforms(
         &self,

@@ -20,13 +20,7 @@ async fn an_admin_makes_a_token_that_is_answered_once_and_then_works() {
     assert_eq!(made.body["token"]["scope"], "read-only");
 
     let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/tokens",
-            "/api/v1/tokens",
-            Some(&app.admin),
-            None,
-        )
+        .get("/api/v1/tokens", "/api/v1/tokens", Some(&app.admin))
         .await;
     assert_eq!(listed.status, StatusCode::OK);
     let text = listed.body.to_string();
@@ -36,15 +30,7 @@ async fn an_admin_makes_a_token_that_is_answered_once_and_then_works() {
         "a list never holds a token: {text}"
     );
 
-    let with_new = app
-        .call(
-            Method::GET,
-            "/api/v1/jobs",
-            "/api/v1/jobs",
-            Some(&secret),
-            None,
-        )
-        .await;
+    let with_new = app.get("/api/v1/jobs", "/api/v1/jobs", Some(&secret)).await;
     assert_eq!(with_new.status, StatusCode::OK);
 }
 
