@@ -87,6 +87,9 @@ pub struct ServerConfig {
     /// The first retry waits about this long, doubling up to `retry_cap`.
     pub retry_base: Duration,
     pub retry_cap: Duration,
+    /// How long done jobs and processed deliveries are kept before they are pruned
+    /// (`server.keep_done_for`); dead jobs stay until retried.
+    pub keep_done_for: Duration,
     /// This process's name in job leases (host and pid by default).
     pub worker_name: String,
 }
@@ -108,6 +111,7 @@ impl Default for ServerConfig {
             schedule_every: Duration::from_secs(15),
             retry_base: Duration::from_secs(5),
             retry_cap: Duration::from_secs(3600),
+            keep_done_for: Duration::from_secs(7 * 24 * 3600),
             worker_name: format!(
                 "{}:{}",
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "trestle".into()),

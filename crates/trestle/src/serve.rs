@@ -46,6 +46,7 @@ pub fn server_config(settings: &Settings, args: &ServeArgs) -> server::ServerCon
         max_body_bytes: s.max_body_bytes,
         job_attempts: s.job_attempts,
         lease: s.job_lease,
+        keep_done_for: s.keep_done_for,
         ..server::ServerConfig::default()
     }
 }
