@@ -97,6 +97,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "service",
         include_str!("../migrations/postgres/0007_service.sql"),
     ),
+    (
+        8,
+        "job wakeups",
+        include_str!("../migrations/postgres/0008_job_wakeups.sql"),
+    ),
 ];
 
 const KEY_CHECK: &str = "secret_key_check";
@@ -220,6 +225,7 @@ impl Store {
             sealer: Arc::new(Sealer::new(&key)),
             run_log_days: crate::runlog::DEFAULT_RUN_LOG_DAYS,
             fence: None,
+            url: Arc::new(secrecy::SecretString::from(url)),
         };
         store.check_key().await?;
         Ok(store)

@@ -38,6 +38,8 @@
 //! - `deliveries`: Procore webhook deliveries, stored once each with the job they call for.
 //! - `hooks`: the Procore webhook hook registered per company, its signing secret sealed.
 //! - `health`: what is wrong with each company's integration and what fixes it.
+//! - `wakeups`: on PostgreSQL, idle workers of every process woken when a job becomes
+//!   claimable.
 
 #![forbid(unsafe_code)]
 
@@ -57,6 +59,7 @@ mod outbox;
 mod runlog;
 mod settings;
 mod url;
+mod wakeups;
 mod workforce;
 
 pub use compliance::{
@@ -75,6 +78,7 @@ pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
 pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
 pub use url::{redact_url, sqlite_file};
+pub use wakeups::JobWakeups;
 
 use std::sync::Arc;
 
@@ -146,4 +150,7 @@ pub struct Store {
     run_log_days: u32,
     /// The job lease every write transaction checks first (see [`Store::fenced`]).
     fence: Option<Lease>,
+    /// The URL it was opened with, for connections outside the pool (see
+    /// [`Store::job_wakeups`]); it may hold a password.
+    url: Arc<secrecy::SecretString>,
 }
