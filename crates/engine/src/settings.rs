@@ -203,6 +203,11 @@ pub struct ServerSettings {
     /// requests of trying sooner.
     #[serde(deserialize_with = "interval", serialize_with = "duration")]
     pub job_retry_cap: Duration,
+    /// How long done jobs and processed webhook deliveries are kept before they are pruned:
+    /// what `trestle jobs` can still show, and how late a repeated delivery is still known as
+    /// a repeat. Dead jobs stay until a person retries them.
+    #[serde(deserialize_with = "interval", serialize_with = "duration")]
+    pub keep_done_for: Duration,
     /// How the server writes its log lines.
     pub log_format: LogFormat,
 }
@@ -222,6 +227,7 @@ impl Default for ServerSettings {
             job_attempts: 8,
             job_lease: Duration::from_secs(60),
             job_retry_cap: Duration::from_secs(60 * 60),
+            keep_done_for: Duration::from_secs(7 * 24 * 60 * 60),
             log_format: LogFormat::Text,
         }
     }
@@ -644,7 +650,7 @@ mod tests {
             "[server]\nlisten = \"0.0.0.0:9000\"\npublic_url = \"https://trestle.example.com/\"\n\
              reconcile_every = \"5m\"\nfull_reconcile_every = \"12h\"\nevaluate_at = \"05:30\"\n\
              utc_offset = \"-05:00\"\nworkers = 2\nshutdown_grace = \"0s\"\nmax_body_bytes = 1024\n\
-             job_attempts = 3\nlog_format = \"json\"\n",
+             job_attempts = 3\nkeep_done_for = \"2d\"\nlog_format = \"json\"\n",
         )
         .unwrap();
         let s = settings.server;
@@ -661,6 +667,7 @@ mod tests {
         assert_eq!(s.shutdown_grace, Duration::ZERO);
         assert_eq!(s.max_body_bytes, 1024);
         assert_eq!(s.job_attempts, 3);
+        assert_eq!(s.keep_done_for, Duration::from_secs(2 * 24 * 3600));
         assert_eq!(s.log_format, LogFormat::Json);
     }
 
@@ -715,6 +722,7 @@ mod tests {
             ("shutdown_grace = \"soon\"", "shutdown_grace", "\"30s\""),
             ("max_body_bytes = -1", "max_body_bytes", "at least 1"),
             ("job_attempts = 0", "job_attempts", "at least 1"),
+            ("keep_done_for = \"a week\"", "keep_done_for", "\"1d\""),
             ("log_format = \"xml\"", "log_format", "`json`"),
         ];
         for (line, key, form) in cases {

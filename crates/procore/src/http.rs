@@ -24,6 +24,7 @@ use crate::error::{ApiError, Error, ErrorBody, Result};
 use crate::policy::{
     self, Attempt, GiveUp, Outcome, PacerState, RateLimit, RetryReason, SendDecision, Verdict,
 };
+use crate::tally::StatusTally;
 
 /// Reads `X-Rate-Limit-Limit/Remaining/Reset`. Pure.
 pub fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
@@ -130,6 +131,7 @@ struct Counters {
     retries: AtomicU64,
     rate_limited: AtomicU64,
     paced_waits: AtomicU64,
+    statuses: StatusTally,
 }
 
 pub(crate) struct Inner {
@@ -214,6 +216,13 @@ impl Client {
             paced_waits: c.paced_waits.load(Ordering::Relaxed),
             token_requests: self.inner.tokens.token_requests(),
         }
+    }
+
+    /// The requests sent to the API host so far by how they were answered: a label of
+    /// [`crate::tally::STATUS_LABELS`] (`"200"`, `"429"`, `"5xx"`, `"error"` when no answer
+    /// came) and how many, for the labels met. They add up to [`Stats::requests`].
+    pub fn requests_by_status(&self) -> Vec<(&'static str, u64)> {
+        self.inner.counters.statuses.counts()
     }
 
     /// The last rate-limit report seen (with sends since counted).
@@ -312,6 +321,10 @@ impl Client {
             let mut body = Bytes::new();
             let mut json = None;
             let mut failure = String::new();
+            self.inner
+                .counters
+                .statuses
+                .count(sent.as_ref().ok().map(|r| r.status().as_u16()));
             let outcome = match sent {
                 Err(e) => {
                     failure = describe(&e);

@@ -27,6 +27,7 @@
 //!   [`auth::authorize_url`], [`auth::exchange_code`].
 //! - [`http`]: [`Client`] and the request core (token, company header, pacing, retries).
 //! - [`policy`]: pure pacing and retry decisions with their decision tables.
+//! - [`tally`]: the bounded set of status labels requests are counted by.
 //! - [`page`]: `Link` header parsing and [`Page`].
 //! - [`list`]: [`List`], the lenient page walker (malformed records are skipped with a reason).
 //! - [`api`]: resource handlers (`client.projects()`, `client.users()`, `client.vendors()`,
@@ -49,6 +50,7 @@ pub mod list;
 pub mod models;
 pub mod page;
 pub mod policy;
+pub mod tally;
 pub mod webhook;
 
 pub use auth::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};

@@ -17,6 +17,7 @@
 //! - `work`: the kinds of job, their lanes and payloads, and what each one runs.
 //! - `worker`: claiming, heartbeating, completing and retrying jobs; the graceful stop.
 //! - `scheduler`: reconciles, whole reads, the daily evaluation and hook checks, when due.
+//! - `wakeups`: on PostgreSQL, jobs enqueued by other processes wake this one's workers.
 //! - `metrics`: the Prometheus registry.
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ mod metrics;
 mod probes;
 mod receiver;
 mod scheduler;
+mod wakeups;
 mod work;
 mod worker;
 
@@ -80,13 +82,18 @@ pub struct ServerConfig {
     pub job_attempts: u32,
     /// How long a claim holds a job without a heartbeat.
     pub lease: Duration,
-    /// How often an idle worker looks for work enqueued by another process.
+    /// How often an idle worker looks for work it was not woken for: on SQLite, work enqueued
+    /// by another process; on PostgreSQL, where other processes' jobs wake it, a wake-up
+    /// lost with its listening connection.
     pub poll_every: Duration,
     /// How often the scheduler looks at what is due.
     pub schedule_every: Duration,
     /// The first retry waits about this long, doubling up to `retry_cap`.
     pub retry_base: Duration,
     pub retry_cap: Duration,
+    /// How long done jobs and processed deliveries are kept before they are pruned
+    /// (`server.keep_done_for`); dead jobs stay until retried.
+    pub keep_done_for: Duration,
     /// This process's name in job leases (host and pid by default).
     pub worker_name: String,
 }
@@ -108,6 +115,7 @@ impl Default for ServerConfig {
             schedule_every: Duration::from_secs(15),
             retry_base: Duration::from_secs(5),
             retry_cap: Duration::from_secs(3600),
+            keep_done_for: Duration::from_secs(7 * 24 * 3600),
             worker_name: format!(
                 "{}:{}",
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "trestle".into()),
@@ -153,6 +161,7 @@ pub async fn serve(
     let stop = CancellationToken::new();
     let workers = worker::spawn(shared.clone(), stop.clone());
     let scheduler = tokio::spawn(scheduler::run(shared.clone(), stop.clone()));
+    let wakeups = tokio::spawn(wakeups::relay(shared.clone(), stop.clone()));
     let app = probes::router(shared.clone())
         .merge(receiver::router(shared.clone()))
         .merge(api::router(
@@ -170,6 +179,7 @@ pub async fn serve(
         .await;
     stop.cancel();
     let _ = scheduler.await;
+    let _ = wakeups.await;
     workers.stopped().await;
     served.map_err(ServerError::Http)
 }

@@ -70,7 +70,7 @@ impl Metrics {
         let requests = Family::<Labels, Gauge>::default();
         registry.register(
             "procore_requests",
-            "Procore requests this process made, by company, since it started",
+            "Procore requests this process made since it started, by company and answer status (200, 404, 429, 5xx..., error when none came)",
             requests.clone(),
         );
         let rate_limited = Family::<Labels, Gauge>::default();
@@ -137,9 +137,11 @@ impl Metrics {
             let company = company.to_string();
             let l = labels(&[("company", &company)]);
             let stats = client.stats();
-            self.requests
-                .get_or_create(&l)
-                .set(i64::try_from(stats.requests).unwrap_or(i64::MAX));
+            for (status, n) in client.requests_by_status() {
+                self.requests
+                    .get_or_create(&labels(&[("company", &company), ("status", status)]))
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
             self.rate_limited
                 .get_or_create(&l)
                 .set(i64::try_from(stats.rate_limited).unwrap_or(i64::MAX));

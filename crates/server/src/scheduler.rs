@@ -9,7 +9,8 @@
 //! company's hook is checked when the server starts. When each last ran is kept in the store
 //! (beside the sync cursors), so a schedule missed while no server ran runs once on start,
 //! and several processes share one schedule: the jobs they enqueue for one moment coalesce.
-//! Done jobs and processed deliveries are pruned after a week.
+//! Done jobs and processed deliveries are pruned once older than `keep_done_for` (a week by
+//! default).
 
 use crate::Shared;
 use chrono::{DateTime, Duration as Span, FixedOffset, NaiveTime, Utc};
@@ -48,12 +49,14 @@ const RECONCILED: &str = "service.reconciled.";
 const WHOLE: &str = "service.whole.";
 const EVALUATED: &str = "service.evaluated";
 
-/// How long done jobs and processed deliveries are kept (for `trestle jobs` and the
-/// deduplication of late repeats) before they are pruned; dead jobs stay until retried.
-const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// How often the pruning runs.
+/// How often the pruning runs, unless what is kept is kept for less.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often to prune what is kept for `keep`: hourly, or every `keep` when that is shorter,
+/// so nothing stays much longer than `keep` whatever it is.
+fn prune_every(keep: Duration) -> Duration {
+    PRUNE_EVERY.min(keep)
+}
 
 pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
     let mut first = true;
@@ -62,8 +65,9 @@ pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
         if let Err(e) = tick(&shared, first).await {
             tracing::warn!(error = %e, "the scheduler could not look at what is due");
         }
-        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-            if let Err(e) = prune(&shared).await {
+        let keep = shared.config.keep_done_for;
+        if pruned.is_none_or(|at| at.elapsed() >= prune_every(keep)) {
+            if let Err(e) = prune(&shared.store, keep, Utc::now()).await {
                 tracing::warn!(error = %e, "could not prune old jobs and deliveries");
             }
             pruned = Some(std::time::Instant::now());
@@ -76,14 +80,18 @@ pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
     }
 }
 
-/// Removes done jobs and processed deliveries older than [`KEEP`], so the queue's tables do
+/// Removes the jobs done and the deliveries processed over `keep` before `now` (they are
+/// kept for `trestle jobs` and to know late repeats of a delivery), so the queue's tables do
 /// not grow without end.
-async fn prune(shared: &Shared) -> store::Result<()> {
-    let before = Utc::now() - Span::from_std(KEEP).unwrap_or(Span::MAX);
-    let jobs = shared.store.prune_jobs(before).await?;
-    let deliveries = shared.store.prune_deliveries(before).await?;
+async fn prune(store: &store::Store, keep: Duration, now: DateTime<Utc>) -> store::Result<()> {
+    let before = Span::from_std(keep)
+        .ok()
+        .and_then(|keep| now.checked_sub_signed(keep))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let jobs = store.prune_jobs(before).await?;
+    let deliveries = store.prune_deliveries(before).await?;
     if jobs + deliveries > 0 {
-        tracing::info!(jobs, deliveries, "pruned what was done over a week ago");
+        tracing::info!(jobs, deliveries, kept_for = ?keep, "pruned what was done long enough ago");
     }
     Ok(())
 }
@@ -182,6 +190,73 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn pruning_runs_hourly_or_every_retention_period_when_that_is_shorter() {
+        assert_eq!(
+            prune_every(crate::ServerConfig::default().keep_done_for),
+            PRUNE_EVERY
+        );
+        assert_eq!(prune_every(Duration::from_secs(5)), Duration::from_secs(5));
+    }
+
+    /// What is left: done jobs and processed deliveries.
+    async fn kept(store: &store::Store) -> (i64, i64) {
+        let done = store
+            .job_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, state, _)| *state == store::JobState::Done)
+            .map(|(_, _, n)| n)
+            .sum();
+        (done, store.delivery_counts().await.unwrap().processed)
+    }
+
+    #[tokio::test]
+    async fn a_short_retention_prunes_what_was_done_and_the_default_keeps_a_week() {
+        let db = testkit::Database::new(testkit::Backend::Sqlite).await;
+        let store = db.open().await;
+        let company = 7;
+        let done_at = at("2026-12-01T10:00:00Z");
+        let delivery = store::NewDelivery {
+            company_id: company,
+            event_key: "01JRETENTION".into(),
+            resource_name: "Projects".into(),
+            event_type: "update".into(),
+            resource_id: Some(1),
+            project_id: None,
+            body_json: "{}".into(),
+            received_at: done_at,
+        };
+        let job = sync::jobs::new_job(company, &Work::Route, done_at, 3);
+        let store::Received::Stored(id) = store.receive_delivery(&delivery, &job).await.unwrap()
+        else {
+            panic!("a new delivery");
+        };
+        let claimed = store
+            .claim_job("worker", done_at, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
+        store.complete_job(claimed.lease, done_at).await.unwrap();
+        store
+            .mark_deliveries_processed(company, &[id], done_at)
+            .await
+            .unwrap();
+        assert_eq!(kept(&store).await, (1, 1));
+
+        let default = crate::ServerConfig::default().keep_done_for;
+        prune(&store, default, done_at + Span::days(6))
+            .await
+            .unwrap();
+        assert_eq!(kept(&store).await, (1, 1), "six days old, kept by default");
+
+        prune(&store, Duration::from_secs(3600), done_at + Span::hours(2))
+            .await
+            .unwrap();
+        assert_eq!(kept(&store).await, (0, 0), "two hours old, kept for one");
     }
 
     #[test]

@@ -117,6 +117,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency keys",
         include_str!("../migrations/postgres/0009_idempotency.sql"),
     ),
+    (
+        10,
+        "job wakeups",
+        include_str!("../migrations/postgres/0010_job_wakeups.sql"),
+    ),
 ];
 
 const KEY_CHECK: &str = "secret_key_check";
@@ -240,6 +245,7 @@ impl Store {
             sealer: Arc::new(Sealer::new(&key)),
             run_log_days: crate::runlog::DEFAULT_RUN_LOG_DAYS,
             fence: None,
+            url: Arc::new(secrecy::SecretString::from(url)),
         };
         store.check_key().await?;
         Ok(store)

@@ -1,7 +1,8 @@
 //! Procore webhook deliveries as the receiver accepted them.
 //!
 //! The receiver answers Procore only after the delivery is stored, so the store is its hot path
-//! (2,000 deliveries a second on SQLite): one write transaction with at most two statements, the
+//! (2,000 deliveries a second): a batch of deliveries is one write transaction of two
+//! statements for one company (a multi-row insert, then an upsert of the job they share), each
 //! delivery deduplicated by its unique key and its job coalesced by the job's dedupe key. A
 //! delivery and its job commit together, so a delivery is never stored without the job that
 //! processes it, nor a job enqueued for a delivery that was not kept. Procore delivers at least
@@ -14,6 +15,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
+use std::collections::{BTreeMap, HashMap};
 
 /// A webhook delivery as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,33 +66,112 @@ pub struct DeliveryCounts {
 /// Ids marked per statement, well under every backend's limit of bound values.
 const MARK_CHUNK: usize = 500;
 
-/// Stores a delivery unless its company and event key are there, and enqueues its job when it
-/// is new: the receiver's hot path, two statements at most.
+/// Rows per multi-row insert: eight bound values each, well under every backend's limit.
+const INSERT_CHUNK: usize = 500;
+
+/// Stores the deliveries whose company and event key are not there yet, and enqueues the jobs
+/// of those it stored: one multi-row insert per [`INSERT_CHUNK`] deliveries, then one upsert
+/// per distinct job, however many deliveries share it (the receiver's hot path: a batch of one
+/// company's deliveries is two statements, not two per delivery).
+///
+/// Rows are written in (company, event key) order and jobs in (company, dedupe key) order, so
+/// two processes storing overlapping batches take the same locks in the same order and cannot
+/// deadlock on PostgreSQL. (Event keys are mostly ULIDs, so that order is also Procore's.)
 async fn receive_on(
     conn: &mut AnyConnection,
-    delivery: &NewDelivery,
-    job: &NewJob,
-) -> Result<Received> {
-    let id: Option<i64> = sqlx::query_scalar(
+    items: &[(&NewDelivery, &NewJob)],
+) -> Result<Vec<Received>> {
+    let order = insert_order(items.iter().map(|(d, _)| *d));
+    let first: HashMap<(CompanyId, &str), usize> = order
+        .iter()
+        .map(|&i| ((items[i].0.company_id, items[i].0.event_key.as_str()), i))
+        .collect();
+    let mut ids: Vec<Option<i64>> = vec![None; items.len()];
+    for chunk in order.chunks(INSERT_CHUNK) {
+        // Only placeholders are in the text; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
+        for &i in chunk {
+            let d = items[i].0;
+            query = query
+                .bind(d.company_id)
+                .bind(&d.event_key)
+                .bind(&d.resource_name)
+                .bind(&d.event_type)
+                .bind(d.resource_id)
+                .bind(d.project_id)
+                .bind(&d.body_json)
+                .bind(ts(d.received_at));
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let key = (int(&row, "company_id")?, text(&row, "event_key")?);
+            if let Some(&i) = first.get(&(key.0, key.1.as_str())) {
+                ids[i] = Some(int(&row, "id")?);
+            }
+        }
+    }
+    let jobs = items
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| id.is_some())
+        .map(|((_, job), _)| *job)
+        .collect();
+    for job in distinct_jobs(jobs) {
+        enqueue_job_on(conn, &job).await?;
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| id.map_or(Received::Duplicate, Received::Stored))
+        .collect())
+}
+
+/// The order a batch's deliveries are inserted in, as indexes into it: sorted by company and
+/// event key, the first of each key only (a later one in the batch is a duplicate of it).
+fn insert_order<'a>(deliveries: impl Iterator<Item = &'a NewDelivery>) -> Vec<usize> {
+    let mut keyed: Vec<(CompanyId, &str, usize)> = deliveries
+        .enumerate()
+        .map(|(i, d)| (d.company_id, d.event_key.as_str(), i))
+        .collect();
+    keyed.sort_unstable();
+    keyed.dedup_by(|later, first| (later.0, later.1) == (first.0, first.1));
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
+
+/// The statement inserting `rows` deliveries, skipping those whose key is stored, and
+/// returning the keys it stored with their ids.
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let first = r * 8 + 1;
+            let params: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
         "INSERT INTO webhook_deliveries (company_id, event_key, resource_name, event_type, resource_id, \
-         project_id, body_json, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (company_id, event_key) DO NOTHING RETURNING id",
+         project_id, body_json, received_at) VALUES {} \
+         ON CONFLICT (company_id, event_key) DO NOTHING RETURNING id, company_id, event_key",
+        values.join(", ")
     )
-    .bind(delivery.company_id)
-    .bind(&delivery.event_key)
-    .bind(&delivery.resource_name)
-    .bind(&delivery.event_type)
-    .bind(delivery.resource_id)
-    .bind(delivery.project_id)
-    .bind(&delivery.body_json)
-    .bind(ts(delivery.received_at))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(id) = id else {
-        return Ok(Received::Duplicate);
-    };
-    enqueue_job_on(conn, job).await?;
-    Ok(Received::Stored(id))
+}
+
+/// The jobs to enqueue for the stored deliveries' jobs, sorted by company and dedupe key: one
+/// per company and dedupe key, at the earliest `run_at` asked for (what enqueueing each would
+/// have coalesced into), and every job without a key as it is.
+fn distinct_jobs(jobs: Vec<&NewJob>) -> Vec<NewJob> {
+    let mut merged: BTreeMap<(CompanyId, &str), NewJob> = BTreeMap::new();
+    let mut single = Vec::new();
+    for job in jobs {
+        match job.dedupe_key.as_deref() {
+            Some(key) => {
+                merged
+                    .entry((job.company_id, key))
+                    .and_modify(|j| j.run_at = j.run_at.min(job.run_at))
+                    .or_insert_with(|| job.clone());
+            }
+            None => single.push(job.clone()),
+        }
+    }
+    merged.into_values().chain(single).collect()
 }
 
 fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
@@ -114,24 +195,27 @@ impl Store {
     /// key).
     pub async fn receive_delivery(&self, delivery: &NewDelivery, job: &NewJob) -> Result<Received> {
         let mut tx = self.begin_write().await?;
-        let received = receive_on(&mut tx, delivery, job).await?;
+        let received = receive_on(&mut tx, &[(delivery, job)]).await?;
         tx.commit().await?;
-        Ok(received)
+        Ok(received.into_iter().next().unwrap_or(Received::Duplicate))
     }
 
     /// [`Store::receive_delivery`] for several deliveries in one transaction, each with its
-    /// job; what happened to each, in order. On SQLite a commit waits for the disk, so a
-    /// receiver that gathers the deliveries of a few milliseconds and stores them together
-    /// accepts many more per second. All or none are stored.
+    /// job; what happened to each, in order. A commit waits for the disk (SQLite) or a round
+    /// trip (PostgreSQL), so a receiver that gathers the deliveries of a few milliseconds and
+    /// stores them together accepts many more per second; the batch is a few statements
+    /// whatever its size. A delivery whose key came earlier in the batch is a duplicate, as if
+    /// stored one after the other. All or none are stored.
     pub async fn receive_deliveries(
         &self,
         deliveries: &[(NewDelivery, NewJob)],
     ) -> Result<Vec<Received>> {
-        let mut tx = self.begin_write().await?;
-        let mut received = Vec::with_capacity(deliveries.len());
-        for (delivery, job) in deliveries {
-            received.push(receive_on(&mut tx, delivery, job).await?);
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
         }
+        let items: Vec<(&NewDelivery, &NewJob)> = deliveries.iter().map(|(d, j)| (d, j)).collect();
+        let mut tx = self.begin_write().await?;
+        let received = receive_on(&mut tx, &items).await?;
         tx.commit().await?;
         Ok(received)
     }
@@ -211,5 +295,94 @@ impl Store {
             unprocessed: int(&row, "unprocessed")?,
             processed: int(&row, "processed")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default()
+    }
+
+    fn delivery(company: CompanyId, key: &str) -> NewDelivery {
+        NewDelivery {
+            company_id: company,
+            event_key: key.into(),
+            resource_name: "Projects".into(),
+            event_type: "update".into(),
+            resource_id: None,
+            project_id: None,
+            body_json: "{}".into(),
+            received_at: at(0),
+        }
+    }
+
+    fn job(company: CompanyId, key: Option<&str>, run_at: i64) -> NewJob {
+        NewJob {
+            company_id: company,
+            kind: "route".into(),
+            lane: "route".into(),
+            dedupe_key: key.map(Into::into),
+            payload_json: format!("{{\"at\":{run_at}}}"),
+            run_at: at(run_at),
+            max_attempts: 3,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_inserted_by_company_and_key_with_each_key_once_at_its_first_place() {
+        let batch = [
+            delivery(2, "b"),
+            delivery(1, "c"),
+            delivery(2, "a"),
+            delivery(2, "b"),
+            delivery(1, "c"),
+        ];
+        assert_eq!(insert_order(batch.iter()), [1, 2, 0]);
+    }
+
+    #[test]
+    fn the_insert_numbers_eight_placeholders_a_row() {
+        let sql = insert_sql(2);
+        assert!(
+            sql.contains("VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn jobs_with_one_company_and_dedupe_key_merge_at_the_earliest_time_and_keyless_jobs_stay_apart()
+    {
+        let jobs = [
+            job(2, Some("route"), 5),
+            job(1, Some("route"), 9),
+            job(2, Some("route"), 3),
+            job(1, None, 1),
+            job(1, None, 2),
+        ];
+        let merged = distinct_jobs(jobs.iter().collect());
+        let seen: Vec<(CompanyId, Option<&str>, DateTime<Utc>, &str)> = merged
+            .iter()
+            .map(|j| {
+                (
+                    j.company_id,
+                    j.dedupe_key.as_deref(),
+                    j.run_at,
+                    j.payload_json.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, Some("route"), at(9), "{\"at\":9}"),
+                (2, Some("route"), at(3), "{\"at\":5}"),
+                (1, None, at(1), "{\"at\":1}"),
+                (1, None, at(2), "{\"at\":2}"),
+            ],
+            "a merged job keeps its first payload, as coalescing keeps the pending job's"
+        );
     }
 }

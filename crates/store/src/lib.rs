@@ -40,6 +40,8 @@
 //! - `health`: what is wrong with each company's integration and what fixes it.
 //! - `idempotency`: the REST API's first answers, kept under their Idempotency-Key.
 //! - `tokens`: the REST API's tokens, kept as hashes; revoking, and finding one by its hash.
+//! - `wakeups`: on PostgreSQL, idle workers of every process woken when a job becomes
+//!   claimable.
 
 #![forbid(unsafe_code)]
 
@@ -61,6 +63,7 @@ mod runlog;
 mod settings;
 mod tokens;
 mod url;
+mod wakeups;
 mod workforce;
 
 pub use compliance::{
@@ -81,6 +84,7 @@ pub use models::*;
 pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
 pub use tokens::{ApiScope, ApiToken, NewApiToken};
 pub use url::{redact_url, sqlite_file};
+pub use wakeups::JobWakeups;
 
 use std::sync::Arc;
 
@@ -152,4 +156,7 @@ pub struct Store {
     run_log_days: u32,
     /// The job lease every write transaction checks first (see [`Store::fenced`]).
     fence: Option<Lease>,
+    /// The URL it was opened with, for connections outside the pool (see
+    /// [`Store::job_wakeups`]); it may hold a password.
+    url: Arc<secrecy::SecretString>,
 }

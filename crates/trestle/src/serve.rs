@@ -47,6 +47,7 @@ pub fn server_config(settings: &Settings, args: &ServeArgs) -> server::ServerCon
         job_attempts: s.job_attempts,
         lease: s.job_lease,
         retry_cap: s.job_retry_cap,
+        keep_done_for: s.keep_done_for,
         ..server::ServerConfig::default()
     }
 }

@@ -32,7 +32,7 @@ pub fn config() -> ServerConfig {
 }
 
 /// A server over the kit's store, its Procore clients pointed at the kit's simulator.
-async fn serve(kit: &Kit, config: ServerConfig, webhooks: bool) -> Running {
+pub async fn serve(kit: &Kit, config: ServerConfig, webhooks: bool) -> Running {
     let sim_url = kit.sim.url();
     let clients: server::Clients = Arc::new(move |_c| Ok(client_for(&sim_url)));
     server::spawn(kit.store.clone(), config, clients, |url| {

@@ -10,6 +10,7 @@
 //! - `probes`: `/healthz`, `/readyz`, `/metrics`.
 //! - `schedule`: the reconcile catches what webhooks missed.
 //! - `shutdown`: a stop mid-work loses nothing.
+//! - `wakeups`: on PostgreSQL, a job another process enqueued runs at once.
 
 mod compliance;
 mod forms;
@@ -17,4 +18,5 @@ mod harness;
 mod probes;
 mod schedule;
 mod shutdown;
+mod wakeups;
 mod webhooks;

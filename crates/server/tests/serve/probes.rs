@@ -52,3 +52,53 @@ async fn metrics_count_deliveries_and_jobs_in_prometheus_text() {
     );
     app.stop().await;
 }
+
+/// The value of the metric line that starts with `series` (name and labels).
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_procore_requests_by_the_status_they_were_answered_with() {
+    let app = App::start().await;
+    let company = app.kit.company;
+    // The next request is answered 429 (the client waits and asks again); then a user
+    // Procore does not hold is read, and answered 404.
+    app.kit.sim().set_faults(procore_sim::Faults {
+        storm_429: 1,
+        ..procore_sim::Faults::default()
+    });
+    let targets = sync::webhooks::Targets {
+        users: [987_654_321].into(),
+        ..Default::default()
+    };
+    app.run(server::Work::Sync {
+        integration: server::Integration::Workforce,
+        full: false,
+        targets: Some(targets),
+    })
+    .await;
+
+    let text = reqwest::get(format!("{}/metrics", app.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let requests = |status: &str| {
+        metric(
+            &text,
+            &format!("trestle_procore_requests{{company=\"{company}\",status=\"{status}\"}} "),
+        )
+    };
+    assert_eq!(requests("429"), Some(1.0), "{text}");
+    assert!(requests("404").is_some_and(|n| n >= 1.0), "{text}");
+    assert!(requests("200").is_some_and(|n| n >= 1.0), "{text}");
+    assert_eq!(
+        requests("error"),
+        None,
+        "only labels met are listed: {text}"
+    );
+    app.stop().await;
+}

@@ -89,12 +89,17 @@ async fn a_project_created_in_procore_appears_in_the_app() {
 }
 
 fn event(id: u64, user: i64) -> serde_json::Value {
+    user_event(id, user, "update")
+}
+
+/// A "Company Users" event as Procore sends it; `id` orders events as Procore made them.
+fn user_event(id: u64, user: i64, event_type: &str) -> serde_json::Value {
     json!({
         "id": id, "ulid": format!("01JTESTEVENT{id:014}"), "timestamp": "2026-12-03T10:00:00.000000Z",
         "metadata": {"source_user_id": 1, "source_company_id": testkit_company(), "source_project_id": null,
                      "source_application_id": null, "source_operation_id": null},
         "user_id": 1, "company_id": testkit_company(), "project_id": null, "api_version": "v2.0",
-        "event_type": "update", "resource_name": "Company Users", "resource_id": user,
+        "event_type": event_type, "resource_name": "Company Users", "resource_id": user,
     })
 }
 
@@ -174,5 +179,127 @@ async fn a_body_over_the_limit_is_refused() {
         .unwrap()
         .status();
     assert_eq!(status, 413);
+    app.stop().await;
+}
+
+/// Changes a Procore user as a person would, but with no webhook sent: the test delivers the
+/// events itself, in the order it chooses.
+fn change_quietly(app: &App, user: i64, change: impl FnOnce(&mut procore_sim::world::User)) {
+    app.kit.sim().write(|w| {
+        let u = w.users.get_mut(&user).expect("the user");
+        change(u);
+        u.updated_at = chrono::Utc::now();
+    });
+}
+
+/// The worker updates applied for a Procore user so far.
+async fn updates_applied(app: &App, user: i64) -> usize {
+    app.kit
+        .store
+        .history(app.kit.company, store::SubjectKind::ProcoreUser, user)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.entry.action == "update_worker" && e.entry.outcome == "applied")
+        .count()
+}
+
+async fn worker(app: &App, user: i64) -> domain::workforce::Worker {
+    let links = app
+        .kit
+        .store
+        .links(app.kit.company, store::LinkKind::Worker)
+        .await
+        .unwrap();
+    app.kit
+        .store
+        .worker(app.kit.company, links[&user])
+        .await
+        .unwrap()
+        .expect("the worker")
+}
+
+#[tokio::test]
+async fn deliveries_out_of_order_leave_the_worker_as_procore_holds_it_now_and_change_nothing_twice()
+{
+    let app = App::start().await;
+    let pat = app.kit.procore_user("Alvarez");
+    let secret = app.secret().await;
+    let before = updates_applied(&app, pat).await;
+
+    // An older update arriving after a newer one: renamed twice in Procore, the second
+    // rename's event delivered first.
+    change_quietly(&app, pat, |u| u.first_name = Some("Patricia".into()));
+    change_quietly(&app, pat, |u| u.first_name = Some("Patty".into()));
+    assert_eq!(
+        app.deliver(&user_event(901, pat, "update"), Some(&secret))
+            .await,
+        204
+    );
+    app.idle().await;
+    assert_eq!(worker(&app, pat).await.fields.first_name, "Patty");
+    assert_eq!(updates_applied(&app, pat).await, before + 1);
+    assert_eq!(
+        app.deliver(&user_event(900, pat, "update"), Some(&secret))
+            .await,
+        204
+    );
+    app.idle().await;
+    assert_eq!(
+        worker(&app, pat).await.fields.first_name,
+        "Patty",
+        "the late event read the user as Procore holds it now"
+    );
+    assert_eq!(
+        updates_applied(&app, pat).await,
+        before + 1,
+        "nothing written twice"
+    );
+
+    // A delete arriving before the update that preceded it: renamed, then removed from the
+    // directory (inactive), the removal delivered first.
+    change_quietly(&app, pat, |u| u.first_name = Some("Pat".into()));
+    change_quietly(&app, pat, |u| u.is_active = false);
+    assert_eq!(
+        app.deliver(&user_event(903, pat, "delete"), Some(&secret))
+            .await,
+        204
+    );
+    app.idle().await;
+    let current = worker(&app, pat).await;
+    assert_eq!(
+        current.fields.first_name, "Pat",
+        "the rename came with the read"
+    );
+    let applied = updates_applied(&app, pat).await;
+    assert_eq!(applied, before + 2);
+    assert_eq!(
+        app.deliver(&user_event(902, pat, "update"), Some(&secret))
+            .await,
+        204
+    );
+    app.idle().await;
+    assert_eq!(
+        worker(&app, pat).await,
+        current,
+        "the late update undid nothing"
+    );
+    assert_eq!(
+        updates_applied(&app, pat).await,
+        applied,
+        "nothing written twice"
+    );
+
+    // Every event again, newest first: Procore repeating itself changes nothing either.
+    for id in (900..904).rev() {
+        let kind = if id == 903 { "delete" } else { "update" };
+        assert_eq!(
+            app.deliver(&user_event(id, pat, kind), Some(&secret)).await,
+            204
+        );
+    }
+    app.idle().await;
+    assert_eq!(worker(&app, pat).await, current);
+    assert_eq!(updates_applied(&app, pat).await, applied);
     app.stop().await;
 }

@@ -137,6 +137,105 @@ both!(
 );
 
 both!(
+    a_batch_over_several_companies_stores_each_companys_new_keys_and_enqueues_one_job_per_company,
+    |ctx| {
+        let s = &ctx.store;
+        receive(s, OTHER, "evt-0", 0).await;
+        let batch: Vec<_> = [
+            (COMPANY, "evt-0", 9),
+            (OTHER, "evt-0", 8),
+            (OTHER, "evt-1", 7),
+            (COMPANY, "evt-1", 6),
+            (OTHER, "evt-1", 5),
+            (COMPANY, "evt-0", 4),
+        ]
+        .into_iter()
+        .map(|(company, key, at)| (delivery(company, key, at), sync_job(company, at)))
+        .collect();
+        let received = s.receive_deliveries(&batch).await.unwrap();
+        let stored: Vec<bool> = received
+            .iter()
+            .map(|r| matches!(r, Received::Stored(_)))
+            .collect();
+        assert_eq!(
+            stored,
+            [true, false, true, true, false, false],
+            "an earlier batch's key and a key seen earlier in this batch are duplicates; the same key of another company is not"
+        );
+        let ids: Vec<i64> = received
+            .iter()
+            .filter_map(|r| match r {
+                Received::Stored(id) => Some(*id),
+                Received::Duplicate => None,
+            })
+            .collect();
+        let mut mine: Vec<(i64, String)> = s
+            .unprocessed_deliveries(COMPANY, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.id, d.event_key))
+            .collect();
+        mine.sort();
+        assert_eq!(
+            mine,
+            [(ids[0], "evt-0".to_string()), (ids[2], "evt-1".to_string())],
+            "each request gets the id of its own row"
+        );
+        let theirs = s.unprocessed_deliveries(OTHER, 10).await.unwrap();
+        assert_eq!(
+            theirs
+                .iter()
+                .map(|d| (d.id, d.received_at))
+                .collect::<Vec<_>>()[1],
+            (ids[1], t(7))
+        );
+
+        let mut jobs: Vec<(i64, DateTime<Utc>)> = s
+            .jobs(&JobFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|j| (j.company_id, j.run_at))
+            .collect();
+        jobs.sort();
+        assert_eq!(
+            jobs,
+            [(COMPANY, t(6)), (OTHER, t(0))],
+            "one pending job per company, at the earliest time a stored delivery asked for"
+        );
+    }
+);
+
+both!(
+    a_batch_larger_than_one_insert_statement_is_stored_whole,
+    |ctx| {
+        let s = &ctx.store;
+        receive(s, COMPANY, "evt-700", 0).await;
+        let batch: Vec<_> = (0..1200)
+            .map(|n| {
+                let key = format!("evt-{}", n % 1100);
+                (delivery(COMPANY, &key, 1), sync_job(COMPANY, 1))
+            })
+            .collect();
+        let received = s.receive_deliveries(&batch).await.unwrap();
+        let stored = received
+            .iter()
+            .filter(|r| matches!(r, Received::Stored(_)))
+            .count();
+        assert_eq!(stored, 1099, "1,100 keys, one stored before");
+        assert_eq!(
+            s.delivery_counts().await.unwrap(),
+            DeliveryCounts {
+                unprocessed: 1100,
+                processed: 0
+            }
+        );
+        assert_eq!(s.jobs(&JobFilter::default()).await.unwrap().len(), 1);
+    }
+);
+
+both!(
     unprocessed_deliveries_come_oldest_first_and_marking_touches_only_the_named_company,
     |ctx| {
         let s = &ctx.store;
