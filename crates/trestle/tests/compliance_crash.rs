@@ -141,8 +141,11 @@ async fn connected_with_compliance(setup: &Setup, sim: &Sim) -> (i64, i64) {
 
 /// A store for one case: a fresh PostgreSQL schema (dropped with the guard), or SQLite in the
 /// setup's folder.
-fn setup_on(sim_url: &str, postgres: bool) -> (Setup, Option<common::PgSchema>) {
-    let schema = postgres.then(common::PgSchema::create);
+async fn setup_on(sim_url: &str, postgres: bool) -> (Setup, Option<common::PgSchema>) {
+    let schema = match postgres {
+        true => Some(common::PgSchema::create().await),
+        false => None,
+    };
     let url = schema.as_ref().map(common::PgSchema::url);
     (Setup::with_database(sim_url, url.as_deref()), schema)
 }
@@ -151,7 +154,7 @@ async fn killed_at_any_point_of_an_insurance_write(postgres: bool) {
     for point in POINTS {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
-        let (setup, _schema) = setup_on(&running.url(), postgres);
+        let (setup, _schema) = setup_on(&running.url(), postgres).await;
         let (acme, bolt) = connected_with_compliance(&setup, sim).await;
 
         // The first sync brings the associations in and dies at the first insurance write (one
@@ -230,7 +233,7 @@ async fn killed_at_any_point_of_an_insurance_removal(postgres: bool) {
     for point in REMOVAL_POINTS {
         let running = spawn_demo_sim().await;
         let sim = running.sim();
-        let (setup, _schema) = setup_on(&running.url(), postgres);
+        let (setup, _schema) = setup_on(&running.url(), postgres).await;
         connected_with_compliance(&setup, sim).await;
         setup.sync("compliance").await;
         let written = trestle_insurances(sim);
@@ -295,7 +298,7 @@ async fn on_postgresql_with_procore_failing_at_random_a_killed_compliance_sync_n
 ) {
     let running = spawn_demo_sim().await;
     let sim = running.sim();
-    let (setup, _schema) = setup_on(&running.url(), true);
+    let (setup, _schema) = setup_on(&running.url(), true).await;
     let (acme, bolt) = connected_with_compliance(&setup, sim).await;
     // 5xx before handling, 5xx after a write was applied, and answers lost after a write.
     sim.set_faults(procore_sim::Faults {

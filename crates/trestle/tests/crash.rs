@@ -192,7 +192,7 @@ async fn a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_sync_killed_at_any_point_of_an_upload_and_run_again_leaves_exactly_one_document(
 ) {
-    let schema = common::PgSchema::create();
+    let schema = common::PgSchema::create().await;
     let running = common::spawn_demo_sim().await;
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     killed_at_any_point_of_an_upload(&setup, running.sim()).await;
@@ -419,7 +419,7 @@ async fn a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_form_revised_after_a_crash_that_left_its_document_unrecorded_gets_its_new_revision_uploaded(
 ) {
-    let schema = common::PgSchema::create();
+    let schema = common::PgSchema::create().await;
     let running = common::spawn_demo_sim().await;
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     a_revision_after_a_crash_before_recording_the_document_is_uploaded(&setup, running.sim()).await;

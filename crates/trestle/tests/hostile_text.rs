@@ -114,6 +114,6 @@ async fn hostile_procore_text_neither_stops_a_sync_nor_reaches_the_terminal_on_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_procore_text_neither_stops_a_sync_nor_reaches_the_terminal_on_postgres() {
-    let schema = common::PgSchema::create();
+    let schema = common::PgSchema::create().await;
     hostile_names_flow_through(Some(&schema.url())).await;
 }

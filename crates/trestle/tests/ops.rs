@@ -267,7 +267,7 @@ async fn jobs_are_listed_by_state_and_only_dead_or_pending_ones_can_be_retried()
 
 #[tokio::test]
 async fn jobs_are_listed_and_retried_the_same_way_on_postgresql() {
-    let schema = PgSchema::create();
+    let schema = PgSchema::create().await;
     jobs_and_retries(Some(&schema.url())).await;
 }
 

@@ -216,7 +216,7 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
 {
     let running = common::spawn_demo_sim().await;
     let sim = running.sim();
-    let schema = PgSchema::create();
+    let schema = PgSchema::create().await;
     let setup = Setup::with_database(&running.url(), Some(&schema.url()));
     setup.connect(&["--sync-forms"]).await;
     // The compliance integration too: Acme and Bolt with their profile, new Procore projects

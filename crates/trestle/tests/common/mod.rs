@@ -200,64 +200,34 @@ pub fn trestle_insurances(sim: &Sim) -> Vec<procore_sim::world::Insurance> {
     })
 }
 
-/// A fresh schema on the PostgreSQL at `TRESTLE_TEST_POSTGRES_URL` (default
-/// `postgres://postgres@127.0.0.1:5432/test`, as the store suite), made with `psql`; dropped
-/// when the guard goes.
-pub struct PgSchema {
-    admin_url: String,
-    schema: String,
-}
+/// A fresh schema on the PostgreSQL at `TRESTLE_TEST_POSTGRES_URL` (`testkit`'s), dropped when
+/// the guard goes, even when the test fails.
+pub struct PgSchema(Option<testkit::Database>);
 
 impl PgSchema {
-    pub fn create() -> PgSchema {
-        let admin_url = std::env::var("TRESTLE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let schema = format!("crash_{:016x}", rand_u64());
-        let out = std::process::Command::new("psql")
-            .arg(&admin_url)
-            .args(["-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE SCHEMA {schema}")])
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("this crash test runs on PostgreSQL too and needs `psql` ({e}); install the PostgreSQL client")
-            });
-        assert!(
-            out.status.success(),
-            "PostgreSQL is not reachable at {admin_url}: {}; start it or set TRESTLE_TEST_POSTGRES_URL",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PgSchema { admin_url, schema }
+    pub async fn create() -> PgSchema {
+        PgSchema(Some(
+            testkit::Database::new(testkit::Backend::Postgres).await,
+        ))
     }
 
     pub fn url(&self) -> String {
-        let sep = if self.admin_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{sep}options=-c%20search_path%3D{}",
-            self.admin_url, self.schema
-        )
+        self.0.as_ref().map(|d| d.url.clone()).unwrap_or_default()
     }
 }
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("psql")
-            .arg(&self.admin_url)
-            .args(["-c", &format!("DROP SCHEMA {} CASCADE", self.schema)])
-            .output();
+        // Drop cannot await, and may run inside the test's runtime: a runtime of its own on a
+        // thread of its own drops the schema.
+        if let Some(database) = self.0.take() {
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| rt.block_on(database.remove()))
+            })
+            .join();
+        }
     }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    h.finish()
 }
