@@ -7,7 +7,7 @@ use crate::{Api, Problem};
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use engine::status::{CompanyStatus, Count};
+use engine::status::CompanyStatus;
 use serde::Serialize;
 use store::JobState;
 use utoipa::ToSchema;
@@ -69,10 +69,6 @@ pub struct LastSync {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn count(c: Count) -> u32 {
-    c.n
-}
-
 impl From<CompanyStatus> for Connection {
     fn from(s: CompanyStatus) -> Connection {
         Connection {
@@ -100,9 +96,9 @@ impl From<CompanyStatus> for Connection {
                 checked_at: s.webhook.registered.as_ref().and_then(|r| r.checked_at),
             },
             queue: Queue {
-                pending: count(s.queue.count(JobState::Pending)),
-                running: count(s.queue.count(JobState::Running)),
-                dead: count(s.queue.count(JobState::Dead)),
+                pending: s.queue.count(JobState::Pending).n,
+                running: s.queue.count(JobState::Running).n,
+                dead: s.queue.count(JobState::Dead).n,
             },
             last_syncs: s
                 .last_runs

@@ -72,12 +72,10 @@ impl Problem {
     /// Invalid input: 422 naming each field.
     pub fn invalid(errors: Vec<FieldError>) -> Problem {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let detail = format!("invalid: {}; see errors", fields.join(", "));
         Problem {
-            errors: errors.clone(),
-            ..Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("invalid: {}; see errors", fields.join(", ")),
-            )
+            errors,
+            ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
         }
     }
 

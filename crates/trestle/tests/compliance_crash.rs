@@ -5,7 +5,7 @@
 //! point of an insurance removal and its log entry, run again, leaves the record gone from
 //! Procore and from the store, and the run log's last word on it is "removed".
 
-use common::{compliance_dataset, spawn_demo_sim, trestle_insurances, vendor_id, Setup};
+use common::{spawn_demo_sim, trestle_insurances, Setup};
 use procore_sim::{demo, Sim};
 use std::collections::{BTreeMap, BTreeSet};
 use store::Store;
@@ -115,28 +115,11 @@ async fn on_postgresql_a_compliance_sync_killed_at_any_point_of_an_insurance_wri
     killed_at_any_point_of_an_insurance_write(true).await;
 }
 
-/// Connects the demo company, imports Acme and Bolt with the standard profile, and turns on
-/// compliance sync with automatic import: the state every case here starts from. Returns the
-/// Procore ids of Acme and Bolt.
+/// Connects the demo company and turns compliance on ([`Setup::with_compliance`]): the state
+/// every case here starts from. Returns the Procore ids of Acme and Bolt.
 async fn connected_with_compliance(setup: &Setup, sim: &Sim) -> (i64, i64) {
     setup.connect(&["--no-sync"]).await;
-    let acme = vendor_id(sim, "Acme Electric");
-    let bolt = vendor_id(sim, "Bolt Plumbing");
-    let file = setup.write_file("compliance.json", &compliance_dataset(acme, bolt));
-    setup.ok(&["compliance", "import", &file]).await;
-    setup
-        .ok(&[
-            "compliance",
-            "settings",
-            "--compliance-sync",
-            "on",
-            "--new-projects",
-            "import-automatically",
-            "--import-companies",
-            "on",
-        ])
-        .await;
-    (acme, bolt)
+    setup.with_compliance(sim).await
 }
 
 /// A store for one case: a fresh PostgreSQL schema (dropped with the guard), or SQLite in the

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{compliance_dataset, trestle_insurances, vendor_id, PgSchema, Setup};
+use common::{trestle_insurances, PgSchema, Setup};
 use procore_sim::demo;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
@@ -224,25 +224,7 @@ async fn three_processes_on_postgresql_killed_again_and_again_converge_with_noth
     setup.connect(&["--sync-forms"]).await;
     // The compliance integration too: Acme and Bolt with their profile, new Procore projects
     // imported, companies associated through active commitments; its first sync turns it on.
-    let acme = vendor_id(sim, "Acme Electric");
-    let data = compliance_dataset(acme, vendor_id(sim, "Bolt Plumbing"));
-    setup
-        .ok(&[
-            "compliance",
-            "import",
-            &setup.write_file("data.json", &data),
-        ])
-        .await;
-    setup
-        .ok(&[
-            "compliance",
-            "settings",
-            "--new-projects",
-            "import-automatically",
-            "--import-companies",
-            "on",
-        ])
-        .await;
+    let (acme, _) = setup.with_compliance(sim).await;
     setup.sync("compliance").await;
     let harbor = sim.read(|w| {
         w.projects

@@ -132,6 +132,28 @@ impl Setup {
         .unwrap()
     }
 
+    /// Imports Acme and Bolt with the standard profile, and turns on compliance sync with
+    /// automatic import of projects and of companies through commitments. Returns the Procore
+    /// ids of Acme and Bolt.
+    pub async fn with_compliance(&self, sim: &Sim) -> (i64, i64) {
+        let acme = vendor_id(sim, "Acme Electric");
+        let bolt = vendor_id(sim, "Bolt Plumbing");
+        let file = self.write_file("compliance.json", &compliance_dataset(acme, bolt));
+        self.ok(&["compliance", "import", &file]).await;
+        self.ok(&[
+            "compliance",
+            "settings",
+            "--compliance-sync",
+            "on",
+            "--new-projects",
+            "import-automatically",
+            "--import-companies",
+            "on",
+        ])
+        .await;
+        (acme, bolt)
+    }
+
     /// Writes `json` to a file in the setup's folder and returns its path.
     pub fn write_file(&self, name: &str, json: &serde_json::Value) -> String {
         let path = self.dir.path().join(name);
