@@ -20,6 +20,15 @@ use utoipa::{Modify, OpenApi};
         crate::connections::list,
         crate::jobs::list,
         crate::jobs::retry,
+        crate::workforce::workers,
+        crate::workforce::worker,
+        crate::workforce::activate,
+        crate::workforce::block,
+        crate::workforce::unblock,
+        crate::workforce::projects,
+        crate::workforce::waiting,
+        crate::workforce::preview,
+        crate::workforce::decide,
         document,
     ),
     components(schemas(Problem, crate::FieldError)),
@@ -28,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tokens", description = "API tokens (admin)"),
         (name = "connections", description = "Connected Procore companies"),
         (name = "jobs", description = "The work queue"),
+        (name = "workforce", description = "The workforce app: projects, workers, records waiting for a decision"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -12,6 +12,8 @@
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
+//! - `workforce`: `/api/v1/companies/{id}/workforce/...`: projects, workers and what an
+//!   admin does to them, and the Procore records waiting for a decision.
 //! - `idempotency`: `Idempotency-Key` on POST: a request sent again gets the first answer.
 //! - `doc`: the OpenAPI document.
 
@@ -24,25 +26,45 @@ mod idempotency;
 mod jobs;
 mod problem;
 mod tokens;
+mod workforce;
 
 pub use doc::openapi;
 pub use problem::{FieldError, Problem};
 
 use axum::routing::{delete, get, post};
 use axum::Router;
+use std::sync::Arc;
 use store::Store;
+use tokio::sync::Notify;
+
+/// What the API takes from the server it is mounted in.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `server.public_url`: where each company's hook should deliver.
+    pub public_url: Option<String>,
+    /// `server.job_attempts`: the attempts of the work the API queues.
+    pub job_attempts: u32,
+    /// Wakes the server's idle workers when the API queued work, so it starts at once.
+    pub wake: Arc<Notify>,
+}
 
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct Api {
     pub store: Store,
-    /// `server.public_url`: where each company's hook should deliver.
     pub public_url: Option<String>,
+    pub job_attempts: u32,
+    pub wake: Arc<Notify>,
 }
 
-/// The `/api/v1` routes, on `store`; `public_url` is where Procore reaches the server.
-pub fn router(store: Store, public_url: Option<String>) -> Router {
-    let api = Api { store, public_url };
+/// The `/api/v1` routes, on `store`.
+pub fn router(store: Store, options: Options) -> Router {
+    let api = Api {
+        store,
+        public_url: options.public_url,
+        job_attempts: options.job_attempts,
+        wake: options.wake,
+    };
     Router::new()
         .route("/api/v1/openapi.json", get(doc::document))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
@@ -50,6 +72,42 @@ pub fn router(store: Store, public_url: Option<String>) -> Router {
         .route("/api/v1/connections", get(connections::list))
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
+        .route(
+            "/api/v1/companies/{company_id}/workforce/workers",
+            get(workforce::workers),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/workers/{id}",
+            get(workforce::worker),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/workers/{id}/activate",
+            post(workforce::activate),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/workers/{id}/block",
+            post(workforce::block),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/workers/{id}/unblock",
+            post(workforce::unblock),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/projects",
+            get(workforce::projects),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/waiting",
+            get(workforce::waiting),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/waiting/{kind}/{procore_id}/preview",
+            get(workforce::preview),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/workforce/waiting/{kind}/{procore_id}/decision",
+            post(workforce::decide),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),

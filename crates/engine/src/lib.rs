@@ -23,6 +23,8 @@
 //! - [`explain`]: why a record is as it is: what trestle holds for it, and what the syncs
 //!   decided about it and why.
 //! - [`tokens`]: the REST API's tokens: made and shown once, listed, revoked, checked.
+//! - [`workforce`]: the workers and what an administrator does to them, and the Procore
+//!   records waiting for a decision (link, import, ignore) with a preview of each.
 #![forbid(unsafe_code)]
 
 pub mod connect;
@@ -37,6 +39,7 @@ pub mod settings;
 pub mod status;
 pub mod tokens;
 pub mod views;
+pub mod workforce;
 
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};

@@ -166,7 +166,11 @@ pub async fn serve(
         .merge(receiver::router(shared.clone()))
         .merge(api::router(
             shared.store.clone(),
-            shared.config.public_url.clone(),
+            api::Options {
+                public_url: shared.config.public_url.clone(),
+                job_attempts: shared.config.job_attempts,
+                wake: shared.wake.clone(),
+            },
         ));
     let http_stop = stop.clone();
     let served = axum::serve(listener, app)

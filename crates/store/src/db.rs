@@ -70,6 +70,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency keys",
         include_str!("../migrations/sqlite/0009_idempotency.sql"),
     ),
+    (
+        10,
+        "workforce decisions",
+        include_str!("../migrations/sqlite/0010_workforce_decisions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -121,6 +126,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "job wakeups",
         include_str!("../migrations/postgres/0010_job_wakeups.sql"),
+    ),
+    (
+        11,
+        "workforce decisions",
+        include_str!("../migrations/postgres/0011_workforce_decisions.sql"),
     ),
 ];
 

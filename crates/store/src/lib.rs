@@ -48,6 +48,7 @@
 mod compliance;
 pub mod crypto;
 mod db;
+mod decisions;
 mod deliveries;
 mod forms;
 mod health;
@@ -73,6 +74,7 @@ pub use compliance::{
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
+pub use decisions::{WaitingChange, WaitingKind, WaitingRecord, WorkforceDecision};
 pub use deliveries::{Delivery, DeliveryCounts, NewDelivery, Received};
 pub use health::{HealthEntry, HealthState};
 pub use hooks::HookRecord;
@@ -85,6 +87,7 @@ pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
 pub use tokens::{ApiScope, ApiToken, NewApiToken};
 pub use url::{redact_url, sqlite_file};
 pub use wakeups::JobWakeups;
+pub use workforce::{Versioned, WorkerQuery, WorkerRecord, WorkerState};
 
 use std::sync::Arc;
 

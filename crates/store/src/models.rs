@@ -414,6 +414,8 @@ pub struct WorkforceBatch<'a> {
     pub outbox: &'a [NewOutboxItem],
     pub cursors: &'a [CursorUpdate],
     pub log: &'a [RunEntry],
+    /// Records left waiting for an administrator's decision, and those no longer waiting.
+    pub waiting: &'a [crate::WaitingChange],
 }
 
 /// The connection to one Procore company, with the workforce integration's settings.

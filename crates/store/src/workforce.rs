@@ -351,10 +351,194 @@ impl Store {
         for cursor in batch.cursors {
             settings::set_cursor_on(&mut tx, company, &cursor.collection, &cursor.value).await?;
         }
+        crate::decisions::apply_waiting_on(&mut tx, company, batch.waiting).await?;
         if let Some(run) = batch.run {
             runlog::record_on(&mut tx, run, batch.log, &created).await?;
         }
         tx.commit().await?;
         Ok(created)
+    }
+}
+
+/// A worker as an administrator sees it: the app's record, whether an administrator blocked
+/// it, the Procore user it is linked to, and its version (what `If-Match` compares).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerRecord {
+    pub worker: Worker,
+    /// Blocked by an administrator: no sync unblocks it.
+    pub blocked_by_admin: bool,
+    pub procore_user_id: Option<i64>,
+    /// Changes with every write to the worker.
+    pub version: String,
+}
+
+/// Which workers to list, a page at a time, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerQuery {
+    pub status: Option<domain::workforce::WorkerStatus>,
+    /// Part of the name or email, any case, or the whole employee number.
+    pub search: Option<String>,
+    /// Only workers with a greater id: the next page.
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// What an administrator changes about a worker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerState {
+    pub activation: Activation,
+    pub blocked: bool,
+    pub blocked_by_admin: bool,
+}
+
+/// The outcome of a write that names the version it expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versioned<T> {
+    Done(T),
+    /// Changed since that version: nothing was written; the record as it is now.
+    Stale(T),
+    Missing,
+}
+
+const WORKER_RECORD_SQL: &str =
+    "SELECT w.id, w.first_name, w.last_name, w.phone, w.employee_number, \
+     w.email, w.activation, w.blocked, w.blocked_by_admin, w.updated_at, l.procore_id \
+     FROM workers w LEFT JOIN links l ON l.company_id = w.company_id AND l.kind = 'worker' \
+     AND l.local_id = w.id AND l.local_key = ''";
+
+fn worker_record_from_row(row: &AnyRow) -> Result<WorkerRecord> {
+    Ok(WorkerRecord {
+        worker: worker_from_row(row)?,
+        blocked_by_admin: flag(row, "blocked_by_admin")?,
+        procore_user_id: crate::db::opt_int(row, "procore_id")?,
+        version: text(row, "updated_at")?,
+    })
+}
+
+impl Store {
+    /// A page of the company's workers, by id, filtered.
+    pub async fn worker_page(
+        &self,
+        company: CompanyId,
+        query: &WorkerQuery,
+    ) -> Result<Vec<WorkerRecord>> {
+        use domain::workforce::WorkerStatus;
+        let mut sql = format!("{WORKER_RECORD_SQL} WHERE w.company_id = $1 AND w.id > $2");
+        let mut n = 2;
+        let mut next = |sql: &mut String, clause: &str| {
+            n += 1;
+            sql.push_str(&clause.replace('?', &format!("${n}")));
+        };
+        let activation = match query.status {
+            None => None,
+            Some(WorkerStatus::Blocked) => {
+                next(&mut sql, " AND w.blocked = ?");
+                None
+            }
+            Some(s) => {
+                next(&mut sql, " AND w.blocked = ?");
+                next(&mut sql, " AND w.activation = ?");
+                Some(match s {
+                    WorkerStatus::PendingAccountActivation => Activation::PendingAccountActivation,
+                    WorkerStatus::PendingEmailVerification => Activation::PendingEmailVerification,
+                    WorkerStatus::Active => Activation::Active,
+                    WorkerStatus::ActiveForKiosk | WorkerStatus::Blocked => {
+                        Activation::ActiveForKiosk
+                    }
+                })
+            }
+        };
+        let search = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if search.is_some() {
+            n += 1;
+            let like = n;
+            n += 1;
+            sql.push_str(&format!(
+                " AND (LOWER(w.first_name || ' ' || w.last_name) LIKE ${like} \
+                 OR LOWER(COALESCE(w.email, '')) LIKE ${like} OR COALESCE(w.employee_number, '') = ${n})"
+            ));
+        }
+        n += 1;
+        sql.push_str(&format!(" ORDER BY w.id LIMIT ${n}"));
+        // Built from fixed clauses; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(query.after.unwrap_or(i64::MIN));
+        if let Some(status) = query.status {
+            q = q.bind(status == WorkerStatus::Blocked);
+        }
+        if let Some(a) = activation {
+            q = q.bind(activation_str(a));
+        }
+        if let Some(s) = search {
+            let escaped = s.to_lowercase().replace(['%', '_'], "");
+            q = q.bind(format!("%{escaped}%")).bind(s.to_string());
+        }
+        let rows = q
+            .bind(i64::from(query.limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(worker_record_from_row).collect()
+    }
+
+    /// One of the company's workers as an administrator sees it.
+    pub async fn worker_record(&self, company: CompanyId, id: i64) -> Result<Option<WorkerRecord>> {
+        let sql = format!("{WORKER_RECORD_SQL} WHERE w.company_id = $1 AND w.id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(worker_record_from_row).transpose()
+    }
+
+    /// Workers an administrator blocked: the planner never unblocks them.
+    pub async fn workers_blocked_by_admin(
+        &self,
+        company: CompanyId,
+    ) -> Result<std::collections::BTreeSet<i64>> {
+        let rows: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM workers WHERE company_id = $1 AND blocked_by_admin = $2",
+        )
+        .bind(company)
+        .bind(true)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Sets a worker's state if it is still at `version` (any version when `None`).
+    pub async fn set_worker_state(
+        &self,
+        company: CompanyId,
+        id: i64,
+        version: Option<&str>,
+        state: WorkerState,
+    ) -> Result<Versioned<WorkerRecord>> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE workers SET activation = $3, blocked = $4, blocked_by_admin = $5, updated_at = $6 \
+             WHERE company_id = $1 AND id = $2 AND ($7 IS NULL OR updated_at = $7)",
+        )
+        .bind(company)
+        .bind(id)
+        .bind(activation_str(state.activation))
+        .bind(state.blocked)
+        .bind(state.blocked_by_admin)
+        .bind(now())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let now = self.worker_record(company, id).await?;
+        Ok(match now {
+            None => Versioned::Missing,
+            Some(w) if done.rows_affected() == 1 => Versioned::Done(w),
+            Some(w) => Versioned::Stale(w),
+        })
     }
 }

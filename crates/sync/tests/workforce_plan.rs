@@ -898,3 +898,117 @@ fn a_form_already_waiting_in_the_outbox_is_not_planned_twice() {
     let second = plan(&snapshot(vec![], vec![]), &local, &forms_on(), today());
     assert!(!second.has_changes());
 }
+
+#[test]
+fn a_clashing_project_an_administrator_imports_is_created_beside_the_app_project() {
+    let local = LocalWorkforce {
+        projects: vec![app_project(5, "Other name", Some("P-1"))],
+        decisions: [((RecordKind::Project, 1), store::WorkforceDecision::Import)].into(),
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![project(1)], vec![]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert!(
+        matches!(
+            only(&plan),
+            Action::CreateProject {
+                procore_id: 1,
+                reason: Reason::ImportedByDecision,
+                ..
+            }
+        ),
+        "{plan:#?}"
+    );
+}
+
+#[test]
+fn an_imported_project_that_is_completed_is_still_not_created() {
+    let mut p = project(1);
+    p.active = false;
+    let local = LocalWorkforce {
+        projects: vec![app_project(5, "Other name", Some("P-1"))],
+        decisions: [((RecordKind::Project, 1), store::WorkforceDecision::Import)].into(),
+        ..Default::default()
+    };
+    let plan = plan(&snapshot(vec![p], vec![]), &local, &settings(), today());
+    assert_eq!(only(&plan).reason(), &Reason::CompletedProjectNotCreated);
+}
+
+#[test]
+fn a_project_or_user_an_administrator_ignores_is_never_synced_and_does_not_wait() {
+    let local = LocalWorkforce {
+        decisions: [
+            ((RecordKind::Project, 1), store::WorkforceDecision::Ignore),
+            ((RecordKind::User, 2), store::WorkforceDecision::Ignore),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![project(1)], vec![user(2)]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert_eq!(plan.actions.len(), 2, "{plan:#?}");
+    for action in &plan.actions {
+        assert_eq!(action.reason(), &Reason::IgnoredByDecision);
+        assert!(!action.is_change());
+        assert!(!action.reason().waits_on_the_app_side());
+    }
+}
+
+#[test]
+fn a_user_an_administrator_imports_becomes_a_second_worker_with_that_email() {
+    let local = LocalWorkforce {
+        workers: vec![worker(
+            7,
+            Some("user2@example.com"),
+            Activation::Active,
+            false,
+        )],
+        decisions: [((RecordKind::User, 2), store::WorkforceDecision::Import)].into(),
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![], vec![user(2)]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert!(
+        matches!(
+            only(&plan),
+            Action::CreateWorker {
+                procore_id: 2,
+                reason: Reason::ImportedByDecision,
+                ..
+            }
+        ),
+        "{plan:#?}"
+    );
+}
+
+#[test]
+fn a_worker_an_administrator_blocked_stays_blocked_while_its_procore_user_is_active() {
+    let mut blocked = worker(7, None, Activation::Active, true);
+    blocked.fields = sync::workforce::plan::worker_fields(&user(2));
+    let local = LocalWorkforce {
+        workers: vec![blocked],
+        worker_links: [(2, 7)].into(),
+        blocked_by_admin: [7].into(),
+        ..Default::default()
+    };
+    let plan = plan(
+        &snapshot(vec![], vec![user(2)]),
+        &local,
+        &settings(),
+        today(),
+    );
+    assert_eq!(only(&plan).reason(), &Reason::BlockedByAdminStaysBlocked);
+    assert!(!only(&plan).is_change());
+}

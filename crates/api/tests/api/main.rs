@@ -6,11 +6,13 @@
 //! `connections`: each connected company's state.
 //! `tokens`: making, listing and revoking tokens over the API.
 //! `jobs`: the work queue, and retrying failed work.
+//! `workforce`: workers and their actions, and records waiting for a decision.
 
 mod auth;
 mod connections;
 mod jobs;
 mod tokens;
+mod workforce;
 
 use chrono::Utc;
 use engine::tokens::TokenRequest;

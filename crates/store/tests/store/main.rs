@@ -21,6 +21,7 @@
 mod support;
 
 mod compliance;
+mod decisions;
 mod deliveries;
 mod forms;
 mod health;

@@ -99,6 +99,7 @@ both!(applying_the_same_create_twice_links_one_project, |ctx| {
         status: ProjectStatus::Active,
     }];
     let batch = WorkforceBatch {
+        waiting: &[],
         company_id: COMPANY,
         changes: &changes,
         ..Default::default()
@@ -138,6 +139,7 @@ both!(
             tasks.push(tokio::spawn(async move {
                 store
                     .apply_workforce(&WorkforceBatch {
+                        waiting: &[],
                         company_id: COMPANY,
                         changes: &changes,
                         ..Default::default()
@@ -222,6 +224,7 @@ both!(
         ];
         let created = s
             .apply_workforce(&WorkforceBatch {
+                waiting: &[],
                 company_id: COMPANY,
                 run: Some(run),
                 changes: &changes,
@@ -295,6 +298,7 @@ both!(a_failing_apply_writes_nothing, |ctx| {
     }];
     let err = s
         .apply_workforce(&WorkforceBatch {
+            waiting: &[],
             company_id: COMPANY,
             run: Some(run),
             changes: &changes,
@@ -342,6 +346,7 @@ both!(an_update_for_another_companys_record_is_refused, |ctx| {
     }];
     let err = s
         .apply_workforce(&WorkforceBatch {
+            waiting: &[],
             company_id: COMPANY + 1,
             changes: &changes,
             ..Default::default()

@@ -86,6 +86,22 @@ impl WorkforceSettings {
 }
 
 impl RecordKind {
+    /// The kind of waiting record this is, for projects and users.
+    pub fn waiting(self) -> Option<store::WaitingKind> {
+        match self {
+            RecordKind::Project => Some(store::WaitingKind::Project),
+            RecordKind::User => Some(store::WaitingKind::User),
+            RecordKind::Form => None,
+        }
+    }
+
+    pub fn from_waiting(kind: store::WaitingKind) -> RecordKind {
+        match kind {
+            store::WaitingKind::Project => RecordKind::Project,
+            store::WaitingKind::User => RecordKind::User,
+        }
+    }
+
     /// What the run log files a decision about this record under.
     pub fn subject(self) -> store::SubjectKind {
         match self {
@@ -135,4 +151,9 @@ pub struct LocalWorkforce {
     /// version that did not record them ran it). A change of Sync Employees Only since then is
     /// named as the reason a worker is blocked or unblocked, not a change in Procore.
     pub last_settings: Option<WorkforceSettings>,
+    /// What administrators decided about Procore records that clashed with app records:
+    /// import anyway, or never sync. (A link is in `project_links` / `worker_links`.)
+    pub decisions: BTreeMap<(RecordKind, i64), store::WorkforceDecision>,
+    /// Workers an administrator blocked, which no sync unblocks.
+    pub blocked_by_admin: std::collections::BTreeSet<i64>,
 }

@@ -76,6 +76,13 @@ pub enum Reason {
     FormProjectNotInProcore {
         project_id: i64,
     },
+    /// An administrator chose never to sync this record.
+    IgnoredByDecision,
+    /// An administrator chose to import it although an app record has its number, name or
+    /// email.
+    ImportedByDecision,
+    /// Procore would unblock the worker, but an administrator blocked it in the app.
+    BlockedByAdminStaysBlocked,
 }
 
 impl Reason {
@@ -102,11 +109,11 @@ impl fmt::Display for Reason {
             Reason::ProjectChanged { status } => write!(f, "updated from Procore; its status is {}", status.as_str()),
             Reason::CompletedProjectNotCreated => write!(f, "not created: the project is inactive in Procore with a start date in the past (Completed), and completed projects are only kept up to date, never created"),
             Reason::TemplateNeverSynced => write!(f, "not synced: it is a project template in Procore, and templates are never synced"),
-            Reason::SameNumberAsUnlinkedProject { project_id, number } => write!(f, "not synced: app project {project_id} already has project number \"{number}\"; link them or change one of the numbers"),
-            Reason::SameNameAsUnlinkedProject { project_id, name } => write!(f, "not synced: it has no project number and app project {project_id} already has the name \"{name}\"; give it a number in Procore or rename one of them"),
+            Reason::SameNumberAsUnlinkedProject { project_id, number } => write!(f, "not synced: app project {project_id} already has project number \"{number}\"; link them, import it as a new project, ignore it, or change one of the numbers"),
+            Reason::SameNameAsUnlinkedProject { project_id, name } => write!(f, "not synced: it has no project number and app project {project_id} already has the name \"{name}\"; link them, import it as a new project, ignore it, or give it a number in Procore"),
             Reason::ServiceAccountNeverSynced => write!(f, "not synced: it is the integration's own service account"),
             Reason::OtherServiceAccountNeverSynced => write!(f, "not synced: Procore marks the user as a service account (an app's user, not a person), and service accounts never become workers"),
-            Reason::SameEmailAsUnlinkedWorker { worker_id } => write!(f, "not synced: worker {worker_id} already has this email address; link them or change one of the addresses"),
+            Reason::SameEmailAsUnlinkedWorker { worker_id } => write!(f, "not synced: worker {worker_id} already has this email address; link them, import it as a new worker, ignore it, or change one of the addresses"),
             Reason::InactiveUserNotCreated => write!(f, "not created: the user is inactive in Procore, and inactive users are never created"),
             Reason::NotAnEmployee => write!(f, "not created: Sync Employees Only is on and the user is not marked as an employee in Procore"),
             Reason::NewActiveUser { activation } => write!(f, "created as {}: the user is active in Procore", domain::workforce::WorkerStatus::from(*activation).as_str()),
@@ -122,6 +129,9 @@ impl fmt::Display for Reason {
             Reason::FormRevised { uploaded, revision } => write!(f, "uploaded as a new version of the same document: the form changed after completion (Procore had revision {uploaded}, the form is now at revision {revision})"),
             Reason::FormsSyncOff => write!(f, "not uploaded: Sync Forms to Procore is off; turn on Sync Forms to Procore in the connection's settings"),
             Reason::FormProjectNotInProcore { project_id } => write!(f, "not uploaded: the form's project (app project {project_id}) is not linked to a Procore project, so there are no Documents to put it in"),
+            Reason::IgnoredByDecision => write!(f, "not synced: an administrator chose to ignore it; link or import it to sync it"),
+            Reason::ImportedByDecision => write!(f, "created: an administrator chose to import it although an app record has the same number, name or email"),
+            Reason::BlockedByAdminStaysBlocked => write!(f, "left blocked: an administrator blocked the worker in the app; unblock it there to let Procore decide again"),
         }
     }
 }
@@ -342,7 +352,15 @@ fn plan_projects(
                 continue;
             }
         }
-        if let Some(number) = &fields.project_number {
+        let decision = local.decisions.get(&(RecordKind::Project, p.id)).copied();
+        if decision == Some(store::WorkforceDecision::Ignore) {
+            out.push(skip(Reason::IgnoredByDecision));
+            continue;
+        }
+        let import = decision == Some(store::WorkforceDecision::Import);
+        if import {
+            // Chosen over the clash; a completed project is still never created.
+        } else if let Some(number) = &fields.project_number {
             if let Some(clash) = by_number.get(number.as_str()) {
                 out.push(skip(Reason::SameNumberAsUnlinkedProject {
                     project_id: clash.id,
@@ -365,7 +383,11 @@ fn plan_projects(
             procore_id: p.id,
             fields,
             status,
-            reason: Reason::NewProject { status },
+            reason: if import {
+                Reason::ImportedByDecision
+            } else {
+                Reason::NewProject { status }
+            },
         });
     }
 }
@@ -429,6 +451,8 @@ fn plan_users(
                 }
             } else if !u.is_employee && employees_only_was == Some(true) {
                 (false, Reason::SyncEmployeesOnlyTurnedOffUnblocked)
+            } else if local.blocked_by_admin.contains(&existing.id) {
+                (true, Reason::BlockedByAdminStaysBlocked)
             } else {
                 (false, Reason::UserActiveAgain)
             };
@@ -446,14 +470,25 @@ fn plan_users(
                         Reason::WorkerDetailsChanged
                     },
                 });
-            } else if status_reason == Reason::UserInactiveNeverActivatedStaysPending {
+            } else if matches!(
+                status_reason,
+                Reason::UserInactiveNeverActivatedStaysPending | Reason::BlockedByAdminStaysBlocked
+            ) {
                 // Nothing to write, but the rule decided something a site administrator will
                 // ask about: why a Procore-inactive user's worker is not blocked.
                 out.push(skip(status_reason));
             }
             continue;
         }
-        if let Some(key) = fields.email.as_deref().and_then(email_key) {
+        let decision = local.decisions.get(&(RecordKind::User, u.id)).copied();
+        if decision == Some(store::WorkforceDecision::Ignore) {
+            out.push(skip(Reason::IgnoredByDecision));
+            continue;
+        }
+        let import = decision == Some(store::WorkforceDecision::Import);
+        if import {
+            // Chosen over the clash: a second worker with this address.
+        } else if let Some(key) = fields.email.as_deref().and_then(email_key) {
             if let Some(worker_id) = by_email.get(&key) {
                 out.push(skip(Reason::SameEmailAsUnlinkedWorker {
                     worker_id: *worker_id,
@@ -478,7 +513,11 @@ fn plan_users(
             procore_id: u.id,
             fields,
             activation,
-            reason: Reason::NewActiveUser { activation },
+            reason: if import {
+                Reason::ImportedByDecision
+            } else {
+                Reason::NewActiveUser { activation }
+            },
         });
     }
 }

@@ -7,7 +7,10 @@
 use super::collect::{
     collect, collect_targets, Cursors, INACTIVE_USERS, PROJECTS, SERVICE_ACCOUNT, USERS,
 };
-use super::input::{FormState, LocalWorkforce, RecordKind, WorkforceSettings};
+use super::input::{
+    FormState, LocalWorkforce, ProcoreProject, ProcoreUser, RecordKind, WorkforceSettings,
+    WorkforceSnapshot,
+};
 use super::plan::{plan, Action, Plan};
 use super::upload::{FormUpload, Uploaded};
 use crate::error::Result;
@@ -17,6 +20,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::workforce::SubmissionState;
 use procore::Client;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use store::{Connection, NewOutboxItem, RunEntry, RunId, Store, WorkforceBatch, WorkforceChange};
 
 /// Where the toggles the last applied sync ran with are kept: beside the cursors, and saved
@@ -82,7 +86,8 @@ struct UploadPayload {
     procore_project_id: i64,
 }
 
-fn settings_of(c: &Connection) -> WorkforceSettings {
+/// The workforce toggles a connection holds.
+pub fn settings_of(c: &Connection) -> WorkforceSettings {
     WorkforceSettings {
         sync_employees_only: c.sync_employees_only,
         auto_activate_workers: c.auto_activate_workers,
@@ -132,7 +137,57 @@ pub async fn load_local(store: &Store, company: i64) -> Result<LocalWorkforce> {
         worker_links: store.links(company, store::LinkKind::Worker).await?,
         forms,
         last_settings: last_settings(store, company).await?,
+        decisions: store
+            .workforce_decisions(company)
+            .await?
+            .into_iter()
+            .map(|((kind, id), d)| ((RecordKind::from_waiting(kind), id), d))
+            .collect(),
+        blocked_by_admin: store.workers_blocked_by_admin(company).await?,
     })
+}
+
+/// What the sync keeps of the records its plan decided about: those left alone because of an
+/// unlinked app record wait for an administrator, with what Procore sent; every other
+/// decision about a project or user ends its wait.
+fn waiting_changes(
+    plan: &Plan,
+    snapshot: &WorkforceSnapshot,
+    now: DateTime<Utc>,
+    company: i64,
+) -> Vec<store::WaitingChange> {
+    let projects: BTreeMap<i64, &ProcoreProject> =
+        snapshot.projects.iter().map(|p| (p.id, p)).collect();
+    let users: BTreeMap<i64, &ProcoreUser> = snapshot.users.iter().map(|u| (u.id, u)).collect();
+    plan.actions
+        .iter()
+        .filter_map(|action| {
+            let (kind, Some(procore_id)) = action.subject() else {
+                return None;
+            };
+            let waiting = kind.waiting()?;
+            if !action.reason().waits_on_the_app_side() {
+                return Some(store::WaitingChange::Clear {
+                    kind: waiting,
+                    procore_id,
+                });
+            }
+            let record_json = match kind {
+                RecordKind::Project => serde_json::to_string(projects.get(&procore_id)?),
+                _ => serde_json::to_string(users.get(&procore_id)?),
+            }
+            .ok()?;
+            Some(store::WaitingChange::Wait(store::WaitingRecord {
+                company_id: company,
+                kind: waiting,
+                procore_id,
+                record_json,
+                reason_json: serde_json::to_string(action.reason()).ok()?,
+                reason: action.reason().to_string(),
+                seen_at: now,
+            }))
+        })
+        .collect()
 }
 
 /// The toggles the last applied sync ran with, if it recorded them.
@@ -362,6 +417,7 @@ async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -
                 outbox: &outbox,
                 cursors: &collection.cursors,
                 log: &log,
+                waiting: &waiting_changes(&report.plan, &collection.snapshot, Utc::now(), company),
             })
             .await?;
         drain_uploads(job, run, &mut report).await?;

@@ -170,6 +170,7 @@ async fn a_project_skipped_for_a_clash_syncs_once_the_clash_is_resolved_in_the_a
     // The administrator renumbers the app's own project; Procore's record never changes.
     app.store
         .apply_workforce(&store::WorkforceBatch {
+            waiting: &[],
             company_id: app.company,
             changes: &[store::WorkforceChange::UpdateProject {
                 project_id: dock,
