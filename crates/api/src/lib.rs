@@ -26,7 +26,7 @@ mod idempotency;
 mod jobs;
 mod problem;
 mod tokens;
-mod workforce;
+pub mod workforce;
 
 pub use doc::openapi;
 pub use problem::{FieldError, Problem};

@@ -1,6 +1,7 @@
 //! `/api/v1/companies/{company_id}/workforce/...`: the workforce app. Its projects and workers
 //! (with the actions a Corfix admin takes: activate, block, unblock), and the Procore records
-//! waiting for a decision with link, import or ignore and a preview of each.
+//! waiting for a decision with link, import or ignore and a preview of each. Its shapes are
+//! also what `trestle workforce ... --json` prints.
 
 use crate::auth::Caller;
 use crate::{Api, FieldError, Problem};
@@ -172,27 +173,53 @@ pub struct Decided {
     pub job_id: i64,
 }
 
-fn preview_of(p: engine::workforce::Preview) -> Preview {
-    let (decision, to) = match p.decision {
-        Decision::Link { to } => ("link", Some(to)),
-        Decision::Import => ("import", None),
-        Decision::Ignore => ("ignore", None),
-    };
-    Preview {
-        decision: decision.into(),
-        to,
-        outcome: p.outcome,
-        changes: p
-            .changes
-            .into_iter()
-            .map(|c| FieldChange {
-                field: c.field.into(),
-                from: c.from,
-                to: c.to,
-            })
-            .collect(),
-        action: p.action.and_then(|a| serde_json::to_value(a).ok()),
+impl From<engine::workforce::Preview> for Preview {
+    fn from(p: engine::workforce::Preview) -> Preview {
+        let (decision, to) = match p.decision {
+            Decision::Link { to } => ("link", Some(to)),
+            Decision::Import => ("import", None),
+            Decision::Ignore => ("ignore", None),
+        };
+        Preview {
+            decision: decision.into(),
+            to,
+            outcome: p.outcome,
+            changes: p
+                .changes
+                .into_iter()
+                .map(|c| FieldChange {
+                    field: c.field.into(),
+                    from: c.from,
+                    to: c.to,
+                })
+                .collect(),
+            action: p.action.and_then(|a| serde_json::to_value(a).ok()),
+        }
     }
+}
+
+impl From<engine::workforce::Waiting> for Waiting {
+    fn from(w: engine::workforce::Waiting) -> Waiting {
+        Waiting {
+            kind: w.kind.into(),
+            procore_id: w.procore_id,
+            name: w.name,
+            key: w.key,
+            clashes_with: w.clashes_with,
+            reason: w.reason,
+            seen_at: w.seen_at,
+        }
+    }
+}
+
+/// A worker status by its API name (`active_for_kiosk`, ...).
+pub fn parse_status(name: &str) -> Option<WorkerStatus> {
+    STATUSES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+}
+
+/// The API names of the worker statuses, in order.
+pub fn status_names() -> [&'static str; 5] {
+    STATUSES.map(|(_, n)| n)
 }
 
 fn problem(e: WorkforceError) -> Problem {
@@ -259,13 +286,13 @@ pub(crate) async fn workers(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => {
-            let found = STATUSES.iter().find(|(_, n)| *n == s).map(|(k, _)| *k);
+            let found = parse_status(s);
             if found.is_none() {
                 errors.push(FieldError::new(
                     "status",
                     format!(
                         "\"{s}\" is no worker status; use {}",
-                        STATUSES.map(|(_, n)| n).join(", ")
+                        status_names().join(", ")
                     ),
                 ));
             }
@@ -494,20 +521,7 @@ pub(crate) async fn waiting(
     let waiting = engine::workforce::waiting(&api.store, company)
         .await
         .map_err(problem)?;
-    Ok(Json(
-        waiting
-            .into_iter()
-            .map(|w| Waiting {
-                kind: w.kind.into(),
-                procore_id: w.procore_id,
-                name: w.name,
-                key: w.key,
-                clashes_with: w.clashes_with,
-                reason: w.reason,
-                seen_at: w.seen_at,
-            })
-            .collect(),
-    ))
+    Ok(Json(waiting.into_iter().map(Waiting::from).collect()))
 }
 
 /// Reads the record's kind and the decision, naming every field that is wrong.
@@ -585,7 +599,7 @@ pub(crate) async fn preview(
     )
     .await
     .map_err(problem)?;
-    Ok(Json(preview_of(p)))
+    Ok(Json(p.into()))
 }
 
 #[utoipa::path(
@@ -632,7 +646,7 @@ pub(crate) async fn decide(
     .map_err(problem)?;
     api.wake.notify_waiters();
     Ok(Json(Decided {
-        preview: preview_of(d.preview),
+        preview: d.preview.into(),
         job_id: d.job_id,
     }))
 }

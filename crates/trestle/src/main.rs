@@ -37,6 +37,7 @@ mod overview;
 mod records;
 mod serve;
 mod tokens;
+mod workforce;
 
 use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -80,6 +81,12 @@ enum Command {
     Compliance {
         #[command(subcommand)]
         command: compliance::ComplianceCommand,
+    },
+    /// The workforce app: workers (activate, block, unblock) and the Procore records waiting
+    /// for a decision (link, import, ignore).
+    Workforce {
+        #[command(subcommand)]
+        command: workforce::WorkforceCommand,
     },
     /// Say what happened to a record and which rule decided it.
     Explain(commands::ExplainArgs),
@@ -164,6 +171,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Hooks { command } => ops::hooks(&load()?, command).await,
         Command::Disconnect(args) => ops::disconnect(&load()?, args).await,
         Command::Token { command } => tokens::command(&load()?, command).await,
+        Command::Workforce { command } => workforce::command(&load()?, command).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "trestle", &mut script);
