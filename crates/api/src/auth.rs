@@ -30,6 +30,31 @@ impl Caller {
         }
     }
 
+    /// Routes that fill and sign forms: an admin, or a worker of `company`.
+    pub fn filler(&self, company: i64) -> Result<Option<i64>, Problem> {
+        match self.0.scope {
+            ApiScope::Admin => Ok(None),
+            ApiScope::Worker {
+                company_id,
+                worker_id,
+            } if company_id == company => Ok(Some(worker_id)),
+            _ => Err(self.refused(&format!(
+                "an admin token or a worker token of company {company}"
+            ))),
+        }
+    }
+
+    /// Routes that read forms and templates: any reader, or a worker of `company`.
+    pub fn form_reader(&self, company: i64) -> Result<(), Problem> {
+        match self.0.scope {
+            ApiScope::Admin | ApiScope::ReadOnly => Ok(()),
+            ApiScope::Worker { company_id, .. } if company_id == company => Ok(()),
+            ApiScope::Worker { .. } => Err(self.refused(&format!(
+                "an admin or read-only token, or a worker token of company {company}"
+            ))),
+        }
+    }
+
     fn refused(&self, needed: &str) -> Problem {
         Problem::forbidden(format!(
             "this route needs {needed}; token {} is {}",

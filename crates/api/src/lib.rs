@@ -12,6 +12,8 @@
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
+//! - `forms`: `/api/v1/companies/{id}/forms/...`: templates, and forms filled, signed and
+//!   completed (by an admin or a worker token), their PDF and where they are in Procore.
 //! - `workforce`: `/api/v1/companies/{id}/workforce/...`: projects, workers and what an
 //!   admin does to them, and the Procore records waiting for a decision.
 //! - `idempotency`: `Idempotency-Key` on POST: a request sent again gets the first answer.
@@ -22,6 +24,7 @@
 mod auth;
 mod connections;
 mod doc;
+mod forms;
 mod idempotency;
 mod jobs;
 mod problem;
@@ -107,6 +110,34 @@ pub fn router(store: Store, options: Options) -> Router {
         .route(
             "/api/v1/companies/{company_id}/workforce/waiting/{kind}/{procore_id}/decision",
             post(workforce::decide),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/templates",
+            get(forms::templates).post(forms::create_template),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/templates/{id}",
+            get(forms::template).put(forms::revise_template),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms",
+            get(forms::list).post(forms::start),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/{id}",
+            get(forms::get_form).patch(forms::answer),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/{id}/signatures",
+            post(forms::sign),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/{id}/complete",
+            post(forms::complete),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/forms/{id}/pdf",
+            get(forms::pdf),
         )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(

@@ -22,6 +22,8 @@
 //! - [`views`]: the compliance side looked over: parties, projects and mapping decisions.
 //! - [`explain`]: why a record is as it is: what trestle holds for it, and what the syncs
 //!   decided about it and why.
+//! - [`forms`]: form templates (versioned), filling, signing and completing forms, the PDF,
+//!   and where a form is in Procore.
 //! - [`tokens`]: the REST API's tokens: made and shown once, listed, revoked, checked.
 //! - [`workforce`]: the workers and what an administrator does to them, and the Procore
 //!   records waiting for a decision (link, import, ignore) with a preview of each.
@@ -29,6 +31,7 @@
 
 pub mod connect;
 pub mod explain;
+pub mod forms;
 pub mod hooks;
 pub mod jobs;
 pub mod mapping;

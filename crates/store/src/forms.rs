@@ -233,3 +233,88 @@ impl Store {
         rows.iter().map(submission_from_row).collect()
     }
 }
+
+impl Store {
+    /// A new version of template `id`: saved as a new template (its id is returned) that
+    /// replaces `id`, in one transaction. Submissions filled on `id` keep it.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the company has no template `id`;
+    /// [`StoreError::Conflict`] when it was replaced already (change the newest version).
+    pub async fn revise_template(
+        &self,
+        company: CompanyId,
+        id: i64,
+        template: &FormTemplate,
+    ) -> Result<i64> {
+        let sections = to_json("form template sections", &template.sections)?;
+        let mut tx = self.begin_write().await?;
+        let replaced: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT replaced_by FROM form_templates WHERE id = $1 AND company_id = $2",
+        )
+        .bind(id)
+        .bind(company)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match replaced {
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "form template",
+                    id: id.to_string(),
+                })
+            }
+            Some(Some(by)) => {
+                return Err(StoreError::Conflict(format!(
+                    "form template {id} was replaced by template {by}; change that one"
+                )))
+            }
+            Some(None) => {}
+        }
+        let at = now();
+        let new_id: i64 = sqlx::query_scalar(
+            "INSERT INTO form_templates (company_id, name, sections_json, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(company)
+        .bind(&template.name)
+        .bind(sections)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE form_templates SET replaced_by = $3, updated_at = $4 WHERE id = $1 AND company_id = $2",
+        )
+        .bind(id)
+        .bind(company)
+        .bind(new_id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new_id)
+    }
+
+    /// The company's templates that no newer version replaced, by id.
+    pub async fn current_templates(&self, company: CompanyId) -> Result<Vec<FormTemplate>> {
+        let rows = sqlx::query(
+            "SELECT id, name, sections_json FROM form_templates \
+             WHERE company_id = $1 AND replaced_by IS NULL ORDER BY id",
+        )
+        .bind(company)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(template_from_row).collect()
+    }
+
+    /// The template that replaced template `id`, if one did.
+    pub async fn template_replaced_by(&self, company: CompanyId, id: i64) -> Result<Option<i64>> {
+        let by: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT replaced_by FROM form_templates WHERE id = $1 AND company_id = $2",
+        )
+        .bind(id)
+        .bind(company)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(by.flatten())
+    }
+}

@@ -7,9 +7,11 @@
 //! `tokens`: making, listing and revoking tokens over the API.
 //! `jobs`: the work queue, and retrying failed work.
 //! `workforce`: workers and their actions, and records waiting for a decision.
+//! `forms`: templates, filling, signing and completing forms, the PDF in Procore.
 
 mod auth;
 mod connections;
+mod forms;
 mod jobs;
 mod tokens;
 mod workforce;
@@ -47,7 +49,18 @@ pub struct Answer {
 
 impl App {
     pub async fn start() -> App {
-        let kit = Kit::demo().await;
+        Self::with(|_| {}).await
+    }
+
+    /// [`App::start`] with the connection's settings changed first.
+    pub async fn with(settings: impl FnOnce(&mut store::Connection)) -> App {
+        let kit = Kit::spawn(
+            procore_sim::demo::world(),
+            testkit::quiet(),
+            testkit::Backend::Sqlite,
+            settings,
+        )
+        .await;
         let sim_url = kit.sim.url();
         // Built from the connection, as the binary builds them: a changed secret takes effect.
         let clients: server::Clients = Arc::new(move |c| {

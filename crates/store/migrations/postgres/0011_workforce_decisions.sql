@@ -2,6 +2,8 @@
 -- an unlinked app record already has its number, name or email waits here, with what Procore
 -- sent, until an administrator links it, imports it or ignores it (workforce_decisions; a link
 -- is a row of links). A worker an administrator blocked stays blocked whatever Procore says.
+-- A form template is versioned: changing it makes a new template that replaces it, and the
+-- submissions filled on the old one keep it.
 -- Keep this file and ../sqlite/0010_workforce_decisions.sql alike.
 ALTER TABLE workers ADD COLUMN blocked_by_admin BOOLEAN NOT NULL DEFAULT FALSE;
 
@@ -24,3 +26,5 @@ CREATE TABLE workforce_decisions (
     decided_at   TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (company_id, kind, procore_id)
 );
+
+ALTER TABLE form_templates ADD COLUMN replaced_by BIGINT;

@@ -114,3 +114,41 @@ both!(a_submission_for_a_missing_project_is_refused, |ctx| {
         Err(StoreError::NotFound { .. })
     ));
 });
+
+both!(
+    a_revised_template_replaces_the_old_one_which_its_forms_keep,
+    |ctx| {
+        let s = &ctx.store;
+        let old = s.save_template(COMPANY, &template()).await.unwrap();
+        let mut changed = template();
+        changed.name = "Toolbox Talk v2".into();
+        let new = s.revise_template(COMPANY, old, &changed).await.unwrap();
+        assert_ne!(new, old);
+        assert_eq!(
+            s.template_replaced_by(COMPANY, old).await.unwrap(),
+            Some(new)
+        );
+        assert_eq!(s.template_replaced_by(COMPANY, new).await.unwrap(), None);
+        let current: Vec<i64> = s
+            .current_templates(COMPANY)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(current, vec![new]);
+        // The old version is still there, unchanged, for the forms filled on it.
+        assert_eq!(
+            s.template(COMPANY, old).await.unwrap().unwrap().name,
+            template().name
+        );
+        assert!(matches!(
+            s.revise_template(COMPANY, old, &changed).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.revise_template(COMPANY + 1, new, &changed).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+);
