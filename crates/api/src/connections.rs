@@ -1,14 +1,21 @@
 //! `/api/v1/connections`: each connected Procore company's state, as `trestle status` shows
 //! it: what is wrong and what fixes it, its webhook, its queue and its last syncs. Read from the
-//! store alone, so it answers when Procore does not.
+//! store alone, so it answers when Procore does not. Connecting a company (with the permission
+//! checklist), changing its settings and disconnecting it.
 
 use crate::auth::Caller;
-use crate::{Api, Problem};
-use axum::extract::State;
+use crate::{Api, FieldError, Problem};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use engine::connect::{ConnectError, ConnectRequest, Toggles};
+use engine::hooks::HookOutcome;
 use engine::status::CompanyStatus;
-use serde::Serialize;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use store::JobState;
 use utoipa::ToSchema;
 
@@ -134,4 +141,320 @@ pub(crate) async fn list(
         .await
         .map_err(|e| Problem::internal(&e))?;
     Ok(Json(all.into_iter().map(Connection::from).collect()))
+}
+
+/// A company to connect (or connect again, to rotate the secret or change a toggle).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConnectBody {
+    /// The number after `/app/company/` in a Procore URL.
+    pub company_id: i64,
+    /// The OAuth client id of trestle's Procore app.
+    pub client_id: String,
+    /// Its client secret: kept sealed, never answered.
+    pub client_secret: String,
+    /// Only users marked as employees in Procore become workers.
+    pub sync_employees_only: Option<bool>,
+    /// New workers are activated at once.
+    pub auto_activate_workers: Option<bool>,
+    /// Completed form PDFs go to each project's Procore Documents.
+    pub sync_forms: Option<bool>,
+    /// The forms folder's name in each project's Documents.
+    pub forms_folder: Option<String>,
+    /// Run the checks and save nothing.
+    #[serde(default)]
+    pub check_only: bool,
+}
+
+/// Changes to a connected company's settings; those not given stay.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettingsBody {
+    pub sync_employees_only: Option<bool>,
+    pub auto_activate_workers: Option<bool>,
+    pub sync_forms: Option<bool>,
+    pub forms_folder: Option<String>,
+}
+
+/// One permission check, as Procore answered it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// A connection whose checks passed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Connected {
+    pub company_id: i64,
+    /// `false` for a check only.
+    pub saved: bool,
+    pub sync_employees_only: bool,
+    pub auto_activate_workers: bool,
+    pub sync_forms: bool,
+    pub forms_folder: String,
+    /// The workforce integration's checks (all passed).
+    pub workforce: Vec<Check>,
+    /// The compliance integration's checks; those that failed say what its first sync would
+    /// lack.
+    pub compliance: Vec<Check>,
+    /// The webhook: `in place`, `none wanted` (no `server.public_url`), or what failed.
+    pub webhook: Option<String>,
+    /// The first sync queued (a new connection).
+    pub job_id: Option<i64>,
+}
+
+fn checks(list: &[sync::workforce::access::AccessCheck]) -> Vec<Check> {
+    list.iter()
+        .map(|c| Check {
+            what: c.what.into(),
+            ok: c.ok,
+            detail: c.detail.clone(),
+        })
+        .collect()
+}
+
+/// A refused connection: the failed checks, each named after what the person fixes.
+fn refused(r: &engine::connect::Refusal) -> Problem {
+    use sync::workforce::access::Problem as Kind;
+    let field = match r.problem {
+        Kind::SignIn => "client_secret",
+        Kind::Company => "company_id",
+        Kind::Unreachable => "procore",
+        Kind::Permission => "permissions",
+    };
+    let mut errors: Vec<FieldError> = r
+        .failed()
+        .map(|c| FieldError::new(field, format!("{}: {}", c.what, c.detail)))
+        .collect();
+    if errors.is_empty() {
+        errors.push(FieldError::new(field, r.headline()));
+    }
+    let mut p = Problem::invalid(errors);
+    p.detail = match r.advice() {
+        Some(advice) => format!("{}: {advice}", r.headline()),
+        None => r.headline(),
+    };
+    p
+}
+
+fn settings_of(api: &Api) -> Result<&engine::Settings, Problem> {
+    api.settings.as_deref().ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this server was started without Procore settings, so it cannot reach Procore to connect a company",
+        )
+    })
+}
+
+async fn connect_with(
+    api: &Api,
+    request: ConnectRequest,
+    first_sync: bool,
+) -> Result<Connected, Problem> {
+    let settings = settings_of(api)?;
+    let company = request.company_id;
+    let check_only = request.check_only;
+    let c = match engine::connect::connect(settings, &api.store, request).await {
+        Ok(c) => c,
+        Err(ConnectError::Refused(r)) => return Err(refused(&r)),
+        Err(ConnectError::Store(e)) => return Err(e.into()),
+        Err(e @ ConnectError::Open(_)) => {
+            return Err(Problem::invalid(vec![FieldError::new(
+                "company_id",
+                e.to_string(),
+            )]))
+        }
+        Err(e) => return Err(Problem::conflict(e.to_string())),
+    };
+    let mut job_id = None;
+    if first_sync && !check_only && !c.connected_before {
+        let work = sync::jobs::Work::Sync {
+            integration: engine::Integration::Workforce,
+            full: true,
+            targets: None,
+        };
+        let enqueued =
+            sync::jobs::enqueue(&api.store, company, &work, Utc::now(), api.job_attempts).await?;
+        job_id = Some(enqueued.id());
+        api.wake.notify_waiters();
+    }
+    let webhook = c.webhook.as_ref().map(|w| match w {
+        HookOutcome::NoPublicUrl => "none wanted: no server.public_url".to_string(),
+        HookOutcome::InPlace {
+            destination_url, ..
+        } => format!("in place at {destination_url}"),
+        HookOutcome::Failed { error, .. } => format!("failed: {error}"),
+    });
+    Ok(Connected {
+        company_id: company,
+        saved: c.saved,
+        sync_employees_only: c.connection.sync_employees_only,
+        auto_activate_workers: c.connection.auto_activate_workers,
+        sync_forms: c.connection.sync_forms,
+        forms_folder: c.connection.forms_folder.clone(),
+        workforce: checks(&c.workforce),
+        compliance: checks(&c.compliance),
+        webhook,
+        job_id,
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections",
+    tag = "connections",
+    description = "Connects a Procore company: checks what trestle may do there (the permission checklist), saves the connection, registers the webhook, and queues the first sync.",
+    security(("token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer")),
+    request_body = ConnectBody,
+    responses(
+        (status = 201, description = "Connected (or, for `check_only`, checked)", body = Connected),
+        (status = 200, description = "Connected again (a rotated secret, changed toggles)", body = Connected),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused: each failed check, named after what to fix (`client_secret`, `company_id`, `permissions`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server cannot reach Procore", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn connect(
+    caller: Caller,
+    State(api): State<Api>,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    caller.admin()?;
+    let b: ConnectBody = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::invalid(vec![FieldError::new(
+            "body",
+            format!("not a connection ({e}): send company_id, client_id and client_secret"),
+        )])
+    })?;
+    let mut errors = Vec::new();
+    if b.client_id.trim().is_empty() {
+        errors.push(FieldError::new("client_id", "the app's client id is empty"));
+    }
+    if b.client_secret.trim().is_empty() {
+        errors.push(FieldError::new(
+            "client_secret",
+            "the app's client secret is empty",
+        ));
+    }
+    if b.company_id <= 0 {
+        errors.push(FieldError::new(
+            "company_id",
+            "the number after /app/company/ in a Procore URL",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let before = api.store.connection(b.company_id).await?.is_some();
+    let request = ConnectRequest {
+        company_id: b.company_id,
+        client_id: b.client_id.trim().to_string(),
+        client_secret: SecretString::from(b.client_secret.trim().to_string()),
+        toggles: Toggles {
+            sync_employees_only: b.sync_employees_only,
+            auto_activate_workers: b.auto_activate_workers,
+            sync_forms: b.sync_forms,
+            forms_folder: b.forms_folder,
+        },
+        auth_code: None,
+        require_compliance: false,
+        check_only: b.check_only,
+    };
+    let c = connect_with(&api, request, true).await?;
+    let status = if before {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(c)).into_response())
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/connections/{company_id}",
+    tag = "connections",
+    description = "Changes the workforce integration's settings, checked again with the saved credentials (turning on Sync Forms checks the Documents permission).",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    request_body = SettingsBody,
+    responses(
+        (status = 200, description = "Saved", body = Connected),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn change(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    bytes: Bytes,
+) -> Result<Json<Connected>, Problem> {
+    caller.admin()?;
+    let b: SettingsBody = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::invalid(vec![FieldError::new("body", format!("not settings: {e}"))])
+    })?;
+    if b.forms_folder
+        .as_deref()
+        .is_some_and(|f| f.trim().is_empty())
+    {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "forms_folder",
+            "the forms folder needs a name",
+        )]));
+    }
+    let saved =
+        api.store.connection(company).await?.ok_or_else(|| {
+            Problem::not_found(format!("Procore company {company} is not connected"))
+        })?;
+    let request = ConnectRequest {
+        company_id: company,
+        client_id: saved.client_id.clone(),
+        client_secret: saved.client_secret.clone(),
+        toggles: Toggles {
+            sync_employees_only: b.sync_employees_only,
+            auto_activate_workers: b.auto_activate_workers,
+            sync_forms: b.sync_forms,
+            forms_folder: b.forms_folder,
+        },
+        auth_code: None,
+        require_compliance: false,
+        check_only: false,
+    };
+    Ok(Json(connect_with(&api, request, false).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/connections/{company_id}",
+    tag = "connections",
+    description = "Removes trestle's webhook from the company and forgets its connection and credentials; its records stay.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 204, description = "Disconnected"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn disconnect(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<StatusCode, Problem> {
+    caller.admin()?;
+    let settings = settings_of(&api)?;
+    match engine::hooks::disconnect(settings, &api.store, company).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(engine::hooks::HooksError::Open(engine::OpenError::NotConnected(_))) => Err(
+            Problem::not_found(format!("Procore company {company} is not connected")),
+        ),
+        Err(e) => Err(Problem::internal(&e)),
+    }
 }

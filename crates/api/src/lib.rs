@@ -49,6 +49,9 @@ pub struct Options {
     pub job_attempts: u32,
     /// Wakes the server's idle workers when the API queued work, so it starts at once.
     pub wake: Arc<Notify>,
+    /// What reaching Procore takes (connecting a company); without it those routes answer
+    /// 503.
+    pub settings: Option<Arc<engine::Settings>>,
 }
 
 /// What every handler shares.
@@ -58,6 +61,7 @@ pub(crate) struct Api {
     pub public_url: Option<String>,
     pub job_attempts: u32,
     pub wake: Arc<Notify>,
+    pub settings: Option<Arc<engine::Settings>>,
 }
 
 /// The `/api/v1` routes, on `store`.
@@ -67,12 +71,20 @@ pub fn router(store: Store, options: Options) -> Router {
         public_url: options.public_url,
         job_attempts: options.job_attempts,
         wake: options.wake,
+        settings: options.settings,
     };
     Router::new()
         .route("/api/v1/openapi.json", get(doc::document))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
-        .route("/api/v1/connections", get(connections::list))
+        .route(
+            "/api/v1/connections",
+            get(connections::list).post(connections::connect),
+        )
+        .route(
+            "/api/v1/connections/{company_id}",
+            axum::routing::patch(connections::change).delete(connections::disconnect),
+        )
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
         .route(

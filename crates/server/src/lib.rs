@@ -96,6 +96,9 @@ pub struct ServerConfig {
     pub keep_done_for: Duration,
     /// This process's name in job leases (host and pid by default).
     pub worker_name: String,
+    /// The settings the REST API reaches Procore with (connecting a company); `None`: those
+    /// routes answer 503.
+    pub settings: Option<Arc<engine::Settings>>,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +124,7 @@ impl Default for ServerConfig {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "trestle".into()),
                 std::process::id()
             ),
+            settings: None,
         }
     }
 }
@@ -170,6 +174,7 @@ pub async fn serve(
                 public_url: shared.config.public_url.clone(),
                 job_attempts: shared.config.job_attempts,
                 wake: shared.wake.clone(),
+                settings: shared.config.settings.clone(),
             },
         ));
     let http_stop = stop.clone();

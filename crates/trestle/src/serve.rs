@@ -48,6 +48,14 @@ pub fn server_config(settings: &Settings, args: &ServeArgs) -> server::ServerCon
         lease: s.job_lease,
         retry_cap: s.job_retry_cap,
         keep_done_for: s.keep_done_for,
+        settings: Some(Arc::new({
+            // The API registers hooks where this server is reached, flag included.
+            let mut for_api = settings.clone();
+            if let Some(url) = &args.public_url {
+                for_api.server.public_url = Some(url.clone());
+            }
+            for_api
+        })),
         ..server::ServerConfig::default()
     }
 }

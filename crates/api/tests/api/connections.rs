@@ -45,3 +45,118 @@ async fn a_connection_shows_what_is_wrong_and_what_fixes_it() {
         .unwrap()
         .contains("client id"));
 }
+
+#[tokio::test]
+async fn a_connection_request_names_each_wrong_field_and_a_check_only_saves_nothing() {
+    let app = App::fresh().await;
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.call(
+                reqwest::Method::POST,
+                "/api/v1/connections",
+                "/api/v1/connections",
+                Some(&app.admin),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let blank =
+        post(serde_json::json!({"company_id": 0, "client_id": " ", "client_secret": "x"})).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = blank.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["client_id", "company_id"]);
+    let elsewhere = post(
+        serde_json::json!({"company_id": 4242, "client_id": procore_sim::demo::CLIENT_ID,
+        "client_secret": procore_sim::demo::CLIENT_SECRET}),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        elsewhere.body
+    );
+    assert_eq!(elsewhere.body["errors"][0]["field"], "company_id");
+    assert!(elsewhere.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Company ID"));
+
+    let checked = post(
+        serde_json::json!({"company_id": app.kit.company, "client_id": procore_sim::demo::CLIENT_ID,
+        "client_secret": procore_sim::demo::CLIENT_SECRET, "check_only": true}),
+    )
+    .await;
+    assert_eq!(checked.status, StatusCode::CREATED, "{}", checked.body);
+    assert_eq!(checked.body["saved"], false);
+    assert!(app
+        .kit
+        .store
+        .connection(app.kit.company)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn an_admin_changes_a_connected_companys_toggles_and_an_empty_folder_name_is_refused() {
+    let app = App::start().await;
+    let path = format!("/api/v1/connections/{}", app.kit.company);
+    let patch = |body: serde_json::Value| {
+        let (app, path) = (&app, &path);
+        async move {
+            app.call(
+                reqwest::Method::PATCH,
+                path,
+                "/api/v1/connections/{company_id}",
+                Some(&app.admin),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let changed =
+        patch(serde_json::json!({"sync_forms": true, "forms_folder": "Safety Forms"})).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["sync_forms"], true);
+    let saved = app
+        .kit
+        .store
+        .connection(app.kit.company)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(saved.sync_forms);
+    assert_eq!(saved.forms_folder, "Safety Forms");
+    let empty = patch(serde_json::json!({"forms_folder": "  "})).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.body["errors"][0]["field"], "forms_folder");
+    let unknown = app
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/connections/77",
+            "/api/v1/connections/{company_id}",
+            Some(&app.admin),
+            Some(serde_json::json!({"sync_forms": false})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let reader = app.token("auditor", store::ApiScope::ReadOnly).await;
+    let refused = app
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            "/api/v1/connections/{company_id}",
+            Some(&reader),
+            Some(serde_json::json!({"sync_forms": false})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
