@@ -8,6 +8,8 @@
 //!
 //! # Layout
 //! - `problem`: the error answer, and what each kind of failure becomes.
+//! - `activity`: syncs run now or previewed (a dry run with each decision's reason), the runs
+//!   with their per-record entries, and `explain`.
 //! - `auth`: the `Authorization: Bearer` token, checked, and the scope a route needs.
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
@@ -21,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+mod activity;
 mod auth;
 mod connections;
 mod doc;
@@ -150,6 +153,23 @@ pub fn router(store: Store, options: Options) -> Router {
         .route(
             "/api/v1/companies/{company_id}/forms/{id}/pdf",
             get(forms::pdf),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/syncs",
+            post(activity::sync_now),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/syncs/preview",
+            post(activity::preview),
+        )
+        .route("/api/v1/companies/{company_id}/runs", get(activity::runs))
+        .route(
+            "/api/v1/companies/{company_id}/runs/{id}",
+            get(activity::run),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/explain/{kind}/{id}",
+            get(activity::explain),
         )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(

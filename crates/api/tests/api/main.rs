@@ -2,6 +2,7 @@
 //! against the OpenAPI document the server itself serves, as the simulator's conformance suite
 //! checks its answers against Procore's.
 //!
+//! `activity`: syncs run now or previewed, runs and their entries, explain.
 //! `auth`: tokens, scopes, and what a request without one gets.
 //! `connections`: each connected company's state.
 //! `tokens`: making, listing and revoking tokens over the API.
@@ -11,6 +12,7 @@
 //! `scenario`: the workforce seed from connect to a form's second version, through the API
 //! alone.
 
+mod activity;
 mod auth;
 mod connections;
 mod forms;
