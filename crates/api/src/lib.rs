@@ -11,6 +11,8 @@
 //! - `activity`: syncs run now or previewed (a dry run with each decision's reason), the runs
 //!   with their per-record entries, and `explain`.
 //! - `auth`: the `Authorization: Bearer` token, checked, and the scope a route needs.
+//! - `compliance`: parties and projects with their compliance, the mapping of Procore
+//!   projects and companies, the integration's settings.
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
@@ -25,6 +27,7 @@
 
 mod activity;
 mod auth;
+mod compliance;
 mod connections;
 mod doc;
 mod forms;
@@ -170,6 +173,26 @@ pub fn router(store: Store, options: Options) -> Router {
         .route(
             "/api/v1/companies/{company_id}/explain/{kind}/{id}",
             get(activity::explain),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/parties",
+            get(compliance::parties),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/projects",
+            get(compliance::projects),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/mappings",
+            get(compliance::mappings),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}",
+            post(compliance::map),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/settings",
+            get(compliance::settings).patch(compliance::change_settings),
         )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(

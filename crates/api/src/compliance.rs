@@ -1,0 +1,377 @@
+//! `/api/v1/companies/{company_id}/compliance/...`: the compliance side. Parties and projects
+//! with their compliance on a day, the mapping of Procore projects and companies (import, link,
+//! do not add), and the integration's settings (every configuration option of the seed). A
+//! decision or a settings change queues a compliance sync that carries it out.
+
+use crate::auth::Caller;
+use crate::{Api, FieldError, Problem};
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use engine::mapping::MapError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use store::{MappingDecision, ProcoreRecordKind};
+use sync::compliance::local::{load_settings, save_settings};
+use sync::compliance::ComplianceSettings;
+use utoipa::{IntoParams, ToSchema};
+
+/// The day compliance is evaluated on.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OnQuery {
+    /// `YYYY-MM-DD`; today when not given: a later date shows what lapses by then.
+    pub on: Option<NaiveDate>,
+}
+
+/// Which mapping rows to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MappingsQuery {
+    /// Only those waiting for a person's decision.
+    #[serde(default)]
+    pub waiting: bool,
+}
+
+/// A mapping decision: `{"decision": "import"}`, `{"decision": "link", "to": 3}` or
+/// `{"decision": "do_not_add"}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MapBody {
+    pub decision: String,
+    /// For `link`: the compliance project or party.
+    pub to: Option<i64>,
+}
+
+/// A decision saved, and the sync queued that carries it out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mapped {
+    /// `project` or `company`.
+    pub kind: String,
+    pub procore_id: i64,
+    pub decision: String,
+    pub to: Option<i64>,
+    pub job_id: i64,
+}
+
+fn rows<T: Serialize>(list: Vec<T>) -> Result<Json<Vec<Value>>, Problem> {
+    list.into_iter()
+        .map(|r| serde_json::to_value(r).map_err(|e| Problem::internal(&e)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json)
+}
+
+fn day(query: Result<Query<OnQuery>, QueryRejection>) -> Result<NaiveDate, Problem> {
+    let Query(q) = query.map_err(|r| {
+        Problem::invalid(vec![FieldError::new(
+            "on",
+            format!("{}; a date is YYYY-MM-DD", r.body_text()),
+        )])
+    })?;
+    Ok(q.on.unwrap_or_else(|| Utc::now().date_naive()))
+}
+
+async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
+    let work = sync::jobs::Work::Sync {
+        integration: engine::Integration::Compliance,
+        full: false,
+        targets: None,
+    };
+    let queued =
+        sync::jobs::enqueue(&api.store, company, &work, Utc::now(), api.job_attempts).await?;
+    api.wake.notify_waiters();
+    Ok(queued.id())
+}
+
+async fn connected(api: &Api, company: i64) -> Result<store::Connection, Problem> {
+    api.store
+        .connection(company)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/parties",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), OnQuery),
+    responses(
+        (status = 200, description = "Every party with its compliance on the day: `status`, `expiring_soon`, `next_expiration`, and on how many of its active projects it is not compliant", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn parties(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    query: Result<Query<OnQuery>, QueryRejection>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    let on = day(query)?;
+    rows(engine::views::parties(&api.store, company, on).await?)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/projects",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), OnQuery),
+    responses(
+        (status = 200, description = "Every compliance project with how many of its active parties are not compliant on the day", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn projects(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    query: Result<Query<OnQuery>, QueryRejection>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    let on = day(query)?;
+    rows(engine::views::projects(&api.store, company, on).await?)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/mappings",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), MappingsQuery),
+    responses(
+        (status = 200, description = "The Procore projects and companies seen, each with its decision and what trestle holds for it (`state`)", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn mappings(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    query: Result<Query<MappingsQuery>, QueryRejection>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    let Query(q) =
+        query.map_err(|r| Problem::invalid(vec![FieldError::new("waiting", r.body_text())]))?;
+    rows(engine::views::mappings(&api.store, company, q.waiting).await?)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}",
+    tag = "compliance",
+    description = "Decides what becomes of a Procore project or company; the queued compliance sync carries it out.",
+    security(("token" = [])),
+    params(
+        ("company_id" = i64, Path),
+        ("kind" = String, Path, description = "`project` or `company`"),
+        ("procore_id" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
+    ),
+    request_body = MapBody,
+    responses(
+        (status = 200, description = "Decided", body = Mapped),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Procore could not be asked whether the record exists", body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn map(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
+    bytes: Bytes,
+) -> Result<Json<Mapped>, Problem> {
+    caller.admin()?;
+    let b: MapBody = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::invalid(vec![FieldError::new(
+            "body",
+            format!("not a decision: {e}"),
+        )])
+    })?;
+    let mut errors = Vec::new();
+    let record = match kind.as_str() {
+        "project" => Some(ProcoreRecordKind::Project),
+        "company" => Some(ProcoreRecordKind::Company),
+        _ => {
+            errors.push(FieldError::new(
+                "kind",
+                "the kind is `project` or `company`",
+            ));
+            None
+        }
+    };
+    let decision = match (b.decision.as_str(), b.to) {
+        ("import", None) => Some(MappingDecision::Import),
+        ("do_not_add", None) => Some(MappingDecision::DoNotAdd),
+        ("link", Some(to)) => Some(MappingDecision::LinkTo(to)),
+        ("link", None) => {
+            errors.push(FieldError::new(
+                "to",
+                "a link needs `to`: the compliance project or party it is the same as",
+            ));
+            None
+        }
+        ("import" | "do_not_add", Some(_)) => {
+            errors.push(FieldError::new("to", "only a link takes `to`"));
+            None
+        }
+        (other, _) => {
+            errors.push(FieldError::new(
+                "decision",
+                format!("\"{other}\" is no decision; use import, link or do_not_add"),
+            ));
+            None
+        }
+    };
+    let (Some(record), Some(decision)) = (record, decision) else {
+        return Err(Problem::invalid(errors));
+    };
+    let connection = connected(&api, company).await?;
+    let settings = api.settings.as_deref().ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this server was started without Procore settings, so it cannot check the record in Procore",
+        )
+    })?;
+    let client = engine::open::client_for(settings, &connection, &api.store)
+        .map_err(|e| Problem::internal(&e))?;
+    match engine::mapping::map(&api.store, &client, company, record, procore_id, decision).await {
+        Ok(_) => {}
+        Err(e @ (MapError::NoSuchRecord { .. } | MapError::NotInProcore { .. })) => {
+            return Err(Problem::not_found(e.to_string()))
+        }
+        Err(e @ MapError::Check { .. }) => {
+            return Err(Problem::new(StatusCode::BAD_GATEWAY, e.to_string()))
+        }
+        Err(MapError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(Problem::internal(&e)),
+    }
+    let job_id = queue_sync(&api, company).await?;
+    Ok(Json(Mapped {
+        kind,
+        procore_id,
+        decision: b.decision,
+        to: b.to,
+        job_id,
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/settings",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 200, description = "Every option: `new_projects`, `import_companies_through_commitments`, `description`, `sync_active_status`, `contacts`, `ignore_purchase_orders`, `ignore_subcontracts`, `active_commitments`, `profile_field`, `compliance_sync`, `level`, `format`, `full_read_days`", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn settings(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<Json<Value>, Problem> {
+    caller.reader()?;
+    connected(&api, company).await?;
+    let s = load_settings(&api.store, company)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    Ok(Json(
+        serde_json::to_value(s).map_err(|e| Problem::internal(&e))?,
+    ))
+}
+
+/// The settings with `changes` on top; each change that is no setting, or no value of it, is
+/// named.
+fn changed(
+    current: &ComplianceSettings,
+    changes: &Map<String, Value>,
+) -> Result<ComplianceSettings, Problem> {
+    let base = serde_json::to_value(current).map_err(|e| Problem::internal(&e))?;
+    let Value::Object(base) = base else {
+        return Err(Problem::internal(&"settings are not an object"));
+    };
+    let mut errors = Vec::new();
+    let mut merged = base.clone();
+    for (key, value) in changes {
+        if !base.contains_key(key) {
+            errors.push(FieldError::new(key, "no such setting"));
+            continue;
+        }
+        let mut alone = base.clone();
+        alone.insert(key.clone(), value.clone());
+        match serde_json::from_value::<ComplianceSettings>(Value::Object(alone)) {
+            Ok(_) => {
+                merged.insert(key.clone(), value.clone());
+            }
+            Err(e) => errors.push(FieldError::new(
+                key,
+                format!("not a value of this setting: {e}"),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    serde_json::from_value(Value::Object(merged))
+        .map_err(|e| Problem::invalid(vec![FieldError::new("body", e.to_string())]))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/companies/{company_id}/compliance/settings",
+    tag = "compliance",
+    description = "Changes the options given (the others stay) and queues a compliance sync that applies them.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    request_body(content = Object, description = "The options to change, as GET shows them"),
+    responses(
+        (status = 200, description = "Every option now", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Each option that does not exist or cannot take the value, named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn change_settings(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    bytes: Bytes,
+) -> Result<Json<Value>, Problem> {
+    caller.admin()?;
+    let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "body",
+            "send a JSON object of the options to change",
+        )]));
+    };
+    connected(&api, company).await?;
+    let current = load_settings(&api.store, company)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    let new = changed(&current, &changes)?;
+    save_settings(&api.store, company, &new)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    queue_sync(&api, company).await?;
+    Ok(Json(
+        serde_json::to_value(new).map_err(|e| Problem::internal(&e))?,
+    ))
+}
