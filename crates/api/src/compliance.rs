@@ -11,7 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
+use domain::compliance::{CertificateId, ComplianceProfile, PartyId, ProfileEdit, WaiverId};
 use engine::mapping::MapError;
+use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use store::{MappingDecision, ProcoreRecordKind};
@@ -373,5 +375,376 @@ pub(crate) async fn change_settings(
     queue_sync(&api, company).await?;
     Ok(Json(
         serde_json::to_value(new).map_err(|e| Problem::internal(&e))?,
+    ))
+}
+
+// ---------------------------------------------------------------- the records trestle keeps
+
+fn record_problem(e: RecordError) -> Problem {
+    match e {
+        RecordError::NoParty { .. }
+        | RecordError::NoParties { .. }
+        | RecordError::NoProject { .. }
+        | RecordError::NoProfiles { .. }
+        | RecordError::NoProfile { .. }
+        | RecordError::NoProfileNamed(_)
+        | RecordError::NoCertificate(_)
+        | RecordError::NoWaiver(_) => Problem::not_found(e.to_string()),
+        RecordError::Invalid(problems) => Problem::invalid(
+            problems
+                .iter()
+                .map(|p| FieldError::new("body", p.to_string()))
+                .collect(),
+        ),
+        RecordError::Store(e) => e.into(),
+        other => Problem::invalid(vec![FieldError::new("body", other.to_string())]),
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &str) -> Result<T, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Problem::invalid(vec![FieldError::new(
+            "body",
+            format!("not {what} ({e}); docs/compliance-import.md gives the shape"),
+        )])
+    })
+}
+
+fn object(value: impl Serialize) -> Result<Json<Value>, Problem> {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|e| Problem::internal(&e))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/profiles",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The compliance profiles with their requirements", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn profiles(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    rows(api.store.profiles(company).await?)
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+    tag = "compliance",
+    description = "Creates or replaces the profile named `name`, in the import file's shape (docs/compliance-import.md).",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("name" = String, Path)),
+    request_body(content = Object, description = "A profile: `name`, `requirements`, optional `currency` and `expiring_within_days`"),
+    responses(
+        (status = 200, description = "Saved, with its id", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn put_profile(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, name)): Path<(i64, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, Problem> {
+    caller.admin()?;
+    let mut raw: Value = json_body(&bytes, "a profile")?;
+    if raw.get("id").is_none() {
+        raw["id"] = Value::from(0);
+    }
+    let whole: ComplianceProfile = serde_json::from_value(raw).map_err(|e| {
+        Problem::invalid(vec![FieldError::new("body", format!("not a profile: {e}"))])
+    })?;
+    let saved = records::set_profile(
+        &api.store,
+        company,
+        &name,
+        Some(whole),
+        &ProfileEdit::default(),
+    )
+    .await
+    .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    object(saved)
+}
+
+/// A party's profile: `{"profile": "Standard Subcontractor"}`, or `null` for none.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PartyProfileBody {
+    pub profile: Option<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
+    tag = "compliance",
+    description = "The profile of the party's global compliance (none: not tracked).",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    request_body = PartyProfileBody,
+    responses(
+        (status = 200, description = "The profile given, or null", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn party_profile(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, party)): Path<(i64, i64)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, Problem> {
+    caller.admin()?;
+    let b: PartyProfileBody = json_body(&bytes, "a party's profile")?;
+    let given =
+        records::set_party_profile(&api.store, company, PartyId(party), b.profile.as_deref())
+            .await
+            .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    object(given)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    responses(
+        (status = 200, description = "The party's certificates with their policies", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn certificates(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, party)): Path<(i64, i64)>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    rows(
+        records::certificates_of(&api.store, company, Some(PartyId(party)))
+            .await
+            .map_err(record_problem)?,
+    )
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+    tag = "compliance",
+    description = "Adds a certificate: `{\"whole\": {certificate}}` in the import file's shape, or `{\"policy\": {...}}` for a one-policy certificate, with optional `projects`, `received_on`, `producer`, `holder`.",
+    security(("token" = [])),
+    params(
+        ("company_id" = i64, Path),
+        ("id" = i64, Path, description = "The party"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
+    ),
+    request_body(content = Object),
+    responses(
+        (status = 201, description = "Saved, with its id", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The party has a certificate with these policy numbers", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn add_certificate(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, party)): Path<(i64, i64)>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.admin()?;
+    let mut raw: Value = json_body(&bytes, "a certificate")?;
+    if let Some(whole) = raw.get_mut("whole").filter(|w| w.is_object()) {
+        whole["id"] = whole.get("id").cloned().unwrap_or(Value::from(0));
+        whole["party_id"] = Value::from(party);
+    }
+    let new: records::NewCertificate = serde_json::from_value(raw).map_err(|e| {
+        Problem::invalid(vec![FieldError::new(
+            "body",
+            format!("not a certificate: {e}"),
+        )])
+    })?;
+    let saved = records::add_certificate(&api.store, company, PartyId(party), new)
+        .await
+        .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    Ok((StatusCode::CREATED, object(saved)?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_certificate(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+) -> Result<StatusCode, Problem> {
+    caller.admin()?;
+    records::remove_certificate(&api.store, company, CertificateId(id))
+        .await
+        .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    responses(
+        (status = 200, description = "The party's waivers and overrides", body = Vec<Object>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn waivers(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, party)): Path<(i64, i64)>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    caller.reader()?;
+    rows(
+        records::waivers_of(&api.store, company, Some(PartyId(party)))
+            .await
+            .map_err(record_problem)?,
+    )
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
+    tag = "compliance",
+    description = "Adds a waiver (not required) or override (treat as met) of a `requirement` key or a whole `subject`, with a `reason`; on the party's global compliance unless `project` (id or name) or `everywhere`; until `until`, or until removed.",
+    security(("token" = [])),
+    params(
+        ("company_id" = i64, Path),
+        ("id" = i64, Path, description = "The party"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
+    ),
+    request_body(content = Object),
+    responses(
+        (status = 201, description = "Saved, with its id", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn add_waiver(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, party)): Path<(i64, i64)>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.admin()?;
+    let new: records::NewWaiver = json_body(&bytes, "a waiver")?;
+    let saved = records::add_waiver(&api.store, company, PartyId(party), new)
+        .await
+        .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    Ok((StatusCode::CREATED, object(saved)?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/companies/{company_id}/compliance/waivers/{id}",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_waiver(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+) -> Result<StatusCode, Problem> {
+    caller.admin()?;
+    records::remove_waiver(&api.store, company, WaiverId(id))
+        .await
+        .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An insurance record trestle wrote to Procore.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Written {
+    pub origin_id: String,
+    pub procore_insurance_id: Option<i64>,
+    pub procore_vendor_id: Option<i64>,
+    /// None: company level.
+    pub procore_project_id: Option<i64>,
+    pub written_at: chrono::DateTime<Utc>,
+    /// The record as written.
+    #[schema(value_type = Object)]
+    pub record: Value,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/insurance",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The insurance records trestle wrote to Procore: what, where and when", body = Vec<Written>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn insurance(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<Json<Vec<Written>>, Problem> {
+    caller.reader()?;
+    let writes = api.store.insurance_writes(company).await?;
+    Ok(Json(
+        writes
+            .into_iter()
+            .map(|w| Written {
+                origin_id: w.origin_id,
+                procore_insurance_id: w.procore_insurance_id,
+                procore_vendor_id: w.procore_vendor_id,
+                procore_project_id: w.procore_project_id,
+                written_at: w.written_at,
+                record: serde_json::to_value(&w.record).unwrap_or(Value::Null),
+            })
+            .collect(),
     ))
 }

@@ -194,6 +194,38 @@ pub fn router(store: Store, options: Options) -> Router {
             "/api/v1/companies/{company_id}/compliance/settings",
             get(compliance::settings).patch(compliance::change_settings),
         )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/profiles",
+            get(compliance::profiles),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+            axum::routing::put(compliance::put_profile),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
+            axum::routing::put(compliance::party_profile),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+            get(compliance::certificates).post(compliance::add_certificate),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+            delete(compliance::remove_certificate),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
+            get(compliance::waivers).post(compliance::add_waiver),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/waivers/{id}",
+            delete(compliance::remove_waiver),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/insurance",
+            get(compliance::insurance),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),

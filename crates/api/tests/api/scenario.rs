@@ -362,3 +362,164 @@ async fn an_existing_account_connects_settles_its_clashes_and_its_completed_form
     .await;
     assert_eq!(connections, json!([]));
 }
+
+/// The compliance seed through the API alone: connect, choose the options, define a profile;
+/// the sync brings Procore's projects and the companies with active commitments on them; a
+/// certificate entered for a party makes it compliant, and Procore's insurance records say so.
+#[tokio::test]
+async fn a_compliance_admin_goes_from_connect_to_insurance_records_in_procore_through_the_api_alone(
+) {
+    let app = App::fresh().await;
+    let company = app.kit.company;
+    let admin = app.admin.clone();
+    let (status, connected) = json_call(
+        &app,
+        Method::POST,
+        "/api/v1/connections",
+        "/api/v1/connections",
+        &admin,
+        Some(json!({"company_id": company, "client_id": demo::CLIENT_ID, "client_secret": demo::CLIENT_SECRET})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{connected}");
+    assert!(
+        connected["compliance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true),
+        "{connected}"
+    );
+
+    let base = format!("/api/v1/companies/{company}/compliance");
+    let (status, profile) = json_call(
+        &app,
+        Method::PUT,
+        &format!("{base}/profiles/Standard%20Subcontractor"),
+        "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+        &admin,
+        Some(json!({"name": "Standard Subcontractor", "requirements": [
+            {"key": "gl.each_occurrence", "subject": "general_liability",
+             "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    let (status, settings) = json_call(
+        &app,
+        Method::PATCH,
+        &format!("{base}/settings"),
+        "/api/v1/companies/{company_id}/compliance/settings",
+        &admin,
+        Some(json!({"new_projects": "import_automatically", "import_companies_through_commitments": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+
+    // The sync the settings queued brings the projects and the companies working on them.
+    let parties = "/api/v1/companies/{company_id}/compliance/parties";
+    let acme = eventually(PATIENCE, "Acme Electric a party", || async {
+        let (_, rows) = json_call(
+            &app,
+            Method::GET,
+            &format!("{base}/parties"),
+            parties,
+            &admin,
+            None,
+        )
+        .await;
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Acme Electric")
+            .cloned()
+    })
+    .await;
+    let party = acme["id"].as_i64().unwrap();
+    let vendor = acme["procore_vendor_id"].as_i64().unwrap();
+    let (status, given) = json_call(
+        &app,
+        Method::PUT,
+        &format!("{base}/parties/{party}/profile"),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
+        &admin,
+        Some(json!({"profile": "Standard Subcontractor"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{given}");
+    let (status, bad) = json_call(
+        &app,
+        Method::POST,
+        &format!("{base}/parties/{party}/certificates"),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+        &admin,
+        Some(json!({"whole": {"policies": "none"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (status, certificate) = json_call(
+        &app,
+        Method::POST,
+        &format!("{base}/parties/{party}/certificates"),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+        &admin,
+        Some(json!({"whole": {"policies": [
+            {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-77",
+             "effective_date": "2026-01-01", "expiration_date": "2030-12-31",
+             "limits": {"each_occurrence": "2000000"}}]}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{certificate}");
+
+    // Compliant now, and Procore's insurance records of Acme are trestle's.
+    eventually(PATIENCE, "Acme compliant", || async {
+        let (_, rows) = json_call(
+            &app,
+            Method::GET,
+            &format!("{base}/parties"),
+            parties,
+            &admin,
+            None,
+        )
+        .await;
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == party && p["status"] == "compliant")
+            .then_some(())
+    })
+    .await;
+    let written = eventually(PATIENCE, "insurance records written", || async {
+        let (_, rows) = json_call(
+            &app,
+            Method::GET,
+            &format!("{base}/insurance"),
+            "/api/v1/companies/{company_id}/compliance/insurance",
+            &admin,
+            None,
+        )
+        .await;
+        let mine: Vec<Value> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["procore_vendor_id"] == vendor && w["procore_insurance_id"].is_i64())
+            .cloned()
+            .collect();
+        (!mine.is_empty()).then_some(mine)
+    })
+    .await;
+    for w in &written {
+        let id = w["procore_insurance_id"].as_i64().unwrap();
+        let in_procore = app.kit.sim().read(|world| {
+            world
+                .insurances
+                .get(&id)
+                .map(|i| (i.vendor_id, i.origin_id.clone()))
+        });
+        assert_eq!(
+            in_procore,
+            Some((vendor, Some(w["origin_id"].as_str().unwrap().to_string()))),
+            "{w}"
+        );
+    }
+}
