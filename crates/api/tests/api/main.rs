@@ -5,6 +5,7 @@
 //! `activity`: syncs run now or previewed, runs and their entries, explain.
 //! `auth`: tokens, scopes, and what a request without one gets.
 //! `compliance`: settings, mapping decisions, parties and projects with their compliance.
+//! `docs`: every example in `docs/api.md`, run.
 //! `connections`: each connected company's state.
 //! `tokens`: making, listing and revoking tokens over the API.
 //! `jobs`: the work queue, and retrying failed work.
@@ -17,6 +18,7 @@ mod activity;
 mod auth;
 mod compliance;
 mod connections;
+mod docs;
 mod forms;
 mod jobs;
 mod scenario;
