@@ -222,14 +222,61 @@ async fn check_hook(
     let message = outcome.as_ref().err().map(ToString::to_string);
     sync::webhooks::record_hook_health(store, company, message.as_deref().map_or(Ok(()), Err), now)
         .await?;
+    // A hook that had to be made or completed (or whose check failed part way) delivered
+    // nothing of the events it lacked: the gap stays open until a reconcile has read what
+    // changed meanwhile.
+    let repaired = outcome.as_ref().map_or(true, |r| r.repaired());
+    if repaired
+        && store
+            .cursor(company, HOOK_GAP)
+            .await?
+            .unwrap_or_default()
+            .is_empty()
+    {
+        store
+            .set_cursor(company, HOOK_GAP, &now.to_rfc3339())
+            .await?;
+    }
     match outcome {
-        Ok(report) if report.repaired() => Ok(format!(
-            "hook repaired: {} triggers added, {} removed{}",
-            report.triggers_added.len(),
-            report.triggers_removed.len(),
-            if report.created { ", hook created" } else { "" }
-        )),
-        Ok(_) => Ok("hook in place".into()),
+        Ok(report) => {
+            let gap = !store
+                .cursor(company, HOOK_GAP)
+                .await?
+                .unwrap_or_default()
+                .is_empty();
+            if gap {
+                let following = [
+                    (Integration::Workforce, on.workforce),
+                    (Integration::Compliance, on.compliance),
+                ];
+                for (integration, _) in following.into_iter().filter(|(_, on)| *on) {
+                    let work = Work::Sync {
+                        integration,
+                        full: false,
+                        targets: None,
+                    };
+                    store
+                        .enqueue_job(&new_job(company, &work, now, shared.config.job_attempts))
+                        .await?;
+                }
+                shared.wake.notify_waiters();
+            }
+            let reconcile = if gap {
+                "; a reconcile reads what it could not deliver"
+            } else {
+                ""
+            };
+            Ok(if report.repaired() {
+                format!(
+                    "hook repaired: {} triggers added, {} removed{}{reconcile}",
+                    report.triggers_added.len(),
+                    report.triggers_removed.len(),
+                    if report.created { ", hook created" } else { "" }
+                )
+            } else {
+                format!("hook in place{reconcile}")
+            })
+        }
         // Checking is idempotent (it reads what is there before changing it), so any failure,
         // an unknown write outcome included, is worth another try.
         Err(e) => Err(Failure {
@@ -238,6 +285,11 @@ async fn check_hook(
         }),
     }
 }
+
+/// When the company's hook was found lacking (made anew, triggers added, or a check that
+/// failed part way), empty once a reconcile read what changed since: while it is open, a
+/// compliance reconcile reads commitments itself instead of leaving them to the hook.
+const HOOK_GAP: &str = "service.hook_gap";
 
 /// When the company's discarded deliveries were last looked at.
 const DISCARDS_CHECKED: &str = "service.discards_checked";
@@ -259,6 +311,14 @@ async fn webhooks_cover(
     let Some(hook_id) = store.hook_record(company).await?.and_then(|r| r.hook_id) else {
         return Ok(None);
     };
+    if !store
+        .cursor(company, HOOK_GAP)
+        .await?
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return Ok(None);
+    }
     let now = Utc::now();
     let last: Option<DateTime<Utc>> = store
         .cursor(company, DISCARDS_CHECKED)
@@ -361,7 +421,21 @@ async fn sync(
         today: Some(now.date_naive()),
         ..RunOptions::default()
     };
+    // The compliance reconcile closes the hook's gap (the workforce one when compliance is
+    // off): it is the one that would otherwise leave commitments to the hook.
+    let closes_gap = matches!(options.reads, Reads::Changed | Reads::Whole)
+        && (integration == Integration::Compliance
+            || !integrations(store, company).await?.compliance);
+    let gap = store.cursor(company, HOOK_GAP).await?.unwrap_or_default();
     let outcome = engine::run::run(store, &client, &connection, integration, options).await;
+    // What the hook missed is read now; a gap opened during the run stays open.
+    if outcome.is_ok()
+        && closes_gap
+        && !gap.is_empty()
+        && store.cursor(company, HOOK_GAP).await?.unwrap_or_default() == gap
+    {
+        store.set_cursor(company, HOOK_GAP, "").await?;
+    }
     if let (Ok(_), Some(checked)) = (&outcome, covered) {
         store
             .set_cursor(company, DISCARDS_CHECKED, &checked.to_rfc3339())

@@ -219,3 +219,47 @@ async fn a_change_whose_delivery_procore_gave_up_on_is_caught_by_the_reconcile()
     assert_eq!(app.associated(acme, harbor).await, Some(false));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_commitment_changed_while_the_hook_lacked_its_trigger_is_read_by_the_reconcile_the_repair_queues(
+) {
+    let app = App::start_compliance().await;
+    let acme = app.vendor("Acme Electric");
+    let harbor = app.kit.procore_project("Harbor Tower");
+    // The hook loses its commitment triggers (removed in Procore, or never made because the
+    // check that was making them failed part way).
+    app.kit.sim().write(|w| {
+        w.triggers
+            .retain(|_, t| !t.resource_name.ends_with("Contracts"));
+    });
+    let ids: Vec<i64> = app.kit.sim().read(|w| {
+        w.commitments
+            .values()
+            .filter(|c| c.project_id == harbor && c.vendor_id == Some(acme))
+            .map(|c| c.id)
+            .collect()
+    });
+    app.set_status(&ids, "Draft", false).await;
+    app.idle().await;
+    assert_eq!(
+        app.associated(acme, harbor).await,
+        Some(true),
+        "no delivery without the trigger"
+    );
+
+    // The hook check puts the triggers back and queues the reconcile that reads what they
+    // missed, commitments included, though the hook delivers them from now on.
+    app.run(sync::jobs::Work::Hook).await;
+    app.idle().await;
+    assert_eq!(app.associated(acme, harbor).await, Some(false));
+
+    // Once read, commitments are left to the hook again.
+    app.kit.sim().clear_request_log();
+    app.run(reconcile()).await;
+    let paths = app.api_paths();
+    assert!(
+        !paths.iter().any(|p| p.contains("commitment_contracts")),
+        "{paths:?}"
+    );
+    app.stop().await;
+}
