@@ -28,11 +28,11 @@
 mod activity;
 mod auth;
 mod compliance;
-mod connections;
+pub mod connections;
 mod doc;
 mod forms;
 mod idempotency;
-mod jobs;
+pub mod jobs;
 mod problem;
 mod tokens;
 pub mod workforce;

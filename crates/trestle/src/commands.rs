@@ -100,6 +100,9 @@ pub struct ExplainArgs {
     pub id: i64,
     #[arg(long)]
     pub company_id: Option<i64>,
+    /// Print JSON, in the REST API's shape (`GET /api/v1/companies/{c}/explain/{kind}/{id}`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
@@ -431,6 +434,12 @@ impl std::error::Error for WritesFailed {}
 pub async fn explain(settings: &Settings, args: ExplainArgs) -> Result<()> {
     let store = open_store(settings).await?;
     let connection = pick_connection(&store, settings, args.company_id).await?;
+    if args.json {
+        let e =
+            engine::explain::explain(&store, connection.company_id, args.kind.subject(), args.id)
+                .await?;
+        return crate::output::print_json(&e);
+    }
     let text = crate::explain::text(&store, connection.company_id, args.kind, args.id).await?;
     // Names in it come from Procore: keep its lines, escape anything a terminal would act on.
     outln!("{}", output::shown_lines(&text));

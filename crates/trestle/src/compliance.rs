@@ -4,6 +4,7 @@
 
 use crate::output::table;
 use anyhow::{bail, Context, Result};
+use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use domain::compliance::{ComplianceData, WriteBackFormat};
 use engine::mapping::MapError;
@@ -45,6 +46,9 @@ pub enum ComplianceCommand {
         undecided: bool,
         #[arg(long)]
         company_id: Option<i64>,
+        /// Print JSON, in the REST API's shapes.
+        #[arg(long)]
+        json: bool,
     },
     /// trestle's parties, with their compliance today and the ids other commands take.
     Parties {
@@ -53,6 +57,9 @@ pub enum ComplianceCommand {
         as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
+        /// Print JSON, in the REST API's shapes.
+        #[arg(long)]
+        json: bool,
     },
     /// trestle's compliance projects, with the ids `map project ... link` takes and how many of
     /// their parties are not compliant today.
@@ -62,6 +69,9 @@ pub enum ComplianceCommand {
         as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         company_id: Option<i64>,
+        /// Print JSON, in the REST API's shapes.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the integration's settings, changing those given first.
     Settings(SettingsArgs),
@@ -181,6 +191,9 @@ pub struct SettingsArgs {
     pub full_read_days: Option<u32>,
     #[arg(long)]
     pub company_id: Option<i64>,
+    /// Print JSON, in the REST API's shape.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -348,24 +361,48 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
         ComplianceCommand::Mappings {
             undecided,
             company_id,
+            json,
         } => {
             let connection = pick_connection(&store, settings, company_id).await?;
+            if json {
+                let rows =
+                    engine::views::mappings(&store, connection.company_id, undecided).await?;
+                return crate::output::print_json(&rows);
+            }
             out!(
                 "{}",
                 crate::overview::mappings(&store, connection.company_id, undecided).await?
             );
             Ok(())
         }
-        ComplianceCommand::Parties { as_of, company_id } => {
+        ComplianceCommand::Parties {
+            as_of,
+            company_id,
+            json,
+        } => {
             let connection = pick_connection(&store, settings, company_id).await?;
+            if json {
+                let on = as_of.unwrap_or_else(|| Utc::now().date_naive());
+                let rows = engine::views::parties(&store, connection.company_id, on).await?;
+                return crate::output::print_json(&rows);
+            }
             out!(
                 "{}",
                 crate::overview::parties(&store, connection.company_id, as_of).await?
             );
             Ok(())
         }
-        ComplianceCommand::Projects { as_of, company_id } => {
+        ComplianceCommand::Projects {
+            as_of,
+            company_id,
+            json,
+        } => {
             let connection = pick_connection(&store, settings, company_id).await?;
+            if json {
+                let on = as_of.unwrap_or_else(|| Utc::now().date_naive());
+                let rows = engine::views::projects(&store, connection.company_id, on).await?;
+                return crate::output::print_json(&rows);
+            }
             out!(
                 "{}",
                 crate::overview::projects(&store, connection.company_id, as_of).await?
@@ -377,6 +414,9 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let mut s = load_settings(&store, connection.company_id).await?;
             args.apply(&mut s);
             save_settings(&store, connection.company_id, &s).await?;
+            if args.json {
+                return crate::output::print_json(&s);
+            }
             out!("{}", describe_settings(&s));
             Ok(())
         }

@@ -23,6 +23,10 @@ pub struct StatusArgs {
     /// Only this company (default: every connected one).
     #[arg(long)]
     pub company_id: Option<i64>,
+    /// Print JSON, in the REST API's shapes (`GET /api/v1/connections`); the exit status
+    /// still says the worst.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +43,9 @@ pub struct JobsArgs {
     /// At most this many, newest first.
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
+    /// Print JSON, in the REST API's shapes (`GET /api/v1/jobs`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,7 +151,14 @@ pub async fn status(settings: &Settings, args: StatusArgs) -> Result<()> {
             engine::status::StatusError::Open(e) => e.into(),
             other => anyhow::Error::from(other),
         })?;
-    if all.is_empty() {
+    if args.json {
+        let shown: Vec<api::connections::Connection> = all
+            .iter()
+            .cloned()
+            .map(api::connections::Connection::from)
+            .collect();
+        crate::output::print_json(&shown)?;
+    } else if all.is_empty() {
         outln!("No Procore company is connected.");
         return Ok(());
     }
@@ -154,10 +168,12 @@ pub async fn status(settings: &Settings, args: StatusArgs) -> Result<()> {
         degraded: Vec::new(),
     };
     for (n, company) in all.iter().enumerate() {
-        if n > 0 {
-            outln!();
+        if !args.json {
+            if n > 0 {
+                outln!();
+            }
+            print_company(company, now);
         }
-        print_company(company, now);
         match company.state() {
             HealthState::Ok => {}
             HealthState::Degraded => unhealthy.degraded.push(company.company_id),
@@ -328,6 +344,10 @@ pub async fn jobs(settings: &Settings, args: JobsArgs) -> Result<()> {
         },
     )
     .await?;
+    if args.json {
+        let shown: Vec<api::jobs::Job> = jobs.into_iter().map(api::jobs::Job::from).collect();
+        return crate::output::print_json(&shown);
+    }
     if jobs.is_empty() {
         outln!("No jobs.");
         return Ok(());

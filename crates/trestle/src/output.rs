@@ -283,3 +283,9 @@ mod tests {
         assert_eq!(shown("plain"), "plain");
     }
 }
+
+/// Prints `value` as pretty JSON: what `--json` prints, in the REST API's shapes.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

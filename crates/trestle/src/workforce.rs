@@ -1,7 +1,7 @@
 //! `trestle workforce ...`: the workforce app from the terminal, on the same use cases as the
 //! REST API (`engine::workforce`); `--json` prints the API's shapes.
 
-use crate::output::shown;
+use crate::output::{print_json, shown};
 use anyhow::{anyhow, Result};
 use api::workforce::{Decided, Preview, Waiting, Worker};
 use chrono::Utc;
@@ -9,7 +9,6 @@ use clap::{Args, Subcommand, ValueEnum};
 use engine::open::{open_store, pick_connection};
 use engine::settings::Settings;
 use engine::workforce::{Decision, WorkerAction, WorkforceError};
-use serde::Serialize;
 use store::{WaitingKind, WorkerQuery};
 
 #[derive(Debug, Subcommand)]
@@ -93,11 +92,6 @@ pub struct WorkerArgs {
     common: Common,
     /// The worker's id.
     id: i64,
-}
-
-fn print_json(value: &impl Serialize) -> Result<()> {
-    outln!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
 
 fn worker_line(w: &Worker) -> String {
