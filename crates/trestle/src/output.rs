@@ -227,6 +227,12 @@ pub fn print_report(report: &Report) {
     out!("{}", table(&rows));
 }
 
+/// Prints `value` as pretty JSON: what `--json` prints, in the REST API's shapes.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,10 +288,4 @@ mod tests {
         assert_eq!(shown_lines("a\u{1b}b\nc\rd"), "a\\u{1b}b\nc\\rd");
         assert_eq!(shown("plain"), "plain");
     }
-}
-
-/// Prints `value` as pretty JSON: what `--json` prints, in the REST API's shapes.
-pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    outln!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
