@@ -120,6 +120,34 @@ pub(crate) async fn parties(
 
 #[utoipa::path(
     get,
+    path = "/api/v1/companies/{company_id}/compliance/parties/{id}",
+    tag = "compliance",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), OnQuery),
+    responses(
+        (status = 200, description = "The party's compliance on the day, globally and on each of its projects, with every requirement's outcome and the reason it is not met", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn party(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+    query: Result<Query<OnQuery>, QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    caller.reader()?;
+    let on = day(query)?;
+    let status = engine::views::party_status(&api.store, company, PartyId(id), on)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no party {id}")))?;
+    object(status)
+}
+
+#[utoipa::path(
+    get,
     path = "/api/v1/companies/{company_id}/compliance/projects",
     tag = "compliance",
     security(("token" = [])),

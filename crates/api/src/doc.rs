@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         crate::tokens::create,
         crate::tokens::revoke,
         crate::compliance::parties,
+        crate::compliance::party,
         crate::compliance::projects,
         crate::compliance::mappings,
         crate::compliance::map,

@@ -179,6 +179,10 @@ pub fn router(store: Store, options: Options) -> Router {
             get(compliance::parties),
         )
         .route(
+            "/api/v1/companies/{company_id}/compliance/parties/{id}",
+            get(compliance::party),
+        )
+        .route(
             "/api/v1/companies/{company_id}/compliance/projects",
             get(compliance::projects),
         )

@@ -270,3 +270,103 @@ mod tests {
         );
     }
 }
+
+/// A party's compliance on a day, with every requirement's outcome and why: globally, and on
+/// each project it is associated with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartyStatus {
+    pub id: PartyId,
+    pub name: String,
+    pub on: NaiveDate,
+    pub global: TargetStatus,
+    pub projects: Vec<TargetStatus>,
+}
+
+/// Compliance toward one target: the party globally, or on one project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetStatus {
+    /// `None`: global.
+    pub project_id: Option<ProjectId>,
+    pub project_name: Option<String>,
+    /// Whether the association is active (always for global).
+    pub active: bool,
+    pub profile: Option<String>,
+    pub status: OverallStatus,
+    pub expiring_soon: bool,
+    pub next_expiration: Option<NaiveDate>,
+    pub requirements: Vec<RequirementOutcome>,
+}
+
+/// One requirement of the profile, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequirementOutcome {
+    pub key: String,
+    pub subject: domain::compliance::Subject,
+    /// `compliant`, `non-compliant`, `waived` or `overridden`.
+    pub status: String,
+    /// Why it is not met (also for an overridden one); none when met or waived.
+    pub reason: Option<String>,
+}
+
+/// The compliance of party `party` on `on`, with reasons; `None` when the company has no such
+/// party.
+pub async fn party_status(
+    store: &Store,
+    company: CompanyId,
+    party: PartyId,
+    on: NaiveDate,
+) -> Result<Option<PartyStatus>, StoreError> {
+    use domain::compliance::RequirementStatus;
+    let data = store.compliance_dataset(company).await?;
+    let index = data.index();
+    let Some(e) = index.evaluate_party(party, on) else {
+        return Ok(None);
+    };
+    let names: BTreeMap<ProjectId, &str> = data
+        .projects
+        .iter()
+        .map(|p| (p.id, p.name.as_str()))
+        .collect();
+    let active: BTreeMap<ProjectId, bool> = data
+        .party_projects
+        .iter()
+        .filter(|pp| pp.party_id == party)
+        .map(|pp| (pp.project_id, pp.active))
+        .collect();
+    let target = |ev: &domain::compliance::Evaluation<'_>| TargetStatus {
+        project_id: ev.target.project,
+        project_name: ev
+            .target
+            .project
+            .and_then(|p| names.get(&p).map(|n| n.to_string())),
+        active: ev
+            .target
+            .project
+            .is_none_or(|p| active.get(&p).copied().unwrap_or(false)),
+        profile: ev.profile.map(|p| p.name.clone()),
+        status: ev.status,
+        expiring_soon: ev.expiring_soon,
+        next_expiration: ev.next_expiration,
+        requirements: ev
+            .requirements()
+            .iter()
+            .map(|r| RequirementOutcome {
+                key: r.requirement.key.clone(),
+                subject: r.requirement.subject,
+                status: r.status.status().to_string(),
+                reason: match &r.status {
+                    RequirementStatus::NonCompliant(reason)
+                    | RequirementStatus::Overridden { reason, .. } => Some(reason.to_string()),
+                    _ => None,
+                },
+            })
+            .collect(),
+    };
+    Ok(Some(PartyStatus {
+        id: e.party.id,
+        name: e.party.name.clone(),
+        on,
+        global: target(&e.global),
+        projects: e.projects.iter().map(target).collect(),
+    }))
+}

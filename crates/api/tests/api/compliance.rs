@@ -150,6 +150,28 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     )
     .await;
     assert_eq!(status(&later, acme.0), json!("non_compliant"));
+    // One party's compliance with the reason for each requirement.
+    let bolt_status = app
+        .get(
+            &format!("{}/parties/{}", base(&app), bolt.0),
+            "/api/v1/companies/{company_id}/compliance/parties/{id}",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(bolt_status.status, StatusCode::OK, "{}", bolt_status.body);
+    let global = &bolt_status.body["global"];
+    assert_eq!(global["status"], "non_compliant");
+    let requirement = &global["requirements"][0];
+    assert_eq!(requirement["status"], "non-compliant", "{global}");
+    assert!(requirement["reason"].is_string(), "{global}");
+    let missing = app
+        .get(
+            &format!("{}/parties/987654", base(&app)),
+            "/api/v1/companies/{company_id}/compliance/parties/{id}",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let garbled = app
         .get(
             &format!("{}/parties?on=soon", base(&app)),
