@@ -10,7 +10,8 @@
 //! one after another for the latency (p50, p99), then 8 clients at once for requests per
 //! second. Target: p99 under 50 ms with the server and the benchmark on this machine.
 //!
-//! Run with `cargo bench -p api --bench reads` (`-- --quick` for a smoke run). PostgreSQL is
+//! Run with `cargo bench -p api --bench reads` (`-- --quick` for a smoke run;
+//! `BENCH_BACKEND=sqlite` or `postgres` for one backend). PostgreSQL is
 //! `TRESTLE_TEST_POSTGRES_URL` or postgres://postgres@127.0.0.1:5432/test. The simulator, the
 //! load generator and the server share this process and its cores.
 
@@ -38,13 +39,21 @@ fn main() {
             "{:<11} {:<34} {:>9} {:>9} {:>12}",
             "backend", "read", "p50 ms", "p99 ms", "req/s (x8)"
         );
+        let only = std::env::var("BENCH_BACKEND").unwrap_or_default();
         for backend in [Backend::Sqlite, Backend::Postgres] {
-            run(backend, quick).await;
+            let name = match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            };
+            if only.is_empty() || only == name {
+                run(backend, quick).await;
+            }
         }
     });
 }
 
 async fn seed(kit: &Kit) {
+    let started = Instant::now();
     let changes: Vec<WorkforceChange> = (0..WORKERS)
         .map(|i| WorkforceChange::CreateWorker {
             procore_id: 9_000_000 + i as i64,
@@ -73,6 +82,8 @@ async fn seed(kit: &Kit) {
         })
         .await
         .expect("seeding workers");
+    eprintln!("  {WORKERS} workers stored in {:.1} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
     let parties: Vec<serde_json::Value> = (1..=PARTIES)
         .map(|i| serde_json::json!({"id": i, "name": format!("Party {i}"), "profile_id": 1}))
         .collect();
@@ -98,6 +109,7 @@ async fn seed(kit: &Kit) {
         .import_compliance(kit.company, &data)
         .await
         .expect("seeding parties");
+    eprintln!("  {PARTIES} parties imported in {:.1} s", started.elapsed().as_secs_f64());
 }
 
 async fn run(backend: Backend, quick: bool) {

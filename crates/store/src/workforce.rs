@@ -400,11 +400,13 @@ pub enum Versioned<T> {
     Missing,
 }
 
+/// The link is a subquery, one index probe per row, rather than a join: on PostgreSQL a join
+/// planned on stale statistics (right after a bulk sync) probed every link for every worker.
 const WORKER_RECORD_SQL: &str =
     "SELECT w.id, w.first_name, w.last_name, w.phone, w.employee_number, \
-     w.email, w.activation, w.blocked, w.blocked_by_admin, w.updated_at, l.procore_id \
-     FROM workers w LEFT JOIN links l ON l.company_id = w.company_id AND l.kind = 'worker' \
-     AND l.local_id = w.id AND l.local_key = ''";
+     w.email, w.activation, w.blocked, w.blocked_by_admin, w.updated_at, \
+     (SELECT l.procore_id FROM links l WHERE l.company_id = w.company_id AND l.kind = 'worker' \
+     AND l.local_id = w.id AND l.local_key = '') AS procore_id FROM workers w";
 
 fn worker_record_from_row(row: &AnyRow) -> Result<WorkerRecord> {
     Ok(WorkerRecord {
