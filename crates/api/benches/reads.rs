@@ -82,7 +82,10 @@ async fn seed(kit: &Kit) {
         })
         .await
         .expect("seeding workers");
-    eprintln!("  {WORKERS} workers stored in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "  {WORKERS} workers stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let parties: Vec<serde_json::Value> = (1..=PARTIES)
         .map(|i| serde_json::json!({"id": i, "name": format!("Party {i}"), "profile_id": 1}))
@@ -109,7 +112,10 @@ async fn seed(kit: &Kit) {
         .import_compliance(kit.company, &data)
         .await
         .expect("seeding parties");
-    eprintln!("  {PARTIES} parties imported in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "  {PARTIES} parties imported in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 async fn run(backend: Backend, quick: bool) {

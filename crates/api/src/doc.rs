@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         crate::activity::explain,
         crate::jobs::list,
         crate::jobs::retry,
+        crate::jobs::discard,
         crate::forms::templates,
         crate::forms::create_template,
         crate::forms::template,

@@ -183,3 +183,33 @@ pub(crate) async fn retry(
         Err(e) => Err(Problem::internal(&e)),
     }
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/discard",
+    tag = "jobs",
+    description = "Discards a dead or pending job: its work is not done.",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Discarded; the job as it was", body = Job),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Running or done: nothing to discard", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn discard(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(id): Path<i64>,
+) -> Result<Json<Job>, Problem> {
+    caller.admin()?;
+    match engine::jobs::discard(&api.store, None, id).await {
+        Ok(job) => Ok(Json(job.into())),
+        Err(e @ RetryError::UnknownJob { .. }) => Err(Problem::not_found(e.to_string())),
+        Err(e @ RetryError::NotRetryable { .. }) => Err(Problem::conflict(e.to_string())),
+        Err(RetryError::Store(e)) => Err(e.into()),
+        Err(e) => Err(Problem::internal(&e)),
+    }
+}

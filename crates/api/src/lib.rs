@@ -93,6 +93,7 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
+        .route("/api/v1/jobs/{id}/discard", post(jobs::discard))
         .route(
             "/api/v1/companies/{company_id}/workforce/workers",
             get(workforce::workers),

@@ -61,7 +61,7 @@ pub enum RetryError {
     #[error("there is no job {id}{}", of_company(*company))]
     UnknownJob { id: i64, company: Option<i64> },
     /// Running jobs finish (or fail) on their own, and done ones have nothing left to do.
-    #[error("job {id} is {}; only a dead or pending job can be retried", state.as_str())]
+    #[error("job {id} is {}; only a dead or pending job can be retried or discarded", state.as_str())]
     NotRetryable { id: i64, state: JobState },
     #[error("the store: {0}")]
     Store(StoreError),
@@ -118,6 +118,26 @@ pub async fn retry(
         None => merged_with(store, &job).await?,
     };
     Ok(Retried { job, merged_into })
+}
+
+/// Discards a dead or pending job: the work is not done (a sync the next reconcile does
+/// anyway, an upload of a form deleted since). Returns the job as it was.
+///
+/// # Errors
+/// The job is unknown, running or done ([`RetryError::NotRetryable`] says which), or the
+/// store failed.
+pub async fn discard(store: &Store, company: Option<i64>, id: i64) -> Result<Job, RetryError> {
+    let job = find(store, company, id)
+        .await?
+        .ok_or(RetryError::UnknownJob { id, company })?;
+    if !store.discard_job(job.company_id, id).await? {
+        let state = store
+            .job(job.company_id, id)
+            .await?
+            .map_or(JobState::Done, |j| j.state);
+        return Err(RetryError::NotRetryable { id, state });
+    }
+    Ok(job)
 }
 
 async fn find(store: &Store, company: Option<i64>, id: i64) -> Result<Option<Job>, StoreError> {

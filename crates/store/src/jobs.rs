@@ -734,6 +734,21 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a dead or pending job: work a person decided is not to be done. `false` when
+    /// the company has no such job in those states (running, done, or none).
+    pub async fn discard_job(&self, company: CompanyId, id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "DELETE FROM jobs WHERE id = $1 AND company_id = $2 AND state IN ('dead', 'pending')",
+        )
+        .bind(id)
+        .bind(company)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// How many jobs there are of each kind and state, for metrics.
     pub async fn job_counts(&self) -> Result<Vec<(String, JobState, i64)>> {
         let rows = sqlx::query(

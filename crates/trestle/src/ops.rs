@@ -59,6 +59,14 @@ pub enum JobsCommand {
         #[arg(long)]
         company_id: Option<i64>,
     },
+    /// Discard a dead or pending job: its work is not done.
+    Discard {
+        /// The job's id, as `trestle jobs` lists it.
+        id: i64,
+        /// The company the job belongs to (default: looked for among every connected one).
+        #[arg(long)]
+        company_id: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -331,8 +339,23 @@ fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 pub async fn jobs(settings: &Settings, args: JobsArgs) -> Result<()> {
     let store = open_store(settings).await?;
-    if let Some(JobsCommand::Retry { id, company_id }) = args.command {
-        return retry(&store, id, company_id).await;
+    match args.command {
+        Some(JobsCommand::Retry { id, company_id }) => return retry(&store, id, company_id).await,
+        Some(JobsCommand::Discard { id, company_id }) => {
+            let job = match engine::jobs::discard(&store, company_id, id).await {
+                Ok(job) => job,
+                Err(e @ RetryError::UnknownJob { .. }) => bail!("{e}; `trestle jobs` lists them"),
+                Err(e @ RetryError::NotRetryable { .. }) => bail!("{e}; nothing was changed"),
+                Err(e) => return Err(e.into()),
+            };
+            outln!(
+                "Job {id} ({}, Procore company {}) is discarded.",
+                shown(&job.kind),
+                job.company_id
+            );
+            return Ok(());
+        }
+        None => {}
     }
     let jobs = engine::jobs::list(
         &store,

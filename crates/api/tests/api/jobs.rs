@@ -172,3 +172,55 @@ async fn the_job_list_pages_to_its_last_job_by_its_link_headers() {
     assert_eq!(seen, made, "every job once, newest first");
     assert_eq!(pages, 3);
 }
+
+#[tokio::test]
+async fn an_admin_discards_a_dead_job_and_a_done_one_cannot_be() {
+    let app = App::start().await;
+    let mut wrong = testkit::demo_connection();
+    wrong.client_secret = "not-the-secret".to_string().into();
+    app.kit.store.save_connection(&wrong).await.unwrap();
+    let sync = Work::Sync {
+        integration: Integration::Workforce,
+        full: true,
+        targets: None,
+    };
+    let job = enqueue(
+        &app.kit.store,
+        app.kit.company,
+        &sync,
+        chrono::Utc::now(),
+        1,
+    )
+    .await
+    .unwrap()
+    .id();
+    eventually(Duration::from_secs(30), "the sync dies", || async {
+        jobs_in(&app, "dead")
+            .await
+            .into_iter()
+            .find(|j| j["id"] == job)
+    })
+    .await;
+    let template = "/api/v1/jobs/{id}/discard";
+    let discarded = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{job}/discard"),
+            template,
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(discarded.status, StatusCode::OK, "{}", discarded.body);
+    assert!(jobs_in(&app, "dead").await.iter().all(|j| j["id"] != job));
+    let again = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{job}/discard"),
+            template,
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
