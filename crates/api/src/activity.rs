@@ -100,13 +100,6 @@ fn sync_body(bytes: &Bytes) -> Result<SyncBody, Problem> {
     })
 }
 
-async fn connection(api: &Api, company: i64) -> Result<store::Connection, Problem> {
-    api.store
-        .connection(company)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))
-}
-
 fn run_of(r: store::Run) -> Run {
     Run {
         id: r.id.0,
@@ -149,7 +142,7 @@ pub(crate) async fn sync_now(
     caller.admin()?;
     let b = sync_body(&bytes)?;
     let integration = integration(&b.integration)?;
-    connection(&api, company).await?;
+    api.connection(company).await?;
     let work = sync::jobs::Work::Sync {
         integration,
         full: b.full,
@@ -194,13 +187,8 @@ pub(crate) async fn preview(
     caller.admin()?;
     let b = sync_body(&bytes)?;
     let integration = integration(&b.integration)?;
-    let connection = connection(&api, company).await?;
-    let settings = api.settings.as_deref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this server was started without Procore settings, so it cannot read Procore",
-        )
-    })?;
+    let connection = api.connection(company).await?;
+    let settings = api.procore_settings()?;
     let client = engine::open::client_for(settings, &connection, &api.store)
         .map_err(|e| Problem::internal(&e))?;
     let options = RunOptions {

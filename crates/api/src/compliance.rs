@@ -87,13 +87,6 @@ async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
     Ok(queued.id())
 }
 
-async fn connected(api: &Api, company: i64) -> Result<store::Connection, Problem> {
-    api.store
-        .connection(company)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/companies/{company_id}/compliance/parties",
@@ -269,13 +262,8 @@ pub(crate) async fn map(
     let (Some(record), Some(decision)) = (record, decision) else {
         return Err(Problem::invalid(errors));
     };
-    let connection = connected(&api, company).await?;
-    let settings = api.settings.as_deref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this server was started without Procore settings, so it cannot check the record in Procore",
-        )
-    })?;
+    let connection = api.connection(company).await?;
+    let settings = api.procore_settings()?;
     let client = engine::open::client_for(settings, &connection, &api.store)
         .map_err(|e| Problem::internal(&e))?;
     match engine::mapping::map(&api.store, &client, company, record, procore_id, decision).await {
@@ -318,7 +306,7 @@ pub(crate) async fn settings(
     Path(company): Path<i64>,
 ) -> Result<Json<Value>, Problem> {
     caller.reader()?;
-    connected(&api, company).await?;
+    api.connection(company).await?;
     let s = load_settings(&api.store, company)
         .await
         .map_err(|e| Problem::internal(&e))?;
@@ -392,7 +380,7 @@ pub(crate) async fn change_settings(
             "send a JSON object of the options to change",
         )]));
     };
-    connected(&api, company).await?;
+    api.connection(company).await?;
     let current = load_settings(&api.store, company)
         .await
         .map_err(|e| Problem::internal(&e))?;

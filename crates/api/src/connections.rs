@@ -237,21 +237,12 @@ fn refused(r: &engine::connect::Refusal) -> Problem {
     p
 }
 
-fn settings_of(api: &Api) -> Result<&engine::Settings, Problem> {
-    api.settings.as_deref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this server was started without Procore settings, so it cannot reach Procore to connect a company",
-        )
-    })
-}
-
 async fn connect_with(
     api: &Api,
     request: ConnectRequest,
     first_sync: bool,
 ) -> Result<Connected, Problem> {
-    let settings = settings_of(api)?;
+    let settings = api.procore_settings()?;
     let company = request.company_id;
     let check_only = request.check_only;
     let c = match engine::connect::connect(settings, &api.store, request).await {
@@ -449,7 +440,7 @@ pub(crate) async fn disconnect(
     Path(company): Path<i64>,
 ) -> Result<StatusCode, Problem> {
     caller.admin()?;
-    let settings = settings_of(&api)?;
+    let settings = api.procore_settings()?;
     match engine::hooks::disconnect(settings, &api.store, company).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         Err(engine::hooks::HooksError::Open(engine::OpenError::NotConnected(_))) => Err(

@@ -70,6 +70,25 @@ pub(crate) struct Api {
     pub settings: Option<Arc<engine::Settings>>,
 }
 
+impl Api {
+    /// The company's connection; 404 when it is not connected.
+    pub(crate) async fn connection(&self, company: i64) -> Result<store::Connection, Problem> {
+        self.store.connection(company).await?.ok_or_else(|| {
+            Problem::not_found(format!("Procore company {company} is not connected"))
+        })
+    }
+
+    /// The settings Procore is reached with; 503 when the server was started without them.
+    pub(crate) fn procore_settings(&self) -> Result<&engine::Settings, Problem> {
+        self.settings.as_deref().ok_or_else(|| {
+            Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "this server was started without Procore settings, so it cannot reach Procore",
+            )
+        })
+    }
+}
+
 /// The `/api/v1` routes, on `store`.
 pub fn router(store: Store, options: Options) -> Router {
     let api = Api {

@@ -243,15 +243,6 @@ fn bad_query(rejection: &QueryRejection) -> Problem {
     Problem::invalid(vec![FieldError::new("query", rejection.body_text())])
 }
 
-async fn connected(api: &Api, company: i64) -> Result<(), Problem> {
-    match api.store.connection(company).await? {
-        Some(_) => Ok(()),
-        None => Err(Problem::not_found(format!(
-            "Procore company {company} is not connected"
-        ))),
-    }
-}
-
 fn limit(given: Option<u32>, default: u32, errors: &mut Vec<FieldError>) -> u32 {
     let limit = given.unwrap_or(default);
     if !(1..=500).contains(&limit) {
@@ -303,7 +294,7 @@ pub(crate) async fn workers(
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
-    connected(&api, company).await?;
+    api.connection(company).await?;
     let page = engine::workforce::workers(
         &api.store,
         company,
@@ -474,7 +465,7 @@ pub(crate) async fn projects(
     Path(company): Path<i64>,
 ) -> Result<Json<Vec<Project>>, Problem> {
     caller.reader()?;
-    connected(&api, company).await?;
+    api.connection(company).await?;
     let links = api
         .store
         .links(company, store::LinkKind::Project)
@@ -517,7 +508,7 @@ pub(crate) async fn waiting(
     Path(company): Path<i64>,
 ) -> Result<Json<Vec<Waiting>>, Problem> {
     caller.reader()?;
-    connected(&api, company).await?;
+    api.connection(company).await?;
     let waiting = engine::workforce::waiting(&api.store, company)
         .await
         .map_err(problem)?;
