@@ -3,6 +3,7 @@
 //! `explain` for any Procore record or form.
 
 use crate::auth::Caller;
+use crate::paging::{limit, paged, Next};
 use crate::{Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -243,6 +244,8 @@ fn with_why(action: &impl Serialize, reason: &impl std::fmt::Display) -> Option<
 pub struct RunsQuery {
     /// At most this many, newest first (1 to 200; 20 when not given).
     pub limit: Option<u32>,
+    /// Only runs older than this one: the next page.
+    pub before: Option<i64>,
 }
 
 #[utoipa::path(
@@ -252,7 +255,7 @@ pub struct RunsQuery {
     security(("token" = [])),
     params(("company_id" = i64, Path), RunsQuery),
     responses(
-        (status = 200, description = "The latest runs, newest first", body = Vec<Run>),
+        (status = 200, description = "The latest runs, newest first; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Run>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -263,19 +266,26 @@ pub(crate) async fn runs(
     State(api): State<Api>,
     Path(company): Path<i64>,
     query: Result<Query<RunsQuery>, QueryRejection>,
-) -> Result<Json<Vec<Run>>, Problem> {
+) -> Result<Response, Problem> {
     caller.reader()?;
     let Query(q) =
         query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=200).contains(&limit) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "limit",
-            "from 1 to 200",
-        )]));
+    let mut errors = Vec::new();
+    let limit = limit(q.limit, 20, 200, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
     }
-    let runs = api.store.runs(company, limit).await?;
-    Ok(Json(runs.into_iter().map(run_of).collect()))
+    let runs = api.store.runs(company, q.before, limit).await?;
+    Ok(paged(
+        runs.into_iter().map(run_of).collect(),
+        limit,
+        |r: &Run| r.id.to_string(),
+        Next {
+            path: format!("/api/v1/companies/{company}/runs"),
+            cursor: "before",
+            filters: &[],
+        },
+    ))
 }
 
 #[utoipa::path(

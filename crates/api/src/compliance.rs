@@ -1,62 +1,26 @@
-//! `/api/v1/companies/{company_id}/compliance/...`: the compliance side. Parties and projects
-//! with their compliance on a day, the mapping of Procore projects and companies (import, link,
-//! do not add), and the integration's settings (every configuration option of the seed). A
-//! decision or a settings change queues a compliance sync that carries it out.
+//! `/api/v1/companies/{company_id}/compliance/...`: what a compliance admin keeps and sets. The
+//! integration's settings (every configuration option of the seed), profiles with their
+//! requirements, each party's certificates, waivers and overrides, and the insurance records
+//! trestle wrote. A settings change queues a compliance sync that applies it. Parties and
+//! projects with their compliance are in `parties`; the mapping screen in `mapping`.
 
 use crate::auth::Caller;
+use crate::paging::{limit, paged, window, Next};
 use crate::{Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use domain::compliance::{CertificateId, ComplianceProfile, PartyId, ProfileEdit, WaiverId};
-use engine::mapping::MapError;
 use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use store::{MappingDecision, ProcoreRecordKind};
 use sync::compliance::local::{load_settings, save_settings};
 use sync::compliance::ComplianceSettings;
 use utoipa::{IntoParams, ToSchema};
-
-/// The day compliance is evaluated on.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OnQuery {
-    /// `YYYY-MM-DD`; today when not given: a later date shows what lapses by then.
-    pub on: Option<NaiveDate>,
-}
-
-/// Which mapping rows to list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MappingsQuery {
-    /// Only those waiting for a person's decision.
-    #[serde(default)]
-    pub waiting: bool,
-}
-
-/// A mapping decision: `{"decision": "import"}`, `{"decision": "link", "to": 3}` or
-/// `{"decision": "do_not_add"}`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MapBody {
-    pub decision: String,
-    /// For `link`: the compliance project or party.
-    pub to: Option<i64>,
-}
-
-/// A decision saved, and the sync queued that carries it out.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Mapped {
-    /// `project` or `company`.
-    pub kind: String,
-    pub procore_id: i64,
-    pub decision: String,
-    pub to: Option<i64>,
-    pub job_id: i64,
-}
 
 fn rows<T: Serialize>(list: Vec<T>) -> Result<Json<Vec<Value>>, Problem> {
     list.into_iter()
@@ -65,17 +29,8 @@ fn rows<T: Serialize>(list: Vec<T>) -> Result<Json<Vec<Value>>, Problem> {
         .map(Json)
 }
 
-fn day(query: Result<Query<OnQuery>, QueryRejection>) -> Result<NaiveDate, Problem> {
-    let Query(q) = query.map_err(|r| {
-        Problem::invalid(vec![FieldError::new(
-            "on",
-            format!("{}; a date is YYYY-MM-DD", r.body_text()),
-        )])
-    })?;
-    Ok(q.on.unwrap_or_else(|| Utc::now().date_naive()))
-}
-
-async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
+/// Queues the compliance sync that carries out a change a person made.
+pub(crate) async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
     let work = sync::jobs::Work::Sync {
         integration: engine::Integration::Compliance,
         full: false,
@@ -85,206 +40,6 @@ async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
         sync::jobs::enqueue(&api.store, company, &work, Utc::now(), api.job_attempts).await?;
     api.wake.notify_waiters();
     Ok(queued.id())
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/companies/{company_id}/compliance/parties",
-    tag = "compliance",
-    security(("token" = [])),
-    params(("company_id" = i64, Path), OnQuery),
-    responses(
-        (status = 200, description = "Every party with its compliance on the day: `status`, `expiring_soon`, `next_expiration`, and on how many of its active projects it is not compliant", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn parties(
-    caller: Caller,
-    State(api): State<Api>,
-    Path(company): Path<i64>,
-    query: Result<Query<OnQuery>, QueryRejection>,
-) -> Result<Json<Vec<Value>>, Problem> {
-    caller.reader()?;
-    let on = day(query)?;
-    rows(engine::views::parties(&api.store, company, on).await?)
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/companies/{company_id}/compliance/parties/{id}",
-    tag = "compliance",
-    security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), OnQuery),
-    responses(
-        (status = 200, description = "The party's compliance on the day, globally and on each of its projects, with every requirement's outcome and the reason it is not met", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn party(
-    caller: Caller,
-    State(api): State<Api>,
-    Path((company, id)): Path<(i64, i64)>,
-    query: Result<Query<OnQuery>, QueryRejection>,
-) -> Result<Json<Value>, Problem> {
-    caller.reader()?;
-    let on = day(query)?;
-    let status = engine::views::party_status(&api.store, company, PartyId(id), on)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("there is no party {id}")))?;
-    object(status)
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/companies/{company_id}/compliance/projects",
-    tag = "compliance",
-    security(("token" = [])),
-    params(("company_id" = i64, Path), OnQuery),
-    responses(
-        (status = 200, description = "Every compliance project with how many of its active parties are not compliant on the day", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn projects(
-    caller: Caller,
-    State(api): State<Api>,
-    Path(company): Path<i64>,
-    query: Result<Query<OnQuery>, QueryRejection>,
-) -> Result<Json<Vec<Value>>, Problem> {
-    caller.reader()?;
-    let on = day(query)?;
-    rows(engine::views::projects(&api.store, company, on).await?)
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/companies/{company_id}/compliance/mappings",
-    tag = "compliance",
-    security(("token" = [])),
-    params(("company_id" = i64, Path), MappingsQuery),
-    responses(
-        (status = 200, description = "The Procore projects and companies seen, each with its decision and what trestle holds for it (`state`)", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn mappings(
-    caller: Caller,
-    State(api): State<Api>,
-    Path(company): Path<i64>,
-    query: Result<Query<MappingsQuery>, QueryRejection>,
-) -> Result<Json<Vec<Value>>, Problem> {
-    caller.reader()?;
-    let Query(q) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("waiting", r.body_text())]))?;
-    rows(engine::views::mappings(&api.store, company, q.waiting).await?)
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}",
-    tag = "compliance",
-    description = "Decides what becomes of a Procore project or company; the queued compliance sync carries it out.",
-    security(("token" = [])),
-    params(
-        ("company_id" = i64, Path),
-        ("kind" = String, Path, description = "`project` or `company`"),
-        ("procore_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
-    ),
-    request_body = MapBody,
-    responses(
-        (status = 200, description = "Decided", body = Mapped),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Procore could not be asked whether the record exists", body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn map(
-    caller: Caller,
-    State(api): State<Api>,
-    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
-    bytes: Bytes,
-) -> Result<Json<Mapped>, Problem> {
-    caller.admin()?;
-    let b: MapBody = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not a decision: {e}"),
-        )])
-    })?;
-    let mut errors = Vec::new();
-    let record = match kind.as_str() {
-        "project" => Some(ProcoreRecordKind::Project),
-        "company" => Some(ProcoreRecordKind::Company),
-        _ => {
-            errors.push(FieldError::new(
-                "kind",
-                "the kind is `project` or `company`",
-            ));
-            None
-        }
-    };
-    let decision = match (b.decision.as_str(), b.to) {
-        ("import", None) => Some(MappingDecision::Import),
-        ("do_not_add", None) => Some(MappingDecision::DoNotAdd),
-        ("link", Some(to)) => Some(MappingDecision::LinkTo(to)),
-        ("link", None) => {
-            errors.push(FieldError::new(
-                "to",
-                "a link needs `to`: the compliance project or party it is the same as",
-            ));
-            None
-        }
-        ("import" | "do_not_add", Some(_)) => {
-            errors.push(FieldError::new("to", "only a link takes `to`"));
-            None
-        }
-        (other, _) => {
-            errors.push(FieldError::new(
-                "decision",
-                format!("\"{other}\" is no decision; use import, link or do_not_add"),
-            ));
-            None
-        }
-    };
-    let (Some(record), Some(decision)) = (record, decision) else {
-        return Err(Problem::invalid(errors));
-    };
-    let connection = api.connection(company).await?;
-    let settings = api.procore_settings()?;
-    let client = engine::open::client_for(settings, &connection, &api.store)
-        .map_err(|e| Problem::internal(&e))?;
-    match engine::mapping::map(&api.store, &client, company, record, procore_id, decision).await {
-        Ok(_) => {}
-        Err(e @ (MapError::NoSuchRecord { .. } | MapError::NotInProcore { .. })) => {
-            return Err(Problem::not_found(e.to_string()))
-        }
-        Err(e @ MapError::Check { .. }) => {
-            return Err(Problem::new(StatusCode::BAD_GATEWAY, e.to_string()))
-        }
-        Err(MapError::Store(e)) => return Err(e.into()),
-        Err(e) => return Err(Problem::internal(&e)),
-    }
-    let job_id = queue_sync(&api, company).await?;
-    Ok(Json(Mapped {
-        kind,
-        procore_id,
-        decision: b.decision,
-        to: b.to,
-        job_id,
-    }))
 }
 
 #[utoipa::path(
@@ -736,31 +491,70 @@ pub struct Written {
     path = "/api/v1/companies/{company_id}/compliance/insurance",
     tag = "compliance",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(("company_id" = i64, Path), InsuranceQuery),
     responses(
-        (status = 200, description = "The insurance records trestle wrote to Procore: what, where and when", body = Vec<Written>),
+        (status = 200, description = "The insurance records trestle wrote to Procore, by origin id: what, where and when; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Written>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn insurance(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<Written>>, Problem> {
+    query: Result<Query<InsuranceQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
-    let writes = api.store.insurance_writes(company).await?;
-    Ok(Json(
-        writes
-            .into_iter()
-            .map(|w| Written {
-                origin_id: w.origin_id,
-                procore_insurance_id: w.procore_insurance_id,
-                procore_vendor_id: w.procore_vendor_id,
-                procore_project_id: w.procore_project_id,
-                written_at: w.written_at,
-                record: serde_json::to_value(&w.record).unwrap_or(Value::Null),
-            })
-            .collect(),
+    let Query(q) =
+        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let mut errors = Vec::new();
+    let limit = limit(q.limit, 100, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let mut writes: Vec<Written> = api
+        .store
+        .insurance_writes(company)
+        .await?
+        .into_iter()
+        .filter(|w| {
+            q.procore_vendor_id
+                .is_none_or(|v| w.procore_vendor_id == Some(v))
+        })
+        .map(|w| Written {
+            origin_id: w.origin_id,
+            procore_insurance_id: w.procore_insurance_id,
+            procore_vendor_id: w.procore_vendor_id,
+            procore_project_id: w.procore_project_id,
+            written_at: w.written_at,
+            record: serde_json::to_value(&w.record).unwrap_or(Value::Null),
+        })
+        .collect();
+    writes.sort_by(|a, b| a.origin_id.cmp(&b.origin_id));
+    Ok(paged(
+        window(writes, |w| w.origin_id.clone(), q.after.clone(), limit),
+        limit,
+        |w| w.origin_id.clone(),
+        Next {
+            path: format!("/api/v1/companies/{company}/compliance/insurance"),
+            cursor: "after",
+            filters: &[(
+                "procore_vendor_id",
+                q.procore_vendor_id.map(|v| v.to_string()),
+            )],
+        },
     ))
+}
+
+/// Which insurance records to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InsuranceQuery {
+    /// Only those written to this Procore directory company.
+    pub procore_vendor_id: Option<i64>,
+    /// At most this many, by origin id (1 to 500; 100 when not given).
+    pub limit: Option<u32>,
+    /// Only records with a greater origin id: the next page.
+    pub after: Option<String>,
 }

@@ -5,11 +5,12 @@
 //! its upload to the project's Procore Documents.
 
 use crate::auth::Caller;
+use crate::paging::{limit, paged, window, Next, PageQuery};
 use crate::{Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LINK};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -185,24 +186,41 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
     path = "/api/v1/companies/{company_id}/forms/templates",
     tag = "forms",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(("company_id" = i64, Path), PageQuery),
     responses(
-        (status = 200, description = "The templates new forms are started on", body = Vec<Template>),
+        (status = 200, description = "The templates new forms are started on, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Template>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn templates(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<Template>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.form_reader(company)?;
+    let Query(query) =
+        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let mut errors = Vec::new();
+    let limit = limit(query.limit, 100, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
     let list = engine::forms::templates(&api.store, company)
         .await
         .map_err(problem)?;
-    Ok(Json(
+    let list = window(list, |t| t.id, query.after, limit);
+    Ok(paged(
         list.into_iter().map(|t| template_of(t, None)).collect(),
+        limit,
+        |t: &Template| t.id.to_string(),
+        Next {
+            path: format!("/api/v1/companies/{company}/forms/templates"),
+            cursor: "after",
+            filters: &[],
+        },
     ))
 }
 
@@ -342,12 +360,10 @@ pub(crate) async fn list(
     caller.form_reader(company)?;
     let Query(query) =
         query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "limit",
-            "from 1 to 500",
-        )]));
+    let mut errors = Vec::new();
+    let limit = limit(query.limit, 100, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
     }
     let page = engine::forms::forms(
         &api.store,
@@ -358,30 +374,25 @@ pub(crate) async fn list(
     )
     .await
     .map_err(problem)?;
-    let next = (page.len() == limit as usize)
-        .then(|| page.last().map(|s| s.id))
-        .flatten()
-        .map(|after| {
-            let project = query
-                .project_id
-                .map(|p| format!("&project_id={p}"))
-                .unwrap_or_default();
-            format!(
-                "</api/v1/companies/{company}/forms?limit={limit}&after={after}{project}>; rel=\"next\""
-            )
-        });
-    let mut forms = Vec::with_capacity(page.len());
-    for s in page {
-        forms.push(form_of(engine::forms::Form {
-            submission: s,
-            procore: None,
-        }));
-    }
-    let mut response = Json(forms).into_response();
-    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        response.headers_mut().insert(LINK, link);
-    }
-    Ok(response)
+    let forms = page
+        .into_iter()
+        .map(|s| {
+            form_of(engine::forms::Form {
+                submission: s,
+                procore: None,
+            })
+        })
+        .collect();
+    Ok(paged(
+        forms,
+        limit,
+        |f: &Form| f.id.to_string(),
+        Next {
+            path: format!("/api/v1/companies/{company}/forms"),
+            cursor: "after",
+            filters: &[("project_id", query.project_id.map(|p| p.to_string()))],
+        },
+    ))
 }
 
 /// A form to start.

@@ -1,12 +1,11 @@
 //! `/api/v1/jobs`: the work queue as an operator sees it, and retrying failed work.
 
 use crate::auth::Caller;
+use crate::paging::{limit, paged, Next};
 use crate::{Api, FieldError, Problem};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header::LINK;
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use engine::jobs::{JobQuery, RetryError};
@@ -110,10 +109,7 @@ pub(crate) async fn list(
             parsed
         }
     };
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        errors.push(FieldError::new("limit", "from 1 to 500"));
-    }
+    let limit = limit(query.limit, 50, 500, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
@@ -127,25 +123,20 @@ pub(crate) async fn list(
         },
     )
     .await?;
-    // A full page may have a next one: it starts below this page's last (oldest) job.
-    let next = (jobs.len() == limit as usize)
-        .then(|| jobs.last().map(|j| j.id))
-        .flatten()
-        .map(|before| {
-            let mut url = format!("/api/v1/jobs?limit={limit}&before={before}");
-            if let Some(c) = query.company_id {
-                url.push_str(&format!("&company_id={c}"));
-            }
-            if let Some(s) = state {
-                url.push_str(&format!("&state={}", s.as_str()));
-            }
-            format!("<{url}>; rel=\"next\"")
-        });
-    let mut response = Json(jobs.into_iter().map(Job::from).collect::<Vec<_>>()).into_response();
-    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        response.headers_mut().insert(LINK, link);
-    }
-    Ok(response)
+    // Newest first: the next page starts below this page's last (oldest) job.
+    Ok(paged(
+        jobs.into_iter().map(Job::from).collect(),
+        limit,
+        |j: &Job| j.id.to_string(),
+        Next {
+            path: "/api/v1/jobs".into(),
+            cursor: "before",
+            filters: &[
+                ("company_id", query.company_id.map(|c| c.to_string())),
+                ("state", state.map(|s| s.as_str().to_string())),
+            ],
+        },
+    ))
 }
 
 #[utoipa::path(

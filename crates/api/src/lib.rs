@@ -11,8 +11,13 @@
 //! - `activity`: syncs run now or previewed (a dry run with each decision's reason), the runs
 //!   with their per-record entries, and `explain`.
 //! - `auth`: the `Authorization: Bearer` token, checked, and the scope a route needs.
-//! - `compliance`: parties and projects with their compliance, the mapping of Procore
-//!   projects and companies, the integration's settings.
+//! - `compliance`: the compliance integration's settings, profiles, certificates, waivers,
+//!   and the insurance records written.
+//! - `parties`: parties and projects with their compliance and its reasons, contacts,
+//!   associations.
+//! - `mapping`: the Procore projects and companies seen, and import / link / do not add,
+//!   each with a preview.
+//! - `paging`: cursors and `Link` headers, one way for every list.
 //! - `connections`: `/api/v1/connections`: each connected company's health, hook, queue, syncs.
 //! - `tokens`: `/api/v1/tokens`: make, list, revoke API tokens (admin).
 //! - `jobs`: `/api/v1/jobs`: the work queue, and retrying failed work.
@@ -33,6 +38,9 @@ mod doc;
 mod forms;
 mod idempotency;
 pub mod jobs;
+pub mod mapping;
+mod paging;
+pub mod parties;
 mod problem;
 mod tokens;
 pub mod workforce;
@@ -196,23 +204,35 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/parties",
-            get(compliance::parties),
+            get(parties::parties),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/parties/{id}",
-            get(compliance::party),
+            get(parties::party),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/projects",
-            get(compliance::projects),
+            get(parties::projects),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/contacts",
+            get(parties::contacts),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/associations",
+            get(parties::associations),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/mappings",
-            get(compliance::mappings),
+            get(mapping::mappings),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}",
-            post(compliance::map),
+            post(mapping::map),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}/preview",
+            get(mapping::preview),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/settings",

@@ -4,10 +4,11 @@
 //! also what `trestle workforce ... --json` prints.
 
 use crate::auth::Caller;
+use crate::paging::{limit, paged, window, Next};
 use crate::{Api, FieldError, Problem};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header::{ETAG, IF_MATCH, LINK};
+use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -115,6 +116,18 @@ pub struct WorkersQuery {
     /// At most this many, by id (1 to 500; 100 when not given).
     pub limit: Option<u32>,
     /// Only workers with a greater id: the next page. A full page's `Link` header gives it.
+    pub after: Option<i64>,
+}
+
+/// Which projects to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectsQuery {
+    /// Part of the name (any case), or the whole project number.
+    pub q: Option<String>,
+    /// At most this many, by id (1 to 500; 100 when not given).
+    pub limit: Option<u32>,
+    /// Only projects with a greater id: the next page.
     pub after: Option<i64>,
 }
 
@@ -243,14 +256,6 @@ fn bad_query(rejection: &QueryRejection) -> Problem {
     Problem::invalid(vec![FieldError::new("query", rejection.body_text())])
 }
 
-fn limit(given: Option<u32>, default: u32, errors: &mut Vec<FieldError>) -> u32 {
-    let limit = given.unwrap_or(default);
-    if !(1..=500).contains(&limit) {
-        errors.push(FieldError::new("limit", "from 1 to 500"));
-    }
-    limit
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/companies/{company_id}/workforce/workers",
@@ -290,7 +295,7 @@ pub(crate) async fn workers(
             found
         }
     };
-    let limit = limit(query.limit, 100, &mut errors);
+    let limit = limit(query.limit, 100, 500, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
@@ -307,29 +312,17 @@ pub(crate) async fn workers(
     )
     .await
     .map_err(problem)?;
-    let next = (page.len() == limit as usize)
-        .then(|| page.last().map(|w| w.worker.id))
-        .flatten()
-        .map(|after| {
-            let mut url = url::form_urlencoded::Serializer::new(String::new());
-            url.append_pair("limit", &limit.to_string());
-            url.append_pair("after", &after.to_string());
-            if let Some(s) = &query.status {
-                url.append_pair("status", s);
-            }
-            if let Some(q) = &query.q {
-                url.append_pair("q", q);
-            }
-            format!(
-                "</api/v1/companies/{company}/workforce/workers?{}>; rel=\"next\"",
-                url.finish()
-            )
-        });
-    let mut response = Json(page.iter().map(Worker::from).collect::<Vec<_>>()).into_response();
-    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        response.headers_mut().insert(LINK, link);
-    }
-    Ok(response)
+    let workers = page.iter().map(Worker::from).collect::<Vec<_>>();
+    Ok(paged(
+        workers,
+        limit,
+        |w| w.id.to_string(),
+        Next {
+            path: format!("/api/v1/companies/{company}/workforce/workers"),
+            cursor: "after",
+            filters: &[("status", query.status.clone()), ("q", query.q.clone())],
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -451,20 +444,28 @@ worker_action!(
     path = "/api/v1/companies/{company_id}/workforce/projects",
     tag = "workforce",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(("company_id" = i64, Path), ProjectsQuery),
     responses(
-        (status = 200, description = "The workforce app's projects, by id", body = Vec<Project>),
+        (status = 200, description = "The workforce app's projects, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Project>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn projects(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<Project>>, Problem> {
+    query: Result<Query<ProjectsQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
+    let Query(query) = query.map_err(|r| bad_query(&r))?;
+    let mut errors = Vec::new();
+    let limit = limit(query.limit, 100, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
     api.connection(company).await?;
     let links = api
         .store
@@ -473,19 +474,39 @@ pub(crate) async fn projects(
         .into_iter()
         .map(|(procore, local)| (local, procore))
         .collect::<std::collections::BTreeMap<_, _>>();
-    let projects = api.store.projects(company).await?;
-    Ok(Json(
-        projects
-            .into_iter()
-            .map(|p| Project {
-                procore_project_id: links.get(&p.id).copied(),
-                id: p.id,
-                name: p.fields.name,
-                project_number: p.fields.project_number,
-                status: p.status.as_str().to_ascii_lowercase(),
-                city: p.fields.city,
+    let search = query.q.as_deref().map(str::to_lowercase);
+    let projects = api
+        .store
+        .projects(company)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            search.as_deref().is_none_or(|q| {
+                p.fields.name.to_lowercase().contains(q)
+                    || p.fields
+                        .project_number
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase() == q)
             })
-            .collect(),
+        })
+        .map(|p| Project {
+            procore_project_id: links.get(&p.id).copied(),
+            id: p.id,
+            name: p.fields.name,
+            project_number: p.fields.project_number,
+            status: p.status.as_str().to_ascii_lowercase(),
+            city: p.fields.city,
+        })
+        .collect();
+    Ok(paged(
+        window(projects, |p: &Project| p.id, query.after, limit),
+        limit,
+        |p| p.id.to_string(),
+        Next {
+            path: format!("/api/v1/companies/{company}/workforce/projects"),
+            cursor: "after",
+            filters: &[("q", query.q.clone())],
+        },
     ))
 }
 

@@ -2,9 +2,13 @@
 //! side (TrustLayer's mapping screen): import it, link it to an existing record, or never add
 //! it. The next compliance sync carries the decision out.
 
+use chrono::NaiveDate;
+use domain::compliance::{PartyId, ProjectId};
 use serde::Serialize;
 use store::{CompanyId, MappingDecision, ProcoreRecordKind, Store, StoreError};
 use sync::compliance::collect::Mirror;
+use sync::compliance::local::{load_local, load_settings, mapping};
+use sync::compliance::plan::{plan, Action};
 
 /// A decision saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,8 +43,104 @@ pub enum MapError {
         #[source]
         source: procore::Error,
     },
+    /// A preview plans on what trestle has read; this record it has not read yet.
+    #[error("trestle has not read Procore {} {procore_id} yet; run a compliance sync, then preview again", kind.as_str())]
+    NotRead {
+        kind: ProcoreRecordKind,
+        procore_id: i64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] sync::SyncError),
+}
+
+/// What a decision would change: the planner's actions that the decision adds to the next
+/// compliance sync, each with its reason, planned on the records trestle last read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappingPreview {
+    pub kind: ProcoreRecordKind,
+    pub procore_id: i64,
+    pub decision: MappingDecision,
+    /// The actions the decision adds, in the order a sync would apply them.
+    pub actions: Vec<Action>,
+    /// The actions it takes away (what the record would otherwise have become).
+    pub withdrawn: Vec<Action>,
+}
+
+/// Plans the next compliance sync from what trestle last read twice, with the record's
+/// decision as it stands and with `decision`, and answers the difference: the person sees
+/// what a decision does before making it. Nothing is saved and Procore is not asked; the
+/// commitments of a project nobody imported yet are not read, so its associations appear only
+/// once a sync imports it.
+pub async fn preview(
+    store: &Store,
+    company: CompanyId,
+    kind: ProcoreRecordKind,
+    procore_id: i64,
+    decision: MappingDecision,
+    today: NaiveDate,
+) -> Result<MappingPreview, MapError> {
+    check_link_target(store, company, kind, decision).await?;
+    let (mirror, _) = Mirror::from_rows(&store.mirror(company).await?);
+    let read = match kind {
+        ProcoreRecordKind::Project => mirror.projects.contains_key(&procore_id),
+        ProcoreRecordKind::Company => mirror.vendors.contains_key(&procore_id),
+    };
+    if !read {
+        return Err(MapError::NotRead { kind, procore_id });
+    }
+    let snapshot = mirror.snapshot();
+    let settings = load_settings(store, company).await?;
+    let now = load_local(store, company, &settings, today).await?;
+    let mut then = now.clone();
+    match kind {
+        ProcoreRecordKind::Project => {
+            then.project_mappings
+                .insert(procore_id, mapping(decision, ProjectId));
+        }
+        ProcoreRecordKind::Company => {
+            then.vendor_mappings
+                .insert(procore_id, mapping(decision, PartyId));
+        }
+    }
+    let before = plan(&snapshot, &now, &settings, today).actions;
+    let after = plan(&snapshot, &then, &settings, today).actions;
+    Ok(MappingPreview {
+        kind,
+        procore_id,
+        decision,
+        actions: after
+            .iter()
+            .filter(|a| !before.contains(a))
+            .cloned()
+            .collect(),
+        withdrawn: before.into_iter().filter(|a| !after.contains(a)).collect(),
+    })
+}
+
+/// A link's target must be a record of the company.
+async fn check_link_target(
+    store: &Store,
+    company: CompanyId,
+    kind: ProcoreRecordKind,
+    decision: MappingDecision,
+) -> Result<(), MapError> {
+    let MappingDecision::LinkTo(id) = decision else {
+        return Ok(());
+    };
+    let exists = match kind {
+        ProcoreRecordKind::Project => store
+            .compliance_project(company, ProjectId(id))
+            .await?
+            .is_some(),
+        ProcoreRecordKind::Company => store.party(company, PartyId(id)).await?.is_some(),
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(MapError::NoSuchRecord { kind, id })
+    }
 }
 
 /// What a Procore record of `kind` becomes on the compliance side.
@@ -62,21 +162,7 @@ pub async fn map(
     procore_id: i64,
     decision: MappingDecision,
 ) -> Result<Mapped, MapError> {
-    if let MappingDecision::LinkTo(id) = decision {
-        let exists = match kind {
-            ProcoreRecordKind::Project => store
-                .compliance_project(company, domain::compliance::ProjectId(id))
-                .await?
-                .is_some(),
-            ProcoreRecordKind::Company => store
-                .party(company, domain::compliance::PartyId(id))
-                .await?
-                .is_some(),
-        };
-        if !exists {
-            return Err(MapError::NoSuchRecord { kind, id });
-        }
-    }
+    check_link_target(store, company, kind, decision).await?;
     procore_record_exists(store, client, company, kind, procore_id).await?;
     store
         .set_mapping(company, kind, procore_id, decision)

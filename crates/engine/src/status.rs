@@ -208,7 +208,7 @@ async fn queue(store: &Store, company: i64) -> Result<QueueStatus, StoreError> {
 
 async fn last_runs(store: &Store, company: i64) -> Result<Vec<LastRun>, StoreError> {
     let on = sync::jobs::integrations(store, company).await?;
-    let runs = store.runs(company, RUNS_LOOKED_AT).await?;
+    let runs = store.runs(company, None, RUNS_LOOKED_AT).await?;
     let mut last = Vec::new();
     for (integration, is_on) in [
         (Integration::Workforce, on.workforce),

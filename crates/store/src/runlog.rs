@@ -335,13 +335,20 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
-    /// The company's latest runs, newest first.
-    pub async fn runs(&self, company: CompanyId, limit: u32) -> Result<Vec<Run>> {
+    /// The company's runs, newest first: at most `limit`, only those older than `before` when
+    /// given (the next page).
+    pub async fn runs(
+        &self,
+        company: CompanyId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Run>> {
         let rows = sqlx::query(
             "SELECT id, company_id, integration, dry_run, started_at, finished_at, summary_json FROM runs \
-             WHERE company_id = $1 ORDER BY id DESC LIMIT $2",
+             WHERE company_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(company)
+        .bind(before)
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;

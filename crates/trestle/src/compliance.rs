@@ -367,6 +367,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             if json {
                 let rows =
                     engine::views::mappings(&store, connection.company_id, undecided).await?;
+                let rows: Vec<api::mapping::Mapping> = rows.into_iter().map(Into::into).collect();
                 return crate::output::print_json(&rows);
             }
             out!(
@@ -384,6 +385,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             if json {
                 let on = as_of.unwrap_or_else(|| Utc::now().date_naive());
                 let rows = engine::views::parties(&store, connection.company_id, on).await?;
+                let rows: Vec<api::parties::Party> = rows.into_iter().map(Into::into).collect();
                 return crate::output::print_json(&rows);
             }
             out!(
@@ -401,6 +403,7 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             if json {
                 let on = as_of.unwrap_or_else(|| Utc::now().date_naive());
                 let rows = engine::views::projects(&store, connection.company_id, on).await?;
+                let rows: Vec<api::parties::ComplianceProject> = rows.into_iter().map(Into::into).collect();
                 return crate::output::print_json(&rows);
             }
             out!(

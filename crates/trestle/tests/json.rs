@@ -51,7 +51,7 @@ async fn the_views_print_json_in_the_apis_shapes() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|m| m["state"].is_object()));
+        .all(|m| m["state"].is_string() && m["decision"].is_string() && m["kind"].is_string()));
     let settings = json_of(&setup.ok(&["compliance", "settings", "--json"]).await);
     assert_eq!(settings["new_projects"], "import_automatically");
 

@@ -85,7 +85,9 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     })
     .await;
     assert!(
-        waiting.iter().all(|r| r["state"]["state"] == "waiting"),
+        waiting
+            .iter()
+            .all(|r| r["state"] == "waiting" && r["decision"] == "undecided"),
         "{waiting:?}"
     );
 
@@ -111,6 +113,35 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    // The preview shows what importing would do, and saves nothing.
+    let preview = app
+        .get(
+            &format!(
+                "{}/mappings/project/{harbor}/preview?decision=import",
+                base(&app)
+            ),
+            "/api/v1/companies/{company_id}/compliance/mappings/{kind}/{procore_id}/preview",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let creates = preview.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "create_project" && a["procore_id"] == harbor)
+        .unwrap_or_else(|| panic!("{}", preview.body));
+    assert!(
+        creates["why"].as_str().is_some_and(|w| !w.is_empty()),
+        "{creates}"
+    );
+    let still = list(
+        &app,
+        &format!("{}/mappings?waiting=true&kind=project", base(&app)),
+        mappings,
+    )
+    .await;
+    assert!(still.iter().any(|r| r["procore_id"] == harbor), "{still:?}");
     let imported = app
         .call(
             Method::POST,

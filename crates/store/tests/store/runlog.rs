@@ -97,18 +97,23 @@ both!(
     }
 );
 
-both!(runs_are_listed_newest_first_with_their_summary, |ctx| {
-    let s = &ctx.store;
-    let a = s.start_run(COMPANY, "workforce", false).await.unwrap();
-    let b = s.start_run(COMPANY, "workforce", false).await.unwrap();
-    s.finish_run(a, r#"{"created":3}"#).await.unwrap();
-    let runs = s.runs(COMPANY, 10).await.unwrap();
-    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![b, a]);
-    assert_eq!(runs[1].summary_json.as_deref(), Some(r#"{"created":3}"#));
-    assert!(runs[1].finished_at.is_some() && runs[0].finished_at.is_none());
-    assert_eq!(s.runs(COMPANY, 1).await.unwrap().len(), 1);
-    assert_eq!(s.run(a).await.unwrap().unwrap().integration, "workforce");
-});
+both!(
+    runs_are_listed_newest_first_with_their_summary_and_page_by_the_last_one_seen,
+    |ctx| {
+        let s = &ctx.store;
+        let a = s.start_run(COMPANY, "workforce", false).await.unwrap();
+        let b = s.start_run(COMPANY, "workforce", false).await.unwrap();
+        s.finish_run(a, r#"{"created":3}"#).await.unwrap();
+        let runs = s.runs(COMPANY, None, 10).await.unwrap();
+        assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![b, a]);
+        assert_eq!(runs[1].summary_json.as_deref(), Some(r#"{"created":3}"#));
+        assert!(runs[1].finished_at.is_some() && runs[0].finished_at.is_none());
+        assert_eq!(s.runs(COMPANY, None, 1).await.unwrap().len(), 1);
+        let older = s.runs(COMPANY, Some(b.0), 10).await.unwrap();
+        assert_eq!(older.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a]);
+        assert_eq!(s.run(a).await.unwrap().unwrap().integration, "workforce");
+    }
+);
 
 both!(entries_for_a_run_that_does_not_exist_are_refused, |ctx| {
     let err = ctx

@@ -34,7 +34,8 @@ pub async fn save_settings(store: &Store, company: i64, s: &ComplianceSettings) 
     Ok(())
 }
 
-fn mapping<I>(d: MappingDecision, id: impl Fn(i64) -> I) -> Mapping<I> {
+/// A stored decision as the planner takes it, with local ids made by `id`.
+pub fn mapping<I>(d: MappingDecision, id: impl Fn(i64) -> I) -> Mapping<I> {
     match d {
         MappingDecision::Undecided => Mapping::Undecided,
         MappingDecision::Import => Mapping::Import,
