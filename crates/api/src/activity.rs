@@ -242,7 +242,7 @@ fn with_why(action: &impl Serialize, reason: &impl std::fmt::Display) -> Option<
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RunsQuery {
-    /// At most this many, newest first (1 to 200; 20 when not given).
+    /// At most this many, newest first (1 to 500; 20 when not given).
     pub limit: Option<u32>,
     /// Only runs older than this one: the next page.
     pub before: Option<i64>,
@@ -271,7 +271,7 @@ pub(crate) async fn runs(
     let Query(q) =
         query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
     let mut errors = Vec::new();
-    let limit = limit(q.limit, 20, 200, &mut errors);
+    let limit = limit(q.limit, 20, 500, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }

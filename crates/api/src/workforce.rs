@@ -515,25 +515,88 @@ pub(crate) async fn projects(
     path = "/api/v1/companies/{company_id}/workforce/waiting",
     tag = "workforce",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(("company_id" = i64, Path), WaitingQuery),
     responses(
-        (status = 200, description = "Procore records waiting for a decision", body = Vec<Waiting>),
+        (status = 200, description = "Procore records waiting for a decision, projects first, each by Procore id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Waiting>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn waiting(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<Waiting>>, Problem> {
+    query: Result<Query<WaitingQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
+    let Query(query) = query.map_err(|r| bad_query(&r))?;
+    let mut errors = Vec::new();
+    let limit = limit(query.limit, 100, 500, &mut errors);
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(a) => {
+            let parsed = a.split_once(':').and_then(|(k, id)| {
+                Some((
+                    waiting_rank(WaitingKind::parse(k)?),
+                    id.parse::<i64>().ok()?,
+                ))
+            });
+            if parsed.is_none() {
+                errors.push(FieldError::new(
+                    "after",
+                    "a record as `project:ID` or `user:ID`, from a page's Link header",
+                ));
+            }
+            parsed
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
     api.connection(company).await?;
-    let waiting = engine::workforce::waiting(&api.store, company)
+    let mut waiting: Vec<Waiting> = engine::workforce::waiting(&api.store, company)
         .await
-        .map_err(problem)?;
-    Ok(Json(waiting.into_iter().map(Waiting::from).collect()))
+        .map_err(problem)?
+        .into_iter()
+        .map(Waiting::from)
+        .collect();
+    let key = |w: &Waiting| {
+        (
+            WaitingKind::parse(&w.kind).map_or(2, waiting_rank),
+            w.procore_id,
+        )
+    };
+    waiting.sort_by_key(key);
+    Ok(paged(
+        window(waiting, key, after, limit),
+        limit,
+        |w| format!("{}:{}", w.kind, w.procore_id),
+        Next {
+            path: format!("/api/v1/companies/{company}/workforce/waiting"),
+            cursor: "after",
+            filters: &[],
+        },
+    ))
+}
+
+/// Projects before users.
+fn waiting_rank(kind: WaitingKind) -> u8 {
+    match kind {
+        WaitingKind::Project => 0,
+        WaitingKind::User => 1,
+    }
+}
+
+/// A page of the records waiting.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitingQuery {
+    /// At most this many (1 to 500; 100 when not given).
+    pub limit: Option<u32>,
+    /// Only records after this one (`project:ID` or `user:ID`): the next page.
+    pub after: Option<String>,
 }
 
 /// Reads the record's kind and the decision, naming every field that is wrong.

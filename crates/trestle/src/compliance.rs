@@ -403,7 +403,8 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             if json {
                 let on = as_of.unwrap_or_else(|| Utc::now().date_naive());
                 let rows = engine::views::projects(&store, connection.company_id, on).await?;
-                let rows: Vec<api::parties::ComplianceProject> = rows.into_iter().map(Into::into).collect();
+                let rows: Vec<api::parties::ComplianceProject> =
+                    rows.into_iter().map(Into::into).collect();
                 return crate::output::print_json(&rows);
             }
             out!(

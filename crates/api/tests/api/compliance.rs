@@ -195,6 +195,33 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     let requirement = &global["requirements"][0];
     assert_eq!(requirement["status"], "non-compliant", "{global}");
     assert!(requirement["reason"].is_string(), "{global}");
+    // Its contacts, and the associations its commitments made.
+    let contacts = list(
+        &app,
+        &format!("{}/parties/{}/contacts", base(&app), bolt.0),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/contacts",
+    )
+    .await;
+    assert!(
+        contacts.iter().all(|c| c["party_id"] == bolt.0),
+        "{contacts:?}"
+    );
+    let associations = list(
+        &app,
+        &format!("{}/associations?project_id={}", base(&app), project["id"]),
+        "/api/v1/companies/{company_id}/compliance/associations",
+    )
+    .await;
+    assert!(
+        !associations.is_empty(),
+        "Harbor Tower's commitments make associations"
+    );
+    assert!(
+        associations
+            .iter()
+            .all(|a| a["project_id"] == project["id"] && a["project_name"] == "Harbor Tower"),
+        "{associations:?}"
+    );
     let missing = app
         .get(
             &format!("{}/parties/987654", base(&app)),

@@ -11,6 +11,7 @@
 //! `jobs`: the work queue, and retrying failed work.
 //! `workforce`: workers and their actions, and records waiting for a decision.
 //! `forms`: templates, filling, signing and completing forms, the PDF in Procore.
+//! `operations`: what every operation keeps: paging, `limit`, scopes.
 //! `scenario`: the workforce seed from connect to a form's second version, through the API
 //! alone.
 
@@ -21,6 +22,7 @@ mod connections;
 mod docs;
 mod forms;
 mod jobs;
+mod operations;
 mod scenario;
 mod tokens;
 mod workforce;
@@ -54,7 +56,8 @@ pub struct App {
     pub server: Running,
     pub admin: String,
     http: reqwest::Client,
-    doc: Value,
+    /// The OpenAPI document the server serves.
+    pub doc: Value,
 }
 
 /// An answer, its body read, already checked against the document.

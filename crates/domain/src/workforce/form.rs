@@ -21,6 +21,8 @@ pub enum FieldKind {
     YesNoNa,
     PassFailNa,
     Text {
+        /// One line when not given.
+        #[serde(default)]
         multiline: bool,
     },
     Number,

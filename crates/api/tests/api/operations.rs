@@ -1,0 +1,350 @@
+//! Rules every operation of the document keeps, checked over the document itself so a new
+//! route cannot skip them: each list pages to its last item by its `Link` headers and refuses
+//! a wrong `limit` by name, a read-only token changes nothing, and a worker token reaches
+//! nothing but forms.
+
+use crate::{eventually, App};
+use domain::workforce::{Activation, WorkerFields};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use store::ApiScope;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The list operations: GETs that take `limit`.
+fn lists(app: &App) -> Vec<String> {
+    app.operations()
+        .into_iter()
+        .filter(|(method, template)| {
+            let op = &app.doc["paths"][template.as_str()]["get"];
+            *method == Method::GET
+                && op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == "limit"))
+        })
+        .map(|(_, template)| template)
+        .collect()
+}
+
+/// An item's identity, whatever the list: its id, or the fields that make it one.
+fn identity(item: &Value) -> String {
+    for keys in [
+        &["id"][..],
+        &["origin_id"],
+        &["kind", "procore_id"],
+        &["party_id", "project_id"],
+    ] {
+        if keys.iter().all(|k| !item[*k].is_null()) {
+            return keys
+                .iter()
+                .map(|k| item[*k].to_string())
+                .collect::<Vec<_>>()
+                .join(":");
+        }
+    }
+    panic!("an item with no identity: {item}");
+}
+
+/// A worker the first sync made.
+async fn a_worker(app: &App) -> i64 {
+    eventually(PATIENCE, "a worker synced", || async {
+        let workers = app.kit.store.workers(app.kit.company).await.unwrap();
+        workers.first().map(|w| w.id)
+    })
+    .await
+}
+
+/// The demo company with something in every list: both integrations synced with insurance
+/// written, two templates, two forms.
+async fn busy_app() -> App {
+    let app = App::start().await;
+    let company = app.kit.company;
+    testkit::compliance::seed(&app.kit.store, company, |name| {
+        app.kit.sim().read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await;
+    // Two Procore users whose emails workers already have: they wait for a decision.
+    for name in ["Dana Ortiz", "Lee Park"] {
+        let (first, last) = name.split_once(' ').unwrap();
+        let email = format!("{}@example.com", name.replace(' ', ".").to_lowercase());
+        app.kit
+            .store
+            .create_worker(
+                company,
+                &WorkerFields {
+                    first_name: first.into(),
+                    last_name: last.into(),
+                    email: Some(email.clone()),
+                    ..WorkerFields::default()
+                },
+                Activation::Active,
+                false,
+            )
+            .await
+            .unwrap();
+        app.kit
+            .ui_create(
+                "users",
+                json!({"first_name": first, "last_name": format!("{last}-Procore"), "email_address": email, "is_employee": true}),
+            )
+            .await;
+    }
+    let base = format!("/api/v1/companies/{company}");
+    let synced = app
+        .call(
+            Method::POST,
+            &format!("{base}/syncs"),
+            "/api/v1/companies/{company_id}/syncs",
+            Some(&app.admin),
+            Some(json!({"integration": "workforce", "full": true})),
+        )
+        .await;
+    assert_eq!(synced.status, StatusCode::ACCEPTED, "{}", synced.body);
+    let changed = app
+        .call(
+            Method::PATCH,
+            &format!("{base}/compliance/settings"),
+            "/api/v1/companies/{company_id}/compliance/settings",
+            Some(&app.admin),
+            Some(json!({"new_projects": "import_automatically", "import_companies_through_commitments": true})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    for name in ["Toolbox Talk", "Site Induction"] {
+        let made = app
+            .call(
+                Method::POST,
+                &format!("{base}/forms/templates"),
+                "/api/v1/companies/{company_id}/forms/templates",
+                Some(&app.admin),
+                Some(json!({"name": name, "sections": [{"title": "S", "fields": [
+                    {"key": "note", "label": "Note", "kind": "text"}]}]})),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    let project = eventually(PATIENCE, "a workforce project", || async {
+        let a = app
+            .get(
+                &format!("{base}/workforce/projects"),
+                "/api/v1/companies/{company_id}/workforce/projects",
+                Some(&app.admin),
+            )
+            .await;
+        a.body
+            .as_array()
+            .and_then(|ps| ps.first())
+            .map(|p| p["id"].clone())
+    })
+    .await;
+    let worker = a_worker(&app).await;
+    let phone = app
+        .token(
+            "phone",
+            ApiScope::Worker {
+                company_id: company,
+                worker_id: worker,
+            },
+        )
+        .await;
+    let templates = app
+        .get(
+            &format!("{base}/forms/templates"),
+            "/api/v1/companies/{company_id}/forms/templates",
+            Some(&app.admin),
+        )
+        .await;
+    for t in templates.body.as_array().unwrap() {
+        let started = app
+            .call(
+                Method::POST,
+                &format!("{base}/forms"),
+                "/api/v1/companies/{company_id}/forms",
+                Some(&phone),
+                Some(json!({"template_id": t["id"], "project_id": project, "form_date": "2026-11-12"})),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    }
+    eventually(PATIENCE, "two users waiting", || async {
+        let a = app
+            .get(
+                &format!("{base}/workforce/waiting"),
+                "/api/v1/companies/{company_id}/workforce/waiting",
+                Some(&app.admin),
+            )
+            .await;
+        (a.body.as_array().map_or(0, Vec::len) >= 2).then_some(())
+    })
+    .await;
+    eventually(PATIENCE, "insurance records written", || async {
+        let a = app
+            .get(
+                &format!("{base}/compliance/insurance"),
+                "/api/v1/companies/{company_id}/compliance/insurance",
+                Some(&app.admin),
+            )
+            .await;
+        (a.body.as_array().map_or(0, Vec::len) >= 2).then_some(())
+    })
+    .await;
+    app
+}
+
+#[tokio::test]
+async fn every_list_pages_to_its_last_item_by_its_link_headers_and_refuses_a_wrong_limit() {
+    let app = busy_app().await;
+    let lists = lists(&app);
+    assert!(lists.len() >= 12, "{lists:?}");
+    for template in lists {
+        let path = template.replace("{company_id}", &app.kit.company.to_string());
+        assert!(
+            !path.contains('{'),
+            "{template} takes more than the company"
+        );
+
+        let whole = app
+            .get(&format!("{path}?limit=500"), &template, Some(&app.admin))
+            .await;
+        assert_eq!(whole.status, StatusCode::OK, "{template}: {}", whole.body);
+        let whole: Vec<String> = whole
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(identity)
+            .collect();
+        assert!(
+            whole.len() >= 2,
+            "{template} lists too little to page: {whole:?}"
+        );
+
+        let mut walked = Vec::new();
+        let mut next = Some(format!("{path}?limit=1"));
+        while let Some(url) = next.take() {
+            let page = app.get(&url, &template, Some(&app.admin)).await;
+            assert_eq!(page.status, StatusCode::OK, "{url}: {}", page.body);
+            let items = page.body.as_array().unwrap();
+            assert!(items.len() <= 1, "{url} answered more than its limit");
+            walked.extend(items.iter().map(identity));
+            next = page.headers.get("link").map(|l| {
+                let l = l.to_str().unwrap();
+                assert!(l.ends_with("rel=\"next\""), "{l}");
+                l[l.find('<').unwrap() + 1..l.find('>').unwrap()].to_string()
+            });
+            assert!(
+                walked.len() <= whole.len() + 50,
+                "{template} pages without end"
+            );
+        }
+        // The queue and the runs grow while the server works: newer items may lead the walk.
+        if template.ends_with("/jobs") || template.ends_with("/runs") {
+            walked.retain(|i| whole.contains(i));
+        }
+        assert_eq!(
+            walked, whole,
+            "{template}: walking the pages lists the list"
+        );
+        let distinct: BTreeSet<_> = walked.iter().collect();
+        assert_eq!(distinct.len(), walked.len(), "{template} repeats an item");
+
+        for wrong in ["0", "501"] {
+            let refused = app
+                .get(
+                    &format!("{path}?limit={wrong}"),
+                    &template,
+                    Some(&app.admin),
+                )
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{template}?limit={wrong}: {}",
+                refused.body
+            );
+            assert_eq!(refused.body["errors"][0]["field"], "limit", "{template}");
+        }
+    }
+}
+
+/// A concrete path for `template`: every parameter is 1.
+fn concrete(app: &App, template: &str) -> String {
+    template
+        .replace("{company_id}", &app.kit.company.to_string())
+        .replace("{kind}", "project")
+        .replace("{name}", "Standard")
+        .split('/')
+        .map(|part| if part.starts_with('{') { "1" } else { part })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn a_read_only_token_is_refused_every_change_and_a_worker_token_everything_but_forms() {
+    let app = App::start().await;
+    let reader = app.token("dashboard", ApiScope::ReadOnly).await;
+    let worker = a_worker(&app).await;
+    let phone = app
+        .token(
+            "phone",
+            ApiScope::Worker {
+                company_id: app.kit.company,
+                worker_id: worker,
+            },
+        )
+        .await;
+    let before = app.kit.store.api_tokens().await.unwrap().len();
+    let mut changes = 0;
+    for (method, template) in app.operations() {
+        let path = concrete(&app, &template);
+        let body = Some(json!({}));
+        if method != Method::GET {
+            changes += 1;
+            let refused = app
+                .call(
+                    method.clone(),
+                    &path,
+                    &template,
+                    Some(&reader),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::FORBIDDEN,
+                "{method} {template} with a read-only token: {}",
+                refused.body
+            );
+            assert!(
+                refused.body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("admin")),
+                "{method} {template}: {}",
+                refused.body
+            );
+        }
+        let for_workers = template.contains("/forms")
+            && !(template.contains("/forms/templates") && method != Method::GET);
+        if !for_workers && template != "/api/v1/openapi.json" {
+            let refused = app
+                .call(method.clone(), &path, &template, Some(&phone), body)
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::FORBIDDEN,
+                "{method} {template} with a worker token: {}",
+                refused.body
+            );
+        }
+    }
+    assert!(changes >= 20, "{changes} changing operations");
+    assert_eq!(app.kit.store.api_tokens().await.unwrap().len(), before);
+}
