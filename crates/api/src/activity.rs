@@ -123,13 +123,10 @@ fn run_of(r: store::Run) -> Run {
     security(("token" = [])),
     params(
         ("company_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body = SyncBody,
     responses(
         (status = 202, description = "Queued (joined to a waiting one of the same kind, if any)", body = Queued),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -171,8 +168,6 @@ pub(crate) async fn sync_now(
     request_body = SyncBody,
     responses(
         (status = 200, description = "What the sync would do", body = SyncPreview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Procore refused or could not be reached", body = Problem, content_type = "application/problem+json"),
@@ -256,8 +251,6 @@ pub struct RunsQuery {
     params(("company_id" = i64, Path), RunsQuery),
     responses(
         (status = 200, description = "The latest runs, newest first; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Run>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -296,8 +289,6 @@ pub(crate) async fn runs(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 200, description = "The run and every decision it made, per record", body = RunDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -343,8 +334,6 @@ pub(crate) async fn run(
     ),
     responses(
         (status = 200, description = "The explanation", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

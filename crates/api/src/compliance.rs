@@ -6,12 +6,12 @@
 
 use crate::auth::Caller;
 use crate::paging::{limit, paged, window, Next};
-use crate::{Api, FieldError, Problem};
+use crate::{etag, Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use domain::compliance::{CertificateId, ComplianceProfile, PartyId, ProfileEdit, WaiverId};
@@ -49,9 +49,7 @@ pub(crate) async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> 
     security(("token" = [])),
     params(("company_id" = i64, Path)),
     responses(
-        (status = 200, description = "Every option: `new_projects`, `import_companies_through_commitments`, `description`, `sync_active_status`, `contacts`, `ignore_purchase_orders`, `ignore_subcontracts`, `active_commitments`, `profile_field`, `compliance_sync`, `level`, `format`, `full_read_days`", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every option, with the settings' `ETag`: `new_projects`, `import_companies_through_commitments`, `description`, `sync_active_status`, `contacts`, `ignore_purchase_orders`, `ignore_subcontracts`, `active_commitments`, `profile_field`, `compliance_sync`, `level`, `format`, `full_read_days`", body = Object),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -59,15 +57,13 @@ pub(crate) async fn settings(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     caller.reader()?;
     api.connection(company).await?;
     let s = load_settings(&api.store, company)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    Ok(Json(
-        serde_json::to_value(s).map_err(|e| Problem::internal(&e))?,
-    ))
+    Ok(etag::tagged(Json(&s).into_response(), &etag::of(&s)))
 }
 
 /// The settings with `changes` on top; each change that is no setting, or no value of it, is
@@ -112,13 +108,15 @@ fn changed(
     tag = "compliance",
     description = "Changes the options given (the others stay) and queues a compliance sync that applies them.",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(
+        ("company_id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "The settings' ETag as read: the change is refused (412) if another was saved since"),
+    ),
     request_body(content = Object, description = "The options to change, as GET shows them"),
     responses(
-        (status = 200, description = "Every option now", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every option now, with the new `ETag`", body = Object),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the ETag in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Each option that does not exist or cannot take the value, named", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -126,8 +124,9 @@ pub(crate) async fn change_settings(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
+    headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     caller.admin()?;
     let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(Problem::invalid(vec![FieldError::new(
@@ -139,14 +138,13 @@ pub(crate) async fn change_settings(
     let current = load_settings(&api.store, company)
         .await
         .map_err(|e| Problem::internal(&e))?;
+    etag::check(&headers, &etag::of(&current), "the compliance settings")?;
     let new = changed(&current, &changes)?;
     save_settings(&api.store, company, &new)
         .await
         .map_err(|e| Problem::internal(&e))?;
     queue_sync(&api, company).await?;
-    Ok(Json(
-        serde_json::to_value(new).map_err(|e| Problem::internal(&e))?,
-    ))
+    Ok(etag::tagged(Json(&new).into_response(), &etag::of(&new)))
 }
 
 // ---------------------------------------------------------------- the records trestle keeps
@@ -195,8 +193,6 @@ fn object(value: impl Serialize) -> Result<Json<Value>, Problem> {
     params(("company_id" = i64, Path)),
     responses(
         (status = 200, description = "The compliance profiles with their requirements", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn profiles(
@@ -218,8 +214,6 @@ pub(crate) async fn profiles(
     request_body(content = Object, description = "A profile: `name`, `requirements`, optional `currency` and `expiring_within_days`"),
     responses(
         (status = 200, description = "Saved, with its id", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -266,8 +260,6 @@ pub struct PartyProfileBody {
     request_body = PartyProfileBody,
     responses(
         (status = 200, description = "The profile given, or null", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -296,8 +288,6 @@ pub(crate) async fn party_profile(
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     responses(
         (status = 200, description = "The party's certificates with their policies", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn certificates(
@@ -322,13 +312,10 @@ pub(crate) async fn certificates(
     params(
         ("company_id" = i64, Path),
         ("id" = i64, Path, description = "The party"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body(content = Object),
     responses(
         (status = 201, description = "Saved, with its id", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The party has a certificate with these policy numbers", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -367,8 +354,6 @@ pub(crate) async fn add_certificate(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -393,8 +378,6 @@ pub(crate) async fn remove_certificate(
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     responses(
         (status = 200, description = "The party's waivers and overrides", body = Vec<Object>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn waivers(
@@ -419,13 +402,10 @@ pub(crate) async fn waivers(
     params(
         ("company_id" = i64, Path),
         ("id" = i64, Path, description = "The party"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body(content = Object),
     responses(
         (status = 201, description = "Saved, with its id", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -454,8 +434,6 @@ pub(crate) async fn add_waiver(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -494,8 +472,6 @@ pub struct Written {
     params(("company_id" = i64, Path), InsuranceQuery),
     responses(
         (status = 200, description = "The insurance records trestle wrote to Procore, by origin id: what, where and when; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Written>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -4,10 +4,10 @@
 //! checklist), changing its settings and disconnecting it.
 
 use crate::auth::Caller;
-use crate::{Api, FieldError, Problem};
+use crate::{etag, Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -23,6 +23,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Connection {
     pub company_id: i64,
+    /// The workforce integration's settings; its `ETag` (on `GET /connections/{company_id}`)
+    /// covers these alone.
+    pub settings: ConnectionSettings,
     /// The worst of its health: `ok`, `degraded` or `failing`.
     pub state: String,
     /// What is wrong (nothing when all is well), each with what fixes it.
@@ -30,6 +33,30 @@ pub struct Connection {
     pub webhook: Webhook,
     pub queue: Queue,
     pub last_syncs: Vec<LastSync>,
+}
+
+/// Corfix's toggles and forms folder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionSettings {
+    /// Only users marked as employees in Procore become workers.
+    pub sync_employees_only: bool,
+    /// New workers are activated at once.
+    pub auto_activate_workers: bool,
+    /// Completed form PDFs go to each project's Procore Documents.
+    pub sync_forms: bool,
+    /// The forms folder's name in each project's Documents.
+    pub forms_folder: String,
+}
+
+impl From<&store::Connection> for ConnectionSettings {
+    fn from(c: &store::Connection) -> ConnectionSettings {
+        ConnectionSettings {
+            sync_employees_only: c.sync_employees_only,
+            auto_activate_workers: c.auto_activate_workers,
+            sync_forms: c.sync_forms,
+            forms_folder: c.forms_folder.clone(),
+        }
+    }
 }
 
 /// One aspect of a company's integration that is not well.
@@ -76,10 +103,12 @@ pub struct LastSync {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-impl From<CompanyStatus> for Connection {
-    fn from(s: CompanyStatus) -> Connection {
+impl Connection {
+    /// The company's state, with the settings it is connected with.
+    pub fn of(s: CompanyStatus, connection: &store::Connection) -> Connection {
         Connection {
             company_id: s.company_id,
+            settings: connection.into(),
             state: s.state().as_str().into(),
             problems: s
                 .health
@@ -128,8 +157,6 @@ impl From<CompanyStatus> for Connection {
     security(("token" = [])),
     responses(
         (status = 200, description = "Every connected company, by company id", body = Vec<Connection>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list(
@@ -140,7 +167,43 @@ pub(crate) async fn list(
     let all = engine::status::status(api.public_url.as_deref(), &api.store, None)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    Ok(Json(all.into_iter().map(Connection::from).collect()))
+    let mut shown = Vec::with_capacity(all.len());
+    for s in all {
+        // A company disconnected since its status was read is not shown.
+        if let Some(c) = api.store.connection(s.company_id).await? {
+            shown.push(Connection::of(s, &c));
+        }
+    }
+    Ok(Json(shown))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{company_id}",
+    tag = "connections",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The company's settings, health, hook, queue and last syncs, with the settings' `ETag`", body = Connection),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn show(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<Response, Problem> {
+    caller.reader()?;
+    let connection = api.connection(company).await?;
+    let status = engine::status::status(api.public_url.as_deref(), &api.store, Some(company))
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))?;
+    let shown = Connection::of(status, &connection);
+    let tag = etag::of(&shown.settings);
+    Ok(etag::tagged(Json(shown).into_response(), &tag))
 }
 
 /// A company to connect (or connect again, to rotate the secret or change a toggle).
@@ -296,13 +359,10 @@ async fn connect_with(
     tag = "connections",
     description = "Connects a Procore company: checks what trestle may do there (the permission checklist), saves the connection, registers the webhook, and queues the first sync.",
     security(("token" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer")),
     request_body = ConnectBody,
     responses(
         (status = 201, description = "Connected (or, for `check_only`, checked)", body = Connected),
         (status = 200, description = "Connected again (a rotated secret, changed toggles)", body = Connected),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused: each failed check, named after what to fix (`client_secret`, `company_id`, `permissions`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server cannot reach Procore", body = Problem, content_type = "application/problem+json"),
     )
@@ -368,12 +428,14 @@ pub(crate) async fn connect(
     tag = "connections",
     description = "Changes the workforce integration's settings, checked again with the saved credentials (turning on Sync Forms checks the Documents permission).",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(
+        ("company_id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "The connection's ETag as read: the change is refused (412) if its settings changed since"),
+    ),
     request_body = SettingsBody,
     responses(
         (status = 200, description = "Saved", body = Connected),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the ETag in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
@@ -383,6 +445,7 @@ pub(crate) async fn change(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
+    headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Json<Connected>, Problem> {
     caller.admin()?;
@@ -398,10 +461,12 @@ pub(crate) async fn change(
             "the forms folder needs a name",
         )]));
     }
-    let saved =
-        api.store.connection(company).await?.ok_or_else(|| {
-            Problem::not_found(format!("Procore company {company} is not connected"))
-        })?;
+    let saved = api.connection(company).await?;
+    etag::check(
+        &headers,
+        &etag::of(&ConnectionSettings::from(&saved)),
+        "the connection's settings",
+    )?;
     let request = ConnectRequest {
         company_id: company,
         client_id: saved.client_id.clone(),
@@ -428,8 +493,6 @@ pub(crate) async fn change(
     params(("company_id" = i64, Path)),
     responses(
         (status = 204, description = "Disconnected"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )

@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         crate::compliance::remove_waiver,
         crate::compliance::insurance,
         crate::connections::list,
+        crate::connections::show,
         crate::connections::connect,
         crate::connections::change,
         crate::connections::disconnect,
@@ -72,7 +73,7 @@ use utoipa::{Modify, OpenApi};
         document,
     ),
     components(schemas(Problem, crate::FieldError)),
-    modifiers(&TokenAuth),
+    modifiers(&TokenAuth, &EveryOperation),
     tags(
         (name = "tokens", description = "API tokens (admin)"),
         (name = "connections", description = "Connected Procore companies"),
@@ -98,6 +99,81 @@ impl Modify for TokenAuth {
     }
 }
 
+/// What every operation shares, written once here rather than on each handler: the token's
+/// 401 and 403, and on every POST the `Idempotency-Key` header with the 409 and 422 it can
+/// answer. A handler that documents one of them itself keeps its own words.
+struct EveryOperation;
+
+impl Modify for EveryOperation {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        let add = |op: &mut Operation, status: &str, description: &str| {
+            op.responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| problem(description).into());
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let secured = path != "/api/v1/openapi.json";
+            for (post, op) in [
+                (false, item.get.as_mut()),
+                (true, item.post.as_mut()),
+                (false, item.put.as_mut()),
+                (false, item.patch.as_mut()),
+                (false, item.delete.as_mut()),
+            ] {
+                let Some(op) = op else { continue };
+                add(
+                    op,
+                    "401",
+                    "No token, or one trestle did not make or that was revoked",
+                );
+                if secured {
+                    add(op, "403", "The token's scope does not reach this operation");
+                }
+                if !post {
+                    continue;
+                }
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                if !params.iter().any(|p| p.name == "Idempotency-Key") {
+                    params.push(
+                        ParameterBuilder::new()
+                            .name("Idempotency-Key")
+                            .parameter_in(ParameterIn::Header)
+                            .required(Required::False)
+                            .description(Some(
+                                "Sent again with the same key, the request gets the first answer and does nothing twice",
+                            ))
+                            .schema(Some(
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::String),
+                            ))
+                            .build(),
+                    );
+                }
+                add(
+                    op,
+                    "409",
+                    "The first request with this Idempotency-Key still runs",
+                );
+                add(op, "422", "A field is wrong (each is named), or the Idempotency-Key was used for another request");
+            }
+        }
+    }
+}
+
 /// The API's OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = Doc::openapi();
@@ -112,7 +188,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     security(("token" = [])),
     responses(
         (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn document(_caller: Caller) -> Json<utoipa::openapi::OpenApi> {

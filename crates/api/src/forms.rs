@@ -189,8 +189,6 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
     params(("company_id" = i64, Path), PageQuery),
     responses(
         (status = 200, description = "The templates new forms are started on, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Template>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -231,13 +229,10 @@ pub(crate) async fn templates(
     security(("token" = [])),
     params(
         ("company_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body = TemplateBody,
     responses(
         (status = 201, description = "Made", body = Template),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -270,8 +265,6 @@ pub(crate) async fn create_template(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 200, description = "The template, replaced or not", body = Template),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -297,8 +290,6 @@ pub(crate) async fn template(
     request_body = TemplateBody,
     responses(
         (status = 201, description = "The new version", body = Template),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Replaced already: change the newest version", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -346,8 +337,6 @@ pub struct FormsQuery {
     params(("company_id" = i64, Path), FormsQuery),
     responses(
         (status = 200, description = "Forms by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Form>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -412,13 +401,10 @@ pub struct StartBody {
     security(("token" = [])),
     params(
         ("company_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body = StartBody,
     responses(
         (status = 201, description = "A draft, with its `ETag`", body = Form),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The template was replaced: start on the newer version", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -452,8 +438,6 @@ pub(crate) async fn start(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 200, description = "The form, with its `ETag` and where it is in Procore", body = Form),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -523,8 +507,6 @@ async fn change(
     request_body = AnswersBody,
     responses(
         (status = 200, description = "The form now, with its new `ETag`", body = Form),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the ETag in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Each answer that does not fit its field, named `answers.KEY`", body = Problem, content_type = "application/problem+json"),
@@ -571,8 +553,6 @@ pub(crate) async fn answer(
     request_body = SignBody,
     responses(
         (status = 200, description = "Signed", body = Form),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -616,12 +596,9 @@ pub(crate) async fn sign(
         ("company_id" = i64, Path),
         ("id" = i64, Path),
         ("If-Match" = Option<String>, Header, description = "The form's ETag as read: refused (412) if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     responses(
         (status = 200, description = "Completed", body = Form),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A required answer or signature is missing (named), or it is completed already", body = Problem, content_type = "application/problem+json"),
@@ -645,8 +622,6 @@ pub(crate) async fn complete(
     params(("company_id" = i64, Path), ("id" = i64, Path)),
     responses(
         (status = 200, description = "The form as the PDF Procore gets", content_type = "application/pdf"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -83,8 +83,6 @@ fn bad_query(rejection: &QueryRejection) -> Problem {
     params(JobsQuery),
     responses(
         (status = 200, description = "Jobs, newest first; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Job>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -146,13 +144,10 @@ pub(crate) async fn list(
     security(("token" = [])),
     params(
         ("id" = i64, Path, description = "The job's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     responses(
         (status = 200, description = "Due now, its attempts counted from none", body = Retried),
         (status = 422, description = "An Idempotency-Key used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Running or done: nothing to retry", body = Problem, content_type = "application/problem+json"),
     )
@@ -184,8 +179,6 @@ pub(crate) async fn retry(
     params(("id" = i64, Path, description = "The job's id")),
     responses(
         (status = 200, description = "Discarded; the job as it was", body = Job),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Running or done: nothing to discard", body = Problem, content_type = "application/problem+json"),
     )

@@ -25,6 +25,7 @@
 //!   completed (by an admin or a worker token), their PDF and where they are in Procore.
 //! - `workforce`: `/api/v1/companies/{id}/workforce/...`: projects, workers and what an
 //!   admin does to them, and the Procore records waiting for a decision.
+//! - `etag`: `ETag` and `If-Match` for the settings and templates people edit in place.
 //! - `idempotency`: `Idempotency-Key` on POST: a request sent again gets the first answer.
 //! - `doc`: the OpenAPI document.
 
@@ -35,6 +36,7 @@ mod auth;
 mod compliance;
 pub mod connections;
 mod doc;
+mod etag;
 mod forms;
 mod idempotency;
 pub mod jobs;
@@ -116,7 +118,9 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route(
             "/api/v1/connections/{company_id}",
-            axum::routing::patch(connections::change).delete(connections::disconnect),
+            get(connections::show)
+                .patch(connections::change)
+                .delete(connections::disconnect),
         )
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))

@@ -120,8 +120,6 @@ fn kind_of(kind: &str, errors: &mut Vec<FieldError>) -> Option<ProcoreRecordKind
     params(("company_id" = i64, Path), MappingsQuery),
     responses(
         (status = 200, description = "The Procore projects and companies seen, each with its decision and what trestle holds for it; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Mapping>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -286,8 +284,6 @@ fn with_why(actions: &[sync::compliance::plan::Action]) -> Vec<Value> {
     ),
     responses(
         (status = 200, description = "The actions the decision adds and takes away", body = MappingPreview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -351,13 +347,10 @@ pub struct Mapped {
         ("company_id" = i64, Path),
         ("kind" = String, Path, description = "`project` or `company`"),
         ("procore_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body = MapBody,
     responses(
         (status = 200, description = "Decided", body = Mapped),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Procore could not be asked whether the record exists", body = Problem, content_type = "application/problem+json"),

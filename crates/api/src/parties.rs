@@ -267,8 +267,6 @@ fn matches(name: &str, search: Option<&str>) -> bool {
     params(("company_id" = i64, Path), ListQuery),
     responses(
         (status = 200, description = "Parties by id with their compliance on the day; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Party>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -327,8 +325,6 @@ pub(crate) async fn parties(
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), OnQuery),
     responses(
         (status = 200, description = "The party's compliance on the day, globally and on each of its projects, with every requirement's outcome and the reason it is not met", body = PartyCompliance),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -360,8 +356,6 @@ pub(crate) async fn party(
     params(("company_id" = i64, Path), ListQuery),
     responses(
         (status = 200, description = "Compliance projects by id, with how many of their active parties are not compliant on the day; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<ComplianceProject>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -412,8 +406,6 @@ pub(crate) async fn projects(
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     responses(
         (status = 200, description = "The party's contacts, by id", body = Vec<Contact>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -471,8 +463,6 @@ pub struct AssociationsQuery {
     params(("company_id" = i64, Path), AssociationsQuery),
     responses(
         (status = 200, description = "Party-project associations by party then project; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Association>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -152,8 +152,6 @@ fn scope(new: &NewToken) -> Result<ApiScope, Vec<FieldError>> {
     security(("token" = [])),
     responses(
         (status = 200, description = "Every token, revoked ones included, oldest first", body = Vec<Token>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list(
@@ -171,12 +169,9 @@ pub(crate) async fn list(
     tag = "tokens",
     security(("token" = [])),
     request_body = NewToken,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer (the same token) and makes nothing twice")),
     responses(
         (status = 201, description = "The token, answered this once (or again, to the same Idempotency-Key)", body = CreatedToken),
         (status = 409, description = "The first request with this Idempotency-Key still runs", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field was wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -212,8 +207,6 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "The token's id")),
     responses(
         (status = 200, description = "The token, revoked: it answers no request from now on", body = Token),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Revoked already", body = Problem, content_type = "application/problem+json"),
     )

@@ -264,8 +264,6 @@ fn bad_query(rejection: &QueryRejection) -> Problem {
     params(("company_id" = i64, Path, description = "The Procore company"), WorkersQuery),
     responses(
         (status = 200, description = "Workers by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Worker>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -333,8 +331,6 @@ pub(crate) async fn workers(
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The worker")),
     responses(
         (status = 200, description = "The worker, with its `ETag`", body = Worker),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -397,12 +393,9 @@ macro_rules! worker_action {
                 ("company_id" = i64, Path),
                 ("id" = i64, Path, description = "The worker"),
                 ("If-Match" = Option<String>, Header, description = "The worker's ETag as read: the action is refused (412) if it changed since"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
             ),
             responses(
                 (status = 200, description = "The worker now, with its new `ETag`", body = Worker),
-                (status = 401, body = Problem, content_type = "application/problem+json"),
-                (status = 403, body = Problem, content_type = "application/problem+json"),
                 (status = 404, body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "Not possible in the worker's state", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag in If-Match", body = Problem, content_type = "application/problem+json"),
@@ -447,8 +440,6 @@ worker_action!(
     params(("company_id" = i64, Path), ProjectsQuery),
     responses(
         (status = 200, description = "The workforce app's projects, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Project>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -518,8 +509,6 @@ pub(crate) async fn projects(
     params(("company_id" = i64, Path), WaitingQuery),
     responses(
         (status = 200, description = "Procore records waiting for a decision, projects first, each by Procore id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Waiting>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -648,8 +637,6 @@ fn decision_of(kind: &str, input: &DecisionInput) -> Result<(WaitingKind, Decisi
     ),
     responses(
         (status = 200, description = "What the decision would do; nothing is changed", body = Preview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The app record is linked already", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -686,13 +673,10 @@ pub(crate) async fn preview(
         ("company_id" = i64, Path),
         ("kind" = String, Path, description = "`project` or `user`"),
         ("procore_id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the request gets the first answer"),
     ),
     request_body = DecisionInput,
     responses(
         (status = 200, description = "Decided; the queued sync of the record applies it", body = Decided),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The app record is linked already", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),

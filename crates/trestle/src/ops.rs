@@ -160,11 +160,12 @@ pub async fn status(settings: &Settings, args: StatusArgs) -> Result<()> {
             other => anyhow::Error::from(other),
         })?;
     if args.json {
-        let shown: Vec<api::connections::Connection> = all
-            .iter()
-            .cloned()
-            .map(api::connections::Connection::from)
-            .collect();
+        let mut shown = Vec::with_capacity(all.len());
+        for s in &all {
+            if let Some(c) = store.connection(s.company_id).await? {
+                shown.push(api::connections::Connection::of(s.clone(), &c));
+            }
+        }
         crate::output::print_json(&shown)?;
     } else if all.is_empty() {
         outln!("No Procore company is connected.");

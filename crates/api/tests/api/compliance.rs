@@ -51,7 +51,9 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["colour", "new_projects"]);
-    let before = app.get(&settings, template, Some(&app.admin)).await.body;
+    let read = app.get(&settings, template, Some(&app.admin)).await;
+    let before = read.body;
+    let tag = read.headers["etag"].to_str().unwrap().to_string();
     let changed = app
         .call(
             Method::PATCH,
@@ -64,6 +66,23 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert_eq!(changed.body["import_companies_through_commitments"], true);
     assert_eq!(changed.body["new_projects"], before["new_projects"]);
+    // A change made on the settings as they were before that one is refused.
+    let stale = app
+        .call_with(
+            Method::PATCH,
+            &settings,
+            template,
+            Some(&app.admin),
+            &[("If-Match", &tag)],
+            Some(json!({"import_companies_through_commitments": false})),
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
     assert_eq!(
         app.get(&settings, template, Some(&app.admin)).await.body,
         changed.body

@@ -160,3 +160,54 @@ async fn an_admin_changes_a_connected_companys_toggles_and_an_empty_folder_name_
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_connection_is_shown_with_its_settings_etag_and_a_change_on_a_stale_one_is_refused() {
+    let app = App::start().await;
+    let path = format!("/api/v1/connections/{}", app.kit.company);
+    let template = "/api/v1/connections/{company_id}";
+    let shown = app.get(&path, template, Some(&app.admin)).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.body["settings"]["forms_folder"], "Corfix Forms");
+    let tag = shown.headers["etag"].to_str().unwrap().to_string();
+
+    let changed = app
+        .call_with(
+            reqwest::Method::PATCH,
+            &path,
+            template,
+            Some(&app.admin),
+            &[("If-Match", &tag)],
+            Some(serde_json::json!({"auto_activate_workers": true})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    // Another admin's screen still holds the first tag: its change is refused, nothing saved.
+    let stale = app
+        .call_with(
+            reqwest::Method::PATCH,
+            &path,
+            template,
+            Some(&app.admin),
+            &[("If-Match", &tag)],
+            Some(serde_json::json!({"auto_activate_workers": false})),
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
+    assert!(stale.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("read it again"));
+    let now = app.get(&path, template, Some(&app.admin)).await;
+    assert_eq!(now.body["settings"]["auto_activate_workers"], true);
+    assert_ne!(now.headers["etag"].to_str().unwrap(), tag);
+    let unknown = app
+        .get("/api/v1/connections/77", template, Some(&app.admin))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}

@@ -15,41 +15,6 @@ fn toolbox_talk() -> Value {
     ]}]})
 }
 
-/// A request with headers the harness's `call` does not send, checked the same way.
-async fn send(
-    app: &App,
-    method: Method,
-    path: &str,
-    token: &str,
-    if_match: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, HeaderSet, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", app.server.url))
-        .bearer_auth(token);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_string());
-    (
-        status,
-        HeaderSet { etag },
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
-struct HeaderSet {
-    etag: Option<String>,
-}
-
 #[tokio::test]
 async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_second_version_reach_procore_documents(
 ) {
@@ -167,28 +132,30 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
         .collect();
     assert_eq!(fields, ["answers.nope", "answers.ppe"], "{}", wrong.body);
 
-    let (status, headers, filled) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &phone,
-        Some(&tag),
-        Some(json!({"answers": {"topic": {"type": "text", "value": "Ladders"}, "ppe": {"type": "yes"}}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{filled}");
-    assert_ne!(headers.etag.as_deref(), Some(tag.as_str()));
+    let filled = app
+        .call_with(
+            Method::PATCH,
+            &path,
+            FORM,
+            Some(&phone),
+            &[("If-Match", &tag)],
+            Some(json!({"answers": {"topic": {"type": "text", "value": "Ladders"}, "ppe": {"type": "yes"}}})),
+        )
+        .await;
+    assert_eq!(filled.status, StatusCode::OK, "{}", filled.body);
+    assert_ne!(filled.headers["etag"].to_str().unwrap(), tag);
     // The ETag read before that change is stale now.
-    let (stale, _, _) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &phone,
-        Some(&tag),
-        Some(json!({"answers": {"topic": {"type": "text", "value": "Scaffolds"}}})),
-    )
-    .await;
-    assert_eq!(stale, StatusCode::PRECONDITION_FAILED);
+    let stale = app
+        .call_with(
+            Method::PATCH,
+            &path,
+            FORM,
+            Some(&phone),
+            &[("If-Match", &tag)],
+            Some(json!({"answers": {"topic": {"type": "text", "value": "Scaffolds"}}})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
 
     let early = app
         .call(
@@ -271,17 +238,17 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
 
     // Changed after completion: revision 2, a second version of the same document.
-    let (status, _, changed) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &app.admin,
-        None,
-        Some(json!({"answers": {"ppe": {"type": "no"}}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{changed}");
-    assert_eq!(changed["revision"], 2);
+    let changed = app
+        .call(
+            Method::PATCH,
+            &path,
+            FORM,
+            Some(&app.admin),
+            Some(json!({"answers": {"ppe": {"type": "no"}}})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["revision"], 2);
     eventually(PATIENCE, "the second version in Procore", || async {
         let f = app.get(&path, FORM, Some(&app.admin)).await;
         (f.body["procore"]["revision"] == 2).then_some(())
@@ -376,14 +343,14 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
         .await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
-    let (not_allowed, _, _) = send(
-        &app,
-        Method::POST,
-        &format!("{path}/complete"),
-        &reader,
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(not_allowed, StatusCode::FORBIDDEN);
+    let not_allowed = app
+        .call(
+            Method::POST,
+            &format!("{path}/complete"),
+            "/api/v1/companies/{company_id}/forms/{id}/complete",
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(not_allowed.status, StatusCode::FORBIDDEN);
 }

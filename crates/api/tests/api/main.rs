@@ -161,11 +161,28 @@ impl App {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
+        self.call_with(method, path, template, token, &[], body)
+            .await
+    }
+
+    /// [`App::call`] with request headers (`If-Match`, `Idempotency-Key`).
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        template: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.server.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(&body);

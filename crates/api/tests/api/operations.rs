@@ -348,3 +348,48 @@ async fn a_read_only_token_is_refused_every_change_and_a_worker_token_everything
     assert!(changes >= 20, "{changes} changing operations");
     assert_eq!(app.kit.store.api_tokens().await.unwrap().len(), before);
 }
+
+#[tokio::test]
+async fn every_post_takes_an_idempotency_key_and_answers_it_again_alike() {
+    let app = App::start().await;
+    for (method, template) in app.operations() {
+        if method != Method::POST {
+            continue;
+        }
+        let documented = app.doc["paths"][template.as_str()]["post"]["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        assert!(
+            documented,
+            "POST {template} does not document Idempotency-Key"
+        );
+        let path = concrete(&app, &template);
+        let key = format!("key {template}");
+        let headers = [("Idempotency-Key", key.as_str())];
+        let send = || {
+            app.call_with(
+                Method::POST,
+                &path,
+                &template,
+                Some(&app.admin),
+                &headers,
+                Some(json!({"nothing": "that any route takes"})),
+            )
+        };
+        let first = send().await;
+        if first.status.is_server_error() {
+            continue;
+        }
+        let again = send().await;
+        assert_eq!(again.status, first.status, "POST {template}");
+        assert_eq!(again.body, first.body, "POST {template}");
+        assert_eq!(
+            again
+                .headers
+                .get("idempotent-replayed")
+                .map(|v| v.to_str().unwrap()),
+            Some("true"),
+            "POST {template}"
+        );
+    }
+}

@@ -255,20 +255,18 @@ async fn a_procore_user_whose_email_a_worker_has_can_be_ignored_and_is_never_syn
     );
     // The same decision sent twice with one Idempotency-Key is made once, answered alike.
     let send = || async {
-        let response = reqwest::Client::new()
-            .post(format!("{}{path}/decision", app.server.url))
-            .bearer_auth(&app.admin)
-            .header("Idempotency-Key", "ignore-dana-1")
-            .json(&json!({"decision": "ignore"}))
-            .send()
-            .await
-            .unwrap();
-        let replayed = response.headers().get("idempotent-replayed").is_some();
-        (
-            response.status(),
-            replayed,
-            response.json::<Value>().await.unwrap(),
-        )
+        let a = app
+            .call_with(
+                Method::POST,
+                &format!("{path}/decision"),
+                "/api/v1/companies/{company_id}/workforce/waiting/{kind}/{procore_id}/decision",
+                Some(&app.admin),
+                &[("Idempotency-Key", "ignore-dana-1")],
+                Some(json!({"decision": "ignore"})),
+            )
+            .await;
+        let replayed = a.headers.get("idempotent-replayed").is_some();
+        (a.status, replayed, a.body)
     };
     let (first_status, first_replayed, first) = send().await;
     assert_eq!(first_status, StatusCode::OK, "{first}");
@@ -439,14 +437,17 @@ async fn an_admin_activates_blocks_and_unblocks_a_worker_and_a_stale_etag_is_ref
 }
 
 async fn block_if(app: &App, path: &str, tag: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}/block", app.server.url))
-        .bearer_auth(&app.admin)
-        .header("If-Match", tag)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
+    let a = app
+        .call_with(
+            Method::POST,
+            &format!("{path}/block"),
+            "/api/v1/companies/{company_id}/workforce/workers/{id}/block",
+            Some(&app.admin),
+            &[("If-Match", tag)],
+            None,
+        )
+        .await;
+    (a.status, a.body)
 }
 
 #[tokio::test]

@@ -1,0 +1,54 @@
+//! Entity tags for the records a person edits in place (a connection's settings, the
+//! compliance settings, a template), and `If-Match` on their writes: two admins editing the
+//! same settings from two screens cannot silently undo each other. The tag is a hash of what
+//! the write changes, so it moves only when that does (a connection's health may change
+//! every minute; its settings do not). Workers and forms carry the store's version instead.
+
+use crate::Problem;
+use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The quoted tag of `value`'s JSON.
+pub(crate) fn of(value: &impl Serialize) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let digest = Sha256::digest(json);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `If-Match`, when given, names `current` (or is `*`).
+pub(crate) fn matches(headers: &HeaderMap, current: &str) -> bool {
+    let Some(wanted) = headers.get(IF_MATCH) else {
+        return true;
+    };
+    let wanted = wanted.to_str().unwrap_or_default();
+    wanted.trim() == "*"
+        || wanted
+            .split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == current)
+}
+
+/// `Ok` when the write may go ahead; 412 naming the record when it changed since it was read.
+pub(crate) fn check(headers: &HeaderMap, current: &str, what: &str) -> Result<(), Problem> {
+    if matches(headers, current) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "{what} changed since it was read (its ETag is now {current}); read it again and change what it is now"
+            ),
+        ))
+    }
+}
+
+/// `response` with `tag` as its `ETag`.
+pub(crate) fn tagged(mut response: Response, tag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        response.headers_mut().insert(ETAG, v);
+    }
+    response
+}
