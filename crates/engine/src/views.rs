@@ -186,6 +186,9 @@ pub async fn projects(
 
 /// The Procore projects and companies trestle has seen, projects first, with their names as
 /// last read and the decision for each; `waiting_only` keeps those waiting for a person.
+/// A sync lists a record before it saves what it read (the mirror is saved after the apply,
+/// see `sync::compliance::run`), so in between a listed record has no name and nothing to
+/// preview: it is not shown as waiting until its sync has finished.
 pub async fn mappings(
     store: &Store,
     company: CompanyId,
@@ -218,6 +221,9 @@ pub async fn mappings(
                     mirror.vendors.get(&m.procore_id).map(|v| v.name.clone())
                 }
             };
+            if waiting_only && name.is_none() {
+                continue;
+            }
             rows.push(MappingRow {
                 kind,
                 procore_id: m.procore_id,
