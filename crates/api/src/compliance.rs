@@ -14,20 +14,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use domain::compliance::{CertificateId, ComplianceProfile, PartyId, ProfileEdit, WaiverId};
+use domain::compliance::{
+    Certificate, CertificateId, ComplianceProfile, PartyId, ProfileEdit, Waiver, WaiverId,
+};
 use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sync::compliance::local::{load_settings, save_settings};
 use sync::compliance::ComplianceSettings;
 use utoipa::{IntoParams, ToSchema};
-
-fn rows<T: Serialize>(list: Vec<T>) -> Result<Json<Vec<Value>>, Problem> {
-    list.into_iter()
-        .map(|r| serde_json::to_value(r).map_err(|e| Problem::internal(&e)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Json)
-}
 
 /// Queues the compliance sync that carries out a change a person made.
 pub(crate) async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> {
@@ -49,7 +44,7 @@ pub(crate) async fn queue_sync(api: &Api, company: i64) -> Result<i64, Problem> 
     security(("token" = [])),
     params(("company_id" = i64, Path)),
     responses(
-        (status = 200, description = "Every option, with the settings' `ETag`: `new_projects`, `import_companies_through_commitments`, `description`, `sync_active_status`, `contacts`, `ignore_purchase_orders`, `ignore_subcontracts`, `active_commitments`, `profile_field`, `compliance_sync`, `level`, `format`, `full_read_days`", body = Object),
+        (status = 200, description = "Every option, with the settings' `ETag`", body = ComplianceSettings),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -114,7 +109,7 @@ fn changed(
     ),
     request_body(content = Object, description = "The options to change, as GET shows them"),
     responses(
-        (status = 200, description = "Every option now, with the new `ETag`", body = Object),
+        (status = 200, description = "Every option now, with the new `ETag`", body = ComplianceSettings),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the ETag in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Each option that does not exist or cannot take the value, named", body = Problem, content_type = "application/problem+json"),
@@ -179,12 +174,6 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &str) -> Resul
     })
 }
 
-fn object(value: impl Serialize) -> Result<Json<Value>, Problem> {
-    serde_json::to_value(value)
-        .map(Json)
-        .map_err(|e| Problem::internal(&e))
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/companies/{company_id}/compliance/profiles",
@@ -192,16 +181,16 @@ fn object(value: impl Serialize) -> Result<Json<Value>, Problem> {
     security(("token" = [])),
     params(("company_id" = i64, Path)),
     responses(
-        (status = 200, description = "The compliance profiles with their requirements", body = Vec<Object>),
+        (status = 200, description = "The compliance profiles with their requirements", body = Vec<ComplianceProfile>),
     )
 )]
 pub(crate) async fn profiles(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<Value>>, Problem> {
+) -> Result<Json<Vec<ComplianceProfile>>, Problem> {
     caller.reader()?;
-    rows(api.store.profiles(company).await?)
+    Ok(Json(api.store.profiles(company).await?))
 }
 
 #[utoipa::path(
@@ -211,9 +200,9 @@ pub(crate) async fn profiles(
     description = "Creates or replaces the profile named `name`, in the import file's shape (docs/compliance-import.md).",
     security(("token" = [])),
     params(("company_id" = i64, Path), ("name" = String, Path)),
-    request_body(content = Object, description = "A profile: `name`, `requirements`, optional `currency` and `expiring_within_days`"),
+    request_body(content = ComplianceProfile, description = "A profile: `name`, `requirements`, optional `currency` and `expiring_within_days`; an `id` is not needed"),
     responses(
-        (status = 200, description = "Saved, with its id", body = Object),
+        (status = 200, description = "Saved, with its id", body = ComplianceProfile),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -222,7 +211,7 @@ pub(crate) async fn put_profile(
     State(api): State<Api>,
     Path((company, name)): Path<(i64, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ComplianceProfile>, Problem> {
     caller.admin()?;
     let mut raw: Value = json_body(&bytes, "a profile")?;
     if raw.get("id").is_none() {
@@ -241,7 +230,7 @@ pub(crate) async fn put_profile(
     .await
     .map_err(record_problem)?;
     queue_sync(&api, company).await?;
-    object(saved)
+    Ok(Json(saved))
 }
 
 /// A party's profile: `{"profile": "Standard Subcontractor"}`, or `null` for none.
@@ -259,7 +248,7 @@ pub struct PartyProfileBody {
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     request_body = PartyProfileBody,
     responses(
-        (status = 200, description = "The profile given, or null", body = Object),
+        (status = 200, description = "The profile given, or null", body = Option<ComplianceProfile>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -269,7 +258,7 @@ pub(crate) async fn party_profile(
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Option<ComplianceProfile>>, Problem> {
     caller.admin()?;
     let b: PartyProfileBody = json_body(&bytes, "a party's profile")?;
     let given =
@@ -277,7 +266,7 @@ pub(crate) async fn party_profile(
             .await
             .map_err(record_problem)?;
     queue_sync(&api, company).await?;
-    object(given)
+    Ok(Json(given))
 }
 
 #[utoipa::path(
@@ -287,20 +276,20 @@ pub(crate) async fn party_profile(
     security(("token" = [])),
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     responses(
-        (status = 200, description = "The party's certificates with their policies", body = Vec<Object>),
+        (status = 200, description = "The party's certificates with their policies", body = Vec<Certificate>),
     )
 )]
 pub(crate) async fn certificates(
     caller: Caller,
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
-) -> Result<Json<Vec<Value>>, Problem> {
+) -> Result<Json<Vec<Certificate>>, Problem> {
     caller.reader()?;
-    rows(
+    Ok(Json(
         records::certificates_of(&api.store, company, Some(PartyId(party)))
             .await
             .map_err(record_problem)?,
-    )
+    ))
 }
 
 #[utoipa::path(
@@ -315,7 +304,7 @@ pub(crate) async fn certificates(
     ),
     request_body(content = Object),
     responses(
-        (status = 201, description = "Saved, with its id", body = Object),
+        (status = 201, description = "Saved, with its id", body = Certificate),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The party has a certificate with these policy numbers", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -326,7 +315,7 @@ pub(crate) async fn add_certificate(
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Certificate>), Problem> {
     caller.admin()?;
     let mut raw: Value = json_body(&bytes, "a certificate")?;
     if let Some(whole) = raw.get_mut("whole").filter(|w| w.is_object()) {
@@ -343,7 +332,7 @@ pub(crate) async fn add_certificate(
         .await
         .map_err(record_problem)?;
     queue_sync(&api, company).await?;
-    Ok((StatusCode::CREATED, object(saved)?))
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 #[utoipa::path(
@@ -377,20 +366,20 @@ pub(crate) async fn remove_certificate(
     security(("token" = [])),
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
     responses(
-        (status = 200, description = "The party's waivers and overrides", body = Vec<Object>),
+        (status = 200, description = "The party's waivers and overrides", body = Vec<Waiver>),
     )
 )]
 pub(crate) async fn waivers(
     caller: Caller,
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
-) -> Result<Json<Vec<Value>>, Problem> {
+) -> Result<Json<Vec<Waiver>>, Problem> {
     caller.reader()?;
-    rows(
+    Ok(Json(
         records::waivers_of(&api.store, company, Some(PartyId(party)))
             .await
             .map_err(record_problem)?,
-    )
+    ))
 }
 
 #[utoipa::path(
@@ -405,7 +394,7 @@ pub(crate) async fn waivers(
     ),
     request_body(content = Object),
     responses(
-        (status = 201, description = "Saved, with its id", body = Object),
+        (status = 201, description = "Saved, with its id", body = Waiver),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -416,14 +405,14 @@ pub(crate) async fn add_waiver(
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Waiver>), Problem> {
     caller.admin()?;
     let new: records::NewWaiver = json_body(&bytes, "a waiver")?;
     let saved = records::add_waiver(&api.store, company, PartyId(party), new)
         .await
         .map_err(record_problem)?;
     queue_sync(&api, company).await?;
-    Ok((StatusCode::CREATED, object(saved)?))
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 #[utoipa::path(

@@ -30,7 +30,6 @@ use utoipa::{IntoParams, ToSchema};
 pub struct Template {
     pub id: i64,
     pub name: String,
-    #[schema(value_type = Vec<Object>)]
     pub sections: Vec<FormSection>,
     /// The newer version that replaced it for new forms.
     pub replaced_by: Option<i64>,
@@ -49,7 +48,6 @@ fn template_of(t: FormTemplate, replaced_by: Option<i64>) -> Template {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TemplateBody {
     pub name: String,
-    #[schema(value_type = Vec<Object>)]
     pub sections: Vec<FormSection>,
 }
 
@@ -86,7 +84,6 @@ pub struct Form {
     pub revision: u32,
     /// Answers by field key, each `{"type": ..., "value": ...}` (`{"type": "text", "value":
     /// "Ladders"}`, `{"type": "yes"}`, `{"type": "checked", "value": true}`, ...).
-    #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Answer>,
     pub signatures: Vec<Signed>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -457,8 +454,8 @@ pub(crate) async fn get_form(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AnswersBody {
     /// Each `{"type": ..., "value": ...}`, e.g. `{"topic": {"type": "text", "value":
-    /// "Ladders"}, "ppe": {"type": "yes"}}`.
-    #[schema(value_type = Object)]
+    /// "Ladders"}, "ppe": {"type": "yes"}}`. Read one by one, so each wrong answer is named.
+    #[schema(value_type = BTreeMap<String, Answer>)]
     pub answers: BTreeMap<String, Value>,
 }
 

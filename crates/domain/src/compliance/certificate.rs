@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 ///
 /// A certificate naming one project (its holder or description of operations does) must not
 /// make the party compliant elsewhere, nor globally.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppliesTo {
@@ -35,6 +36,7 @@ impl AppliesTo {
 }
 
 /// A certificate of insurance (ACORD 25), as entered or imported.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Certificate {
     pub id: CertificateId,
@@ -55,6 +57,7 @@ pub struct Certificate {
 }
 
 /// One coverage row of a certificate.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub subject: Subject,

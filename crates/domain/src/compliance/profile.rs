@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// A compliance subject: one coverage line of the certificate.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
@@ -69,6 +70,7 @@ impl fmt::Display for Subject {
 
 /// A limit printed on the certificate. Each belongs to one subject, so the umbrella's each
 /// occurrence cannot be mistaken for general liability's.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
@@ -136,6 +138,7 @@ impl LimitKind {
 
 /// An endorsement a requirement can ask for. The certificate's ADDL INSD / SUBR WVD boxes only
 /// report them; they must exist on the policy, which is what the policy record states.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Endorsement {
@@ -155,6 +158,8 @@ impl Endorsement {
 }
 
 /// What a requirement checks on the subject's policy.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RequirementCheck))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Check {
@@ -169,6 +174,8 @@ pub enum Check {
 }
 
 /// One requirement of a profile, e.g. "Each Occurrence at least $1,000,000".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ProfileRequirement))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     /// Unique within the profile and stable across edits, because waivers point at it and
@@ -204,6 +211,7 @@ impl Requirement {
 }
 
 /// A named set of requirements, applied to a party or to one party-project.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplianceProfile {
     pub id: ProfileId,

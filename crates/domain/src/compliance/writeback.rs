@@ -107,6 +107,7 @@ impl fmt::Display for ProcoreInsuranceStatus {
 }
 
 /// Which write-back format the integration is set to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteBackFormat {

@@ -23,6 +23,7 @@ pub const TOTAL_VALUE_FIELD: &str = "Total Value";
 pub const DEFAULT_FULL_READ_DAYS: u32 = 7;
 
 /// Every option of the compliance integration.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ComplianceSettings {
@@ -85,6 +86,7 @@ impl Default for ComplianceSettings {
 }
 
 /// Automatic project import.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NewProjects {
@@ -107,6 +109,7 @@ impl NewProjects {
 }
 
 /// Project description sync behavior.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DescriptionSync {
@@ -129,6 +132,7 @@ impl DescriptionSync {
 }
 
 /// Contacts synchronization.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactSync {
@@ -157,6 +161,7 @@ impl ContactSync {
 }
 
 /// The compliance sync level.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncLevel {
@@ -227,6 +232,7 @@ impl CommitmentKind {
 ///
 /// Statuses are compared ignoring case and surrounding spaces, so "approved" in a setting
 /// matches Procore's "Approved".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum ActiveCommitments {
