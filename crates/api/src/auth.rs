@@ -13,6 +13,12 @@ use store::{ApiScope, ApiToken};
 /// The token a request was made with.
 pub(crate) struct Caller(pub ApiToken);
 
+/// A caller the server already signed in another way: the web UI's session, for the calls
+/// its pages make to the API in-process. Only code in the server can attach it (a request
+/// extension never comes from the network), and it stands for a token checked just before.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub ApiToken);
+
 impl Caller {
     /// Routes that change anything outside a worker's own forms.
     pub fn admin(&self) -> Result<(), Problem> {
@@ -68,6 +74,9 @@ impl FromRequestParts<Api> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
+        if let Some(SignedIn(token)) = parts.extensions.get::<SignedIn>() {
+            return Ok(Caller(token.clone()));
+        }
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
             return Err(Problem::unauthorized(
                 "no API token: send `Authorization: Bearer TOKEN` (an administrator makes tokens)",

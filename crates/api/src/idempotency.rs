@@ -4,6 +4,7 @@
 //! whose first request still runs answers 409. Answers that say nothing about the work (the
 //! caller was not signed in, or trestle failed) are not kept, so a retry does the work.
 
+use crate::auth::SignedIn;
 use crate::{Api, FieldError, Problem};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -44,13 +45,17 @@ pub(crate) async fn idempotent(State(api): State<Api>, request: Request, next: N
         return field("give 1 to 255 visible ASCII characters, e.g. a UUID").into_response();
     };
     // Keys are the caller's: a hash of its credentials (never the credentials) scopes them.
-    let scope = hex(Sha256::digest(
-        request
-            .headers()
-            .get(AUTHORIZATION)
-            .map(HeaderValue::as_bytes)
-            .unwrap_or_default(),
-    ));
+    // A page of the web UI is its session's token (by id: the UI never holds the token).
+    let scope = match request.extensions().get::<SignedIn>() {
+        Some(SignedIn(token)) => hex(Sha256::digest(format!("signed-in token {}", token.id))),
+        None => hex(Sha256::digest(
+            request
+                .headers()
+                .get(AUTHORIZATION)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default(),
+        )),
+    };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Problem::new(

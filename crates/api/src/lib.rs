@@ -47,6 +47,7 @@ mod problem;
 mod tokens;
 pub mod workforce;
 
+pub use auth::SignedIn;
 pub use doc::openapi;
 pub use problem::{FieldError, Problem};
 

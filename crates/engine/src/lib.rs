@@ -25,6 +25,7 @@
 //! - [`forms`]: form templates (versioned), filling, signing and completing forms, the PDF,
 //!   and where a form is in Procore.
 //! - [`tokens`]: the REST API's tokens: made and shown once, listed, revoked, checked.
+//! - [`sessions`]: the web UI's sign-in sessions, each standing for an API token.
 //! - [`workforce`]: the workers and what an administrator does to them, and the Procore
 //!   records waiting for a decision (link, import, ignore) with a preview of each.
 #![forbid(unsafe_code)]
@@ -38,6 +39,7 @@ pub mod mapping;
 pub mod open;
 pub mod records;
 pub mod run;
+pub mod sessions;
 pub mod settings;
 pub mod status;
 pub mod tokens;

@@ -49,8 +49,8 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
-/// The hash trestle keeps of a token, in hex.
-fn hash(token: &str) -> String {
+/// The hash trestle keeps of a token (or of a UI session's cookie), in hex.
+pub(crate) fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -166,17 +166,19 @@ pub async fn serve(
     let workers = worker::spawn(shared.clone(), stop.clone());
     let scheduler = tokio::spawn(scheduler::run(shared.clone(), stop.clone()));
     let wakeups = tokio::spawn(wakeups::relay(shared.clone(), stop.clone()));
+    let api = api::router(
+        shared.store.clone(),
+        api::Options {
+            public_url: shared.config.public_url.clone(),
+            job_attempts: shared.config.job_attempts,
+            wake: shared.wake.clone(),
+            settings: shared.config.settings.clone(),
+        },
+    );
     let app = probes::router(shared.clone())
         .merge(receiver::router(shared.clone()))
-        .merge(api::router(
-            shared.store.clone(),
-            api::Options {
-                public_url: shared.config.public_url.clone(),
-                job_attempts: shared.config.job_attempts,
-                wake: shared.wake.clone(),
-                settings: shared.config.settings.clone(),
-            },
-        ));
+        .merge(api.clone())
+        .merge(web::router(shared.store.clone(), api));
     let http_stop = stop.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

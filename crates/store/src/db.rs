@@ -75,6 +75,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "workforce decisions",
         include_str!("../migrations/sqlite/0010_workforce_decisions.sql"),
     ),
+    (
+        11,
+        "ui sessions",
+        include_str!("../migrations/sqlite/0011_ui_sessions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -131,6 +136,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "workforce decisions",
         include_str!("../migrations/postgres/0011_workforce_decisions.sql"),
+    ),
+    (
+        12,
+        "ui sessions",
+        include_str!("../migrations/postgres/0012_ui_sessions.sql"),
     ),
 ];
 

@@ -68,7 +68,7 @@ macro_rules! columns {
     };
 }
 
-fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
+pub(crate) fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
     let scope = text(row, "scope")?;
     let scope = match (
         scope.as_str(),

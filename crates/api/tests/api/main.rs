@@ -27,27 +27,14 @@ mod scenario;
 mod tokens;
 mod workforce;
 
-use chrono::Utc;
-use engine::tokens::TokenRequest;
+use harness::Served;
 use reqwest::{Method, StatusCode};
-use secrecy::ExposeSecret;
 use serde_json::Value;
-use server::{Running, ServerConfig};
-use std::sync::Arc;
-use std::time::Duration;
+use server::Running;
 use store::ApiScope;
 use testkit::Kit;
 
 pub use testkit::eventually;
-
-/// The settings `trestle serve` would have for the simulator at `sim_url`.
-fn engine_settings(sim_url: &str) -> engine::Settings {
-    let mut settings = engine::Settings::default();
-    settings.procore.environment = engine::settings::Environment::Custom;
-    settings.procore.api_base = Some(sim_url.parse().unwrap());
-    settings.procore.login_base = Some(sim_url.parse().unwrap());
-    settings
-}
 
 /// The server over the shared kit (the demo company, SQLite), with an admin token made as
 /// the first administrator makes it.
@@ -70,55 +57,21 @@ pub struct Answer {
 
 impl App {
     pub async fn start() -> App {
-        Self::with(|_| {}).await
+        Self::served(Served::start().await).await
     }
 
     /// [`App::start`] with the connection's settings changed first.
     pub async fn with(settings: impl FnOnce(&mut store::Connection)) -> App {
-        let kit = Kit::spawn(
-            procore_sim::demo::world(),
-            testkit::quiet(),
-            testkit::Backend::Sqlite,
-            settings,
-        )
-        .await;
-        Self::on(kit).await
+        Self::served(Served::with(settings).await).await
     }
 
     /// The server on a store where no company is connected yet: a fresh deployment.
     pub async fn fresh() -> App {
-        let kit = Kit::demo().await;
-        kit.store.delete_connection(kit.company).await.unwrap();
-        Self::on(kit).await
+        Self::served(Served::fresh().await).await
     }
 
-    async fn on(kit: Kit) -> App {
-        let sim_url = kit.sim.url();
-        // Built from the connection, as the binary builds them: a changed secret takes effect.
-        let clients: server::Clients = Arc::new(move |c| {
-            procore::ClientConfig::custom(
-                &sim_url,
-                procore::CompanyId(c.company_id),
-                procore::Credentials::client_credentials(
-                    c.client_id.clone(),
-                    c.client_secret.expose_secret().to_string(),
-                ),
-            )
-            .and_then(procore::Client::new)
-            .map_err(|e| e.to_string())
-        });
-        let config = ServerConfig {
-            poll_every: Duration::from_millis(100),
-            schedule_every: Duration::from_millis(200),
-            retry_base: Duration::from_millis(100),
-            retry_cap: Duration::from_millis(500),
-            settings: Some(Arc::new(engine_settings(&kit.sim.url()))),
-            ..ServerConfig::default()
-        };
-        let server = server::spawn(kit.store.clone(), config, clients, |_| None)
-            .await
-            .expect("binding the server");
-        let admin = Self::token_on(&kit.store, "first admin", ApiScope::Admin).await;
+    async fn served(served: Served) -> App {
+        let Served { kit, server, admin } = served;
         let http = reqwest::Client::new();
         let doc: Value = http
             .get(format!("{}/api/v1/openapi.json", server.url))
@@ -139,16 +92,9 @@ impl App {
         }
     }
 
-    async fn token_on(store: &store::Store, name: &str, scope: ApiScope) -> String {
-        let made = engine::tokens::create(store, &TokenRequest { name, scope }, Utc::now())
-            .await
-            .unwrap();
-        made.secret.expose_secret().to_string()
-    }
-
     /// A new token of `scope`.
     pub async fn token(&self, name: &str, scope: ApiScope) -> String {
-        Self::token_on(&self.kit.store, name, scope).await
+        harness::token_on(&self.kit.store, name, scope).await
     }
 
     /// `method path` with `token` (if any) and `body` (if any); the answer must be one the

@@ -1,0 +1,105 @@
+//! One REST API call made in-process as the signed-in person, and its answer.
+
+use crate::Web;
+use axum::body::Body;
+use axum::http::header::{CONTENT_TYPE, LINK};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use store::ApiToken;
+use tower::ServiceExt as _;
+
+/// An API answer, its body read as JSON (null when it had none).
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// A refusal, as a page shows it: the sentence, and each invalid field with why.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct Refusal {
+    pub detail: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Reply {
+    pub fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The problem the API answered, as a page shows it.
+    pub fn refusal(&self) -> Refusal {
+        let detail = self.body["detail"]
+            .as_str()
+            .or_else(|| self.body["title"].as_str())
+            .unwrap_or("trestle could not do that")
+            .to_string();
+        let fields = self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some((
+                    e["field"].as_str()?.to_string(),
+                    e["detail"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        Refusal { detail, fields }
+    }
+
+    /// The query of the next page, from the `Link` header the API's lists carry.
+    pub fn next_query(&self) -> Option<String> {
+        let link = self.headers.get(LINK)?.to_str().ok()?;
+        let url = link.split(';').next()?.trim();
+        let url = url.strip_prefix('<')?.strip_suffix('>')?;
+        url.split_once('?').map(|(_, q)| q.to_string())
+    }
+}
+
+impl Web {
+    /// `method uri` on the API as `token`, with `body` as JSON.
+    pub async fn call(
+        &self,
+        token: &ApiToken,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        let body = match body {
+            Some(body) => {
+                request = request.header(CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        let mut request = request
+            .body(body)
+            .expect("the UI builds well-formed requests");
+        request
+            .extensions_mut()
+            .insert(api::SignedIn(token.clone()));
+        let response = match self.api.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET uri` as `token`.
+    pub async fn get(&self, token: &ApiToken, uri: &str) -> Reply {
+        self.call(token, Method::GET, uri, None).await
+    }
+}

@@ -1,0 +1,73 @@
+//! trestle's web UI, mounted by `trestle serve` beside the REST API: the pages the people of
+//! both seeds work in (connect a Procore company, the workforce app, ...), rendered on the
+//! server from templates, with htmx for in-place updates. Nothing is fetched from the
+//! internet: the templates, the stylesheet and htmx are inside the binary.
+//!
+//! Every page is a client of the REST API: a handler calls `/api/v1` in-process as the
+//! signed-in person's token ([`api::SignedIn`]), so the UI sees what a script would, with
+//! the same checks, scopes and errors, and no second copy of any rule.
+//!
+//! # Layout
+//! - `session`: signing in with an API token (a session cookie stands for it), signing out,
+//!   and the anti-forgery value every form sends back.
+//! - `call`: one API call made in-process, and its answer.
+//! - `view`: the templates and rendering a page.
+//! - `assets`: the stylesheet and htmx, served from the binary.
+//! - `pages`: the pages, one module per area.
+
+#![forbid(unsafe_code)]
+
+mod assets;
+mod call;
+mod pages;
+mod session;
+mod view;
+
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use store::Store;
+
+/// What every page shares.
+#[derive(Clone)]
+pub(crate) struct Web {
+    pub store: Store,
+    /// The REST API's routes, called in-process.
+    pub api: Router,
+    pub views: Arc<minijinja::Environment<'static>>,
+}
+
+/// The UI's routes under `/ui`, over `api` (the router `api::router` made), with `/`
+/// leading to it.
+pub fn router(store: Store, api: Router) -> Router {
+    let web = Web {
+        store,
+        api,
+        views: Arc::new(view::environment()),
+    };
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/", get(pages::integrations::home))
+        .route(
+            "/ui/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/ui/sign-out", post(session::sign_out))
+        .route("/ui/assets/{name}", get(assets::asset))
+        .route(
+            "/ui/integrations/procore",
+            get(pages::integrations::connect_page).post(pages::integrations::connect),
+        )
+        .route(
+            "/ui/companies/{company_id}/workforce/workers",
+            get(pages::workforce::workers),
+        )
+        .route(
+            "/ui/companies/{company_id}/workforce/workers/{id}/{action}",
+            post(pages::workforce::worker_action),
+        )
+        .fallback(pages::not_found)
+        .with_state(web)
+}

@@ -1,0 +1,40 @@
+//! The pages, one module per area.
+
+pub(crate) mod integrations;
+pub(crate) mod workforce;
+
+use crate::call::Reply;
+use crate::view::Page;
+use crate::Web;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+/// trestle itself failed (the store, most likely): the person is told, the log says why.
+pub(crate) fn failed(web: &Web, error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "a page failed");
+    Page::new("Something went wrong", "failed.html")
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .render(web, None)
+}
+
+pub(crate) async fn not_found(State(web): State<Web>) -> Response {
+    Page::new("Not found", "not_found.html")
+        .status(StatusCode::NOT_FOUND)
+        .render(&web, None)
+}
+
+/// The API refused what a page asked for: the page says so with the API's words.
+pub(crate) fn refused(web: &Web, signed: &crate::session::Signed, reply: &Reply) -> Response {
+    let status = match reply.status {
+        StatusCode::FORBIDDEN => StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND => StatusCode::NOT_FOUND,
+        s if s.is_server_error() => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Page::new("Refused", "refused.html")
+        .with(json!({"detail": reply.refusal().detail}))
+        .status(status)
+        .render(web, Some(signed))
+}

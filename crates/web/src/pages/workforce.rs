@@ -1,0 +1,115 @@
+//! Workforce: the workers with their states, filtered, and what an administrator does to one
+//! (activate, block, unblock).
+
+use crate::pages::refused;
+use crate::session::Signed;
+use crate::view::Page;
+use crate::Web;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The filters of the workers page, passed to the API as they are.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkersQuery {
+    status: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+}
+
+const STATES: [(&str, &str); 5] = [
+    ("pending_account_activation", "Pending Account Activation"),
+    ("pending_email_verification", "Pending Email Verification"),
+    ("active", "Active"),
+    ("active_for_kiosk", "Active for Kiosk"),
+    ("blocked", "Blocked"),
+];
+
+pub(crate) async fn workers(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+    Query(query): Query<WorkersQuery>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let uri = {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        params.append_pair("limit", "50");
+        for (name, value) in [
+            ("status", &query.status),
+            ("q", &query.q),
+            ("after", &query.after),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                params.append_pair(name, v);
+            }
+        }
+        format!(
+            "/api/v1/companies/{company}/workforce/workers?{}",
+            params.finish()
+        )
+    };
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    let states: Vec<_> = STATES
+        .iter()
+        .map(|(value, label)| json!({"value": value, "label": label}))
+        .collect();
+    Page::new("Workers", "workers.html")
+        .with(json!({
+            "company_id": company,
+            "here": match raw {
+                Some(raw) => format!("/ui/companies/{company}/workforce/workers?{raw}"),
+                None => format!("/ui/companies/{company}/workforce/workers"),
+            },
+            "workers": reply.body,
+            "states": states,
+            "status": query.status,
+            "q": query.q,
+            "next": reply.next_query(),
+            "admin": matches!(signed.0.token.scope, store::ApiScope::Admin),
+        }))
+        .render(&web, Some(&signed))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActionForm {
+    csrf: Option<String>,
+    /// The page to go back to (its filters).
+    back: Option<String>,
+}
+
+pub(crate) async fn worker_action(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id, action)): Path<(i64, i64, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    if !["activate", "block", "unblock"].contains(&action.as_str()) {
+        return crate::pages::not_found(State(web)).await;
+    }
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/workforce/workers/{id}/{action}"),
+            None,
+        )
+        .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    let list = format!("/ui/companies/{company}/workforce/workers");
+    let back = form.back.filter(|b| b.starts_with(&list)).unwrap_or(list);
+    // After a change, the list again (so a reload does not send the change twice).
+    Redirect::to(&back).into_response()
+}

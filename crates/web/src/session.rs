@@ -1,0 +1,156 @@
+//! Signing in and out, and who a request is from.
+//!
+//! A person signs in by pasting an API token (the first administrator makes one with
+//! `trestle token create --scope admin`); the answer sets a session cookie that is `HttpOnly`
+//! (no script reads it), `Secure` (browsers send it only over HTTPS, and to `localhost`) and
+//! `SameSite=Lax`. Every form carries the session's anti-forgery value, and a change without
+//! it is refused.
+
+use crate::view::Page;
+use crate::Web;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Utc;
+use engine::sessions::{self, Session, SESSION_HOURS};
+use engine::tokens::Refused;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq as _;
+
+const COOKIE_NAME: &str = "trestle_session";
+
+/// The signed-in person of a request. A request without a live session is sent to the
+/// sign-in page, which brings the person back afterwards.
+pub(crate) struct Signed(pub Session);
+
+fn cookie(headers: &HeaderMap) -> Option<SecretString> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| SecretString::from(value.to_string()))
+}
+
+impl FromRequestParts<Web> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
+        if let Some(cookie) = cookie(&parts.headers) {
+            match sessions::session(&web.store, &cookie, Utc::now()).await {
+                Ok(Some(session)) => return Ok(Signed(session)),
+                Ok(None) => {}
+                Err(e) => return Err(crate::pages::failed(web, &e)),
+            }
+        }
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or("/ui/", |p| p.as_str())
+            .to_string();
+        let to = format!(
+            "/ui/sign-in?next={}",
+            url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
+        );
+        Err(Redirect::to(&to).into_response())
+    }
+}
+
+impl Signed {
+    /// The refusal of a change whose form (or htmx header) lacks this session's anti-forgery
+    /// value; none when it has it.
+    pub fn forged(&self, web: &Web, headers: &HeaderMap, given: Option<&str>) -> Option<Response> {
+        let given = given.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        // In a time that does not tell how much of a guess was right.
+        if given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(self.0.csrf.as_bytes()))) {
+            return None;
+        }
+        Some(
+            Page::new("Refused", "refused.html")
+                .with(json!({"detail": "This form is out of date or came from another site. Open the page again and resend it."}))
+                .status(StatusCode::FORBIDDEN)
+                .render(web, Some(self)),
+        )
+    }
+}
+
+/// Only a page of the UI itself: a link elsewhere must not borrow the sign-in.
+fn next_or_home(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with("/ui/") && !n.starts_with("/ui//"))
+        .unwrap_or("/ui/")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Next {
+    next: Option<String>,
+}
+
+pub(crate) async fn sign_in_page(State(web): State<Web>, Query(q): Query<Next>) -> Response {
+    Page::new("Sign in", "sign_in.html")
+        .with(json!({"next": next_or_home(q.next.as_deref())}))
+        .render(&web, None)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInForm {
+    token: String,
+    next: Option<String>,
+}
+
+pub(crate) async fn sign_in(State(web): State<Web>, Form(form): Form<SignInForm>) -> Response {
+    let next = next_or_home(form.next.as_deref()).to_string();
+    let token = SecretString::from(form.token.trim().to_string());
+    let refused = |why: &str| {
+        Page::new("Sign in", "sign_in.html")
+            .with(json!({"next": next, "error": why}))
+            .status(StatusCode::UNAUTHORIZED)
+            .render(&web, None)
+    };
+    match sessions::sign_in(&web.store, &token, Utc::now()).await {
+        Ok(Ok(started)) => {
+            let cookie = format!(
+                "{COOKIE_NAME}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+                started.cookie.expose_secret(),
+                SESSION_HOURS * 3600
+            );
+            ([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Ok(Err(Refused::Malformed)) => refused(
+            "That is not a trestle API token: they start with trestle_. Paste the whole token.",
+        ),
+        Ok(Err(Refused::Unknown)) => {
+            refused("That token is unknown or revoked. Ask an administrator for a new one.")
+        }
+        Err(e) => crate::pages::failed(&web, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: Option<String>,
+}
+
+pub(crate) async fn sign_out(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    if let Some(cookie) = cookie(&headers) {
+        if let Err(e) = sessions::sign_out(&web.store, &cookie).await {
+            return crate::pages::failed(&web, &e);
+        }
+    }
+    let gone = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0");
+    ([(SET_COOKIE, gone)], Redirect::to("/ui/sign-in")).into_response()
+}

@@ -1,0 +1,94 @@
+//! The templates, compiled into the binary, and a page rendered from one.
+//!
+//! Templates are MiniJinja (Jinja2's syntax); HTML is escaped everywhere unless a template
+//! says otherwise, so a name read from Procore can never become markup.
+
+use crate::session::Signed;
+use crate::Web;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use serde_json::{json, Value};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("sign_in.html", include_str!("../templates/sign_in.html")),
+    ("refused.html", include_str!("../templates/refused.html")),
+    ("failed.html", include_str!("../templates/failed.html")),
+    (
+        "not_found.html",
+        include_str!("../templates/not_found.html"),
+    ),
+    ("home.html", include_str!("../templates/home.html")),
+    ("connect.html", include_str!("../templates/connect.html")),
+    ("workers.html", include_str!("../templates/workers.html")),
+];
+
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+    }
+    env
+}
+
+/// A page to render: its title, template and values.
+pub(crate) struct Page {
+    title: String,
+    template: &'static str,
+    values: Value,
+    status: StatusCode,
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>, template: &'static str) -> Page {
+        Page {
+            title: title.into(),
+            template,
+            values: json!({}),
+            status: StatusCode::OK,
+        }
+    }
+
+    /// Adds the values of `more` (an object) to the page's.
+    pub fn with(mut self, more: Value) -> Page {
+        if let (Value::Object(values), Value::Object(more)) = (&mut self.values, more) {
+            values.extend(more);
+        }
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Page {
+        self.status = status;
+        self
+    }
+
+    /// The page as an answer; `signed` fills in the header (who, sign out).
+    pub fn render(self, web: &Web, signed: Option<&Signed>) -> Response {
+        let mut values = self.values;
+        values["title"] = Value::from(self.title);
+        if let Some(Signed(session)) = signed {
+            values["csrf"] = Value::from(session.csrf.clone());
+            values["who"] = json!({
+                "name": session.token.name,
+                "scope": session.token.scope.name(),
+            });
+        }
+        let rendered = web
+            .views
+            .get_template(self.template)
+            .and_then(|t| t.render(&values));
+        match rendered {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(template = self.template, error = %e, "a page failed to render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<!doctype html><title>Error</title><p>trestle could not show this page; its log says why.</p>".to_string()),
+                )
+                    .into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The web UI in a real headless Chromium (Debian's `chromium`, driven through Debian's
+//! `chromedriver` over WebDriver), against a real `trestle serve` over the simulator.
+//! Each test saves a screenshot of the pages it visits under `target/ui-screenshots/`.
+//!
+//! `session`: signing in and out, and what a page opened without signing in gets.
+//! `integrations`: connecting a Procore company and its permission checklist.
+//! `workforce`: the workers page, its filters and an administrator's actions.
+
+mod integrations;
+mod session;
+mod workforce;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use harness::Served;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use testkit::eventually;
+
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A phone's screen (a common Android size), for the worker's pages.
+pub const PHONE: (u32, u32) = (412, 915);
+/// A laptop's.
+pub const DESK: (u32, u32) = (1280, 900);
+
+/// A headless Chromium driven through its own chromedriver, on a free port.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl Browser {
+    /// A new browser at `size`, its pages under `base` (the server's URL).
+    pub async fn open(base: &str, size: (u32, u32)) -> Browser {
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; .ci/run installs it)");
+        let profile = tempfile::tempdir().expect("a profile directory").keep();
+        // The machine's network is closed: Chromium's own background traffic is turned off,
+        // or it tries again and again.
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-quic", "--no-first-run",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={},{}", size.0, size.1),
+                ]
+            }
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < PATIENCE => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("chromedriver did not start Chromium: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            base: base.to_string(),
+        }
+    }
+
+    /// Opens `path` of the server.
+    pub async fn go(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
+    }
+
+    /// The path (and query) the browser is at.
+    pub async fn at(&self) -> String {
+        let url = self.client.current_url().await.expect("the current URL");
+        url[url::Position::BeforePath..].to_string()
+    }
+
+    /// The visible text of the page.
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("a body")
+            .text()
+            .await
+            .expect("its text")
+    }
+
+    /// Waits until the page's text contains `what`, and returns the text.
+    pub async fn sees(&self, what: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text().await;
+            if text.contains(what) {
+                return text;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "the page at {} never showed {what:?}; it shows:\n{text}",
+                self.at().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Chooses the option labelled `label` in the select with id `id`.
+    pub async fn choose(&self, id: &str, label: &str) {
+        let select = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no select #{id}: {e}"));
+        select.select_by_label(label).await.expect("choosing");
+    }
+
+    /// Types `value` into the field labelled by id `id`, replacing what was there.
+    pub async fn fill(&self, id: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        field.clear().await.expect("clearing a field");
+        field.send_keys(value).await.expect("typing");
+    }
+
+    /// Clicks the button whose text or accessible label is `label`, and waits for the page
+    /// it leads to.
+    pub async fn press(&self, label: &str) {
+        let xpath = format!("//button[normalize-space(.)='{label}' or @aria-label='{label}']");
+        let button = match self.client.find(Locator::XPath(&xpath)).await {
+            Ok(button) => button,
+            Err(e) => panic!("no button {label:?} at {}: {e}", self.at().await),
+        };
+        button.click().await.expect("clicking");
+        self.settled().await;
+    }
+
+    /// Waits until the page finished loading (and htmx finished swapping).
+    pub async fn settled(&self) {
+        let started = Instant::now();
+        loop {
+            let state = self
+                .client
+                .execute(
+                    "return document.readyState === 'complete' && !document.querySelector('.htmx-request')",
+                    vec![],
+                )
+                .await;
+            if matches!(state, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(started.elapsed() < PATIENCE, "the page never settled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Signs in with `token`, from wherever the browser is sent to sign in.
+    pub async fn sign_in(&self, token: &str) {
+        self.fill("token", token).await;
+        self.press("Sign in").await;
+    }
+
+    /// Saves a screenshot as `target/ui-screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("saving a screenshot");
+    }
+
+    /// Closes the browser and its driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// The server over the demo company, and a browser on it.
+pub async fn open(served: &Served, size: (u32, u32)) -> Browser {
+    Browser::open(&served.server.url, size).await
+}

@@ -1,0 +1,146 @@
+use crate::{open, DESK};
+use harness::Served;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use store::ApiScope;
+
+#[tokio::test]
+async fn a_page_opened_without_signing_in_sends_the_person_to_sign_in_and_back_afterwards() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let browser = open(&served, DESK).await;
+    let workers = format!("/ui/companies/{company}/workforce/workers");
+    browser.go(&workers).await;
+    assert!(
+        browser.at().await.starts_with("/ui/sign-in?next="),
+        "{}",
+        browser.at().await
+    );
+    let page = browser.text().await;
+    assert!(page.contains("trestle token create"), "{page}");
+    assert!(!page.contains("Procore company"), "{page}");
+    browser.screenshot("sign-in").await;
+
+    // A wrong token is refused with what to do.
+    browser.sign_in("my password").await;
+    browser.sees("not a trestle API token").await;
+    browser
+        .sign_in(&format!("trestle_{}", "A".repeat(43)))
+        .await;
+    browser.sees("unknown or revoked").await;
+    // The right one brings the person to the page they opened.
+    browser.sign_in(&served.admin).await;
+    assert_eq!(browser.at().await, workers);
+    browser.sees("Workers").await;
+    browser.close().await;
+}
+
+/// Signs in over plain HTTP and answers the session cookie.
+async fn session_cookie(http: &reqwest::Client, base: &str, token: &str) -> String {
+    let answer = http
+        .post(format!("{base}/ui/sign-in"))
+        .form(&[("token", token), ("next", "/ui/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let set = answer.headers()["set-cookie"].to_str().unwrap().to_string();
+    for part in ["HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(set.contains(part), "{set}");
+    }
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_change_without_the_sessions_anti_forgery_value_is_refused_and_a_revoked_token_ends_its_sessions(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let base = &served.server.url;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let token = served.token("Maria (admin)", ApiScope::Admin).await;
+    let cookie = session_cookie(&http, base, &token).await;
+    let store = served.kit.store.clone();
+    let worker = crate::eventually(
+        crate::PATIENCE,
+        "the first sync brings the workers",
+        || async {
+            store
+                .workers(company)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|w| w.status() != domain::workforce::WorkerStatus::Blocked)
+        },
+    )
+    .await;
+    let block = format!(
+        "{base}/ui/companies/{company}/workforce/workers/{}/block",
+        worker.id
+    );
+    // As a page on another site would send it: the cookie, but no anti-forgery value.
+    let forged = http
+        .post(&block)
+        .header("cookie", &cookie)
+        .form(&[("back", "/ui/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.unwrap().contains("another site"));
+    let still = served
+        .kit
+        .store
+        .worker(company, worker.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status(), worker.status(), "nothing was changed");
+
+    // Revoking the token ends the session at once.
+    let id = served
+        .kit
+        .store
+        .api_tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Maria (admin)")
+        .unwrap()
+        .id;
+    engine::tokens::revoke(&served.kit.store, id, chrono::Utc::now())
+        .await
+        .unwrap();
+    let after = http
+        .get(format!("{base}/ui/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(after.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/ui/sign-in"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_for_good() {
+    let served = Served::start().await;
+    let browser = open(&served, DESK).await;
+    browser.go("/ui/").await;
+    browser.sign_in(&served.admin).await;
+    browser.sees("Procore company").await;
+    browser.press("Sign out").await;
+    assert!(browser.at().await.starts_with("/ui/sign-in"));
+    browser.go("/ui/").await;
+    assert!(
+        browser.at().await.starts_with("/ui/sign-in"),
+        "{}",
+        browser.at().await
+    );
+    browser.close().await;
+}
