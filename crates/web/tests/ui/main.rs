@@ -16,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,9 @@ pub const DESK: (u32, u32) = (1280, 900);
 /// A headless Chromium driven through its own chromedriver, on a free port.
 pub struct Browser {
     pub client: Client,
+    /// chromedriver, leading its own process group, which Chromium joins.
     driver: Child,
+    profile: tempfile::TempDir,
     base: String,
 }
 
@@ -48,11 +51,12 @@ impl Browser {
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (Debian's chromium-driver; .ci/run installs it)");
-        let profile = tempfile::tempdir().expect("a profile directory").keep();
+        let profile = tempfile::tempdir().expect("a profile directory");
         // The machine's network is closed: Chromium's own background traffic is turned off,
         // or it tries again and again.
         let capabilities = json!({
@@ -62,7 +66,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--disable-quic", "--no-first-run",
-                    format!("--user-data-dir={}", profile.display()),
+                    format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={},{}", size.0, size.1),
                 ]
             }
@@ -89,6 +93,7 @@ impl Browser {
         Browser {
             client,
             driver,
+            profile,
             base: base.to_string(),
         }
     }
@@ -201,17 +206,20 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("saving a screenshot");
     }
 
-    /// Closes the browser and its driver.
-    pub async fn close(mut self) {
+    /// Closes the browser (and, on drop, its driver).
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
+    /// The driver and every Chromium process it started, also when a test failed half-way.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.wait();
+        let _ = &self.profile;
     }
 }
 
