@@ -68,6 +68,14 @@ pub fn router(store: Store, api: Router) -> Router {
             "/ui/companies/{company_id}/workforce/workers/{id}/{action}",
             post(pages::workforce::worker_action),
         )
+        .route(
+            "/ui/companies/{company_id}/workforce/waiting",
+            get(pages::workforce::waiting),
+        )
+        .route(
+            "/ui/companies/{company_id}/workforce/waiting/{kind}/{procore_id}",
+            get(pages::workforce::preview).post(pages::workforce::decide),
+        )
         .fallback(pages::not_found)
         .with_state(web)
 }

@@ -22,6 +22,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../templates/home.html")),
     ("connect.html", include_str!("../templates/connect.html")),
     ("workers.html", include_str!("../templates/workers.html")),
+    ("waiting.html", include_str!("../templates/waiting.html")),
+    ("decision.html", include_str!("../templates/decision.html")),
 ];
 
 pub(crate) fn environment() -> Environment<'static> {

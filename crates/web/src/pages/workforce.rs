@@ -1,5 +1,7 @@
 //! Workforce: the workers with their states, filtered, and what an administrator does to one
-//! (activate, block, unblock).
+//! (activate, block, unblock); and the Procore records the sync left waiting because an app
+//! record already has their number, name or email, each linked, imported or ignored after a
+//! preview of what that changes (the onboarding Corfix does by hand).
 
 use crate::pages::refused;
 use crate::session::Signed;
@@ -112,4 +114,100 @@ pub(crate) async fn worker_action(
     let back = form.back.filter(|b| b.starts_with(&list)).unwrap_or(list);
     // After a change, the list again (so a reload does not send the change twice).
     Redirect::to(&back).into_response()
+}
+
+pub(crate) async fn waiting(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+) -> Response {
+    let reply = web
+        .get(
+            &signed.0.token,
+            &format!("/api/v1/companies/{company}/workforce/waiting?limit=500"),
+        )
+        .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Waiting for a decision", "waiting.html")
+        .with(json!({"company_id": company, "waiting": reply.body}))
+        .render(&web, Some(&signed))
+}
+
+/// A decision as a form sends it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionForm {
+    csrf: Option<String>,
+    decision: String,
+    to: Option<String>,
+}
+
+impl DecisionForm {
+    fn to(&self) -> Option<i64> {
+        self.to.as_deref().and_then(|t| t.trim().parse().ok())
+    }
+}
+
+pub(crate) async fn preview(
+    State(web): State<Web>,
+    signed: Signed,
+    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
+    Query(form): Query<DecisionForm>,
+) -> Response {
+    let uri = {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        params.append_pair("decision", &form.decision);
+        if let Some(to) = form.to() {
+            params.append_pair("to", &to.to_string());
+        }
+        format!(
+            "/api/v1/companies/{company}/workforce/waiting/{kind}/{procore_id}/preview?{}",
+            params.finish()
+        )
+    };
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("What this decision does", "decision.html")
+        .with(json!({
+            "company_id": company,
+            "kind": kind,
+            "procore_id": procore_id,
+            "preview": reply.body,
+        }))
+        .render(&web, Some(&signed))
+}
+
+pub(crate) async fn decide(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/workforce/waiting/{kind}/{procore_id}/decision"),
+            Some(json!({"decision": form.decision, "to": form.to()})),
+        )
+        .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Decided", "decision.html")
+        .with(json!({
+            "company_id": company,
+            "kind": kind,
+            "procore_id": procore_id,
+            "preview": reply.body["preview"],
+            "job_id": reply.body["job_id"],
+        }))
+        .render(&web, Some(&signed))
 }

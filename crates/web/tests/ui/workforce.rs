@@ -1,5 +1,6 @@
 use crate::{eventually, open, DESK, PATIENCE};
-use domain::workforce::WorkerStatus;
+use domain::workforce::{ProjectFields, ProjectStatus, WorkerStatus};
+use serde_json::json;
 use harness::Served;
 
 #[tokio::test]
@@ -62,5 +63,79 @@ async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_w
         worker.status(),
         "unblocked, the worker is where they were"
     );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_project_has() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let store = served.kit.store.clone();
+    let ours = store
+        .create_project(
+            company,
+            &ProjectFields {
+                name: "Pier Nine (ours)".into(),
+                project_number: Some("P-900".into()),
+                ..ProjectFields::default()
+            },
+            ProjectStatus::Active,
+        )
+        .await
+        .unwrap();
+    served
+        .kit
+        .ui_create(
+            "projects",
+            json!({"name": "Pier Nine", "project_number": "P-900", "city": "Oakland"}),
+        )
+        .await;
+    // Someone asks for a whole sync (as the Activity page or a script would).
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce", "full": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success(), "{}", queued.text().await.unwrap());
+
+    let browser = open(&served, DESK).await;
+    let page = format!("/ui/companies/{company}/workforce/waiting");
+    browser.go(&page).await;
+    browser.sign_in(&served.admin).await;
+    let text = eventually(PATIENCE, "the project waits for a decision", || async {
+        browser.go(&page).await;
+        let text = browser.text().await;
+        text.contains("Pier Nine (P-900)").then_some(text)
+    })
+    .await;
+    assert!(text.contains(&format!("#{ours}")), "{text}");
+    browser.screenshot("waiting").await;
+
+    // Link is offered first; the preview shows the name the app project will take.
+    browser.press("Preview the decision about Pier Nine").await;
+    let text = browser.sees("What changes in the app").await;
+    assert!(text.contains("Pier Nine (ours)"), "{text}");
+    assert_eq!(
+        store.project(company, ours).await.unwrap().unwrap().fields.name,
+        "Pier Nine (ours)",
+        "a preview changes nothing"
+    );
+    browser.screenshot("waiting-preview").await;
+    browser.press("Confirm: link").await;
+    browser.sees("Decided").await;
+
+    eventually(PATIENCE, "the app project follows Procore", || async {
+        let p = store.project(company, ours).await.unwrap().unwrap();
+        (p.fields.name == "Pier Nine").then_some(())
+    })
+    .await;
+    browser.go(&page).await;
+    let text = browser.text().await;
+    assert!(!text.contains("Pier Nine (P-900)"), "{text}");
     browser.close().await;
 }
