@@ -450,7 +450,8 @@ pub(crate) async fn projects(
     Path(company): Path<i64>,
     query: Result<Query<ProjectsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    caller.reader()?;
+    // A worker picks the project a form is filled on.
+    caller.form_reader(company)?;
     let Query(query) = query.map_err(|r| bad_query(&r))?;
     let mut errors = Vec::new();
     let limit = limit(query.limit, 100, 500, &mut errors);

@@ -10,6 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::workforce::{
     form::FormError, Answer, FieldKind, FormSection, FormTemplate, Signature, Submission,
+    SubmissionState,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use store::{LinkKind, Store, StoreError};
@@ -330,15 +331,14 @@ pub async fn change(
         .ok_or(FormsError::NoSuchTemplate(s.template_id))?;
     match change {
         Change::Answer(answers) => {
-            let mut errors = Vec::new();
-            for (key, answer) in answers {
-                if let Err(e) = s.answer(&template, &key, answer) {
-                    errors.push((format!("answers.{key}"), e.to_string()));
-                }
-            }
-            if !errors.is_empty() {
-                return Err(FormsError::Invalid(errors));
-            }
+            s.answer_all(&template, answers).map_err(|refused| {
+                FormsError::Invalid(
+                    refused
+                        .into_iter()
+                        .map(|(key, e)| (format!("answers.{key}"), e.to_string()))
+                        .collect(),
+                )
+            })?;
         }
         Change::Sign {
             field_key,
@@ -378,6 +378,21 @@ pub async fn change(
             })?;
         }
         Change::Complete => {
+            // Everything missing at once, each by its field.
+            let missing: Vec<(String, String)> = s
+                .missing(&template)
+                .into_iter()
+                .map(|(field, error)| {
+                    let list = match error {
+                        FormError::MissingSignature(_) => "signatures",
+                        _ => "answers",
+                    };
+                    (format!("{list}.{}", field.key), error.to_string())
+                })
+                .collect();
+            if !missing.is_empty() && s.state != SubmissionState::Completed {
+                return Err(FormsError::Invalid(missing));
+            }
             s.complete(&template, now)
                 .map_err(|error| FormsError::Form {
                     field: match &error {

@@ -17,7 +17,8 @@ pub enum ApiScope {
     Admin,
     /// Every read, no change.
     ReadOnly,
-    /// Filling and signing forms as one worker of one company, nothing else.
+    /// Filling and signing forms as one worker of one company (and reading the templates and
+    /// projects that takes), nothing else.
     Worker {
         company_id: CompanyId,
         worker_id: i64,

@@ -98,6 +98,26 @@ impl Web {
         }
     }
 
+    /// `GET uri` as `token`, its body as bytes (a PDF).
+    pub async fn bytes(&self, token: &ApiToken, uri: &str) -> (StatusCode, axum::body::Bytes) {
+        let mut request = Request::builder()
+            .uri(uri)
+            .body(Body::empty())
+            .expect("the UI builds well-formed requests");
+        request
+            .extensions_mut()
+            .insert(api::SignedIn(token.clone()));
+        let response = match self.api.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (status, bytes)
+    }
+
     /// `GET uri` as `token`.
     pub async fn get(&self, token: &ApiToken, uri: &str) -> Reply {
         self.call(token, Method::GET, uri, None).await

@@ -76,6 +76,22 @@ pub fn router(store: Store, api: Router) -> Router {
             "/ui/companies/{company_id}/workforce/waiting/{kind}/{procore_id}",
             get(pages::workforce::preview).post(pages::workforce::decide),
         )
+        .route(
+            "/ui/companies/{company_id}/forms",
+            get(pages::forms::list).post(pages::forms::start),
+        )
+        .route(
+            "/ui/companies/{company_id}/forms/{id}",
+            get(pages::forms::show).post(pages::forms::save),
+        )
+        .route(
+            "/ui/companies/{company_id}/forms/{id}/sign",
+            post(pages::forms::sign),
+        )
+        .route(
+            "/ui/companies/{company_id}/forms/{id}/pdf",
+            get(pages::forms::pdf),
+        )
         .fallback(pages::not_found)
         .with_state(web)
 }

@@ -23,16 +23,31 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("connect.html", include_str!("../templates/connect.html")),
     ("workers.html", include_str!("../templates/workers.html")),
     ("waiting.html", include_str!("../templates/waiting.html")),
+    ("forms.html", include_str!("../templates/forms.html")),
+    ("form.html", include_str!("../templates/form.html")),
     ("decision.html", include_str!("../templates/decision.html")),
 ];
 
 pub(crate) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("when", when);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
     env
+}
+
+/// A time as people read it: `2026-12-05 08:28 UTC` (the API's are RFC 3339, to the
+/// nanosecond); anything else as it is.
+fn when(value: String) -> String {
+    chrono::DateTime::parse_from_rfc3339(&value)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or(value)
 }
 
 /// A page to render: its title, template and values.

@@ -167,7 +167,7 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
         )
         .await;
     assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(early.body["errors"][0]["field"], "signatures");
+    assert_eq!(early.body["errors"][0]["field"], "signatures.sig");
     assert!(early.body["errors"][0]["detail"]
         .as_str()
         .unwrap()

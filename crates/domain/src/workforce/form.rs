@@ -215,6 +215,45 @@ impl Submission {
         Ok(())
     }
 
+    /// Sets several answers as one change: after completion, one new revision when any of
+    /// them differs from what the form holds, none when all are the same (a page saved
+    /// again sends every answer it shows). Nothing is set unless every answer suits its
+    /// field; the refusals come back by key.
+    pub fn answer_all(
+        &mut self,
+        template: &FormTemplate,
+        answers: BTreeMap<String, Answer>,
+    ) -> Result<(), Vec<(String, FormError)>> {
+        let mut refused = Vec::new();
+        for (key, answer) in &answers {
+            match template.field(key) {
+                None => refused.push((key.clone(), FormError::UnknownField(key.clone()))),
+                Some(field) if !answer.suits(&field.kind) => refused.push((
+                    key.clone(),
+                    FormError::WrongAnswerKind {
+                        field: field.label.clone(),
+                        kind: format!("{:?}", field.kind),
+                    },
+                )),
+                Some(_) => {}
+            }
+        }
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let mut changed = false;
+        for (key, answer) in answers {
+            if self.answers.get(&key) != Some(&answer) {
+                self.answers.insert(key, answer);
+                changed = true;
+            }
+        }
+        if changed {
+            self.bump_revision();
+        }
+        Ok(())
+    }
+
     /// Adds a signature. After completion this is a new revision.
     ///
     /// # Errors
@@ -237,7 +276,24 @@ impl Submission {
     /// Completes the form: every required field answered and every required signature present.
     ///
     /// # Errors
-    /// The first thing still missing, named so the person filling the form can fix it.
+    /// Every required answer and signature still missing, in the template's order, each with
+    /// its field, so the person filling the form can fix them all at once.
+    pub fn missing<'t>(&self, template: &'t FormTemplate) -> Vec<(&'t FormField, FormError)> {
+        template
+            .fields()
+            .filter(|f| f.required)
+            .filter_map(|field| match field.kind {
+                FieldKind::Instruction => None,
+                FieldKind::Signature => (!self.signatures.iter().any(|s| s.field_key == field.key))
+                    .then(|| (field, FormError::MissingSignature(field.label.clone()))),
+                _ => (!self.answers.contains_key(&field.key))
+                    .then(|| (field, FormError::MissingAnswer(field.label.clone()))),
+            })
+            .collect()
+    }
+
+    /// Completes the form; refused with the first thing still missing ([`Submission::missing`]
+    /// lists them all).
     pub fn complete(
         &mut self,
         template: &FormTemplate,
@@ -246,20 +302,8 @@ impl Submission {
         if self.state == SubmissionState::Completed {
             return Err(FormError::AlreadyCompleted);
         }
-        for field in template.fields().filter(|f| f.required) {
-            match field.kind {
-                FieldKind::Instruction => {}
-                FieldKind::Signature => {
-                    if !self.signatures.iter().any(|s| s.field_key == field.key) {
-                        return Err(FormError::MissingSignature(field.label.clone()));
-                    }
-                }
-                _ => {
-                    if !self.answers.contains_key(&field.key) {
-                        return Err(FormError::MissingAnswer(field.label.clone()));
-                    }
-                }
-            }
+        if let Some((_, first)) = self.missing(template).into_iter().next() {
+            return Err(first);
         }
         self.state = SubmissionState::Completed;
         self.completed_at = Some(now);
@@ -277,6 +321,43 @@ impl Submission {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_completed_form_saved_with_one_answer_changed_is_one_new_revision_and_saved_unchanged_is_none(
+    ) {
+        let t = template();
+        let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
+        s.answer(&t, "topic", Answer::Text("Ladders".into()))
+            .unwrap();
+        s.answer(&t, "ppe", Answer::Yes).unwrap();
+        s.sign(&t, signature()).unwrap();
+        s.complete(&t, now()).unwrap();
+        let page = |topic: &str| {
+            BTreeMap::from([
+                ("topic".to_string(), Answer::Text(topic.into())),
+                ("ppe".to_string(), Answer::Yes),
+            ])
+        };
+        s.answer_all(&t, page("Ladders")).unwrap();
+        assert_eq!(s.revision, 1, "nothing changed");
+        s.answer_all(&t, page("Ladders and scaffolds")).unwrap();
+        assert_eq!(s.revision, 2, "one change, one revision");
+        let refused = s
+            .answer_all(
+                &t,
+                BTreeMap::from([
+                    ("topic".to_string(), Answer::Yes),
+                    ("nope".to_string(), Answer::Yes),
+                ]),
+            )
+            .unwrap_err();
+        let keys: Vec<&str> = refused.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["nope", "topic"]);
+        assert_eq!(
+            s.answers["topic"],
+            Answer::Text("Ladders and scaffolds".into())
+        );
+    }
 
     fn template() -> FormTemplate {
         FormTemplate {

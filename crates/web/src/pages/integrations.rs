@@ -8,16 +8,15 @@ use crate::view::Page;
 use crate::Web;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub(crate) async fn home(State(web): State<Web>, signed: Signed) -> Response {
-    if let store::ApiScope::Worker { .. } = signed.0.token.scope {
-        return Page::new("Integrations", "home.html")
-            .with(json!({"worker": true}))
-            .render(&web, Some(&signed));
+    // A worker's token is for filling forms: that is where a worker starts.
+    if let store::ApiScope::Worker { company_id, .. } = signed.0.token.scope {
+        return Redirect::to(&format!("/ui/companies/{company_id}/forms")).into_response();
     }
     let reply = web.get(&signed.0.token, "/api/v1/connections").await;
     if !reply.ok() {

@@ -4,8 +4,10 @@
 //!
 //! `session`: signing in and out, and what a page opened without signing in gets.
 //! `integrations`: connecting a Procore company and its permission checklist.
+//! `forms`: a worker fills, signs and completes a form on a phone; its PDF in Procore.
 //! `workforce`: the workers page, its filters and an administrator's actions.
 
+mod forms;
 mod integrations;
 mod session;
 mod workforce;
@@ -15,8 +17,8 @@ use harness::Served;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 use crate::{eventually, open, DESK, PATIENCE};
 use domain::workforce::{ProjectFields, ProjectStatus, WorkerStatus};
-use serde_json::json;
 use harness::Served;
+use serde_json::json;
 
 #[tokio::test]
 async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_workers_page() {
@@ -101,7 +101,11 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
         .send()
         .await
         .unwrap();
-    assert!(queued.status().is_success(), "{}", queued.text().await.unwrap());
+    assert!(
+        queued.status().is_success(),
+        "{}",
+        queued.text().await.unwrap()
+    );
 
     let browser = open(&served, DESK).await;
     let page = format!("/ui/companies/{company}/workforce/waiting");
@@ -121,7 +125,13 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
     let text = browser.sees("What changes in the app").await;
     assert!(text.contains("Pier Nine (ours)"), "{text}");
     assert_eq!(
-        store.project(company, ours).await.unwrap().unwrap().fields.name,
+        store
+            .project(company, ours)
+            .await
+            .unwrap()
+            .unwrap()
+            .fields
+            .name,
         "Pier Nine (ours)",
         "a preview changes nothing"
     );

@@ -1,0 +1,150 @@
+use crate::{eventually, open, PATIENCE, PHONE};
+use fantoccini::Locator;
+use harness::Served;
+use serde_json::json;
+use store::ApiScope;
+
+fn toolbox_talk() -> serde_json::Value {
+    json!({"name": "Toolbox Talk", "sections": [{"title": "Talk", "fields": [
+        {"key": "topic", "label": "Topic", "kind": "text", "required": true},
+        {"key": "ppe", "label": "PPE worn", "kind": "yes_no_na", "required": true},
+        {"key": "sig", "label": "Supervisor signature", "kind": "signature", "required": true}]}]})
+}
+
+#[tokio::test]
+async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reaches_procore_twice() {
+    let served = Served::with(|c| c.sync_forms = true).await;
+    let company = served.kit.company;
+    let store = served.kit.store.clone();
+    let http = reqwest::Client::new();
+    // An administrator made the template.
+    let made = http
+        .post(format!(
+            "{}/api/v1/companies/{company}/forms/templates",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&toolbox_talk())
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
+    let api = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", served.server.url);
+        let admin = served.admin.clone();
+        async move {
+            http.get(url)
+                .bearer_auth(admin)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let project = eventually(PATIENCE, "a project linked to Procore", || async {
+        api(format!("/api/v1/companies/{company}/workforce/projects"))
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["procore_project_id"].is_i64())
+            .map(|p| p["name"].as_str().unwrap().to_string())
+    })
+    .await;
+    let worker = store.workers(company).await.unwrap().remove(0);
+    let phone = served
+        .token(
+            "Bea's phone",
+            ApiScope::Worker {
+                company_id: company,
+                worker_id: worker.id,
+            },
+        )
+        .await;
+
+    let browser = open(&served, PHONE).await;
+    browser.go("/ui/").await;
+    browser.sign_in(&phone).await;
+    // A worker starts on the forms.
+    assert_eq!(browser.at().await, format!("/ui/companies/{company}/forms"));
+    browser.screenshot("forms-phone").await;
+    browser.choose("project_id", &project).await;
+    browser.fill("form_date", "11/12/2026").await;
+    browser.press("Start").await;
+    browser.sees("Draft").await;
+
+    // Completing without the answers and the signature the template requires is refused,
+    // each named; what was typed stays.
+    browser.fill("a-topic", "Ladders").await;
+    browser.press("Complete").await;
+    let page = browser.sees("Draft").await;
+    assert!(
+        browser.at().await.contains("/forms/"),
+        "{}",
+        browser.at().await
+    );
+    let typed = browser
+        .client
+        .execute("return document.getElementById('a-topic').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(typed, "Ladders", "{page}");
+    let invalid = browser
+        .client
+        .find_all(Locator::Css("p.error"))
+        .await
+        .unwrap();
+    assert!(!invalid.is_empty(), "{page}");
+    browser.screenshot("form-refused-phone").await;
+
+    browser
+        .client
+        .find(Locator::Css("input[name='a.ppe'][value='yes']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.press("Save").await;
+    browser.press("Sign Supervisor signature").await;
+    let page = browser.sees("signed by").await;
+    assert!(page.contains(&worker.fields.first_name), "{page}");
+    browser.press("Complete").await;
+    browser.sees("Completed").await;
+    let page = browser.sees("In Procore:").await;
+    assert!(page.contains("Toolbox Talk 2026-11-12.pdf"), "{page}");
+    browser.screenshot("form-completed-phone").await;
+
+    // Where the page says, the simulator holds one version.
+    let form = browser.at().await;
+    let shown = api(form.replace("/ui/", "/api/v1/")).await;
+    let file_id = shown["procore"]["file_id"]
+        .as_i64()
+        .expect("the form's Procore file");
+    let path = served.kit.sim().read(|w| {
+        let f = &w.files[&file_id];
+        format!("{}/{}", w.folder_path(f.parent_id), f.name)
+    });
+    assert!(page.contains(&path), "{path}: {page}");
+    let versions = || {
+        served
+            .kit
+            .sim()
+            .read(|w| w.files.get(&file_id).map(|f| f.versions.len()))
+    };
+    assert_eq!(versions(), Some(1));
+
+    // An edit after completion is a new revision: a second version of the same document.
+    browser.fill("a-topic", "Ladders and scaffolds").await;
+    browser.press("Save as a new revision").await;
+    eventually(PATIENCE, "the second version in Procore", || async {
+        (versions() == Some(2)).then_some(())
+    })
+    .await;
+    browser.go(&form).await;
+    browser.sees("version 2").await;
+    browser.close().await;
+}
