@@ -92,6 +92,26 @@ pub fn router(store: Store, api: Router) -> Router {
             "/ui/companies/{company_id}/forms/{id}/pdf",
             get(pages::forms::pdf),
         )
+        .route(
+            "/ui/companies/{company_id}/compliance/settings",
+            get(pages::compliance::settings).post(pages::compliance::save_settings),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/mappings",
+            get(pages::compliance::mappings).post(pages::compliance::decide_many),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/mappings/{kind}/{procore_id}",
+            get(pages::compliance::mapping).post(pages::compliance::decide),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/parties",
+            get(pages::compliance::parties),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/parties/{id}",
+            get(pages::compliance::party),
+        )
         .fallback(pages::not_found)
         .with_state(web)
 }

@@ -24,6 +24,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("workers.html", include_str!("../templates/workers.html")),
     ("waiting.html", include_str!("../templates/waiting.html")),
     ("forms.html", include_str!("../templates/forms.html")),
+    (
+        "compliance_settings.html",
+        include_str!("../templates/compliance_settings.html"),
+    ),
+    ("mappings.html", include_str!("../templates/mappings.html")),
+    ("mapping.html", include_str!("../templates/mapping.html")),
+    ("parties.html", include_str!("../templates/parties.html")),
+    ("party.html", include_str!("../templates/party.html")),
     ("form.html", include_str!("../templates/form.html")),
     ("decision.html", include_str!("../templates/decision.html")),
 ];

@@ -1,5 +1,6 @@
 //! The pages, one module per area.
 
+pub(crate) mod compliance;
 pub(crate) mod forms;
 pub(crate) mod integrations;
 pub(crate) mod workforce;

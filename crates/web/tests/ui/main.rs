@@ -4,9 +4,11 @@
 //!
 //! `session`: signing in and out, and what a page opened without signing in gets.
 //! `integrations`: connecting a Procore company and its permission checklist.
+//! `compliance`: the settings, the mapping screen and a party's compliance.
 //! `forms`: a worker fills, signs and completes a form on a phone; its PDF in Procore.
 //! `workforce`: the workers page, its filters and an administrator's actions.
 
+mod compliance;
 mod forms;
 mod integrations;
 mod session;
@@ -140,6 +142,26 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Follows the link whose text or accessible label is `label`.
+    pub async fn press_link(&self, label: &str) {
+        let xpath = format!("//a[normalize-space(.)='{label}' or @aria-label='{label}']");
+        let link = match self.client.find(Locator::XPath(&xpath)).await {
+            Ok(link) => link,
+            Err(e) => panic!("no link {label:?} at {}: {e}", self.at().await),
+        };
+        link.click().await.expect("clicking");
+        self.settled().await;
+    }
+
+    /// Clicks the label whose text is `label` (ticking its box or choosing its option).
+    pub async fn click_label(&self, label: &str) {
+        let xpath = format!("//label[normalize-space(.)='{label}']");
+        match self.client.find(Locator::XPath(&xpath)).await {
+            Ok(l) => l.click().await.expect("clicking"),
+            Err(e) => panic!("no label {label:?} at {}: {e}", self.at().await),
+        };
     }
 
     /// Chooses the option labelled `label` in the select with id `id`.

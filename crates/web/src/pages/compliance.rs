@@ -1,0 +1,378 @@
+//! Compliance: the integration's settings in the seed's words (TrustLayer's "Settings,
+//! Integrations, Procore"), the mapping screen for Procore projects and companies (import,
+//! link to an existing record, or do not add, each previewed; several at once), and the
+//! parties with their compliance and its reasons.
+
+use crate::call::Reply;
+use crate::pages::refused;
+use crate::session::Signed;
+use crate::view::Page;
+use crate::Web;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn settings_path(company: i64) -> String {
+    format!("/api/v1/companies/{company}/compliance/settings")
+}
+
+pub(crate) async fn settings(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+) -> Response {
+    let reply = web.get(&signed.0.token, &settings_path(company)).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Compliance settings", "compliance_settings.html")
+        .with(json!({"company_id": company, "s": reply.body}))
+        .render(&web, Some(&signed))
+}
+
+/// Statuses as a person types them: one per comma.
+fn statuses(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub(crate) async fn save_settings(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(company): Path<i64>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        sent.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
+    let on = |name: &str| field(name).is_some();
+    let active = match field("active_rule").unwrap_or_default() {
+        "shared" => json!({"rule": "shared", "statuses": statuses(field("shared_statuses"))}),
+        "executed_only" => json!({"rule": "executed_only"}),
+        _ => json!({
+            "rule": "per_type",
+            "subcontracts": statuses(field("subcontract_statuses")),
+            "purchase_orders": statuses(field("purchase_order_statuses")),
+        }),
+    };
+    let body = json!({
+        "compliance_sync": on("compliance_sync"),
+        "level": field("level"),
+        "format": field("format"),
+        "contacts": field("contacts"),
+        "ignore_purchase_orders": on("ignore_purchase_orders"),
+        "ignore_subcontracts": on("ignore_subcontracts"),
+        "active_commitments": active,
+        "sync_active_status": on("sync_active_status"),
+        "description": field("description"),
+        "profile_field": field("profile_field").unwrap_or_default().trim(),
+        "new_projects": field("new_projects"),
+        "import_companies_through_commitments": on("import_companies_through_commitments"),
+        "full_read_days": field("full_read_days").and_then(|d| d.trim().parse::<u32>().ok()),
+    });
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::PATCH,
+            &settings_path(company),
+            Some(body),
+        )
+        .await;
+    if reply.ok() {
+        return Page::new("Compliance settings", "compliance_settings.html")
+            .with(json!({"company_id": company, "s": reply.body, "saved": true}))
+            .render(&web, Some(&signed));
+    }
+    if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
+        return refused(&web, &signed, &reply);
+    }
+    let current = web.get(&signed.0.token, &settings_path(company)).await;
+    Page::new("Compliance settings", "compliance_settings.html")
+        .with(json!({"company_id": company, "s": current.body, "refusal": reply.refusal()}))
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+        .render(&web, Some(&signed))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MappingsQuery {
+    waiting: Option<String>,
+    kind: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+}
+
+pub(crate) async fn mappings(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+    Query(query): Query<MappingsQuery>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let uri = {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        params.append_pair("limit", "100");
+        if query.waiting.as_deref() == Some("true") {
+            params.append_pair("waiting", "true");
+        }
+        for (name, value) in [
+            ("kind", &query.kind),
+            ("q", &query.q),
+            ("after", &query.after),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                params.append_pair(name, v);
+            }
+        }
+        format!(
+            "/api/v1/companies/{company}/compliance/mappings?{}",
+            params.finish()
+        )
+    };
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    let here = format!(
+        "/ui/companies/{company}/compliance/mappings{}",
+        raw.map(|r| format!("?{r}")).unwrap_or_default()
+    );
+    Page::new("Procore projects and companies", "mappings.html")
+        .with(json!({
+            "company_id": company,
+            "rows": reply.body,
+            "next": reply.next_query(),
+            "waiting": query.waiting.as_deref() == Some("true"),
+            "kind": query.kind,
+            "q": query.q,
+            "here": here,
+            "admin": matches!(signed.0.token.scope, store::ApiScope::Admin),
+        }))
+        .render(&web, Some(&signed))
+}
+
+/// A decision as the preview page or the bulk form sends it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionQuery {
+    decision: Option<String>,
+    to: Option<String>,
+}
+
+/// The records a link can join a Procore record of `kind` to.
+async fn link_targets(web: &Web, signed: &Signed, company: i64, kind: &str) -> Value {
+    let what = if kind == "project" {
+        "projects"
+    } else {
+        "parties"
+    };
+    let reply = web
+        .get(
+            &signed.0.token,
+            &format!("/api/v1/companies/{company}/compliance/{what}?limit=500"),
+        )
+        .await;
+    if reply.ok() {
+        reply.body
+    } else {
+        Value::Array(Vec::new())
+    }
+}
+
+pub(crate) async fn mapping(
+    State(web): State<Web>,
+    signed: Signed,
+    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
+    Query(query): Query<DecisionQuery>,
+) -> Response {
+    let targets = link_targets(&web, &signed, company, &kind).await;
+    let mut values = json!({
+        "company_id": company,
+        "kind": kind,
+        "procore_id": procore_id,
+        "targets": targets,
+        "decision": query.decision,
+        "to": query.to,
+    });
+    if let Some(decision) = query.decision.as_deref() {
+        let mut uri = format!(
+            "/api/v1/companies/{company}/compliance/mappings/{kind}/{procore_id}/preview?decision={decision}"
+        );
+        if let Some(to) = query.to.as_deref().and_then(|t| t.parse::<i64>().ok()) {
+            uri.push_str(&format!("&to={to}"));
+        }
+        let reply = web.get(&signed.0.token, &uri).await;
+        if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
+            values["refusal"] = json!(reply.refusal());
+        } else if !reply.ok() {
+            return refused(&web, &signed, &reply);
+        } else {
+            values["preview"] = reply.body;
+        }
+    }
+    Page::new(format!("Procore {kind} {procore_id}"), "mapping.html")
+        .with(values)
+        .render(&web, Some(&signed))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecideForm {
+    csrf: Option<String>,
+    decision: String,
+    to: Option<String>,
+}
+
+async fn decide_one(
+    web: &Web,
+    signed: &Signed,
+    company: i64,
+    kind: &str,
+    procore_id: i64,
+    decision: &str,
+    to: Option<i64>,
+) -> Reply {
+    web.call(
+        &signed.0.token,
+        Method::POST,
+        &format!("/api/v1/companies/{company}/compliance/mappings/{kind}/{procore_id}"),
+        Some(json!({"decision": decision, "to": to})),
+    )
+    .await
+}
+
+pub(crate) async fn decide(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, kind, procore_id)): Path<(i64, String, i64)>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    let to = form.to.as_deref().and_then(|t| t.parse().ok());
+    let reply = decide_one(
+        &web,
+        &signed,
+        company,
+        &kind,
+        procore_id,
+        &form.decision,
+        to,
+    )
+    .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Redirect::to(&format!("/ui/companies/{company}/compliance/mappings")).into_response()
+}
+
+/// Several records at once: `select` names each as `KIND:PROCORE_ID`.
+pub(crate) async fn decide_many(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(company): Path<i64>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        sent.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
+    let decision = field("decision").unwrap_or_default();
+    for (_, selected) in sent.iter().filter(|(n, _)| n == "select") {
+        let Some((kind, id)) = selected.split_once(':') else {
+            continue;
+        };
+        let Ok(id) = id.parse::<i64>() else { continue };
+        let reply = decide_one(&web, &signed, company, kind, id, decision, None).await;
+        if !reply.ok() {
+            return refused(&web, &signed, &reply);
+        }
+    }
+    let back = field("back")
+        .filter(|b| b.starts_with(&format!("/ui/companies/{company}/compliance/mappings")))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/ui/companies/{company}/compliance/mappings"));
+    Redirect::to(&back).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PartiesQuery {
+    status: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+}
+
+pub(crate) async fn parties(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+    Query(query): Query<PartiesQuery>,
+) -> Response {
+    let uri = {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        params.append_pair("limit", "100");
+        for (name, value) in [
+            ("status", &query.status),
+            ("q", &query.q),
+            ("after", &query.after),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                params.append_pair(name, v);
+            }
+        }
+        format!(
+            "/api/v1/companies/{company}/compliance/parties?{}",
+            params.finish()
+        )
+    };
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Parties", "parties.html")
+        .with(json!({
+            "company_id": company,
+            "parties": reply.body,
+            "next": reply.next_query(),
+            "status": query.status,
+            "q": query.q,
+        }))
+        .render(&web, Some(&signed))
+}
+
+pub(crate) async fn party(
+    State(web): State<Web>,
+    signed: Signed,
+    Path((company, id)): Path<(i64, i64)>,
+) -> Response {
+    let reply = web
+        .get(
+            &signed.0.token,
+            &format!("/api/v1/companies/{company}/compliance/parties/{id}"),
+        )
+        .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    let title = reply.body["name"].as_str().unwrap_or("Party").to_string();
+    Page::new(title, "party.html")
+        .with(json!({"company_id": company, "p": reply.body}))
+        .render(&web, Some(&signed))
+}
