@@ -112,6 +112,26 @@ pub fn router(store: Store, api: Router) -> Router {
             "/ui/companies/{company_id}/compliance/parties/{id}",
             get(pages::compliance::party),
         )
+        .route(
+            "/ui/companies/{company_id}/activity",
+            get(pages::activity::activity).post(pages::activity::sync_now),
+        )
+        .route(
+            "/ui/companies/{company_id}/runs/{id}",
+            get(pages::activity::run),
+        )
+        .route(
+            "/ui/companies/{company_id}/explain",
+            get(pages::activity::explain_form),
+        )
+        .route(
+            "/ui/companies/{company_id}/explain/{kind}/{id}",
+            get(pages::activity::explain),
+        )
+        .route(
+            "/ui/companies/{company_id}/jobs/{id}/{action}",
+            post(pages::activity::job_action),
+        )
         .fallback(pages::not_found)
         .with_state(web)
 }

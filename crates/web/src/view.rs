@@ -32,6 +32,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mapping.html", include_str!("../templates/mapping.html")),
     ("parties.html", include_str!("../templates/parties.html")),
     ("party.html", include_str!("../templates/party.html")),
+    ("activity.html", include_str!("../templates/activity.html")),
+    ("run.html", include_str!("../templates/run.html")),
+    ("explain.html", include_str!("../templates/explain.html")),
     ("form.html", include_str!("../templates/form.html")),
     ("decision.html", include_str!("../templates/decision.html")),
 ];

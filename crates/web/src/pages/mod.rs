@@ -1,5 +1,6 @@
 //! The pages, one module per area.
 
+pub(crate) mod activity;
 pub(crate) mod compliance;
 pub(crate) mod forms;
 pub(crate) mod integrations;

@@ -4,10 +4,12 @@
 //!
 //! `session`: signing in and out, and what a page opened without signing in gets.
 //! `integrations`: connecting a Procore company and its permission checklist.
+//! `activity`: failed work retried, a record explained.
 //! `compliance`: the settings, the mapping screen and a party's compliance.
 //! `forms`: a worker fills, signs and completes a form on a phone; its PDF in Procore.
 //! `workforce`: the workers page, its filters and an administrator's actions.
 
+mod activity;
 mod compliance;
 mod forms;
 mod integrations;
