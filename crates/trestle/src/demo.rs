@@ -29,6 +29,10 @@ pub struct DemoArgs {
     /// missing, empty, or a folder an earlier demo made: the demo never deletes anything else.
     #[arg(long, default_value = ".trestle/demo")]
     pub data_dir: PathBuf,
+    /// End after the tour, instead of leaving `trestle serve` and the simulator running for
+    /// the web UI.
+    #[arg(long)]
+    pub exit: bool,
 }
 
 /// The file that marks a folder as the demo's own, so a later demo may empty it.
@@ -182,7 +186,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     run_compliance_demo(&sim, &store, &client, company).await?;
 
-    serve_demo(&sim, &store, company).await?;
+    let running = serve_demo(&sim, &store, company).await?;
 
     outln!("\n== trestle explain");
     for (kind, id) in explain_examples(&sim, forms[0]).await? {
@@ -194,10 +198,19 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         "\nProcore requests in the whole demo: {}, refused by rate limits: {refused}.",
         log.len()
     );
-    outln!(
-        "The demo's store is {}; the simulator stopped with the demo.",
-        args.data_dir.join("trestle.sqlite").display()
-    );
+    if args.exit {
+        running.stop().await.context("stopping the server")?;
+        outln!(
+            "The demo's store is {}; the simulator stopped with the demo.",
+            args.data_dir.join("trestle.sqlite").display()
+        );
+    } else {
+        keep_serving(&sim, &store, company, running).await?;
+        outln!(
+            "Stopped. The demo's store is {}.",
+            args.data_dir.join("trestle.sqlite").display()
+        );
+    }
     Ok(())
 }
 
@@ -451,7 +464,11 @@ async fn explain_examples(
 /// records of the new associations), then the records read back from the simulator.
 /// `trestle serve` in-process: a person edits a user and adds a project in "Procore"'s web UI,
 /// and both reach the app through the webhooks the simulator delivers, with no sync command.
-async fn serve_demo(sim: &procore_sim::Running, store: &Store, company: i64) -> Result<()> {
+async fn serve_demo(
+    sim: &procore_sim::Running,
+    store: &Store,
+    company: i64,
+) -> Result<server::Running> {
     outln!("\n== trestle serve (the always-on engine; the simulator delivers its webhooks to it)");
     let sim_url = sim.url();
     let clients: server::Clients = std::sync::Arc::new(move |c: &Connection| {
@@ -549,6 +566,51 @@ async fn serve_demo(sim: &procore_sim::Running, store: &Store, company: i64) -> 
         "  ...and it is an app project {:.1} s later.",
         started.elapsed().as_secs_f64()
     );
+    Ok(running)
+}
+
+/// Leaves the server and the simulator running for the web UI, with an administrator's token
+/// to sign in with, until Ctrl-C.
+async fn keep_serving(
+    sim: &procore_sim::Running,
+    store: &Store,
+    company: i64,
+    running: server::Running,
+) -> Result<()> {
+    let made = engine::tokens::create(
+        store,
+        &engine::tokens::TokenRequest {
+            name: "demo administrator",
+            scope: store::ApiScope::Admin,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .context("making the demo's admin token")?;
+    let user = sim
+        .sim()
+        .read(|w| {
+            w.users
+                .values()
+                .find(|u| u.company_id == company && u.is_active)
+                .map(|u| u.id)
+        })
+        .context("a user of the demo company")?;
+    outln!("\n== trestle serve keeps running on the demo company, with the web UI");
+    outln!("  Open {}/ui/", running.url);
+    outln!(
+        "  and sign in with this API token (an administrator's, made for the demo; it is shown only here):"
+    );
+    outln!("    {}", secrecy::ExposeSecret::expose_secret(&made.secret));
+    outln!("  A change in \"Procore\" reaches the pages by itself, e.g. renaming a user:");
+    outln!(
+        "    curl -X PATCH {}/_sim/companies/{company}/users/{user} -H 'content-type: application/json' -d '{{\"first_name\": \"Robin\"}}'",
+        sim.url()
+    );
+    outln!("  Ctrl-C stops trestle and the simulator.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     running.stop().await.context("stopping the server")?;
     Ok(())
 }
