@@ -43,7 +43,7 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
     browser.go(&activity).await;
     let page = browser.text().await;
     assert!(page.contains("refused the app credentials"), "{page}");
-    browser.screenshot("activity-failed").await;
+    browser.seen("activity-failed").await;
 
     // The administrator saves the new secret, then runs the failed work again.
     browser.go("/ui/integrations/procore").await;
@@ -69,7 +69,20 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
         .await
         .unwrap();
     assert!(retry.is_empty(), "the job is no longer listed as failed");
-    browser.screenshot("activity").await;
+    browser.seen("activity").await;
+    // A run, with every decision it made.
+    browser
+        .client
+        .find(fantoccini::Locator::Css("a[href*='/runs/']"))
+        .await
+        .expect("a run listed")
+        .click()
+        .await
+        .unwrap();
+    browser.settled().await;
+    browser.sees("started").await;
+    browser.seen("run").await;
+    browser.go(&activity).await;
 
     // Why is a Procore user a worker? The explain form answers.
     let user = served.kit.sim().read(|w| {
@@ -86,6 +99,6 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
     let page = browser.sees("What the syncs decided").await;
     assert!(page.contains("What trestle holds for it now"), "{page}");
     assert!(!page.contains("No sync has decided anything"), "{page}");
-    browser.screenshot("explain").await;
+    browser.seen("explain").await;
     browser.close().await;
 }

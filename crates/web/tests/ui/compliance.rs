@@ -30,7 +30,7 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         .await;
     browser.sign_in(&served.admin).await;
     browser.sees("1) Compliance sync").await;
-    browser.screenshot("compliance-settings").await;
+    browser.seen("compliance-settings").await;
     // Saving the settings queues the compliance sync, which lists Procore's projects.
     browser.press("Save").await;
     browser.sees("Saved").await;
@@ -45,12 +45,12 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         },
     )
     .await;
-    browser.screenshot("mapping").await;
+    browser.seen("mapping").await;
     browser.press_link("Decide about Harbor Tower").await;
     browser.press("Preview").await;
     let page = browser.sees("What the next compliance sync would do").await;
     assert!(page.contains("create project"), "{page}");
-    browser.screenshot("mapping-preview").await;
+    browser.seen("mapping-preview").await;
     browser.press("Confirm: import").await;
 
     // The sync imports the project, and Acme's commitment on it makes the association.
@@ -70,7 +70,12 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     .await;
     let page = browser.text().await;
     assert!(!page.contains("Harbor Tower (inactive)"), "{page}");
-    browser.screenshot("party").await;
+    browser.seen("party").await;
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/parties"))
+        .await;
+    browser.sees("Acme Electric").await;
+    browser.seen("parties").await;
 
     // Compliance goes back to Procore; the summary format writes one record instead.
     let written = || {

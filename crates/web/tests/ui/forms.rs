@@ -70,7 +70,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     browser.sign_in(&phone).await;
     // A worker starts on the forms.
     assert_eq!(browser.at().await, format!("/ui/companies/{company}/forms"));
-    browser.screenshot("forms-phone").await;
+    browser.seen("forms-phone").await;
     browser.choose("project_id", &project).await;
     browser.fill("form_date", "11/12/2026").await;
     browser.press("Start").await;
@@ -98,7 +98,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
         .await
         .unwrap();
     assert!(!invalid.is_empty(), "{page}");
-    browser.screenshot("form-refused-phone").await;
+    browser.seen("form-refused-phone").await;
 
     browser
         .client
@@ -116,7 +116,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     browser.sees("Completed").await;
     let page = browser.sees("In Procore:").await;
     assert!(page.contains("Toolbox Talk 2026-11-12.pdf"), "{page}");
-    browser.screenshot("form-completed-phone").await;
+    browser.seen("form-completed-phone").await;
 
     // Where the page says, the simulator holds one version.
     let form = browser.at().await;

@@ -10,7 +10,7 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
     browser.go("/ui/").await;
     browser.sign_in(&served.admin).await;
     browser.sees("No Procore company is connected yet").await;
-    browser.screenshot("integrations-empty").await;
+    browser.seen("integrations-empty").await;
 
     browser.go("/ui/integrations/procore").await;
     // A Company ID that is no number is named, with where to find the right one.
@@ -38,7 +38,7 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
         .await
         .unwrap();
     assert_eq!(secret, "");
-    browser.screenshot("connect-refused").await;
+    browser.seen("connect-refused").await;
 
     browser.fill("company_id", &company.to_string()).await;
     browser.fill("client_secret", demo::CLIENT_SECRET).await;
@@ -48,7 +48,7 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
         .await;
     assert!(page.contains("Workforce permissions"), "{page}");
     assert!(page.contains("✓"), "{page}");
-    browser.screenshot("connect-checklist").await;
+    browser.seen("connect-checklist").await;
 
     // The first sync runs by itself: the company's workers arrive.
     let store = served.kit.store.clone();
@@ -59,6 +59,6 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
     browser.go("/ui/").await;
     let page = browser.sees(&format!("Procore company {company}")).await;
     assert!(page.contains("Sync Forms to Procore"), "{page}");
-    browser.screenshot("integrations").await;
+    browser.seen("integrations").await;
     browser.close().await;
 }

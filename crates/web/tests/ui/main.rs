@@ -1,6 +1,8 @@
 //! The web UI in a real headless Chromium (Debian's `chromium`, driven through Debian's
 //! `chromedriver` over WebDriver), against a real `trestle serve` over the simulator.
-//! Each test saves a screenshot of the pages it visits under `target/ui-screenshots/`.
+//! Each test saves a screenshot of the pages it visits under `target/ui-screenshots/`, and
+//! checks each with axe-core (npm, `tests/axe`) for serious or critical accessibility
+//! violations.
 //!
 //! `session`: signing in and out, and what a page opened without signing in gets.
 //! `integrations`: connecting a Procore company and its permission checklist.
@@ -224,6 +226,66 @@ impl Browser {
         self.press("Sign in").await;
     }
 
+    /// The page as it is now: its screenshot saved as `target/ui-screenshots/NAME.png`, and
+    /// axe-core's check of it, which must find no serious or critical violation.
+    pub async fn seen(&self, name: &str) {
+        self.screenshot(name).await;
+        self.light(name).await;
+        self.accessible(name).await;
+    }
+
+    /// The page ships at most 100 KB of script: the files it loaded and its inline scripts.
+    pub async fn light(&self, name: &str) {
+        let bytes = self
+            .client
+            .execute(
+                r#"const files = performance.getEntriesByType("resource")
+                  .filter(e => e.initiatorType === "script")
+                  .reduce((n, e) => n + e.decodedBodySize, 0);
+                const inline = [...document.scripts]
+                  .filter(s => !s.src)
+                  .reduce((n, s) => n + s.text.length, 0);
+                return files + inline;"#,
+                vec![],
+            )
+            .await
+            .expect("measuring the page's script");
+        let bytes = bytes.as_u64().expect("a size");
+        assert!(
+            bytes <= 100 * 1024,
+            "page {name} ships {bytes} bytes of script"
+        );
+        assert!(bytes > 0, "page {name}: htmx was not loaded");
+    }
+
+    /// Runs axe-core (from npm, injected into the page) on the page as it is now.
+    pub async fn accessible(&self, name: &str) {
+        self.client
+            .execute(&axe_source(), vec![])
+            .await
+            .expect("injecting axe-core");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, {resultTypes: ["violations"]})
+                  .then(r => done(r.violations
+                    .filter(v => v.impact === "serious" || v.impact === "critical")
+                    .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)))
+                  .catch(e => done([`axe-core failed: ${e}`]));"#,
+                vec![],
+            )
+            .await
+            .expect("running axe-core");
+        let found: Vec<String> = serde_json::from_value(found).expect("axe-core's findings");
+        assert!(
+            found.is_empty(),
+            "page {name} ({}) has accessibility violations:\n{}",
+            self.at().await,
+            found.join("\n")
+        );
+    }
+
     /// Saves a screenshot as `target/ui-screenshots/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
@@ -247,6 +309,52 @@ impl Drop for Browser {
         let _ = self.driver.wait();
         let _ = &self.profile;
     }
+}
+
+/// axe-core's script, installed from npm by `npm ci` in `tests/axe` (`.ci/run` does it; the
+/// first test to need it does it otherwise, the others waiting for it).
+fn axe_source() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/axe");
+    let script = dir.join("node_modules/axe-core/axe.min.js");
+    if !script.exists() {
+        let lock = dir.join(".installing");
+        if std::fs::create_dir(&lock).is_ok() {
+            let out = Command::new("npm")
+                .args([
+                    "ci",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(&dir)
+                .output();
+            let _ = std::fs::remove_dir(&lock);
+            match out {
+                Ok(out) if out.status.success() => {}
+                Ok(out) => panic!(
+                    "`npm ci --prefix {}` failed: {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+                Err(e) => panic!(
+                    "npm did not start ({e}); run `npm ci --prefix {}`",
+                    dir.display()
+                ),
+            }
+        } else {
+            let started = Instant::now();
+            while !script.exists() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(180),
+                    "another test's `npm ci --prefix {}` never finished",
+                    dir.display()
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+    std::fs::read_to_string(&script).expect("axe-core's script")
 }
 
 /// The server over the demo company, and a browser on it.

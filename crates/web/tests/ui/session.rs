@@ -19,7 +19,7 @@ async fn a_page_opened_without_signing_in_sends_the_person_to_sign_in_and_back_a
     let page = browser.text().await;
     assert!(page.contains("trestle token create"), "{page}");
     assert!(!page.contains("Procore company"), "{page}");
-    browser.screenshot("sign-in").await;
+    browser.seen("sign-in").await;
 
     // A wrong token is refused with what to do.
     browser.sign_in("my password").await;
@@ -32,6 +32,10 @@ async fn a_page_opened_without_signing_in_sends_the_person_to_sign_in_and_back_a
     browser.sign_in(&served.admin).await;
     assert_eq!(browser.at().await, workers);
     browser.sees("Workers").await;
+    // A page that is not there says so, as a page.
+    browser.go("/ui/no-such-page").await;
+    browser.sees("There is no such page").await;
+    browser.seen("not-found").await;
     browser.close().await;
 }
 

@@ -24,7 +24,7 @@ async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_w
         .await;
     browser.sign_in(&served.admin).await;
     browser.sees(&name).await;
-    browser.screenshot("workers").await;
+    browser.seen("workers").await;
 
     // Found by name; the filter stays in the address, so the page can be shared.
     browser.fill("q", &worker.fields.last_name).await;
@@ -49,7 +49,7 @@ async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_w
     browser.choose("status", "Blocked").await;
     browser.press("Filter").await;
     browser.sees(&name).await;
-    browser.screenshot("workers-blocked").await;
+    browser.seen("workers-blocked").await;
     browser.press(&format!("Unblock {name}")).await;
     let page = browser.text().await;
     assert!(!page.contains(&name), "{page}");
@@ -118,7 +118,7 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
     })
     .await;
     assert!(text.contains(&format!("#{ours}")), "{text}");
-    browser.screenshot("waiting").await;
+    browser.seen("waiting").await;
 
     // Link is offered first; the preview shows the name the app project will take.
     browser.press("Preview the decision about Pier Nine").await;
@@ -135,7 +135,7 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
         "Pier Nine (ours)",
         "a preview changes nothing"
     );
-    browser.screenshot("waiting-preview").await;
+    browser.seen("waiting-preview").await;
     browser.press("Confirm: link").await;
     browser.sees("Decided").await;
 
