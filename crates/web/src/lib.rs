@@ -61,6 +61,14 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::integrations::connect_page).post(pages::integrations::connect),
         )
         .route(
+            "/ui/integrations/procore/{company_id}",
+            post(pages::integrations::change),
+        )
+        .route(
+            "/ui/integrations/procore/{company_id}/disconnect",
+            post(pages::integrations::disconnect),
+        )
+        .route(
             "/ui/companies/{company_id}/workforce/workers",
             get(pages::workforce::workers),
         )

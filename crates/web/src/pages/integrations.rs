@@ -6,7 +6,7 @@ use crate::pages::refused;
 use crate::session::Signed;
 use crate::view::Page;
 use crate::Web;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -104,4 +104,84 @@ fn checklist(body: &Value) -> Value {
         "workforce": body.get("workforce").cloned().unwrap_or(Value::Null),
         "compliance": body.get("compliance").cloned().unwrap_or(Value::Null),
     })
+}
+
+/// The workforce toggles of a connected company, as its card's form sends them.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TogglesForm {
+    csrf: Option<String>,
+    sync_employees_only: Option<String>,
+    auto_activate_workers: Option<String>,
+    sync_forms: Option<String>,
+    forms_folder: Option<String>,
+}
+
+pub(crate) async fn change(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(company): Path<i64>,
+    Form(form): Form<TogglesForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    let body = json!({
+        "sync_employees_only": form.sync_employees_only.is_some(),
+        "auto_activate_workers": form.auto_activate_workers.is_some(),
+        "sync_forms": form.sync_forms.is_some(),
+        "forms_folder": form.forms_folder.map(|f| f.trim().to_string()),
+    });
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::PATCH,
+            &format!("/api/v1/connections/{company}"),
+            Some(body),
+        )
+        .await;
+    if reply.ok() {
+        return Redirect::to("/ui/").into_response();
+    }
+    if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
+        return refused(&web, &signed, &reply);
+    }
+    let connections = web.get(&signed.0.token, "/api/v1/connections").await;
+    Page::new("Integrations", "home.html")
+        .with(json!({
+            "connections": connections.body,
+            "refused_company": company,
+            "refusal": reply.refusal(),
+        }))
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+        .render(&web, Some(&signed))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+pub(crate) async fn disconnect(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(company): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::DELETE,
+            &format!("/api/v1/connections/{company}"),
+            None,
+        )
+        .await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Redirect::to("/ui/").into_response()
 }

@@ -62,3 +62,39 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
     browser.seen("integrations").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_turns_sync_forms_on_from_the_integrations_page_and_an_empty_folder_is_refused() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let browser = open(&served, DESK).await;
+    browser.go("/ui/").await;
+    browser.sign_in(&served.admin).await;
+    browser.sees(&format!("Procore company {company}")).await;
+    browser.fill(&format!("forms_folder-{company}"), "   ").await;
+    browser.press("Save the toggles").await;
+    browser.sees("the forms folder needs a name").await;
+    browser.seen("integrations-refused").await;
+
+    browser.go("/ui/").await;
+    browser.click_label("Sync Forms to Procore").await;
+    browser.fill(&format!("forms_folder-{company}"), "Site Forms").await;
+    browser.press("Save the toggles").await;
+    let saved = served
+        .kit
+        .store
+        .connection(company)
+        .await
+        .unwrap()
+        .expect("still connected");
+    assert_eq!(saved.forms_folder, "Site Forms");
+    let shown = browser
+        .client
+        .execute(
+            &format!("return document.getElementById('forms_folder-{company}').value"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, "Site Forms");
+}
