@@ -7,6 +7,9 @@
 //!    profile: the first 100 not compliant
 //!    (`GET /api/v1/companies/{c}/compliance/parties?status=non_compliant&limit=100`), which
 //!    evaluates every party to find them.
+//! 3. The web UI's pages of the same two (signed in with a session cookie): the workers page
+//!    (50 a page) and the parties page (100), rendered on the server over the same API calls.
+//!    Target: under 100 ms.
 //!
 //! Each on SQLite (a file) and on PostgreSQL (a private schema, dropped afterwards): requests
 //! one after another for the latency (p50, p99), then 8 clients at once for requests per
@@ -181,6 +184,26 @@ async fn run(backend: Backend, quick: bool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let company = kit.company;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    // The web UI's pages, signed in as a person would be, with the same token.
+    let signed_in = http
+        .post(format!("{}/ui/sign-in", server.url))
+        .form(&[("token", token.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .expect("signing in");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .expect("the session")
+        .to_string();
+    let bearer = ("authorization", format!("Bearer {token}"));
+    let session = ("cookie", cookie);
     let reads = [
         (
             "100 of 20,000 workers, filtered",
@@ -188,6 +211,7 @@ async fn run(backend: Backend, quick: bool) {
                 "{}/api/v1/companies/{company}/workforce/workers?status=active_for_kiosk&q=walker&limit=100",
                 server.url
             ),
+            &bearer,
         ),
         (
             "100 not compliant of 5,000 parties",
@@ -195,16 +219,32 @@ async fn run(backend: Backend, quick: bool) {
                 "{}/api/v1/companies/{company}/compliance/parties?status=non_compliant&limit=100",
                 server.url
             ),
+            &bearer,
+        ),
+        (
+            "UI: workers page, filtered",
+            format!(
+                "{}/ui/companies/{company}/workforce/workers?status=active_for_kiosk&q=walker",
+                server.url
+            ),
+            &session,
+        ),
+        (
+            "UI: parties page, not compliant",
+            format!(
+                "{}/ui/companies/{company}/compliance/parties?status=non_compliant",
+                server.url
+            ),
+            &session,
         ),
     ];
-    let http = reqwest::Client::new();
     let (sequential, concurrent) = if quick { (20, 5) } else { (200, 50) };
-    for (what, url) in &reads {
+    for (what, url, (header, value)) in &reads {
         let get = || async {
             let started = Instant::now();
             let response = http
                 .get(url)
-                .bearer_auth(&token)
+                .header(*header, value)
                 .send()
                 .await
                 .expect("an answer");
@@ -229,12 +269,12 @@ async fn run(backend: Backend, quick: bool) {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..8 {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            let (http, url, header, value) = (http.clone(), url.clone(), *header, value.clone());
             tasks.push(tokio::spawn(async move {
                 for _ in 0..concurrent {
                     let r = http
                         .get(&url)
-                        .bearer_auth(&token)
+                        .header(header, &value)
                         .send()
                         .await
                         .expect("an answer");

@@ -89,6 +89,18 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::forms::list).post(pages::forms::start),
         )
         .route(
+            "/ui/companies/{company_id}/forms/templates",
+            get(pages::templates::list).post(pages::templates::create),
+        )
+        .route(
+            "/ui/companies/{company_id}/forms/templates/new",
+            get(pages::templates::new_page),
+        )
+        .route(
+            "/ui/companies/{company_id}/forms/templates/{id}",
+            get(pages::templates::edit_page).post(pages::templates::revise),
+        )
+        .route(
             "/ui/companies/{company_id}/forms/{id}",
             get(pages::forms::show).post(pages::forms::save),
         )

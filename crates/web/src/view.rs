@@ -36,6 +36,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("run.html", include_str!("../templates/run.html")),
     ("explain.html", include_str!("../templates/explain.html")),
     ("form.html", include_str!("../templates/form.html")),
+    (
+        "templates.html",
+        include_str!("../templates/templates.html"),
+    ),
+    ("template.html", include_str!("../templates/template.html")),
     ("decision.html", include_str!("../templates/decision.html")),
 ];
 

@@ -148,3 +148,61 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     browser.sees("version 2").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_filled_forms_on_the_old_one(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let browser = open(&served, crate::DESK).await;
+    browser
+        .go(&format!("/ui/companies/{company}/forms/templates/new"))
+        .await;
+    browser.sign_in(&served.admin).await;
+    browser.fill("name", "Daily Site Check").await;
+    browser.fill("f0-section", "Site").await;
+    browser.fill("f0-key", "weather").await;
+    browser.fill("f0-label", "Weather").await;
+    browser.choose("f0-kind", "One of several").await;
+    // A choice without options is refused on its row.
+    browser.press("Save the template").await;
+    browser.sees("options").await;
+    browser.seen("template-refused").await;
+    browser.fill("f0-options", "Dry, Wet, Windy").await;
+    browser.fill("f1-section", "Site").await;
+    browser.fill("f1-key", "sig").await;
+    browser.fill("f1-label", "Foreman signature").await;
+    browser.choose("f1-kind", "Signature").await;
+    browser.press("Save the template").await;
+    let page = browser.sees("Daily Site Check").await;
+    assert!(page.contains("current"), "{page}");
+    browser.seen("templates").await;
+
+    let templates = served.kit.store.current_templates(company).await.unwrap();
+    let made = templates
+        .iter()
+        .find(|t| t.name == "Daily Site Check")
+        .expect("the template saved");
+    let field = made.field("weather").expect("the weather field");
+    assert_eq!(
+        field.kind,
+        domain::workforce::FieldKind::Choice {
+            options: vec!["Dry".into(), "Wet".into(), "Windy".into()]
+        }
+    );
+
+    // A new version: the old one stays for what was filled on it.
+    browser.press_link("Daily Site Check").await;
+    browser.fill("f2-key", "notes").await;
+    browser.fill("f2-label", "Notes").await;
+    browser.press("Save as a new version").await;
+    browser.sees("Daily Site Check").await;
+    let current = served.kit.store.current_templates(company).await.unwrap();
+    let newer = current
+        .iter()
+        .find(|t| t.name == "Daily Site Check")
+        .expect("the new version");
+    assert_ne!(newer.id, made.id);
+    assert!(newer.field("notes").is_some());
+    browser.close().await;
+}

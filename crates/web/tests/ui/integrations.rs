@@ -71,14 +71,18 @@ async fn an_admin_turns_sync_forms_on_from_the_integrations_page_and_an_empty_fo
     browser.go("/ui/").await;
     browser.sign_in(&served.admin).await;
     browser.sees(&format!("Procore company {company}")).await;
-    browser.fill(&format!("forms_folder-{company}"), "   ").await;
+    browser
+        .fill(&format!("forms_folder-{company}"), "   ")
+        .await;
     browser.press("Save the toggles").await;
     browser.sees("the forms folder needs a name").await;
     browser.seen("integrations-refused").await;
 
     browser.go("/ui/").await;
     browser.click_label("Sync Forms to Procore").await;
-    browser.fill(&format!("forms_folder-{company}"), "Site Forms").await;
+    browser
+        .fill(&format!("forms_folder-{company}"), "Site Forms")
+        .await;
     browser.press("Save the toggles").await;
     let saved = served
         .kit
