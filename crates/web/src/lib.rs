@@ -133,6 +133,22 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::compliance::party),
         )
         .route(
+            "/ui/companies/{company_id}/compliance/parties/{id}/profile",
+            post(pages::compliance::set_profile),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/parties/{id}/certificates",
+            post(pages::compliance::add_certificate),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/parties/{id}/waivers",
+            post(pages::compliance::add_waiver),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/{what}/{id}/remove",
+            post(pages::compliance::remove),
+        )
+        .route(
             "/ui/companies/{company_id}/activity",
             get(pages::activity::activity).post(pages::activity::sync_now),
         )

@@ -92,6 +92,25 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
+    /// Every limit, in the order of the certificate's rows (a form lists them so).
+    pub const ALL: [LimitKind; 15] = [
+        LimitKind::EachOccurrence,
+        LimitKind::DamageToRentedPremises,
+        LimitKind::MedicalExpense,
+        LimitKind::PersonalAndAdvertisingInjury,
+        LimitKind::GeneralAggregate,
+        LimitKind::ProductsCompletedOperationsAggregate,
+        LimitKind::CombinedSingleLimit,
+        LimitKind::BodilyInjuryPerPerson,
+        LimitKind::BodilyInjuryPerAccident,
+        LimitKind::PropertyDamagePerAccident,
+        LimitKind::UmbrellaEachOccurrence,
+        LimitKind::UmbrellaAggregate,
+        LimitKind::ElEachAccident,
+        LimitKind::ElDiseaseEachEmployee,
+        LimitKind::ElDiseasePolicyLimit,
+    ];
+
     /// The subject whose row carries this limit.
     pub fn subject(self) -> Subject {
         use LimitKind::*;
@@ -283,6 +302,39 @@ mod tests {
                 "{amount}"
             );
         }
+    }
+
+    #[test]
+    fn the_list_of_limits_has_every_limit_once_in_the_certificates_row_order() {
+        // An exhaustive match: a new limit fails to compile here until it is placed.
+        fn row(k: LimitKind) -> usize {
+            use LimitKind::*;
+            match k {
+                EachOccurrence => 0,
+                DamageToRentedPremises => 1,
+                MedicalExpense => 2,
+                PersonalAndAdvertisingInjury => 3,
+                GeneralAggregate => 4,
+                ProductsCompletedOperationsAggregate => 5,
+                CombinedSingleLimit => 6,
+                BodilyInjuryPerPerson => 7,
+                BodilyInjuryPerAccident => 8,
+                PropertyDamagePerAccident => 9,
+                UmbrellaEachOccurrence => 10,
+                UmbrellaAggregate => 11,
+                ElEachAccident => 12,
+                ElDiseaseEachEmployee => 13,
+                ElDiseasePolicyLimit => 14,
+            }
+        }
+        for (i, k) in LimitKind::ALL.iter().enumerate() {
+            assert_eq!(row(*k), i, "{k:?}");
+        }
+        let subjects: Vec<usize> = LimitKind::ALL
+            .iter()
+            .map(|k| Subject::ALL.iter().position(|s| *s == k.subject()).unwrap())
+            .collect();
+        assert!(subjects.windows(2).all(|w| w[0] <= w[1]), "{subjects:?}");
     }
 
     #[test]

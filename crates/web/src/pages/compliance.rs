@@ -357,22 +357,245 @@ pub(crate) async fn parties(
         .render(&web, Some(&signed))
 }
 
+/// The name a value has on the wire (`general_liability`).
+fn wire(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Choices for the forms that enter records: coverage lines and limits as the certificate
+/// (ACORD 25) names them, and endorsements.
+fn choices() -> Value {
+    use domain::compliance::{Endorsement, LimitKind, Subject};
+    let endorsements: Vec<Value> = [
+        Endorsement::AdditionalInsured,
+        Endorsement::WaiverOfSubrogation,
+        Endorsement::PrimaryNonContributory,
+    ]
+    .iter()
+    .map(|e| json!({"value": wire(e), "label": e.label()}))
+    .collect();
+    json!({
+        "subjects": Subject::ALL.iter()
+            .map(|s| json!({"value": wire(s), "label": s.label()}))
+            .collect::<Vec<_>>(),
+        "limits": LimitKind::ALL.iter()
+            .map(|k| json!({"value": wire(k), "label": format!("{}: {}", k.subject().label(), k.label())}))
+            .collect::<Vec<_>>(),
+        "endorsements": endorsements,
+    })
+}
+
 pub(crate) async fn party(
     State(web): State<Web>,
     signed: Signed,
     Path((company, id)): Path<(i64, i64)>,
 ) -> Response {
-    let reply = web
-        .get(
-            &signed.0.token,
-            &format!("/api/v1/companies/{company}/compliance/parties/{id}"),
-        )
-        .await;
+    let token = &signed.0.token;
+    let base = format!("/api/v1/companies/{company}/compliance");
+    let reply = web.get(token, &format!("{base}/parties/{id}")).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
+    let certificates = web
+        .get(token, &format!("{base}/parties/{id}/certificates"))
+        .await;
+    let waivers = web
+        .get(token, &format!("{base}/parties/{id}/waivers"))
+        .await;
+    let profiles = web.get(token, &format!("{base}/profiles")).await;
     let title = reply.body["name"].as_str().unwrap_or("Party").to_string();
     Page::new(title, "party.html")
-        .with(json!({"company_id": company, "p": reply.body}))
+        .with(json!({
+            "company_id": company,
+            "p": reply.body,
+            "certificates": certificates.body,
+            "waivers": waivers.body,
+            "profiles": profiles.body,
+            "choices": choices(),
+            "admin": matches!(token.scope, store::ApiScope::Admin),
+        }))
         .render(&web, Some(&signed))
+}
+
+/// A change to a party's records went through: back to its page; refused: the page says why.
+async fn after_change(
+    web: &Web,
+    signed: &Signed,
+    company: i64,
+    party: i64,
+    reply: Reply,
+) -> Response {
+    if reply.ok() {
+        return Redirect::to(&format!(
+            "/ui/companies/{company}/compliance/parties/{party}"
+        ))
+        .into_response();
+    }
+    refused(web, signed, &reply)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProfileForm {
+    csrf: Option<String>,
+    profile: Option<String>,
+}
+
+pub(crate) async fn set_profile(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id)): Path<(i64, i64)>,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    let profile = form.profile.filter(|p| !p.is_empty());
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::PUT,
+            &format!("/api/v1/companies/{company}/compliance/parties/{id}/profile"),
+            Some(json!({ "profile": profile })),
+        )
+        .await;
+    after_change(&web, &signed, company, id, reply).await
+}
+
+pub(crate) async fn add_certificate(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id)): Path<(i64, i64)>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        sent.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
+    let mut limits = serde_json::Map::new();
+    for i in 0..3 {
+        if let (Some(kind), Some(amount)) = (
+            field(&format!("limit{i}.kind")),
+            field(&format!("limit{i}.amount")),
+        ) {
+            limits.insert(
+                kind.to_string(),
+                Value::from(amount.replace([',', '$'], "")),
+            );
+        }
+    }
+    let endorsements: Vec<&str> = sent
+        .iter()
+        .filter(|(n, _)| n == "endorsement")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let projects: Vec<&str> = field("projects")
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = json!({
+        "policy": {
+            "subject": field("subject"),
+            "insurer": field("insurer"),
+            "policy_number": field("policy_number"),
+            "effective_date": field("effective_date"),
+            "expiration_date": field("expiration_date"),
+            "limits": limits,
+            "endorsements": endorsements,
+            "statutory": field("statutory").is_some(),
+        },
+        "projects": projects,
+        "received_on": field("received_on"),
+        "producer": field("producer"),
+        "holder": field("holder"),
+    });
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/compliance/parties/{id}/certificates"),
+            Some(body),
+        )
+        .await;
+    after_change(&web, &signed, company, id, reply).await
+}
+
+pub(crate) async fn add_waiver(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id)): Path<(i64, i64)>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        sent.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
+    // The target is `requirement:KEY` or `subject:LINE`; the scope `global`, `everywhere`
+    // or `project:ID`.
+    let target = field("target").unwrap_or_default();
+    let scope = field("scope").unwrap_or("global");
+    let body = json!({
+        "requirement": target.strip_prefix("requirement:"),
+        "subject": target.strip_prefix("subject:"),
+        "kind": field("kind"),
+        "reason": field("reason").unwrap_or_default(),
+        "until": field("until"),
+        "project": scope.strip_prefix("project:"),
+        "everywhere": scope == "everywhere",
+    });
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/compliance/parties/{id}/waivers"),
+            Some(body),
+        )
+        .await;
+    after_change(&web, &signed, company, id, reply).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RemoveForm {
+    csrf: Option<String>,
+    party: i64,
+}
+
+pub(crate) async fn remove(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, what, id)): Path<(i64, String, i64)>,
+    Form(form): Form<RemoveForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    if what != "certificates" && what != "waivers" {
+        return crate::pages::not_found(State(web)).await;
+    }
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::DELETE,
+            &format!("/api/v1/companies/{company}/compliance/{what}/{id}"),
+            None,
+        )
+        .await;
+    after_change(&web, &signed, company, form.party, reply).await
 }

@@ -115,3 +115,53 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     assert_ne!(summary, subjects);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_compliance_follows() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let sim = served.kit.sim();
+    let [_acme, bolt] = testkit::compliance::seed(&served.kit.store, company, |name| {
+        sim.read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await;
+    let browser = open(&served, DESK).await;
+    let page = format!("/ui/companies/{company}/compliance/parties/{}", bolt.0);
+    browser.go(&page).await;
+    browser.sign_in(&served.admin).await;
+    let text = browser.sees("Global: non compliant").await;
+    assert!(text.contains("None yet."), "{text}");
+
+    // General liability, as printed on the certificate.
+    browser.choose("c-subject", "General Liability").await;
+    browser.fill("c-insurer", "Granite Mutual").await;
+    browser.fill("c-number", "GL-900").await;
+    browser.fill("c-effective", "01/01/2026").await;
+    browser.fill("c-expiration", "12/31/2030").await;
+    browser
+        .choose("limit0-kind", "General Liability: Each Occurrence")
+        .await;
+    browser.fill("limit0-amount", "2,000,000").await;
+    browser.press("Enter the certificate").await;
+    let text = browser.sees("GL-900").await;
+    assert!(text.contains("each occurrence 2000000"), "{text}");
+
+    // Automobile liability is waived for now, with the reason.
+    browser.choose("w-target", "Requirement auto.csl").await;
+    browser.fill("w-reason", "No vehicles on site").await;
+    browser.press("Add").await;
+    let text = browser.sees("No vehicles on site").await;
+    assert!(
+        text.contains("Global: waived") || text.contains("Global: compliant"),
+        "{text}"
+    );
+    assert!(!text.contains("Global: non compliant"), "{text}");
+    browser.seen("party-records").await;
+    browser.close().await;
+}
