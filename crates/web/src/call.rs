@@ -58,6 +58,18 @@ impl Reply {
     }
 }
 
+/// `path` with a query of the given parameters that have a value (empty ones left out), so a
+/// page's filters pass to the API as they are.
+pub(crate) fn with_query(path: &str, params: &[(&str, Option<&str>)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            query.append_pair(name, v);
+        }
+    }
+    format!("{path}?{}", query.finish())
+}
+
 impl Web {
     /// `method uri` on the API as `token`, with `body` as JSON.
     pub async fn call(

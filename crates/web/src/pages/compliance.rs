@@ -3,7 +3,7 @@
 //! link to an existing record, or do not add, each previewed; several at once), and the
 //! parties with their compliance and its reasons.
 
-use crate::call::Reply;
+use crate::call::{with_query, Reply};
 use crate::pages::refused;
 use crate::session::Signed;
 use crate::view::Page;
@@ -50,11 +50,7 @@ pub(crate) async fn save_settings(
     Path(company): Path<i64>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        sent.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| super::sent(&sent, name);
     if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
         return refused;
     }
@@ -121,26 +117,19 @@ pub(crate) async fn mappings(
     Query(query): Query<MappingsQuery>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let uri = {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
-        params.append_pair("limit", "100");
-        if query.waiting.as_deref() == Some("true") {
-            params.append_pair("waiting", "true");
-        }
-        for (name, value) in [
-            ("kind", &query.kind),
-            ("q", &query.q),
-            ("after", &query.after),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                params.append_pair(name, v);
-            }
-        }
-        format!(
-            "/api/v1/companies/{company}/compliance/mappings?{}",
-            params.finish()
-        )
-    };
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/compliance/mappings"),
+        &[
+            ("limit", Some("100")),
+            (
+                "waiting",
+                (query.waiting.as_deref() == Some("true")).then_some("true"),
+            ),
+            ("kind", query.kind.as_deref()),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
     let reply = web.get(&signed.0.token, &uri).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
@@ -206,12 +195,15 @@ pub(crate) async fn mapping(
         "to": query.to,
     });
     if let Some(decision) = query.decision.as_deref() {
-        let mut uri = format!(
-            "/api/v1/companies/{company}/compliance/mappings/{kind}/{procore_id}/preview?decision={decision}"
+        let to = query
+            .to
+            .as_deref()
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|t| t.to_string());
+        let uri = with_query(
+            &format!("/api/v1/companies/{company}/compliance/mappings/{kind}/{procore_id}/preview"),
+            &[("decision", Some(decision)), ("to", to.as_deref())],
         );
-        if let Some(to) = query.to.as_deref().and_then(|t| t.parse::<i64>().ok()) {
-            uri.push_str(&format!("&to={to}"));
-        }
         let reply = web.get(&signed.0.token, &uri).await;
         if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
             values["refusal"] = json!(reply.refusal());
@@ -286,11 +278,7 @@ pub(crate) async fn decide_many(
     Path(company): Path<i64>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        sent.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| super::sent(&sent, name);
     if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
         return refused;
     }
@@ -325,23 +313,15 @@ pub(crate) async fn parties(
     Path(company): Path<i64>,
     Query(query): Query<PartiesQuery>,
 ) -> Response {
-    let uri = {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
-        params.append_pair("limit", "100");
-        for (name, value) in [
-            ("status", &query.status),
-            ("q", &query.q),
-            ("after", &query.after),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                params.append_pair(name, v);
-            }
-        }
-        format!(
-            "/api/v1/companies/{company}/compliance/parties?{}",
-            params.finish()
-        )
-    };
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/compliance/parties"),
+        &[
+            ("limit", Some("100")),
+            ("status", query.status.as_deref()),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
     let reply = web.get(&signed.0.token, &uri).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
@@ -469,12 +449,7 @@ pub(crate) async fn add_certificate(
     Path((company, id)): Path<(i64, i64)>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        sent.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| super::sent(&sent, name);
     if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
         return refused;
     }
@@ -537,12 +512,7 @@ pub(crate) async fn add_waiver(
     Path((company, id)): Path<(i64, i64)>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        sent.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| super::sent(&sent, name);
     if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
         return refused;
     }

@@ -3,7 +3,7 @@
 //! A change after completion is a new revision, which reaches Procore as a new version of
 //! the same document.
 
-use crate::call::Reply;
+use crate::call::{with_query, Reply};
 use crate::pages::refused;
 use crate::session::Signed;
 use crate::view::Page;
@@ -59,15 +59,13 @@ pub(crate) async fn list(
     Path(company): Path<i64>,
     Query(query): Query<FormsQuery>,
 ) -> Response {
-    let after = query
-        .after
-        .filter(|a| a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty())
-        .map(|a| format!("&after={a}"))
-        .unwrap_or_default();
     let forms = web
         .get(
             &signed.0.token,
-            &format!("/api/v1/companies/{company}/forms?limit=50{after}"),
+            &with_query(
+                &format!("/api/v1/companies/{company}/forms"),
+                &[("limit", Some("50")), ("after", query.after.as_deref())],
+            ),
         )
         .await;
     if !forms.ok() {
@@ -233,11 +231,7 @@ pub(crate) async fn save(
     Path((company, id)): Path<(i64, i64)>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        sent.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| super::sent(&sent, name);
     if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
         return refused;
     }

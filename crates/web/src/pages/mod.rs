@@ -15,6 +15,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+/// The value of field `name` in a sent form, trimmed; none when it is missing or empty (a
+/// checkbox is present only when ticked).
+pub(crate) fn sent<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
 /// trestle itself failed (the store, most likely): the person is told, the log says why.
 pub(crate) fn failed(web: &Web, error: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %error, "a page failed");

@@ -137,11 +137,7 @@ pub(crate) async fn edit_page(
 
 /// The template a sent editor describes, and for each field in it the row it came from.
 fn template(sent: &[(String, String)]) -> (Value, Vec<(usize, usize, usize)>, Vec<Value>) {
-    let get = |name: String| {
-        sent.iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.trim().to_string())
-    };
+    let get = |name: String| super::sent(sent, &name).map(str::to_string);
     let mut sections: Vec<(String, Vec<Value>)> = Vec::new();
     let mut origin = Vec::new();
     let mut rows = Vec::new();
@@ -233,11 +229,7 @@ async fn save(
     id: Option<i64>,
     sent: &[(String, String)],
 ) -> Response {
-    let csrf = sent
-        .iter()
-        .find(|(n, _)| n == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Some(refused) = signed.forged(web, headers, csrf) {
+    if let Some(refused) = signed.forged(web, headers, super::sent(sent, "csrf")) {
         return refused;
     }
     let (body, origin, rows) = template(sent);

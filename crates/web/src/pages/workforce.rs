@@ -3,6 +3,7 @@
 //! record already has their number, name or email, each linked, imported or ignored after a
 //! preview of what that changes (the onboarding Corfix does by hand).
 
+use crate::call::with_query;
 use crate::pages::refused;
 use crate::session::Signed;
 use crate::view::Page;
@@ -37,23 +38,15 @@ pub(crate) async fn workers(
     Query(query): Query<WorkersQuery>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let uri = {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
-        params.append_pair("limit", "50");
-        for (name, value) in [
-            ("status", &query.status),
-            ("q", &query.q),
-            ("after", &query.after),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                params.append_pair(name, v);
-            }
-        }
-        format!(
-            "/api/v1/companies/{company}/workforce/workers?{}",
-            params.finish()
-        )
-    };
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/workforce/workers"),
+        &[
+            ("limit", Some("50")),
+            ("status", query.status.as_deref()),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
     let reply = web.get(&signed.0.token, &uri).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
@@ -155,17 +148,11 @@ pub(crate) async fn preview(
     Path((company, kind, procore_id)): Path<(i64, String, i64)>,
     Query(form): Query<DecisionForm>,
 ) -> Response {
-    let uri = {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
-        params.append_pair("decision", &form.decision);
-        if let Some(to) = form.to() {
-            params.append_pair("to", &to.to_string());
-        }
-        format!(
-            "/api/v1/companies/{company}/workforce/waiting/{kind}/{procore_id}/preview?{}",
-            params.finish()
-        )
-    };
+    let to = form.to().map(|t| t.to_string());
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/workforce/waiting/{kind}/{procore_id}/preview"),
+        &[("decision", Some(&form.decision)), ("to", to.as_deref())],
+    );
     let reply = web.get(&signed.0.token, &uri).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
