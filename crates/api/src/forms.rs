@@ -454,8 +454,9 @@ pub(crate) async fn get_form(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AnswersBody {
     /// Each `{"type": ..., "value": ...}`, e.g. `{"topic": {"type": "text", "value":
-    /// "Ladders"}, "ppe": {"type": "yes"}}`. Read one by one, so each wrong answer is named.
-    #[schema(value_type = BTreeMap<String, Answer>)]
+    /// "Ladders"}, "ppe": {"type": "yes"}}`; `null` takes an answer back. Read one by one, so
+    /// each wrong answer is named.
+    #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Value>,
 }
 
@@ -521,7 +522,7 @@ pub(crate) async fn answer(
     let mut answers = BTreeMap::new();
     let mut errors = Vec::new();
     for (key, value) in b.answers {
-        match serde_json::from_value::<Answer>(value) {
+        match serde_json::from_value::<Option<Answer>>(value) {
             Ok(a) => {
                 answers.insert(key, a);
             }

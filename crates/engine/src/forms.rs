@@ -290,7 +290,8 @@ pub async fn start(
 #[derive(Debug, Clone)]
 pub enum Change {
     /// Answers by field key.
-    Answer(BTreeMap<String, Answer>),
+    /// Answers by field key; `None` takes one back.
+    Answer(BTreeMap<String, Option<Answer>>),
     /// A signature on a signature field, by this person (a worker when `worker_id` is given,
     /// whose name is then the signer's).
     Sign {

@@ -14,12 +14,10 @@ use store::{ApiToken, NewUiSession, Store};
 /// How long a session lasts: a working day, so a phone left signed in overnight is not.
 pub const SESSION_HOURS: i64 = 12;
 
-/// A session just started: the cookie (only now at hand) and what it stands for.
+/// A session just started: the cookie (only now at hand) and when it ends.
 #[derive(Debug)]
 pub struct Started {
     pub cookie: SecretString,
-    pub csrf: String,
-    pub token: ApiToken,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -62,8 +60,6 @@ pub async fn sign_in(
         .await?;
     Ok(Ok(Started {
         cookie: SecretString::from(cookie),
-        csrf,
-        token,
         expires_at,
     }))
 }

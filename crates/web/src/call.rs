@@ -35,17 +35,20 @@ impl Reply {
             .or_else(|| self.body["title"].as_str())
             .unwrap_or("trestle could not do that")
             .to_string();
-        let fields = self.body["errors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                Some((
-                    e["field"].as_str()?.to_string(),
-                    e["detail"].as_str()?.to_string(),
-                ))
-            })
-            .collect();
+        // Several problems with one field (several permissions missing) are all shown.
+        let mut fields: BTreeMap<String, String> = BTreeMap::new();
+        for e in self.body["errors"].as_array().into_iter().flatten() {
+            let (Some(field), Some(why)) = (e["field"].as_str(), e["detail"].as_str()) else {
+                continue;
+            };
+            fields
+                .entry(field.to_string())
+                .and_modify(|all| {
+                    all.push_str("; ");
+                    all.push_str(why);
+                })
+                .or_insert_with(|| why.to_string());
+        }
         Refusal { detail, fields }
     }
 
@@ -71,14 +74,16 @@ pub(crate) fn with_query(path: &str, params: &[(&str, Option<&str>)]) -> String 
 }
 
 impl Web {
-    /// `method uri` on the API as `token`, with `body` as JSON.
-    pub async fn call(
+    /// `method uri` on the API as `token`, with `body` as JSON: the status, the headers and
+    /// the body's bytes. A URI the API could not take (it holds a character a URI may not) is
+    /// answered 400, as the API would answer a bad request.
+    async fn send(
         &self,
         token: &ApiToken,
         method: Method,
         uri: &str,
         body: Option<Value>,
-    ) -> Reply {
+    ) -> (StatusCode, HeaderMap, axum::body::Bytes) {
         let mut request = Request::builder().method(method).uri(uri);
         let body = match body {
             Some(body) => {
@@ -87,9 +92,13 @@ impl Web {
             }
             None => Body::empty(),
         };
-        let mut request = request
-            .body(body)
-            .expect("the UI builds well-formed requests");
+        let Ok(mut request) = request.body(body) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                HeaderMap::new(),
+                Default::default(),
+            );
+        };
         request
             .extensions_mut()
             .insert(api::SignedIn(token.clone()));
@@ -102,6 +111,18 @@ impl Web {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap_or_default();
+        (status, headers, bytes)
+    }
+
+    /// `method uri` on the API as `token`, with `body` as JSON.
+    pub async fn call(
+        &self,
+        token: &ApiToken,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let (status, headers, bytes) = self.send(token, method, uri, body).await;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply {
             status,
@@ -112,21 +133,7 @@ impl Web {
 
     /// `GET uri` as `token`, its body as bytes (a PDF).
     pub async fn bytes(&self, token: &ApiToken, uri: &str) -> (StatusCode, axum::body::Bytes) {
-        let mut request = Request::builder()
-            .uri(uri)
-            .body(Body::empty())
-            .expect("the UI builds well-formed requests");
-        request
-            .extensions_mut()
-            .insert(api::SignedIn(token.clone()));
-        let response = match self.api.clone().oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap_or_default();
+        let (status, _, bytes) = self.send(token, Method::GET, uri, None).await;
         (status, bytes)
     }
 

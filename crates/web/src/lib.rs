@@ -23,7 +23,7 @@ mod pages;
 mod session;
 mod view;
 
-use axum::response::Redirect;
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -169,5 +169,31 @@ pub fn router(store: Store, api: Router) -> Router {
             post(pages::activity::job_action),
         )
         .fallback(pages::not_found)
+        .layer(axum::middleware::map_response(page_headers))
         .with_state(web)
+}
+
+/// Every answer of the UI: never shown in a frame of another site (where a button could be
+/// clicked through a disguise), nothing run or loaded from elsewhere, and pages kept out of
+/// caches (they show a company's data); assets say their own caching.
+async fn page_headers(mut response: Response) -> Response {
+    use axum::http::header::{
+        CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+        X_FRAME_OPTIONS,
+    };
+    use axum::http::HeaderValue;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }

@@ -15,14 +15,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
-use engine::sessions::{self, Session, SESSION_HOURS};
+use engine::sessions::{self, Session};
 use engine::tokens::Refused;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
 
-const COOKIE_NAME: &str = "trestle_session";
+/// `__Host-`: browsers take the cookie only from this host, over HTTPS (or `localhost`), for
+/// the whole site, so a neighbouring subdomain cannot plant a session of its own.
+const COOKIE_NAME: &str = "__Host-trestle_session";
 
 /// The signed-in person of a request. A request without a live session is sent to the
 /// sign-in page, which brings the person back afterwards.
@@ -50,11 +52,21 @@ impl FromRequestParts<Web> for Signed {
                 Err(e) => return Err(crate::pages::failed(web, &e)),
             }
         }
-        let here = parts
-            .uri
-            .path_and_query()
-            .map_or("/ui/", |p| p.as_str())
-            .to_string();
+        // Back to this page after signing in; a change (a POST) cannot be sent again from
+        // the sign-in page, so back to the page it was sent from.
+        let here = if parts.method == axum::http::Method::GET {
+            parts.uri.path_and_query().map(|p| p.as_str().to_string())
+        } else {
+            parts
+                .headers
+                .get(axum::http::header::REFERER)
+                .and_then(|r| r.to_str().ok())
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(|u| u[url::Position::BeforePath..].to_string())
+        };
+        let here = here
+            .as_deref()
+            .map_or("/ui/", |h| within(Some(h), "/ui/").unwrap_or("/ui/"));
         let to = format!(
             "/ui/sign-in?next={}",
             url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
@@ -81,10 +93,14 @@ impl Signed {
     }
 }
 
-/// Only a page of the UI itself: a link elsewhere must not borrow the sign-in.
+/// `path` when it is a page under `prefix` of this site: a link elsewhere must not borrow a
+/// sign-in or a form's way back.
+pub(crate) fn within<'a>(path: Option<&'a str>, prefix: &str) -> Option<&'a str> {
+    path.filter(|p| p.starts_with(prefix) && !p.starts_with("//") && !p.contains("/\\"))
+}
+
 fn next_or_home(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with("/ui/") && !n.starts_with("/ui//"))
-        .unwrap_or("/ui/")
+    within(next, "/ui/").unwrap_or("/ui/")
 }
 
 #[derive(Deserialize)]
@@ -104,7 +120,41 @@ pub(crate) struct SignInForm {
     next: Option<String>,
 }
 
-pub(crate) async fn sign_in(State(web): State<Web>, Form(form): Form<SignInForm>) -> Response {
+/// A sign-in sent by another site (which could sign a person in under its own token) is
+/// refused: browsers say where a form came from in `Sec-Fetch-Site`, older ones in `Origin`.
+fn from_elsewhere(headers: &HeaderMap) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = site {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match (
+        headers
+            .get(axum::http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        host,
+    ) {
+        (Some(origin), Some(host)) => url::Url::parse(origin)
+            .ok()
+            .map(|o| o[url::Position::BeforeHost..url::Position::AfterPort].to_string())
+            .is_none_or(|o| o != host),
+        _ => false,
+    }
+}
+
+pub(crate) async fn sign_in(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if from_elsewhere(&headers) {
+        return Page::new("Sign in", "sign_in.html")
+            .with(json!({"next": "/ui/", "error": "That sign-in came from another site. Sign in here."}))
+            .status(StatusCode::FORBIDDEN)
+            .render(&web, None);
+    }
     let next = next_or_home(form.next.as_deref()).to_string();
     let token = SecretString::from(form.token.trim().to_string());
     let refused = |why: &str| {
@@ -118,7 +168,7 @@ pub(crate) async fn sign_in(State(web): State<Web>, Form(form): Form<SignInForm>
             let cookie = format!(
                 "{COOKIE_NAME}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
                 started.cookie.expose_secret(),
-                SESSION_HOURS * 3600
+                (started.expires_at - Utc::now()).num_seconds().max(0)
             );
             ([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
@@ -132,9 +182,10 @@ pub(crate) async fn sign_in(State(web): State<Web>, Form(form): Form<SignInForm>
     }
 }
 
+/// A form that carries nothing but the anti-forgery value (a button).
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: Option<String>,
+    pub csrf: Option<String>,
 }
 
 pub(crate) async fn sign_out(

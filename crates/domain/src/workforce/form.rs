@@ -215,27 +215,27 @@ impl Submission {
         Ok(())
     }
 
-    /// Sets several answers as one change: after completion, one new revision when any of
-    /// them differs from what the form holds, none when all are the same (a page saved
-    /// again sends every answer it shows). Nothing is set unless every answer suits its
-    /// field; the refusals come back by key.
+    /// Sets several answers as one change (`None` removes one): after completion, one new
+    /// revision when any of them differs from what the form holds, none when all are the
+    /// same (a page saved again sends every answer it shows). Nothing is set unless every
+    /// answer suits its field; the refusals come back by key.
     pub fn answer_all(
         &mut self,
         template: &FormTemplate,
-        answers: BTreeMap<String, Answer>,
+        answers: BTreeMap<String, Option<Answer>>,
     ) -> Result<(), Vec<(String, FormError)>> {
         let mut refused = Vec::new();
         for (key, answer) in &answers {
-            match template.field(key) {
-                None => refused.push((key.clone(), FormError::UnknownField(key.clone()))),
-                Some(field) if !answer.suits(&field.kind) => refused.push((
+            match (template.field(key), answer) {
+                (None, _) => refused.push((key.clone(), FormError::UnknownField(key.clone()))),
+                (Some(field), Some(answer)) if !answer.suits(&field.kind) => refused.push((
                     key.clone(),
                     FormError::WrongAnswerKind {
                         field: field.label.clone(),
                         kind: format!("{:?}", field.kind),
                     },
                 )),
-                Some(_) => {}
+                _ => {}
             }
         }
         if !refused.is_empty() {
@@ -243,8 +243,11 @@ impl Submission {
         }
         let mut changed = false;
         for (key, answer) in answers {
-            if self.answers.get(&key) != Some(&answer) {
-                self.answers.insert(key, answer);
+            if self.answers.get(&key) != answer.as_ref() {
+                match answer {
+                    Some(answer) => self.answers.insert(key, answer),
+                    None => self.answers.remove(&key),
+                };
                 changed = true;
             }
         }
@@ -286,6 +289,10 @@ impl Submission {
                 FieldKind::Instruction => None,
                 FieldKind::Signature => (!self.signatures.iter().any(|s| s.field_key == field.key))
                     .then(|| (field, FormError::MissingSignature(field.label.clone()))),
+                // A required tick is an acknowledgement: unticked, it is not given.
+                FieldKind::Checkbox => (self.answers.get(&field.key)
+                    != Some(&Answer::Checked(true)))
+                .then(|| (field, FormError::MissingAnswer(field.label.clone()))),
                 _ => (!self.answers.contains_key(&field.key))
                     .then(|| (field, FormError::MissingAnswer(field.label.clone()))),
             })
@@ -323,7 +330,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_completed_form_saved_with_one_answer_changed_is_one_new_revision_and_saved_unchanged_is_none(
+    fn a_completed_form_saved_with_one_answer_changed_or_taken_back_is_one_new_revision_and_saved_unchanged_is_none(
     ) {
         let t = template();
         let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
@@ -334,8 +341,8 @@ mod tests {
         s.complete(&t, now()).unwrap();
         let page = |topic: &str| {
             BTreeMap::from([
-                ("topic".to_string(), Answer::Text(topic.into())),
-                ("ppe".to_string(), Answer::Yes),
+                ("topic".to_string(), Some(Answer::Text(topic.into()))),
+                ("ppe".to_string(), Some(Answer::Yes)),
             ])
         };
         s.answer_all(&t, page("Ladders")).unwrap();
@@ -346,8 +353,8 @@ mod tests {
             .answer_all(
                 &t,
                 BTreeMap::from([
-                    ("topic".to_string(), Answer::Yes),
-                    ("nope".to_string(), Answer::Yes),
+                    ("topic".to_string(), Some(Answer::Yes)),
+                    ("nope".to_string(), Some(Answer::Yes)),
                 ]),
             )
             .unwrap_err();
@@ -400,6 +407,27 @@ mod tests {
             worker_id: Some(7),
             signed_at: now(),
         }
+    }
+
+    #[test]
+    fn a_required_tick_left_unticked_is_missing() {
+        let mut t = template();
+        t.sections[0].fields.push(FormField {
+            key: "briefed".into(),
+            label: "I was briefed".into(),
+            kind: FieldKind::Checkbox,
+            required: true,
+        });
+        let mut s = Submission::draft(1, 1, 1, "2026-11-22".parse().unwrap());
+        s.answer(&t, "topic", Answer::Text("Ladders".into()))
+            .unwrap();
+        s.sign(&t, signature()).unwrap();
+        s.answer(&t, "briefed", Answer::Checked(false)).unwrap();
+        let missing: Vec<&str> = s.missing(&t).iter().map(|(f, _)| f.key.as_str()).collect();
+        assert_eq!(missing, ["briefed"]);
+        s.answer(&t, "briefed", Answer::Checked(true)).unwrap();
+        assert!(s.missing(&t).is_empty());
+        s.complete(&t, now()).unwrap();
     }
 
     #[test]

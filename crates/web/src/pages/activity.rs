@@ -2,7 +2,7 @@
 //! `explain` for any record, and the work that failed, with retry and discard.
 
 use crate::pages::refused;
-use crate::session::Signed;
+use crate::session::{CsrfForm, Signed};
 use crate::view::Page;
 use crate::Web;
 use axum::extract::{Path, Query, State};
@@ -46,6 +46,9 @@ pub(crate) async fn activity(
             &format!("/api/v1/jobs?company_id={company}&state=pending&limit=50"),
         )
         .await;
+    if let Some(failed) = [&dead, &waiting].into_iter().find(|r| !r.ok()) {
+        return refused(&web, &signed, failed);
+    }
     let kinds: Vec<_> = KINDS
         .iter()
         .map(|(value, label)| json!({"value": value, "label": label}))
@@ -124,11 +127,10 @@ pub(crate) async fn explain_form(
     Query(q): Query<ExplainQuery>,
 ) -> Response {
     let id: String = q.id.trim().chars().filter(char::is_ascii_digit).collect();
-    let kind: String = q
-        .kind
-        .chars()
-        .filter(|c| c.is_ascii_alphabetic() || *c == '-')
-        .collect();
+    let kind = KINDS
+        .iter()
+        .find(|(k, _)| *k == q.kind)
+        .map_or("procore-project", |(k, _)| k);
     Redirect::to(&format!("/ui/companies/{company}/explain/{kind}/{id}")).into_response()
 }
 
@@ -137,6 +139,10 @@ pub(crate) async fn explain(
     signed: Signed,
     Path((company, kind, id)): Path<(i64, String, String)>,
 ) -> Response {
+    let (Some((_, label)), Ok(id)) = (KINDS.iter().find(|(k, _)| *k == kind), id.parse::<i64>())
+    else {
+        return crate::pages::not_found(State(web)).await;
+    };
     let reply = web
         .get(
             &signed.0.token,
@@ -146,18 +152,9 @@ pub(crate) async fn explain(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
-    let label = KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(kind.as_str(), |(_, l)| l);
     Page::new(format!("Why {label} {id} is as it is"), "explain.html")
         .with(json!({"company_id": company, "e": reply.body}))
         .render(&web, Some(&signed))
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct JobForm {
-    csrf: Option<String>,
 }
 
 pub(crate) async fn job_action(
@@ -165,7 +162,7 @@ pub(crate) async fn job_action(
     signed: Signed,
     headers: HeaderMap,
     Path((company, id, action)): Path<(i64, i64, String)>,
-    Form(form): Form<JobForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
     if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
         return refused;

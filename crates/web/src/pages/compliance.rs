@@ -5,7 +5,7 @@
 
 use crate::call::{with_query, Reply};
 use crate::pages::refused;
-use crate::session::Signed;
+use crate::session::{within, Signed};
 use crate::view::Page;
 use crate::Web;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -172,6 +172,7 @@ async fn link_targets(web: &Web, signed: &Signed, company: i64, kind: &str) -> V
             &format!("/api/v1/companies/{company}/compliance/{what}?limit=500"),
         )
         .await;
+    // Without them the page still previews import and do not add.
     if reply.ok() {
         reply.body
     } else {
@@ -185,6 +186,9 @@ pub(crate) async fn mapping(
     Path((company, kind, procore_id)): Path<(i64, String, i64)>,
     Query(query): Query<DecisionQuery>,
 ) -> Response {
+    if !["project", "company"].contains(&kind.as_str()) {
+        return crate::pages::not_found(State(web)).await;
+    }
     let targets = link_targets(&web, &signed, company, &kind).await;
     let mut values = json!({
         "company_id": company,
@@ -195,10 +199,10 @@ pub(crate) async fn mapping(
         "to": query.to,
     });
     if let Some(decision) = query.decision.as_deref() {
-        let to = query
-            .to
-            .as_deref()
-            .and_then(|t| t.parse::<i64>().ok())
+        // Only a link takes a target; the page sends the select's value whatever is chosen.
+        let to = (decision == "link")
+            .then(|| query.to.as_deref().and_then(|t| t.parse::<i64>().ok()))
+            .flatten()
             .map(|t| t.to_string());
         let uri = with_query(
             &format!("/api/v1/companies/{company}/compliance/mappings/{kind}/{procore_id}/preview"),
@@ -253,7 +257,12 @@ pub(crate) async fn decide(
     if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
         return refused;
     }
-    let to = form.to.as_deref().and_then(|t| t.parse().ok());
+    if !["project", "company"].contains(&kind.as_str()) {
+        return crate::pages::not_found(State(web)).await;
+    }
+    let to = (form.decision == "link")
+        .then(|| form.to.as_deref().and_then(|t| t.parse().ok()))
+        .flatten();
     let reply = decide_one(
         &web,
         &signed,
@@ -284,7 +293,7 @@ pub(crate) async fn decide_many(
     }
     let decision = field("decision").unwrap_or_default();
     for (_, selected) in sent.iter().filter(|(n, _)| n == "select") {
-        let Some((kind, id)) = selected.split_once(':') else {
+        let Some((kind @ ("project" | "company"), id)) = selected.split_once(':') else {
             continue;
         };
         let Ok(id) = id.parse::<i64>() else { continue };
@@ -293,11 +302,8 @@ pub(crate) async fn decide_many(
             return refused(&web, &signed, &reply);
         }
     }
-    let back = field("back")
-        .filter(|b| b.starts_with(&format!("/ui/companies/{company}/compliance/mappings")))
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("/ui/companies/{company}/compliance/mappings"));
-    Redirect::to(&back).into_response()
+    let list = format!("/ui/companies/{company}/compliance/mappings");
+    Redirect::to(within(field("back"), &list).unwrap_or(&list)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -383,6 +389,12 @@ pub(crate) async fn party(
         .get(token, &format!("{base}/parties/{id}/waivers"))
         .await;
     let profiles = web.get(token, &format!("{base}/profiles")).await;
+    if let Some(failed) = [&certificates, &waivers, &profiles]
+        .into_iter()
+        .find(|r| !r.ok())
+    {
+        return refused(&web, &signed, failed);
+    }
     let title = reply.body["name"].as_str().unwrap_or("Party").to_string();
     Page::new(title, "party.html")
         .with(json!({

@@ -185,15 +185,9 @@ pub(crate) async fn show(
     }
 }
 
-/// The answers a filled-in page sends, by the template's fields: `a.KEY` per field.
+/// The answers a filled-in page sends, by the template's fields: `a.KEY` per field. A field
+/// the page shows but left empty is sent as `null`, which takes back an answer given before.
 fn answers(template: &Value, sent: &[(String, String)]) -> Map<String, Value> {
-    let values = |key: &str| -> Vec<&str> {
-        let name = format!("a.{key}");
-        sent.iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, v)| v.trim())
-            .collect()
-    };
     let mut answers = Map::new();
     let fields = template["sections"]
         .as_array()
@@ -204,21 +198,25 @@ fn answers(template: &Value, sent: &[(String, String)]) -> Map<String, Value> {
         let Some(key) = field["key"].as_str() else {
             continue;
         };
-        let given = values(key);
-        let first = given.first().copied().filter(|v| !v.is_empty());
+        let name = format!("a.{key}");
+        let given: Vec<&str> = sent
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let first = given.first().copied();
         let answer = match field["kind"].as_str().unwrap_or_default() {
-            "checkbox" => Some(json!({"type": "checked", "value": first.is_some()})),
-            "yes_no_na" | "pass_fail_na" => first.map(|v| json!({"type": v})),
-            "text" => first.map(|v| json!({"type": "text", "value": v})),
-            "number" => first.map(|v| json!({"type": "number", "value": v})),
-            "date" => first.map(|v| json!({"type": "date", "value": v})),
-            "choice" => first.map(|v| json!({"type": "choice", "value": v})),
-            "multi_choice" if !given.is_empty() => Some(json!({"type": "choices", "value": given})),
-            _ => None,
+            "signature" | "instruction" => continue,
+            "checkbox" => json!({"type": "checked", "value": first.is_some()}),
+            "multi_choice" if !given.is_empty() => json!({"type": "choices", "value": given}),
+            "yes_no_na" | "pass_fail_na" => first.map_or(Value::Null, |v| json!({"type": v})),
+            kind @ ("text" | "number" | "date" | "choice") => {
+                first.map_or(Value::Null, |v| json!({"type": kind, "value": v}))
+            }
+            _ => Value::Null,
         };
-        if let Some(answer) = answer {
-            answers.insert(key.to_string(), answer);
-        }
+        answers.insert(key.to_string(), answer);
     }
     answers
 }
@@ -334,7 +332,12 @@ pub(crate) async fn pdf(
         )
         .await;
     if !status.is_success() {
-        return crate::pages::not_found(State(web)).await;
+        let reply = Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        };
+        return refused(&web, &signed, &reply);
     }
     (
         [

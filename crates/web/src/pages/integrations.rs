@@ -3,7 +3,7 @@
 //! the credentials, the three toggles and the forms folder, then the permission checklist).
 
 use crate::pages::refused;
-use crate::session::Signed;
+use crate::session::{CsrfForm, Signed};
 use crate::view::Page;
 use crate::Web;
 use axum::extract::{Path, State};
@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub(crate) async fn home(State(web): State<Web>, signed: Signed) -> Response {
     // A worker's token is for filling forms: that is where a worker starts.
@@ -33,8 +33,9 @@ pub(crate) async fn connect_page(State(web): State<Web>, signed: Signed) -> Resp
         .render(&web, Some(&signed))
 }
 
-/// The connect form as sent. Checkboxes are present only when ticked.
-#[derive(Debug, Deserialize)]
+/// The connect form as sent. Checkboxes are present only when ticked. (No `Debug`: it holds
+/// the client secret.)
+#[derive(Deserialize)]
 pub(crate) struct ConnectForm {
     csrf: Option<String>,
     company_id: String,
@@ -93,17 +94,9 @@ pub(crate) async fn connect(
     if reply.status == StatusCode::FORBIDDEN {
         return refused(&web, &signed, &reply);
     }
-    page.with(json!({"refusal": reply.refusal(), "answer": checklist(&reply.body)}))
+    page.with(json!({"refusal": reply.refusal()}))
         .status(StatusCode::UNPROCESSABLE_ENTITY)
         .render(&web, Some(&signed))
-}
-
-/// The permission checklist a refused connection carries, if it got that far.
-fn checklist(body: &Value) -> Value {
-    json!({
-        "workforce": body.get("workforce").cloned().unwrap_or(Value::Null),
-        "compliance": body.get("compliance").cloned().unwrap_or(Value::Null),
-    })
 }
 
 /// The workforce toggles of a connected company, as its card's form sends them.
@@ -157,17 +150,12 @@ pub(crate) async fn change(
         .render(&web, Some(&signed))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct CsrfOnly {
-    csrf: Option<String>,
-}
-
 pub(crate) async fn disconnect(
     State(web): State<Web>,
     signed: Signed,
     headers: HeaderMap,
     Path(company): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
     if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
         return refused;

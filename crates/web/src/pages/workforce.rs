@@ -5,7 +5,7 @@
 
 use crate::call::with_query;
 use crate::pages::refused;
-use crate::session::Signed;
+use crate::session::{within, Signed};
 use crate::view::Page;
 use crate::Web;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -104,9 +104,9 @@ pub(crate) async fn worker_action(
         return refused(&web, &signed, &reply);
     }
     let list = format!("/ui/companies/{company}/workforce/workers");
-    let back = form.back.filter(|b| b.starts_with(&list)).unwrap_or(list);
+    let back = within(form.back.as_deref(), &list).unwrap_or(&list);
     // After a change, the list again (so a reload does not send the change twice).
-    Redirect::to(&back).into_response()
+    Redirect::to(back).into_response()
 }
 
 pub(crate) async fn waiting(
@@ -137,8 +137,11 @@ pub(crate) struct DecisionForm {
 }
 
 impl DecisionForm {
+    /// The record a link joins; the page sends it whatever is chosen, and only a link takes it.
     fn to(&self) -> Option<i64> {
-        self.to.as_deref().and_then(|t| t.trim().parse().ok())
+        (self.decision == "link")
+            .then(|| self.to.as_deref().and_then(|t| t.trim().parse().ok()))
+            .flatten()
     }
 }
 
@@ -148,6 +151,9 @@ pub(crate) async fn preview(
     Path((company, kind, procore_id)): Path<(i64, String, i64)>,
     Query(form): Query<DecisionForm>,
 ) -> Response {
+    if !["project", "user"].contains(&kind.as_str()) {
+        return crate::pages::not_found(State(web)).await;
+    }
     let to = form.to().map(|t| t.to_string());
     let uri = with_query(
         &format!("/api/v1/companies/{company}/workforce/waiting/{kind}/{procore_id}/preview"),
@@ -176,6 +182,9 @@ pub(crate) async fn decide(
 ) -> Response {
     if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
         return refused;
+    }
+    if !["project", "user"].contains(&kind.as_str()) {
+        return crate::pages::not_found(State(web)).await;
     }
     let reply = web
         .call(

@@ -71,14 +71,16 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
     assert!(retry.is_empty(), "the job is no longer listed as failed");
     browser.seen("activity").await;
     // A run, with every decision it made.
-    browser
-        .client
-        .find(fantoccini::Locator::Css("a[href*='/runs/']"))
-        .await
-        .expect("a run listed")
-        .click()
-        .await
-        .unwrap();
+    let run = eventually(PATIENCE, "a run listed", || async {
+        browser.go(&activity).await;
+        browser
+            .client
+            .find(fantoccini::Locator::Css("a[href*='/runs/']"))
+            .await
+            .ok()
+    })
+    .await;
+    run.click().await.unwrap();
     browser.settled().await;
     browser.sees("started").await;
     browser.seen("run").await;

@@ -148,3 +148,44 @@ async fn signing_out_ends_the_session_for_good() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_sign_in_sent_from_another_site_is_refused_and_pages_are_never_framed_or_cached() {
+    let served = Served::start().await;
+    let base = &served.server.url;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let forged = http
+        .post(format!("{base}/ui/sign-in"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("token", served.admin.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get("set-cookie").is_none());
+    let forged = http
+        .post(format!("{base}/ui/sign-in"))
+        .header("origin", "https://elsewhere.example")
+        .form(&[("token", served.admin.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let cookie = session_cookie(&http, base, &served.admin).await;
+    assert!(cookie.starts_with("__Host-"), "{cookie}");
+    let page = http
+        .get(format!("{base}/ui/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+}
