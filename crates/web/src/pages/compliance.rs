@@ -306,18 +306,11 @@ pub(crate) async fn decide_many(
     Redirect::to(within(field("back"), &list).unwrap_or(&list)).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct PartiesQuery {
-    status: Option<String>,
-    q: Option<String>,
-    after: Option<String>,
-}
-
 pub(crate) async fn parties(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
-    Query(query): Query<PartiesQuery>,
+    Query(query): Query<super::Filters>,
 ) -> Response {
     let uri = with_query(
         &format!("/api/v1/companies/{company}/compliance/parties"),

@@ -15,6 +15,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+/// A list page's filters (a state, a search, the page after an item), passed to the API as
+/// they are.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Filters {
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub after: Option<String>,
+}
+
 /// The value of field `name` in a sent form, trimmed; none when it is missing or empty (a
 /// checkbox is present only when ticked).
 pub(crate) fn sent<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -15,14 +15,6 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 
-/// The filters of the workers page, passed to the API as they are.
-#[derive(Debug, Deserialize)]
-pub(crate) struct WorkersQuery {
-    status: Option<String>,
-    q: Option<String>,
-    after: Option<String>,
-}
-
 const STATES: [(&str, &str); 5] = [
     ("pending_account_activation", "Pending Account Activation"),
     ("pending_email_verification", "Pending Email Verification"),
@@ -35,7 +27,7 @@ pub(crate) async fn workers(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
-    Query(query): Query<WorkersQuery>,
+    Query(query): Query<super::Filters>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let uri = with_query(
