@@ -46,9 +46,19 @@ async fn a_token_is_shown_once_kept_only_as_a_hash_and_refused_once_revoked() {
         .unwrap()
         .expect("the new token is taken");
     assert_eq!(found.name, "CI");
-    // The last character changed to one it is not (a fixed "A" was the token itself 1 time in 62).
-    let last = if token.ends_with('A') { 'B' } else { 'A' };
-    let tampered = SecretString::from(format!("{}{last}", &token[..token.len() - 1]));
+    // One character in the middle changed to one it is not: a fixed last "A" was the token
+    // itself 1 time in 64, and the last character carries padding bits that must stay zero.
+    let middle = token.len() / 2;
+    let other = if &token[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered = SecretString::from(format!(
+        "{}{other}{}",
+        &token[..middle],
+        &token[middle + 1..]
+    ));
     assert_eq!(
         authenticate(&store, &tampered, Utc::now()).await.unwrap(),
         Err(Refused::Unknown)
