@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::workforce::{Answer, FormSection, FormTemplate, Submission, SubmissionState};
+use domain::workforce::{Answer, Drawing, FormSection, FormTemplate, Submission, SubmissionState};
 use engine::forms::{Change, FormsError, TemplateInput};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,6 +68,9 @@ pub struct Signed {
     pub signer_name: String,
     pub worker_id: Option<i64>,
     pub signed_at: DateTime<Utc>,
+    /// The mark drawn on a signature pad, when one was drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawing: Option<Drawing>,
 }
 
 /// A form filled on a project.
@@ -113,6 +116,7 @@ fn form_of(f: engine::forms::Form) -> Form {
                 signer_name: g.signer_name,
                 worker_id: g.worker_id,
                 signed_at: g.signed_at,
+                drawing: g.drawing,
             })
             .collect(),
         completed_at: s.completed_at,
@@ -467,6 +471,11 @@ pub struct SignBody {
     pub field_key: String,
     /// Who signs (an admin signing for someone); a worker token signs as its worker.
     pub signer_name: Option<String>,
+    /// What the signer drew, e.g. `{"strokes": [[[120, 200], [180, 150], [260, 210]]]}`: each
+    /// stroke the `[x, y]` points one touch passed through, on a 1000 × 300 grid (origin top
+    /// left), at most 5,000 points in all. Leave it out to sign by name alone.
+    #[schema(value_type = Option<Drawing>)]
+    pub drawing: Option<Value>,
 }
 
 async fn change(
@@ -565,6 +574,15 @@ pub(crate) async fn sign(
 ) -> Result<Response, Problem> {
     let worker = caller.filler(company)?;
     let b: SignBody = body(&bytes)?;
+    let drawing = match b.drawing {
+        None | Some(Value::Null) => None,
+        Some(d) => Some(serde_json::from_value::<Drawing>(d).map_err(|e| {
+            Problem::invalid(vec![FieldError::new(
+                "drawing",
+                format!("not a drawing: {e}; send {{\"strokes\": [[[x, y], ...], ...]}}"),
+            )])
+        })?),
+    };
     let signer_name = if worker.is_some() {
         None
     } else {
@@ -579,6 +597,7 @@ pub(crate) async fn sign(
             field_key: b.field_key,
             signer_name,
             worker_id: worker,
+            drawing,
         },
     )
     .await

@@ -10,7 +10,8 @@ pub mod project;
 pub mod worker;
 
 pub use form::{
-    Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission, SubmissionState,
+    Answer, Drawing, DrawingError, FieldKind, FormField, FormSection, FormTemplate, Signature,
+    Submission, SubmissionState,
 };
 pub use project::{Project, ProjectFields, ProjectStatus};
 pub use worker::{Activation, Worker, WorkerFields, WorkerStatus};

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::workforce::{
-    form::FormError, Answer, FieldKind, FormSection, FormTemplate, Signature, Submission,
+    form::FormError, Answer, Drawing, FieldKind, FormSection, FormTemplate, Signature, Submission,
     SubmissionState,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -298,6 +298,8 @@ pub enum Change {
         field_key: String,
         signer_name: Option<String>,
         worker_id: Option<i64>,
+        /// The mark drawn on a signature pad, if one was drawn.
+        drawing: Option<Drawing>,
     },
     /// Completes it: every required answer and signature must be there.
     Complete,
@@ -345,6 +347,7 @@ pub async fn change(
             field_key,
             signer_name,
             worker_id,
+            drawing,
         } => {
             let signer_name = match (worker_id, signer_name) {
                 (Some(w), _) => {
@@ -371,6 +374,7 @@ pub async fn change(
                     signer_name,
                     worker_id,
                     signed_at: now,
+                    drawing,
                 },
             )
             .map_err(|error| FormsError::Form {

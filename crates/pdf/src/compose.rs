@@ -5,10 +5,10 @@
 //! rather than wonder whether the question was ever asked.
 
 use chrono::{DateTime, Utc};
-use domain::workforce::{Answer, FieldKind, FormField, SubmissionState};
+use domain::workforce::{Answer, Drawing, FieldKind, FormField, Signature, SubmissionState};
 
 use crate::fonts::Face;
-use crate::layout::{Block, Para, Style, ALERT, INK, MUTED};
+use crate::layout::{Block, Cell, Para, Sketch, Style, ALERT, INK, MUTED};
 use crate::FormDocument;
 
 const TITLE: Style = Style::new(Face::Bold, 18.0, INK);
@@ -112,7 +112,7 @@ fn facts(doc: &FormDocument) -> Vec<Block> {
         .into_iter()
         .map(|(label, value)| Block::Row {
             left: Para::new(label, FACT_LABEL),
-            right: vec![Para::new(value, FACT)],
+            right: vec![Para::new(value, FACT).into()],
             left_width: FACT_LABEL_WIDTH,
         })
         .collect();
@@ -123,7 +123,7 @@ fn facts(doc: &FormDocument) -> Vec<Block> {
 
 /// One question and its answer.
 fn question(doc: &FormDocument, field: &FormField) -> Block {
-    let row = |right: Vec<Para>| Block::Row {
+    let row = |right: Vec<Cell>| Block::Row {
         left: Para::new(&field.label, QUESTION),
         right,
         left_width: QUESTION_WIDTH,
@@ -134,26 +134,44 @@ fn question(doc: &FormDocument, field: &FormField) -> Block {
             space_before: 6.0,
         },
         FieldKind::Signature => {
-            let signed: Vec<Para> = doc
+            let signed: Vec<Cell> = doc
                 .submission
                 .signatures
                 .iter()
                 .filter(|sig| sig.field_key == field.key)
-                .flat_map(|sig| {
-                    [
-                        Para::new(&sig.signer_name, ANSWER),
-                        Para::new(format!("Signed {}", timestamp(sig.signed_at)), NOTE),
-                    ]
-                })
+                .flat_map(signed)
                 .collect();
             if signed.is_empty() {
-                row(vec![Para::new(BLANK, ANSWER)])
+                row(vec![Para::new(BLANK, ANSWER).into()])
             } else {
                 row(signed)
             }
         }
-        _ => row(vec![answer(doc.submission.answers.get(&field.key))]),
+        _ => row(vec![answer(doc.submission.answers.get(&field.key)).into()]),
     }
+}
+
+/// A signature as it reads on paper: the mark drawn (if one was), the signer's name under it,
+/// and when.
+fn signed(sig: &Signature) -> Vec<Cell> {
+    let mut cells = Vec::with_capacity(3);
+    if let Some(drawing) = &sig.drawing {
+        let (w, h) = (f32::from(Drawing::WIDTH), f32::from(Drawing::HEIGHT));
+        cells.push(Cell::Sketch(Sketch(
+            drawing
+                .strokes()
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|&[x, y]| (f32::from(x) / w, f32::from(y) / h))
+                        .collect()
+                })
+                .collect(),
+        )));
+    }
+    cells.push(Para::new(&sig.signer_name, ANSWER).into());
+    cells.push(Para::new(format!("Signed {}", timestamp(sig.signed_at)), NOTE).into());
+    cells
 }
 
 fn answer(answer: Option<&Answer>) -> Para {
@@ -195,10 +213,7 @@ fn stray_signatures(doc: &FormDocument) -> Vec<Block> {
     }];
     blocks.extend(stray.into_iter().map(|sig| Block::Row {
         left: Para::new(&sig.field_key, QUESTION),
-        right: vec![
-            Para::new(&sig.signer_name, ANSWER),
-            Para::new(format!("Signed {}", timestamp(sig.signed_at)), NOTE),
-        ],
+        right: signed(sig),
         left_width: QUESTION_WIDTH,
     }));
     blocks

@@ -79,6 +79,37 @@ impl Para {
     }
 }
 
+/// A drawn signature: strokes of points in the unit square (0 to 1 across and down), drawn
+/// into a box of [`INK_WIDTH`] × [`INK_HEIGHT`].
+#[derive(Debug, Clone)]
+pub(crate) struct Sketch(pub Vec<Vec<(f32, f32)>>);
+
+/// The box a drawn signature fills: 10:3, the shape it was drawn in, about two inches wide.
+pub(crate) const INK_WIDTH: f32 = 150.0;
+pub(crate) const INK_HEIGHT: f32 = 45.0;
+
+/// One entry of a row's right column.
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
+    Text(Para),
+    Sketch(Sketch),
+}
+
+impl From<Para> for Cell {
+    fn from(para: Para) -> Self {
+        Cell::Text(para)
+    }
+}
+
+impl Cell {
+    fn style(&self) -> Option<Style> {
+        match self {
+            Cell::Text(p) => Some(p.style),
+            Cell::Sketch(_) => None,
+        }
+    }
+}
+
 /// A unit of the flow.
 #[derive(Debug, Clone)]
 pub(crate) enum Block {
@@ -86,10 +117,11 @@ pub(crate) enum Block {
     Full { para: Para, space_before: f32 },
     /// A section heading on a shaded band; never left alone at the foot of a page.
     Heading { para: Para, space_before: f32 },
-    /// A label on the left and one or more paragraphs on the right, with a hairline below.
+    /// A label on the left and one or more paragraphs (or a drawing) on the right, with a
+    /// hairline below.
     Row {
         left: Para,
-        right: Vec<Para>,
+        right: Vec<Cell>,
         left_width: f32,
     },
     /// Vertical space, dropped at the top of a page.
@@ -124,11 +156,20 @@ pub(crate) struct Rule {
     pub color: Rgb,
 }
 
+/// A drawing placed in a box whose top left corner is (`x`, `y`).
+#[derive(Debug, Clone)]
+pub(crate) struct Ink {
+    pub x: f32,
+    pub y: f32,
+    pub sketch: Sketch,
+}
+
 /// Everything placed on one page, in drawing order within each kind.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Page {
     pub fills: Vec<Fill>,
     pub rules: Vec<Rule>,
+    pub inks: Vec<Ink>,
     pub runs: Vec<TextRun>,
 }
 
@@ -137,6 +178,7 @@ enum Piece {
     Text(TextRun),
     Fill(Fill),
     Rule(Rule),
+    Ink(Ink),
 }
 
 impl Piece {
@@ -149,6 +191,7 @@ impl Piece {
             }
             Piece::Fill(f) => (f.y, f.h),
             Piece::Rule(r) => (r.y, 0.5),
+            Piece::Ink(i) => (i.y, INK_HEIGHT),
         }
     }
 
@@ -157,6 +200,7 @@ impl Piece {
             Piece::Text(t) => t.y += dy,
             Piece::Fill(f) => f.y += dy,
             Piece::Rule(r) => r.y += dy,
+            Piece::Ink(i) => i.y += dy,
         }
         self
     }
@@ -245,6 +289,15 @@ pub(crate) struct Flow<'f> {
     pages: Vec<Page>,
     /// Top of the free space on the last page.
     y: f32,
+    /// A heading laid out and not yet placed: it is placed with the block after it.
+    heading: Option<Laid>,
+}
+
+/// A block laid out and not yet placed: see [`Flow::lay`].
+struct Laid {
+    pieces: Vec<Piece>,
+    height: f32,
+    room: f32,
 }
 
 impl<'f> Flow<'f> {
@@ -253,28 +306,69 @@ impl<'f> Flow<'f> {
             fonts,
             pages: vec![Page::default()],
             y: CONTENT_TOP,
+            heading: None,
         }
     }
 
-    /// The pages laid out so far; there is always at least one.
-    pub(crate) fn finish(self) -> Vec<Page> {
+    /// The pages laid out; there is always at least one.
+    pub(crate) fn finish(mut self) -> Vec<Page> {
+        if let Some(heading) = self.heading.take() {
+            self.place(heading);
+        }
         self.pages
     }
 
     pub(crate) fn push(&mut self, block: &Block) {
-        match block {
-            Block::Gap(gap) => {
+        match (block, self.heading.take()) {
+            (Block::Gap(gap), heading) => {
+                if let Some(heading) = heading {
+                    self.place(heading);
+                }
                 if self.y > CONTENT_TOP {
                     self.y = (self.y + gap).min(CONTENT_BOTTOM);
                 }
             }
+            (Block::Heading { .. }, heading) => {
+                if let Some(heading) = heading {
+                    self.place(heading);
+                }
+                self.heading = Some(self.lay(block));
+            }
+            (_, None) => {
+                let laid = self.lay(block);
+                self.place(laid);
+            }
+            // A heading goes on the page of the first block it heads, whatever that block's
+            // height (a drawn signature's row is taller than a line of text).
+            (_, Some(heading)) => {
+                let next = self.lay(block);
+                let mut pieces = heading.pieces;
+                pieces.extend(next.pieces.into_iter().map(|p| p.shifted(heading.height)));
+                self.place(Laid {
+                    pieces,
+                    height: heading.height + next.height,
+                    room: heading.height + next.room,
+                });
+            }
+        }
+    }
+
+    /// The pieces of a block relative to its top, its height, and how much of it must fit on
+    /// a page for it to start there.
+    fn lay(&self, block: &Block) -> Laid {
+        match block {
+            Block::Gap(gap) => Laid {
+                pieces: Vec::new(),
+                height: *gap,
+                room: 0.0,
+            },
             Block::Full { para, space_before } => {
                 let (pieces, height) = self.paragraph(para, MARGIN_X, *space_before, CONTENT_WIDTH);
-                self.place(
+                Laid {
                     pieces,
                     height,
-                    height.min(*space_before + para.style.line_height()),
-                );
+                    room: height.min(*space_before + para.style.line_height()),
+                }
             }
             Block::Heading { para, space_before } => {
                 let pad = 4.0;
@@ -293,8 +387,11 @@ impl<'f> Flow<'f> {
                     color: BAND,
                 })];
                 pieces.extend(text);
-                // Keep the heading with at least a couple of lines of what it heads.
-                self.place(pieces, height, height + 36.0);
+                Laid {
+                    pieces,
+                    height,
+                    room: height,
+                }
             }
             Block::Row {
                 left,
@@ -304,21 +401,34 @@ impl<'f> Flow<'f> {
                 // The label's first baseline sits on the answer's, whatever their sizes.
                 let align = right
                     .first()
-                    .map_or(0.0, |p| p.style.baseline() - left.style.baseline())
+                    .and_then(Cell::style)
+                    .map_or(0.0, |s| s.baseline() - left.style.baseline())
                     .max(0.0);
                 let (mut pieces, left_height) =
                     self.paragraph(left, MARGIN_X, ROW_PADDING + align, left_width - GUTTER);
                 let mut right_height = ROW_PADDING;
-                for (i, para) in right.iter().enumerate() {
+                for (i, cell) in right.iter().enumerate() {
                     let gap = if i == 0 { 0.0 } else { 2.0 };
-                    let (p, h) = self.paragraph(
-                        para,
-                        MARGIN_X + left_width,
-                        right_height + gap,
-                        CONTENT_WIDTH - left_width,
-                    );
-                    pieces.extend(p);
-                    right_height = h;
+                    match cell {
+                        Cell::Text(para) => {
+                            let (p, h) = self.paragraph(
+                                para,
+                                MARGIN_X + left_width,
+                                right_height + gap,
+                                CONTENT_WIDTH - left_width,
+                            );
+                            pieces.extend(p);
+                            right_height = h;
+                        }
+                        Cell::Sketch(sketch) => {
+                            pieces.push(Piece::Ink(Ink {
+                                x: MARGIN_X + left_width,
+                                y: right_height + gap,
+                                sketch: sketch.clone(),
+                            }));
+                            right_height += gap + INK_HEIGHT;
+                        }
+                    }
                 }
                 let height = left_height.max(right_height) + ROW_PADDING;
                 pieces.push(Piece::Rule(Rule {
@@ -327,11 +437,16 @@ impl<'f> Flow<'f> {
                     y: height,
                     color: HAIRLINE,
                 }));
-                let first_line = left
-                    .style
-                    .line_height()
-                    .max(right.first().map_or(0.0, |p| p.style.line_height()));
-                self.place(pieces, height + 0.5, ROW_PADDING + first_line);
+                let first_line = left.style.line_height().max(match right.first() {
+                    Some(Cell::Text(p)) => p.style.line_height(),
+                    Some(Cell::Sketch(_)) => INK_HEIGHT,
+                    None => 0.0,
+                });
+                Laid {
+                    pieces,
+                    height: height + 0.5,
+                    room: ROW_PADDING + first_line,
+                }
             }
         }
     }
@@ -361,7 +476,12 @@ impl<'f> Flow<'f> {
     /// Page breaks are found walking the pieces top to bottom, but the pieces are put on the
     /// pages in the order given, so a row's label stays ahead of its answer in the content
     /// stream and text extraction does not interleave the two columns line by line.
-    fn place(&mut self, pieces: Vec<Piece>, height: f32, room: f32) {
+    fn place(&mut self, laid: Laid) {
+        let Laid {
+            pieces,
+            height,
+            room,
+        } = laid;
         let page_is_empty = self.y <= CONTENT_TOP;
         let fits_empty_page = height <= CONTENT_BOTTOM - CONTENT_TOP;
         if !page_is_empty
@@ -394,6 +514,7 @@ impl<'f> Flow<'f> {
                 Piece::Text(t) => page.runs.push(t),
                 Piece::Fill(f) => page.fills.push(f),
                 Piece::Rule(r) => page.rules.push(r),
+                Piece::Ink(i) => page.inks.push(i),
             }
         }
         self.y = base + height;
@@ -463,5 +584,40 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert!(fonts.width(&cut, Face::Regular, 10.0) <= 150.0);
         assert_eq!(truncate(&fonts, "Short", BODY, 150.0), "Short");
+    }
+
+    #[test]
+    fn a_heading_goes_to_the_next_page_with_a_drawn_signature_too_tall_for_the_foot_of_this_one() {
+        let fonts = fonts();
+        let mut flow = Flow::new(&fonts);
+        let row = |right: Vec<Cell>| Block::Row {
+            left: Para::new("Question", BODY),
+            right,
+            left_width: 200.0,
+        };
+        // Rows until the foot of the page has room for a heading and two lines, not a drawing.
+        while flow.y < CONTENT_BOTTOM - 100.0 {
+            flow.push(&row(vec![Para::new("Answer", BODY).into()]));
+        }
+        flow.push(&Block::Heading {
+            para: Para::new("Sign-off", BODY),
+            space_before: 8.0,
+        });
+        flow.push(&row(vec![
+            Cell::Sketch(Sketch(vec![vec![(0.0, 0.0), (1.0, 1.0)]])),
+            Para::new("Ann Lee", BODY).into(),
+        ]));
+        let pages = flow.finish();
+        assert_eq!(pages.len(), 2);
+        let heading_page = pages
+            .iter()
+            .position(|p| p.fills.iter().any(|f| f.color == BAND))
+            .unwrap();
+        let ink_page = pages.iter().position(|p| !p.inks.is_empty()).unwrap();
+        assert_eq!(
+            (heading_page, ink_page),
+            (1, 1),
+            "the heading is with what it heads"
+        );
     }
 }

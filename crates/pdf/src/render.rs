@@ -6,7 +6,7 @@ use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
+use krilla::paint::{Fill, LineCap, LineJoin, Stroke};
 use krilla::surface::Surface;
 use krilla::text::TextDirection;
 use krilla::Document;
@@ -14,8 +14,9 @@ use krilla::Document;
 use crate::compose::{footer_status, running_header, timestamp};
 use crate::fonts::{Face, Fonts};
 use crate::layout::{
-    self, Page, Rgb, Rule, Style, TextRun, CONTENT_WIDTH, FOOTER_BASELINE, FOOTER_RULE, HAIRLINE,
-    HEADER_BASELINE, HEADER_RULE, MARGIN_X, MUTED, PAGE_HEIGHT, PAGE_WIDTH,
+    self, Ink, Page, Rgb, Rule, Style, TextRun, CONTENT_WIDTH, FOOTER_BASELINE, FOOTER_RULE,
+    HAIRLINE, HEADER_BASELINE, HEADER_RULE, INK, INK_HEIGHT, INK_WIDTH, MARGIN_X, MUTED,
+    PAGE_HEIGHT, PAGE_WIDTH,
 };
 use crate::{FormDocument, PdfError};
 
@@ -122,7 +123,7 @@ fn hairline(y: f32) -> Rule {
     }
 }
 
-/// Shapes first, then lines, then text, so text is never painted over; text goes in reading
+/// Shapes first, then drawn signatures and lines, then text, so text is never painted over; text goes in reading
 /// order (header, content, footer), which is the order text extraction returns it in.
 fn draw_page(
     surface: &mut Surface,
@@ -145,6 +146,7 @@ fn draw_page(
         }
     }
     surface.set_fill(None);
+    draw_inks(surface, &page.inks);
     for rule in page.rules.iter().chain(rules) {
         let mut path = PathBuilder::new();
         path.move_to(rule.x1, rule.y);
@@ -170,6 +172,41 @@ fn draw_page(
             TextDirection::Auto,
         );
     }
+}
+
+/// Each stroke as one line through its points, round at the ends and the joins as a pen
+/// draws; a stroke of one point (a dot) as a line too short to see, whose round caps make it a
+/// dot.
+fn draw_inks(surface: &mut Surface, inks: &[Ink]) {
+    surface.set_stroke(Some(Stroke {
+        paint: color(INK).into(),
+        width: 1.2,
+        line_cap: LineCap::Round,
+        line_join: LineJoin::Round,
+        ..Stroke::default()
+    }));
+    for ink in inks {
+        let at = |(x, y): (f32, f32)| (ink.x + x * INK_WIDTH, ink.y + y * INK_HEIGHT);
+        for stroke in &ink.sketch.0 {
+            let Some((&first, rest)) = stroke.split_first() else {
+                continue;
+            };
+            let mut path = PathBuilder::new();
+            let (x, y) = at(first);
+            path.move_to(x, y);
+            if rest.is_empty() {
+                path.line_to(x + 0.01, y);
+            }
+            for &point in rest {
+                let (x, y) = at(point);
+                path.line_to(x, y);
+            }
+            if let Some(path) = path.finish() {
+                surface.draw_path(&path);
+            }
+        }
+    }
+    surface.set_stroke(None);
 }
 
 fn color(c: Rgb) -> rgb::Color {

@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::workforce::{
-    Answer, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission, SubmissionState,
+    Answer, Drawing, FieldKind, FormField, FormSection, FormTemplate, Signature, Submission,
+    SubmissionState,
 };
 use pdf::{render_submission, FormDocument, PdfError};
 use rust_decimal::Decimal;
@@ -116,6 +117,7 @@ fn signature(key: &str, name: &str, when: &str) -> Signature {
         signer_name: name.into(),
         worker_id: Some(7),
         signed_at: at(when),
+        drawing: None,
     }
 }
 
@@ -460,5 +462,68 @@ fn a_submission_is_refused_with_another_forms_template() {
             }
         ),
         "{err}"
+    );
+}
+
+/// The path operators (`m` move, `l` line) on every page, counted.
+fn path_ops(bytes: &[u8]) -> (usize, usize) {
+    let doc = lopdf::Document::load_mem(bytes).expect("lopdf opens the PDF");
+    let mut counts = (0, 0);
+    for (_, id) in doc.get_pages() {
+        let content = doc.get_page_content(id);
+        let ops = lopdf::content::Content::decode(&content).expect("the content decodes");
+        for op in ops.operations {
+            match op.operator.as_str() {
+                "m" => counts.0 += 1,
+                "l" => counts.1 += 1,
+                _ => {}
+            }
+        }
+    }
+    counts
+}
+
+#[test]
+fn a_drawn_signature_is_drawn_as_one_line_per_stroke_above_the_signers_name() {
+    let t = FormTemplate {
+        id: 3,
+        name: "Sign-off".into(),
+        sections: vec![FormSection {
+            title: "Sign-off".into(),
+            fields: vec![field(
+                "foreman",
+                "Foreman signature",
+                FieldKind::Signature,
+                true,
+            )],
+        }],
+    };
+    let mut plain = Submission::draft(42, t.id, 9, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+    plain
+        .sign(&t, signature("foreman", "Ann Lee", "2026-11-22T10:00:00Z"))
+        .unwrap();
+    let mut drawn = plain.clone();
+    // A signature of two strokes: a curve of four points and a dot.
+    drawn.signatures[0].drawing = Some(
+        Drawing::new(vec![
+            vec![[40, 250], [300, 60], [600, 240], [960, 90]],
+            vec![[980, 280]],
+        ])
+        .unwrap(),
+    );
+    let without = render_submission(&document(&t, &plain)).unwrap();
+    let with = render_submission(&document(&t, &drawn)).unwrap();
+    let text = all_text(&with);
+    assert_has(
+        &text,
+        "Foreman signature Ann Lee Signed 2026-11-22 10:00 UTC",
+    );
+    let (m0, l0) = path_ops(&without);
+    let (m1, l1) = path_ops(&with);
+    assert_eq!(m1 - m0, 2, "one path per stroke");
+    assert_eq!(
+        l1 - l0,
+        3 + 1,
+        "a line to each further point, and one for the dot"
     );
 }

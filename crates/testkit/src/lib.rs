@@ -313,6 +313,7 @@ pub mod forms {
                 signer_name: "Bea Okafor".into(),
                 worker_id: None,
                 signed_at: at,
+                drawing: None,
             },
         )
         .expect("signature");

@@ -339,6 +339,7 @@ async fn complete_sample_forms(store: &Store, company: i64) -> Result<Vec<i64>> 
                 signer_name: "Bea Okafor".into(),
                 worker_id: None,
                 signed_at: now,
+                drawing: None,
             },
         )?;
         s.complete(&template, now)?;
@@ -373,6 +374,7 @@ async fn add_late_signature(store: &Store, submission_id: i64) -> Result<()> {
             signer_name: "Morgan Lee".into(),
             worker_id: None,
             signed_at: Utc::now(),
+            drawing: None,
         },
     )?;
     store.save_submission(&s).await?;

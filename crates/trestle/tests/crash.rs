@@ -43,6 +43,7 @@ fn signature(key: &str, name: &str) -> Signature {
         signer_name: name.into(),
         worker_id: None,
         signed_at: Utc::now(),
+        drawing: None,
     }
 }
 

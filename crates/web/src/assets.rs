@@ -1,6 +1,7 @@
 //! The UI's static files, compiled into the binary so a deployment needs nothing else and
-//! the browser fetches nothing from the internet. htmx comes from the npm registry (package
-//! `htmx.org`, version and checksum in docs/dependencies.md).
+//! the browser fetches nothing from the internet. htmx and signature_pad come from the npm
+//! registry (packages `htmx.org` and `signature_pad`, versions and checksums in
+//! docs/dependencies.md); `signpad.js` is trestle's own glue between the pad and the form.
 
 use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -8,11 +9,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 const HTMX: &str = include_str!("../assets/htmx.min.js");
+const SIGNATURE_PAD: &str = include_str!("../assets/signature_pad.umd.min.js");
+const SIGNPAD: &str = include_str!("../assets/signpad.js");
 const CSS: &str = include_str!("../assets/trestle.css");
 
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "signature_pad.umd.min.js" => (SIGNATURE_PAD, "text/javascript; charset=utf-8"),
+        "signpad.js" => (SIGNPAD, "text/javascript; charset=utf-8"),
         "trestle.css" => (CSS, "text/css; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

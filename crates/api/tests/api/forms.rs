@@ -173,17 +173,44 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
         .unwrap()
         .contains("Supervisor signature"));
 
+    // A drawing off the 1000 × 300 grid is refused, named, and signs nothing.
+    let off_grid = app
+        .call(
+            Method::POST,
+            &format!("{path}/signatures"),
+            "/api/v1/companies/{company_id}/forms/{id}/signatures",
+            Some(&phone),
+            Some(json!({"field_key": "sig", "drawing": {"strokes": [[[10, 10], [1200, 40]]]}})),
+        )
+        .await;
+    assert_eq!(off_grid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(off_grid.body["errors"][0]["field"], "drawing");
+    assert!(
+        off_grid.body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("outside the drawing's 1000×300 grid"),
+        "{}",
+        off_grid.body
+    );
+    let drawing = json!({"strokes": [[[120, 200], [180, 150], [260, 210]], [[900, 250]]]});
     let signed = app
         .call(
             Method::POST,
             &format!("{path}/signatures"),
             "/api/v1/companies/{company_id}/forms/{id}/signatures",
             Some(&phone),
-            Some(json!({"field_key": "sig", "signer_name": "Someone Else"})),
+            Some(json!({"field_key": "sig", "signer_name": "Someone Else", "drawing": drawing})),
         )
         .await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    assert_eq!(
+        signed.body["signatures"].as_array().map(Vec::len),
+        Some(1),
+        "the refused drawing signed nothing"
+    );
     let signer = &signed.body["signatures"][0];
+    assert_eq!(signer["drawing"], drawing, "the drawing is kept as drawn");
     assert_eq!(signer["worker_id"], worker.id);
     assert_eq!(
         signer["signer_name"],

@@ -127,13 +127,95 @@ impl Answer {
     }
 }
 
-/// A signature: who signed which field, and when.
+/// A signature: who signed which field, and when, and the mark they drew if they drew one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub field_key: String,
     pub signer_name: String,
     pub worker_id: Option<i64>,
     pub signed_at: DateTime<Utc>,
+    /// Absent when the signer signed by name alone (a keyboard, a script).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing: Option<Drawing>,
+}
+
+/// A signature drawn with a finger or a mouse: strokes of points on a fixed grid of
+/// [`Drawing::WIDTH`] × [`Drawing::HEIGHT`] (origin top left), whatever the size of the screen
+/// it was drawn on, so the PDF and every page scale it alike. Bounded, so that one signature
+/// cannot swell a form's record or its PDF.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawDrawing")]
+pub struct Drawing {
+    /// Each stroke the points one touch passed through, in order, each `[x, y]`.
+    strokes: Vec<Vec<[u16; 2]>>,
+}
+
+#[derive(Deserialize)]
+struct RawDrawing {
+    strokes: Vec<Vec<[u16; 2]>>,
+}
+
+/// Why a drawing was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrawingError {
+    #[error("the drawing has no point; draw the signature, or sign without a drawing")]
+    Empty,
+    #[error(
+        "the point [{x}, {y}] is outside the drawing's {}×{} grid; scale points to it",
+        Drawing::WIDTH,
+        Drawing::HEIGHT
+    )]
+    OutOfBounds { x: u16, y: u16 },
+    #[error(
+        "the drawing has {0} points, more than the {max} a signature may have; send fewer (every few pixels is enough)",
+        max = Drawing::MAX_POINTS
+    )]
+    TooLarge(usize),
+}
+
+impl Drawing {
+    /// Grid width; with [`Drawing::HEIGHT`] the 10:3 shape of a signature line.
+    pub const WIDTH: u16 = 1000;
+    pub const HEIGHT: u16 = 300;
+    /// A signature drawn slowly for several seconds has a few hundred points.
+    pub const MAX_POINTS: usize = 5000;
+
+    /// A drawing of these strokes; strokes without a point are dropped.
+    ///
+    /// # Errors
+    /// No point at all, a point off the grid, or more than [`Drawing::MAX_POINTS`] points.
+    pub fn new(strokes: Vec<Vec<[u16; 2]>>) -> Result<Self, DrawingError> {
+        let strokes: Vec<_> = strokes.into_iter().filter(|s| !s.is_empty()).collect();
+        let points = strokes.iter().map(Vec::len).sum::<usize>();
+        if points == 0 {
+            return Err(DrawingError::Empty);
+        }
+        if points > Self::MAX_POINTS {
+            return Err(DrawingError::TooLarge(points));
+        }
+        if let Some(&[x, y]) = strokes
+            .iter()
+            .flatten()
+            .find(|[x, y]| *x > Self::WIDTH || *y > Self::HEIGHT)
+        {
+            return Err(DrawingError::OutOfBounds { x, y });
+        }
+        Ok(Drawing { strokes })
+    }
+
+    /// The strokes, each a list of `[x, y]` on the grid.
+    pub fn strokes(&self) -> &[Vec<[u16; 2]>] {
+        &self.strokes
+    }
+}
+
+impl TryFrom<RawDrawing> for Drawing {
+    type Error = DrawingError;
+
+    fn try_from(raw: RawDrawing) -> Result<Self, Self::Error> {
+        Drawing::new(raw.strokes)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -406,7 +488,52 @@ mod tests {
             signer_name: "Ann Lee".into(),
             worker_id: Some(7),
             signed_at: now(),
+            drawing: None,
         }
+    }
+
+    #[test]
+    fn a_drawing_keeps_its_strokes_through_json_and_a_signature_without_one_reads_as_before() {
+        let d = Drawing::new(vec![vec![[10, 20], [30, 40]], vec![], vec![[1000, 300]]]).unwrap();
+        assert_eq!(d.strokes().len(), 2, "an empty stroke is dropped");
+        let signed = Signature {
+            drawing: Some(d.clone()),
+            ..signature()
+        };
+        let json = serde_json::to_value(&signed).unwrap();
+        assert_eq!(
+            json["drawing"],
+            serde_json::json!({"strokes": [[[10, 20], [30, 40]], [[1000, 300]]]})
+        );
+        assert_eq!(serde_json::from_value::<Signature>(json).unwrap(), signed);
+        let mut old = serde_json::to_value(signature()).unwrap();
+        assert!(old.get("drawing").is_none());
+        old.as_object_mut().unwrap().remove("drawing");
+        assert_eq!(
+            serde_json::from_value::<Signature>(old).unwrap().drawing,
+            None
+        );
+    }
+
+    #[test]
+    fn a_drawing_with_no_point_a_point_off_the_grid_or_too_many_points_is_refused() {
+        assert_eq!(Drawing::new(vec![vec![]]), Err(DrawingError::Empty));
+        assert_eq!(
+            Drawing::new(vec![vec![[5, 5], [1001, 5]]]),
+            Err(DrawingError::OutOfBounds { x: 1001, y: 5 })
+        );
+        assert_eq!(
+            Drawing::new(vec![vec![[5, 301]]]),
+            Err(DrawingError::OutOfBounds { x: 5, y: 301 })
+        );
+        let many = vec![vec![[1, 1]; 3000], vec![[2, 2]; 3000]];
+        assert_eq!(Drawing::new(many), Err(DrawingError::TooLarge(6000)));
+        let from_json =
+            serde_json::from_value::<Drawing>(serde_json::json!({"strokes": [[[5, 999]]]}));
+        assert!(from_json
+            .unwrap_err()
+            .to_string()
+            .contains("outside the drawing's 1000×300 grid"));
     }
 
     #[test]

@@ -79,6 +79,7 @@ both!(
                 signer_name: "Ann Lee".into(),
                 worker_id: Some(7),
                 signed_at: now(),
+                drawing: None,
             },
         )
         .unwrap();

@@ -323,6 +323,7 @@ pub async fn revise_form(store: &Store, submission_id: i64) -> u32 {
             signer_name: "Morgan Lee".into(),
             worker_id: None,
             signed_at: now(),
+            drawing: None,
         },
     )
     .unwrap();

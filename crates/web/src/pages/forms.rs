@@ -290,6 +290,8 @@ pub(crate) struct SignForm {
     csrf: Option<String>,
     field_key: String,
     signer_name: Option<String>,
+    /// What the signature pad drew, as the API takes it (JSON); empty when nothing was drawn.
+    drawing: Option<String>,
 }
 
 pub(crate) async fn sign(
@@ -302,9 +304,15 @@ pub(crate) async fn sign(
     if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
         return refused;
     }
+    // Sent as drawn: the API checks it and names what is wrong.
+    let drawing = match form.drawing.as_deref().map(str::trim) {
+        None | Some("") => Value::Null,
+        Some(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
+    };
     let body = json!({
         "field_key": form.field_key,
         "signer_name": form.signer_name.filter(|n| !n.trim().is_empty()),
+        "drawing": drawing,
     });
     let reply = web
         .call(

@@ -71,6 +71,12 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     // A worker starts on the forms.
     assert_eq!(browser.at().await, format!("/ui/companies/{company}/forms"));
     browser.seen("forms-phone").await;
+    let width = browser
+        .client
+        .execute("return window.innerWidth", vec![])
+        .await
+        .unwrap();
+    assert_eq!(width, PHONE.0, "the page is laid out at the phone's width");
     browser.choose("project_id", &project).await;
     browser.fill("form_date", "11/12/2026").await;
     browser.press("Start").await;
@@ -109,9 +115,69 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
         .await
         .unwrap();
     browser.press("Save").await;
+    // A stroke with a finger, cleared; then a signature with the mouse, which is what signs.
+    let pad = ".pad canvas";
+    let drawn = || async {
+        browser
+            .client
+            .execute(
+                "return document.querySelector('input[name=drawing]').value",
+                vec![],
+            )
+            .await
+            .unwrap()
+    };
+    browser
+        .draw(pad, &[(-60.0, 10.0), (0.0, -20.0), (60.0, 10.0)], true)
+        .await;
+    assert!(
+        drawn()
+            .await
+            .as_str()
+            .is_some_and(|d| d.contains("strokes")),
+        "the finger drew"
+    );
+    browser.press("Clear the drawing").await;
+    assert_eq!(drawn().await, "", "cleared");
+    let signature = [
+        (-120.0, 20.0),
+        (-80.0, -25.0),
+        (-30.0, 15.0),
+        (20.0, -20.0),
+        (90.0, 10.0),
+    ];
+    browser.draw(pad, &signature, false).await;
+    browser
+        .draw(pad, &[(120.0, 25.0), (121.0, 25.0)], false)
+        .await;
+    browser.seen("form-signing-phone").await;
     browser.press("Sign Supervisor signature").await;
     let page = browser.sees("signed by").await;
     assert!(page.contains(&worker.fields.first_name), "{page}");
+    let shown = api(browser.at().await.replace("/ui/", "/api/v1/")).await;
+    let strokes = shown["signatures"][0]["drawing"]["strokes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("the drawing is the signature's: {shown}"));
+    assert_eq!(strokes.len(), 2, "the cleared stroke is gone: {strokes:?}");
+    // Left to right across the middle of the 1000-wide grid, as the mouse went.
+    let xs: Vec<i64> = strokes[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_i64().unwrap())
+        .collect();
+    assert!(
+        xs.len() >= 3 && xs.windows(2).all(|w| w[0] <= w[1]),
+        "{xs:?}"
+    );
+    assert!(xs[0] < 500 && *xs.last().unwrap() > 500, "{xs:?}");
+    let lines = browser
+        .client
+        .find_all(Locator::Css("svg.drawn polyline"))
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 2, "the page shows what was drawn");
     browser.press("Complete").await;
     browser.sees("Completed").await;
     let page = browser.sees("In Procore:").await;

@@ -79,10 +79,17 @@ impl Browser {
                 ]
             }
         });
-        let capabilities = match capabilities {
+        let mut capabilities = match capabilities {
             serde_json::Value::Object(map) => map,
             _ => unreachable!(),
         };
+        // Headless Chromium keeps a window at least 500 pixels wide: a phone's screen is
+        // emulated instead, touch included, as Chromium's device mode does.
+        if size.0 < 500 {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": size.0, "height": size.1, "pixelRatio": 2.0, "touch": true}
+            });
+        }
         let started = Instant::now();
         let client = loop {
             match ClientBuilder::new(HttpConnector::new())
@@ -218,6 +225,47 @@ impl Browser {
             assert!(started.elapsed() < PATIENCE, "the page never settled");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Draws one stroke through `points` on the element `css` (offsets from its centre, in
+    /// CSS pixels), with a finger (`touch`) or with the mouse.
+    pub async fn draw(&self, css: &str, points: &[(f64, f64)], touch: bool) {
+        use fantoccini::actions::{
+            InputSource, MouseActions, PointerAction, TouchActions, MOUSE_BUTTON_LEFT,
+        };
+        let on = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing to draw on at {css}: {e}"));
+        let to = |&(x, y): &(f64, f64)| PointerAction::MoveToElement {
+            element: on.clone(),
+            duration: Some(Duration::from_millis(40)),
+            x,
+            y,
+        };
+        let mut steps = vec![
+            to(&points[0]),
+            PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            },
+        ];
+        steps.extend(points[1..].iter().map(to));
+        steps.push(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+        let done = if touch {
+            let finger = steps
+                .into_iter()
+                .fold(TouchActions::new("finger".into()), InputSource::then);
+            self.client.perform_actions(finger).await
+        } else {
+            let mouse = steps
+                .into_iter()
+                .fold(MouseActions::new("mouse".into()), InputSource::then);
+            self.client.perform_actions(mouse).await
+        };
+        done.expect("drawing");
     }
 
     /// Signs in with `token`, from wherever the browser is sent to sign in.
