@@ -5,6 +5,8 @@
 
 use crate::session::Signed;
 use crate::Web;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
@@ -12,6 +14,7 @@ use serde_json::{json, Value};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
+    ("live.html", include_str!("../templates/live.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     ("refused.html", include_str!("../templates/refused.html")),
     ("failed.html", include_str!("../templates/failed.html")),
@@ -72,6 +75,48 @@ pub(crate) struct Page {
     template: &'static str,
     values: Value,
     status: StatusCode,
+    live: Option<Live>,
+}
+
+/// A page whose lists follow Procore by themselves: its live region (`<div id="live"
+/// {% include "live.html" %}>`) asks the server for the page again every few seconds, naming
+/// the version it shows (`X-Trestle-Seen`), and is replaced only when the page changed; an
+/// unchanged page answers 204, which htmx leaves alone, so focus and scroll stay put.
+pub(crate) struct Live {
+    /// The page's path and query, asked for again.
+    here: String,
+    /// The version the browser shows, when this is such a request.
+    seen: Option<String>,
+}
+
+/// Where the version goes in a rendered page: it is a digest of the page rendered with this
+/// mark in its place.
+const VERSION_MARK: &str = "trestle-live-version";
+
+impl<S: Send + Sync> FromRequestParts<S> for Live {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Live {
+            here: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
+            seen: parts
+                .headers
+                .get("x-trestle-seen")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// A digest of a rendered page, to tell a changed page from the same one: not a secret.
+fn version(html: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    html.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 impl Page {
@@ -81,7 +126,14 @@ impl Page {
             template,
             values: json!({}),
             status: StatusCode::OK,
+            live: None,
         }
+    }
+
+    /// Makes the page's live region follow changes (see [`Live`]).
+    pub fn live(mut self, live: Live) -> Page {
+        self.live = Some(live);
+        self
     }
 
     /// Adds the values of `more` (an object) to the page's.
@@ -108,12 +160,24 @@ impl Page {
                 "scope": session.token.scope.name(),
             });
         }
+        if let Some(live) = &self.live {
+            values["live"] = json!({"here": live.here, "version": VERSION_MARK});
+        }
         let rendered = web
             .views
             .get_template(self.template)
             .and_then(|t| t.render(&values));
         match rendered {
-            Ok(html) => (self.status, Html(html)).into_response(),
+            Ok(html) => match &self.live {
+                Some(live) => {
+                    let version = version(&html);
+                    if live.seen.as_deref() == Some(version.as_str()) {
+                        return StatusCode::NO_CONTENT.into_response();
+                    }
+                    (self.status, Html(html.replace(VERSION_MARK, &version))).into_response()
+                }
+                None => (self.status, Html(html)).into_response(),
+            },
             Err(e) => {
                 tracing::error!(template = self.template, error = %e, "a page failed to render");
                 (

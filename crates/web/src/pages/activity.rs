@@ -3,7 +3,7 @@
 
 use crate::pages::refused;
 use crate::session::{CsrfForm, Signed};
-use crate::view::Page;
+use crate::view::{Live, Page};
 use crate::Web;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -26,6 +26,7 @@ pub(crate) async fn activity(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
+    live: Live,
 ) -> Response {
     let token = &signed.0.token;
     let runs = web
@@ -54,6 +55,7 @@ pub(crate) async fn activity(
         .map(|(value, label)| json!({"value": value, "label": label}))
         .collect();
     Page::new("Activity", "activity.html")
+        .live(live)
         .with(json!({
             "company_id": company,
             "runs": runs.body,

@@ -6,7 +6,7 @@
 use crate::call::{with_query, Reply};
 use crate::pages::refused;
 use crate::session::{within, Signed};
-use crate::view::Page;
+use crate::view::{Live, Page};
 use crate::Web;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -311,6 +311,7 @@ pub(crate) async fn parties(
     signed: Signed,
     Path(company): Path<i64>,
     Query(query): Query<super::Filters>,
+    live: Live,
 ) -> Response {
     let uri = with_query(
         &format!("/api/v1/companies/{company}/compliance/parties"),
@@ -326,6 +327,7 @@ pub(crate) async fn parties(
         return refused(&web, &signed, &reply);
     }
     Page::new("Parties", "parties.html")
+        .live(live)
         .with(json!({
             "company_id": company,
             "parties": reply.body,

@@ -6,7 +6,7 @@
 use crate::call::with_query;
 use crate::pages::refused;
 use crate::session::{within, Signed};
-use crate::view::Page;
+use crate::view::{Live, Page};
 use crate::Web;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, Method};
@@ -29,6 +29,7 @@ pub(crate) async fn workers(
     Path(company): Path<i64>,
     Query(query): Query<super::Filters>,
     RawQuery(raw): RawQuery,
+    live: Live,
 ) -> Response {
     let uri = with_query(
         &format!("/api/v1/companies/{company}/workforce/workers"),
@@ -48,6 +49,7 @@ pub(crate) async fn workers(
         .map(|(value, label)| json!({"value": value, "label": label}))
         .collect();
     Page::new("Workers", "workers.html")
+        .live(live)
         .with(json!({
             "company_id": company,
             "here": match raw {
@@ -105,6 +107,7 @@ pub(crate) async fn waiting(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
+    live: Live,
 ) -> Response {
     let reply = web
         .get(
@@ -116,6 +119,7 @@ pub(crate) async fn waiting(
         return refused(&web, &signed, &reply);
     }
     Page::new("Waiting for a decision", "waiting.html")
+        .live(live)
         .with(json!({"company_id": company, "waiting": reply.body}))
         .render(&web, Some(&signed))
 }

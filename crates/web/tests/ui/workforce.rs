@@ -149,3 +149,69 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
     assert!(!text.contains("Pier Nine (P-900)"), "{text}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_alone_while_nothing_changes(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let store = served.kit.store.clone();
+    let worker = eventually(PATIENCE, "the first sync brings the workers", || async {
+        store
+            .workers(company)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|w| w.fields.email.is_some())
+    })
+    .await;
+    let last = worker.fields.last_name.clone();
+    let browser = open(&served, DESK).await;
+    let page = format!("/ui/companies/{company}/workforce/workers?q={last}");
+    browser.go(&page).await;
+    browser.sign_in(&served.admin).await;
+    browser.sees(&worker.fields.first_name).await;
+
+    // Asked again with the version it shows, the unchanged page answers 204: nothing to swap.
+    let again = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const live = document.getElementById('live');
+             const seen = JSON.parse(live.getAttribute('hx-headers'))['X-Trestle-Seen'];
+             window.kept = true;
+             fetch(location.href, {headers: {'X-Trestle-Seen': seen}}).then(r => done(r.status));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, 204);
+
+    // Someone renames the user in Procore, and a sync runs; nobody touches the page.
+    let user = served.kit.procore_user(&last);
+    served.kit.sim().write(|w| {
+        let u = w.users.get_mut(&user).expect("the user");
+        u.first_name = Some("Renamed".into());
+        u.updated_at = chrono::Utc::now();
+    });
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
+    browser.sees(&format!("Renamed {last}")).await;
+    let kept = browser
+        .client
+        .execute("return window.kept === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, true, "the page was not reloaded");
+    assert_eq!(browser.at().await, page);
+    browser.close().await;
+}
