@@ -2,7 +2,7 @@
 
 use crate::Web;
 use axum::body::Body;
-use axum::http::header::{CONTENT_TYPE, LINK};
+use axum::http::header::{CONTENT_TYPE, IF_MATCH, LINK};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -83,8 +83,12 @@ impl Web {
         method: Method,
         uri: &str,
         body: Option<Value>,
+        if_match: Option<&str>,
     ) -> (StatusCode, HeaderMap, axum::body::Bytes) {
         let mut request = Request::builder().method(method).uri(uri);
+        if let Some(version) = if_match {
+            request = request.header(IF_MATCH, version);
+        }
         let body = match body {
             Some(body) => {
                 request = request.header(CONTENT_TYPE, "application/json");
@@ -122,7 +126,20 @@ impl Web {
         uri: &str,
         body: Option<Value>,
     ) -> Reply {
-        let (status, headers, bytes) = self.send(token, method, uri, body).await;
+        self.call_if(token, method, uri, body, None).await
+    }
+
+    /// [`Web::call`] of a change to the version of a record the page showed (its ETag):
+    /// refused (412) if someone changed it since.
+    pub async fn call_if(
+        &self,
+        token: &ApiToken,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Reply {
+        let (status, headers, bytes) = self.send(token, method, uri, body, if_match).await;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply {
             status,
@@ -133,7 +150,7 @@ impl Web {
 
     /// `GET uri` as `token`, its body as bytes (a PDF).
     pub async fn bytes(&self, token: &ApiToken, uri: &str) -> (StatusCode, axum::body::Bytes) {
-        let (status, _, bytes) = self.send(token, Method::GET, uri, None).await;
+        let (status, _, bytes) = self.send(token, Method::GET, uri, None, None).await;
         (status, bytes)
     }
 

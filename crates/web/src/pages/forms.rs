@@ -156,10 +156,18 @@ async fn load(web: &Web, signed: &Signed, company: i64, id: i64) -> Result<Value
         .flatten()
         .filter_map(|s| Some((s["field_key"].as_str()?.to_string(), s.clone())))
         .collect();
+    // The version the page shows, sent back with a save: a save over a colleague's is refused.
+    let version = form
+        .headers
+        .get(axum::http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     Ok(json!({
         "form": form.body,
         "template": template.body,
         "signed_fields": signed_fields,
+        "version": version,
     }))
 }
 
@@ -240,13 +248,21 @@ pub(crate) async fn save(
     let path = format!("/api/v1/companies/{company}/forms/{id}");
     let answers = answers(&values["template"], &sent);
     let mut reply = web
-        .call(
+        .call_if(
             &signed.0.token,
             Method::PATCH,
             &path,
             Some(json!({ "answers": answers })),
+            field("version").filter(|v| !v.is_empty()),
         )
         .await;
+    let mut values = values;
+    if reply.ok() {
+        // Saved: a refused completion shows the page at the version just saved.
+        if let Some(saved) = reply.headers.get(axum::http::header::ETAG) {
+            values["version"] = Value::from(saved.to_str().unwrap_or_default());
+        }
+    }
     if reply.ok() && field("then") == Some("complete") {
         reply = web
             .call(
@@ -259,6 +275,15 @@ pub(crate) async fn save(
     }
     if reply.ok() {
         return Redirect::to(&format!("/ui/companies/{company}/forms/{id}")).into_response();
+    }
+    if reply.status == StatusCode::PRECONDITION_FAILED {
+        // Changed since the page was opened (a colleague saved, someone signed): the form as
+        // it is now, with what this person typed in its fields, and the choice to save it over.
+        values["form"]["answers"] = Value::Object(answers);
+        return form_page(company, values)
+            .with(json!({"changed": true}))
+            .status(StatusCode::CONFLICT)
+            .render(&web, Some(&signed));
     }
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return refused(&web, &signed, &reply);
@@ -277,7 +302,6 @@ pub(crate) async fn save(
             (key.to_string(), why)
         })
         .collect();
-    let mut values = values;
     values["form"]["answers"] = Value::Object(answers);
     form_page(company, values)
         .with(json!({"refusal": refusal}))

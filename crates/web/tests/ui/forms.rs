@@ -106,6 +106,34 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     assert!(!invalid.is_empty(), "{page}");
     browser.seen("form-refused-phone").await;
 
+    // A colleague saves the form meanwhile: a save from this page is not laid over theirs
+    // unseen; what was typed here stays in the fields, and saving again keeps it.
+    let form_api = format!(
+        "{}{}",
+        served.server.url,
+        browser.at().await.replace("/ui/", "/api/v1/")
+    );
+    let theirs = http
+        .patch(&form_api)
+        .bearer_auth(&served.admin)
+        .json(&json!({"answers": {"topic": {"type": "text", "value": "Scaffolds"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(theirs.status().is_success());
+    browser.fill("a-topic", "Ladders, again").await;
+    browser.press("Save").await;
+    browser.sees("Someone changed this form").await;
+    let typed = browser
+        .client
+        .execute("return document.getElementById('a-topic').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(typed, "Ladders, again");
+    browser.press("Save").await;
+    let saved = api(form_api.replace(&served.server.url, "")).await;
+    assert_eq!(saved["answers"]["topic"]["value"], "Ladders, again");
+
     browser
         .client
         .find(Locator::Css("input[name='a.ppe'][value='yes']"))
