@@ -77,14 +77,18 @@ pub(crate) async fn save_settings(
         "profile_field": field("profile_field").unwrap_or_default().trim(),
         "new_projects": field("new_projects"),
         "import_companies_through_commitments": on("import_companies_through_commitments"),
-        "full_read_days": field("full_read_days").and_then(|d| d.trim().parse::<u32>().ok()),
+        // Not a number: sent as typed, for the API to name what is wrong with it.
+        "full_read_days": match field("full_read_days").map(str::trim) {
+            None | Some("") => Value::Null,
+            Some(d) => d.parse::<u32>().map_or_else(|_| Value::from(d), Value::from),
+        },
     });
     let reply = web
         .call(
             &signed.0.token,
             Method::PATCH,
             &settings_path(company),
-            Some(body),
+            Some(body.clone()),
         )
         .await;
     if reply.ok() {
@@ -95,9 +99,13 @@ pub(crate) async fn save_settings(
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return refused(&web, &signed, &reply);
     }
-    let current = web.get(&signed.0.token, &settings_path(company)).await;
+    // The page again as it was sent, so nothing typed is lost, each wrong field named.
+    let mut shown = web.get(&signed.0.token, &settings_path(company)).await.body;
+    if let (Value::Object(shown), Value::Object(sent)) = (&mut shown, body) {
+        shown.extend(sent);
+    }
     Page::new("Compliance settings", "compliance_settings.html")
-        .with(json!({"company_id": company, "s": current.body, "refusal": reply.refusal()}))
+        .with(json!({"company_id": company, "s": shown, "refusal": reply.refusal()}))
         .status(StatusCode::UNPROCESSABLE_ENTITY)
         .render(&web, Some(&signed))
 }

@@ -1,5 +1,6 @@
 use crate::{eventually, open, DESK, PATIENCE};
 use harness::Served;
+use serde_json::json;
 
 #[tokio::test]
 async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting_change_rewrites_procores_insurance(
@@ -101,6 +102,22 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     browser
         .click_label("Summary: one overall record (less noise)")
         .await;
+    // A wrong value is named, and nothing chosen or typed is lost: put right, it saves.
+    browser.fill("full_read_days", "soon").await;
+    browser.press("Save").await;
+    let page = browser.sees("full_read_days").await;
+    assert!(!page.contains("Saved"), "{page}");
+    let kept = browser
+        .client
+        .execute(
+            "return [document.getElementById('full_read_days').value,
+                     document.querySelector('input[name=format][value=summary]').checked]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, json!(["soon", true]));
+    browser.fill("full_read_days", "7").await;
     browser.press("Save").await;
     browser.sees("Saved").await;
     let summary = eventually(
