@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use domain::compliance::{
-    Certificate, CertificateId, ComplianceProfile, PartyId, ProfileEdit, Waiver, WaiverId,
+    Certificate, CertificateId, ComplianceProfile, PartyId, PolicyDraft, ProfileEdit, Subject,
+    Waiver, WaiverId,
 };
 use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
@@ -357,6 +358,71 @@ pub(crate) async fn remove_certificate(
         .map_err(record_problem)?;
     queue_sync(&api, company).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies",
+    tag = "compliance",
+    description = "Adds a policy to the certificate, or changes its policy of the same `subject` (only the fields given): `{\"subject\": \"automobile_liability\", \"insurer\": ..., \"policy_number\": ..., \"effective_date\": ..., \"expiration_date\": ..., \"limits\": {\"combined_single_limit\": \"1000000\"}, \"endorsements\": [...], \"statutory\": false}`; `remove_limits` takes limits off.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The certificate")),
+    request_body(content = Object),
+    responses(
+        (status = 200, description = "The certificate as saved", body = Certificate),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A new policy lacking a field it needs, or a value that does not fit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn set_policy(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+    bytes: Bytes,
+) -> Result<Json<Certificate>, Problem> {
+    caller.admin()?;
+    let draft: PolicyDraft = json_body(&bytes, "a policy")?;
+    let saved = records::set_policy(&api.store, company, CertificateId(id), &draft)
+        .await
+        .map_err(record_problem)?;
+    queue_sync(&api, company).await?;
+    Ok(Json(saved))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies/{subject}",
+    tag = "compliance",
+    security(("token" = [])),
+    params(
+        ("company_id" = i64, Path),
+        ("id" = i64, Path, description = "The certificate"),
+        ("subject" = String, Path, description = "The policy's coverage line, e.g. `umbrella_excess`"),
+    ),
+    responses(
+        (status = 200, description = "The certificate as saved", body = Certificate),
+        (status = 404, description = "No such certificate, or it has no policy of this line", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_policy(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id, subject)): Path<(i64, i64, String)>,
+) -> Result<Json<Certificate>, Problem> {
+    caller.admin()?;
+    let line: Subject = serde_json::from_value(Value::String(subject.clone())).map_err(|_| {
+        Problem::not_found(format!(
+            "there is no coverage line \"{subject}\"; use one of the names the certificate lists, e.g. general_liability"
+        ))
+    })?;
+    let saved = records::remove_policy(&api.store, company, CertificateId(id), line)
+        .await
+        .map_err(|e| match e {
+            RecordError::Edit(_) => Problem::not_found(e.to_string()),
+            other => record_problem(other),
+        })?;
+    queue_sync(&api, company).await?;
+    Ok(Json(saved))
 }
 
 #[utoipa::path(

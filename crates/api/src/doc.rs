@@ -33,6 +33,8 @@ use utoipa::{Modify, OpenApi};
         crate::compliance::certificates,
         crate::compliance::add_certificate,
         crate::compliance::remove_certificate,
+        crate::compliance::set_policy,
+        crate::compliance::remove_policy,
         crate::compliance::waivers,
         crate::compliance::add_waiver,
         crate::compliance::remove_waiver,

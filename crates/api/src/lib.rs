@@ -264,6 +264,14 @@ pub fn router(store: Store, options: Options) -> Router {
             delete(compliance::remove_certificate),
         )
         .route(
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies",
+            post(compliance::set_policy),
+        )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies/{subject}",
+            delete(compliance::remove_policy),
+        )
+        .route(
             "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
             get(compliance::waivers).post(compliance::add_waiver),
         )

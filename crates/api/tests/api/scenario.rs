@@ -470,6 +470,76 @@ async fn a_compliance_admin_goes_from_connect_to_insurance_records_in_procore_th
     .await;
     assert_eq!(status, StatusCode::CREATED, "{certificate}");
 
+    // A second policy on the same certificate, a change to it, and its removal.
+    let policies = format!("{base}/certificates/{}/policies", certificate["id"]);
+    let policies_template = "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies";
+    let (status, bad) = json_call(
+        &app,
+        Method::POST,
+        &policies,
+        policies_template,
+        &admin,
+        Some(json!({"subject": "automobile_liability", "insurer": "Granite Mutual"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a new policy lacks its number and dates: {bad}"
+    );
+    let (status, two) = json_call(
+        &app,
+        Method::POST,
+        &policies,
+        policies_template,
+        &admin,
+        Some(json!({"subject": "automobile_liability", "insurer": "Granite Mutual",
+            "policy_number": "AU-9", "effective_date": "2026-01-01", "expiration_date": "2030-12-31"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{two}");
+    assert_eq!(two["policies"].as_array().map(Vec::len), Some(2), "{two}");
+    let (status, changed) = json_call(
+        &app,
+        Method::POST,
+        &policies,
+        policies_template,
+        &admin,
+        Some(json!({"subject": "automobile_liability", "policy_number": "AU-10"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["policies"][1]["policy_number"], "AU-10");
+    assert_eq!(
+        changed["policies"][1]["insurer"], "Granite Mutual",
+        "the rest is kept"
+    );
+    let one_policy =
+        "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies/{subject}";
+    let (status, one) = json_call(
+        &app,
+        Method::DELETE,
+        &format!("{policies}/automobile_liability"),
+        one_policy,
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["policies"].as_array().map(Vec::len), Some(1), "{one}");
+    for gone in ["automobile_liability", "flood"] {
+        let (status, why) = json_call(
+            &app,
+            Method::DELETE,
+            &format!("{policies}/{gone}"),
+            one_policy,
+            &admin,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{gone}: {why}");
+    }
+
     // Compliant now, and Procore's insurance records of Acme are trestle's.
     eventually(PATIENCE, "Acme compliant", || async {
         let (_, rows) = json_call(
