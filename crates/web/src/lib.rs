@@ -145,6 +145,14 @@ pub fn router(store: Store, api: Router) -> Router {
             post(pages::compliance::add_waiver),
         )
         .route(
+            "/ui/companies/{company_id}/compliance/certificates/{id}/policies",
+            post(pages::compliance::add_policy),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/certificates/{id}/policies/{subject}/remove",
+            post(pages::compliance::remove_policy),
+        )
+        .route(
             "/ui/companies/{company_id}/compliance/{what}/{id}/remove",
             post(pages::compliance::remove),
         )

@@ -457,17 +457,10 @@ pub(crate) async fn set_profile(
     after_change(&web, &signed, company, id, reply).await
 }
 
-pub(crate) async fn add_certificate(
-    State(web): State<Web>,
-    signed: Signed,
-    headers: HeaderMap,
-    Path((company, id)): Path<(i64, i64)>,
-    Form(sent): Form<Vec<(String, String)>>,
-) -> Response {
-    let field = |name: &str| super::sent(&sent, name);
-    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
-        return refused;
-    }
+/// A policy as the policy fields of a form send it (the certificate entry's, or a policy
+/// added to a certificate): what was left empty is left out.
+fn policy(sent: &[(String, String)]) -> Value {
+    let field = |name: &str| super::sent(sent, name);
     let mut limits = serde_json::Map::new();
     for i in 0..3 {
         if let (Some(kind), Some(amount)) = (
@@ -485,6 +478,80 @@ pub(crate) async fn add_certificate(
         .filter(|(n, _)| n == "endorsement")
         .map(|(_, v)| v.as_str())
         .collect();
+    json!({
+        "subject": field("subject"),
+        "insurer": field("insurer"),
+        "policy_number": field("policy_number"),
+        "effective_date": field("effective_date"),
+        "expiration_date": field("expiration_date"),
+        "limits": limits,
+        "endorsements": endorsements,
+        "statutory": field("statutory").is_some(),
+    })
+}
+
+/// A policy added to a certificate, or its policy of the same coverage line changed.
+pub(crate) async fn add_policy(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id)): Path<(i64, i64)>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| super::sent(&sent, name);
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
+    let party = field("party")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_default();
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/compliance/certificates/{id}/policies"),
+            Some(policy(&sent)),
+        )
+        .await;
+    after_change(&web, &signed, company, party, reply).await
+}
+
+pub(crate) async fn remove_policy(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id, subject)): Path<(i64, i64, String)>,
+    Form(form): Form<RemoveForm>,
+) -> Response {
+    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
+        return refused;
+    }
+    // A coverage line's name (`automobile_liability`), never another part of an address.
+    if subject.is_empty() || !subject.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return crate::pages::not_found(State(web)).await;
+    }
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::DELETE,
+            &format!("/api/v1/companies/{company}/compliance/certificates/{id}/policies/{subject}"),
+            None,
+        )
+        .await;
+    after_change(&web, &signed, company, form.party, reply).await
+}
+
+pub(crate) async fn add_certificate(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((company, id)): Path<(i64, i64)>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| super::sent(&sent, name);
+    if let Some(refused) = signed.forged(&web, &headers, field("csrf")) {
+        return refused;
+    }
     let projects: Vec<&str> = field("projects")
         .map(|p| {
             p.split(',')
@@ -494,16 +561,7 @@ pub(crate) async fn add_certificate(
         })
         .unwrap_or_default();
     let body = json!({
-        "policy": {
-            "subject": field("subject"),
-            "insurer": field("insurer"),
-            "policy_number": field("policy_number"),
-            "effective_date": field("effective_date"),
-            "expiration_date": field("expiration_date"),
-            "limits": limits,
-            "endorsements": endorsements,
-            "statutory": field("statutory").is_some(),
-        },
+        "policy": policy(&sent),
         "projects": projects,
         "received_on": field("received_on"),
         "producer": field("producer"),

@@ -169,6 +169,60 @@ async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_com
     let text = browser.sees("GL-900").await;
     assert!(text.contains("each occurrence 2000000"), "{text}");
 
+    // The same certificate gets an automobile policy, which is then taken off again.
+    let prefix = browser
+        .client
+        .execute(
+            "return document.querySelector('details [id$=\"c-subject\"]').id.replace('c-subject', '')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let prefix = prefix
+        .as_str()
+        .expect("a certificate's policy form")
+        .to_string();
+    let certificate = prefix
+        .trim_start_matches("cert")
+        .trim_end_matches('-')
+        .to_string();
+    browser
+        .client
+        .find(fantoccini::Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .choose(&format!("{prefix}c-subject"), "Automobile Liability")
+        .await;
+    browser
+        .fill(&format!("{prefix}c-insurer"), "Granite Mutual")
+        .await;
+    browser.fill(&format!("{prefix}c-number"), "AU-77").await;
+    browser
+        .fill(&format!("{prefix}c-effective"), "01/01/2026")
+        .await;
+    browser
+        .fill(&format!("{prefix}c-expiration"), "12/31/2030")
+        .await;
+    browser
+        .press(&format!("Save the policy on certificate {certificate}"))
+        .await;
+    let text = browser.sees("AU-77").await;
+    assert!(
+        text.contains("GL-900"),
+        "one certificate, two policies: {text}"
+    );
+    browser
+        .press(&format!(
+            "Remove the automobile liability policy of certificate {certificate}"
+        ))
+        .await;
+    let text = browser.sees("GL-900").await;
+    assert!(!text.contains("AU-77"), "{text}");
+
     // Automobile liability is waived for now, with the reason.
     browser.choose("w-target", "Requirement auto.csl").await;
     browser.fill("w-reason", "No vehicles on site").await;
