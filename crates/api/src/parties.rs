@@ -106,6 +106,9 @@ impl From<ProjectRow> for ComplianceProject {
 pub struct PartyCompliance {
     pub id: i64,
     pub name: String,
+    /// The Procore directory company it mirrors, whose insurance records trestle writes
+    /// (`GET …/compliance/insurance?procore_vendor_id=`).
+    pub procore_vendor_id: Option<i64>,
     pub on: NaiveDate,
     pub global: TargetCompliance,
     pub projects: Vec<TargetCompliance>,
@@ -169,6 +172,7 @@ impl From<PartyStatus> for PartyCompliance {
         PartyCompliance {
             id: s.id.0,
             name: s.name,
+            procore_vendor_id: s.procore_vendor_id,
             on: s.on,
             global: s.global.into(),
             projects: s.projects.into_iter().map(Into::into).collect(),

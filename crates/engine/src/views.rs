@@ -283,6 +283,8 @@ mod tests {
 pub struct PartyStatus {
     pub id: PartyId,
     pub name: String,
+    /// The Procore directory company it mirrors, whose insurance records trestle writes.
+    pub procore_vendor_id: Option<i64>,
     pub on: NaiveDate,
     pub global: TargetStatus,
     pub projects: Vec<TargetStatus>,
@@ -371,6 +373,7 @@ pub async fn party_status(
     Ok(Some(PartyStatus {
         id: e.party.id,
         name: e.party.name.clone(),
+        procore_vendor_id: e.party.procore_vendor_id,
         on,
         global: target(&e.global),
         projects: e.projects.iter().map(target).collect(),

@@ -129,6 +129,14 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::compliance::parties),
         )
         .route(
+            "/ui/companies/{company_id}/compliance/projects",
+            get(pages::compliance::projects),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/projects/{id}",
+            get(pages::compliance::project),
+        )
+        .route(
             "/ui/companies/{company_id}/compliance/parties/{id}",
             get(pages::compliance::party),
         )

@@ -346,6 +346,106 @@ pub(crate) async fn parties(
         .render(&web, Some(&signed))
 }
 
+pub(crate) async fn projects(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+    Query(query): Query<super::Filters>,
+    live: Live,
+) -> Response {
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/compliance/projects"),
+        &[
+            ("limit", Some("100")),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Projects", "projects.html")
+        .live(live)
+        .with(json!({
+            "company_id": company,
+            "projects": reply.body,
+            "next": reply.next_query(),
+            "q": query.q,
+        }))
+        .render(&web, Some(&signed))
+}
+
+/// A project's parties, each with its compliance on the project and why; a page of them at a
+/// time (each party's compliance is one more read).
+pub(crate) async fn project(
+    State(web): State<Web>,
+    signed: Signed,
+    Path((company, id)): Path<(i64, i64)>,
+    Query(query): Query<super::Filters>,
+    live: Live,
+) -> Response {
+    let token = &signed.0.token;
+    let base = format!("/api/v1/companies/{company}/compliance");
+    let projects = web.get(token, &format!("{base}/projects?limit=500")).await;
+    if !projects.ok() {
+        return refused(&web, &signed, &projects);
+    }
+    let Some(project) = projects
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"].as_i64() == Some(id))
+        .cloned()
+    else {
+        return crate::pages::not_found(State(web)).await;
+    };
+    let associations = web
+        .get(
+            token,
+            &with_query(
+                &format!("{base}/associations"),
+                &[
+                    ("project_id", Some(&id.to_string())),
+                    ("limit", Some("50")),
+                    ("after", query.after.as_deref()),
+                ],
+            ),
+        )
+        .await;
+    if !associations.ok() {
+        return refused(&web, &signed, &associations);
+    }
+    let mut parties = Vec::new();
+    for a in associations.body.as_array().into_iter().flatten() {
+        let party = web
+            .get(token, &format!("{base}/parties/{}", a["party_id"]))
+            .await;
+        if !party.ok() {
+            return refused(&web, &signed, &party);
+        }
+        let here = party.body["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["project_id"].as_i64() == Some(id))
+            .cloned()
+            .unwrap_or(Value::Null);
+        parties.push(json!({"association": a, "compliance": here}));
+    }
+    let title = project["name"].as_str().unwrap_or("Project").to_string();
+    Page::new(title, "project.html")
+        .live(live)
+        .with(json!({
+            "company_id": company,
+            "project": project,
+            "parties": parties,
+            "next": associations.next_query(),
+        }))
+        .render(&web, Some(&signed))
+}
+
 /// The name a value has on the wire (`general_liability`).
 fn wire(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
@@ -398,11 +498,45 @@ pub(crate) async fn party(
     {
         return refused(&web, &signed, failed);
     }
+    // What trestle wrote to Procore for it, each at the project it names.
+    let written = match reply.body["procore_vendor_id"].as_i64() {
+        None => Value::Array(Vec::new()),
+        Some(vendor) => {
+            let written = web
+                .get(
+                    token,
+                    &format!("{base}/insurance?procore_vendor_id={vendor}&limit=500"),
+                )
+                .await;
+            let projects = web.get(token, &format!("{base}/projects?limit=500")).await;
+            if let Some(failed) = [&written, &projects].into_iter().find(|r| !r.ok()) {
+                return refused(&web, &signed, failed);
+            }
+            let names: std::collections::HashMap<i64, &str> = projects
+                .body
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| Some((p["procore_project_id"].as_i64()?, p["name"].as_str()?)))
+                .collect();
+            let mut rows = written.body.clone();
+            for row in rows.as_array_mut().into_iter().flatten() {
+                if let Some(name) = row["procore_project_id"]
+                    .as_i64()
+                    .and_then(|p| names.get(&p))
+                {
+                    row["project_name"] = Value::from(*name);
+                }
+            }
+            rows
+        }
+    };
     let title = reply.body["name"].as_str().unwrap_or("Party").to_string();
     Page::new(title, "party.html")
         .with(json!({
             "company_id": company,
             "p": reply.body,
+            "written": written,
             "certificates": certificates.body,
             "waivers": waivers.body,
             "profiles": profiles.body,

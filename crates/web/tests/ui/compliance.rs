@@ -96,6 +96,22 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         (!t.is_empty()).then_some(t)
     })
     .await;
+    // The party's page says what was written where; the project's lists the party.
+    browser.go(&party).await;
+    let page = browser.sees("Written to Procore").await;
+    for t in &subjects {
+        assert!(page.contains(t.as_str()), "{t}: {page}");
+    }
+    assert!(page.contains("Company level"), "{page}");
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/projects"))
+        .await;
+    browser.sees("Harbor Tower").await;
+    browser.seen("projects").await;
+    browser.press_link("Harbor Tower").await;
+    let page = browser.sees("Acme Electric").await;
+    assert!(page.contains("Compliance here"), "{page}");
+    browser.seen("project").await;
     browser
         .go(&format!("/ui/companies/{company}/compliance/settings"))
         .await;
