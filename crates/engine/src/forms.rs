@@ -79,6 +79,19 @@ fn check_template(input: &TemplateInput) -> Result<()> {
             let at = format!("sections[{i}].fields[{j}]");
             if field.key.trim().is_empty() {
                 errors.push((format!("{at}.key"), "a field needs a key".into()));
+            } else if !field
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            {
+                // A key names an answer in the API (`answers.KEY`), in addresses and on pages.
+                errors.push((
+                    format!("{at}.key"),
+                    format!(
+                        "\"{}\" has characters a key may not: use letters, digits, _, - and . (e.g. ppe_worn)",
+                        field.key
+                    ),
+                ));
             } else if !keys.insert(field.key.as_str()) {
                 errors.push((
                     format!("{at}.key"),

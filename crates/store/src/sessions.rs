@@ -58,8 +58,11 @@ impl Store {
         .bind(ts(now))
         .fetch_optional(self.pool())
         .await?;
-        row.map(|row| Ok((token_from_row(&row)?, text(&row, "csrf")?)))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let mut token = token_from_row(&row)?;
+        // A session's requests are its token's use, as `trestle token list` shows it.
+        self.touch_api_token(&mut token, now).await?;
+        Ok(Some((token, text(&row, "csrf")?)))
     }
 
     /// Ends a session (signing out); nothing happens when there is none.

@@ -188,6 +188,17 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let mut token = token_from_row(&row)?;
+        self.touch_api_token(&mut token, now).await?;
+        Ok(Some(token))
+    }
+
+    /// Records that `token` was used at `now` (directly or through a UI session), at most
+    /// once a minute: a busy token would otherwise write on every request.
+    pub(crate) async fn touch_api_token(
+        &self,
+        token: &mut ApiToken,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if token
             .last_used_at
             .is_none_or(|at| now - at >= Duration::minutes(1))
@@ -199,6 +210,6 @@ impl Store {
                 .await?;
             token.last_used_at = Some(now);
         }
-        Ok(Some(token))
+        Ok(())
     }
 }

@@ -71,6 +71,11 @@ impl FromRequestParts<Web> for Signed {
             "/ui/sign-in?next={}",
             url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
         );
+        // A live list asking for its page again (see `view::Live`) would swap the sign-in
+        // page's nothing into itself: htmx is told to go to sign-in instead.
+        if parts.headers.contains_key("x-trestle-seen") {
+            return Err(([("HX-Redirect", to)], StatusCode::OK).into_response());
+        }
         Err(Redirect::to(&to).into_response())
     }
 }

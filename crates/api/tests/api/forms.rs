@@ -31,7 +31,8 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
             Some(&app.admin),
             Some(json!({"name": " ", "sections": [{"title": "T", "fields": [
                 {"key": "a", "label": "A", "kind": "checkbox"},
-                {"key": "a", "label": "Again", "kind": "choice", "options": []}]}]})),
+                {"key": "a", "label": "Again", "kind": "choice", "options": []},
+                {"key": "ppe worn", "label": "PPE", "kind": "checkbox"}]}]})),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -46,7 +47,8 @@ async fn a_worker_fills_signs_and_completes_a_form_and_its_pdf_and_then_its_seco
         [
             "name",
             "sections[0].fields[1].key",
-            "sections[0].fields[1].options"
+            "sections[0].fields[1].options",
+            "sections[0].fields[2].key"
         ]
     );
     let template = app

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use store::{ApiScope, NewApiToken, StoreError};
+use store::{ApiScope, NewApiToken, NewUiSession, StoreError};
 
 fn t(n: i64) -> DateTime<Utc> {
     "2026-11-22T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::seconds(n)
@@ -66,6 +66,31 @@ both!(a_tokens_use_is_recorded_at_most_once_a_minute, |ctx| {
     let third = s.use_api_token("h", t(61)).await.unwrap().unwrap();
     assert_eq!(third.last_used_at, Some(t(61)));
     assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(61)));
+});
+
+both!(a_ui_sessions_requests_count_as_its_tokens_use, |ctx| {
+    let s = &ctx.store;
+    let made = s
+        .create_api_token(&new("admin", ApiScope::Admin, "h"))
+        .await
+        .unwrap();
+    s.create_ui_session(&NewUiSession {
+        id_hash: "session",
+        token_id: made.id,
+        csrf: "c",
+        created_at: t(0),
+        expires_at: t(3600),
+    })
+    .await
+    .unwrap();
+    let (token, _) = s.ui_session("session", t(90)).await.unwrap().unwrap();
+    assert_eq!(token.last_used_at, Some(t(90)));
+    assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(90)));
+    assert_eq!(
+        s.ui_session("session", t(3600)).await.unwrap(),
+        None,
+        "ended"
+    );
 });
 
 both!(

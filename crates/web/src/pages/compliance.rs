@@ -19,17 +19,24 @@ fn settings_path(company: i64) -> String {
     format!("/api/v1/companies/{company}/compliance/settings")
 }
 
+/// `?saved=1`: the page a save leads to, which says so.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SettingsQuery {
+    saved: Option<String>,
+}
+
 pub(crate) async fn settings(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
+    Query(query): Query<SettingsQuery>,
 ) -> Response {
     let reply = web.get(&signed.0.token, &settings_path(company)).await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
     Page::new("Compliance settings", "compliance_settings.html")
-        .with(json!({"company_id": company, "s": reply.body}))
+        .with(json!({"company_id": company, "s": reply.body, "saved": query.saved.is_some()}))
         .render(&web, Some(&signed))
 }
 
@@ -92,9 +99,11 @@ pub(crate) async fn save_settings(
         )
         .await;
     if reply.ok() {
-        return Page::new("Compliance settings", "compliance_settings.html")
-            .with(json!({"company_id": company, "s": reply.body, "saved": true}))
-            .render(&web, Some(&signed));
+        // To the page by a redirect, so a reload shows the settings rather than saving again.
+        return Redirect::to(&format!(
+            "/ui/companies/{company}/compliance/settings?saved=1"
+        ))
+        .into_response();
     }
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return refused(&web, &signed, &reply);

@@ -77,13 +77,16 @@ fn rows(sections: &Value) -> Vec<Value> {
             })
         })
         .collect();
+    with_blank_rows(&mut rows);
+    rows
+}
+
+/// [`BLANK_ROWS`] blank rows after `rows`, in the last row's section.
+fn with_blank_rows(rows: &mut Vec<Value>) {
     let last = rows
         .last()
         .map_or_else(|| Value::from("Questions"), |r| r["section"].clone());
-    for _ in 0..BLANK_ROWS {
-        rows.push(json!({"section": last, "kind": "text"}));
-    }
-    rows
+    rows.extend((0..BLANK_ROWS).map(|_| json!({"section": last, "kind": "text"})));
 }
 
 fn kinds() -> Vec<Value> {
@@ -232,7 +235,20 @@ async fn save(
     if let Some(refused) = signed.forged(web, headers, super::sent(sent, "csrf")) {
         return refused;
     }
-    let (body, origin, rows) = template(sent);
+    let (body, origin, mut rows) = template(sent);
+    if super::sent(sent, "then") == Some("more") {
+        // More rows asked for: the editor again as sent, with blank rows after; nothing saved.
+        with_blank_rows(&mut rows);
+        return Page::new("Form template", "template.html")
+            .with(json!({
+                "company_id": company,
+                "id": id,
+                "name": body["name"],
+                "rows": rows,
+                "kinds": kinds(),
+            }))
+            .render(web, Some(signed));
+    }
     let (method, uri) = match id {
         Some(id) => (
             Method::PUT,

@@ -289,6 +289,19 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
     browser.press_link("Daily Site Check").await;
     browser.fill("f2-key", "notes").await;
     browser.fill("f2-label", "Notes").await;
+    // Four blank rows are offered; more on asking, with what was typed kept and nothing saved.
+    browser.press("More rows").await;
+    let kept = browser
+        .client
+        .execute(
+            "return [document.getElementById('f2-key').value, !!document.getElementById('f9-key')]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, json!(["notes", true]));
+    browser.fill("f6-key", "crew").await;
+    browser.fill("f6-label", "Crew on site").await;
     browser.press("Save as a new version").await;
     browser.sees("Daily Site Check").await;
     let current = served.kit.store.current_templates(company).await.unwrap();
@@ -298,5 +311,9 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
         .expect("the new version");
     assert_ne!(newer.id, made.id);
     assert!(newer.field("notes").is_some());
+    assert!(
+        newer.field("crew").is_some(),
+        "a row added by asking is saved"
+    );
     browser.close().await;
 }

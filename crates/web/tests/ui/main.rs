@@ -129,13 +129,17 @@ impl Browser {
 
     /// The visible text of the page.
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
+        // Read in one script, not through an element: htmx may replace the body (or a live
+        // list) between finding an element and reading it.
+        let text = self
+            .client
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                vec![],
+            )
             .await
-            .expect("a body")
-            .text()
-            .await
-            .expect("its text")
+            .expect("the page's text");
+        text.as_str().unwrap_or_default().to_string()
     }
 
     /// Waits until the page's text contains `what`, and returns the text.

@@ -2,6 +2,7 @@ use crate::{eventually, open, DESK, PATIENCE};
 use domain::workforce::{ProjectFields, ProjectStatus, WorkerStatus};
 use harness::Served;
 use serde_json::json;
+use store::ApiScope;
 
 #[tokio::test]
 async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_workers_page() {
@@ -169,7 +170,9 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_a
     let browser = open(&served, DESK).await;
     let page = format!("/ui/companies/{company}/workforce/workers?q={last}");
     browser.go(&page).await;
-    browser.sign_in(&served.admin).await;
+    browser
+        .sign_in(&served.token("browser", ApiScope::Admin).await)
+        .await;
     browser.sees(&worker.fields.first_name).await;
 
     // Asked again with the version it shows, the unchanged page answers 204: nothing to swap.
@@ -213,5 +216,28 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_a
         .unwrap();
     assert_eq!(kept, true, "the page was not reloaded");
     assert_eq!(browser.at().await, page);
+
+    // Its session ended (its token revoked), the page goes to sign-in rather than go blank.
+    let token = served
+        .kit
+        .store
+        .api_tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "browser")
+        .unwrap();
+    served
+        .kit
+        .store
+        .revoke_api_token(token.id, chrono::Utc::now())
+        .await
+        .unwrap();
+    browser.sees("Sign in").await;
+    assert!(
+        browser.at().await.starts_with("/ui/sign-in?next="),
+        "{}",
+        browser.at().await
+    );
     browser.close().await;
 }
