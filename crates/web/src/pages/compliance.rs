@@ -501,7 +501,10 @@ pub(crate) async fn party(
         .get(token, &format!("{base}/parties/{id}/waivers"))
         .await;
     let profiles = web.get(token, &format!("{base}/profiles")).await;
-    if let Some(failed) = [&certificates, &waivers, &profiles]
+    let contacts = web
+        .get(token, &format!("{base}/parties/{id}/contacts"))
+        .await;
+    if let Some(failed) = [&certificates, &waivers, &profiles, &contacts]
         .into_iter()
         .find(|r| !r.ok())
     {
@@ -546,6 +549,7 @@ pub(crate) async fn party(
             "company_id": company,
             "p": reply.body,
             "written": written,
+            "contacts": contacts.body,
             "certificates": certificates.body,
             "waivers": waivers.body,
             "profiles": profiles.body,

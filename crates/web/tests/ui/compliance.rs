@@ -33,6 +33,9 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     browser.sees("1) Compliance sync").await;
     browser.seen("compliance-settings").await;
     // Saving the settings queues the compliance sync, which lists Procore's projects.
+    browser
+        .click_label("Sync all contacts and set primary")
+        .await;
     browser.press("Save").await;
     browser.sees("Saved").await;
 
@@ -71,6 +74,20 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     .await;
     let page = browser.text().await;
     assert!(!page.contains("Harbor Tower (inactive)"), "{page}");
+    // Its contacts came from Procore, its primary one marked.
+    let contacts = browser
+        .client
+        .execute(
+            "return document.querySelector('[aria-labelledby=contacts-h]').innerText",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let contacts = contacts.as_str().unwrap();
+    assert!(
+        contacts.contains("(primary)") && contacts.contains("Procore"),
+        "{contacts}"
+    );
     browser.seen("party").await;
     browser
         .go(&format!("/ui/companies/{company}/compliance/parties"))
