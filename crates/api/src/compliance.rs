@@ -218,6 +218,26 @@ pub(crate) async fn put_profile(
     if raw.get("id").is_none() {
         raw["id"] = Value::from(0);
     }
+    // Each requirement read alone first, so a wrong one is named by its place.
+    let wrong: Vec<FieldError> = raw["requirements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            serde_json::from_value::<domain::compliance::Requirement>(r.clone())
+                .err()
+                .map(|e| {
+                    FieldError::new(
+                        &format!("requirements[{i}]"),
+                        format!("not a requirement: {e}"),
+                    )
+                })
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(Problem::invalid(wrong));
+    }
     let whole: ComplianceProfile = serde_json::from_value(raw).map_err(|e| {
         Problem::invalid(vec![FieldError::new("body", format!("not a profile: {e}"))])
     })?;

@@ -129,6 +129,14 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::compliance::parties),
         )
         .route(
+            "/ui/companies/{company_id}/compliance/profiles",
+            get(pages::profiles::list),
+        )
+        .route(
+            "/ui/companies/{company_id}/compliance/profiles/edit",
+            get(pages::profiles::edit_page).post(pages::profiles::save),
+        )
+        .route(
             "/ui/companies/{company_id}/compliance/projects",
             get(pages::compliance::projects),
         )

@@ -35,6 +35,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mapping.html", include_str!("../templates/mapping.html")),
     ("parties.html", include_str!("../templates/parties.html")),
     ("party.html", include_str!("../templates/party.html")),
+    ("profiles.html", include_str!("../templates/profiles.html")),
+    ("profile.html", include_str!("../templates/profile.html")),
     ("projects.html", include_str!("../templates/projects.html")),
     ("project.html", include_str!("../templates/project.html")),
     ("activity.html", include_str!("../templates/activity.html")),

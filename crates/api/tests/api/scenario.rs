@@ -392,6 +392,22 @@ async fn a_compliance_admin_goes_from_connect_to_insurance_records_in_procore_th
     );
 
     let base = format!("/api/v1/companies/{company}/compliance");
+    // A requirement that is not one is named by its place, and nothing is saved.
+    let (status, bad) = json_call(
+        &app,
+        Method::PUT,
+        &format!("{base}/profiles/Standard%20Subcontractor"),
+        "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+        &admin,
+        Some(json!({"name": "Standard Subcontractor", "requirements": [
+            {"key": "gl.each_occurrence", "subject": "general_liability",
+             "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}},
+            {"key": "umbrella", "subject": "umbrella_excess",
+             "check": {"type": "limit_at_least", "limit": "umbrella_each_occurrence"}}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["errors"][0]["field"], "requirements[1]", "{bad}");
     let (status, profile) = json_call(
         &app,
         Method::PUT,

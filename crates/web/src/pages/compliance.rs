@@ -462,7 +462,7 @@ fn wire(value: &impl serde::Serialize) -> Value {
 
 /// Choices for the forms that enter records: coverage lines and limits as the certificate
 /// (ACORD 25) names them, and endorsements.
-fn choices() -> Value {
+pub(crate) fn choices() -> Value {
     use domain::compliance::{Endorsement, LimitKind, Subject};
     let endorsements: Vec<Value> = [
         Endorsement::AdditionalInsured,

@@ -4,6 +4,7 @@ pub(crate) mod activity;
 pub(crate) mod compliance;
 pub(crate) mod forms;
 pub(crate) mod integrations;
+pub(crate) mod profiles;
 pub(crate) mod templates;
 pub(crate) mod workforce;
 

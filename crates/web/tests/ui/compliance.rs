@@ -282,3 +282,67 @@ async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_com
     browser.seen("party-records").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_requirement_to_a_profile_and_a_party_that_met_it_no_longer_does() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let sim = served.kit.sim();
+    let [acme, _bolt] = testkit::compliance::seed(&served.kit.store, company, |name| {
+        sim.read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await;
+    let browser = open(&served, DESK).await;
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/profiles"))
+        .await;
+    browser.sign_in(&served.admin).await;
+    browser.sees("Each Occurrence at least $1,000,000").await;
+    browser.seen("profiles").await;
+    let acme_page = format!("/ui/companies/{company}/compliance/parties/{}", acme.0);
+    browser.go(&acme_page).await;
+    browser.sees("Global: compliant").await;
+
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/profiles"))
+        .await;
+    browser
+        .press_link("Edit the requirements of Standard Subcontractor")
+        .await;
+    browser.fill("r2-key", "umbrella.each_occurrence").await;
+    browser
+        .choose(
+            "r2-limit",
+            "Umbrella/Excess Liability: Umbrella Each Occurrence",
+        )
+        .await;
+    // Without its minimum the requirement is refused, and the rows stay as typed.
+    browser.press("Save the profile").await;
+    browser
+        .sees("Requirement 3 (umbrella.each_occurrence): not a requirement")
+        .await;
+    let kept = browser
+        .client
+        .execute("return document.getElementById('r2-key').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, "umbrella.each_occurrence");
+    browser.seen("profile-refused").await;
+    browser.fill("r2-minimum", "5,000,000").await;
+    browser.press("Save the profile").await;
+    browser
+        .sees("Umbrella Each Occurrence at least $5,000,000")
+        .await;
+
+    // Acme carries no umbrella policy: not compliant any more, and the page says why.
+    browser.go(&acme_page).await;
+    let page = browser.sees("Global: non compliant").await;
+    assert!(page.contains("umbrella.each_occurrence"), "{page}");
+    browser.close().await;
+}
