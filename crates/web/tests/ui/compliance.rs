@@ -2,13 +2,11 @@ use crate::{eventually, open, DESK, PATIENCE};
 use harness::Served;
 use serde_json::json;
 
-#[tokio::test]
-async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting_change_rewrites_procores_insurance(
-) {
-    let served = Served::start().await;
-    let company = served.kit.company;
+/// The demo company's compliance side (`testkit::compliance::seed`): Acme Electric and Bolt
+/// Plumbing, linked to their Procore companies.
+async fn seeded(served: &Served) -> [domain::compliance::PartyId; 2] {
     let sim = served.kit.sim();
-    let [acme, _bolt] = testkit::compliance::seed(&served.kit.store, company, |name| {
+    testkit::compliance::seed(&served.kit.store, served.kit.company, |name| {
         sim.read(|w| {
             w.vendors
                 .values()
@@ -17,7 +15,16 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
                 .unwrap()
         })
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting_change_rewrites_procores_insurance(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let sim = served.kit.sim();
+    let [acme, _bolt] = seeded(&served).await;
     let acme_vendor = sim.read(|w| {
         w.vendors
             .values()
@@ -170,17 +177,7 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
 async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_compliance_follows() {
     let served = Served::start().await;
     let company = served.kit.company;
-    let sim = served.kit.sim();
-    let [_acme, bolt] = testkit::compliance::seed(&served.kit.store, company, |name| {
-        sim.read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    let [_acme, bolt] = seeded(&served).await;
     let browser = open(&served, DESK).await;
     let page = format!("/ui/companies/{company}/compliance/parties/{}", bolt.0);
     browser.go(&page).await;
@@ -287,17 +284,7 @@ async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_com
 async fn an_admin_adds_a_requirement_to_a_profile_and_a_party_that_met_it_no_longer_does() {
     let served = Served::start().await;
     let company = served.kit.company;
-    let sim = served.kit.sim();
-    let [acme, _bolt] = testkit::compliance::seed(&served.kit.store, company, |name| {
-        sim.read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    let [acme, _bolt] = seeded(&served).await;
     let browser = open(&served, DESK).await;
     browser
         .go(&format!("/ui/companies/{company}/compliance/profiles"))
