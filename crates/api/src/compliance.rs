@@ -387,7 +387,7 @@ pub(crate) async fn remove_certificate(
     description = "Adds a policy to the certificate, or changes its policy of the same `subject` (only the fields given): `{\"subject\": \"automobile_liability\", \"insurer\": ..., \"policy_number\": ..., \"effective_date\": ..., \"expiration_date\": ..., \"limits\": {\"combined_single_limit\": \"1000000\"}, \"endorsements\": [...], \"statutory\": false}`; `remove_limits` takes limits off.",
     security(("token" = [])),
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The certificate")),
-    request_body(content = Object),
+    request_body = PolicyDraft,
     responses(
         (status = 200, description = "The certificate as saved", body = Certificate),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -313,7 +313,7 @@ impl<'f> Flow<'f> {
     /// The pages laid out; there is always at least one.
     pub(crate) fn finish(mut self) -> Vec<Page> {
         if let Some(heading) = self.heading.take() {
-            self.place(heading);
+            self.place_alone(heading);
         }
         self.pages
     }
@@ -322,7 +322,7 @@ impl<'f> Flow<'f> {
         match (block, self.heading.take()) {
             (Block::Gap(gap), heading) => {
                 if let Some(heading) = heading {
-                    self.place(heading);
+                    self.place_alone(heading);
                 }
                 if self.y > CONTENT_TOP {
                     self.y = (self.y + gap).min(CONTENT_BOTTOM);
@@ -330,7 +330,7 @@ impl<'f> Flow<'f> {
             }
             (Block::Heading { .. }, heading) => {
                 if let Some(heading) = heading {
-                    self.place(heading);
+                    self.place_alone(heading);
                 }
                 self.heading = Some(self.lay(block));
             }
@@ -351,6 +351,13 @@ impl<'f> Flow<'f> {
                 });
             }
         }
+    }
+
+    /// A heading with nothing of its own after it (an empty section): still not left at the
+    /// foot of a page, with room for a couple of lines under it.
+    fn place_alone(&mut self, mut heading: Laid) {
+        heading.room = heading.height + 36.0;
+        self.place(heading);
     }
 
     /// The pieces of a block relative to its top, its height, and how much of it must fit on

@@ -10,11 +10,15 @@
     return Math.min(Math.max(Math.round(v), 0), max);
   }
 
+  // The canvases set up, held weakly: a page restored from htmx's history is new DOM, set
+  // up again (a mark in the DOM would be restored with it and leave the pad dead).
+  var ready = new WeakSet();
+
   function setUp(root) {
     root.querySelectorAll("[data-pad]").forEach(function (pad) {
-      if (pad.dataset.ready) { return; }
-      pad.dataset.ready = "1";
       var canvas = pad.querySelector("canvas");
+      if (ready.has(canvas)) { return; }
+      ready.add(canvas);
       var field = pad.querySelector("input[name=drawing]");
       var sig = new SignaturePad(canvas, { penColor: "#12263f" });
       var width = 0;
@@ -32,6 +36,10 @@
       // The canvas draws at the screen's pixel density; a new width (a phone turned) starts
       // the drawing again rather than show it stretched.
       function fit() {
+        if (!canvas.isConnected) {
+          window.removeEventListener("resize", fit);
+          return;
+        }
         if (canvas.offsetWidth === width) { return; }
         width = canvas.offsetWidth;
         var ratio = Math.max(window.devicePixelRatio || 1, 1);

@@ -193,6 +193,7 @@ pub fn router(store: Store, api: Router) -> Router {
             post(pages::activity::job_action),
         )
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(view::live_polls))
         .layer(axum::middleware::map_response(page_headers))
         .with_state(web)
 }

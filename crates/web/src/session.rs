@@ -73,7 +73,7 @@ impl FromRequestParts<Web> for Signed {
         );
         // A live list asking for its page again (see `view::Live`) would swap the sign-in
         // page's nothing into itself: htmx is told to go to sign-in instead.
-        if parts.headers.contains_key("x-trestle-seen") {
+        if crate::view::is_live_poll(&parts.headers) {
             return Err(([("HX-Redirect", to)], StatusCode::OK).into_response());
         }
         Err(Redirect::to(&to).into_response())

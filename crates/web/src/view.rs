@@ -93,6 +93,27 @@ pub(crate) struct Live {
     seen: Option<String>,
 }
 
+/// Whether a request is a live region asking for its page again: htmx names the element
+/// that triggered a request (`HX-Trigger`), and only the region is called `live`.
+pub(crate) fn is_live_poll(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("hx-trigger").is_some_and(|v| v == "live")
+}
+
+/// A live region's poll answered with anything but its page (a refusal, an error, a page
+/// gone) would swap nothing into the list and stop polling: it is answered 204, which htmx
+/// leaves alone, so the list stays as it was.
+pub(crate) async fn live_polls(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let poll = is_live_poll(request.headers());
+    let response = next.run(request).await;
+    if poll && !response.status().is_success() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    response
+}
+
 /// Where the version goes in a rendered page: it is a digest of the page rendered with this
 /// mark in its place.
 const VERSION_MARK: &str = "trestle-live-version";
@@ -106,9 +127,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Live {
                 .uri
                 .path_and_query()
                 .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
-            seen: parts
-                .headers
-                .get("x-trestle-seen")
+            // Links and forms inside the region carry its header too; only its poll counts.
+            seen: is_live_poll(&parts.headers)
+                .then(|| parts.headers.get("x-trestle-seen"))
+                .flatten()
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         })

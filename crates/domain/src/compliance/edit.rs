@@ -196,6 +196,7 @@ impl ProfileEdit {
 
 /// A policy's fields as a person gives them: all of the required ones for a new policy, or
 /// only those to change on an existing one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PolicyDraft {

@@ -386,17 +386,19 @@ pub(crate) async fn projects(
 }
 
 /// A project's parties, each with its compliance on the project and why; a page of them at a
-/// time (each party's compliance is one more read).
+/// time (each party's compliance is one more read, so the page does not poll for changes).
 pub(crate) async fn project(
     State(web): State<Web>,
     signed: Signed,
     Path((company, id)): Path<(i64, i64)>,
     Query(query): Query<super::Filters>,
-    live: Live,
 ) -> Response {
     let token = &signed.0.token;
     let base = format!("/api/v1/companies/{company}/compliance");
-    let projects = web.get(token, &format!("{base}/projects?limit=500")).await;
+    // The list is by id: the first project after `id - 1` is this one, if it exists.
+    let projects = web
+        .get(token, &format!("{base}/projects?after={}&limit=1", id - 1))
+        .await;
     if !projects.ok() {
         return refused(&web, &signed, &projects);
     }
@@ -445,7 +447,6 @@ pub(crate) async fn project(
     }
     let title = project["name"].as_str().unwrap_or("Project").to_string();
     Page::new(title, "project.html")
-        .live(live)
         .with(json!({
             "company_id": company,
             "project": project,
@@ -625,16 +626,22 @@ fn policy(sent: &[(String, String)]) -> Value {
         .filter(|(n, _)| n == "endorsement")
         .map(|(_, v)| v.as_str())
         .collect();
-    json!({
+    let mut policy = json!({
         "subject": field("subject"),
         "insurer": field("insurer"),
         "policy_number": field("policy_number"),
         "effective_date": field("effective_date"),
         "expiration_date": field("expiration_date"),
         "limits": limits,
-        "endorsements": endorsements,
-        "statutory": field("statutory").is_some(),
-    })
+    });
+    // Left out unless given: a change to a policy keeps its endorsements and its statute box.
+    if !endorsements.is_empty() {
+        policy["endorsements"] = json!(endorsements);
+    }
+    if field("statutory").is_some() {
+        policy["statutory"] = Value::from(true);
+    }
+    policy
 }
 
 /// A policy added to a certificate, or its policy of the same coverage line changed.

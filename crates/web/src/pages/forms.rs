@@ -262,6 +262,13 @@ pub(crate) async fn save(
         if let Some(saved) = reply.headers.get(axum::http::header::ETAG) {
             values["version"] = Value::from(saved.to_str().unwrap_or_default());
         }
+    } else if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
+        // Refused before it was compared: the page keeps the version it showed, so a
+        // colleague's save since is still caught on the next try. (After a 412 it shows the
+        // form as it is now, at its version, to be saved over knowingly.)
+        if let Some(shown) = field("version") {
+            values["version"] = Value::from(shown);
+        }
     }
     if reply.ok() && field("then") == Some("complete") {
         reply = web

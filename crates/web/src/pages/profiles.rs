@@ -50,8 +50,10 @@ async fn profiles_of(web: &Web, signed: &Signed, company: i64) -> Result<Vec<Val
     if !reply.ok() {
         return Err(refused(web, signed, &reply));
     }
-    let profiles: Vec<ComplianceProfile> =
-        serde_json::from_value(reply.body.clone()).unwrap_or_default();
+    let profiles: Vec<ComplianceProfile> = match serde_json::from_value(reply.body.clone()) {
+        Ok(profiles) => profiles,
+        Err(e) => return Err(crate::pages::failed(web, &e)),
+    };
     Ok(profiles
         .iter()
         .map(|p| {
@@ -255,11 +257,27 @@ pub(crate) async fn save(
         rows.extend((0..BLANK_ROWS).map(|_| json!({"check": "limit_at_least"})));
         return editor(company, again(rows)).render(&web, Some(&signed));
     }
-    if name.is_empty() {
-        return editor(company, again(rows))
-            .with(json!({"refusal": {"detail": "A profile needs a name.", "fields": {}}}))
+    let refuse = |detail: String, rows: Vec<Value>| {
+        editor(company, again(rows))
+            .with(json!({"refusal": {"detail": detail, "fields": {}}}))
             .status(StatusCode::UNPROCESSABLE_ENTITY)
-            .render(&web, Some(&signed));
+            .render(&web, Some(&signed))
+    };
+    if name.is_empty() {
+        return refuse("A profile needs a name.".into(), rows);
+    }
+    // A new profile never replaces one of the same name unseen.
+    if super::sent(&sent, "existing").is_none() {
+        match profiles_of(&web, &signed, company).await {
+            Ok(profiles) if profiles.iter().any(|p| p["name"] == name.as_str()) => {
+                return refuse(
+                    format!("There is a profile named {name} already: choose another name, or edit its requirements from the list."),
+                    rows,
+                )
+            }
+            Ok(_) => {}
+            Err(refused) => return refused,
+        }
     }
     let reply = web
         .call(

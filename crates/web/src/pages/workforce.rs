@@ -107,7 +107,6 @@ pub(crate) async fn waiting(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
-    live: Live,
 ) -> Response {
     let reply = web
         .get(
@@ -118,8 +117,8 @@ pub(crate) async fn waiting(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
+    // Not live: a decision half made (a radio chosen) would be reset by a new version.
     Page::new("Waiting for a decision", "waiting.html")
-        .live(live)
         .with(json!({"company_id": company, "waiting": reply.body}))
         .render(&web, Some(&signed))
 }

@@ -165,7 +165,9 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
             .is_some_and(|d| d.contains("strokes")),
         "the finger drew"
     );
-    browser.press("Clear the drawing").await;
+    browser
+        .press("Clear the drawing of Supervisor signature")
+        .await;
     assert_eq!(drawn().await, "", "cleared");
     let signature = [
         (-120.0, 20.0),
