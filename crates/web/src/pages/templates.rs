@@ -238,12 +238,27 @@ async fn save(
     let (body, origin, mut rows) = template(sent);
     if super::sent(sent, "then") == Some("more") {
         // More rows asked for: the editor again as sent, with blank rows after; nothing saved.
+        // A version a newer one replaced still says so.
         with_blank_rows(&mut rows);
+        let mut replaced_by = Value::Null;
+        if let Some(id) = id {
+            let reply = web
+                .get(
+                    &signed.0.token,
+                    &format!("/api/v1/companies/{company}/forms/templates/{id}"),
+                )
+                .await;
+            if !reply.ok() {
+                return refused(web, signed, &reply);
+            }
+            replaced_by = reply.body["replaced_by"].clone();
+        }
         return Page::new("Form template", "template.html")
             .with(json!({
                 "company_id": company,
                 "id": id,
                 "name": body["name"],
+                "replaced_by": replaced_by,
                 "rows": rows,
                 "kinds": kinds(),
             }))

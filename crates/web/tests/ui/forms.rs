@@ -317,5 +317,15 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
         newer.field("crew").is_some(),
         "a row added by asking is saved"
     );
+    // The old version's editor says a newer one replaced it, also after asking for rows.
+    browser
+        .go(&format!(
+            "/ui/companies/{company}/forms/templates/{}",
+            made.id
+        ))
+        .await;
+    browser.sees("A newer version").await;
+    browser.press("More rows").await;
+    browser.sees("A newer version").await;
     browser.close().await;
 }
