@@ -109,8 +109,13 @@ fn rows(requirements: &[Value]) -> Vec<Value> {
             })
         })
         .collect();
-    rows.extend((0..BLANK_ROWS).map(|_| json!({"check": "limit_at_least"})));
+    with_blank_rows(&mut rows);
     rows
+}
+
+/// [`BLANK_ROWS`] blank requirement rows after `rows`.
+fn with_blank_rows(rows: &mut Vec<Value>) {
+    rows.extend((0..BLANK_ROWS).map(|_| json!({"check": "limit_at_least"})));
 }
 
 fn editor(company: i64, values: Value) -> Page {
@@ -254,7 +259,7 @@ pub(crate) async fn save(
         })
     };
     if super::sent(&sent, "then") == Some("more") {
-        rows.extend((0..BLANK_ROWS).map(|_| json!({"check": "limit_at_least"})));
+        with_blank_rows(&mut rows);
         return editor(company, again(rows)).render(&web, Some(&signed));
     }
     let refuse = |detail: String, rows: Vec<Value>| {
