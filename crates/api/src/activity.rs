@@ -200,30 +200,33 @@ pub(crate) async fn preview(
             }
             other => Problem::internal(&other),
         })?;
-    let summary = report.summary_line();
-    let (run_id, actions) = match report {
-        Report::Workforce(r) => (
-            r.run.0,
-            r.plan
+    Ok(Json(SyncPreview::of(&report)))
+}
+
+impl SyncPreview {
+    /// A dry run's report, as the preview answers it (and `trestle sync --dry-run --json`
+    /// prints it).
+    pub fn of(report: &Report) -> SyncPreview {
+        let actions = match report {
+            Report::Workforce(r) => r
+                .plan
                 .actions
                 .iter()
                 .filter_map(|a| with_why(a, a.reason()))
                 .collect(),
-        ),
-        Report::Compliance(r) => (
-            r.run.0,
-            r.plan
+            Report::Compliance(r) => r
+                .plan
                 .actions
                 .iter()
                 .filter_map(|a| with_why(a, a.reason()))
                 .collect(),
-        ),
-    };
-    Ok(Json(SyncPreview {
-        run_id,
-        summary,
-        actions,
-    }))
+        };
+        SyncPreview {
+            run_id: report.run().0,
+            summary: report.summary_line(),
+            actions,
+        }
+    }
 }
 
 /// An action as JSON, with the rule that decided it as the sentence `explain` shows.
@@ -305,20 +308,28 @@ pub(crate) async fn run(
         .filter(|r| r.company_id == company)
         .ok_or_else(|| Problem::not_found(format!("there is no run {id} of company {company}")))?;
     let entries = api.store.run_entries(run.id).await?;
-    Ok(Json(RunDetail {
-        run: run_of(run),
-        entries: entries
-            .into_iter()
-            .map(|e| Entry {
-                kind: e.entry.kind.as_str().into(),
-                procore_id: e.entry.procore_id,
-                local_id: e.entry.local_id,
-                action: e.entry.action,
-                reason: e.entry.reason,
-                outcome: e.entry.outcome,
-            })
-            .collect(),
-    }))
+    Ok(Json(RunDetail::of(run, entries)))
+}
+
+impl RunDetail {
+    /// A run and its entries, as `GET …/runs/{id}` answers them (and `trestle sync --json`
+    /// prints them).
+    pub fn of(run: store::Run, entries: Vec<store::RunEntryRecord>) -> RunDetail {
+        RunDetail {
+            run: run_of(run),
+            entries: entries
+                .into_iter()
+                .map(|e| Entry {
+                    kind: e.entry.kind.as_str().into(),
+                    procore_id: e.entry.procore_id,
+                    local_id: e.entry.local_id,
+                    action: e.entry.action,
+                    reason: e.entry.reason,
+                    outcome: e.entry.outcome,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[utoipa::path(

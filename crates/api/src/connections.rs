@@ -276,8 +276,9 @@ fn checks(list: &[sync::workforce::access::AccessCheck]) -> Vec<Check> {
         .collect()
 }
 
-/// A refused connection: the failed checks, each named after what the person fixes.
-fn refused(r: &engine::connect::Refusal) -> Problem {
+/// A refused connection: the failed checks, each named after what the person fixes (as
+/// `POST /connections` answers it, and `trestle connect --json` prints it).
+pub fn refused(r: &engine::connect::Refusal) -> Problem {
     use sync::workforce::access::Problem as Kind;
     let field = match r.problem {
         Kind::SignIn => "client_secret",
@@ -332,25 +333,33 @@ async fn connect_with(
         job_id = Some(enqueued.id());
         api.wake.notify_waiters();
     }
-    let webhook = c.webhook.as_ref().map(|w| match w {
-        HookOutcome::NoPublicUrl => "none wanted: no server.public_url".to_string(),
-        HookOutcome::InPlace {
-            destination_url, ..
-        } => format!("in place at {destination_url}"),
-        HookOutcome::Failed { error, .. } => format!("failed: {error}"),
-    });
-    Ok(Connected {
-        company_id: company,
-        saved: c.saved,
-        sync_employees_only: c.connection.sync_employees_only,
-        auto_activate_workers: c.connection.auto_activate_workers,
-        sync_forms: c.connection.sync_forms,
-        forms_folder: c.connection.forms_folder.clone(),
-        workforce: checks(&c.workforce),
-        compliance: checks(&c.compliance),
-        webhook,
-        job_id,
-    })
+    Ok(Connected::of(&c, job_id))
+}
+
+impl Connected {
+    /// A connection whose checks passed, and the first sync queued for it if one was, as
+    /// `POST /connections` answers it (and `trestle connect --json` prints it).
+    pub fn of(c: &engine::connect::Connected, job_id: Option<i64>) -> Connected {
+        let webhook = c.webhook.as_ref().map(|w| match w {
+            HookOutcome::NoPublicUrl => "none wanted: no server.public_url".to_string(),
+            HookOutcome::InPlace {
+                destination_url, ..
+            } => format!("in place at {destination_url}"),
+            HookOutcome::Failed { error, .. } => format!("failed: {error}"),
+        });
+        Connected {
+            company_id: c.connection.company_id,
+            saved: c.saved,
+            sync_employees_only: c.connection.sync_employees_only,
+            auto_activate_workers: c.connection.auto_activate_workers,
+            sync_forms: c.connection.sync_forms,
+            forms_folder: c.connection.forms_folder.clone(),
+            workforce: checks(&c.workforce),
+            compliance: checks(&c.compliance),
+            webhook,
+            job_id,
+        }
+    }
 }
 
 #[utoipa::path(

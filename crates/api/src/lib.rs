@@ -31,7 +31,7 @@
 
 #![forbid(unsafe_code)]
 
-mod activity;
+pub mod activity;
 mod auth;
 mod compliance;
 pub mod connections;
@@ -44,7 +44,7 @@ pub mod mapping;
 mod paging;
 pub mod parties;
 mod problem;
-mod tokens;
+pub mod tokens;
 pub mod workforce;
 
 pub use auth::SignedIn;

@@ -76,6 +76,17 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+impl From<tokens::CreatedToken> for CreatedToken {
+    /// The token just made, with its secret: what `POST /tokens` answers (and `trestle token
+    /// create --json` prints) once.
+    fn from(created: tokens::CreatedToken) -> CreatedToken {
+        CreatedToken {
+            secret: created.secret.expose_secret().to_string(),
+            token: created.token.into(),
+        }
+    }
+}
+
 /// A body that is not the JSON a route takes, as a problem naming what serde found.
 pub(crate) fn bad_body(rejection: &JsonRejection) -> Problem {
     Problem::invalid(vec![FieldError::new("body", rejection.body_text())])
@@ -190,13 +201,7 @@ pub(crate) async fn create(
     let created = tokens::create(&api.store, &request, Utc::now())
         .await
         .map_err(token_problem)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedToken {
-            secret: created.secret.expose_secret().to_string(),
-            token: created.token.into(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[utoipa::path(

@@ -106,6 +106,14 @@ impl Report {
         }
     }
 
+    /// The run, in the run log.
+    pub fn run(&self) -> store::RunId {
+        match self {
+            Report::Workforce(r) => r.run,
+            Report::Compliance(r) => r.run,
+        }
+    }
+
     /// The Procore writes the run could not make, each with what Procore answered.
     pub fn failures(&self) -> &[String] {
         match self {
