@@ -50,6 +50,11 @@ pub struct ConnectArgs {
     /// are still run and reported, and fail the connect only once a compliance sync has run.
     #[arg(long)]
     pub compliance: bool,
+    /// Print the permission checklist as JSON, in the REST API's shape (the answer to `POST
+    /// /api/v1/connections`; a refusal as its problem). The initial sync still runs unless
+    /// `--no-sync`, and prints nothing (`trestle status --json` names its run).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +87,23 @@ pub struct SyncArgs {
     /// Which connected company (default: the configured or only one).
     #[arg(long)]
     pub company_id: Option<i64>,
+    /// Print JSON, in the REST API's shapes: a dry run as `POST
+    /// /api/v1/companies/{c}/syncs/preview` answers it, a run as `GET
+    /// /api/v1/companies/{c}/runs/{id}` does.
+    #[arg(long, conflicts_with = "every")]
+    pub json: bool,
+}
+
+/// How a run's report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printed {
+    /// In words, for people.
+    Text,
+    /// In the REST API's shapes ([`api::activity::SyncPreview`] for a dry run,
+    /// [`api::activity::RunDetail`] for a run).
+    Json,
+    /// Not at all (`connect --json` printed its own answer).
+    Nothing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,7 +163,11 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
     let connected = match engine::connect::connect(settings, &store, request).await {
         Ok(connected) => connected,
         Err(ConnectError::Refused(refusal)) => {
-            print_checks(company_id, &refusal.workforce, &refusal.compliance);
+            if args.json {
+                output::print_json(&api::connections::refused(&refusal))?;
+            } else {
+                print_checks(company_id, &refusal.workforce, &refusal.compliance);
+            }
             bail!("{}", refusal_text(&refusal));
         }
         Err(ConnectError::NotAuthorized { url, .. }) => bail!(
@@ -149,25 +175,35 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         ),
         Err(e) => return Err(e.into()),
     };
-    print_checks(company_id, &connected.workforce, &connected.compliance);
-    if !connected.compliance_ready() {
-        outln!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
+    if args.json {
+        // The CLI runs the initial sync itself below: no job is queued.
+        output::print_json(&api::connections::Connected::of(&connected, None))?;
+    } else {
+        print_checks(company_id, &connected.workforce, &connected.compliance);
+        if !connected.compliance_ready() {
+            outln!("  The workforce integration can connect; `trestle sync compliance` will fail until the permissions above are given (connect with --compliance to require them).");
+        }
+        outln!(
+            "Connected. Settings: {}",
+            output::toggles(&connected.connection)
+        );
+        crate::ops::print_connect_webhook(connected.webhook.as_ref());
     }
     let connection = connected.connection;
-    outln!("Connected. Settings: {}", output::toggles(&connection));
-    crate::ops::print_connect_webhook(connected.webhook.as_ref());
     if args.no_sync {
         return Ok(());
     }
-    // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
-    outln!(
-        "\n{}:",
-        if connected.connected_before {
-            "Sync"
-        } else {
-            "Initial sync"
-        }
-    );
+    if !args.json {
+        // Connecting again (to change a toggle, say) runs an ordinary sync, not the first one.
+        outln!(
+            "\n{}:",
+            if connected.connected_before {
+                "Sync"
+            } else {
+                "Initial sync"
+            }
+        );
+    }
     let client = client_for(settings, &connection, &store)?;
     let lock = sync_lock(settings, &store, company_id, waiting(company_id)).await?;
     run_and_print(
@@ -178,6 +214,11 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         RunOptions {
             reclaim_leases: lock.is_some(),
             ..RunOptions::default()
+        },
+        if args.json {
+            Printed::Nothing
+        } else {
+            Printed::Text
         },
     )
     .await
@@ -274,6 +315,11 @@ async fn sync_once(settings: &Settings, integration: Integration, args: &SyncArg
             reclaim_leases: lock.is_some(),
             today: args.as_of,
             ..RunOptions::default()
+        },
+        if args.json {
+            Printed::Json
+        } else {
+            Printed::Text
         },
     )
     .await
@@ -375,21 +421,38 @@ pub fn with_hooks(options: RunOptions) -> RunOptions {
     }
 }
 
-/// Runs one sync and prints its report. A compliance run given another date than today
-/// (`--as-of`) says so in its title.
+/// Runs one sync and prints its report as `printed` says. A compliance run given another date
+/// than today (`--as-of`) says so in its title.
 pub async fn run_and_print(
     store: &store::Store,
     client: &procore::Client,
     connection: &Connection,
     integration: Integration,
     options: RunOptions,
+    printed: Printed,
 ) -> Result<()> {
     let as_of = options.today;
+    let dry_run = options.dry_run;
     let report =
         engine::run::run(store, client, connection, integration, with_hooks(options)).await?;
-    match &report {
-        Report::Workforce(report) => output::print_report(report),
-        Report::Compliance(report) => crate::compliance::print_report(report, as_of),
+    match (printed, &report) {
+        (Printed::Text, Report::Workforce(report)) => output::print_report(report),
+        (Printed::Text, Report::Compliance(report)) => {
+            crate::compliance::print_report(report, as_of)
+        }
+        (Printed::Json, report) if dry_run => {
+            output::print_json(&api::activity::SyncPreview::of(report))?
+        }
+        (Printed::Json, report) => {
+            let id = report.run();
+            let run = store
+                .run(id)
+                .await?
+                .with_context(|| format!("run {} is not in the run log", id.0))?;
+            let entries = store.run_entries(id).await?;
+            output::print_json(&api::activity::RunDetail::of(run, entries))?
+        }
+        (Printed::Nothing, _) => {}
     }
     WritesFailed::check(report.failed_writes())
 }

@@ -6,7 +6,7 @@
 //! Procore Documents, revises one form so its document gets a second version, and ends with
 //! what the simulator now holds and a few `explain` answers.
 
-use crate::commands::{run_and_print, with_hooks, ExplainKind};
+use crate::commands::{run_and_print, with_hooks, ExplainKind, Printed};
 use crate::output::{self, table};
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
@@ -161,6 +161,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             &connection,
             Integration::Workforce,
             RunOptions::default(),
+            Printed::Text,
         )
     };
     outln!("\n== trestle sync workforce (the initial sync)");

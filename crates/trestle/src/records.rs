@@ -162,7 +162,12 @@ pub enum ProfileCommand {
     /// profile as saved.
     Set(ProfileSetArgs),
     /// Every profile, with how many requirements it has.
-    List,
+    List {
+        /// Print JSON, in the REST API's shape (`GET
+        /// /api/v1/companies/{c}/compliance/profiles`): each profile with its requirements.
+        #[arg(long)]
+        json: bool,
+    },
     /// A profile's requirements, by subject (`--json`: in the import format, to edit and give
     /// back with `profile set NAME --from FILE`).
     Show {
@@ -241,8 +246,11 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             out!("{}", describe_profile(&profile));
             Ok(())
         }
-        ProfileCommand::List => {
+        ProfileCommand::List { json } => {
             let profiles = store.profiles(company).await?;
+            if json {
+                return crate::output::print_json(&profiles);
+            }
             if profiles.is_empty() {
                 outln!("No compliance profiles yet; `trestle compliance profile set NAME --min ...` makes one.");
                 return Ok(());
@@ -328,6 +336,11 @@ pub enum CertificateCommand {
         /// Only this party's (trestle id or name).
         #[arg(long)]
         party: Option<String>,
+        /// Print JSON, in the REST API's shape (`GET
+        /// /api/v1/companies/{c}/compliance/parties/{id}/certificates`): each certificate with
+        /// its policies.
+        #[arg(long)]
+        json: bool,
     },
     /// One certificate with its policies, limits and endorsements (`--json`: in the import
     /// format).
@@ -474,7 +487,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             outln!("The next `trestle sync compliance` evaluates it.");
             Ok(())
         }
-        CertificateCommand::List { party } => {
+        CertificateCommand::List { party, json } => {
             let parties = store.parties(company).await?;
             let only = match party {
                 Some(p) => Some(
@@ -486,6 +499,9 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                 None => None,
             };
             let certificates = records::certificates_of(store, company, only).await?;
+            if json {
+                return crate::output::print_json(&certificates);
+            }
             if certificates.is_empty() {
                 outln!("No certificates.");
                 return Ok(());
@@ -664,6 +680,10 @@ pub enum WaiverCommand {
         /// Only this party's (trestle id or name).
         #[arg(long)]
         party: Option<String>,
+        /// Print JSON, in the REST API's shape (`GET
+        /// /api/v1/companies/{c}/compliance/parties/{id}/waivers`).
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a waiver or override; the requirement is evaluated on the evidence again.
     Remove { id: i64 },
@@ -733,7 +753,7 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
             );
             Ok(())
         }
-        WaiverCommand::List { party } => {
+        WaiverCommand::List { party, json } => {
             let parties = store.parties(company).await?;
             let only = match party {
                 Some(p) => Some(
@@ -745,6 +765,9 @@ pub async fn waiver(store: &Store, company: i64, command: WaiverCommand) -> Resu
                 None => None,
             };
             let waivers = records::waivers_of(store, company, only).await?;
+            if json {
+                return crate::output::print_json(&waivers);
+            }
             if waivers.is_empty() {
                 outln!("No waivers or overrides.");
                 return Ok(());

@@ -17,7 +17,11 @@ pub enum TokenCommand {
     /// Make a token and print it once; trestle keeps only its hash.
     Create(CreateArgs),
     /// Every token: its id, name, scope, the start of the token, and when it was last used.
-    List,
+    List {
+        /// Print JSON, in the REST API's shape (`GET /api/v1/tokens`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token: it answers no request from now on.
     Revoke {
         /// The token's id, from `trestle token list`.
@@ -48,6 +52,10 @@ pub struct CreateArgs {
     /// The worker's id in trestle (worker tokens).
     #[arg(long)]
     worker: Option<i64>,
+    /// Print JSON, in the REST API's shape (`POST /api/v1/tokens`'s answer): the token, and
+    /// its `secret` this once.
+    #[arg(long)]
+    json: bool,
 }
 
 fn scope(args: &CreateArgs) -> Result<ApiScope> {
@@ -75,6 +83,9 @@ pub async fn command(settings: &Settings, command: TokenCommand) -> Result<()> {
                 scope: scope(&args)?,
             };
             let created = tokens::create(&store, &request, now).await?;
+            if args.json {
+                return output::print_json(&api::tokens::CreatedToken::from(created));
+            }
             outln!(
                 "Made token {} \"{}\" ({}). Copy it now: trestle keeps only its hash and cannot show it again.\n",
                 created.token.id,
@@ -83,8 +94,13 @@ pub async fn command(settings: &Settings, command: TokenCommand) -> Result<()> {
             );
             outln!("{}", created.secret.expose_secret());
         }
-        TokenCommand::List => {
+        TokenCommand::List { json } => {
             let all = tokens::list(&store).await?;
+            if json {
+                let shown: Vec<api::tokens::Token> =
+                    all.into_iter().map(api::tokens::Token::from).collect();
+                return output::print_json(&shown);
+            }
             if all.is_empty() {
                 outln!("No API tokens. `trestle token create --name NAME --scope admin` makes the first.");
                 return Ok(());

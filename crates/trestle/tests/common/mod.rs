@@ -107,8 +107,9 @@ impl Setup {
         );
     }
 
-    /// `trestle connect` to the demo company; `extra` adds flags (`--no-sync`, `--sync-forms`).
-    pub async fn connect(&self, extra: &[&str]) {
+    /// `trestle connect` to the demo company; `extra` adds flags (`--no-sync`, `--sync-forms`,
+    /// `--json`). Returns what it printed.
+    pub async fn connect(&self, extra: &[&str]) -> String {
         let company = demo::COMPANY_ID.to_string();
         let mut args = vec![
             "connect",
@@ -118,7 +119,7 @@ impl Setup {
             demo::CLIENT_ID,
         ];
         args.extend_from_slice(extra);
-        self.ok(&args).await;
+        self.ok(&args).await
     }
 
     /// The store the binary uses, opened with the key it wrote.
