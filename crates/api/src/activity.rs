@@ -93,12 +93,7 @@ fn integration(name: &str) -> Result<Integration, Problem> {
 }
 
 fn sync_body(bytes: &Bytes) -> Result<SyncBody, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not a sync ({e}): send {{\"integration\": \"workforce\"}}"),
-        )])
-    })
+    crate::problem::json_body(bytes, "a sync (send {\"integration\": \"workforce\"})")
 }
 
 fn run_of(r: store::Run) -> Run {
@@ -264,8 +259,7 @@ pub(crate) async fn runs(
     query: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.reader()?;
-    let Query(q) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let Query(q) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let mut errors = Vec::new();
     let limit = limit(q.limit, 20, 500, &mut errors);
     if !errors.is_empty() {
@@ -336,15 +330,16 @@ impl RunDetail {
     get,
     path = "/api/v1/companies/{company_id}/explain/{kind}/{id}",
     tag = "activity",
-    description = "Why a record is as it is: what trestle holds for it, and what the syncs decided and why.",
+    description = "Why a record is as it is: what trestle holds for it, and what the syncs decided and why. An app record (`worker`, `project`, `party`, `compliance-project`, `contact`) is answered with the Procore record it follows, explained (`follows`), or `follows: null` when it follows none, so no sync changes it.",
     security(("token" = [])),
     params(
         ("company_id" = i64, Path),
-        ("kind" = String, Path, description = "`procore-project`, `procore-user`, `procore-company`, `procore-contact`, `procore-commitment` or `form`"),
-        ("id" = i64, Path, description = "The Procore id (trestle's own for a form)"),
+        ("kind" = String, Path, description = "A Procore record: `procore-project`, `procore-user`, `procore-company`, `procore-contact`, `procore-commitment`; `form`; or an app record: `worker`, `project`, `party`, `compliance-project`, `contact`"),
+        ("id" = i64, Path, description = "The Procore id of a Procore record, trestle's own id of a form or an app record"),
     ),
     responses(
         (status = 200, description = "The explanation", body = Object),
+        (status = 404, description = "No such app record", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -353,19 +348,27 @@ pub(crate) async fn explain(
     State(api): State<Api>,
     Path((company, kind, id)): Path<(i64, String, i64)>,
 ) -> Result<Json<Value>, Problem> {
+    use engine::explain::{explain, explain_app, AppRecord, ExplainError};
     caller.reader()?;
-    let subject = SubjectKind::parse(&kind);
-    match engine::explain::explain(&api.store, company, subject, id).await {
-        Ok(e) => Ok(Json(
-            serde_json::to_value(e).map_err(|e| Problem::internal(&e))?,
-        )),
-        Err(e @ engine::explain::ExplainError::NotExplained(_)) => {
-            Err(Problem::invalid(vec![FieldError::new(
-                "kind",
-                e.to_string(),
-            )]))
-        }
-        Err(engine::explain::ExplainError::Store(e)) => Err(e.into()),
+    let answer = match AppRecord::parse(&kind) {
+        Some(record) => explain_app(&api.store, company, record, id)
+            .await
+            .map(serde_json::to_value),
+        None => explain(&api.store, company, SubjectKind::parse(&kind), id)
+            .await
+            .map(serde_json::to_value),
+    };
+    match answer {
+        Ok(value) => Ok(Json(value.map_err(|e| Problem::internal(&e))?)),
+        Err(e @ ExplainError::NotExplained(_)) => Err(Problem::invalid(vec![FieldError::new(
+            "kind",
+            format!(
+                "{e}; an app record's kind is one of {}",
+                AppRecord::ALL.map(AppRecord::as_str).join(", ")
+            ),
+        )])),
+        Err(e @ ExplainError::NoSuchRecord(..)) => Err(Problem::not_found(e.to_string())),
+        Err(ExplainError::Store(e)) => Err(e.into()),
         Err(e) => Err(Problem::internal(&e)),
     }
 }

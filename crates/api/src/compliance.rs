@@ -5,7 +5,7 @@
 //! projects with their compliance are in `parties`; the mapping screen in `mapping`.
 
 use crate::auth::Caller;
-use crate::paging::{limit, paged, window, Next};
+use crate::paging::{by_id, limit, paged, window, Next, PageQuery};
 use crate::{etag, Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -145,8 +145,54 @@ pub(crate) async fn change_settings(
 
 // ---------------------------------------------------------------- the records trestle keeps
 
-fn record_problem(e: RecordError) -> Problem {
+/// The record a route's body enters, which says where in the body a refused field is and
+/// whether a record the body names but that is not there is the body's fault (422) or the
+/// address's (404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// Nothing entered: a read or a removal, whose records come from the address.
+    Address,
+    Profile,
+    PartyProfile,
+    /// A certificate, whose one policy is under `policy`.
+    Certificate,
+    /// A policy alone: the body is the policy.
+    Policy,
+    Waiver,
+}
+
+impl Entry {
+    /// A field of the entered record, as the route's body names it.
+    fn field(self, name: &str) -> String {
+        match (self, name) {
+            (Entry::Certificate, "projects" | "received_on" | "producer" | "holder") => name.into(),
+            (Entry::Certificate, _) => format!("policy.{name}"),
+            (Entry::Waiver, "projects") => "project".into(),
+            _ => name.into(),
+        }
+    }
+}
+
+fn record_problem(e: RecordError, entry: Entry) -> Problem {
+    let invalid = |fields: &[&str], detail: String| {
+        Problem::invalid(
+            fields
+                .iter()
+                .map(|f| FieldError::new(&entry.field(f), detail.clone()))
+                .collect(),
+        )
+    };
     match e {
+        RecordError::NoProject { .. } | RecordError::SameNameProjects { .. }
+            if matches!(entry, Entry::Certificate | Entry::Waiver) =>
+        {
+            invalid(&["projects"], e.to_string())
+        }
+        RecordError::NoProfile { .. } | RecordError::NoProfiles { .. }
+            if entry == Entry::PartyProfile =>
+        {
+            invalid(&["profile"], e.to_string())
+        }
         RecordError::NoParty { .. }
         | RecordError::NoParties { .. }
         | RecordError::NoProject { .. }
@@ -158,21 +204,30 @@ fn record_problem(e: RecordError) -> Problem {
         RecordError::Invalid(problems) => Problem::invalid(
             problems
                 .iter()
-                .map(|p| FieldError::new("body", p.to_string()))
+                .map(|p| FieldError::new(&entry.field(p.field().unwrap_or("body")), p.to_string()))
                 .collect(),
         ),
+        RecordError::Edit(edit) => {
+            let fields = edit.fields();
+            let fields = if fields.is_empty() {
+                vec!["body"]
+            } else {
+                fields
+            };
+            invalid(&fields, edit.to_string())
+        }
+        RecordError::ProfileNameMismatch { .. } => invalid(&["name"], e.to_string()),
+        RecordError::PartyMismatch { .. } => invalid(&["whole.party_id"], e.to_string()),
         RecordError::Store(e) => e.into(),
-        other => Problem::invalid(vec![FieldError::new("body", other.to_string())]),
+        other => invalid(&["body"], other.to_string()),
     }
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &str) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not {what} ({e}); docs/compliance-import.md gives the shape"),
-        )])
-    })
+/// A body read into a JSON value and completed (an id it need not send) before it is read
+/// as the record, named like one read straight from the body.
+fn completed<T: serde::de::DeserializeOwned>(raw: &Value, what: &str) -> Result<T, Problem> {
+    let bytes = serde_json::to_vec(raw).map_err(|e| Problem::internal(&e))?;
+    crate::problem::json_body(&bytes, what)
 }
 
 #[utoipa::path(
@@ -180,30 +235,99 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &str) -> Resul
     path = "/api/v1/companies/{company_id}/compliance/profiles",
     tag = "compliance",
     security(("token" = [])),
-    params(("company_id" = i64, Path)),
+    params(("company_id" = i64, Path), PageQuery),
     responses(
-        (status = 200, description = "The compliance profiles with their requirements", body = Vec<ComplianceProfile>),
+        (status = 200, description = "The compliance profiles with their requirements, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<ComplianceProfile>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn profiles(
     caller: Caller,
     State(api): State<Api>,
     Path(company): Path<i64>,
-) -> Result<Json<Vec<ComplianceProfile>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
-    Ok(Json(api.store.profiles(company).await?))
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
+    by_id(
+        api.store.profiles(company).await?,
+        |p: &ComplianceProfile| p.id.0,
+        &page,
+        format!("/api/v1/companies/{company}/compliance/profiles"),
+    )
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+    tag = "compliance",
+    description = "One profile, with the `ETag` a change (`PUT`) or removal names in `If-Match`.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("name" = String, Path)),
+    responses(
+        (status = 200, description = "The profile", body = ComplianceProfile),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn profile(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, name)): Path<(i64, String)>,
+) -> Result<Response, Problem> {
+    caller.reader()?;
+    let p = records::profile_named(&api.store, company, &name)
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    Ok(etag::tagged(Json(&p).into_response(), &etag::of(&p)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+    tag = "compliance",
+    description = "Removes a profile no party uses; `If-Match` refuses it when the profile changed since it was read.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("name" = String, Path), ("If-Match" = Option<String>, Header, description = "The profile's ETag as read: refused (412) if it changed since")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A party or a party on a project still uses it", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_profile(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, name)): Path<(i64, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
+    caller.admin()?;
+    let current = records::profile_named(&api.store, company, &name)
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    etag::check(
+        &headers,
+        &etag::of(&current),
+        &format!("profile \"{name}\""),
+    )?;
+    records::remove_profile(&api.store, company, &name)
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    queue_sync(&api, company).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
     put,
     path = "/api/v1/companies/{company_id}/compliance/profiles/{name}",
     tag = "compliance",
-    description = "Creates or replaces the profile named `name`, in the import file's shape (docs/compliance-import.md).",
+    description = "Creates or replaces the profile named `name`, in the import file's shape (docs/compliance-import.md). With `If-Match`, a profile changed since it was read is not replaced (412).",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("name" = String, Path)),
+    params(("company_id" = i64, Path), ("name" = String, Path), ("If-Match" = Option<String>, Header, description = "The profile's ETag as read: refused (412) if it changed since")),
     request_body(content = ComplianceProfile, description = "A profile: `name`, `requirements`, optional `currency` and `expiring_within_days`; an `id` is not needed"),
     responses(
-        (status = 200, description = "Saved, with its id", body = ComplianceProfile),
+        (status = 200, description = "Saved, with its id and its new ETag", body = ComplianceProfile),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -211,10 +335,11 @@ pub(crate) async fn put_profile(
     caller: Caller,
     State(api): State<Api>,
     Path((company, name)): Path<(i64, String)>,
+    headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<ComplianceProfile>, Problem> {
+) -> Result<Response, Problem> {
     caller.admin()?;
-    let mut raw: Value = json_body(&bytes, "a profile")?;
+    let mut raw: Value = crate::problem::json_body(&bytes, "a profile")?;
     if raw.get("id").is_none() {
         raw["id"] = Value::from(0);
     }
@@ -238,9 +363,13 @@ pub(crate) async fn put_profile(
     if !wrong.is_empty() {
         return Err(Problem::invalid(wrong));
     }
-    let whole: ComplianceProfile = serde_json::from_value(raw).map_err(|e| {
-        Problem::invalid(vec![FieldError::new("body", format!("not a profile: {e}"))])
-    })?;
+    let whole: ComplianceProfile = completed(&raw, "a profile")?;
+    let current = api.store.profile_by_name(company, &name).await?;
+    etag::check_existing(
+        &headers,
+        current.as_ref().map(etag::of).as_deref(),
+        &format!("profile \"{name}\""),
+    )?;
     let saved = records::set_profile(
         &api.store,
         company,
@@ -249,9 +378,12 @@ pub(crate) async fn put_profile(
         &ProfileEdit::default(),
     )
     .await
-    .map_err(record_problem)?;
+    .map_err(|e| record_problem(e, Entry::Profile))?;
     queue_sync(&api, company).await?;
-    Ok(Json(saved))
+    Ok(etag::tagged(
+        Json(&saved).into_response(),
+        &etag::of(&saved),
+    ))
 }
 
 /// A party's profile: `{"profile": "Standard Subcontractor"}`, or `null` for none.
@@ -264,13 +396,14 @@ pub struct PartyProfileBody {
     put,
     path = "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
     tag = "compliance",
-    description = "The profile of the party's global compliance (none: not tracked).",
+    description = "The profile of the party's global compliance (none: not tracked). `If-Match` takes the party's `ETag` (from `GET …/compliance/parties/{id}`): a profile set by someone else since is not overwritten (412).",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), ("If-Match" = Option<String>, Header, description = "The party's ETag as read: refused (412) if its profile changed since")),
     request_body = PartyProfileBody,
     responses(
-        (status = 200, description = "The profile given, or null", body = Option<ComplianceProfile>),
+        (status = 200, description = "The profile given, or null; the party's new ETag", body = Option<ComplianceProfile>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -278,16 +411,34 @@ pub(crate) async fn party_profile(
     caller: Caller,
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
+    headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Option<ComplianceProfile>>, Problem> {
+) -> Result<Response, Problem> {
     caller.admin()?;
-    let b: PartyProfileBody = json_body(&bytes, "a party's profile")?;
+    let b: PartyProfileBody = crate::problem::json_body(&bytes, "a party's profile")?;
+    let current = api
+        .store
+        .party(company, PartyId(party))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no party {party}")))?;
+    etag::check(
+        &headers,
+        &party_tag(&current),
+        &format!("party {party}'s profile"),
+    )?;
     let given =
         records::set_party_profile(&api.store, company, PartyId(party), b.profile.as_deref())
             .await
-            .map_err(record_problem)?;
+            .map_err(|e| record_problem(e, Entry::PartyProfile))?;
     queue_sync(&api, company).await?;
-    Ok(Json(given))
+    let tag = etag::of(&given.as_ref().map(|p| p.id));
+    Ok(etag::tagged(Json(&given).into_response(), &tag))
+}
+
+/// A party's `ETag`: what a person sets on it (its profile), so a sync renaming it does not
+/// refuse an admin's change.
+pub(crate) fn party_tag(party: &domain::compliance::Party) -> String {
+    etag::of(&party.profile_id)
 }
 
 #[utoipa::path(
@@ -295,22 +446,29 @@ pub(crate) async fn party_profile(
     path = "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
     tag = "compliance",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), PageQuery),
     responses(
-        (status = 200, description = "The party's certificates with their policies", body = Vec<Certificate>),
+        (status = 200, description = "The party's certificates with their policies, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Certificate>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn certificates(
     caller: Caller,
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
-) -> Result<Json<Vec<Certificate>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
-    Ok(Json(
-        records::certificates_of(&api.store, company, Some(PartyId(party)))
-            .await
-            .map_err(record_problem)?,
-    ))
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
+    let all = records::certificates_of(&api.store, company, Some(PartyId(party)))
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    by_id(
+        all,
+        |c: &Certificate| c.id.0,
+        &page,
+        format!("/api/v1/companies/{company}/compliance/parties/{party}/certificates"),
+    )
 }
 
 #[utoipa::path(
@@ -338,44 +496,124 @@ pub(crate) async fn add_certificate(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Certificate>), Problem> {
     caller.admin()?;
-    let mut raw: Value = json_body(&bytes, "a certificate")?;
+    let mut raw: Value = crate::problem::json_body(&bytes, "a certificate")?;
     if let Some(whole) = raw.get_mut("whole").filter(|w| w.is_object()) {
         whole["id"] = whole.get("id").cloned().unwrap_or(Value::from(0));
         whole["party_id"] = Value::from(party);
     }
-    let new: records::NewCertificate = serde_json::from_value(raw).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not a certificate: {e}"),
-        )])
-    })?;
+    let new: records::NewCertificate = completed(&raw, "a certificate")?;
     let saved = records::add_certificate(&api.store, company, PartyId(party), new)
         .await
-        .map_err(record_problem)?;
+        .map_err(|e| record_problem(e, Entry::Certificate))?;
     queue_sync(&api, company).await?;
     Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// The certificate `id` as it is now, and its tag; 412 unless `If-Match` (when given) names it.
+async fn current_certificate(
+    api: &Api,
+    company: i64,
+    id: i64,
+    headers: &HeaderMap,
+) -> Result<Certificate, Problem> {
+    let current = records::certificate(&api.store, company, CertificateId(id))
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    etag::check(headers, &etag::of(&current), &format!("certificate {id}"))?;
+    Ok(current)
+}
+
+/// A certificate as saved, with its new tag.
+fn tagged_certificate(c: &Certificate) -> Response {
+    etag::tagged(Json(c).into_response(), &etag::of(c))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+    tag = "compliance",
+    description = "One certificate with its policies, and the `ETag` its changes name in `If-Match`.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The certificate", body = Certificate),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn certificate(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+) -> Result<Response, Problem> {
+    caller.reader()?;
+    let c = records::certificate(&api.store, company, CertificateId(id))
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    Ok(tagged_certificate(&c))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+    tag = "compliance",
+    description = "Replaces the certificate with the one given, in the import file's shape (its `id` and `party_id` are the certificate's own): a corrected certificate. With `If-Match`, one changed since it was read is not replaced (412).",
+    security(("token" = [])),
+    params(("company_id" = i64, Path), ("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The certificate's ETag as read: refused (412) if it changed since")),
+    request_body = Certificate,
+    responses(
+        (status = 200, description = "The certificate as saved, with its new ETag", body = Certificate),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn replace_certificate(
+    caller: Caller,
+    State(api): State<Api>,
+    Path((company, id)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    caller.admin()?;
+    let mut raw: Value = crate::problem::json_body(&bytes, "a certificate")?;
+    let current = current_certificate(&api, company, id, &headers).await?;
+    if raw.is_object() {
+        raw["id"] = Value::from(id);
+        raw["party_id"] =
+            serde_json::to_value(current.party_id).map_err(|e| Problem::internal(&e))?;
+    }
+    let given: Certificate = completed(&raw, "a certificate")?;
+    let saved = records::replace_certificate(&api.store, company, CertificateId(id), given)
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    queue_sync(&api, company).await?;
+    Ok(tagged_certificate(&saved))
 }
 
 #[utoipa::path(
     delete,
     path = "/api/v1/companies/{company_id}/compliance/certificates/{id}",
     tag = "compliance",
+    description = "Removes the certificate; with `If-Match`, not one changed since it was read (412).",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path)),
+    params(("company_id" = i64, Path), ("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The certificate's ETag as read: refused (412) if it changed since")),
     responses(
         (status = 204, description = "Removed"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn remove_certificate(
     caller: Caller,
     State(api): State<Api>,
     Path((company, id)): Path<(i64, i64)>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     caller.admin()?;
+    current_certificate(&api, company, id, &headers).await?;
     records::remove_certificate(&api.store, company, CertificateId(id))
         .await
-        .map_err(record_problem)?;
+        .map_err(|e| record_problem(e, Entry::Address))?;
     queue_sync(&api, company).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -386,11 +624,12 @@ pub(crate) async fn remove_certificate(
     tag = "compliance",
     description = "Adds a policy to the certificate, or changes its policy of the same `subject` (only the fields given): `{\"subject\": \"automobile_liability\", \"insurer\": ..., \"policy_number\": ..., \"effective_date\": ..., \"expiration_date\": ..., \"limits\": {\"combined_single_limit\": \"1000000\"}, \"endorsements\": [...], \"statutory\": false}`; `remove_limits` takes limits off.",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The certificate")),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The certificate"), ("If-Match" = Option<String>, Header, description = "The certificate's ETag as read: refused (412) if it changed since")),
     request_body = PolicyDraft,
     responses(
-        (status = 200, description = "The certificate as saved", body = Certificate),
+        (status = 200, description = "The certificate as saved, with its new ETag", body = Certificate),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names the certificate as it was before a change since", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A new policy lacking a field it needs, or a value that does not fit", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -398,15 +637,17 @@ pub(crate) async fn set_policy(
     caller: Caller,
     State(api): State<Api>,
     Path((company, id)): Path<(i64, i64)>,
+    headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Certificate>, Problem> {
+) -> Result<Response, Problem> {
     caller.admin()?;
-    let draft: PolicyDraft = json_body(&bytes, "a policy")?;
+    let draft: PolicyDraft = crate::problem::json_body(&bytes, "a policy")?;
+    current_certificate(&api, company, id, &headers).await?;
     let saved = records::set_policy(&api.store, company, CertificateId(id), &draft)
         .await
-        .map_err(record_problem)?;
+        .map_err(|e| record_problem(e, Entry::Policy))?;
     queue_sync(&api, company).await?;
-    Ok(Json(saved))
+    Ok(tagged_certificate(&saved))
 }
 
 #[utoipa::path(
@@ -418,31 +659,35 @@ pub(crate) async fn set_policy(
         ("company_id" = i64, Path),
         ("id" = i64, Path, description = "The certificate"),
         ("subject" = String, Path, description = "The policy's coverage line, e.g. `umbrella_excess`"),
+        ("If-Match" = Option<String>, Header, description = "The certificate's ETag as read: refused (412) if it changed since"),
     ),
     responses(
-        (status = 200, description = "The certificate as saved", body = Certificate),
+        (status = 200, description = "The certificate as saved, with its new ETag", body = Certificate),
         (status = 404, description = "No such certificate, or it has no policy of this line", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn remove_policy(
     caller: Caller,
     State(api): State<Api>,
     Path((company, id, subject)): Path<(i64, i64, String)>,
-) -> Result<Json<Certificate>, Problem> {
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     caller.admin()?;
     let line: Subject = serde_json::from_value(Value::String(subject.clone())).map_err(|_| {
         Problem::not_found(format!(
             "there is no coverage line \"{subject}\"; use one of the names the certificate lists, e.g. general_liability"
         ))
     })?;
+    current_certificate(&api, company, id, &headers).await?;
     let saved = records::remove_policy(&api.store, company, CertificateId(id), line)
         .await
         .map_err(|e| match e {
             RecordError::Edit(_) => Problem::not_found(e.to_string()),
-            other => record_problem(other),
+            other => record_problem(other, Entry::Address),
         })?;
     queue_sync(&api, company).await?;
-    Ok(Json(saved))
+    Ok(tagged_certificate(&saved))
 }
 
 #[utoipa::path(
@@ -450,22 +695,29 @@ pub(crate) async fn remove_policy(
     path = "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
     tag = "compliance",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), PageQuery),
     responses(
-        (status = 200, description = "The party's waivers and overrides", body = Vec<Waiver>),
+        (status = 200, description = "The party's waivers and overrides, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Waiver>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn waivers(
     caller: Caller,
     State(api): State<Api>,
     Path((company, party)): Path<(i64, i64)>,
-) -> Result<Json<Vec<Waiver>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
-    Ok(Json(
-        records::waivers_of(&api.store, company, Some(PartyId(party)))
-            .await
-            .map_err(record_problem)?,
-    ))
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
+    let all = records::waivers_of(&api.store, company, Some(PartyId(party)))
+        .await
+        .map_err(|e| record_problem(e, Entry::Address))?;
+    by_id(
+        all,
+        |w: &Waiver| w.id.0,
+        &page,
+        format!("/api/v1/companies/{company}/compliance/parties/{party}/waivers"),
+    )
 }
 
 #[utoipa::path(
@@ -493,10 +745,10 @@ pub(crate) async fn add_waiver(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Waiver>), Problem> {
     caller.admin()?;
-    let new: records::NewWaiver = json_body(&bytes, "a waiver")?;
+    let new: records::NewWaiver = crate::problem::json_body(&bytes, "a waiver")?;
     let saved = records::add_waiver(&api.store, company, PartyId(party), new)
         .await
-        .map_err(record_problem)?;
+        .map_err(|e| record_problem(e, Entry::Waiver))?;
     queue_sync(&api, company).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
@@ -520,7 +772,7 @@ pub(crate) async fn remove_waiver(
     caller.admin()?;
     records::remove_waiver(&api.store, company, WaiverId(id))
         .await
-        .map_err(record_problem)?;
+        .map_err(|e| record_problem(e, Entry::Address))?;
     queue_sync(&api, company).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -557,8 +809,7 @@ pub(crate) async fn insurance(
     query: Result<Query<InsuranceQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.reader()?;
-    let Query(q) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let Query(q) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let mut errors = Vec::new();
     let limit = limit(q.limit, 100, 500, &mut errors);
     if !errors.is_empty() {

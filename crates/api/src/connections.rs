@@ -4,9 +4,11 @@
 //! checklist), changing its settings and disconnecting it.
 
 use crate::auth::Caller;
+use crate::paging::PageQuery;
 use crate::{etag, Api, FieldError, Problem};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -155,15 +157,19 @@ impl Connection {
     path = "/api/v1/connections",
     tag = "connections",
     security(("token" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Every connected company, by company id", body = Vec<Connection>),
+        (status = 200, description = "Every connected company, by company id (`after`: a company id); a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Connection>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list(
     caller: Caller,
     State(api): State<Api>,
-) -> Result<Json<Vec<Connection>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let all = engine::status::status(api.public_url.as_deref(), &api.store, None)
         .await
         .map_err(|e| Problem::internal(&e))?;
@@ -174,7 +180,12 @@ pub(crate) async fn list(
             shown.push(Connection::of(s, &c));
         }
     }
-    Ok(Json(shown))
+    crate::paging::by_id(
+        shown,
+        |c: &Connection| c.company_id,
+        &page,
+        "/api/v1/connections".into(),
+    )
 }
 
 #[utoipa::path(
@@ -382,12 +393,10 @@ pub(crate) async fn connect(
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     caller.admin()?;
-    let b: ConnectBody = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not a connection ({e}): send company_id, client_id and client_secret"),
-        )])
-    })?;
+    let b: ConnectBody = crate::problem::json_body(
+        &bytes,
+        "a connection (send company_id, client_id and client_secret)",
+    )?;
     let mut errors = Vec::new();
     if b.client_id.trim().is_empty() {
         errors.push(FieldError::new("client_id", "the app's client id is empty"));
@@ -458,9 +467,7 @@ pub(crate) async fn change(
     bytes: Bytes,
 ) -> Result<Json<Connected>, Problem> {
     caller.admin()?;
-    let b: SettingsBody = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new("body", format!("not settings: {e}"))])
-    })?;
+    let b: SettingsBody = crate::problem::json_body(&bytes, "a connection's settings")?;
     if b.forms_folder
         .as_deref()
         .is_some_and(|f| f.trim().is_empty())

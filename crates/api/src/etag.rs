@@ -1,5 +1,6 @@
 //! Entity tags for the records a person edits in place (a connection's settings, the
-//! compliance settings, a template), and `If-Match` on their writes: two admins editing the
+//! compliance settings, a profile, a certificate, a party's profile), and `If-Match` on their
+//! writes: two admins editing the
 //! same settings from two screens cannot silently undo each other. The tag is a hash of what
 //! the write changes, so it moves only when that does (a connection's health may change
 //! every minute; its settings do not). Workers and forms carry the store's version instead.
@@ -42,6 +43,23 @@ pub(crate) fn check(headers: &HeaderMap, current: &str, what: &str) -> Result<()
                 "{what} changed since it was read (its ETag is now {current}); read it again and change what it is now"
             ),
         ))
+    }
+}
+
+/// [`check`] for a record that may not exist yet (a PUT that creates or replaces): an
+/// `If-Match` naming a tag (not `*`) fails when there is nothing to match.
+pub(crate) fn check_existing(
+    headers: &HeaderMap,
+    current: Option<&str>,
+    what: &str,
+) -> Result<(), Problem> {
+    match current {
+        Some(current) => check(headers, current, what),
+        None if headers.get(IF_MATCH).is_some_and(|v| v != "*") => Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!("{what} does not exist any more; read it again"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -5,7 +5,7 @@
 //! its upload to the project's Procore Documents.
 
 use crate::auth::Caller;
-use crate::paging::{limit, paged, window, Next, PageQuery};
+use crate::paging::{limit, paged, Next, PageQuery};
 use crate::{Api, FieldError, Problem};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -168,12 +168,7 @@ fn problem(e: FormsError) -> Problem {
 
 /// Reads a JSON body, naming what is wrong with it.
 fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not the JSON this route takes: {e}"),
-        )])
-    })
+    crate::problem::json_body(bytes, "the JSON this route takes")
 }
 
 /// The version in `If-Match`, when it is given and is not `*`.
@@ -200,27 +195,16 @@ pub(crate) async fn templates(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.form_reader(company)?;
-    let Query(query) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
-    let mut errors = Vec::new();
-    let limit = limit(query.limit, 100, 500, &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::invalid(errors));
-    }
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let list = engine::forms::templates(&api.store, company)
         .await
         .map_err(problem)?;
-    let list = window(list, |t| t.id, query.after, limit);
-    Ok(paged(
+    crate::paging::by_id(
         list.into_iter().map(|t| template_of(t, None)).collect(),
-        limit,
-        |t: &Template| t.id.to_string(),
-        Next {
-            path: format!("/api/v1/companies/{company}/forms/templates"),
-            cursor: "after",
-            filters: &[],
-        },
-    ))
+        |t: &Template| t.id,
+        &page,
+        format!("/api/v1/companies/{company}/forms/templates"),
+    )
 }
 
 #[utoipa::path(
@@ -348,8 +332,7 @@ pub(crate) async fn list(
     query: Result<Query<FormsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.form_reader(company)?;
-    let Query(query) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let Query(query) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let mut errors = Vec::new();
     let limit = limit(query.limit, 100, 500, &mut errors);
     if !errors.is_empty() {

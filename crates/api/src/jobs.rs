@@ -2,6 +2,7 @@
 
 use crate::auth::Caller;
 use crate::paging::{limit, paged, Next};
+use crate::problem::bad_query;
 use crate::{Api, FieldError, Problem};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -69,10 +70,6 @@ pub struct Retried {
     pub job: Job,
     /// A waiting job of the same kind that took this one's place.
     pub merged_into: Option<i64>,
-}
-
-fn bad_query(rejection: &QueryRejection) -> Problem {
-    Problem::invalid(vec![FieldError::new("query", rejection.body_text())])
 }
 
 #[utoipa::path(

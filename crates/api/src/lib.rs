@@ -249,7 +249,9 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/profiles/{name}",
-            axum::routing::put(compliance::put_profile),
+            get(compliance::profile)
+                .put(compliance::put_profile)
+                .delete(compliance::remove_profile),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
@@ -261,7 +263,9 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/certificates/{id}",
-            delete(compliance::remove_certificate),
+            get(compliance::certificate)
+                .put(compliance::replace_certificate)
+                .delete(compliance::remove_certificate),
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies",

@@ -130,8 +130,7 @@ pub(crate) async fn mappings(
     query: Result<Query<MappingsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.reader()?;
-    let Query(q) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let Query(q) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let mut errors = Vec::new();
     let kind = q.kind.as_deref().and_then(|k| kind_of(k, &mut errors));
     let limit = limit(q.limit, 100, 500, &mut errors);
@@ -364,12 +363,7 @@ pub(crate) async fn map(
     bytes: Bytes,
 ) -> Result<Json<Mapped>, Problem> {
     caller.admin()?;
-    let b: MapBody = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::invalid(vec![FieldError::new(
-            "body",
-            format!("not a decision: {e}"),
-        )])
-    })?;
+    let b: MapBody = crate::problem::json_body(&bytes, "a decision")?;
     let (record, decision) = decision_of(&kind, &b)?;
     let connection = api.connection(company).await?;
     let settings = api.procore_settings()?;

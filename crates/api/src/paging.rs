@@ -79,6 +79,33 @@ pub(crate) fn paged<T: Serialize>(
     response
 }
 
+/// A page of a short list held whole in memory (a party's certificates, the tokens), by
+/// `id`, paged like every other: the one shape a client walks for every list.
+pub(crate) fn by_id<T: Serialize>(
+    mut all: Vec<T>,
+    id: impl Fn(&T) -> i64,
+    page: &PageQuery,
+    path: String,
+) -> Result<Response, crate::Problem> {
+    let mut errors = Vec::new();
+    let limit = limit(page.limit, 100, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(crate::Problem::invalid(errors));
+    }
+    all.sort_by_key(&id);
+    let items = window(all, &id, page.after, limit);
+    Ok(paged(
+        items,
+        limit,
+        |item| id(item).to_string(),
+        Next {
+            path,
+            cursor: "after",
+            filters: &[],
+        },
+    ))
+}
+
 /// A page of a list with no filter of its own.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

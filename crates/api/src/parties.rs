@@ -7,11 +7,12 @@
 //! compliance parties|projects --json` prints.
 
 use crate::auth::Caller;
-use crate::paging::{limit, paged, window, Next};
+use crate::paging::{limit, paged, window, Next, PageQuery};
+use crate::problem::bad_query;
 use crate::{Api, FieldError, Problem};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use domain::compliance::PartyId;
@@ -236,10 +237,6 @@ pub struct OnQuery {
     pub on: Option<String>,
 }
 
-fn bad_query(r: &QueryRejection) -> Problem {
-    Problem::invalid(vec![FieldError::new("query", r.body_text())])
-}
-
 /// The day asked about, today when none is.
 fn day(on: Option<&str>, errors: &mut Vec<FieldError>) -> NaiveDate {
     let today = Utc::now().date_naive();
@@ -328,7 +325,7 @@ pub(crate) async fn parties(
     security(("token" = [])),
     params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), OnQuery),
     responses(
-        (status = 200, description = "The party's compliance on the day, globally and on each of its projects, with every requirement's outcome and the reason it is not met", body = PartyCompliance),
+        (status = 200, description = "The party's compliance on the day, globally and on each of its projects, with every requirement's outcome and the reason it is not met; its `ETag` is what `PUT …/parties/{id}/profile` names in `If-Match`", body = PartyCompliance),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -338,7 +335,7 @@ pub(crate) async fn party(
     State(api): State<Api>,
     Path((company, id)): Path<(i64, i64)>,
     query: Result<Query<OnQuery>, QueryRejection>,
-) -> Result<Json<PartyCompliance>, Problem> {
+) -> Result<Response, Problem> {
     caller.reader()?;
     let Query(q) = query.map_err(|r| bad_query(&r))?;
     let mut errors = Vec::new();
@@ -349,7 +346,16 @@ pub(crate) async fn party(
     let status = engine::views::party_status(&api.store, company, PartyId(id), on)
         .await?
         .ok_or_else(|| Problem::not_found(format!("there is no party {id}")))?;
-    Ok(Json(status.into()))
+    let party = api
+        .store
+        .party(company, PartyId(id))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no party {id}")))?;
+    let shown: PartyCompliance = status.into();
+    Ok(crate::etag::tagged(
+        Json(shown).into_response(),
+        &crate::compliance::party_tag(&party),
+    ))
 }
 
 #[utoipa::path(
@@ -407,40 +413,47 @@ pub(crate) async fn projects(
     path = "/api/v1/companies/{company_id}/compliance/parties/{id}/contacts",
     tag = "compliance",
     security(("token" = [])),
-    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party")),
+    params(("company_id" = i64, Path), ("id" = i64, Path, description = "The party"), PageQuery),
     responses(
-        (status = 200, description = "The party's contacts, by id", body = Vec<Contact>),
+        (status = 200, description = "The party's contacts, by id; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Contact>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn contacts(
     caller: Caller,
     State(api): State<Api>,
     Path((company, id)): Path<(i64, i64)>,
-) -> Result<Json<Vec<Contact>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.reader()?;
+    let Query(page) = query.map_err(|r| bad_query(&r))?;
     api.store
         .party(company, PartyId(id))
         .await?
         .ok_or_else(|| Problem::not_found(format!("there is no party {id}")))?;
     let contacts = api.store.contacts(company).await?;
-    Ok(Json(
-        contacts
-            .into_iter()
-            .filter(|c| c.party_id.0 == id)
-            .map(|c| Contact {
-                id: c.id.0,
-                party_id: c.party_id.0,
-                first_name: c.first_name,
-                last_name: c.last_name,
-                email: c.email,
-                phone: c.phone,
-                fax: c.fax,
-                primary: c.primary,
-                procore_contact_id: c.procore_contact_id,
-            })
-            .collect(),
-    ))
+    let contacts = contacts
+        .into_iter()
+        .filter(|c| c.party_id.0 == id)
+        .map(|c| Contact {
+            id: c.id.0,
+            party_id: c.party_id.0,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone: c.phone,
+            fax: c.fax,
+            primary: c.primary,
+            procore_contact_id: c.procore_contact_id,
+        })
+        .collect();
+    crate::paging::by_id(
+        contacts,
+        |c: &Contact| c.id,
+        &page,
+        format!("/api/v1/companies/{company}/compliance/parties/{id}/contacts"),
+    )
 }
 
 /// Which associations to list.
@@ -477,8 +490,7 @@ pub(crate) async fn associations(
     query: Result<Query<AssociationsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     caller.reader()?;
-    let Query(q) =
-        query.map_err(|r| Problem::invalid(vec![FieldError::new("query", r.body_text())]))?;
+    let Query(q) = query.map_err(|r| bad_query(&r))?;
     let mut errors = Vec::new();
     let limit = limit(q.limit, 100, 500, &mut errors);
     let after = match q.after.as_deref() {

@@ -42,6 +42,45 @@ impl FieldError {
     }
 }
 
+/// Reads a route's JSON body as `T` (`what` it is, for the message). What does not fit is
+/// named by its path in the body (`policy.expiration_date`, `requirements[2].minimum`), so a
+/// form can show the message beside the field; `body` only when the body is not JSON at all.
+pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // A map key serde cannot name (an enum's) shows as `?`: the map itself is named.
+        let path = e.path().to_string().replace(".?", "");
+        (path, e.into_inner())
+    });
+    let read = read.and_then(|value| de.end().map(|()| value).map_err(|e| (".".into(), e)));
+    read.map_err(|(path, inner): (String, serde_json::Error)| {
+        let message = inner.to_string();
+        // A missing field is reported at the object that lacks it: name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name);
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_string(),
+            // The body is a list where an object is wanted: the body itself is wrong.
+            (".", None) => "body".to_string(),
+            (path, _) if path.starts_with('[') => "body".to_string(),
+            (path, Some(name)) => format!("{path}.{name}"),
+            (path, None) => path.to_string(),
+        };
+        // serde's line and column say nothing to a person sending one small object.
+        let why = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(why, _)| why);
+        Problem::invalid(vec![FieldError::new(&field, format!("not {what}: {why}"))])
+    })
+}
+
+/// A query string that is not the one a route takes, as a problem naming what serde found.
+pub(crate) fn bad_query(rejection: &axum::extract::rejection::QueryRejection) -> Problem {
+    Problem::invalid(vec![FieldError::new("query", rejection.body_text())])
+}
+
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
         Problem {

@@ -2,10 +2,12 @@
 //! is made; afterwards only its first characters are.
 
 use crate::auth::Caller;
+use crate::paging::PageQuery;
 use crate::{Api, FieldError, Problem};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use engine::tokens::{self, TokenError, TokenRequest};
@@ -87,11 +89,6 @@ impl From<tokens::CreatedToken> for CreatedToken {
     }
 }
 
-/// A body that is not the JSON a route takes, as a problem naming what serde found.
-pub(crate) fn bad_body(rejection: &JsonRejection) -> Problem {
-    Problem::invalid(vec![FieldError::new("body", rejection.body_text())])
-}
-
 /// The scope asked for, or the fields that were wrong.
 fn scope(new: &NewToken) -> Result<ApiScope, Vec<FieldError>> {
     let worker_fields = |errors: &mut Vec<FieldError>| {
@@ -161,17 +158,22 @@ fn scope(new: &NewToken) -> Result<ApiScope, Vec<FieldError>> {
     path = "/api/v1/tokens",
     tag = "tokens",
     security(("token" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Every token, revoked ones included, oldest first", body = Vec<Token>),
+        (status = 200, description = "Every token, revoked ones included, oldest first; a full page carries `Link: <URL>; rel=\"next\"`", body = Vec<Token>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list(
     caller: Caller,
     State(api): State<Api>,
-) -> Result<Json<Vec<Token>>, Problem> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     caller.admin()?;
+    let Query(page) = query.map_err(|r| crate::problem::bad_query(&r))?;
     let all = tokens::list(&api.store).await.map_err(token_problem)?;
-    Ok(Json(all.into_iter().map(Token::from).collect()))
+    let all = all.into_iter().map(Token::from).collect();
+    crate::paging::by_id(all, |t: &Token| t.id, &page, "/api/v1/tokens".into())
 }
 
 #[utoipa::path(
@@ -189,10 +191,10 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     caller: Caller,
     State(api): State<Api>,
-    body: Result<Json<NewToken>, JsonRejection>,
+    bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     caller.admin()?;
-    let Json(new) = body.map_err(|r| bad_body(&r))?;
+    let new: NewToken = crate::problem::json_body(&bytes, "a token")?;
     let scope = scope(&new).map_err(Problem::invalid)?;
     let request = TokenRequest {
         name: new.name.as_deref().unwrap_or_default(),

@@ -5,8 +5,9 @@
 
 use crate::auth::Caller;
 use crate::paging::{limit, paged, window, Next};
+use crate::problem::bad_query;
 use crate::{Api, FieldError, Problem};
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -250,10 +251,6 @@ fn problem(e: WorkforceError) -> Problem {
         WorkforceError::Store(e) => e.into(),
         other => Problem::internal(&other),
     }
-}
-
-fn bad_query(rejection: &QueryRejection) -> Problem {
-    Problem::invalid(vec![FieldError::new("query", rejection.body_text())])
 }
 
 #[utoipa::path(
@@ -687,11 +684,10 @@ pub(crate) async fn decide(
     caller: Caller,
     State(api): State<Api>,
     Path((company, kind, procore_id)): Path<(i64, String, i64)>,
-    body: Result<Json<DecisionInput>, JsonRejection>,
+    bytes: axum::body::Bytes,
 ) -> Result<Json<Decided>, Problem> {
     caller.admin()?;
-    let Json(input) =
-        body.map_err(|r| Problem::invalid(vec![FieldError::new("body", r.body_text())]))?;
+    let input: DecisionInput = crate::problem::json_body(&bytes, "a decision")?;
     let (kind, decision) = decision_of(&kind, &input)?;
     let d = engine::workforce::decide(
         &api.store,

@@ -21,8 +21,65 @@ pub enum ExplainError {
     /// Only Procore projects, users, companies, contacts, commitments and forms are explained.
     #[error("trestle explains Procore projects, users, companies, contacts and commitments, and forms; not a record of kind \"{0}\"")]
     NotExplained(SubjectKind),
+    /// The app record asked about is not there.
+    #[error("there is no {0} {1}")]
+    NoSuchRecord(AppRecord, i64),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A record of the apps' side, explained through the Procore record it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppRecord {
+    Worker,
+    /// A workforce app project.
+    Project,
+    Party,
+    /// A compliance app project.
+    ComplianceProject,
+    Contact,
+}
+
+impl AppRecord {
+    pub const ALL: [AppRecord; 5] = [
+        AppRecord::Worker,
+        AppRecord::Project,
+        AppRecord::Party,
+        AppRecord::ComplianceProject,
+        AppRecord::Contact,
+    ];
+
+    /// Its name in an address (`worker`, `compliance-project`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppRecord::Worker => "worker",
+            AppRecord::Project => "project",
+            AppRecord::Party => "party",
+            AppRecord::ComplianceProject => "compliance-project",
+            AppRecord::Contact => "contact",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AppRecord> {
+        AppRecord::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for AppRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str().replace('-', " "))
+    }
+}
+
+/// The answer about an app record: the Procore record it follows, explained, or that it
+/// follows none (made in the app, or its Procore record was unlinked), so no sync changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppExplanation {
+    pub record: AppRecord,
+    pub id: i64,
+    /// `None`: it follows no Procore record.
+    pub follows: Option<Explanation>,
 }
 
 /// The answer about one record.
@@ -172,6 +229,72 @@ pub enum Hint {
     FormNotDecided,
     /// No compliance sync has decided about the record yet.
     ComplianceNotDecided,
+}
+
+/// Explains an app record of `company` through the Procore record it follows.
+///
+/// # Errors
+/// [`ExplainError::NoSuchRecord`] when the company has no such record; the store failed.
+pub async fn explain_app(
+    store: &Store,
+    company: CompanyId,
+    record: AppRecord,
+    id: i64,
+) -> Result<AppExplanation, ExplainError> {
+    let missing = || ExplainError::NoSuchRecord(record, id);
+    let follows = match record {
+        AppRecord::Worker => {
+            store.worker(company, id).await?.ok_or_else(missing)?;
+            let link = store.link_by_local(company, LinkKind::Worker, id).await?;
+            link.map(|l| (SubjectKind::ProcoreUser, l.procore_id))
+        }
+        AppRecord::Project => {
+            store.project(company, id).await?.ok_or_else(missing)?;
+            let link = store.link_by_local(company, LinkKind::Project, id).await?;
+            link.map(|l| (SubjectKind::ProcoreProject, l.procore_id))
+        }
+        AppRecord::Party => {
+            let party = store
+                .party(company, PartyId(id))
+                .await?
+                .ok_or_else(missing)?;
+            party
+                .procore_vendor_id
+                .map(|v| (SubjectKind::ProcoreCompany, v))
+        }
+        AppRecord::ComplianceProject => {
+            let project = store
+                .compliance_projects(company)
+                .await?
+                .into_iter()
+                .find(|p| p.project.id == ProjectId(id))
+                .ok_or_else(missing)?;
+            project
+                .project
+                .procore_project_id
+                .map(|p| (SubjectKind::ProcoreProject, p))
+        }
+        AppRecord::Contact => {
+            let contact = store
+                .contacts(company)
+                .await?
+                .into_iter()
+                .find(|c| c.id == ContactId(id))
+                .ok_or_else(missing)?;
+            contact
+                .procore_contact_id
+                .map(|c| (SubjectKind::ProcoreContact, c))
+        }
+    };
+    let follows = match follows {
+        Some((kind, procore_id)) => Some(explain(store, company, kind, procore_id).await?),
+        None => None,
+    };
+    Ok(AppExplanation {
+        record,
+        id,
+        follows,
+    })
 }
 
 /// Explains a record of `company`.

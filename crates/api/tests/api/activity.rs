@@ -147,6 +147,61 @@ async fn a_preview_answers_each_decision_with_its_reason_and_changes_nothing_and
         .unwrap()
         .starts_with("updated"));
 
+    // The worker it made is explained through the Procore user it follows.
+    let worker = app
+        .kit
+        .store
+        .link(company, store::LinkKind::Worker, user)
+        .await
+        .unwrap()
+        .expect("the user's worker")
+        .local_id;
+    let explain = "/api/v1/companies/{company_id}/explain/{kind}/{id}";
+    let by_worker = app
+        .get(
+            &format!("/api/v1/companies/{company}/explain/worker/{worker}"),
+            explain,
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(by_worker.status, StatusCode::OK, "{}", by_worker.body);
+    assert_eq!(by_worker.body["follows"], explained.body);
+    // A worker made in the app follows no Procore user: no sync changes it.
+    let own = app
+        .kit
+        .store
+        .create_worker(
+            company,
+            &domain::workforce::WorkerFields {
+                first_name: "Ana".into(),
+                last_name: "Silva".into(),
+                email: Some("ana.silva@example.com".into()),
+                ..Default::default()
+            },
+            domain::workforce::Activation::Active,
+            false,
+        )
+        .await
+        .unwrap();
+    let unlinked = app
+        .get(
+            &format!("/api/v1/companies/{company}/explain/worker/{own}"),
+            explain,
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.body);
+    assert_eq!(unlinked.body["record"], "worker");
+    assert!(unlinked.body["follows"].is_null(), "{}", unlinked.body);
+    let missing = app
+        .get(
+            &format!("/api/v1/companies/{company}/explain/worker/{}", own + 1000),
+            explain,
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+
     // What is wrong is named.
     let bad = app
         .call(
@@ -159,6 +214,17 @@ async fn a_preview_answers_each_decision_with_its_reason_and_changes_nothing_and
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.body["errors"][0]["field"], "integration");
+    let bad_preview = app
+        .call(
+            Method::POST,
+            &format!("{syncs}/preview"),
+            "/api/v1/companies/{company_id}/syncs/preview",
+            Some(&app.admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(bad_preview.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_preview.body["errors"][0]["field"], "integration");
     let unexplained = app
         .get(
             &format!("/api/v1/companies/{company}/explain/insurance/1"),

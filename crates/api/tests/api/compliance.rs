@@ -259,3 +259,482 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(garbled.body["errors"][0]["field"], "on");
 }
+
+/// The fields a 422 answer names.
+fn fields(answer: &crate::Answer) -> Vec<String> {
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.body
+    );
+    answer.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn certificates_and_waivers_are_entered_listed_and_removed_and_each_refusal_names_the_field_it_is_about(
+) {
+    let app = App::start().await;
+    let company = app.kit.company;
+    let [_acme, bolt] = testkit::compliance::seed(&app.kit.store, company, |name| {
+        app.kit.sim().read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await;
+    let party = format!("{}/parties/{}", base(&app), bolt.0);
+    let post = |path: String, template: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, template, Some(&app.admin), Some(body))
+                .await
+        }
+    };
+    let certificates_template =
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates";
+    let waivers_template = "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers";
+
+    // The profiles, with their requirements.
+    let profiles = list(
+        &app,
+        &format!("{}/profiles", base(&app)),
+        "/api/v1/companies/{company_id}/compliance/profiles",
+    )
+    .await;
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0]["requirements"].as_array().unwrap().len(), 2);
+
+    // A certificate: each refusal names the field of the body, and enters nothing.
+    let policy = json!({
+        "subject": "automobile_liability", "insurer": "Granite Mutual", "policy_number": "AU-9",
+        "effective_date": "2026-01-01", "limits": {"combined_single_limit": "1000000"}
+    });
+    let lacking = post(
+        format!("{party}/certificates"),
+        certificates_template,
+        json!({"policy": policy}),
+    )
+    .await;
+    assert_eq!(fields(&lacking), ["policy.expiration_date"]);
+    let mut reversed = policy.clone();
+    reversed["expiration_date"] = json!("2025-06-30");
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/certificates"),
+                certificates_template,
+                json!({"policy": reversed}),
+            )
+            .await
+        ),
+        ["policy.expiration_date"]
+    );
+    let mut not_a_number = policy.clone();
+    not_a_number["expiration_date"] = json!("2027-12-31");
+    not_a_number["limits"] = json!({"combined_single_limit": "a million"});
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/certificates"),
+                certificates_template,
+                json!({"policy": not_a_number}),
+            )
+            .await
+        ),
+        ["policy.limits"]
+    );
+    let mut whole = policy.clone();
+    whole["expiration_date"] = json!("2027-12-31");
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/certificates"),
+                certificates_template,
+                json!({"policy": whole, "projects": ["No Such Tower"]}),
+            )
+            .await
+        ),
+        ["projects"]
+    );
+    assert!(list(
+        &app,
+        &format!("{party}/certificates"),
+        certificates_template
+    )
+    .await
+    .is_empty());
+    // Entered once, whatever the replays of its Idempotency-Key.
+    let mut entered = Vec::new();
+    for _ in 0..2 {
+        entered.push(
+            app.call_with(
+                Method::POST,
+                &format!("{party}/certificates"),
+                certificates_template,
+                Some(&app.admin),
+                &[("Idempotency-Key", "bolt-au-9")],
+                Some(json!({"policy": whole})),
+            )
+            .await,
+        );
+    }
+    assert_eq!(
+        entered[0].status,
+        StatusCode::CREATED,
+        "{}",
+        entered[0].body
+    );
+    assert_eq!(entered[0].body, entered[1].body);
+    let listed = list(
+        &app,
+        &format!("{party}/certificates"),
+        certificates_template,
+    )
+    .await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let certificate = listed[0]["id"].as_i64().unwrap();
+
+    // A policy changed alone is the body itself.
+    let policies = format!("{}/certificates/{certificate}/policies", base(&app));
+    let policies_template = "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies";
+    assert_eq!(
+        fields(
+            &post(
+                policies.clone(),
+                policies_template,
+                json!({"subject": "umbrella_excess", "insurer": "Granite Mutual"}),
+            )
+            .await
+        ),
+        ["policy_number", "effective_date", "expiration_date"]
+    );
+    assert_eq!(
+        fields(
+            &post(
+                policies.clone(),
+                policies_template,
+                json!({"insurer": "Granite Mutual"})
+            )
+            .await
+        ),
+        ["subject"]
+    );
+
+    // A party's profile that does not exist is the body's fault.
+    let profile = app
+        .call(
+            Method::PUT,
+            &format!("{party}/profile"),
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/profile",
+            Some(&app.admin),
+            Some(json!({"profile": "Gold"})),
+        )
+        .await;
+    assert_eq!(fields(&profile), ["profile"]);
+
+    // Waivers: each refusal named; one entered, listed, and removed.
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/waivers"),
+                waivers_template,
+                json!({"requirement": "auto.csl", "kind": "waive", "reason": " "}),
+            )
+            .await
+        ),
+        ["reason"]
+    );
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/waivers"),
+                waivers_template,
+                json!({"requirement": "auto.csl", "reason": "no vehicles"}),
+            )
+            .await
+        ),
+        ["kind"]
+    );
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/waivers"),
+                waivers_template,
+                json!({"requirement": "auto.csl", "kind": "waive", "reason": "no vehicles", "project": "No Such Tower"}),
+            )
+            .await
+        ),
+        ["project"]
+    );
+    assert_eq!(
+        fields(
+            &post(
+                format!("{party}/waivers"),
+                waivers_template,
+                json!({"requirement": "gl.nothing", "kind": "waive", "reason": "no vehicles"}),
+            )
+            .await
+        ),
+        ["requirement"]
+    );
+    let waived = post(
+        format!("{party}/waivers"),
+        waivers_template,
+        json!({"requirement": "gl.each_occurrence", "kind": "override", "reason": "broker confirmed", "until": "2027-01-31"}),
+    )
+    .await;
+    assert_eq!(waived.status, StatusCode::CREATED, "{}", waived.body);
+    let waivers = list(&app, &format!("{party}/waivers"), waivers_template).await;
+    assert_eq!(waivers.len(), 1);
+    assert_eq!(waivers[0]["reason"], "broker confirmed");
+    let status = app
+        .get(
+            &party,
+            "/api/v1/companies/{company_id}/compliance/parties/{id}",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(
+        status.body["global"]["status"], "overridden",
+        "{}",
+        status.body
+    );
+
+    // Removed: gone from the lists, and a second removal finds nothing.
+    for (path, template) in [
+        (
+            format!("{}/waivers/{}", base(&app), waivers[0]["id"]),
+            "/api/v1/companies/{company_id}/compliance/waivers/{id}",
+        ),
+        (
+            format!("{}/certificates/{certificate}", base(&app)),
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+        ),
+    ] {
+        let removed = app
+            .call(Method::DELETE, &path, template, Some(&app.admin), None)
+            .await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+        let again = app
+            .call(Method::DELETE, &path, template, Some(&app.admin), None)
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+    }
+    assert!(list(&app, &format!("{party}/waivers"), waivers_template)
+        .await
+        .is_empty());
+    assert!(list(
+        &app,
+        &format!("{party}/certificates"),
+        certificates_template
+    )
+    .await
+    .is_empty());
+}
+
+#[tokio::test]
+async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_read_are_not_overwritten(
+) {
+    let app = App::start().await;
+    let company = app.kit.company;
+    let [acme, _bolt] = testkit::compliance::seed(&app.kit.store, company, |name| {
+        app.kit.sim().read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await;
+    let admin = Some(app.admin.as_str());
+    let tag = |a: &crate::Answer| a.headers["etag"].to_str().unwrap().to_string();
+
+    // A profile: read, changed by one admin, and a change from the old read refused.
+    let profile = format!(
+        "{}/profiles/{}",
+        base(&app),
+        demo_profile().replace(' ', "%20")
+    );
+    let profile_template = "/api/v1/companies/{company_id}/compliance/profiles/{name}";
+    let read = app.get(&profile, profile_template, admin).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let old = tag(&read);
+    let mut changed = read.body.clone();
+    changed["expiring_within_days"] = json!(45);
+    let first = app
+        .call_with(
+            Method::PUT,
+            &profile,
+            profile_template,
+            admin,
+            &[("If-Match", &old)],
+            Some(changed.clone()),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_ne!(tag(&first), old);
+    changed["expiring_within_days"] = json!(10);
+    let second = app
+        .call_with(
+            Method::PUT,
+            &profile,
+            profile_template,
+            admin,
+            &[("If-Match", &old)],
+            Some(changed),
+        )
+        .await;
+    assert_eq!(
+        second.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        app.get(&profile, profile_template, admin).await.body["expiring_within_days"],
+        45
+    );
+    // In use by the parties: not removed.
+    let in_use = app
+        .call(Method::DELETE, &profile, profile_template, admin, None)
+        .await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.body);
+
+    // A certificate: a policy changed from an old read is refused; a replacement from the
+    // current one goes in.
+    let certificates = list(
+        &app,
+        &format!("{}/parties/{}/certificates", base(&app), acme.0),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+    )
+    .await;
+    let id = certificates[0]["id"].as_i64().unwrap();
+    let certificate = format!("{}/certificates/{id}", base(&app));
+    let certificate_template = "/api/v1/companies/{company_id}/compliance/certificates/{id}";
+    let read = app.get(&certificate, certificate_template, admin).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let old = tag(&read);
+    let policies_template = "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies";
+    let renumbered = app
+        .call_with(
+            Method::POST,
+            &format!("{certificate}/policies"),
+            policies_template,
+            admin,
+            &[("If-Match", &old)],
+            Some(json!({"subject": "general_liability", "policy_number": "GL-2"})),
+        )
+        .await;
+    assert_eq!(renumbered.status, StatusCode::OK, "{}", renumbered.body);
+    let stale = app
+        .call_with(
+            Method::POST,
+            &format!("{certificate}/policies"),
+            policies_template,
+            admin,
+            &[("If-Match", &old)],
+            Some(json!({"subject": "general_liability", "policy_number": "GL-3"})),
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
+    let mut corrected = renumbered.body.clone();
+    corrected["producer"] = json!("Harbor Insurance Brokers");
+    let replaced = app
+        .call_with(
+            Method::PUT,
+            &certificate,
+            certificate_template,
+            admin,
+            &[("If-Match", &tag(&renumbered))],
+            Some(corrected),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(replaced.body["producer"], "Harbor Insurance Brokers");
+    assert_eq!(replaced.body["policies"][0]["policy_number"], "GL-2");
+    let removal = app
+        .call_with(
+            Method::DELETE,
+            &certificate,
+            certificate_template,
+            admin,
+            &[("If-Match", &old)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        removal.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        removal.body
+    );
+
+    // A party's profile, set from a read older than another admin's change, is refused.
+    let party = format!("{}/parties/{}", base(&app), acme.0);
+    let read = app
+        .get(
+            &party,
+            "/api/v1/companies/{company_id}/compliance/parties/{id}",
+            admin,
+        )
+        .await;
+    let old = tag(&read);
+    let profile_of = "/api/v1/companies/{company_id}/compliance/parties/{id}/profile";
+    let none = app
+        .call_with(
+            Method::PUT,
+            &format!("{party}/profile"),
+            profile_of,
+            admin,
+            &[("If-Match", &old)],
+            Some(json!({"profile": null})),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    let again = app
+        .call_with(
+            Method::PUT,
+            &format!("{party}/profile"),
+            profile_of,
+            admin,
+            &[("If-Match", &old)],
+            Some(json!({"profile": demo_profile()})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        tag(&app
+            .get(
+                &party,
+                "/api/v1/companies/{company_id}/compliance/parties/{id}",
+                admin
+            )
+            .await),
+        tag(&none)
+    );
+}
+
+/// The demo's profile, which `testkit::compliance::seed` gives both parties.
+fn demo_profile() -> &'static str {
+    procore_sim::demo::PROFILE_STANDARD
+}

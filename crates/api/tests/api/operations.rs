@@ -32,6 +32,7 @@ fn lists(app: &App) -> Vec<String> {
 fn identity(item: &Value) -> String {
     for keys in [
         &["id"][..],
+        &["company_id"],
         &["origin_id"],
         &["kind", "procore_id"],
         &["party_id", "project_id"],
@@ -174,6 +175,70 @@ async fn busy_app() -> App {
             .await;
         assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     }
+    // Two of each of a party's records, and a second profile.
+    let acme = app.kit.store.parties(company).await.unwrap()[0].id;
+    let certified = app
+        .call(
+            Method::POST,
+            &format!("{base}/compliance/parties/{}/certificates", acme.0),
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+            Some(&app.admin),
+            Some(
+                json!({"policy": {"subject": "umbrella_excess", "insurer": "Granite Mutual",
+                "policy_number": "UX-1", "effective_date": "2026-01-01",
+                "expiration_date": "2027-12-31"}}),
+            ),
+        )
+        .await;
+    assert_eq!(certified.status, StatusCode::CREATED, "{}", certified.body);
+    for (requirement, reason) in [
+        ("auto.csl", "no vehicles"),
+        ("gl.each_occurrence", "broker"),
+    ] {
+        let waived = app
+            .call(
+                Method::POST,
+                &format!("{base}/compliance/parties/{}/waivers", acme.0),
+                "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers",
+                Some(&app.admin),
+                Some(json!({"requirement": requirement, "kind": "waive", "reason": reason})),
+            )
+            .await;
+        assert_eq!(waived.status, StatusCode::CREATED, "{}", waived.body);
+    }
+    let contact = |first: &str| store::ComplianceChange::CreateContact {
+        party: store::Ref::Id(acme),
+        contact: domain::compliance::Contact {
+            id: domain::compliance::ContactId(0),
+            party_id: acme,
+            first_name: Some(first.into()),
+            last_name: Some("Acme".into()),
+            email: None,
+            phone: None,
+            fax: None,
+            primary: false,
+            procore_contact_id: None,
+        },
+    };
+    app.kit
+        .store
+        .apply_compliance(&store::ComplianceBatch {
+            company_id: company,
+            changes: &[contact("Ana"), contact("Ben")],
+            ..Default::default()
+        })
+        .await
+        .expect("two contacts made in the app");
+    let gold = app
+        .call(
+            Method::PUT,
+            &format!("{base}/compliance/profiles/Gold"),
+            "/api/v1/companies/{company_id}/compliance/profiles/{name}",
+            Some(&app.admin),
+            Some(json!({"name": "Gold", "requirements": [{"key": "gl", "subject": "general_liability", "check": {"type": "coverage_present"}}]})),
+        )
+        .await;
+    assert_eq!(gold.status, StatusCode::OK, "{}", gold.body);
     eventually(PATIENCE, "two users waiting", || async {
         let a = app
             .get(
@@ -204,11 +269,17 @@ async fn every_list_pages_to_its_last_item_by_its_link_headers_and_refuses_a_wro
     let app = busy_app().await;
     let lists = lists(&app);
     assert!(lists.len() >= 12, "{lists:?}");
+    // A party's lists are walked on the party with a certificate (Acme, the first).
+    let party = app.kit.store.parties(app.kit.company).await.unwrap()[0]
+        .id
+        .0;
     for template in lists {
-        let path = template.replace("{company_id}", &app.kit.company.to_string());
+        let path = template
+            .replace("{company_id}", &app.kit.company.to_string())
+            .replace("/parties/{id}/", &format!("/parties/{party}/"));
         assert!(
             !path.contains('{'),
-            "{template} takes more than the company"
+            "{template} takes more than the company or a party"
         );
 
         // The server keeps working (syncs the seed queued, the scheduler): a list that changed
@@ -216,8 +287,11 @@ async fn every_list_pages_to_its_last_item_by_its_link_headers_and_refuses_a_wro
         let mut tries = 0;
         loop {
             let whole = list_whole(&app, &path, &template).await;
+            // One company is connected: that list is walked with what it has (it pages by
+            // the code the other lists prove).
+            let few = template.ends_with("/connections");
             assert!(
-                whole.len() >= 2,
+                whole.len() >= 2 || (few && !whole.is_empty()),
                 "{template} lists too little to page: {whole:?}"
             );
             let mut walked = Vec::new();

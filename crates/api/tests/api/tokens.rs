@@ -59,7 +59,7 @@ async fn a_token_asked_for_wrongly_is_refused_with_each_field_named_and_nothing_
         ),
         (
             json!({"name": "x", "scope": "admin", "colour": "red"}),
-            vec!["body"],
+            vec!["colour"],
         ),
         (json!(["not", "an", "object"]), vec!["body"]),
     ];

@@ -111,6 +111,31 @@ pub enum ImportError {
     WaiverWithoutReason(WaiverId),
 }
 
+impl ImportError {
+    /// The field of a record entered alone (a profile, a certificate's policy, a waiver)
+    /// that this problem is about, by its name in that record; `None` when it is about the
+    /// import as a whole.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ImportError::DuplicateRequirementKey { .. }
+            | ImportError::RequirementLimitOnWrongSubject { .. }
+            | ImportError::StatutoryOutsideWorkersCompensation { .. }
+            | ImportError::NegativeMinimum { .. } => Some("requirements"),
+            ImportError::PolicyLimitOnWrongSubject { .. } | ImportError::NegativeLimit { .. } => {
+                Some("limits")
+            }
+            ImportError::PolicyDatesReversed { .. } => Some("expiration_date"),
+            ImportError::WaiverWithoutReason(_) => Some("reason"),
+            ImportError::UnknownProject { .. } => Some("projects"),
+            ImportError::UnknownProfile { .. } => Some("profile"),
+            ImportError::UnsupportedVersion(_)
+            | ImportError::DuplicateId { .. }
+            | ImportError::DuplicatePartyProject { .. }
+            | ImportError::UnknownParty { .. } => None,
+        }
+    }
+}
+
 impl ComplianceData {
     /// Every problem, so one import round fixes them all.
     pub fn problems(&self) -> Vec<ImportError> {

@@ -54,6 +54,25 @@ pub enum EditError {
     WaiverWithoutReason,
 }
 
+impl EditError {
+    /// The fields of the change this refusal is about, by their names in the entry
+    /// (`reason`, `expiration_date`), so a form can show it beside them; empty when it is
+    /// about no one field.
+    pub fn fields(&self) -> Vec<&'static str> {
+        match self {
+            EditError::NoSuchRequirement { .. } | EditError::UnknownRequirementKey(_) => {
+                vec!["requirement"]
+            }
+            EditError::NoRequirements(_) => vec!["requirements"],
+            EditError::PolicyIncomplete(missing) => missing.iter().map(|f| f.name()).collect(),
+            EditError::PolicyWithoutSubject | EditError::NoSuchPolicy { .. } => vec!["subject"],
+            EditError::NothingWaived | EditError::WaivedTwice => vec!["requirement", "subject"],
+            EditError::ScopeConflict => vec!["project", "everywhere"],
+            EditError::WaiverWithoutReason => vec!["reason"],
+        }
+    }
+}
+
 /// A field a policy cannot go without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -489,27 +489,72 @@ pub(crate) async fn party(
     signed: Signed,
     Path((company, id)): Path<(i64, i64)>,
 ) -> Response {
+    party_page(&web, &signed, company, id, None).await
+}
+
+/// An entry on a party's page the API refused: which form sent it and what it sent, shown
+/// again in that form with why, so nothing typed is lost.
+struct Kept<'a> {
+    /// `certificate`, `waiver`, or `policy-ID` for a policy added to certificate ID.
+    form: String,
+    sent: &'a [(String, String)],
+    reply: Reply,
+}
+
+impl Kept<'_> {
+    /// The form's fields by name; a name sent several times (endorsements) as a list.
+    fn values(&self) -> Value {
+        let mut values = serde_json::Map::new();
+        for (name, value) in self.sent {
+            if name == "csrf" {
+                continue;
+            }
+            match values.get_mut(name) {
+                Some(Value::Array(many)) => many.push(Value::from(value.as_str())),
+                Some(one) => *one = json!([one.take(), value]),
+                None if name == "endorsement" => {
+                    values.insert(name.clone(), json!([value]));
+                }
+                None => {
+                    values.insert(name.clone(), Value::from(value.as_str()));
+                }
+            }
+        }
+        json!({"form": self.form, "v": values, "refusal": self.reply.refusal()})
+    }
+}
+
+async fn party_page(
+    web: &Web,
+    signed: &Signed,
+    company: i64,
+    id: i64,
+    kept: Option<Kept<'_>>,
+) -> Response {
     let token = &signed.0.token;
     let base = format!("/api/v1/companies/{company}/compliance");
     let reply = web.get(token, &format!("{base}/parties/{id}")).await;
     if !reply.ok() {
-        return refused(&web, &signed, &reply);
+        return refused(web, signed, &reply);
     }
     let certificates = web
-        .get(token, &format!("{base}/parties/{id}/certificates"))
+        .get(
+            token,
+            &format!("{base}/parties/{id}/certificates?limit=500"),
+        )
         .await;
     let waivers = web
-        .get(token, &format!("{base}/parties/{id}/waivers"))
+        .get(token, &format!("{base}/parties/{id}/waivers?limit=500"))
         .await;
-    let profiles = web.get(token, &format!("{base}/profiles")).await;
+    let profiles = web.get(token, &format!("{base}/profiles?limit=500")).await;
     let contacts = web
-        .get(token, &format!("{base}/parties/{id}/contacts"))
+        .get(token, &format!("{base}/parties/{id}/contacts?limit=500"))
         .await;
     if let Some(failed) = [&certificates, &waivers, &profiles, &contacts]
         .into_iter()
         .find(|r| !r.ok())
     {
-        return refused(&web, &signed, failed);
+        return refused(web, signed, failed);
     }
     // What trestle wrote to Procore for it, each at the project it names.
     let written = match reply.body["procore_vendor_id"].as_i64() {
@@ -523,7 +568,7 @@ pub(crate) async fn party(
                 .await;
             let projects = web.get(token, &format!("{base}/projects?limit=500")).await;
             if let Some(failed) = [&written, &projects].into_iter().find(|r| !r.ok()) {
-                return refused(&web, &signed, failed);
+                return refused(web, signed, failed);
             }
             let names: std::collections::HashMap<i64, &str> = projects
                 .body
@@ -556,17 +601,26 @@ pub(crate) async fn party(
             "profiles": profiles.body,
             "choices": choices(),
             "admin": matches!(token.scope, store::ApiScope::Admin),
+            "kept": kept.as_ref().map(Kept::values),
         }))
-        .render(&web, Some(&signed))
+        .status(if kept.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        })
+        .render(web, Some(signed))
 }
 
-/// A change to a party's records went through: back to its page; refused: the page says why.
+/// A change to a party's records went through: back to its page. Refused for what was
+/// typed (422) in a form that sent `sent` as `form`: the party's page again with that form
+/// as it was sent and why; refused otherwise: the page says why.
 async fn after_change(
     web: &Web,
     signed: &Signed,
     company: i64,
     party: i64,
     reply: Reply,
+    from: Option<(String, &[(String, String)])>,
 ) -> Response {
     if reply.ok() {
         return Redirect::to(&format!(
@@ -574,7 +628,13 @@ async fn after_change(
         ))
         .into_response();
     }
-    refused(web, signed, &reply)
+    match from {
+        Some((form, sent)) if reply.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let kept = Kept { form, sent, reply };
+            party_page(web, signed, company, party, Some(kept)).await
+        }
+        _ => refused(web, signed, &reply),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -602,7 +662,7 @@ pub(crate) async fn set_profile(
             Some(json!({ "profile": profile })),
         )
         .await;
-    after_change(&web, &signed, company, id, reply).await
+    after_change(&web, &signed, company, id, reply, None).await
 }
 
 /// A policy as the policy fields of a form send it (the certificate entry's, or a policy
@@ -667,7 +727,15 @@ pub(crate) async fn add_policy(
             Some(policy(&sent)),
         )
         .await;
-    after_change(&web, &signed, company, party, reply).await
+    after_change(
+        &web,
+        &signed,
+        company,
+        party,
+        reply,
+        Some((format!("policy-{id}"), &sent)),
+    )
+    .await
 }
 
 pub(crate) async fn remove_policy(
@@ -692,7 +760,7 @@ pub(crate) async fn remove_policy(
             None,
         )
         .await;
-    after_change(&web, &signed, company, form.party, reply).await
+    after_change(&web, &signed, company, form.party, reply, None).await
 }
 
 pub(crate) async fn add_certificate(
@@ -729,7 +797,15 @@ pub(crate) async fn add_certificate(
             Some(body),
         )
         .await;
-    after_change(&web, &signed, company, id, reply).await
+    after_change(
+        &web,
+        &signed,
+        company,
+        id,
+        reply,
+        Some(("certificate".into(), &sent)),
+    )
+    .await
 }
 
 pub(crate) async fn add_waiver(
@@ -764,7 +840,15 @@ pub(crate) async fn add_waiver(
             Some(body),
         )
         .await;
-    after_change(&web, &signed, company, id, reply).await
+    after_change(
+        &web,
+        &signed,
+        company,
+        id,
+        reply,
+        Some(("waiver".into(), &sent)),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -794,5 +878,5 @@ pub(crate) async fn remove(
             None,
         )
         .await;
-    after_change(&web, &signed, company, form.party, reply).await
+    after_change(&web, &signed, company, form.party, reply, None).await
 }

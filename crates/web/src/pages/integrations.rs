@@ -18,7 +18,9 @@ pub(crate) async fn home(State(web): State<Web>, signed: Signed) -> Response {
     if let store::ApiScope::Worker { company_id, .. } = signed.0.token.scope {
         return Redirect::to(&format!("/ui/companies/{company_id}/forms")).into_response();
     }
-    let reply = web.get(&signed.0.token, "/api/v1/connections").await;
+    let reply = web
+        .get(&signed.0.token, "/api/v1/connections?limit=500")
+        .await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
@@ -139,7 +141,9 @@ pub(crate) async fn change(
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return refused(&web, &signed, &reply);
     }
-    let connections = web.get(&signed.0.token, "/api/v1/connections").await;
+    let connections = web
+        .get(&signed.0.token, "/api/v1/connections?limit=500")
+        .await;
     Page::new("Integrations", "home.html")
         .with(json!({
             "connections": connections.body,

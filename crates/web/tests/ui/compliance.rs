@@ -290,6 +290,101 @@ async fn an_admin_enters_a_certificate_and_a_waiver_on_a_partys_page_and_its_com
 }
 
 #[tokio::test]
+async fn a_refused_certificate_or_waiver_says_why_and_keeps_what_was_typed_in_its_form() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let [_acme, bolt] = seeded(&served).await;
+    let browser = open(&served, DESK).await;
+    browser
+        .go(&format!(
+            "/ui/companies/{company}/compliance/parties/{}",
+            bolt.0
+        ))
+        .await;
+    browser.sign_in(&served.admin).await;
+    browser.sees("Global: non compliant").await;
+
+    // A certificate without its expiration date.
+    browser.choose("c-subject", "Automobile Liability").await;
+    browser.fill("c-insurer", "Granite Mutual").await;
+    browser.fill("c-number", "AU-12").await;
+    browser.fill("c-effective", "01/01/2026").await;
+    browser
+        .choose("limit1-kind", "Automobile Liability: Combined Single Limit")
+        .await;
+    browser.fill("limit1-amount", "1,000,000").await;
+    browser.click_label("additional insured").await;
+    browser.fill("c-projects", "Harbor").await;
+    browser.press("Enter the certificate").await;
+    let text = browser.sees("Not saved").await;
+    assert!(text.contains("expiration_date"), "{text}");
+    assert!(text.contains("None yet."), "nothing was entered: {text}");
+    assert_eq!(
+        browser
+            .values(&[
+                "c-subject",
+                "c-insurer",
+                "c-number",
+                "c-effective",
+                "c-expiration",
+                "limit1-kind",
+                "limit1-amount",
+                "c-projects",
+            ])
+            .await,
+        [
+            "automobile_liability",
+            "Granite Mutual",
+            "AU-12",
+            "2026-01-01",
+            "",
+            "combined_single_limit",
+            "1,000,000",
+            "Harbor",
+        ]
+    );
+    let ticked = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('input[name=endorsement]:checked')].map(e => e.value)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, serde_json::json!(["additional_insured"]));
+    // The date it lacked (and for all projects), and it goes in as typed.
+    browser.fill("c-expiration", "12/31/2030").await;
+    browser.fill("c-projects", "").await;
+    browser.press("Enter the certificate").await;
+    let text = browser.sees("AU-12").await;
+    assert!(!text.contains("Not saved"), "{text}");
+    assert!(text.contains("1000000"), "{text}");
+
+    // An override without a reason.
+    browser.choose("w-target", "Requirement auto.csl").await;
+    browser.click_label("Override: treat as met").await;
+    browser.fill("w-until", "06/30/2027").await;
+    browser.press("Add").await;
+    let text = browser.sees("Not saved").await;
+    assert!(text.contains("reason"), "{text}");
+    assert_eq!(
+        browser.values(&["w-target", "w-until", "w-reason"]).await,
+        ["requirement:auto.csl", "2027-06-30", ""]
+    );
+    let kind = browser
+        .client
+        .execute(
+            "return document.querySelector('input[name=kind]:checked').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kind, "override");
+    browser.seen("party-refused").await;
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn an_admin_adds_a_requirement_to_a_profile_and_a_party_that_met_it_no_longer_does() {
     let served = Served::start().await;
     let company = served.kit.company;

@@ -159,6 +159,28 @@ impl Browser {
         }
     }
 
+    /// What the fields with these ids hold (a box: `true` or `false` ticked), read in one
+    /// script.
+    pub async fn values(&self, ids: &[&str]) -> Vec<String> {
+        let read = self
+            .client
+            .execute(
+                "return arguments[0].map(id => { const f = document.getElementById(id); \
+                 return !f ? null : f.type === 'checkbox' || f.type === 'radio' \
+                 ? String(f.checked) : f.value; })",
+                vec![json!(ids)],
+            )
+            .await
+            .expect("the fields' values");
+        ids.iter()
+            .zip(read.as_array().expect("a list"))
+            .map(|(id, v)| match v.as_str() {
+                Some(v) => v.to_string(),
+                None => panic!("no field #{id}"),
+            })
+            .collect()
+    }
+
     /// Follows the link whose text or accessible label is `label`.
     pub async fn press_link(&self, label: &str) {
         let xpath = format!("//a[normalize-space(.)='{label}' or @aria-label='{label}']");
