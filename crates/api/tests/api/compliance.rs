@@ -5,6 +5,21 @@ use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// The demo company's compliance side (`testkit::compliance::seed`): Acme Electric and Bolt
+/// Plumbing, linked to their Procore companies; Acme first.
+pub(crate) async fn seeded(app: &App) -> [domain::compliance::PartyId; 2] {
+    testkit::compliance::seed(&app.kit.store, app.kit.company, |name| {
+        app.kit.sim().read(|w| {
+            w.vendors
+                .values()
+                .find(|v| v.name == name)
+                .map(|v| v.id)
+                .unwrap()
+        })
+    })
+    .await
+}
+
 fn base(app: &App) -> String {
     format!("/api/v1/companies/{}/compliance", app.kit.company)
 }
@@ -19,17 +34,7 @@ async fn list(app: &App, path: &str, template: &str) -> Vec<Value> {
 async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties_show_their_compliance(
 ) {
     let app = App::start().await;
-    let company = app.kit.company;
-    let [acme, bolt] = testkit::compliance::seed(&app.kit.store, company, |name| {
-        app.kit.sim().read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    let [acme, bolt] = crate::compliance::seeded(&app).await;
     let settings = format!("{}/settings", base(&app));
     let template = "/api/v1/companies/{company_id}/compliance/settings";
 
@@ -280,17 +285,7 @@ fn fields(answer: &crate::Answer) -> Vec<String> {
 async fn certificates_and_waivers_are_entered_listed_and_removed_and_each_refusal_names_the_field_it_is_about(
 ) {
     let app = App::start().await;
-    let company = app.kit.company;
-    let [_acme, bolt] = testkit::compliance::seed(&app.kit.store, company, |name| {
-        app.kit.sim().read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    let [_acme, bolt] = crate::compliance::seeded(&app).await;
     let party = format!("{}/parties/{}", base(&app), bolt.0);
     let post = |path: String, template: &'static str, body: Value| {
         let app = &app;
@@ -545,17 +540,7 @@ async fn certificates_and_waivers_are_entered_listed_and_removed_and_each_refusa
 async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_read_are_not_overwritten(
 ) {
     let app = App::start().await;
-    let company = app.kit.company;
-    let [acme, _bolt] = testkit::compliance::seed(&app.kit.store, company, |name| {
-        app.kit.sim().read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    let [acme, _bolt] = crate::compliance::seeded(&app).await;
     let admin = Some(app.admin.as_str());
     let tag = |a: &crate::Answer| a.headers["etag"].to_str().unwrap().to_string();
 

@@ -62,16 +62,7 @@ async fn a_worker(app: &App) -> i64 {
 async fn busy_app() -> App {
     let app = App::start().await;
     let company = app.kit.company;
-    testkit::compliance::seed(&app.kit.store, company, |name| {
-        app.kit.sim().read(|w| {
-            w.vendors
-                .values()
-                .find(|v| v.name == name)
-                .map(|v| v.id)
-                .unwrap()
-        })
-    })
-    .await;
+    crate::compliance::seeded(&app).await;
     // Two Procore users whose emails workers already have: they wait for a decision.
     for name in ["Dana Ortiz", "Lee Park"] {
         let (first, last) = name.split_once(' ').unwrap();
