@@ -481,7 +481,7 @@ pub(crate) async fn certificates(
         ("company_id" = i64, Path),
         ("id" = i64, Path, description = "The party"),
     ),
-    request_body(content = Object),
+    request_body = records::NewCertificate,
     responses(
         (status = 201, description = "Saved, with its id", body = Certificate),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -730,7 +730,7 @@ pub(crate) async fn waivers(
         ("company_id" = i64, Path),
         ("id" = i64, Path, description = "The party"),
     ),
-    request_body(content = Object),
+    request_body = records::NewWaiver,
     responses(
         (status = 201, description = "Saved, with its id", body = Waiver),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -13,10 +13,12 @@ use store::{CompanyId, Store};
 
 /// A certificate to add: a whole one, or one policy; the other fields override the whole
 /// one's.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct NewCertificate {
-    /// The whole certificate (its id is ignored); without it, `policy` makes one.
+    /// The whole certificate, in the import file's shape (its `id` and `party_id` are the
+    /// new certificate's own, so any given are ignored); without it, `policy` makes one.
     pub whole: Option<Certificate>,
     /// The one policy of a certificate given without `whole`.
     pub policy: PolicyDraft,

@@ -9,6 +9,7 @@ use store::{CompanyId, Store};
 
 /// A waiver or override to add: of a requirement key or a whole subject, on the party's global
 /// compliance unless `project` or `everywhere` says otherwise.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewWaiver {
     #[serde(default)]
