@@ -326,6 +326,15 @@ impl RunDetail {
     }
 }
 
+/// The answer of `explain`: a Procore record or form explained, or an app record with the
+/// Procore record it follows (`record`, `id`, `follows`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ExplainAnswer {
+    App(engine::explain::AppExplanation),
+    Record(engine::explain::Explanation),
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/companies/{company_id}/explain/{kind}/{id}",
@@ -338,7 +347,7 @@ impl RunDetail {
         ("id" = i64, Path, description = "The Procore id of a Procore record, trestle's own id of a form or an app record"),
     ),
     responses(
-        (status = 200, description = "The explanation", body = Object),
+        (status = 200, description = "The explanation", body = ExplainAnswer),
         (status = 404, description = "No such app record", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -347,19 +356,19 @@ pub(crate) async fn explain(
     caller: Caller,
     State(api): State<Api>,
     Path((company, kind, id)): Path<(i64, String, i64)>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ExplainAnswer>, Problem> {
     use engine::explain::{explain, explain_app, AppRecord, ExplainError};
     caller.reader()?;
     let answer = match AppRecord::parse(&kind) {
         Some(record) => explain_app(&api.store, company, record, id)
             .await
-            .map(serde_json::to_value),
+            .map(ExplainAnswer::App),
         None => explain(&api.store, company, SubjectKind::parse(&kind), id)
             .await
-            .map(serde_json::to_value),
+            .map(ExplainAnswer::Record),
     };
     match answer {
-        Ok(value) => Ok(Json(value.map_err(|e| Problem::internal(&e))?)),
+        Ok(answer) => Ok(Json(answer)),
         Err(e @ ExplainError::NotExplained(_)) => Err(Problem::invalid(vec![FieldError::new(
             "kind",
             format!(

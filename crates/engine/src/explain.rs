@@ -31,6 +31,7 @@ pub enum ExplainError {
 /// A record of the apps' side, explained through the Procore record it follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AppRecord {
     Worker,
     /// A workforce app project.
@@ -75,6 +76,7 @@ impl std::fmt::Display for AppRecord {
 /// The answer about an app record: the Procore record it follows, explained, or that it
 /// follows none (made in the app, or its Procore record was unlinked), so no sync changes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppExplanation {
     pub record: AppRecord,
     pub id: i64,
@@ -84,7 +86,10 @@ pub struct AppExplanation {
 
 /// The answer about one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
+    /// The kind asked about (`procore-project`, `form`, …).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: SubjectKind,
     /// The Procore id, or trestle's own id for a form.
     pub id: i64,
@@ -104,6 +109,7 @@ pub struct Explanation {
 /// What trestle holds for the record now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "holding", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Holding {
     /// The workforce app project a Procore project is linked to.
     WorkforceProject {
@@ -165,6 +171,7 @@ pub enum Holding {
 
 /// A party on a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CommitmentAssociation))]
 pub struct Association {
     pub party_id: PartyId,
     pub project_id: ProjectId,
@@ -174,6 +181,7 @@ pub struct Association {
 /// not linked". trestle reads commitments only on the Procore projects it follows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "cause", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Unassociated {
     /// A sync read it, on a Procore project not linked to a compliance project.
     OnUnlinkedProject { project: UnlinkedProject },
@@ -186,6 +194,7 @@ pub enum Unassociated {
 /// A Procore project not linked to a compliance project: its name as last read and its mapping
 /// decision (none when it has none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnlinkedProject {
     pub procore_id: i64,
     pub name: Option<String>,
@@ -194,6 +203,7 @@ pub struct UnlinkedProject {
 
 /// The latest word on one insurance record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InsuranceWord {
     pub origin_id: String,
     pub run: i64,
@@ -203,6 +213,7 @@ pub struct InsuranceWord {
 
 /// One decision, made by the same reason over the runs `first_run` to `last_run`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     pub reason: String,
     /// The newest entry's action and outcome.
@@ -217,6 +228,7 @@ pub struct Decision {
 /// Where to look when no sync has decided anything about the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Hint {
     /// No sync has seen the project: Procore lists only the projects the integration's user
     /// is a member of (or is added to by "add to all new projects") and the app is permitted

@@ -474,3 +474,52 @@ async fn every_post_takes_an_idempotency_key_and_answers_it_again_alike() {
         );
     }
 }
+
+/// A schema that says nothing of its shape: an empty one, or an object with no properties.
+fn shapeless(schema: &Value) -> bool {
+    let Some(s) = schema.as_object() else {
+        return true;
+    };
+    let says = [
+        "$ref",
+        "properties",
+        "items",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "enum",
+    ]
+    .iter()
+    .any(|k| s.contains_key(*k))
+        || s.get("type").is_some_and(|t| t != "object");
+    !says
+}
+
+#[test]
+fn every_body_the_api_takes_or_gives_has_its_shape_in_the_document_but_a_partial_settings_change() {
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let mut vague = Vec::new();
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let mut bodies = vec![("request".to_string(), &op["requestBody"]["content"])];
+            for (status, answer) in op["responses"].as_object().into_iter().flatten() {
+                bodies.push((status.clone(), &answer["content"]));
+            }
+            for (which, content) in bodies {
+                for (media, m) in content.as_object().into_iter().flatten() {
+                    if media.contains("json") && shapeless(&m["schema"]) {
+                        vague.push(format!("{method} {template} {which}"));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        vague,
+        [
+            "patch /api/v1/companies/{company_id}/compliance/settings request",
+            "get /api/v1/openapi.json 200"
+        ],
+        "these bodies are untyped in the document"
+    );
+}

@@ -608,4 +608,73 @@ async fn a_compliance_admin_goes_from_connect_to_insurance_records_in_procore_th
             "{w}"
         );
     }
+
+    // Explain tells the story of each: the Procore company is the party, with the word on each
+    // insurance record; the party follows it; an active commitment of Acme's makes its
+    // association.
+    let explain = "/api/v1/companies/{company_id}/explain/{kind}/{id}";
+    let (status, company_story) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/companies/{company}/explain/procore-company/{vendor}"),
+        explain,
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{company_story}");
+    assert_eq!(
+        company_story["now"][0]["holding"], "party",
+        "{company_story}"
+    );
+    assert_eq!(company_story["now"][0]["id"], party, "{company_story}");
+    for w in &written {
+        assert!(
+            company_story["insurance"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|word| word["origin_id"] == w["origin_id"]),
+            "{} has no word in {company_story}",
+            w["origin_id"]
+        );
+    }
+    let (status, party_story) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/companies/{company}/explain/party/{party}"),
+        explain,
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{party_story}");
+    // Syncs go on meanwhile, so the word on insurance may be newer; what it follows is not.
+    assert_eq!(party_story["record"], "party");
+    assert_eq!(party_story["follows"]["kind"], "procore-company");
+    assert_eq!(party_story["follows"]["id"], vendor);
+    assert_eq!(party_story["follows"]["now"], company_story["now"]);
+    let commitment = app.kit.sim().read(|w| {
+        w.commitments
+            .values()
+            .find(|c| c.vendor_id == Some(vendor) && ["Approved", "Complete"].contains(&&*c.status))
+            .map(|c| c.id)
+            .expect("an active commitment of Acme's")
+    });
+    let (status, commitment_story) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/companies/{company}/explain/procore-commitment/{commitment}"),
+        explain,
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{commitment_story}");
+    let holding = &commitment_story["now"][0];
+    assert_eq!(holding["holding"], "associations", "{commitment_story}");
+    assert_eq!(
+        holding["associations"][0]["party_id"], party,
+        "{commitment_story}"
+    );
 }

@@ -219,6 +219,7 @@ impl TryFrom<RawDrawing> for Drawing {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SubmissionState {
     Draft,
     Completed,

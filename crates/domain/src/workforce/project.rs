@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A project's status in the workforce app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ProjectStatus {
     Active,
     Upcoming,

@@ -40,6 +40,7 @@ impl Activation {
 
 /// The status shown to a site administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WorkerStatus {
     PendingAccountActivation,
     PendingEmailVerification,

@@ -80,6 +80,7 @@ pub enum ComplianceChange {
 /// The two kinds of Procore record a person decides about before they reach the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ProcoreRecordKind {
     Project,
     /// A company of the Procore directory (a vendor): a party.
@@ -104,6 +105,7 @@ impl ProcoreRecordKind {
 /// What to do with a Procore project or company (TrustLayer's mapping screen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(tag = "decision", content = "local_id", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MappingDecision {
     /// Seen, nobody decided yet.
     Undecided,
