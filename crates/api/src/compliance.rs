@@ -860,3 +860,52 @@ pub struct InsuranceQuery {
     /// Only records with a greater origin id: the next page.
     pub after: Option<String>,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company_id}/compliance/import",
+    tag = "compliance",
+    description = "Writes a compliance document (parties, projects, their associations, contacts, profiles, certificates, waivers; the format of docs/compliance-import.md) in one transaction: all of it, or nothing when anything is wrong. Each record is found again among the stored ones by its natural key (a party by its Procore vendor id or name, …), so the same document sent again updates what the first wrote instead of adding a copy; the answer counts, per kind, the records new and those found and updated. Queues a compliance sync, which writes the compliance that follows to Procore.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    request_body = domain::compliance::ComplianceData,
+    responses(
+        (status = 200, description = "Written: per kind, how many records were added and how many were found and updated", body = store::ImportSummary),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A record of the document finds several stored ones (two parties of its name); nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every problem of the document, each under its place (`parties[0].name`) or its section (`certificates`); nothing was written", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn import(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+    bytes: Bytes,
+) -> Result<Json<store::ImportSummary>, Problem> {
+    caller.admin()?;
+    api.connection(company).await?;
+    let data: domain::compliance::ComplianceData =
+        crate::problem::json_body(&bytes, "a compliance document").map_err(|mut p| {
+            for e in &mut p.errors {
+                if e.detail.contains("Decimal") {
+                    e.detail = format!("{} ({})", e.detail, domain::compliance::MONEY_AS_TEXT);
+                }
+            }
+            p
+        })?;
+    let done = api
+        .store
+        .import_compliance(company, &data)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::InvalidImport(problems) => Problem::invalid(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError::new(p.section, p.message))
+                    .collect(),
+            ),
+            other => other.into(),
+        })?;
+    queue_sync(&api, company).await?;
+    Ok(Json(done))
+}

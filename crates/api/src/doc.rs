@@ -43,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         crate::compliance::add_waiver,
         crate::compliance::remove_waiver,
         crate::compliance::insurance,
+        crate::compliance::import,
         crate::connections::list,
         crate::connections::show,
         crate::connections::connect,

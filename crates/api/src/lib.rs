@@ -287,6 +287,10 @@ pub fn router(store: Store, options: Options) -> Router {
             "/api/v1/companies/{company_id}/compliance/insurance",
             get(compliance::insurance),
         )
+        .route(
+            "/api/v1/companies/{company_id}/compliance/import",
+            post(compliance::import),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),

@@ -35,7 +35,9 @@ pub mod writeback;
 mod fixture;
 
 pub use certificate::{AppliesTo, Certificate, Policy, Validity};
-pub use dataset::{ComplianceData, ImportError, PartyEvaluation, PartyIndex, FORMAT_VERSION};
+pub use dataset::{
+    ComplianceData, ImportError, PartyEvaluation, PartyIndex, FORMAT_VERSION, MONEY_AS_TEXT,
+};
 pub use edit::{EditError, PolicyDraft, PolicyField, ProfileEdit};
 pub use evaluate::{
     evaluate, Coverage, Evaluation, OverallStatus, PolicyRef, Reason, RequirementResult,

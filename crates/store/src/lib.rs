@@ -69,9 +69,9 @@ mod wakeups;
 mod workforce;
 
 pub use compliance::{
-    ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, ImportSummary,
-    Imported, InsuranceWrite, InsuranceWriteState, MappingDecision, MappingWrite, ProcoreMapping,
-    ProcoreRecordKind, Ref,
+    ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, ImportProblem,
+    ImportSummary, Imported, InsuranceWrite, InsuranceWriteState, MappingDecision, MappingWrite,
+    ProcoreMapping, ProcoreRecordKind, Ref,
 };
 pub use crypto::{CryptoError, SecretKey};
 pub use db::Backend;
@@ -107,6 +107,10 @@ pub enum StoreError {
     /// itself); the message lists every problem. Nothing was written.
     #[error("{0}")]
     Invalid(String),
+    /// An import file that contradicts itself: every problem, each with the section of the
+    /// file it is in. Nothing was written.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidImport(Vec<ImportProblem>),
     /// The database refused or could not be reached.
     #[error("the database failed")]
     Database(#[source] sqlx::Error),

@@ -307,9 +307,9 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let data: ComplianceData = serde_json::from_str(&text).map_err(|e| {
                 // serde says "expected a Decimal type"; say what to write instead.
                 let hint = if e.to_string().contains("Decimal") {
-                    " (amounts are strings, e.g. \"1000000\", so no precision is lost)"
+                    format!(" ({})", domain::compliance::MONEY_AS_TEXT)
                 } else {
-                    ""
+                    String::new()
                 };
                 anyhow::anyhow!(
                     "{} is not a compliance import file: {e}{hint}; nothing was imported (see docs/compliance-import.md)",

@@ -723,3 +723,190 @@ async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_re
 fn demo_profile() -> &'static str {
     procore_sim::demo::PROFILE_STANDARD
 }
+
+#[tokio::test]
+async fn a_compliance_document_is_written_whole_sent_again_it_updates_and_a_wrong_one_writes_nothing(
+) {
+    let app = App::start().await;
+    let import = format!("{}/import", base(&app));
+    let template = "/api/v1/companies/{company_id}/compliance/import";
+    let parties = format!("{}/parties", base(&app));
+    let parties_template = "/api/v1/companies/{company_id}/compliance/parties";
+    let document = json!({
+        "profiles": [{"id": 1, "name": "Roofing", "requirements": [
+            {"key": "gl", "subject": "general_liability",
+             "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": "1000000"}}]}],
+        "parties": [{"id": 1, "name": "Cedar Roofing", "profile_id": 1}],
+        "projects": [{"id": 1, "name": "Dockside Lofts"}],
+        "party_projects": [{"party_id": 1, "project_id": 1}],
+        "contacts": [{"id": 1, "party_id": 1, "first_name": "Dana", "email": "dana@cedar.example"}],
+        "certificates": [{"id": 1, "party_id": 1, "policies": [
+            {"subject": "general_liability", "insurer": "Granite Mutual", "policy_number": "GL-5",
+             "effective_date": "2026-01-01", "expiration_date": "2030-12-31",
+             "limits": {"each_occurrence": "2000000"}}]}],
+    });
+    let first = app
+        .call(
+            Method::POST,
+            &import,
+            template,
+            Some(&app.admin),
+            Some(document.clone()),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    for kind in [
+        "profiles",
+        "parties",
+        "projects",
+        "party_projects",
+        "contacts",
+        "certificates",
+    ] {
+        assert_eq!(
+            first.body[kind],
+            json!({"added": 1, "updated": 0}),
+            "{kind}: {}",
+            first.body
+        );
+    }
+
+    // Each record is there, the party compliant by its certificate, with its contact and project.
+    let cedar = list(&app, &format!("{parties}?q=Cedar"), parties_template).await;
+    assert_eq!(cedar.len(), 1, "{cedar:?}");
+    assert_eq!(cedar[0]["status"], "compliant", "{cedar:?}");
+    let cedar = cedar[0]["id"].as_i64().unwrap();
+    let contacts = list(
+        &app,
+        &format!("{parties}/{cedar}/contacts"),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/contacts",
+    )
+    .await;
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0]["email"], "dana@cedar.example");
+    let associations = list(
+        &app,
+        &format!("{}/associations?party_id={cedar}", base(&app)),
+        "/api/v1/companies/{company_id}/compliance/associations",
+    )
+    .await;
+    assert_eq!(associations.len(), 1, "{associations:?}");
+    assert_eq!(associations[0]["project_name"], "Dockside Lofts");
+
+    // Sent again with a change: found again, updated, nothing added.
+    let mut changed = document.clone();
+    changed["contacts"][0]["phone"] = json!("555-0100");
+    let again = app
+        .call(
+            Method::POST,
+            &import,
+            template,
+            Some(&app.admin),
+            Some(changed),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["contacts"], json!({"added": 0, "updated": 1}));
+    assert_eq!(again.body["parties"], json!({"added": 0, "updated": 1}));
+    let contacts = list(
+        &app,
+        &format!("{parties}/{cedar}/contacts"),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/contacts",
+    )
+    .await;
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0]["phone"], "555-0100");
+
+    // A wrong document: every problem named, by its place or its section, and nothing written.
+    let before = list(&app, &parties, parties_template).await;
+    let wrong = app
+        .call(
+            Method::POST,
+            &import,
+            template,
+            Some(&app.admin),
+            Some(json!({
+                "parties": [{"id": 1, "name": "Pine Glazing"}],
+                "contacts": [{"id": 1, "party_id": 2}],
+                "waivers": [{"id": 1, "party_id": 1, "kind": "waive", "target": {"subject": "umbrella_excess"}, "reason": " "}],
+            })),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.body
+    );
+    let named: Vec<(&str, &str)> = wrong.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert!(
+        named.contains(&(
+            "contacts",
+            "contact 1 refers to party 2, which is not in the import"
+        )),
+        "{named:?}"
+    );
+    assert!(
+        named
+            .iter()
+            .any(|(f, d)| *f == "waivers" && d.contains("no reason")),
+        "{named:?}"
+    );
+    let money = app
+        .call(
+            Method::POST,
+            &import,
+            template,
+            Some(&app.admin),
+            Some(json!({"profiles": [{"id": 1, "name": "Glazing", "requirements": [
+                {"key": "gl", "subject": "general_liability",
+                 "check": {"type": "limit_at_least", "limit": "each_occurrence", "minimum": 1000000}}]}]})),
+        )
+        .await;
+    assert_eq!(
+        money.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        money.body
+    );
+    // serde reads a tagged check whole, so the check is named rather than its minimum.
+    assert_eq!(
+        money.body["errors"][0]["field"],
+        "profiles[0].requirements[0].check"
+    );
+    assert!(
+        money.body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("amounts are strings"),
+        "{}",
+        money.body
+    );
+    assert_eq!(list(&app, &parties, parties_template).await, before);
+    assert!(app
+        .kit
+        .store
+        .profiles(app.kit.company)
+        .await
+        .unwrap()
+        .iter()
+        .all(|p| p.name != "Glazing"));
+
+    // A read-only token may not write one.
+    let reader = app.token("reader", store::ApiScope::ReadOnly).await;
+    let refused = app
+        .call(
+            Method::POST,
+            &import,
+            template,
+            Some(&reader),
+            Some(document),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}

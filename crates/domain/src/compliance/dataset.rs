@@ -20,9 +20,13 @@ use std::collections::{HashMap, HashSet};
 /// The import format's version; bumped only for a change an old file would be misread under.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// What to say when an amount was sent as a JSON number (serde says "expected a Decimal").
+pub const MONEY_AS_TEXT: &str = "amounts are strings, e.g. \"1000000\", so no precision is lost";
+
 /// Every compliance record, as imported or exported.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceData {
     #[serde(default = "format_version")]
     pub version: u32,
@@ -56,11 +60,23 @@ pub enum ImportError {
     #[error("party {party} is linked to project {project} more than once")]
     DuplicatePartyProject { party: PartyId, project: ProjectId },
     #[error("{record} refers to party {party}, which is not in the import")]
-    UnknownParty { record: String, party: PartyId },
+    UnknownParty {
+        section: &'static str,
+        record: String,
+        party: PartyId,
+    },
     #[error("{record} refers to project {project}, which is not in the import")]
-    UnknownProject { record: String, project: ProjectId },
+    UnknownProject {
+        section: &'static str,
+        record: String,
+        project: ProjectId,
+    },
     #[error("{record} refers to profile {profile}, which is not in the import")]
-    UnknownProfile { record: String, profile: ProfileId },
+    UnknownProfile {
+        section: &'static str,
+        record: String,
+        profile: ProfileId,
+    },
     #[error("profile {profile} has the requirement key \"{key}\" twice; keys must be unique")]
     DuplicateRequirementKey { profile: ProfileId, key: String },
     #[error(
@@ -112,6 +128,34 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// The section of the import file the problem is in (`parties`, `certificates`, …, or
+    /// `version`), so an answer can name it as a field.
+    pub fn section(&self) -> &'static str {
+        match self {
+            ImportError::UnsupportedVersion(_) => "version",
+            ImportError::DuplicateId { kind, .. } => match *kind {
+                "party" => "parties",
+                "project" => "projects",
+                "profile" => "profiles",
+                "contact" => "contacts",
+                "certificate" => "certificates",
+                _ => "waivers",
+            },
+            ImportError::DuplicatePartyProject { .. } => "party_projects",
+            ImportError::UnknownParty { section, .. }
+            | ImportError::UnknownProject { section, .. }
+            | ImportError::UnknownProfile { section, .. } => section,
+            ImportError::DuplicateRequirementKey { .. }
+            | ImportError::RequirementLimitOnWrongSubject { .. }
+            | ImportError::StatutoryOutsideWorkersCompensation { .. }
+            | ImportError::NegativeMinimum { .. } => "profiles",
+            ImportError::PolicyLimitOnWrongSubject { .. }
+            | ImportError::NegativeLimit { .. }
+            | ImportError::PolicyDatesReversed { .. } => "certificates",
+            ImportError::WaiverWithoutReason(_) => "waivers",
+        }
+    }
+
     /// The field of a record entered alone (a profile, a certificate's policy, a waiver)
     /// that this problem is about, by its name in that record; `None` when it is about the
     /// import as a whole.
@@ -154,24 +198,38 @@ impl ComplianceData {
         );
         unique(&mut out, "waiver", self.waivers.iter().map(|w| w.id.0));
 
-        let party = |out: &mut Vec<ImportError>, record: String, party: PartyId| {
+        // `section`: where in the file the referring record is.
+        let party = |out: &mut Vec<ImportError>, section, record: String, party: PartyId| {
             if !parties.contains(&party.0) {
-                out.push(ImportError::UnknownParty { record, party });
+                out.push(ImportError::UnknownParty {
+                    section,
+                    record,
+                    party,
+                });
             }
         };
-        let project = |out: &mut Vec<ImportError>, record: String, project: ProjectId| {
+        let project = |out: &mut Vec<ImportError>, section, record: String, project: ProjectId| {
             if !projects.contains(&project.0) {
-                out.push(ImportError::UnknownProject { record, project });
+                out.push(ImportError::UnknownProject {
+                    section,
+                    record,
+                    project,
+                });
             }
         };
-        let profile = |out: &mut Vec<ImportError>, record: String, profile: Option<ProfileId>| {
-            if let Some(profile) = profile.filter(|p| !profiles.contains(&p.0)) {
-                out.push(ImportError::UnknownProfile { record, profile });
-            }
-        };
+        let profile =
+            |out: &mut Vec<ImportError>, section, record: String, profile: Option<ProfileId>| {
+                if let Some(profile) = profile.filter(|p| !profiles.contains(&p.0)) {
+                    out.push(ImportError::UnknownProfile {
+                        section,
+                        record,
+                        profile,
+                    });
+                }
+            };
 
         for p in &self.parties {
-            profile(&mut out, format!("party {}", p.id), p.profile_id);
+            profile(&mut out, "parties", format!("party {}", p.id), p.profile_id);
         }
         let mut links = HashSet::new();
         for pp in &self.party_projects {
@@ -179,9 +237,9 @@ impl ComplianceData {
                 "the link of party {} to project {}",
                 pp.party_id, pp.project_id
             );
-            party(&mut out, record.clone(), pp.party_id);
-            project(&mut out, record.clone(), pp.project_id);
-            profile(&mut out, record, pp.profile_id);
+            party(&mut out, "party_projects", record.clone(), pp.party_id);
+            project(&mut out, "party_projects", record.clone(), pp.project_id);
+            profile(&mut out, "party_projects", record, pp.profile_id);
             if !links.insert((pp.party_id, pp.project_id)) {
                 out.push(ImportError::DuplicatePartyProject {
                     party: pp.party_id,
@@ -190,7 +248,12 @@ impl ComplianceData {
             }
         }
         for c in &self.contacts {
-            party(&mut out, format!("contact {}", c.id), c.party_id);
+            party(
+                &mut out,
+                "contacts",
+                format!("contact {}", c.id),
+                c.party_id,
+            );
         }
         for p in &self.profiles {
             let mut keys = HashSet::new();
@@ -227,10 +290,20 @@ impl ComplianceData {
             }
         }
         for c in &self.certificates {
-            party(&mut out, format!("certificate {}", c.id), c.party_id);
+            party(
+                &mut out,
+                "certificates",
+                format!("certificate {}", c.id),
+                c.party_id,
+            );
             if let super::AppliesTo::Projects(ids) = &c.applies_to {
                 for id in ids {
-                    project(&mut out, format!("certificate {}", c.id), *id);
+                    project(
+                        &mut out,
+                        "certificates",
+                        format!("certificate {}", c.id),
+                        *id,
+                    );
                 }
             }
             for p in &c.policies {
@@ -261,9 +334,9 @@ impl ComplianceData {
             }
         }
         for w in &self.waivers {
-            party(&mut out, format!("waiver {}", w.id), w.party_id);
+            party(&mut out, "waivers", format!("waiver {}", w.id), w.party_id);
             if let WaiverScope::Project(p) = w.scope {
-                project(&mut out, format!("waiver {}", w.id), p);
+                project(&mut out, "waivers", format!("waiver {}", w.id), p);
             }
             if w.reason.trim().is_empty() {
                 out.push(ImportError::WaiverWithoutReason(w.id));

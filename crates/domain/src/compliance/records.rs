@@ -85,6 +85,7 @@ impl Currency {
 
 /// A party: a subcontractor or vendor whose insurance is tracked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportParty))]
 pub struct Party {
     pub id: PartyId,
     pub name: String,
@@ -106,6 +107,7 @@ pub struct Party {
 
 /// A project, as the compliance app sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportProject))]
 pub struct Project {
     pub id: ProjectId,
     pub name: String,
@@ -126,6 +128,7 @@ pub struct Project {
 /// It may carry its own profile because one project can demand more than the party's usual
 /// requirements (a higher umbrella on a tower job); without one the party's profile applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportAssociation))]
 pub struct PartyProject {
     pub party_id: PartyId,
     pub project_id: ProjectId,
@@ -140,6 +143,7 @@ pub struct PartyProject {
 
 /// A company-level contact of a party (the seed: project-level contacts are not supported).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportContact))]
 pub struct Contact {
     pub id: ContactId,
     pub party_id: PartyId,

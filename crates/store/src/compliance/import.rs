@@ -26,7 +26,8 @@ use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// How many records of one kind an import added, and how many it found stored and updated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Imported {
     pub added: usize,
     pub updated: usize,
@@ -34,7 +35,8 @@ pub struct Imported {
 
 /// What [`Store::import_compliance`] did, by kind; a second import of the same file adds
 /// nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportSummary {
     pub profiles: Imported,
     pub parties: Imported,
@@ -80,7 +82,7 @@ impl Store {
     /// out, which is kept. The file's own ids only connect its records to each other.
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for a document that is wrong in itself (every problem is
+    /// [`StoreError::InvalidImport`] for a document that is wrong in itself (every problem is
     /// listed); [`StoreError::Conflict`] when a name finds several stored records;
     /// [`StoreError::Database`]. Nothing is written on error.
     pub async fn import_compliance(
@@ -90,7 +92,7 @@ impl Store {
     ) -> Result<ImportSummary> {
         let problems = import_problems(data);
         if !problems.is_empty() {
-            return Err(StoreError::Invalid(problems.join("; ")));
+            return Err(StoreError::InvalidImport(problems));
         }
         let mut tx = self.begin_write().await?;
         let stored = load(&mut tx, company).await?;

@@ -316,12 +316,19 @@ pub(super) fn match_import(data: &ComplianceData, stored: &Stored) -> Result<Mat
 
 /// What the import format cannot say by itself but the store needs to find records again:
 /// `problems()` plus names and keys an import would otherwise apply twice over one record.
-pub(super) fn import_problems(data: &ComplianceData) -> Vec<String> {
-    let mut out: Vec<String> = data.problems().iter().map(ToString::to_string).collect();
+pub(super) fn import_problems(data: &ComplianceData) -> Vec<ImportProblem> {
+    let mut out: Vec<ImportProblem> = data
+        .problems()
+        .iter()
+        .map(|p| ImportProblem::new(p.section(), p.to_string()))
+        .collect();
     for (first, p) in repeats(&data.profiles, |p| p.name.as_str()) {
-        out.push(format!(
-            "profiles {} and {} are both named \"{}\"; a profile is saved under its name",
-            first.id, p.id, p.name
+        out.push(ImportProblem::new(
+            "profiles",
+            format!(
+                "profiles {} and {} are both named \"{}\"; a profile is saved under its name",
+                first.id, p.id, p.name
+            ),
         ));
     }
     let unlinked = data
@@ -329,10 +336,13 @@ pub(super) fn import_problems(data: &ComplianceData) -> Vec<String> {
         .iter()
         .filter(|p| p.procore_vendor_id.is_none());
     for (first, p) in repeats(unlinked, |p| p.name.as_str()) {
-        out.push(format!(
-            "parties {} and {} are both named \"{}\" and have no procore_vendor_id; \
+        out.push(ImportProblem::new(
+            "parties",
+            format!(
+                "parties {} and {} are both named \"{}\" and have no procore_vendor_id; \
              a party without one is found again by its name",
-            first.id, p.id, p.name
+                first.id, p.id, p.name
+            ),
         ));
     }
     let unlinked = data
@@ -340,21 +350,27 @@ pub(super) fn import_problems(data: &ComplianceData) -> Vec<String> {
         .iter()
         .filter(|p| p.procore_project_id.is_none());
     for (first, p) in repeats(unlinked, |p| p.name.as_str()) {
-        out.push(format!(
-            "projects {} and {} are both named \"{}\" and have no procore_project_id; \
+        out.push(ImportProblem::new(
+            "projects",
+            format!(
+                "projects {} and {} are both named \"{}\" and have no procore_project_id; \
              a project without one is found again by its name",
-            first.id, p.id, p.name
+                first.id, p.id, p.name
+            ),
         ));
     }
     for (first, c) in repeats(&data.certificates, certificate_key) {
-        out.push(format!(
-            "certificates {} and {} of party {} list the same policies ({}); a \
+        out.push(ImportProblem::new(
+            "certificates",
+            format!(
+                "certificates {} and {} of party {} list the same policies ({}); a \
              certificate is found again by its policy numbers, so merge them (applies_to \
              can name several projects)",
-            first.id,
-            c.id,
-            c.party_id,
-            numbers(&certificate_key(c).1)
+                first.id,
+                c.id,
+                c.party_id,
+                numbers(&certificate_key(c).1)
+            ),
         ));
     }
     for (i, w) in data.waivers.iter().enumerate() {
@@ -362,9 +378,12 @@ pub(super) fn import_problems(data: &ComplianceData) -> Vec<String> {
             .iter()
             .find(|x| waiver_key(x) == waiver_key(w))
         {
-            out.push(format!(
-                "waivers {} and {} of party {} have the same target and scope; keep one",
-                first.id, w.id, w.party_id
+            out.push(ImportProblem::new(
+                "waivers",
+                format!(
+                    "waivers {} and {} of party {} have the same target and scope; keep one",
+                    first.id, w.id, w.party_id
+                ),
             ));
         }
     }
@@ -410,3 +429,25 @@ fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// One problem of an import file, with the section of the file it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportProblem {
+    /// `parties`, `projects`, `party_projects`, `contacts`, `profiles`, `certificates`,
+    /// `waivers` or `version`.
+    pub section: &'static str,
+    /// What is wrong, naming the record by the file's id.
+    pub message: String,
+}
+
+impl ImportProblem {
+    fn new(section: &'static str, message: String) -> ImportProblem {
+        ImportProblem { section, message }
+    }
+}
+
+impl std::fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}

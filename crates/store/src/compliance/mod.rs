@@ -38,6 +38,7 @@ mod types;
 mod writes;
 
 pub use import::{ImportSummary, Imported};
+pub use matching::ImportProblem;
 pub use types::{
     ComplianceBatch, ComplianceChange, ComplianceProjectRecord, CustomFields, InsuranceWrite,
     InsuranceWriteState, MappingDecision, MappingWrite, ProcoreMapping, ProcoreRecordKind, Ref,

@@ -1086,15 +1086,28 @@ both!(an_import_with_one_bad_record_applies_nothing, |ctx| {
         ..data.waivers[0].clone()
     });
     let err = s.import_compliance(COMPANY, &data).await.unwrap_err();
-    let StoreError::Invalid(message) = &err else {
+    let StoreError::InvalidImport(problems) = &err else {
         panic!("{err:?}")
     };
-    for named in [
-        "certificates 500 and 502 of party 1 list the same policies",
-        "waiver 902 has no reason",
-        "waivers 900 and 902 of party 1 have the same target and scope",
+    let message = err.to_string();
+    for (section, named) in [
+        (
+            "certificates",
+            "certificates 500 and 502 of party 1 list the same policies",
+        ),
+        ("waivers", "waiver 902 has no reason"),
+        (
+            "waivers",
+            "waivers 900 and 902 of party 1 have the same target and scope",
+        ),
     ] {
         assert!(message.contains(named), "{named}: {message}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.section == section && p.message.starts_with(named)),
+            "{named} under {section}: {problems:?}"
+        );
     }
     assert_eq!(
         everything(s, COMPANY).await,

@@ -508,9 +508,15 @@ fn names_a_file_gives_twice_are_problems_only_where_the_name_finds_the_record() 
     };
     let problems = import_problems(&file);
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert!(problems[0].starts_with("profiles 1 and 2 are both named \"Standard\""));
-    assert!(problems[1].starts_with("parties 1 and 2 are both named \"Acme\""));
-    assert!(problems[2].starts_with("projects 1 and 2 are both named \"Tower\""));
+    assert!(problems[0]
+        .message
+        .starts_with("profiles 1 and 2 are both named \"Standard\""));
+    assert!(problems[1]
+        .message
+        .starts_with("parties 1 and 2 are both named \"Acme\""));
+    assert!(problems[2]
+        .message
+        .starts_with("projects 1 and 2 are both named \"Tower\""));
 }
 
 #[test]
@@ -520,8 +526,14 @@ fn a_third_record_of_one_name_is_reported_with_the_one_before_it() {
         ..data()
     };
     let problems = import_problems(&file);
-    assert!(problems[0].starts_with("profiles 1 and 2"), "{problems:?}");
-    assert!(problems[1].starts_with("profiles 2 and 3"), "{problems:?}");
+    assert!(
+        problems[0].message.starts_with("profiles 1 and 2"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].message.starts_with("profiles 2 and 3"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -537,8 +549,10 @@ fn certificates_and_waivers_a_file_gives_twice_are_problems() {
     };
     let problems = import_problems(&file);
     assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(
-        problems[0].starts_with("certificates 1 and 2 of party 1 list the same policies (GL-1)")
-    );
-    assert!(problems[1].starts_with("waivers 1 and 2 of party 1 have the same target and scope"));
+    assert!(problems[0]
+        .message
+        .starts_with("certificates 1 and 2 of party 1 list the same policies (GL-1)"));
+    assert!(problems[1]
+        .message
+        .starts_with("waivers 1 and 2 of party 1 have the same target and scope"));
 }
