@@ -528,3 +528,89 @@ pub(crate) async fn disconnect(
         Err(e) => Err(Problem::internal(&e)),
     }
 }
+
+/// What checking and repairing a company's hook came to: in place at `destination_url`, and
+/// what had to change in Procore for that (nothing, when it was in place).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HookRepaired {
+    pub company_id: i64,
+    /// Where the hook delivers: `server.public_url`'s webhook address for the company.
+    pub destination_url: String,
+    /// Whether anything in Procore had to change.
+    pub repaired: bool,
+    /// A hook was created (none was there, or the one there could not be used).
+    pub created: bool,
+    /// trestle's hooks at another address, or with a secret trestle no longer holds, removed.
+    pub stale_removed: usize,
+    /// Triggers added for the integrations the company has on, and those no longer wanted.
+    pub triggers_added: Vec<String>,
+    pub triggers_removed: Vec<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{company_id}/webhook/repair",
+    tag = "connections",
+    description = "Checks the company's Procore webhook against `server.public_url` and the integrations it has on, and repairs what differs (a missing hook, another address, missing triggers), as `trestle hooks repair` does. The company's `webhook` health follows the outcome.",
+    security(("token" = [])),
+    params(("company_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The hook is in place; what had to change for that", body = HookRepaired),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No `server.public_url`: Procore has nowhere to deliver, so there is no hook to check", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Procore refused or could not be reached; the detail says what to fix", body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn repair_webhook(
+    caller: Caller,
+    State(api): State<Api>,
+    Path(company): Path<i64>,
+) -> Result<Json<HookRepaired>, Problem> {
+    use engine::hooks::{repair, HooksError};
+    caller.admin()?;
+    let settings = api.procore_settings()?;
+    let repaired = match repair(settings, &api.store, Some(company), Utc::now()).await {
+        Ok(r) => r,
+        Err(e @ HooksError::NoPublicUrl) => return Err(Problem::conflict(e.to_string())),
+        Err(HooksError::Open(engine::OpenError::NotConnected(_))) => {
+            return Err(Problem::not_found(format!(
+                "Procore company {company} is not connected"
+            )))
+        }
+        Err(HooksError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(Problem::internal(&e)),
+    };
+    let outcome = repaired
+        .into_iter()
+        .next()
+        .map(|r| r.outcome)
+        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))?;
+    match outcome {
+        HookOutcome::InPlace {
+            destination_url,
+            report,
+        } => Ok(Json(HookRepaired {
+            company_id: company,
+            destination_url,
+            repaired: report.repaired(),
+            created: report.created,
+            stale_removed: report.stale_removed,
+            triggers_added: report.triggers_added,
+            triggers_removed: report.triggers_removed,
+        })),
+        HookOutcome::Failed {
+            destination_url,
+            error,
+        } => Err(Problem::new(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the hook at {destination_url} could not be checked: {error}; give trestle's \
+                 Procore app permission to manage webhooks (Company Admin > Webhooks) and ask again"
+            ),
+        )),
+        HookOutcome::NoPublicUrl => Err(Problem::conflict(
+            engine::hooks::HooksError::NoPublicUrl.to_string(),
+        )),
+    }
+}

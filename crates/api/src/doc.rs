@@ -49,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         crate::connections::connect,
         crate::connections::change,
         crate::connections::disconnect,
+        crate::connections::repair_webhook,
         crate::activity::sync_now,
         crate::activity::preview,
         crate::activity::runs,

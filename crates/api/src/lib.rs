@@ -123,6 +123,10 @@ pub fn router(store: Store, options: Options) -> Router {
                 .patch(connections::change)
                 .delete(connections::disconnect),
         )
+        .route(
+            "/api/v1/connections/{company_id}/webhook/repair",
+            post(connections::repair_webhook),
+        )
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}/retry", post(jobs::retry))
         .route("/api/v1/jobs/{id}/discard", post(jobs::discard))

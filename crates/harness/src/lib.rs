@@ -36,14 +36,7 @@ impl Served {
 
     /// [`Served::start`] with the connection's settings changed first.
     pub async fn with(settings: impl FnOnce(&mut store::Connection)) -> Served {
-        let kit = Kit::spawn(
-            procore_sim::demo::world(),
-            testkit::quiet(),
-            testkit::Backend::Sqlite,
-            settings,
-        )
-        .await;
-        Self::on(kit).await
+        Self::on(demo_kit(settings).await).await
     }
 
     /// The server on a store where no company is connected yet: a fresh deployment.
@@ -56,8 +49,18 @@ impl Served {
         Self::on(kit).await
     }
 
+    /// [`Served::start`] with `server.public_url` set: Procore is told to deliver the company's
+    /// webhooks there.
+    pub async fn reached_at(public_url: &str) -> Served {
+        Self::serve(demo_kit(|_| {}).await, Some(public_url)).await
+    }
+
     /// The server over `kit`, with short polling and retries so tests do not wait.
     pub async fn on(kit: Kit) -> Served {
+        Self::serve(kit, None).await
+    }
+
+    async fn serve(kit: Kit, public_url: Option<&str>) -> Served {
         let sim_url = kit.sim.url();
         // Built from the connection, as the binary builds them: a changed secret takes effect.
         let clients: server::Clients = Arc::new(move |c| {
@@ -77,12 +80,18 @@ impl Served {
             schedule_every: Duration::from_millis(200),
             retry_base: Duration::from_millis(100),
             retry_cap: Duration::from_millis(500),
-            settings: Some(Arc::new(engine_settings(&kit.sim.url()))),
+            settings: Some(Arc::new({
+                let mut settings = engine_settings(&kit.sim.url());
+                settings.server.public_url = public_url.map(|u| u.parse().expect("a public URL"));
+                settings
+            })),
             ..ServerConfig::default()
         };
-        let server = server::spawn(kit.store.clone(), config, clients, |_| None)
-            .await
-            .expect("binding the server");
+        let server = server::spawn(kit.store.clone(), config, clients, |_| {
+            public_url.map(str::to_string)
+        })
+        .await
+        .expect("binding the server");
         let admin = token_on(&kit.store, "first admin", ApiScope::Admin).await;
         Served { kit, server, admin }
     }
@@ -91,6 +100,17 @@ impl Served {
     pub async fn token(&self, name: &str, scope: ApiScope) -> String {
         token_on(&self.kit.store, name, scope).await
     }
+}
+
+/// The demo company on SQLite, connected with `settings`.
+async fn demo_kit(settings: impl FnOnce(&mut store::Connection)) -> Kit {
+    Kit::spawn(
+        procore_sim::demo::world(),
+        testkit::quiet(),
+        testkit::Backend::Sqlite,
+        settings,
+    )
+    .await
 }
 
 /// A new token of `scope` on `store`, as `trestle token create` makes it.

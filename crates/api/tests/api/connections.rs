@@ -1,5 +1,5 @@
 use crate::App;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 #[tokio::test]
 async fn a_connection_shows_what_is_wrong_and_what_fixes_it() {
@@ -210,4 +210,107 @@ async fn a_connection_is_shown_with_its_settings_etag_and_a_change_on_a_stale_on
         .get("/api/v1/connections/77", template, Some(&app.admin))
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// trestle's hooks in the simulated company, by where they deliver.
+fn trestle_hooks(app: &App) -> Vec<String> {
+    app.kit.sim().read(|w| {
+        w.hooks
+            .values()
+            .filter(|h| h.namespace.as_deref() == Some("trestle"))
+            .map(|h| h.destination_url.clone())
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_told_when_none_is_wanted(
+) {
+    let public = "http://127.0.0.1:9";
+    let app = App::reached_at(public).await;
+    let company = app.kit.company;
+    let repair = format!("/api/v1/connections/{company}/webhook/repair");
+    let template = "/api/v1/connections/{company_id}/webhook/repair";
+    let wanted = format!("{public}/webhooks/procore/{company}");
+
+    // The server registers the hook as it starts; then someone deletes it in Procore, and the
+    // repair puts it back where it should deliver.
+    let shown = format!("/api/v1/connections/{company}");
+    crate::eventually(PATIENCE, "the hook registered at start", || async {
+        let c = app
+            .get(&shown, "/api/v1/connections/{company_id}", Some(&app.admin))
+            .await;
+        (c.body["webhook"]["in_place"] == true && trestle_hooks(&app) == [wanted.clone()])
+            .then_some(())
+    })
+    .await;
+    app.kit.sim().write(|w| w.hooks.clear());
+    let repaired = app
+        .call(Method::POST, &repair, template, Some(&app.admin), None)
+        .await;
+    assert_eq!(repaired.status, StatusCode::OK, "{}", repaired.body);
+    assert_eq!(repaired.body["destination_url"], wanted);
+    assert_eq!(repaired.body["repaired"], true);
+    assert_eq!(repaired.body["created"], true);
+    assert_eq!(trestle_hooks(&app), std::slice::from_ref(&wanted));
+    let shown = app
+        .get(&shown, "/api/v1/connections/{company_id}", Some(&app.admin))
+        .await;
+    assert_eq!(
+        shown.body["webhook"]["registered_url"], wanted,
+        "{}",
+        shown.body
+    );
+    assert_eq!(shown.body["webhook"]["in_place"], true, "{}", shown.body);
+
+    // Asked again, nothing needs to change.
+    let again = app
+        .call(Method::POST, &repair, template, Some(&app.admin), None)
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["repaired"], false, "{}", again.body);
+    assert_eq!(trestle_hooks(&app).len(), 1);
+
+    // A company not connected, and a reader, are refused.
+    let unknown = app
+        .call(
+            Method::POST,
+            "/api/v1/connections/12/webhook/repair",
+            template,
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    let reader = app.token("reader", store::ApiScope::ReadOnly).await;
+    let refused = app
+        .call(Method::POST, &repair, template, Some(&reader), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // Without server.public_url there is nowhere for Procore to deliver: the answer says so.
+    let unreached = App::start().await;
+    let none = unreached
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/connections/{}/webhook/repair",
+                unreached.kit.company
+            ),
+            template,
+            Some(&unreached.admin),
+            None,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
+    assert!(
+        none.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("server.public_url"),
+        "{}",
+        none.body
+    );
 }

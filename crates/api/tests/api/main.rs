@@ -65,6 +65,11 @@ impl App {
         Self::served(Served::with(settings).await).await
     }
 
+    /// [`App::start`] with `server.public_url` set, so the company's hook is wanted there.
+    pub async fn reached_at(public_url: &str) -> App {
+        Self::served(Served::reached_at(public_url).await).await
+    }
+
     /// The server on a store where no company is connected yet: a fresh deployment.
     pub async fn fresh() -> App {
         Self::served(Served::fresh().await).await
