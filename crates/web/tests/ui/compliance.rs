@@ -45,6 +45,16 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         .await;
     browser.press("Save").await;
     browser.sees("Saved").await;
+    // Said once: the address forgets the save, so a reload does not claim another.
+    let settings = format!("/ui/companies/{company}/compliance/settings");
+    eventually(PATIENCE, "the address without ?saved", || async {
+        (browser.at().await == settings).then_some(())
+    })
+    .await;
+    browser.client.refresh().await.unwrap();
+    browser.settled().await;
+    browser.sees("1) Compliance sync").await;
+    assert!(!browser.text().await.contains("Saved."));
 
     let mappings = format!("/ui/companies/{company}/compliance/mappings?kind=project&waiting=true");
     eventually(

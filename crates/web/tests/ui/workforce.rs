@@ -152,7 +152,7 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
 }
 
 #[tokio::test]
-async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_alone_while_nothing_changes(
+async fn the_workers_page_shows_a_change_made_in_procore_by_itself_keeping_focus_rests_while_hidden_and_is_left_alone_while_nothing_changes(
 ) {
     let served = Served::start().await;
     let company = served.kit.company;
@@ -200,6 +200,17 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_a
         .await
         .unwrap();
 
+    // Focus is on the worker's Block button while the list changes under it.
+    let block = format!("worker-{}-block", worker.id);
+    browser
+        .client
+        .execute(
+            "document.getElementById(arguments[0]).focus()",
+            vec![json!(block)],
+        )
+        .await
+        .unwrap();
+
     // Someone renames the user in Procore, and a sync runs; nobody touches the page.
     let user = served.kit.procore_user(&last);
     served.kit.sim().write(|w| {
@@ -226,6 +237,12 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_a
         .unwrap();
     assert_eq!(kept, true, "the page was not reloaded");
     assert_eq!(browser.at().await, page);
+    let focused = browser
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!(block), "focus stays on the button it was on");
     // A button inside the live list is boosted like any other: no page load.
     browser.press(&format!("Block Renamed {last}")).await;
     browser.sees("Blocked (by an administrator)").await;
@@ -235,6 +252,64 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_and_is_left_a
         .await
         .unwrap();
     assert_eq!(kept, true, "the block went through htmx");
+
+    // A page nobody can see (a tab in the background) asks nothing; shown again, it asks at
+    // once and shows what changed meanwhile.
+    browser
+        .client
+        .execute(
+            "window.polls = 0;
+             document.body.addEventListener('htmx:beforeSend', e => {
+               if (e.detail.elt.id === 'live') { window.polls += 1; }
+             });
+             window.seen = false;
+             Object.defineProperty(document, 'hidden', {configurable: true, get: () => !window.seen});
+             Object.defineProperty(document, 'visibilityState', {configurable: true,
+               get: () => window.seen ? 'visible' : 'hidden'});
+             document.dispatchEvent(new Event('visibilitychange'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    served.kit.sim().write(|w| {
+        let u = w.users.get_mut(&user).expect("the user");
+        u.first_name = Some("Meanwhile".into());
+        u.updated_at = chrono::Utc::now();
+    });
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
+    eventually(PATIENCE, "the sync renamed the worker", || async {
+        let w = store.worker(company, worker.id).await.unwrap()?;
+        (w.fields.first_name == "Meanwhile").then_some(())
+    })
+    .await;
+    // Longer than a poll's interval (five seconds): a visible page would have asked.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let polls = browser
+        .client
+        .execute("return window.polls", vec![])
+        .await
+        .unwrap();
+    assert_eq!(polls, json!(0), "a hidden page asked for its list");
+    assert!(!browser.text().await.contains("Meanwhile"));
+    browser
+        .client
+        .execute(
+            "window.seen = true; document.dispatchEvent(new Event('visibilitychange'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.sees(&format!("Meanwhile {last}")).await;
 
     // Its session ended (its token revoked), the page goes to sign-in rather than go blank.
     let token = served
