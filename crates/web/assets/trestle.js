@@ -5,8 +5,9 @@
 // token in use. Shown again, it asks at once, so what changed meanwhile appears without
 // waiting for the next round.
 //
-// A save that leads to its page with `?saved=1` says "Saved" once: the flag is taken out of
-// the address, so reloading or bookmarking the page does not claim a save that did not happen.
+// A save or a decision that leads to its page with `?saved=1` or `?decided=JOB` says so once:
+// the flag is taken out of the address, so reloading or bookmarking the page does not claim
+// another.
 (function () {
   "use strict";
 
@@ -23,13 +24,15 @@
     }
   });
 
-  function forgetSaved() {
+  var ONCE = ["saved", "decided"];
+
+  function forgetOnce() {
     var url = new URL(window.location.href);
-    if (!url.searchParams.has("saved")) { return; }
-    url.searchParams.delete("saved");
+    if (!ONCE.some(function (p) { return url.searchParams.has(p); })) { return; }
+    ONCE.forEach(function (p) { url.searchParams.delete(p); });
     window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
-  forgetSaved();
-  document.addEventListener("htmx:pushedIntoHistory", forgetSaved);
-  document.addEventListener("htmx:afterSettle", forgetSaved);
+  forgetOnce();
+  document.addEventListener("htmx:pushedIntoHistory", forgetOnce);
+  document.addEventListener("htmx:afterSettle", forgetOnce);
 })();

@@ -103,10 +103,17 @@ pub(crate) async fn worker_action(
     Redirect::to(back).into_response()
 }
 
+/// `?decided=JOB`: the page a decision leads to, which says the job that carries it out.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WaitingQuery {
+    decided: Option<i64>,
+}
+
 pub(crate) async fn waiting(
     State(web): State<Web>,
     signed: Signed,
     Path(company): Path<i64>,
+    Query(query): Query<WaitingQuery>,
 ) -> Response {
     let reply = web
         .get(
@@ -119,7 +126,7 @@ pub(crate) async fn waiting(
     }
     // Not live: a decision half made (a radio chosen) would be reset by a new version.
     Page::new("Waiting for a decision", "waiting.html")
-        .with(json!({"company_id": company, "waiting": reply.body}))
+        .with(json!({"company_id": company, "waiting": reply.body, "decided": query.decided}))
         .render(&web, Some(&signed))
 }
 
@@ -192,13 +199,12 @@ pub(crate) async fn decide(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
-    Page::new("Decided", "decision.html")
-        .with(json!({
-            "company_id": company,
-            "kind": kind,
-            "procore_id": procore_id,
-            "preview": reply.body["preview"],
-            "job_id": reply.body["job_id"],
-        }))
-        .render(&web, Some(&signed))
+    // Post/redirect/get: a reload shows the list again rather than send the decision twice.
+    let decided = reply.body["job_id"]
+        .as_i64()
+        .map_or(String::new(), |job| format!("?decided={job}"));
+    Redirect::to(&format!(
+        "/ui/companies/{company}/workforce/waiting{decided}"
+    ))
+    .into_response()
 }

@@ -139,6 +139,14 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
     browser.seen("waiting-preview").await;
     browser.press("Confirm: link").await;
     browser.sees("Decided").await;
+    // The decision leads back to the list (post/redirect/get), which says it once.
+    let waiting = format!("/ui/companies/{company}/workforce/waiting");
+    eventually(
+        PATIENCE,
+        "the list, its address without ?decided",
+        || async { (browser.at().await == waiting).then_some(()) },
+    )
+    .await;
 
     eventually(PATIENCE, "the app project follows Procore", || async {
         let p = store.project(company, ours).await.unwrap().unwrap();
