@@ -221,6 +221,11 @@ pub async fn ensure_hook(
     on: Integrations,
     now: DateTime<Utc>,
 ) -> crate::Result<HookReport> {
+    // One check at a time in this process: two at once (the server's start-up check and a
+    // repair asked through the API) would each find no hook and make one. Across processes
+    // the next check deletes the hook whose id trestle did not keep.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let wanted = wanted_triggers(on);
     if wanted.is_empty() {
         let stale_removed = remove_hook(client, store, company).await?;

@@ -273,6 +273,20 @@ async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_
     assert_eq!(again.body["repaired"], false, "{}", again.body);
     assert_eq!(trestle_hooks(&app).len(), 1);
 
+    // Two repairs at once make one hook, not two.
+    app.kit.sim().write(|w| w.hooks.clear());
+    let (a, b) = tokio::join!(
+        app.call(Method::POST, &repair, template, Some(&app.admin), None),
+        app.call(Method::POST, &repair, template, Some(&app.admin), None),
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(trestle_hooks(&app).len(), 1, "{} {}", a.body, b.body);
+    let created = [&a, &b]
+        .iter()
+        .filter(|r| r.body["created"] == true)
+        .count();
+    assert_eq!(created, 1, "{} {}", a.body, b.body);
+
     // A company not connected, and a reader, are refused.
     let unknown = app
         .call(
