@@ -551,7 +551,7 @@ pub struct HookRepaired {
     post,
     path = "/api/v1/connections/{company_id}/webhook/repair",
     tag = "connections",
-    description = "Checks the company's Procore webhook against `server.public_url` and the integrations it has on, and repairs what differs (a missing hook, another address, missing triggers), as `trestle hooks repair` does. The company's `webhook` health follows the outcome.",
+    description = "Checks the company's Procore webhook against `server.public_url` and the integrations it has on, and repairs what differs (a missing hook, another address, missing triggers), as `trestle hooks repair` does. The company's `webhook` health follows the outcome. A hook that had to be repaired delivered nothing meanwhile, so a sync of each integration is queued to read what changed.",
     security(("token" = [])),
     params(("company_id" = i64, Path)),
     responses(
@@ -590,23 +590,45 @@ pub(crate) async fn repair_webhook(
         HookOutcome::InPlace {
             destination_url,
             report,
-        } => Ok(Json(HookRepaired {
-            company_id: company,
-            destination_url,
-            repaired: report.repaired(),
-            created: report.created,
-            stale_removed: report.stale_removed,
-            triggers_added: report.triggers_added,
-            triggers_removed: report.triggers_removed,
-        })),
+        } => {
+            if report.repaired() {
+                // The hook delivered nothing while it lacked: a sync of each integration
+                // reads what changed meanwhile (the repair opened the company's hook gap).
+                let on = sync::jobs::integrations(&api.store, company).await?;
+                let following = [
+                    (engine::Integration::Workforce, on.workforce),
+                    (engine::Integration::Compliance, on.compliance),
+                ];
+                for (integration, _) in following.into_iter().filter(|(_, on)| *on) {
+                    let work = sync::jobs::Work::Sync {
+                        integration,
+                        full: false,
+                        targets: None,
+                    };
+                    sync::jobs::enqueue(&api.store, company, &work, Utc::now(), api.job_attempts)
+                        .await?;
+                }
+                api.wake.notify_waiters();
+            }
+            Ok(Json(HookRepaired {
+                company_id: company,
+                destination_url,
+                repaired: report.repaired(),
+                created: report.created,
+                stale_removed: report.stale_removed,
+                triggers_added: report.triggers_added,
+                triggers_removed: report.triggers_removed,
+            }))
+        }
         HookOutcome::Failed {
             destination_url,
             error,
         } => Err(Problem::new(
             StatusCode::BAD_GATEWAY,
             format!(
-                "the hook at {destination_url} could not be checked: {error}; give trestle's \
-                 Procore app permission to manage webhooks (Company Admin > Webhooks) and ask again"
+                "the hook at {destination_url} could not be checked: {error}. If Procore refused, \
+                 give trestle's Procore app permission to manage webhooks (Company Admin > \
+                 Webhooks); then ask again"
             ),
         )),
         HookOutcome::NoPublicUrl => Err(Problem::conflict(

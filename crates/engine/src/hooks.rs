@@ -91,10 +91,10 @@ pub(crate) async fn register(
             .map_err(|e| e.to_string())
     };
     let outcome = attempt.await;
-    sync::webhooks::record_hook_health(
+    sync::webhooks::record_hook_check(
         store,
         company,
-        outcome.as_ref().map(|_| ()).map_err(String::as_str),
+        outcome.as_ref().map_err(String::as_str),
         now,
     )
     .await?;

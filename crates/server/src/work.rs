@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use store::{Connection, HealthState, Store};
 use sync::jobs::{integrations, new_job, Integration, Work};
-use sync::webhooks::{route, Targets};
+use sync::webhooks::{route, Targets, HOOK_GAP};
 
 /// A company's client and a digest of the credentials it was built with.
 type Cached = ([u8; 32], procore::Client);
@@ -220,23 +220,13 @@ async fn check_hook(
     let on = integrations(store, company).await?;
     let outcome = sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await;
     let message = outcome.as_ref().err().map(ToString::to_string);
-    sync::webhooks::record_hook_health(store, company, message.as_deref().map_or(Ok(()), Err), now)
-        .await?;
     // A hook that had to be made or completed (or whose check failed part way) delivered
-    // nothing of the events it lacked: the gap stays open until a reconcile has read what
-    // changed meanwhile.
-    let repaired = outcome.as_ref().map_or(true, |r| r.repaired());
-    if repaired
-        && store
-            .cursor(company, HOOK_GAP)
-            .await?
-            .unwrap_or_default()
-            .is_empty()
-    {
-        store
-            .set_cursor(company, HOOK_GAP, &now.to_rfc3339())
-            .await?;
-    }
+    // nothing of the events it lacked: this opens the gap, which stays open until a reconcile
+    // has read what changed meanwhile.
+    let checked = outcome
+        .as_ref()
+        .map_err(|_| message.as_deref().unwrap_or_default());
+    sync::webhooks::record_hook_check(store, company, checked, now).await?;
     match outcome {
         Ok(report) => {
             let gap = !store
@@ -285,11 +275,6 @@ async fn check_hook(
         }),
     }
 }
-
-/// When the company's hook was found lacking (made anew, triggers added, or a check that
-/// failed part way), empty once a reconcile read what changed since: while it is open, a
-/// compliance reconcile reads commitments itself instead of leaving them to the hook.
-const HOOK_GAP: &str = "service.hook_gap";
 
 /// When the company's discarded deliveries were last looked at.
 const DISCARDS_CHECKED: &str = "service.discards_checked";

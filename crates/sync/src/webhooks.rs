@@ -169,6 +169,19 @@ pub fn route<'a>(
     routed
 }
 
+/// The lock a company's hook checks take in turn (see [`ensure_hook`]); one per company, so
+/// one company's slow check (Procore pacing its requests) keeps no other company waiting.
+fn company_turn(company: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static TURNS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let turns = TURNS.get_or_init(Default::default);
+    let mut turns = turns
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(company).or_default().clone()
+}
+
 /// What [`ensure_hook`] found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HookReport {
@@ -221,11 +234,11 @@ pub async fn ensure_hook(
     on: Integrations,
     now: DateTime<Utc>,
 ) -> crate::Result<HookReport> {
-    // One check at a time in this process: two at once (the server's start-up check and a
-    // repair asked through the API) would each find no hook and make one. Across processes
-    // the next check deletes the hook whose id trestle did not keep.
-    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _turn = ONE_AT_A_TIME.lock().await;
+    // One check of a company's hook at a time in this process: two at once (the server's
+    // start-up check and a repair asked through the API) would each find no hook and make
+    // one. Across processes the next check deletes the hook whose id trestle did not keep.
+    let turn = company_turn(company);
+    let _turn = turn.lock().await;
     let wanted = wanted_triggers(on);
     if wanted.is_empty() {
         let stale_removed = remove_hook(client, store, company).await?;
@@ -336,20 +349,39 @@ pub async fn remove_hook(client: &Client, store: &Store, company: i64) -> crate:
 /// The company health aspect the hook's state is kept under.
 pub const HEALTH_ASPECT: &str = "webhook";
 
-/// Records how checking the company's hook went as its webhook health: cleared when the hook
-/// is in place, degraded (changes still arrive, at the next reconcile) with what went wrong
-/// and what fixes it when not.
+/// When the company's hook was found lacking (made anew, triggers added, or a check that
+/// failed part way), empty once a reconcile read what changed since: while it is open, a
+/// compliance reconcile reads commitments itself instead of leaving them to the hook.
+pub const HOOK_GAP: &str = "service.hook_gap";
+
+/// Records how checking the company's hook went, whoever checked it (the server, `trestle
+/// hooks repair`, the API): its webhook health, cleared when the hook is in place, degraded
+/// (changes still arrive, at the next reconcile) with what went wrong and what fixes it when
+/// not; and, when the hook was found lacking, the opening of [`HOOK_GAP`], since the hook
+/// delivered nothing of the events it lacked.
 ///
 /// # Errors
 /// The store failed.
-pub async fn record_hook_health(
+pub async fn record_hook_check(
     store: &Store,
     company: i64,
-    outcome: std::result::Result<(), &str>,
+    outcome: std::result::Result<&HookReport, &str>,
     now: DateTime<Utc>,
 ) -> store::Result<()> {
+    let lacking = outcome.map_or(true, HookReport::repaired);
+    if lacking
+        && store
+            .cursor(company, HOOK_GAP)
+            .await?
+            .unwrap_or_default()
+            .is_empty()
+    {
+        store
+            .set_cursor(company, HOOK_GAP, &now.to_rfc3339())
+            .await?;
+    }
     match outcome {
-        Ok(()) => store.clear_health(company, HEALTH_ASPECT).await,
+        Ok(_) => store.clear_health(company, HEALTH_ASPECT).await,
         Err(error) => {
             store
                 .set_health(

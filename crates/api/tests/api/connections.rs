@@ -246,6 +246,20 @@ async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_
             .then_some(())
     })
     .await;
+    let store = &app.kit.store;
+    let all_jobs = store::JobFilter {
+        company: Some(company),
+        ..Default::default()
+    };
+    crate::eventually(PATIENCE, "the start-up work done", || async {
+        let jobs = store.jobs(&all_jobs).await.unwrap();
+        let busy = jobs
+            .iter()
+            .any(|j| matches!(j.state, store::JobState::Pending | store::JobState::Running));
+        (!busy).then_some(())
+    })
+    .await;
+    let before = chrono::Utc::now();
     app.kit.sim().write(|w| w.hooks.clear());
     let repaired = app
         .call(Method::POST, &repair, template, Some(&app.admin), None)
@@ -255,6 +269,19 @@ async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_
     assert_eq!(repaired.body["repaired"], true);
     assert_eq!(repaired.body["created"], true);
     assert_eq!(trestle_hooks(&app), std::slice::from_ref(&wanted));
+    // The hook delivered nothing while it was gone: a sync reads what changed meanwhile.
+    let queued: Vec<String> = store
+        .jobs(&all_jobs)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.created_at >= before)
+        .map(|j| j.kind)
+        .collect();
+    assert!(
+        queued.iter().any(|k| k == "sync.workforce.changes"),
+        "{queued:?}"
+    );
     let shown = app
         .get(&shown, "/api/v1/connections/{company_id}", Some(&app.admin))
         .await;
