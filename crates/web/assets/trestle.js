@@ -7,7 +7,9 @@
 //
 // A save or a decision that leads to its page with `?saved=1` or `?decided=JOB` says so once:
 // the flag is taken out of the address, so reloading or bookmarking the page does not claim
-// another.
+// another. Pages htmx swaps in get their plain address from the server (`HX-Replace-Url`,
+// view::said_once), which keeps htmx's history right; this is for a page loaded whole, and
+// runs before htmx reads the address.
 (function () {
   "use strict";
 
@@ -33,6 +35,4 @@
     window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
   forgetOnce();
-  document.addEventListener("htmx:pushedIntoHistory", forgetOnce);
-  document.addEventListener("htmx:afterSettle", forgetOnce);
 })();

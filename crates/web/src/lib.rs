@@ -129,6 +129,12 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::compliance::parties),
         )
         .route(
+            "/ui/companies/{company_id}/compliance/import",
+            get(pages::compliance::import_form)
+                .post(pages::compliance::import)
+                .layer(axum::extract::DefaultBodyLimit::max(api::IMPORT_MAX_BYTES)),
+        )
+        .route(
             "/ui/companies/{company_id}/compliance/profiles",
             get(pages::profiles::list),
         )

@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mappings.html", include_str!("../templates/mappings.html")),
     ("mapping.html", include_str!("../templates/mapping.html")),
     ("parties.html", include_str!("../templates/parties.html")),
+    ("import.html", include_str!("../templates/import.html")),
     ("party.html", include_str!("../templates/party.html")),
     ("profiles.html", include_str!("../templates/profiles.html")),
     ("profile.html", include_str!("../templates/profile.html")),
@@ -214,4 +215,15 @@ impl Page {
             }
         }
     }
+}
+
+/// A page that says something once (`?saved=1`, `?decided=JOB`), answered with the address
+/// it is shown under without the flag (`HX-Replace-Url`), so htmx's address and history
+/// hold the plain page and neither a reload nor Back repeats the message. A page loaded
+/// whole drops the flag through `trestle.js`.
+pub(crate) fn said_once(mut page: Response, plain: &str) -> Response {
+    if let Ok(plain) = axum::http::HeaderValue::from_str(plain) {
+        page.headers_mut().insert("hx-replace-url", plain);
+    }
+    page
 }

@@ -35,9 +35,13 @@ pub(crate) async fn settings(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
-    Page::new("Compliance settings", "compliance_settings.html")
+    let page = Page::new("Compliance settings", "compliance_settings.html")
         .with(json!({"company_id": company, "s": reply.body, "saved": query.saved.is_some()}))
-        .render(&web, Some(&signed))
+        .render(&web, Some(&signed));
+    crate::view::said_once(
+        page,
+        &format!("/ui/companies/{company}/compliance/settings"),
+    )
 }
 
 /// Statuses as a person types them: one per comma.
@@ -879,4 +883,122 @@ pub(crate) async fn remove(
         )
         .await;
     after_change(&web, &signed, company, form.party, reply, None).await
+}
+
+/// The kinds an import counts, as the page names them.
+const IMPORTED_KINDS: [(&str, &str); 7] = [
+    ("profiles", "Profiles"),
+    ("parties", "Parties"),
+    ("projects", "Projects"),
+    ("party_projects", "Associations"),
+    ("contacts", "Contacts"),
+    ("certificates", "Certificates"),
+    ("waivers", "Waivers"),
+];
+
+fn import_page(signed: &Signed, company: i64) -> Page {
+    Page::new("Import compliance records", "import.html").with(json!({
+        "company_id": company,
+        "kinds": IMPORTED_KINDS,
+        "admin": matches!(signed.0.token.scope, store::ApiScope::Admin),
+    }))
+}
+
+pub(crate) async fn import_form(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+) -> Response {
+    import_page(&signed, company).render(&web, Some(&signed))
+}
+
+/// A compliance document uploaded as a file (`document`), sent to the API as it is. Sending
+/// it again is harmless: the import finds its records again and updates them.
+pub(crate) async fn import(
+    State(web): State<Web>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(company): Path<i64>,
+    mut upload: axum::extract::Multipart,
+) -> Response {
+    let mut csrf = None;
+    let mut file: Option<(Option<String>, axum::body::Bytes)> = None;
+    let refusal = |detail: String| json!({"refusal": {"detail": "Nothing was imported.", "fields": {"document": detail}}});
+    loop {
+        match upload.next_field().await {
+            Ok(Some(field)) => match field.name().map(str::to_string).as_deref() {
+                Some("csrf") => csrf = field.text().await.ok(),
+                Some("document") => {
+                    let name = field.file_name().map(str::to_string);
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, bytes)),
+                        Err(e) => {
+                            return import_page(&signed, company)
+                                .with(refusal(format!("the file could not be read: {e}")))
+                                .status(StatusCode::BAD_REQUEST)
+                                .render(&web, Some(&signed))
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => {
+                return import_page(&signed, company)
+                    .with(refusal(format!("the upload could not be read: {e}")))
+                    .status(StatusCode::BAD_REQUEST)
+                    .render(&web, Some(&signed))
+            }
+        }
+    }
+    if let Some(refused) = signed.forged(&web, &headers, csrf.as_deref()) {
+        return refused;
+    }
+    let page = import_page(&signed, company);
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return page
+            .with(refusal(
+                "choose the JSON file of the compliance records".into(),
+            ))
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .render(&web, Some(&signed));
+    };
+    let shown = name.clone().unwrap_or_else(|| "the file".into());
+    let document: Value = match serde_json::from_slice(&bytes) {
+        Ok(document) => document,
+        Err(e) => {
+            return page
+                .with(refusal(format!(
+                    "{shown} is not JSON ({e}); the format is in docs/compliance-import.md"
+                )))
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
+                .render(&web, Some(&signed))
+        }
+    };
+    let reply = web
+        .call(
+            &signed.0.token,
+            Method::POST,
+            &format!("/api/v1/companies/{company}/compliance/import"),
+            Some(document),
+        )
+        .await;
+    if reply.ok() {
+        return page
+            .with(json!({"imported": reply.body, "file": name}))
+            .render(&web, Some(&signed));
+    }
+    if ![StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT].contains(&reply.status) {
+        return refused(&web, &signed, &reply);
+    }
+    // The problems are each in `fields`; the API's sentence about them says nothing more.
+    let mut refusal = reply.refusal();
+    refusal.detail = if reply.status == StatusCode::CONFLICT {
+        format!("Nothing was imported: {}", refusal.detail)
+    } else {
+        "Nothing was imported.".into()
+    };
+    page.with(json!({"refusal": refusal, "file": name}))
+        .status(reply.status)
+        .render(&web, Some(&signed))
 }

@@ -103,10 +103,11 @@ pub(crate) async fn worker_action(
     Redirect::to(back).into_response()
 }
 
-/// `?decided=JOB`: the page a decision leads to, which says the job that carries it out.
+/// `?decided=JOB`: the page a decision leads to, which says the job that carries it out
+/// (anything but a job's number is no flag).
 #[derive(Debug, Deserialize)]
 pub(crate) struct WaitingQuery {
-    decided: Option<i64>,
+    decided: Option<String>,
 }
 
 pub(crate) async fn waiting(
@@ -124,10 +125,12 @@ pub(crate) async fn waiting(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
+    let decided = query.decided.and_then(|d| d.parse::<i64>().ok());
     // Not live: a decision half made (a radio chosen) would be reset by a new version.
-    Page::new("Waiting for a decision", "waiting.html")
-        .with(json!({"company_id": company, "waiting": reply.body, "decided": query.decided}))
-        .render(&web, Some(&signed))
+    let page = Page::new("Waiting for a decision", "waiting.html")
+        .with(json!({"company_id": company, "waiting": reply.body, "decided": decided}))
+        .render(&web, Some(&signed));
+    crate::view::said_once(page, &format!("/ui/companies/{company}/workforce/waiting"))
 }
 
 /// A decision as a form sends it.

@@ -447,3 +447,92 @@ async fn an_admin_adds_a_requirement_to_a_profile_and_a_party_that_met_it_no_lon
     assert!(page.contains("umbrella.each_occurrence"), "{page}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_imports_parties_kept_outside_procore_from_a_file_and_a_wrong_file_is_refused_whole(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let folder = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let browser = open(&served, DESK).await;
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/parties"))
+        .await;
+    browser.sign_in(&served.admin).await;
+    browser.press_link("Import compliance records").await;
+    browser.sees("Compliance document (JSON)").await;
+    browser.seen("import").await;
+
+    // A document that refers to a party it does not hold: refused whole, the problem named.
+    let wrong = file(
+        "wrong.json",
+        r#"{"parties": [{"id": 1, "name": "Cedar Roofing"}],
+            "contacts": [{"id": 1, "party_id": 2, "first_name": "Dana"}]}"#,
+    );
+    browser.fill("document", &wrong).await;
+    browser.press("Import").await;
+    let text = browser.sees("Nothing was imported").await;
+    assert!(
+        text.contains("contact 1 refers to party 2, which is not in the import"),
+        "{text}"
+    );
+    browser.seen("import-refused").await;
+    let parties = served.kit.store.parties(company).await.unwrap();
+    assert!(parties.iter().all(|p| p.name != "Cedar Roofing"));
+
+    // A file that is not JSON is named as such.
+    let not_json = file("notes.txt", "Cedar Roofing, Dana");
+    browser.fill("document", &not_json).await;
+    browser.press("Import").await;
+    browser.sees("notes.txt is not JSON").await;
+
+    // Put right, it is written, and counted.
+    let right = file(
+        "cedar.json",
+        r#"{"parties": [{"id": 1, "name": "Cedar Roofing"}],
+            "contacts": [{"id": 1, "party_id": 1, "first_name": "Dana", "email": "dana@cedar.example"}]}"#,
+    );
+    browser.fill("document", &right).await;
+    browser.press("Import").await;
+    let text = browser.sees("Imported from cedar.json").await;
+    assert!(text.contains("Parties\t1\t0"), "{text}");
+    let cedar = served
+        .kit
+        .store
+        .parties(company)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "Cedar Roofing")
+        .expect("Cedar Roofing imported");
+    browser.press_link("To the parties").await;
+    browser.sees("Cedar Roofing").await;
+    // Sent again, it finds what it wrote: nothing new.
+    browser
+        .go(&format!("/ui/companies/{company}/compliance/import"))
+        .await;
+    browser.fill("document", &right).await;
+    browser.press("Import").await;
+    let text = browser.sees("Imported from cedar.json").await;
+    assert!(text.contains("Parties\t0\t1"), "{text}");
+    assert_eq!(
+        served
+            .kit
+            .store
+            .parties(company)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|p| p.name == "Cedar Roofing")
+            .count(),
+        1,
+        "party {} imported twice",
+        cedar.id
+    );
+    browser.close().await;
+}

@@ -147,6 +147,9 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
         || async { (browser.at().await == waiting).then_some(()) },
     )
     .await;
+    browser.client.refresh().await.unwrap();
+    browser.settled().await;
+    assert!(!browser.text().await.contains("Decided."));
 
     eventually(PATIENCE, "the app project follows Procore", || async {
         let p = store.project(company, ours).await.unwrap().unwrap();
