@@ -887,8 +887,8 @@ pub(crate) async fn import(
     let data: domain::compliance::ComplianceData =
         crate::problem::json_body(&bytes, "a compliance document").map_err(|mut p| {
             for e in &mut p.errors {
-                if e.detail.contains("Decimal") {
-                    e.detail = format!("{} ({})", e.detail, domain::compliance::MONEY_AS_TEXT);
+                if let Some(hint) = domain::compliance::money_hint(&e.detail) {
+                    e.detail = format!("{} ({hint})", e.detail);
                 }
             }
             p

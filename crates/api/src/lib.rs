@@ -100,6 +100,10 @@ impl Api {
     }
 }
 
+/// The largest compliance document `POST …/compliance/import` takes (every other body keeps
+/// axum's 2 MB): a whole company's parties, certificates and waivers can be large.
+pub const IMPORT_MAX_BYTES: usize = 64 * 1024 * 1024;
+
 /// The `/api/v1` routes, on `store`.
 pub fn router(store: Store, options: Options) -> Router {
     let api = Api {
@@ -293,7 +297,7 @@ pub fn router(store: Store, options: Options) -> Router {
         )
         .route(
             "/api/v1/companies/{company_id}/compliance/import",
-            post(compliance::import),
+            post(compliance::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
         )
         .route("/api/v1/{*rest}", axum::routing::any(problem::no_route))
         .layer(axum::middleware::from_fn_with_state(

@@ -36,7 +36,7 @@ mod fixture;
 
 pub use certificate::{AppliesTo, Certificate, Policy, Validity};
 pub use dataset::{
-    ComplianceData, ImportError, PartyEvaluation, PartyIndex, FORMAT_VERSION, MONEY_AS_TEXT,
+    money_hint, ComplianceData, ImportError, PartyEvaluation, PartyIndex, FORMAT_VERSION,
 };
 pub use edit::{EditError, PolicyDraft, PolicyField, ProfileEdit};
 pub use evaluate::{

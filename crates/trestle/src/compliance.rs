@@ -306,11 +306,9 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 .with_context(|| format!("reading {}", file.display()))?;
             let data: ComplianceData = serde_json::from_str(&text).map_err(|e| {
                 // serde says "expected a Decimal type"; say what to write instead.
-                let hint = if e.to_string().contains("Decimal") {
-                    format!(" ({})", domain::compliance::MONEY_AS_TEXT)
-                } else {
-                    String::new()
-                };
+                let hint = domain::compliance::money_hint(&e.to_string())
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
                 anyhow::anyhow!(
                     "{} is not a compliance import file: {e}{hint}; nothing was imported (see docs/compliance-import.md)",
                     file.display()

@@ -20,8 +20,13 @@ use std::collections::{HashMap, HashSet};
 /// The import format's version; bumped only for a change an old file would be misread under.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What to say when an amount was sent as a JSON number (serde says "expected a Decimal").
-pub const MONEY_AS_TEXT: &str = "amounts are strings, e.g. \"1000000\", so no precision is lost";
+/// What to add to serde's message when an amount was sent as a JSON number (serde says
+/// "expected a Decimal"), which says nothing of what to write instead.
+pub fn money_hint(message: &str) -> Option<&'static str> {
+    message
+        .contains("Decimal")
+        .then_some("amounts are strings, e.g. \"1000000\", so no precision is lost")
+}
 
 /// Every compliance record, as imported or exported.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -139,7 +144,8 @@ impl ImportError {
                 "profile" => "profiles",
                 "contact" => "contacts",
                 "certificate" => "certificates",
-                _ => "waivers",
+                "waiver" => "waivers",
+                other => other,
             },
             ImportError::DuplicatePartyProject { .. } => "party_projects",
             ImportError::UnknownParty { section, .. }

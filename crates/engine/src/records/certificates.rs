@@ -17,8 +17,9 @@ use store::{CompanyId, Store};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct NewCertificate {
-    /// The whole certificate, in the import file's shape (its `id` and `party_id` are the
-    /// new certificate's own, so any given are ignored); without it, `policy` makes one.
+    /// The whole certificate, in the import file's shape: its `id` is the new certificate's
+    /// own (any given is ignored), and its `party_id` must be the party it is added to (the
+    /// REST API fills both in from the address); without it, `policy` makes one.
     pub whole: Option<Certificate>,
     /// The one policy of a certificate given without `whole`.
     pub policy: PolicyDraft,
