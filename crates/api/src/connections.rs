@@ -594,20 +594,8 @@ pub(crate) async fn repair_webhook(
             if report.repaired() {
                 // The hook delivered nothing while it lacked: a sync of each integration
                 // reads what changed meanwhile (the repair opened the company's hook gap).
-                let on = sync::jobs::integrations(&api.store, company).await?;
-                let following = [
-                    (engine::Integration::Workforce, on.workforce),
-                    (engine::Integration::Compliance, on.compliance),
-                ];
-                for (integration, _) in following.into_iter().filter(|(_, on)| *on) {
-                    let work = sync::jobs::Work::Sync {
-                        integration,
-                        full: false,
-                        targets: None,
-                    };
-                    sync::jobs::enqueue(&api.store, company, &work, Utc::now(), api.job_attempts)
-                        .await?;
-                }
+                sync::jobs::enqueue_following(&api.store, company, Utc::now(), api.job_attempts)
+                    .await?;
                 api.wake.notify_waiters();
             }
             Ok(Json(HookRepaired {

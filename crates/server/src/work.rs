@@ -235,20 +235,8 @@ async fn check_hook(
                 .unwrap_or_default()
                 .is_empty();
             if gap {
-                let following = [
-                    (Integration::Workforce, on.workforce),
-                    (Integration::Compliance, on.compliance),
-                ];
-                for (integration, _) in following.into_iter().filter(|(_, on)| *on) {
-                    let work = Work::Sync {
-                        integration,
-                        full: false,
-                        targets: None,
-                    };
-                    store
-                        .enqueue_job(&new_job(company, &work, now, shared.config.job_attempts))
-                        .await?;
-                }
+                sync::jobs::enqueue_following(store, company, now, shared.config.job_attempts)
+                    .await?;
                 shared.wake.notify_waiters();
             }
             let reconcile = if gap {

@@ -111,6 +111,33 @@ pub async fn enqueue(
         .await
 }
 
+/// Queues an incremental sync of each integration the company has on: what reads the changes
+/// a missing webhook never delivered.
+///
+/// # Errors
+/// The store failed.
+pub async fn enqueue_following(
+    store: &Store,
+    company: i64,
+    run_at: DateTime<Utc>,
+    max_attempts: u32,
+) -> store::Result<()> {
+    let on = integrations(store, company).await?;
+    let following = [
+        (Integration::Workforce, on.workforce),
+        (Integration::Compliance, on.compliance),
+    ];
+    for (integration, _) in following.into_iter().filter(|(_, on)| *on) {
+        let work = Work::Sync {
+            integration,
+            full: false,
+            targets: None,
+        };
+        enqueue(store, company, &work, run_at, max_attempts).await?;
+    }
+    Ok(())
+}
+
 pub fn new_job(company: i64, work: &Work, run_at: DateTime<Utc>, max_attempts: u32) -> NewJob {
     NewJob {
         company_id: company,

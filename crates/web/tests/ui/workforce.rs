@@ -224,22 +224,7 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_keeping_focus
 
     // Someone renames the user in Procore, and a sync runs; nobody touches the page.
     let user = served.kit.procore_user(&last);
-    served.kit.sim().write(|w| {
-        let u = w.users.get_mut(&user).expect("the user");
-        u.first_name = Some("Renamed".into());
-        u.updated_at = chrono::Utc::now();
-    });
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    renamed_in_procore(&served, user, "Renamed").await;
     browser.sees(&format!("Renamed {last}")).await;
     let kept = browser
         .client
@@ -282,22 +267,7 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_keeping_focus
         )
         .await
         .unwrap();
-    served.kit.sim().write(|w| {
-        let u = w.users.get_mut(&user).expect("the user");
-        u.first_name = Some("Meanwhile".into());
-        u.updated_at = chrono::Utc::now();
-    });
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    renamed_in_procore(&served, user, "Meanwhile").await;
     eventually(PATIENCE, "the sync renamed the worker", || async {
         let w = store.worker(company, worker.id).await.unwrap()?;
         (w.fields.first_name == "Meanwhile").then_some(())
@@ -345,4 +315,26 @@ async fn the_workers_page_shows_a_change_made_in_procore_by_itself_keeping_focus
         browser.at().await
     );
     browser.close().await;
+}
+
+/// Renames the Procore user `user` (first name) and queues a workforce sync, as a person would
+/// through the API.
+async fn renamed_in_procore(served: &Served, user: i64, first_name: &str) {
+    served.kit.sim().write(|w| {
+        let u = w.users.get_mut(&user).expect("the user");
+        u.first_name = Some(first_name.into());
+        u.updated_at = chrono::Utc::now();
+    });
+    let company = served.kit.company;
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
 }
