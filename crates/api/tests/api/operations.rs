@@ -523,3 +523,64 @@ fn every_body_the_api_takes_or_gives_has_its_shape_in_the_document_but_a_partial
         "these bodies are untyped in the document"
     );
 }
+
+#[tokio::test]
+async fn an_import_and_a_waiver_sent_again_with_their_keys_get_their_first_answers_and_are_made_once(
+) {
+    let app = App::start().await;
+    let [acme, _] = crate::compliance::seeded(&app).await;
+    let company = app.kit.company;
+    let base = format!("/api/v1/companies/{company}/compliance");
+    let send = |path: String, template: &'static str, key: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.call_with(
+                Method::POST,
+                &path,
+                template,
+                Some(&app.admin),
+                &[("Idempotency-Key", key)],
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // Unreplayed, a second import would answer "found and updated"; replayed, it answers as
+    // the first did, and writes nothing again.
+    let import = format!("{base}/import");
+    let document = json!({"parties": [{"id": 1, "name": "Cedar Roofing"}]});
+    let template = "/api/v1/companies/{company_id}/compliance/import";
+    let first = send(import.clone(), template, "import-1", document.clone()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body["parties"], json!({"added": 1, "updated": 0}));
+    let again = send(import, template, "import-1", document).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+
+    // Unreplayed, a second waiver of the same scope and target would be refused as a copy.
+    let waivers = format!("{base}/parties/{}/waivers", acme.0);
+    let template = "/api/v1/companies/{company_id}/compliance/parties/{id}/waivers";
+    let waiver =
+        json!({"subject": "umbrella_excess", "kind": "waive", "reason": "no work at height"});
+    let first = send(waivers.clone(), template, "waiver-1", waiver.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = send(waivers.clone(), template, "waiver-1", waiver.clone()).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+    let made = app
+        .get(&waivers, template, Some(&app.admin))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == "no work at height")
+        .count();
+    assert_eq!(made, 1);
+    // A new key is a new request: the copy is refused.
+    let copy = send(waivers, template, "waiver-2", waiver).await;
+    assert_eq!(copy.status, StatusCode::CONFLICT, "{}", copy.body);
+}
