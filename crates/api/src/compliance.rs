@@ -156,6 +156,8 @@ enum Entry {
     PartyProfile,
     /// A certificate, whose one policy is under `policy`.
     Certificate,
+    /// A whole certificate in the import file's shape: the body (`""`), or under `whole.`.
+    WholeCertificate(&'static str),
     /// A policy alone: the body is the policy.
     Policy,
     Waiver,
@@ -167,6 +169,14 @@ impl Entry {
         match (self, name) {
             (Entry::Certificate, "projects" | "received_on" | "producer" | "holder") => name.into(),
             (Entry::Certificate, _) => format!("policy.{name}"),
+            (Entry::WholeCertificate(_), "projects" | "received_on" | "producer" | "holder") => {
+                name.into()
+            }
+            // A policy's problem names its policy number; the list is the field.
+            (Entry::WholeCertificate(at), "limits" | "expiration_date" | "effective_date") => {
+                format!("{at}policies")
+            }
+            (Entry::WholeCertificate(at), _) => format!("{at}{name}"),
             (Entry::Waiver, "projects") => "project".into(),
             _ => name.into(),
         }
@@ -184,7 +194,10 @@ fn record_problem(e: RecordError, entry: Entry) -> Problem {
     };
     match e {
         RecordError::NoProject { .. } | RecordError::SameNameProjects { .. }
-            if matches!(entry, Entry::Certificate | Entry::Waiver) =>
+            if matches!(
+                entry,
+                Entry::Certificate | Entry::WholeCertificate(_) | Entry::Waiver
+            ) =>
         {
             invalid(&["projects"], e.to_string())
         }
@@ -497,14 +510,16 @@ pub(crate) async fn add_certificate(
 ) -> Result<(StatusCode, Json<Certificate>), Problem> {
     caller.admin()?;
     let mut raw: Value = crate::problem::json_body(&bytes, "a certificate")?;
+    let mut entry = Entry::Certificate;
     if let Some(whole) = raw.get_mut("whole").filter(|w| w.is_object()) {
         whole["id"] = whole.get("id").cloned().unwrap_or(Value::from(0));
         whole["party_id"] = Value::from(party);
+        entry = Entry::WholeCertificate("whole.");
     }
     let new: records::NewCertificate = completed(&raw, "a certificate")?;
     let saved = records::add_certificate(&api.store, company, PartyId(party), new)
         .await
-        .map_err(|e| record_problem(e, Entry::Certificate))?;
+        .map_err(|e| record_problem(e, entry))?;
     queue_sync(&api, company).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
@@ -585,7 +600,7 @@ pub(crate) async fn replace_certificate(
     let given: Certificate = completed(&raw, "a certificate")?;
     let saved = records::replace_certificate(&api.store, company, CertificateId(id), given)
         .await
-        .map_err(|e| record_problem(e, Entry::Address))?;
+        .map_err(|e| record_problem(e, Entry::WholeCertificate("")))?;
     queue_sync(&api, company).await?;
     Ok(tagged_certificate(&saved))
 }

@@ -637,6 +637,49 @@ async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_re
         "{}",
         stale.body
     );
+    // A whole certificate's policy that is wrong is named by the list it is in.
+    let mut reversed = renumbered.body.clone();
+    reversed["policies"][0]["expiration_date"] = json!("2020-01-01");
+    let refused = app
+        .call(
+            Method::PUT,
+            &certificate,
+            certificate_template,
+            admin,
+            Some(reversed.clone()),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused.body["errors"][0]["field"], "policies",
+        "{}",
+        refused.body
+    );
+    let as_new = app
+        .call(
+            Method::POST,
+            &format!("{}/parties/{}/certificates", base(&app), acme.0),
+            "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+            admin,
+            Some(json!({"whole": reversed})),
+        )
+        .await;
+    assert_eq!(
+        as_new.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        as_new.body
+    );
+    assert_eq!(
+        as_new.body["errors"][0]["field"], "whole.policies",
+        "{}",
+        as_new.body
+    );
     let mut corrected = renumbered.body.clone();
     corrected["producer"] = json!("Harbor Insurance Brokers");
     let replaced = app
