@@ -10,9 +10,11 @@
 //! `compliance`: the settings, the mapping screen and a party's compliance.
 //! `forms`: a worker fills, signs and completes a form on a phone; its PDF in Procore.
 //! `workforce`: the workers page, its filters and an administrator's actions.
+//! `docs`: the pictures in `docs/ui.md` are pages these tests save.
 
 mod activity;
 mod compliance;
+mod docs;
 mod forms;
 mod integrations;
 mod session;
