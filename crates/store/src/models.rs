@@ -160,10 +160,13 @@ pub enum WorkforceChange {
         fields: WorkerFields,
         activation: Activation,
     },
+    /// The worker's Procore fields and whether Procore's side blocks it. Never its activation,
+    /// which only a person changes (an administrator may activate it between the sync's plan
+    /// and this write), and never an administrator's block away: a worker an administrator
+    /// blocked stays blocked.
     UpdateWorker {
         worker_id: i64,
         fields: WorkerFields,
-        activation: Activation,
         blocked: bool,
     },
 }

@@ -165,12 +165,12 @@ async fn update_worker(
     company: CompanyId,
     id: i64,
     f: &WorkerFields,
-    activation: Activation,
     blocked: bool,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE workers SET first_name = $3, last_name = $4, phone = $5, employee_number = $6, email = $7, \
-         activation = $8, blocked = $9, updated_at = $10 WHERE id = $1 AND company_id = $2",
+         blocked = CASE WHEN blocked_by_admin THEN TRUE ELSE $8 END, updated_at = $9 \
+         WHERE id = $1 AND company_id = $2",
     )
     .bind(id)
     .bind(company)
@@ -179,7 +179,6 @@ async fn update_worker(
     .bind(&f.phone)
     .bind(&f.employee_number)
     .bind(&f.email)
-    .bind(activation_str(activation))
     .bind(blocked)
     .bind(now())
     .execute(&mut *conn)
@@ -337,11 +336,9 @@ impl Store {
                 WorkforceChange::UpdateWorker {
                     worker_id,
                     fields,
-                    activation,
                     blocked,
                 } => {
-                    update_worker(&mut tx, company, *worker_id, fields, *activation, *blocked)
-                        .await?;
+                    update_worker(&mut tx, company, *worker_id, fields, *blocked).await?;
                 }
             }
         }

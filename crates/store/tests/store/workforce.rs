@@ -181,7 +181,6 @@ both!(
             WorkforceChange::UpdateWorker {
                 worker_id: seeded,
                 fields: worker_fields("Cyrus", None),
-                activation: Activation::Active,
                 blocked: true,
             },
             WorkforceChange::CreateWorker {
@@ -424,5 +423,72 @@ both!(
         )
         .await
         .unwrap();
+    }
+);
+
+both!(
+    a_sync_update_keeps_the_activation_and_the_block_an_administrator_set_after_its_plan,
+    |ctx| {
+        let s = &ctx.store;
+        let pending = s
+            .create_worker(
+                COMPANY,
+                &worker_fields("Eve", None),
+                Activation::PendingAccountActivation,
+                false,
+            )
+            .await
+            .unwrap();
+        let other = s
+            .create_worker(
+                COMPANY,
+                &worker_fields("Fay", None),
+                Activation::Active,
+                false,
+            )
+            .await
+            .unwrap();
+        // A sync plans from what it read; meanwhile an administrator activates the one and
+        // blocks the other.
+        let admin = |activation, blocked| store::WorkerState {
+            activation,
+            blocked,
+            blocked_by_admin: blocked,
+        };
+        s.set_worker_state(COMPANY, pending, None, admin(Activation::Active, false))
+            .await
+            .unwrap();
+        s.set_worker_state(COMPANY, other, None, admin(Activation::Active, true))
+            .await
+            .unwrap();
+        let changes = [
+            WorkforceChange::UpdateWorker {
+                worker_id: pending,
+                fields: worker_fields("Evelyn", None),
+                blocked: false,
+            },
+            WorkforceChange::UpdateWorker {
+                worker_id: other,
+                fields: worker_fields("Faye", None),
+                blocked: false,
+            },
+        ];
+        s.apply_workforce(&WorkforceBatch {
+            waiting: &[],
+            company_id: COMPANY,
+            run: None,
+            changes: &changes,
+            outbox: &[],
+            cursors: &[],
+            log: &[],
+        })
+        .await
+        .unwrap();
+        let eve = s.worker_record(COMPANY, pending).await.unwrap().unwrap();
+        assert_eq!(eve.worker.activation, Activation::Active);
+        assert_eq!(eve.worker.fields.first_name, "Evelyn");
+        let fay = s.worker_record(COMPANY, other).await.unwrap().unwrap();
+        assert!(fay.worker.blocked && fay.blocked_by_admin, "{fay:?}");
+        assert_eq!(fay.worker.fields.first_name, "Faye");
     }
 );

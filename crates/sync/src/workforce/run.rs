@@ -349,7 +349,6 @@ async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -
             Action::UpdateWorker {
                 worker_id,
                 fields,
-                activation,
                 blocked,
                 ..
             } => {
@@ -358,7 +357,6 @@ async fn run(job: &WorkforceJob<'_>, dry_run: bool, targets: Option<&Targets>) -
                 changes.push(WorkforceChange::UpdateWorker {
                     worker_id: *worker_id,
                     fields: fields.clone(),
-                    activation: *activation,
                     blocked: *blocked,
                 });
             }
