@@ -592,10 +592,7 @@ pub(crate) async fn repair_webhook(
             report,
         } => {
             if report.repaired() {
-                // The hook delivered nothing while it lacked: a sync of each integration
-                // reads what changed meanwhile (the repair opened the company's hook gap).
-                sync::jobs::enqueue_following(&api.store, company, Utc::now(), api.job_attempts)
-                    .await?;
+                // The syncs the repair queued, to read what the hook never delivered.
                 api.wake.notify_waiters();
             }
             Ok(Json(HookRepaired {

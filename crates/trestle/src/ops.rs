@@ -511,7 +511,9 @@ pub async fn hooks(settings: &Settings, command: HooksCommand) -> Result<()> {
                     ));
                 }
                 outln!(
-                    "Procore company {company}: repaired the hook at {}: {}.",
+                    "Procore company {company}: repaired the hook at {}: {}. A sync of each \
+                     integration is queued to read what it did not deliver meanwhile (`trestle \
+                     serve` runs it).",
                     shown(destination_url),
                     did.join("; ")
                 );

@@ -446,6 +446,11 @@ async fn connect_registers_the_webhook_and_hooks_repair_puts_back_what_was_remov
         "{repaired}"
     );
     assert_eq!(trestle_hooks(sim.sim()).len(), 1);
+    // What the missing hook never delivered is read by a sync the repair queued.
+    let queued = setup
+        .ok(&["jobs", "--state", "pending", "--company-id", &company])
+        .await;
+    assert!(queued.contains("sync.workforce.changes"), "{queued}");
 
     let unknown = setup
         .trestle(&["hooks", "repair", "--company-id", "12"], None)
