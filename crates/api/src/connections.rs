@@ -591,10 +591,8 @@ pub(crate) async fn repair_webhook(
             destination_url,
             report,
         } => {
-            if report.repaired() {
-                // The syncs the repair queued, to read what the hook never delivered.
-                api.wake.notify_waiters();
-            }
+            // Any syncs the repair queued, to read what the hook never delivered.
+            api.wake.notify_waiters();
             Ok(Json(HookRepaired {
                 company_id: company,
                 destination_url,

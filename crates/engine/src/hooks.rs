@@ -138,8 +138,9 @@ impl From<StoreError> for HooksError {
 
 /// Checks and repairs the hook of `company`, or of every connected company with `None`. One
 /// company's failure does not stop the others'; each is in its outcome. A hook that had to be
-/// repaired delivered nothing meanwhile, so a sync of each integration the company has on is
-/// queued to read what changed (whichever `trestle serve` shares the store runs it).
+/// repaired delivered nothing meanwhile, so while its gap is open a sync of each integration
+/// the company has on is queued to read what changed (whichever `trestle serve` shares the
+/// store runs it).
 ///
 /// # Errors
 /// No `server.public_url`, the company named is not connected, or the store failed.
@@ -156,16 +157,14 @@ pub async fn repair(
     let mut repaired = Vec::with_capacity(connections.len());
     for connection in &connections {
         let outcome = ensure(settings, store, connection, now).await?;
-        if let HookOutcome::InPlace { report, .. } = &outcome {
-            if report.repaired() {
-                sync::jobs::enqueue_following(
-                    store,
-                    connection.company_id,
-                    now,
-                    settings.server.job_attempts,
-                )
-                .await?;
-            }
+        if let HookOutcome::InPlace { .. } = &outcome {
+            sync::webhooks::queue_gap_reads(
+                store,
+                connection.company_id,
+                now,
+                settings.server.job_attempts,
+            )
+            .await?;
         }
         repaired.push(Repaired {
             company_id: connection.company_id,

@@ -229,14 +229,10 @@ async fn check_hook(
     sync::webhooks::record_hook_check(store, company, checked, now).await?;
     match outcome {
         Ok(report) => {
-            let gap = !store
-                .cursor(company, HOOK_GAP)
-                .await?
-                .unwrap_or_default()
-                .is_empty();
-            if gap {
-                sync::jobs::enqueue_following(store, company, now, shared.config.job_attempts)
+            let gap =
+                sync::webhooks::queue_gap_reads(store, company, now, shared.config.job_attempts)
                     .await?;
+            if gap {
                 shared.wake.notify_waiters();
             }
             let reconcile = if gap {

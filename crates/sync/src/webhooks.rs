@@ -397,6 +397,30 @@ pub async fn record_hook_check(
     }
 }
 
+/// After a check that left the hook in place: while the company's hook gap is open, queues a
+/// sync of each integration it has on, which reads what the hook never delivered (the server's
+/// check, `trestle hooks repair` and the API's repair all follow this rule). Whether the gap
+/// was open.
+///
+/// # Errors
+/// The store failed.
+pub async fn queue_gap_reads(
+    store: &Store,
+    company: i64,
+    now: DateTime<Utc>,
+    max_attempts: u32,
+) -> store::Result<bool> {
+    let gap = !store
+        .cursor(company, HOOK_GAP)
+        .await?
+        .unwrap_or_default()
+        .is_empty();
+    if gap {
+        crate::jobs::enqueue_following(store, company, now, max_attempts).await?;
+    }
+    Ok(gap)
+}
+
 /// The address of a company's deliveries under the server's public URL.
 pub fn destination_url(public_url: &str, company: i64) -> String {
     format!(
