@@ -230,7 +230,7 @@ fn record_problem(e: RecordError, entry: Entry) -> Problem {
             invalid(&fields, edit.to_string())
         }
         RecordError::ProfileNameMismatch { .. } => invalid(&["name"], e.to_string()),
-        RecordError::PartyMismatch { .. } => invalid(&["whole.party_id"], e.to_string()),
+        RecordError::PartyMismatch { .. } => invalid(&["party_id"], e.to_string()),
         RecordError::Store(e) => e.into(),
         other => invalid(&["body"], other.to_string()),
     }

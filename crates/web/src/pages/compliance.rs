@@ -921,13 +921,29 @@ pub(crate) async fn import(
     Path(company): Path<i64>,
     mut upload: axum::extract::Multipart,
 ) -> Response {
-    let mut csrf = None;
+    // The anti-forgery value is checked before the file is read: from htmx's header, or from
+    // the form's field, which comes first (it precedes the file in the form).
+    let mut checked = false;
+    if headers.contains_key("x-csrf-token") {
+        if let Some(refused) = signed.forged(&web, &headers, None) {
+            return refused;
+        }
+        checked = true;
+    }
     let mut file: Option<(Option<String>, axum::body::Bytes)> = None;
     let refusal = |detail: String| json!({"refusal": {"detail": "Nothing was imported.", "fields": {"document": detail}}});
     loop {
         match upload.next_field().await {
             Ok(Some(field)) => match field.name().map(str::to_string).as_deref() {
-                Some("csrf") => csrf = field.text().await.ok(),
+                Some("csrf") => {
+                    let given = field.text().await.ok();
+                    if let Some(refused) = signed.forged(&web, &headers, given.as_deref()) {
+                        return refused;
+                    }
+                    checked = true;
+                }
+                // A file before any anti-forgery value is not read.
+                Some("document") if !checked => break,
                 Some("document") => {
                     let name = field.file_name().map(str::to_string);
                     match field.bytes().await {
@@ -943,6 +959,7 @@ pub(crate) async fn import(
                 _ => {}
             },
             Ok(None) => break,
+            Err(_) if !checked => break,
             Err(e) => {
                 return import_page(&signed, company)
                     .with(refusal(format!("the upload could not be read: {e}")))
@@ -951,8 +968,11 @@ pub(crate) async fn import(
             }
         }
     }
-    if let Some(refused) = signed.forged(&web, &headers, csrf.as_deref()) {
-        return refused;
+    if !checked {
+        // No anti-forgery value before the file: refused, the file unread.
+        if let Some(refused) = signed.forged(&web, &headers, None) {
+            return refused;
+        }
     }
     let page = import_page(&signed, company);
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
