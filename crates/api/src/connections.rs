@@ -211,7 +211,7 @@ pub(crate) async fn show(
         .map_err(|e| Problem::internal(&e))?
         .into_iter()
         .next()
-        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))?;
+        .ok_or_else(|| crate::not_connected(company))?;
     let shown = Connection::of(status, &connection);
     let tag = etag::of(&shown.settings);
     Ok(etag::tagged(Json(shown).into_response(), &tag))
@@ -522,9 +522,9 @@ pub(crate) async fn disconnect(
     let settings = api.procore_settings()?;
     match engine::hooks::disconnect(settings, &api.store, company).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(engine::hooks::HooksError::Open(engine::OpenError::NotConnected(_))) => Err(
-            Problem::not_found(format!("Procore company {company} is not connected")),
-        ),
+        Err(engine::hooks::HooksError::Open(engine::OpenError::NotConnected(_))) => {
+            Err(crate::not_connected(company))
+        }
         Err(e) => Err(Problem::internal(&e)),
     }
 }
@@ -574,9 +574,7 @@ pub(crate) async fn repair_webhook(
         Ok(r) => r,
         Err(e @ HooksError::NoPublicUrl) => return Err(Problem::conflict(e.to_string())),
         Err(HooksError::Open(engine::OpenError::NotConnected(_))) => {
-            return Err(Problem::not_found(format!(
-                "Procore company {company} is not connected"
-            )))
+            return Err(crate::not_connected(company))
         }
         Err(HooksError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(Problem::internal(&e)),
@@ -585,7 +583,7 @@ pub(crate) async fn repair_webhook(
         .into_iter()
         .next()
         .map(|r| r.outcome)
-        .ok_or_else(|| Problem::not_found(format!("Procore company {company} is not connected")))?;
+        .ok_or_else(|| crate::not_connected(company))?;
     match outcome {
         HookOutcome::InPlace {
             destination_url,

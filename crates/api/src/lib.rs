@@ -84,9 +84,10 @@ pub(crate) struct Api {
 impl Api {
     /// The company's connection; 404 when it is not connected.
     pub(crate) async fn connection(&self, company: i64) -> Result<store::Connection, Problem> {
-        self.store.connection(company).await?.ok_or_else(|| {
-            Problem::not_found(format!("Procore company {company} is not connected"))
-        })
+        self.store
+            .connection(company)
+            .await?
+            .ok_or_else(|| not_connected(company))
     }
 
     /// The settings Procore is reached with; 503 when the server was started without them.
@@ -98,6 +99,11 @@ impl Api {
             )
         })
     }
+}
+
+/// The answer about a company that is not connected.
+pub(crate) fn not_connected(company: i64) -> Problem {
+    Problem::not_found(format!("Procore company {company} is not connected"))
 }
 
 /// The largest compliance document `POST …/compliance/import` takes (every other body keeps

@@ -218,15 +218,19 @@ async fn check_hook(
         .map_err(Failure::permanent)?;
     let destination = sync::webhooks::destination_url(public_url, company);
     let on = integrations(store, company).await?;
-    let outcome = sync::webhooks::ensure_hook(&client, store, company, &destination, on, now).await;
-    let message = outcome.as_ref().err().map(ToString::to_string);
+    let outcome = sync::webhooks::ensure_hook(&client, store, company, &destination, on, now)
+        .await
+        .map_err(|e| e.to_string());
     // A hook that had to be made or completed (or whose check failed part way) delivered
     // nothing of the events it lacked: this opens the gap, which stays open until a reconcile
     // has read what changed meanwhile.
-    let checked = outcome
-        .as_ref()
-        .map_err(|_| message.as_deref().unwrap_or_default());
-    sync::webhooks::record_hook_check(store, company, checked, now).await?;
+    sync::webhooks::record_hook_check(
+        store,
+        company,
+        outcome.as_ref().map_err(String::as_str),
+        now,
+    )
+    .await?;
     match outcome {
         Ok(report) => {
             let gap =
@@ -253,8 +257,8 @@ async fn check_hook(
         }
         // Checking is idempotent (it reads what is there before changing it), so any failure,
         // an unknown write outcome included, is worth another try.
-        Err(e) => Err(Failure {
-            message: e.to_string(),
+        Err(message) => Err(Failure {
+            message,
             retry: true,
         }),
     }
