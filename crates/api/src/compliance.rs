@@ -21,8 +21,9 @@ use domain::compliance::{
 use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sync::compliance::local::{load_settings, save_settings};
+use sync::compliance::local::{load_settings, read_settings, replace_settings};
 use sync::compliance::ComplianceSettings;
+use sync::SyncError;
 use utoipa::{IntoParams, ToSchema};
 
 /// Queues the compliance sync that carries out a change a person made.
@@ -131,14 +132,25 @@ pub(crate) async fn change_settings(
         )]));
     };
     api.connection(company).await?;
-    let current = load_settings(&api.store, company)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
-    etag::check(&headers, &etag::of(&current), "the compliance settings")?;
-    let new = changed(&current, &changes)?;
-    save_settings(&api.store, company, &new)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    // The change applies to the settings as read, and is saved only if they are still so.
+    // Another saved between is read again: with `If-Match` the check then refuses (412);
+    // without, this change applies to what that one left.
+    let mut tries_left = 3;
+    let new = loop {
+        let (current, as_read) = read_settings(&api.store, company)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
+        etag::check(&headers, &etag::of(&current), "the compliance settings")?;
+        let new = changed(&current, &changes)?;
+        match replace_settings(&api.store, company, &new, &as_read).await {
+            Ok(()) => break new,
+            Err(SyncError::Store(store::StoreError::Changed { .. })) if tries_left > 0 => {
+                tries_left -= 1;
+            }
+            Err(SyncError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(Problem::internal(&e)),
+        }
+    };
     queue_sync(&api, company).await?;
     Ok(etag::tagged(Json(&new).into_response(), &etag::of(&new)))
 }
@@ -323,9 +335,14 @@ pub(crate) async fn remove_profile(
         &etag::of(&current),
         &format!("profile \"{name}\""),
     )?;
-    records::remove_profile(&api.store, company, &name)
-        .await
-        .map_err(|e| record_problem(e, Entry::Address))?;
+    records::remove_profile(
+        &api.store,
+        company,
+        &name,
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| record_problem(e, Entry::Address))?;
     queue_sync(&api, company).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -389,6 +406,7 @@ pub(crate) async fn put_profile(
         &name,
         Some(whole),
         &ProfileEdit::default(),
+        current.as_ref().and_then(|c| etag::as_read(&headers, c)),
     )
     .await
     .map_err(|e| record_problem(e, Entry::Profile))?;
@@ -439,10 +457,15 @@ pub(crate) async fn party_profile(
         &party_tag(&current),
         &format!("party {party}'s profile"),
     )?;
-    let given =
-        records::set_party_profile(&api.store, company, PartyId(party), b.profile.as_deref())
-            .await
-            .map_err(|e| record_problem(e, Entry::PartyProfile))?;
+    let given = records::set_party_profile(
+        &api.store,
+        company,
+        PartyId(party),
+        b.profile.as_deref(),
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| record_problem(e, Entry::PartyProfile))?;
     queue_sync(&api, company).await?;
     let tag = etag::of(&given.as_ref().map(|p| p.id));
     Ok(etag::tagged(Json(&given).into_response(), &tag))
@@ -598,9 +621,15 @@ pub(crate) async fn replace_certificate(
             serde_json::to_value(current.party_id).map_err(|e| Problem::internal(&e))?;
     }
     let given: Certificate = completed(&raw, "a certificate")?;
-    let saved = records::replace_certificate(&api.store, company, CertificateId(id), given)
-        .await
-        .map_err(|e| record_problem(e, Entry::WholeCertificate("")))?;
+    let saved = records::replace_certificate(
+        &api.store,
+        company,
+        CertificateId(id),
+        given,
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| record_problem(e, Entry::WholeCertificate("")))?;
     queue_sync(&api, company).await?;
     Ok(tagged_certificate(&saved))
 }
@@ -625,10 +654,15 @@ pub(crate) async fn remove_certificate(
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     caller.admin()?;
-    current_certificate(&api, company, id, &headers).await?;
-    records::remove_certificate(&api.store, company, CertificateId(id))
-        .await
-        .map_err(|e| record_problem(e, Entry::Address))?;
+    let current = current_certificate(&api, company, id, &headers).await?;
+    records::remove_certificate(
+        &api.store,
+        company,
+        CertificateId(id),
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| record_problem(e, Entry::Address))?;
     queue_sync(&api, company).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -657,10 +691,16 @@ pub(crate) async fn set_policy(
 ) -> Result<Response, Problem> {
     caller.admin()?;
     let draft: PolicyDraft = crate::problem::json_body(&bytes, "a policy")?;
-    current_certificate(&api, company, id, &headers).await?;
-    let saved = records::set_policy(&api.store, company, CertificateId(id), &draft)
-        .await
-        .map_err(|e| record_problem(e, Entry::Policy))?;
+    let current = current_certificate(&api, company, id, &headers).await?;
+    let saved = records::set_policy(
+        &api.store,
+        company,
+        CertificateId(id),
+        &draft,
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| record_problem(e, Entry::Policy))?;
     queue_sync(&api, company).await?;
     Ok(tagged_certificate(&saved))
 }
@@ -694,13 +734,19 @@ pub(crate) async fn remove_policy(
             "there is no coverage line \"{subject}\"; use one of the names the certificate lists, e.g. general_liability"
         ))
     })?;
-    current_certificate(&api, company, id, &headers).await?;
-    let saved = records::remove_policy(&api.store, company, CertificateId(id), line)
-        .await
-        .map_err(|e| match e {
-            RecordError::Edit(_) => Problem::not_found(e.to_string()),
-            other => record_problem(other, Entry::Address),
-        })?;
+    let current = current_certificate(&api, company, id, &headers).await?;
+    let saved = records::remove_policy(
+        &api.store,
+        company,
+        CertificateId(id),
+        line,
+        etag::as_read(&headers, &current),
+    )
+    .await
+    .map_err(|e| match e {
+        RecordError::Edit(_) => Problem::not_found(e.to_string()),
+        other => record_problem(other, Entry::Address),
+    })?;
     queue_sync(&api, company).await?;
     Ok(tagged_certificate(&saved))
 }

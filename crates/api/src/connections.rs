@@ -430,6 +430,7 @@ pub(crate) async fn connect(
         auth_code: None,
         require_compliance: false,
         check_only: b.check_only,
+        as_read: None,
     };
     let c = connect_with(&api, request, true).await?;
     let status = if before {
@@ -496,6 +497,7 @@ pub(crate) async fn change(
         auth_code: None,
         require_compliance: false,
         check_only: false,
+        as_read: etag::as_read(&headers, &saved).cloned(),
     };
     Ok(Json(connect_with(&api, request, false).await?))
 }

@@ -32,6 +32,13 @@ pub(crate) fn matches(headers: &HeaderMap, current: &str) -> bool {
             .any(|t| t.trim().trim_start_matches("W/") == current)
 }
 
+/// `record` when the request names a tag in `If-Match`: the record as read, which the write
+/// then names to the store so the compare and the write are one step (another write between
+/// this read and that write is refused, 412, not overwritten).
+pub(crate) fn as_read<'a, T>(headers: &HeaderMap, record: &'a T) -> Option<&'a T> {
+    headers.contains_key(IF_MATCH).then_some(record)
+}
+
 /// `Ok` when the write may go ahead; 412 naming the record when it changed since it was read.
 pub(crate) fn check(headers: &HeaderMap, current: &str, what: &str) -> Result<(), Problem> {
     if matches(headers, current) {

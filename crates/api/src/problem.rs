@@ -136,6 +136,9 @@ impl From<store::StoreError> for Problem {
                 Problem::not_found(format!("there is no {what} {id}"))
             }
             store::StoreError::Conflict(detail) => Problem::conflict(detail),
+            e @ store::StoreError::Changed { .. } => {
+                Problem::new(StatusCode::PRECONDITION_FAILED, e.to_string())
+            }
             other => Problem::internal(&other),
         }
     }

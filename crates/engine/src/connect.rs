@@ -33,6 +33,12 @@ pub struct ConnectRequest {
     pub require_compliance: bool,
     /// Run the checks and save nothing (a "test the connection" button).
     pub check_only: bool,
+    /// The connection as the caller read it (to show it, or to check its `If-Match`): the
+    /// toggles not given keep its values, and the save is refused
+    /// ([`StoreError::Changed`](store::StoreError::Changed)) if the saved one changed since.
+    /// Without it, the connection is read here, and when another save comes between that read
+    /// and this one, this change is made again on what that one left.
+    pub as_read: Option<Connection>,
 }
 
 /// Changes to a connection's toggles; `None` keeps what is saved.
@@ -202,17 +208,45 @@ pub async fn connect(
     store: &Store,
     request: ConnectRequest,
 ) -> Result<Connected, ConnectError> {
+    let mut tries_left = crate::TRIES_AGAIN;
+    loop {
+        let saved = match &request.as_read {
+            Some(read) => Some(read.clone()),
+            None => store.connection(request.company_id).await?,
+        };
+        match connect_from(settings, store, &request, saved).await {
+            Err(ConnectError::Store(StoreError::Changed { .. }))
+                if request.as_read.is_none() && tries_left > 0 =>
+            {
+                tries_left -= 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// [`connect`] with the connection `saved` as read: its toggles are kept where the request
+/// gives none, and the save is refused if it changed since.
+async fn connect_from(
+    settings: &Settings,
+    store: &Store,
+    request: &ConnectRequest,
+    saved: Option<Connection>,
+) -> Result<Connected, ConnectError> {
     let company_id = request.company_id;
-    let mut connection = Connection::new(company_id, &request.client_id, request.client_secret);
-    let saved = store.connection(company_id).await?;
+    let mut connection = Connection::new(
+        company_id,
+        &request.client_id,
+        request.client_secret.clone(),
+    );
     let connected_before = saved.is_some();
-    if let Some(saved) = saved {
+    if let Some(saved) = &saved {
         connection.sync_employees_only = saved.sync_employees_only;
         connection.auto_activate_workers = saved.auto_activate_workers;
         connection.sync_forms = saved.sync_forms;
-        connection.forms_folder = saved.forms_folder;
+        connection.forms_folder.clone_from(&saved.forms_folder);
     }
-    let toggles = request.toggles;
+    let toggles = request.toggles.clone();
     if let Some(v) = toggles.sync_employees_only {
         connection.sync_employees_only = v;
     }
@@ -247,7 +281,7 @@ pub async fn connect(
     }
     let mut webhook = None;
     if !request.check_only {
-        store.save_connection(&connection).await?;
+        store.save_connection(&connection, saved.as_ref()).await?;
         let now = chrono::Utc::now();
         webhook = Some(
             crate::hooks::register(settings, store, Ok(&client), company_id, now)

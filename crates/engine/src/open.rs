@@ -422,7 +422,7 @@ mod tests {
         for &company in companies {
             let secret = SecretString::from("s".to_string());
             store
-                .save_connection(&Connection::new(company, "client", secret))
+                .save_connection(&Connection::new(company, "client", secret), None)
                 .await
                 .unwrap();
         }

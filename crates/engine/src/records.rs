@@ -170,11 +170,13 @@ mod tests {
         };
         for refused in [
             certificate(&store, OTHER, c.id).await.map(drop),
-            set_policy(&store, OTHER, c.id, &draft).await.map(drop),
-            remove_policy(&store, OTHER, c.id, Subject::GeneralLiability)
+            set_policy(&store, OTHER, c.id, &draft, None)
                 .await
                 .map(drop),
-            remove_certificate(&store, OTHER, c.id).await,
+            remove_policy(&store, OTHER, c.id, Subject::GeneralLiability, None)
+                .await
+                .map(drop),
+            remove_certificate(&store, OTHER, c.id, None).await,
         ] {
             assert!(
                 matches!(refused, Err(RecordError::NoCertificate(id)) if id == c.id),
@@ -216,7 +218,7 @@ mod tests {
             .into(),
             ..PolicyDraft::default()
         };
-        let saved = set_policy(&store, ACME, c.id, &raised).await.unwrap();
+        let saved = set_policy(&store, ACME, c.id, &raised, None).await.unwrap();
         assert_eq!(saved.policies[0].insurer, "Granite");
         assert_eq!(saved.policies[0].limits.len(), 1);
 
@@ -225,7 +227,7 @@ mod tests {
             expiration_date: "2025-01-01".parse().ok(),
             ..PolicyDraft::default()
         };
-        let refused = set_policy(&store, ACME, c.id, &reversed).await;
+        let refused = set_policy(&store, ACME, c.id, &reversed, None).await;
         assert!(
             matches!(refused, Err(RecordError::Invalid(_))),
             "{refused:?}"
@@ -273,7 +275,7 @@ mod tests {
             coverage: vec![Subject::UmbrellaExcess],
             ..ProfileEdit::default()
         };
-        let saved = set_profile(&store, ACME, "Standard", None, &edit)
+        let saved = set_profile(&store, ACME, "Standard", None, &edit, None)
             .await
             .unwrap();
         assert_eq!(saved.id, before.id);
@@ -283,7 +285,7 @@ mod tests {
             name: "Other".into(),
             ..saved
         };
-        let refused = set_profile(&store, ACME, "Standard", Some(renamed), &edit).await;
+        let refused = set_profile(&store, ACME, "Standard", Some(renamed), &edit, None).await;
         assert!(
             matches!(refused, Err(RecordError::ProfileNameMismatch { .. })),
             "{refused:?}"

@@ -77,7 +77,7 @@ async fn main() {
     .expect("store");
     let connection = testkit::demo_connection();
     store
-        .save_connection(&connection)
+        .save_connection(&connection, None)
         .await
         .expect("connection");
     let client = testkit::client_for(&running.url());

@@ -367,6 +367,16 @@ impl Store {
         })
     }
 
+    /// What a read inside a write transaction appends to lock the rows it reads until the
+    /// commit, so a write guarded by what it read cannot interleave with another: PostgreSQL's
+    /// `FOR UPDATE`. SQLite needs none: its write transactions begin `IMMEDIATE`, one at a time.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     pub(crate) fn pool(&self) -> &sqlx::AnyPool {
         &self.pool
     }
@@ -465,6 +475,29 @@ pub(crate) fn revision(row: &AnyRow, what: &'static str, col: &str) -> Result<Op
             })
         })
         .transpose()
+}
+
+/// `Ok` when a write may go ahead: no record was read before it (`as_read` is `None`), or the
+/// record is `now` as it was read. [`StoreError::Changed`] when another write came between;
+/// [`StoreError::NotFound`] when the record is gone.
+pub(crate) fn unchanged<T: PartialEq>(
+    what: &'static str,
+    id: &str,
+    now: Option<&T>,
+    as_read: Option<&T>,
+) -> Result<()> {
+    match (as_read, now) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(StoreError::NotFound {
+            what,
+            id: id.to_owned(),
+        }),
+        (Some(read), Some(now)) if read == now => Ok(()),
+        (Some(_), Some(_)) => Err(StoreError::Changed {
+            what,
+            id: id.to_owned(),
+        }),
+    }
 }
 
 #[cfg(test)]

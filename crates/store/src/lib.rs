@@ -111,6 +111,11 @@ pub enum StoreError {
     /// file it is in. Nothing was written.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidImport(Vec<ImportProblem>),
+    /// The record changed since the writer read it (another person's edit came first), so a
+    /// write made from what it read would undo that edit; nothing was written. The writer reads
+    /// the record again and decides on what it is now.
+    #[error("{what} {id} changed since it was read; read it again and change what it is now")]
+    Changed { what: &'static str, id: String },
     /// The database refused or could not be reached.
     #[error("the database failed")]
     Database(#[source] sqlx::Error),

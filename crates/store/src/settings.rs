@@ -1,7 +1,7 @@
 //! Connection settings per Procore company (secrets sealed), the Procore token blob, and sync
 //! cursors.
 
-use crate::db::{flag, int, now, text};
+use crate::db::{flag, int, now, text, unchanged};
 use crate::models::{CompanyId, Connection};
 use crate::{Result, Store};
 use secrecy::SecretString;
@@ -68,10 +68,55 @@ impl Store {
     }
 
     /// Saves a company's connection, replacing the one it had. The client secret is sealed.
-    pub async fn save_connection(&self, c: &Connection) -> Result<()> {
+    ///
+    /// # Errors
+    /// With `as_read` (the connection as its writer read it): [`crate::StoreError::Changed`] when its
+    /// client id or a setting changed since, [`crate::StoreError::NotFound`] when it was removed
+    /// since (a disconnect is not undone by a change made before it); nothing is written.
+    pub async fn save_connection(
+        &self,
+        c: &Connection,
+        as_read: Option<&Connection>,
+    ) -> Result<()> {
         let sealed = self
             .sealer()
             .seal_secret(&secret_context(c.company_id), &c.client_secret)?;
+        let mut tx = self.begin_write().await?;
+        if let Some(read) = as_read {
+            let sql = format!(
+                "SELECT client_id, sync_employees_only, auto_activate_workers, sync_forms, \
+                 forms_folder FROM connections WHERE company_id = $1{}",
+                self.for_update()
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(c.company_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let now = row
+                .map(|r| -> Result<_> {
+                    Ok((
+                        text(&r, "client_id")?,
+                        flag(&r, "sync_employees_only")?,
+                        flag(&r, "auto_activate_workers")?,
+                        flag(&r, "sync_forms")?,
+                        text(&r, "forms_folder")?,
+                    ))
+                })
+                .transpose()?;
+            let read = (
+                read.client_id.clone(),
+                read.sync_employees_only,
+                read.auto_activate_workers,
+                read.sync_forms,
+                read.forms_folder.clone(),
+            );
+            unchanged(
+                "the connection of company",
+                &c.company_id.to_string(),
+                now.as_ref(),
+                Some(&read),
+            )?;
+        }
         sqlx::query(
             "INSERT INTO connections (company_id, client_id, client_secret_sealed, sync_employees_only, \
              auto_activate_workers, sync_forms, forms_folder, created_at, updated_at) \
@@ -89,8 +134,9 @@ impl Store {
         .bind(c.sync_forms)
         .bind(&c.forms_folder)
         .bind(now())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

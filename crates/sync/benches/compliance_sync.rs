@@ -161,11 +161,14 @@ async fn sync_bench() {
     .expect("store");
     let company = demo::COMPANY_ID;
     store
-        .save_connection(&Connection::new(
-            company,
-            demo::CLIENT_ID,
-            SecretString::from(demo::CLIENT_SECRET.to_string()),
-        ))
+        .save_connection(
+            &Connection::new(
+                company,
+                demo::CLIENT_ID,
+                SecretString::from(demo::CLIENT_SECRET.to_string()),
+            ),
+            None,
+        )
         .await
         .expect("connection");
 
@@ -173,7 +176,7 @@ async fn sync_bench() {
     // with a certificate (some short, some expiring soon).
     let profile: ComplianceProfile = serde_json::from_value(profile_json(1)).expect("profile");
     let profile = store
-        .upsert_profile(company, &profile)
+        .upsert_profile(company, &profile, None)
         .await
         .expect("profile");
     let changes: Vec<ComplianceChange> = vendor_ids

@@ -86,7 +86,7 @@ async fn run() {
         SecretString::from(demo::CLIENT_SECRET.to_string()),
     );
     store
-        .save_connection(&connection)
+        .save_connection(&connection, None)
         .await
         .expect("connection");
     let now = chrono::Utc::now();

@@ -170,7 +170,7 @@ impl Kit {
         let mut connection = demo_connection();
         settings(&mut connection);
         store
-            .save_connection(&connection)
+            .save_connection(&connection, None)
             .await
             .expect("saving the connection");
         let client = client_for(&sim.url());
@@ -342,7 +342,7 @@ pub mod compliance {
         }))
         .expect("a profile");
         let profile = store
-            .upsert_profile(company, &profile)
+            .upsert_profile(company, &profile, None)
             .await
             .expect("saving the profile");
         let party = |name: &str| ComplianceChange::CreateParty {

@@ -159,6 +159,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         auth_code: args.auth_code.map(SecretString::from),
         require_compliance: args.compliance,
         check_only: false,
+        as_read: None,
     };
     let connected = match engine::connect::connect(settings, &store, request).await {
         Ok(connected) => connected,

@@ -151,7 +151,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let checks =
         sync::workforce::access::check_access(&client, true, &connection.forms_folder).await;
     output::print_checks(&checks);
-    store.save_connection(&connection).await?;
+    store.save_connection(&connection, None).await?;
     outln!("  {}", output::toggles(&connection));
 
     let sync_workforce = || {

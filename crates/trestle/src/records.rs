@@ -233,7 +233,7 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
                 currency: args.currency.map(Into::into),
                 expiring_within_days: args.expiring_within_days,
             };
-            let profile = records::set_profile(store, company, &args.name, whole, &edit)
+            let profile = records::set_profile(store, company, &args.name, whole, &edit, None)
                 .await
                 .map_err(|e| match (e, &args.from) {
                     (RecordError::ProfileNameMismatch { given, asked }, Some(path)) => anyhow!(
@@ -286,7 +286,7 @@ pub async fn profile(store: &Store, company: i64, command: ProfileCommand) -> Re
             Ok(())
         }
         ProfileCommand::Remove { name } => {
-            match records::remove_profile(store, company, &name).await {
+            match records::remove_profile(store, company, &name, None).await {
                 Err(RecordError::NoProfileNamed(_)) => {
                     return Err(anyhow!("no profile named \"{name}\"; nothing was removed"))
                 }
@@ -573,14 +573,14 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
                     ("party_id", serde_json::json!(old.party_id)),
                 ],
             )?;
-            records::replace_certificate(store, company, old.id, c)
+            records::replace_certificate(store, company, old.id, c, None)
                 .await
                 .map_err(said)?;
             outln!("Replaced certificate {id}; the next `trestle sync compliance` evaluates it.");
             Ok(())
         }
         CertificateCommand::Remove { id } => {
-            match records::remove_certificate(store, company, CertificateId(id)).await {
+            match records::remove_certificate(store, company, CertificateId(id), None).await {
                 Err(RecordError::NoCertificate(_)) => {
                     return Err(anyhow!("no certificate {id}; nothing was removed"))
                 }
@@ -591,7 +591,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
         }
         CertificateCommand::PolicySet(args) => {
             let draft = policy_draft(&args.policy, &args.remove_limit);
-            let c = records::set_policy(store, company, CertificateId(args.id), &draft)
+            let c = records::set_policy(store, company, CertificateId(args.id), &draft, None)
                 .await
                 .map_err(said)?;
             let parties = store.parties(company).await?;
@@ -604,7 +604,7 @@ pub async fn certificate(store: &Store, company: i64, command: CertificateComman
             Ok(())
         }
         CertificateCommand::PolicyRemove { id, subject } => {
-            records::remove_policy(store, company, CertificateId(id), subject)
+            records::remove_policy(store, company, CertificateId(id), subject, None)
                 .await
                 .map_err(said)?;
             outln!("Removed the {subject} policy from certificate {id}.");
@@ -875,9 +875,10 @@ pub async fn party(store: &Store, company: i64, command: PartyCommand) -> Result
             let party = records::find_party(store, company, &party)
                 .await
                 .map_err(said)?;
-            let profile = records::set_party_profile(store, company, party.id, profile.as_deref())
-                .await
-                .map_err(said)?;
+            let profile =
+                records::set_party_profile(store, company, party.id, profile.as_deref(), None)
+                    .await
+                    .map_err(said)?;
             match profile {
                 Some(p) => outln!(
                     "Party {} \"{}\" now has profile \"{}\"; the next `trestle sync compliance` evaluates it.",

@@ -953,3 +953,84 @@ async fn a_compliance_document_is_written_whole_sent_again_it_updates_and_a_wron
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn edits_made_at_the_same_moment_without_if_match_are_all_kept() {
+    let app = App::start().await;
+    let [acme, _bolt] = crate::compliance::seeded(&app).await;
+    let admin = Some(app.admin.as_str());
+
+    // Each coverage line of one certificate renumbered by its own request, all at once.
+    let certificates = list(
+        &app,
+        &format!("{}/parties/{}/certificates", base(&app), acme.0),
+        "/api/v1/companies/{company_id}/compliance/parties/{id}/certificates",
+    )
+    .await;
+    let id = certificates[0]["id"].as_i64().unwrap();
+    let certificate = format!("{}/certificates/{id}", base(&app));
+    let subjects: Vec<String> = certificates[0]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(subjects.len() > 1, "{subjects:?}");
+    let policies = format!("{certificate}/policies");
+    let answers = futures::future::join_all(subjects.iter().map(|s| {
+        app.call(
+            Method::POST,
+            &policies,
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}/policies",
+            admin,
+            Some(json!({"subject": s, "policy_number": format!("NEW-{s}")})),
+        )
+    }))
+    .await;
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    let now = app
+        .get(
+            &certificate,
+            "/api/v1/companies/{company_id}/compliance/certificates/{id}",
+            admin,
+        )
+        .await;
+    let numbers: Vec<&str> = now.body["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policy_number"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = subjects.iter().map(|s| format!("NEW-{s}")).collect();
+    assert_eq!(numbers, expected);
+
+    // Each of the settings' switches turned by its own request, all at once.
+    let settings = format!("{}/settings", base(&app));
+    let template = "/api/v1/companies/{company_id}/compliance/settings";
+    let before = app.get(&settings, template, admin).await.body;
+    let switches = [
+        "import_companies_through_commitments",
+        "sync_active_status",
+        "ignore_purchase_orders",
+        "ignore_subcontracts",
+    ];
+    let answers = futures::future::join_all(switches.iter().map(|s| {
+        app.call(
+            Method::PATCH,
+            &settings,
+            template,
+            admin,
+            Some(json!({ *s: !before[*s].as_bool().unwrap() })),
+        )
+    }))
+    .await;
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    let after = app.get(&settings, template, admin).await.body;
+    for s in switches {
+        assert_ne!(after[s], before[s], "{s} was overwritten: {after}");
+    }
+}

@@ -212,6 +212,32 @@ async fn a_connection_is_shown_with_its_settings_etag_and_a_change_on_a_stale_on
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn toggles_changed_at_the_same_moment_without_if_match_are_all_kept() {
+    let app = App::start().await;
+    let path = format!("/api/v1/connections/{}", app.kit.company);
+    let template = "/api/v1/connections/{company_id}";
+    let before = app.get(&path, template, Some(&app.admin)).await.body["settings"].clone();
+    let toggles = ["sync_employees_only", "auto_activate_workers", "sync_forms"];
+    let answers = futures::future::join_all(toggles.iter().map(|t| {
+        app.call(
+            reqwest::Method::PATCH,
+            &path,
+            template,
+            Some(&app.admin),
+            Some(serde_json::json!({ *t: !before[*t].as_bool().unwrap() })),
+        )
+    }))
+    .await;
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    let after = app.get(&path, template, Some(&app.admin)).await.body["settings"].clone();
+    for t in toggles {
+        assert_ne!(after[t], before[t], "{t} was overwritten: {after}");
+    }
+}
+
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// trestle's hooks in the simulated company, by where they deliver.

@@ -23,7 +23,7 @@ async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secr
     let app = App::start().await;
     let mut wrong = testkit::demo_connection();
     wrong.client_secret = "not-the-secret".to_string().into();
-    app.kit.store.save_connection(&wrong).await.unwrap();
+    app.kit.store.save_connection(&wrong, None).await.unwrap();
     let sync = Work::Sync {
         integration: Integration::Workforce,
         full: true,
@@ -56,7 +56,7 @@ async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secr
 
     app.kit
         .store
-        .save_connection(&testkit::demo_connection())
+        .save_connection(&testkit::demo_connection(), None)
         .await
         .unwrap();
     let retried = app
@@ -178,7 +178,7 @@ async fn an_admin_discards_a_dead_job_and_a_done_one_cannot_be() {
     let app = App::start().await;
     let mut wrong = testkit::demo_connection();
     wrong.client_secret = "not-the-secret".to_string().into();
-    app.kit.store.save_connection(&wrong).await.unwrap();
+    app.kit.store.save_connection(&wrong, None).await.unwrap();
     let sync = Work::Sync {
         integration: Integration::Workforce,
         full: true,

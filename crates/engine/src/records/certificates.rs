@@ -9,7 +9,7 @@ use domain::compliance::{
     PolicyDraft, Subject,
 };
 use serde::Deserialize;
-use store::{CompanyId, Store};
+use store::{CompanyId, Store, StoreError};
 
 /// A certificate to add: a whole one, or one policy; the other fields override the whole
 /// one's.
@@ -123,67 +123,109 @@ pub async fn add_certificate(
 }
 
 /// Replaces certificate `id` whole with `c` (a corrected entry, a renewal on the same paper).
+/// With `as_read` (the certificate as the caller read it), it is refused if it changed since.
 ///
 /// # Errors
-/// [`RecordError::Invalid`]; the store's not-found or conflict.
+/// [`RecordError::Invalid`]; the store's not-found, conflict, or changed.
 pub async fn replace_certificate(
     store: &Store,
     company: CompanyId,
     id: CertificateId,
     c: Certificate,
+    as_read: Option<&Certificate>,
 ) -> Result<Certificate, RecordError> {
     let c = Certificate { id, ..c };
     check(store, company, &c).await?;
-    store.replace_certificate(company, &c).await?;
+    store.replace_certificate(company, &c, as_read).await?;
     Ok(c)
 }
 
 /// Changes certificate `id`'s policy for the draft's subject (only the fields given), or adds
-/// one; returns the certificate as saved.
+/// one; returns the certificate as saved. The edit applies to `as_read` (the certificate as
+/// the caller read it) and is refused if it changed since; without it, to the certificate as
+/// it is, so an edit made at the same moment is kept, not overwritten.
 ///
 /// # Errors
-/// [`RecordError::NoCertificate`], [`RecordError::Edit`], [`RecordError::Invalid`].
+/// [`RecordError::NoCertificate`], [`RecordError::Edit`], [`RecordError::Invalid`]; the
+/// store's changed.
 pub async fn set_policy(
     store: &Store,
     company: CompanyId,
     id: CertificateId,
     draft: &PolicyDraft,
+    as_read: Option<&Certificate>,
 ) -> Result<Certificate, RecordError> {
-    let mut c = super::certificate(store, company, id).await?;
-    edit::set_policy(&mut c, draft)?;
-    check(store, company, &c).await?;
-    store.replace_certificate(company, &c).await?;
-    Ok(c)
+    edited(store, company, id, as_read, true, |c| {
+        edit::set_policy(c, draft).map_err(RecordError::from)
+    })
+    .await
 }
 
-/// Removes certificate `id`'s policy for `subject`; returns the certificate as saved.
+/// Removes certificate `id`'s policy for `subject`; returns the certificate as saved. As
+/// [`set_policy`], from `as_read` or from the certificate as it is.
 ///
 /// # Errors
-/// [`RecordError::NoCertificate`], or [`RecordError::Edit`] when it has no such policy.
+/// [`RecordError::NoCertificate`], or [`RecordError::Edit`] when it has no such policy; the
+/// store's changed.
 pub async fn remove_policy(
     store: &Store,
     company: CompanyId,
     id: CertificateId,
     subject: Subject,
+    as_read: Option<&Certificate>,
 ) -> Result<Certificate, RecordError> {
-    let mut c = super::certificate(store, company, id).await?;
-    edit::remove_policy(&mut c, subject)?;
-    store.replace_certificate(company, &c).await?;
-    Ok(c)
+    edited(store, company, id, as_read, false, |c| {
+        edit::remove_policy(c, subject).map_err(RecordError::from)
+    })
+    .await
 }
 
-/// Removes certificate `id`.
+/// Applies `change` to certificate `id` as read (`as_read`, or read here) and writes it unless
+/// the certificate changed since that read; `check` validates the result as an import would.
+/// Without `as_read`, a write that came between is not an error: the change is made again on
+/// what it left.
+async fn edited(
+    store: &Store,
+    company: CompanyId,
+    id: CertificateId,
+    as_read: Option<&Certificate>,
+    checked: bool,
+    change: impl Fn(&mut Certificate) -> Result<(), RecordError>,
+) -> Result<Certificate, RecordError> {
+    let mut tries_left = crate::TRIES_AGAIN;
+    loop {
+        let read = match as_read {
+            Some(c) => c.clone(),
+            None => super::certificate(store, company, id).await?,
+        };
+        let mut c = read.clone();
+        change(&mut c)?;
+        if checked {
+            check(store, company, &c).await?;
+        }
+        match store.replace_certificate(company, &c, Some(&read)).await {
+            Ok(()) => return Ok(c),
+            Err(StoreError::Changed { .. }) if as_read.is_none() && tries_left > 0 => {
+                tries_left -= 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Removes certificate `id`; with `as_read`, refused if it changed since the caller read it.
 ///
 /// # Errors
-/// [`RecordError::NoCertificate`].
+/// [`RecordError::NoCertificate`]; the store's changed.
 pub async fn remove_certificate(
     store: &Store,
     company: CompanyId,
     id: CertificateId,
+    as_read: Option<&Certificate>,
 ) -> Result<(), RecordError> {
-    if store.remove_certificate(company, id).await? {
-        Ok(())
-    } else {
-        Err(RecordError::NoCertificate(id))
+    match store.remove_certificate(company, id, as_read).await {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(StoreError::NotFound { .. }) => Err(RecordError::NoCertificate(id)),
+        Err(e) => Err(e.into()),
     }
 }

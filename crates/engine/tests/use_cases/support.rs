@@ -71,5 +71,6 @@ pub fn request() -> ConnectRequest {
         auth_code: None,
         require_compliance: false,
         check_only: false,
+        as_read: None,
     }
 }

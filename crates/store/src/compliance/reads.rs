@@ -19,12 +19,16 @@ use super::{
     ProcoreMapping, ProcoreRecordKind,
 };
 use crate::db::now;
+use crate::db::unchanged;
 use crate::models::CompanyId;
 use crate::{Backend, Result, Store, StoreError};
 use domain::compliance::{
     AppliesTo, Certificate, CertificateId, ComplianceData, ComplianceProfile, Contact, Party,
     PartyId, PartyProject, ProfileId, ProjectId, Waiver, WaiverId, WaiverScope, FORMAT_VERSION,
 };
+
+/// How [`StoreError::Changed`] names a company's compliance settings.
+const SETTINGS: &str = "the compliance settings of company";
 
 impl Store {
     /// Everything `evaluate` needs for a company, read in one consistent snapshot: parties,
@@ -126,13 +130,63 @@ impl Store {
     /// Saves a profile under its name: a new name inserts it, a known name (in this company)
     /// replaces that profile's requirements and keeps its id, so parties that use it follow.
     /// The given `id` is ignored; the stored one is returned.
+    ///
+    /// # Errors
+    /// With `as_read` (the profile as its writer read it): [`StoreError::Changed`] when it
+    /// changed since, [`StoreError::NotFound`] when it is gone; nothing is written.
     pub async fn upsert_profile(
         &self,
         company: CompanyId,
         profile: &ComplianceProfile,
+        as_read: Option<&ComplianceProfile>,
     ) -> Result<ProfileId> {
-        let mut conn = self.pool().acquire().await?;
-        upsert_profile_on(&mut conn, company, profile).await
+        let mut tx = self.begin_write().await?;
+        if as_read.is_some() {
+            let now = self.profile_locked(&mut tx, company, &profile.name).await?;
+            unchanged("profile", &profile.name, now.as_ref(), as_read)?;
+        }
+        let id = upsert_profile_on(&mut tx, company, profile).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Profile `name` read inside a write, locked until it commits.
+    async fn profile_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        company: CompanyId,
+        name: &str,
+    ) -> Result<Option<ComplianceProfile>> {
+        let sql = format!(
+            "SELECT id, name, profile_json FROM compliance_profiles WHERE company_id = $1 AND name = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(profile_from_row).transpose()
+    }
+
+    /// Certificate `id` read inside a write, locked until it commits.
+    async fn certificate_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        company: CompanyId,
+        id: CertificateId,
+    ) -> Result<Option<Certificate>> {
+        let sql = format!(
+            "SELECT id, party_id, certificate_json FROM compliance_certificates \
+             WHERE company_id = $1 AND id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(certificate_from_row).transpose()
     }
 
     /// The company's profiles, by id.
@@ -181,13 +235,26 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the company has no such certificate or party;
     /// [`StoreError::Conflict`] when another certificate of the party has the same policy
-    /// numbers.
+    /// numbers; with `as_read` (the certificate as its writer read it),
+    /// [`StoreError::Changed`] when it changed since.
     pub async fn replace_certificate(
         &self,
         company: CompanyId,
         certificate: &Certificate,
+        as_read: Option<&Certificate>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if as_read.is_some() {
+            let now = self
+                .certificate_locked(&mut tx, company, certificate.id)
+                .await?;
+            unchanged(
+                "certificate",
+                &certificate.id.to_string(),
+                now.as_ref(),
+                as_read,
+            )?;
+        }
         ensure_party(&mut tx, company, certificate.party_id).await?;
         ensure_projects(&mut tx, company, certificate_projects(certificate)).await?;
         refuse_same_certificate(&mut tx, company, certificate, Some(certificate.id)).await?;
@@ -197,13 +264,28 @@ impl Store {
     }
 
     /// Removes a certificate; `true` when there was one.
-    pub async fn remove_certificate(&self, company: CompanyId, id: CertificateId) -> Result<bool> {
+    ///
+    /// # Errors
+    /// With `as_read` (the certificate as its writer read it): [`StoreError::Changed`] when it
+    /// changed since, [`StoreError::NotFound`] when it is gone.
+    pub async fn remove_certificate(
+        &self,
+        company: CompanyId,
+        id: CertificateId,
+        as_read: Option<&Certificate>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        if as_read.is_some() {
+            let now = self.certificate_locked(&mut tx, company, id).await?;
+            unchanged("certificate", &id.to_string(), now.as_ref(), as_read)?;
+        }
         let done =
             sqlx::query("DELETE FROM compliance_certificates WHERE id = $1 AND company_id = $2")
                 .bind(id.0)
                 .bind(company)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -417,21 +499,58 @@ impl Store {
 
     /// Saves the company's compliance integration settings, replacing what it had. The typed
     /// form lives in the sync crate; the store keeps the JSON it is given.
+    ///
+    /// # Errors
+    /// With `as_read` (the settings as their writer read them, `null` for none saved yet):
+    /// [`StoreError::Changed`] when they changed since; nothing is written.
     pub async fn save_compliance_settings(
         &self,
         company: CompanyId,
         settings: &serde_json::Value,
+        as_read: Option<&serde_json::Value>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO compliance_settings (company_id, settings_json, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (company_id) DO UPDATE SET settings_json = excluded.settings_json, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(company)
-        .bind(to_json("compliance settings", settings)?)
-        .bind(now())
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.begin_write().await?;
+        // A first save made from "none saved" must not replace one saved meanwhile: no row
+        // is there to lock, so it inserts only if none is there when it commits.
+        let mut first_save = false;
+        if as_read.is_some() {
+            let sql = format!(
+                "SELECT settings_json FROM compliance_settings WHERE company_id = $1{}",
+                self.for_update()
+            );
+            let stored: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(company)
+                .fetch_optional(&mut *tx)
+                .await?;
+            first_save = stored.is_none();
+            let now = match stored {
+                Some(s) => from_json("compliance settings", &s)?,
+                None => serde_json::Value::Null,
+            };
+            unchanged(SETTINGS, &company.to_string(), Some(&now), as_read)?;
+        }
+        let on_conflict = if first_save {
+            "DO NOTHING"
+        } else {
+            "DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at"
+        };
+        let sql = format!(
+            "INSERT INTO compliance_settings (company_id, settings_json, updated_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (company_id) {on_conflict}"
+        );
+        let written = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(to_json("compliance settings", settings)?)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        if written.rows_affected() == 0 {
+            return Err(StoreError::Changed {
+                what: SETTINGS,
+                id: company.to_string(),
+            });
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -456,14 +575,30 @@ impl Store {
     /// keeps it and this keeps the sync's fields.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the company has no such party or profile.
+    /// [`StoreError::NotFound`] when the company has no such party or profile; with
+    /// `as_read` (the party as its writer read it), [`StoreError::Changed`] when its profile
+    /// changed since (its other fields are the sync's and may change freely).
     pub async fn set_party_profile(
         &self,
         company: CompanyId,
         party: PartyId,
         profile: Option<ProfileId>,
+        as_read: Option<&Party>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if let Some(read) = as_read {
+            let sql = format!(
+                "SELECT profile_id FROM compliance_parties WHERE id = $1 AND company_id = $2{}",
+                self.for_update()
+            );
+            let now: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(party.0)
+                .bind(company)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let read = read.profile_id.map(|p| p.0);
+            unchanged("party", &party.to_string(), now.as_ref(), Some(&read))?;
+        }
         if let Some(profile) = profile {
             let found: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM compliance_profiles WHERE id = $1 AND company_id = $2",
@@ -497,19 +632,20 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] while a party or a party-project still names it: removing it
-    /// would silently stop tracking their compliance.
-    pub async fn remove_profile(&self, company: CompanyId, name: &str) -> Result<bool> {
+    /// would silently stop tracking their compliance. With `as_read` (the profile as its
+    /// writer read it), [`StoreError::Changed`] when it changed since.
+    pub async fn remove_profile(
+        &self,
+        company: CompanyId,
+        name: &str,
+        as_read: Option<&ComplianceProfile>,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM compliance_profiles WHERE company_id = $1 AND name = $2",
-        )
-        .bind(company)
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = id else {
+        let now = self.profile_locked(&mut tx, company, name).await?;
+        let Some(id) = now.as_ref().map(|p| p.id.0) else {
             return Ok(false);
         };
+        unchanged("profile", name, now.as_ref(), as_read)?;
         let parties: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM compliance_parties WHERE company_id = $1 AND profile_id = $2",
         )

@@ -17,6 +17,7 @@ pub(super) fn not_found(what: &'static str, id: i64, company: CompanyId) -> Stor
         id: format!("{id} of company {company}"),
     }
 }
+
 /// Fails with [`StoreError::NotFound`] unless the company has record `id` in `table`: ids are
 /// global, so a change or a certificate must not reach another company's record.
 async fn ensure(

@@ -115,7 +115,7 @@ async fn import(s: &Store, company: i64, data: &ComplianceData) -> ComplianceDat
     let mut expected = data.clone();
     let mut profiles = HashMap::new();
     for p in &mut expected.profiles {
-        let id = s.upsert_profile(company, p).await.unwrap();
+        let id = s.upsert_profile(company, p, None).await.unwrap();
         profiles.insert(p.id, id);
         p.id = id;
     }
@@ -428,6 +428,7 @@ both!(updates_replace_records_and_project_custom_fields, |ctx| {
                 expiring_within_days: 30,
                 requirements: vec![],
             },
+            None,
         )
         .await
         .unwrap();
@@ -626,14 +627,17 @@ both!(profiles_are_unique_by_name_per_company, |ctx| {
     let s = &ctx.store;
     let mut data = documented_data();
     let standard = data.profiles.remove(0);
-    let first = s.upsert_profile(COMPANY, &standard).await.unwrap();
+    let first = s.upsert_profile(COMPANY, &standard, None).await.unwrap();
     let mut stricter = standard.clone();
     stricter.id = ProfileId(999);
     stricter.expiring_within_days = 45;
     stricter.requirements.truncate(2);
-    let again = s.upsert_profile(COMPANY, &stricter).await.unwrap();
+    let again = s.upsert_profile(COMPANY, &stricter, None).await.unwrap();
     assert_eq!(again, first, "the same name keeps its id");
-    let elsewhere = s.upsert_profile(COMPANY + 1, &standard).await.unwrap();
+    let elsewhere = s
+        .upsert_profile(COMPANY + 1, &standard, None)
+        .await
+        .unwrap();
     assert_ne!(elsewhere, first, "another company has its own");
 
     let profiles = s.profiles(COMPANY).await.unwrap();
@@ -689,7 +693,9 @@ both!(
         // A certificate is replaced whole, and removed.
         let mut certificate = stored.certificates[0].clone();
         certificate.policies.truncate(1);
-        s.replace_certificate(COMPANY, &certificate).await.unwrap();
+        s.replace_certificate(COMPANY, &certificate, None)
+            .await
+            .unwrap();
         assert_eq!(
             s.certificates(COMPANY).await.unwrap()[0],
             certificate,
@@ -699,10 +705,16 @@ both!(
             s.certificates(COMPANY).await.unwrap()[1..],
             stored.certificates[1..]
         );
-        assert!(s.remove_certificate(COMPANY, certificate.id).await.unwrap());
-        assert!(!s.remove_certificate(COMPANY, certificate.id).await.unwrap());
+        assert!(s
+            .remove_certificate(COMPANY, certificate.id, None)
+            .await
+            .unwrap());
+        assert!(!s
+            .remove_certificate(COMPANY, certificate.id, None)
+            .await
+            .unwrap());
         assert!(matches!(
-            s.replace_certificate(COMPANY, &certificate).await,
+            s.replace_certificate(COMPANY, &certificate, None).await,
             Err(StoreError::NotFound { .. })
         ));
         let waiver = stored.waivers[0].id;
@@ -953,7 +965,7 @@ both!(compliance_settings_are_kept_per_company, |ctx| {
         "active_statuses": ["Approved", "Complete"],
         "profile_custom_field": "Compliance profile",
     });
-    s.save_compliance_settings(COMPANY, &settings)
+    s.save_compliance_settings(COMPANY, &settings, None)
         .await
         .unwrap();
     assert_eq!(
@@ -961,7 +973,9 @@ both!(compliance_settings_are_kept_per_company, |ctx| {
         Some(settings.clone())
     );
     let off = serde_json::json!({"enabled": false});
-    s.save_compliance_settings(COMPANY, &off).await.unwrap();
+    s.save_compliance_settings(COMPANY, &off, None)
+        .await
+        .unwrap();
     assert_eq!(s.compliance_settings(COMPANY).await.unwrap(), Some(off));
     assert_eq!(s.compliance_settings(COMPANY + 1).await.unwrap(), None);
 });
@@ -1135,7 +1149,7 @@ both!(a_certificate_or_waiver_entered_twice_is_refused, |ctx| {
     let mut other = stored.certificates[1].clone();
     other.policies = stored.certificates[0].policies.clone();
     assert!(matches!(
-        s.replace_certificate(COMPANY, &other).await,
+        s.replace_certificate(COMPANY, &other, None).await,
         Err(StoreError::Conflict(_))
     ));
     let err = s.add_waiver(COMPANY, &stored.waivers[0]).await.unwrap_err();
@@ -1154,7 +1168,7 @@ both!(a_profile_in_use_cannot_be_removed, |ctx| {
         .await
         .unwrap();
     let err = s
-        .remove_profile(COMPANY, "Standard subcontractor")
+        .remove_profile(COMPANY, "Standard subcontractor", None)
         .await
         .unwrap_err();
     assert!(
@@ -1163,9 +1177,9 @@ both!(a_profile_in_use_cannot_be_removed, |ctx| {
     );
     let mut unused = documented_data().profiles.remove(1);
     unused.name = "Unused".into();
-    s.upsert_profile(COMPANY, &unused).await.unwrap();
-    assert!(s.remove_profile(COMPANY, "Unused").await.unwrap());
-    assert!(!s.remove_profile(COMPANY, "Unused").await.unwrap());
+    s.upsert_profile(COMPANY, &unused, None).await.unwrap();
+    assert!(s.remove_profile(COMPANY, "Unused", None).await.unwrap());
+    assert!(!s.remove_profile(COMPANY, "Unused", None).await.unwrap());
     assert_eq!(s.profiles(COMPANY).await.unwrap().len(), 2);
 });
 
@@ -1361,10 +1375,10 @@ both!(
         let read = s.party(COMPANY, id).await.unwrap().unwrap();
         // ... a person gives it a profile while the sync runs ...
         let standard = s
-            .upsert_profile(COMPANY, &standard_profile("Standard"))
+            .upsert_profile(COMPANY, &standard_profile("Standard"), None)
             .await
             .unwrap();
-        s.set_party_profile(COMPANY, id, Some(standard))
+        s.set_party_profile(COMPANY, id, Some(standard), None)
             .await
             .unwrap();
         // ... and the sync applies Procore's new website onto what it read.
@@ -1408,11 +1422,11 @@ both!(
         let id = PartyId(created[0].1);
         let before = s.party(COMPANY, id).await.unwrap().unwrap();
         let standard = s
-            .upsert_profile(COMPANY, &standard_profile("Standard"))
+            .upsert_profile(COMPANY, &standard_profile("Standard"), None)
             .await
             .unwrap();
 
-        s.set_party_profile(COMPANY, id, Some(standard))
+        s.set_party_profile(COMPANY, id, Some(standard), None)
             .await
             .unwrap();
         assert_eq!(
@@ -1422,11 +1436,11 @@ both!(
                 ..before.clone()
             }
         );
-        s.set_party_profile(COMPANY, id, None).await.unwrap();
+        s.set_party_profile(COMPANY, id, None, None).await.unwrap();
         assert_eq!(s.party(COMPANY, id).await.unwrap().unwrap(), before);
 
         let no_profile = s
-            .set_party_profile(COMPANY, id, Some(ProfileId(999_999)))
+            .set_party_profile(COMPANY, id, Some(ProfileId(999_999)), None)
             .await;
         assert!(
             matches!(
@@ -1438,7 +1452,9 @@ both!(
             ),
             "{no_profile:?}"
         );
-        let other_company = s.set_party_profile(COMPANY + 1, id, Some(standard)).await;
+        let other_company = s
+            .set_party_profile(COMPANY + 1, id, Some(standard), None)
+            .await;
         assert!(
             matches!(other_company, Err(StoreError::NotFound { .. })),
             "{other_company:?}"
@@ -1599,5 +1615,81 @@ both!(
                 (beta, "Beta".to_string(), Some(30))
             ]
         );
+    }
+);
+
+both!(
+    a_write_made_from_a_read_is_refused_when_the_record_changed_since_and_writes_nothing,
+    |ctx| {
+        let s = &ctx.store;
+        s.import_compliance(COMPANY, &documented_data())
+            .await
+            .unwrap();
+        fn changed<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+            assert!(matches!(r, Err(StoreError::Changed { .. })), "{r:?}");
+        }
+
+        // A certificate: read, then another writer saves first.
+        let read = s.certificates(COMPANY).await.unwrap().remove(0);
+        let mut theirs = read.clone();
+        theirs.policies.truncate(2);
+        s.replace_certificate(COMPANY, &theirs, Some(&read))
+            .await
+            .unwrap();
+        let mut mine = read.clone();
+        mine.policies.truncate(1);
+        changed(s.replace_certificate(COMPANY, &mine, Some(&read)).await);
+        changed(s.remove_certificate(COMPANY, read.id, Some(&read)).await);
+        assert_eq!(s.certificates(COMPANY).await.unwrap()[0], theirs);
+        // Read again, the same write goes ahead; once gone, a guarded write says so.
+        s.remove_certificate(COMPANY, read.id, Some(&theirs))
+            .await
+            .unwrap();
+        let gone = s.replace_certificate(COMPANY, &mine, Some(&theirs)).await;
+        assert!(matches!(gone, Err(StoreError::NotFound { .. })), "{gone:?}");
+
+        // A profile.
+        let read = s.profiles(COMPANY).await.unwrap().remove(0);
+        let mut theirs = read.clone();
+        theirs.expiring_within_days += 10;
+        s.upsert_profile(COMPANY, &theirs, Some(&read))
+            .await
+            .unwrap();
+        let mut mine = read.clone();
+        mine.requirements.truncate(1);
+        changed(s.upsert_profile(COMPANY, &mine, Some(&read)).await);
+        changed(s.remove_profile(COMPANY, &read.name, Some(&read)).await);
+        assert_eq!(s.profiles(COMPANY).await.unwrap()[0], theirs);
+
+        // A party's profile: only the profile is compared, the sync's fields may change.
+        let parties = s.parties(COMPANY).await.unwrap();
+        let party = parties.iter().find(|p| p.profile_id.is_some()).unwrap();
+        s.set_party_profile(COMPANY, party.id, None, Some(party))
+            .await
+            .unwrap();
+        changed(
+            s.set_party_profile(COMPANY, party.id, Some(theirs.id), Some(party))
+                .await,
+        );
+        let now = s.parties(COMPANY).await.unwrap();
+        assert_eq!(
+            now.iter().find(|p| p.id == party.id).unwrap().profile_id,
+            None
+        );
+
+        // The settings, none saved yet read as null.
+        let first = serde_json::json!({"enabled": true});
+        s.save_compliance_settings(COMPANY, &first, Some(&serde_json::Value::Null))
+            .await
+            .unwrap();
+        changed(
+            s.save_compliance_settings(
+                COMPANY,
+                &serde_json::json!({"enabled": false}),
+                Some(&serde_json::Value::Null),
+            )
+            .await,
+        );
+        assert_eq!(s.compliance_settings(COMPANY).await.unwrap(), Some(first));
     }
 );

@@ -16,11 +16,11 @@ fn connection() -> Connection {
 both!(connections_round_trip_and_never_show_their_secret, |ctx| {
     let s = &ctx.store;
     assert!(s.connection(COMPANY).await.unwrap().is_none());
-    s.save_connection(&connection()).await.unwrap();
+    s.save_connection(&connection(), None).await.unwrap();
     let mut changed = connection();
     changed.forms_folder = "Safety PDFs".into();
     changed.sync_employees_only = true;
-    s.save_connection(&changed).await.unwrap();
+    s.save_connection(&changed, None).await.unwrap();
 
     let back = s.connection(COMPANY).await.unwrap().unwrap();
     assert_eq!(back.client_secret.expose_secret(), CLIENT_SECRET);
@@ -41,9 +41,42 @@ both!(connections_round_trip_and_never_show_their_secret, |ctx| {
 });
 
 both!(
+    a_connection_saved_from_a_read_is_refused_when_it_changed_or_was_removed_since,
+    |ctx| {
+        let s = &ctx.store;
+        s.save_connection(&connection(), None).await.unwrap();
+        let read = s.connection(COMPANY).await.unwrap().unwrap();
+        let mut theirs = read.clone();
+        theirs.forms_folder = "Safety PDFs".into();
+        s.save_connection(&theirs, Some(&read)).await.unwrap();
+        let mut mine = read.clone();
+        mine.sync_forms = false;
+        let refused = s.save_connection(&mine, Some(&read)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Changed { .. })),
+            "{refused:?}"
+        );
+        let now = s.connection(COMPANY).await.unwrap().unwrap();
+        assert_eq!(
+            (now.forms_folder.as_str(), now.sync_forms),
+            ("Safety PDFs", true)
+        );
+
+        // A change made before a disconnect does not connect the company again.
+        assert!(s.delete_connection(COMPANY).await.unwrap());
+        let gone = s.save_connection(&mine, Some(&now)).await;
+        assert!(matches!(gone, Err(StoreError::NotFound { .. })), "{gone:?}");
+        assert!(s.connection(COMPANY).await.unwrap().is_none());
+    }
+);
+
+both!(
     secrets_are_encrypted_at_rest_and_unreadable_with_another_key,
     |ctx| {
-        ctx.store.save_connection(&connection()).await.unwrap();
+        ctx.store
+            .save_connection(&connection(), None)
+            .await
+            .unwrap();
         ctx.store
             .save_tokens(COMPANY, &SecretString::from(TOKENS))
             .await

@@ -14,13 +14,26 @@ use store::{MappingDecision, ProcoreRecordKind, Store};
 /// # Errors
 /// The store failed, or the stored JSON is not settings.
 pub async fn load_settings(store: &Store, company: i64) -> Result<ComplianceSettings> {
+    Ok(read_settings(store, company).await?.0)
+}
+
+/// [`load_settings`], with the JSON they were read from (`null` when none were saved): what
+/// [`replace_settings`] names as the settings it read.
+///
+/// # Errors
+/// The store failed, or the stored JSON is not settings.
+pub async fn read_settings(
+    store: &Store,
+    company: i64,
+) -> Result<(ComplianceSettings, serde_json::Value)> {
     match store.compliance_settings(company).await? {
-        None => Ok(ComplianceSettings::default()),
-        Some(v) => serde_json::from_value(v).map_err(|e| {
-            SyncError::Invalid(format!(
+        None => Ok((ComplianceSettings::default(), serde_json::Value::Null)),
+        Some(v) => match serde_json::from_value(v.clone()) {
+            Ok(s) => Ok((s, v)),
+            Err(e) => Err(SyncError::Invalid(format!(
                 "the stored compliance settings are unreadable: {e}"
-            ))
-        }),
+            ))),
+        },
     }
 }
 
@@ -30,7 +43,26 @@ pub async fn load_settings(store: &Store, company: i64) -> Result<ComplianceSett
 /// The store failed.
 pub async fn save_settings(store: &Store, company: i64, s: &ComplianceSettings) -> Result<()> {
     let v = serde_json::to_value(s).map_err(|e| SyncError::Invalid(e.to_string()))?;
-    store.save_compliance_settings(company, &v).await?;
+    store.save_compliance_settings(company, &v, None).await?;
+    Ok(())
+}
+
+/// Saves the company's settings in place of those read as `as_read` (from
+/// [`read_settings`]): a change made from one read cannot undo another saved since.
+///
+/// # Errors
+/// [`SyncError::Store`] with [`store::StoreError::Changed`] when they changed since the read;
+/// the store failed.
+pub async fn replace_settings(
+    store: &Store,
+    company: i64,
+    s: &ComplianceSettings,
+    as_read: &serde_json::Value,
+) -> Result<()> {
+    let v = serde_json::to_value(s).map_err(|e| SyncError::Invalid(e.to_string()))?;
+    store
+        .save_compliance_settings(company, &v, Some(as_read))
+        .await?;
     Ok(())
 }
 

@@ -112,7 +112,7 @@ async fn a_record_too_large_for_procore_is_named_and_the_others_are_written() {
         .unwrap();
     fixed.policies[0].insurer = "Granite Mutual".into();
     app.store
-        .replace_certificate(app.company, &fixed)
+        .replace_certificate(app.company, &fixed, None)
         .await
         .unwrap();
     let next = app.sync().await;

@@ -110,7 +110,10 @@ impl TestApp {
     /// Changes the connection's toggles, as `connect` would save them.
     pub async fn set(&mut self, settings: impl FnOnce(&mut Connection)) {
         settings(&mut self.connection);
-        self.store.save_connection(&self.connection).await.unwrap();
+        self.store
+            .save_connection(&self.connection, None)
+            .await
+            .unwrap();
     }
 
     /// The id of the Procore project with this name.

@@ -10,7 +10,12 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
     // The app's secret was rotated in Procore and trestle still has the old one.
     let mut stale = testkit::demo_connection();
     stale.client_secret = "the-old-secret".to_string().into();
-    served.kit.store.save_connection(&stale).await.unwrap();
+    served
+        .kit
+        .store
+        .save_connection(&stale, None)
+        .await
+        .unwrap();
 
     let browser = open(&served, DESK).await;
     let activity = format!("/ui/companies/{company}/activity");
