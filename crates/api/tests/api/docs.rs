@@ -1,7 +1,8 @@
 //! `docs/api.md` runs: every ```http example in it is sent, in order, to a real server over
 //! the simulator, and must get the status the ```text answer after it shows. Values an answer
 //! gives (`<!-- $NAME = /json/pointer -->`) feed the examples after it; work an example queues
-//! is waited for by asking again until the answer is the one shown.
+//! is waited for by asking again until the answer is the one shown. Every POST is sent twice
+//! with one `Idempotency-Key`: the second gets the first's answer.
 
 use crate::App;
 use domain::workforce::{ProjectFields, ProjectStatus};
@@ -134,21 +135,53 @@ async fn every_example_in_the_api_guide_gets_the_answer_it_shows() {
             .and_then(|l| l.split_once(' '))
             .expect("METHOD PATH");
         let started = Instant::now();
+        let mut tries = 0;
         loop {
-            let mut request = http.request(
-                method.parse().unwrap(),
-                format!("{}{}", app.server.url, path.trim()),
-            );
-            for h in head_lines.clone() {
-                let (name, value) = h.split_once(':').expect("Name: value");
-                request = request.header(name.trim(), value.trim());
-            }
-            if !body.trim().is_empty() {
-                request = request.body(body.to_string());
-            }
-            let response = request.send().await.unwrap();
+            tries += 1;
+            // Every POST goes with a key of its own try, and is sent again with it once it
+            // got its answer: the repeat must get that answer and do nothing again.
+            let key = (method == "POST").then(|| format!("docs/api.md:{}:{tries}", example.line));
+            let send = || {
+                let mut request = http.request(
+                    method.parse().unwrap(),
+                    format!("{}{}", app.server.url, path.trim()),
+                );
+                for h in head_lines.clone() {
+                    let (name, value) = h.split_once(':').expect("Name: value");
+                    request = request.header(name.trim(), value.trim());
+                }
+                if let Some(key) = &key {
+                    request = request.header("Idempotency-Key", key);
+                }
+                if !body.trim().is_empty() {
+                    request = request.body(body.to_string());
+                }
+                request.send()
+            };
+            let response = send().await.unwrap();
             let status = response.status().as_u16();
             let answer: serde_json::Value = response.json().await.unwrap_or_default();
+            if key.is_some() && status == example.status {
+                let again = send().await.unwrap();
+                assert_eq!(
+                    (
+                        again.status().as_u16(),
+                        again
+                            .headers()
+                            .get("idempotent-replayed")
+                            .and_then(|v| v.to_str().ok())
+                    ),
+                    (status, Some("true")),
+                    "docs/api.md:{}: {method} {path} sent again with its key",
+                    example.line
+                );
+                let replayed: serde_json::Value = again.json().await.unwrap_or_default();
+                assert_eq!(
+                    replayed, answer,
+                    "docs/api.md:{}: the repeat's answer",
+                    example.line
+                );
+            }
             let captured: Option<Vec<(String, String)>> = example
                 .captures
                 .iter()
