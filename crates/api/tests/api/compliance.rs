@@ -166,16 +166,21 @@ async fn settings_change_by_name_mapping_decisions_bring_projects_in_and_parties
     )
     .await;
     assert!(still.iter().any(|r| r["procore_id"] == harbor), "{still:?}");
-    let imported = app
-        .call(
+    let harbor_mapping = format!("{}/mappings/project/{harbor}", base(&app));
+    let import = || {
+        app.call_with(
             Method::POST,
-            &format!("{}/mappings/project/{harbor}", base(&app)),
+            &harbor_mapping,
             decide,
             Some(&app.admin),
+            &[("Idempotency-Key", "import-harbor")],
             Some(json!({"decision": "import"})),
         )
-        .await;
+    };
+    let imported = import().await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    let replayed = import().await;
+    replayed.assert_replays(&imported);
     let projects = "/api/v1/companies/{company_id}/compliance/projects";
     let project = eventually(PATIENCE, "Harbor Tower imported", || async {
         list(&app, &format!("{}/projects", base(&app)), projects)

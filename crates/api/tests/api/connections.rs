@@ -287,8 +287,9 @@ async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_
     .await;
     let before = chrono::Utc::now();
     app.kit.sim().write(|w| w.hooks.clear());
+    let key: &[(&str, &str)] = &[("Idempotency-Key", "repair-once")];
     let repaired = app
-        .call(Method::POST, &repair, template, Some(&app.admin), None)
+        .call_with(Method::POST, &repair, template, Some(&app.admin), key, None)
         .await;
     assert_eq!(repaired.status, StatusCode::OK, "{}", repaired.body);
     assert_eq!(repaired.body["destination_url"], wanted);
@@ -324,6 +325,11 @@ async fn an_admin_repairs_a_companys_webhook_that_was_removed_in_procore_and_is_
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert_eq!(again.body["repaired"], false, "{}", again.body);
+    assert_eq!(trestle_hooks(&app).len(), 1);
+    // The first repair sent again with its key: its own answer, nothing done again.
+    app.call_with(Method::POST, &repair, template, Some(&app.admin), key, None)
+        .await
+        .assert_replays(&repaired);
     assert_eq!(trestle_hooks(&app).len(), 1);
 
     // Two repairs at once make one hook, not two.

@@ -59,15 +59,19 @@ async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secr
         .save_connection(&testkit::demo_connection(), None)
         .await
         .unwrap();
-    let retried = app
-        .call(
+    let path = format!("/api/v1/jobs/{job}/retry");
+    let retry = |key: &'static [(&'static str, &'static str)]| {
+        app.call_with(
             Method::POST,
-            &format!("/api/v1/jobs/{job}/retry"),
+            &path,
             "/api/v1/jobs/{id}/retry",
             Some(&app.admin),
+            key,
             None,
         )
-        .await;
+    };
+    let key: &[(&str, &str)] = &[("Idempotency-Key", "retry-the-dead-sync")];
+    let retried = retry(key).await;
     assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
     assert_eq!(retried.body["job"]["state"], "dead", "as it was");
     eventually(
@@ -82,15 +86,10 @@ async fn work_that_died_on_a_refused_secret_is_retried_by_an_admin_once_the_secr
     )
     .await;
 
-    let done_again = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/jobs/{job}/retry"),
-            "/api/v1/jobs/{id}/retry",
-            Some(&app.admin),
-            None,
-        )
-        .await;
+    // Sent again with its key (a lost answer): the first answer, and the job is not run again.
+    retry(key).await.assert_replays(&retried);
+    assert!(jobs_in(&app, "done").await.iter().any(|j| j["id"] == job));
+    let done_again = retry(&[]).await;
     assert_eq!(done_again.status, StatusCode::CONFLICT);
     let unknown = app
         .call(
@@ -202,25 +201,17 @@ async fn an_admin_discards_a_dead_job_and_a_done_one_cannot_be() {
     })
     .await;
     let template = "/api/v1/jobs/{id}/discard";
-    let discarded = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/jobs/{job}/discard"),
-            template,
-            Some(&app.admin),
-            None,
-        )
-        .await;
+    let path = format!("/api/v1/jobs/{job}/discard");
+    let discard = |key: &'static [(&'static str, &'static str)]| {
+        app.call_with(Method::POST, &path, template, Some(&app.admin), key, None)
+    };
+    let key: &[(&str, &str)] = &[("Idempotency-Key", "discard-the-dead-sync")];
+    let discarded = discard(key).await;
     assert_eq!(discarded.status, StatusCode::OK, "{}", discarded.body);
     assert!(jobs_in(&app, "dead").await.iter().all(|j| j["id"] != job));
-    let again = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/jobs/{job}/discard"),
-            template,
-            Some(&app.admin),
-            None,
-        )
-        .await;
+    // Sent again with its key (a lost answer): the first answer, not "no such job".
+    let replayed = discard(key).await;
+    replayed.assert_replays(&discarded);
+    let again = discard(&[]).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }

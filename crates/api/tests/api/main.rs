@@ -55,6 +55,23 @@ pub struct Answer {
     pub body: Value,
 }
 
+impl Answer {
+    /// Panics unless this is `first` answered again from its `Idempotency-Key`: the same
+    /// status and body, marked as replayed.
+    pub fn assert_replays(&self, first: &Answer) {
+        assert_eq!(
+            (
+                self.status,
+                &self.body,
+                self.headers
+                    .get("idempotent-replayed")
+                    .map(|v| v.to_str().unwrap())
+            ),
+            (first.status, &first.body, Some("true"))
+        );
+    }
+}
+
 impl App {
     pub async fn start() -> App {
         Self::served(Served::start().await).await

@@ -385,16 +385,21 @@ async fn an_admin_activates_blocks_and_unblocks_a_worker_and_a_stale_etag_is_ref
     let after = app.get(&path, WORKER, Some(&app.admin)).await;
     assert_eq!(after.body["status"], "blocked", "{}", after.body);
 
-    let unblocked = app
-        .call(
+    let (unblock_path, unblock_template) = (format!("{path}/unblock"), format!("{WORKER}/unblock"));
+    let unblock = || {
+        app.call_with(
             Method::POST,
-            &format!("{path}/unblock"),
-            &format!("{WORKER}/unblock"),
+            &unblock_path,
+            &unblock_template,
             Some(&app.admin),
+            &[("Idempotency-Key", "unblock-once")],
             None,
         )
-        .await;
+    };
+    let unblocked = unblock().await;
     assert_eq!(unblocked.status, StatusCode::OK);
+    let replayed = unblock().await;
+    replayed.assert_replays(&unblocked);
     assert_eq!(
         unblocked.body["status"], "pending_email_verification",
         "unblocked, the worker keeps the activation it had"
