@@ -184,10 +184,6 @@ impl Entry {
             (Entry::WholeCertificate(_), "projects" | "received_on" | "producer" | "holder") => {
                 name.into()
             }
-            // A policy's problem names its policy number; the list is the field.
-            (Entry::WholeCertificate(at), "limits" | "expiration_date" | "effective_date") => {
-                format!("{at}policies")
-            }
             (Entry::WholeCertificate(at), _) => format!("{at}{name}"),
             (Entry::Waiver, "projects") => "project".into(),
             _ => name.into(),
@@ -229,7 +225,17 @@ fn record_problem(e: RecordError, entry: Entry) -> Problem {
         RecordError::Invalid(problems) => Problem::invalid(
             problems
                 .iter()
-                .map(|p| FieldError::new(&entry.field(p.field().unwrap_or("body")), p.to_string()))
+                .map(|p| {
+                    let name = p.field().unwrap_or("body");
+                    let field = match (entry, p.policy()) {
+                        // A certificate's own policy is named where it is in its list.
+                        (Entry::WholeCertificate(at), Some(i)) => {
+                            format!("{at}policies[{i}].{name}")
+                        }
+                        _ => entry.field(name),
+                    };
+                    FieldError::new(&field, p.to_string())
+                })
                 .collect(),
         ),
         RecordError::Edit(edit) => {

@@ -642,9 +642,10 @@ async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_re
         "{}",
         stale.body
     );
-    // A whole certificate's policy that is wrong is named by the list it is in.
+    // A whole certificate's policy that is wrong is named where it is in its list.
     let mut reversed = renumbered.body.clone();
-    reversed["policies"][0]["expiration_date"] = json!("2020-01-01");
+    assert!(reversed["policies"][1].is_object(), "{reversed}");
+    reversed["policies"][1]["expiration_date"] = json!("2020-01-01");
     let refused = app
         .call(
             Method::PUT,
@@ -661,7 +662,7 @@ async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_re
         refused.body
     );
     assert_eq!(
-        refused.body["errors"][0]["field"], "policies",
+        refused.body["errors"][0]["field"], "policies[1].expiration_date",
         "{}",
         refused.body
     );
@@ -681,7 +682,7 @@ async fn a_profile_a_certificate_and_a_partys_profile_changed_since_they_were_re
         as_new.body
     );
     assert_eq!(
-        as_new.body["errors"][0]["field"], "whole.policies",
+        as_new.body["errors"][0]["field"], "whole.policies[1].expiration_date",
         "{}",
         as_new.body
     );

@@ -110,6 +110,8 @@ pub enum ImportError {
     PolicyLimitOnWrongSubject {
         certificate: CertificateId,
         policy_number: String,
+        /// Where the policy is in its certificate's list.
+        policy: usize,
         limit: LimitKind,
         subject: Subject,
     },
@@ -117,6 +119,8 @@ pub enum ImportError {
     NegativeLimit {
         certificate: CertificateId,
         policy_number: String,
+        /// Where the policy is in its certificate's list.
+        policy: usize,
     },
     #[error(
         "certificate {certificate}, policy {policy_number}: expires ({expiration}) before it \
@@ -125,6 +129,8 @@ pub enum ImportError {
     PolicyDatesReversed {
         certificate: CertificateId,
         policy_number: String,
+        /// Where the policy is in its certificate's list.
+        policy: usize,
         effective: NaiveDate,
         expiration: NaiveDate,
     },
@@ -159,6 +165,17 @@ impl ImportError {
             | ImportError::NegativeLimit { .. }
             | ImportError::PolicyDatesReversed { .. } => "certificates",
             ImportError::WaiverWithoutReason(_) => "waivers",
+        }
+    }
+
+    /// Where the policy this problem is about is in its certificate's `policies`, so a
+    /// certificate entered whole can name `policies[N]`; `None` when it is about no policy.
+    pub fn policy(&self) -> Option<usize> {
+        match self {
+            ImportError::PolicyLimitOnWrongSubject { policy, .. }
+            | ImportError::NegativeLimit { policy, .. }
+            | ImportError::PolicyDatesReversed { policy, .. } => Some(*policy),
+            _ => None,
         }
     }
 
@@ -312,11 +329,12 @@ impl ComplianceData {
                     );
                 }
             }
-            for p in &c.policies {
+            for (at, p) in c.policies.iter().enumerate() {
                 if p.expiration_date < p.effective_date {
                     out.push(ImportError::PolicyDatesReversed {
                         certificate: c.id,
                         policy_number: p.policy_number.clone(),
+                        policy: at,
                         effective: p.effective_date,
                         expiration: p.expiration_date,
                     });
@@ -326,6 +344,7 @@ impl ComplianceData {
                         out.push(ImportError::PolicyLimitOnWrongSubject {
                             certificate: c.id,
                             policy_number: p.policy_number.clone(),
+                            policy: at,
                             limit: *limit,
                             subject: p.subject,
                         });
@@ -334,6 +353,7 @@ impl ComplianceData {
                         out.push(ImportError::NegativeLimit {
                             certificate: c.id,
                             policy_number: p.policy_number.clone(),
+                            policy: at,
                         });
                     }
                 }
