@@ -5,6 +5,7 @@ use crate::{Api, Problem};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use chrono::Utc;
 use engine::tokens::{authenticate, Refused};
 use secrecy::SecretString;
@@ -77,31 +78,35 @@ impl FromRequestParts<Api> for Caller {
         if let Some(SignedIn(token)) = parts.extensions.get::<SignedIn>() {
             return Ok(Caller(token.clone()));
         }
-        let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return Err(Problem::unauthorized(
-                "no API token: send `Authorization: Bearer TOKEN` (an administrator makes tokens)",
-            ));
-        };
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                let (scheme, token) = h.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                Problem::unauthorized("the Authorization header is not `Bearer TOKEN`")
-            })?;
-        let presented = SecretString::from(token.to_string());
-        match authenticate(&api.store, &presented, Utc::now()).await {
-            Ok(Ok(token)) => Ok(Caller(token)),
-            Ok(Err(Refused::Malformed)) => Err(Problem::unauthorized(
-                "that is not a trestle API token (they start with `trestle_`)",
-            )),
-            Ok(Err(Refused::Unknown)) => Err(Problem::unauthorized(
-                "the API token is unknown or revoked; ask an administrator for a new one",
-            )),
-            Err(e) => Err(Problem::internal(&e)),
-        }
+        Ok(Caller(bearer(api, &parts.headers).await?))
+    }
+}
+
+/// The token in `Authorization: Bearer`, checked against the store; 401 saying what was
+/// wrong with it otherwise.
+pub(crate) async fn bearer(api: &Api, headers: &HeaderMap) -> Result<ApiToken, Problem> {
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        return Err(Problem::unauthorized(
+            "no API token: send `Authorization: Bearer TOKEN` (an administrator makes tokens)",
+        ));
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            let (scheme, token) = h.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or_else(|| Problem::unauthorized("the Authorization header is not `Bearer TOKEN`"))?;
+    let presented = SecretString::from(token.to_string());
+    match authenticate(&api.store, &presented, Utc::now()).await {
+        Ok(Ok(token)) => Ok(token),
+        Ok(Err(Refused::Malformed)) => Err(Problem::unauthorized(
+            "that is not a trestle API token (they start with `trestle_`)",
+        )),
+        Ok(Err(Refused::Unknown)) => Err(Problem::unauthorized(
+            "the API token is unknown or revoked; ask an administrator for a new one",
+        )),
+        Err(e) => Err(Problem::internal(&e)),
     }
 }

@@ -8,7 +8,7 @@ use crate::auth::SignedIn;
 use crate::{Api, FieldError, Problem};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +16,9 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 use store::KeyClaim;
 
-/// The largest body a POST with a key may have (the API's bodies are small records).
-const MAX_BODY: usize = 1024 * 1024;
+/// The largest body a POST with a key is read up to: the largest any route takes (a
+/// compliance import); each route's own limit still applies when its handler reads it.
+const MAX_BODY: usize = crate::IMPORT_MAX_BYTES;
 /// The longest key taken (Stripe's limit).
 const MAX_KEY: usize = 255;
 
@@ -29,7 +30,11 @@ fn field(detail: &str) -> Problem {
     Problem::invalid(vec![FieldError::new("Idempotency-Key", detail)])
 }
 
-pub(crate) async fn idempotent(State(api): State<Api>, request: Request, next: Next) -> Response {
+pub(crate) async fn idempotent(
+    State(api): State<Api>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -44,23 +49,23 @@ pub(crate) async fn idempotent(State(api): State<Api>, request: Request, next: N
     else {
         return field("give 1 to 255 visible ASCII characters, e.g. a UUID").into_response();
     };
-    // Keys are the caller's: a hash of its credentials (never the credentials) scopes them.
-    // A page of the web UI is its session's token (by id: the UI never holds the token).
-    let scope = match request.extensions().get::<SignedIn>() {
-        Some(SignedIn(token)) => hex(Sha256::digest(format!("signed-in token {}", token.id))),
-        None => hex(Sha256::digest(
-            request
-                .headers()
-                .get(AUTHORIZATION)
-                .map(HeaderValue::as_bytes)
-                .unwrap_or_default(),
-        )),
+    // Keys are the caller's: its token (by id). A caller with no good token is answered 401
+    // by the route without a key being claimed, so strangers write nothing. The token checked
+    // here goes on with the request (as a page of the web UI's does) and is not checked twice.
+    let token = match request.extensions().get::<SignedIn>() {
+        Some(SignedIn(token)) => token.clone(),
+        None => match crate::auth::bearer(&api, request.headers()).await {
+            Ok(token) => token,
+            Err(_) => return next.run(request).await,
+        },
     };
+    let scope = hex(Sha256::digest(format!("token {}", token.id)));
+    request.extensions_mut().insert(SignedIn(token));
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "the body is over 1 MiB; the API's records are far smaller",
+            "the body is over 64 MiB, the most any route takes; split the import in parts",
         )
         .into_response();
     };

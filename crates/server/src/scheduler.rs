@@ -81,8 +81,8 @@ pub(crate) async fn run(shared: Shared, stop: CancellationToken) {
 }
 
 /// Removes the jobs done and the deliveries processed over `keep` before `now` (they are
-/// kept for `trestle jobs` and to know late repeats of a delivery), so the queue's tables do
-/// not grow without end.
+/// kept for `trestle jobs` and to know late repeats of a delivery), and the API's idempotency
+/// keys over a day old, so these tables do not grow without end.
 async fn prune(store: &store::Store, keep: Duration, now: DateTime<Utc>) -> store::Result<()> {
     let before = Span::from_std(keep)
         .ok()
@@ -90,8 +90,13 @@ async fn prune(store: &store::Store, keep: Duration, now: DateTime<Utc>) -> stor
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let jobs = store.prune_jobs(before).await?;
     let deliveries = store.prune_deliveries(before).await?;
-    if jobs + deliveries > 0 {
-        tracing::info!(jobs, deliveries, kept_for = ?keep, "pruned what was done long enough ago");
+    // Idempotency keys are kept a day whatever `keep` says: the API promises no more, and
+    // one of the answers kept is a new token's secret.
+    let keys = store
+        .prune_idempotency_keys(now - store::IDEMPOTENCY_KEPT)
+        .await?;
+    if jobs + deliveries + keys > 0 {
+        tracing::info!(jobs, deliveries, keys, kept_for = ?keep, "pruned what was done long enough ago");
     }
     Ok(())
 }
@@ -215,7 +220,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_short_retention_prunes_what_was_done_and_the_default_keeps_a_week() {
+    async fn a_short_retention_prunes_what_was_done_the_default_keeps_a_week_and_api_keys_a_day() {
         let db = testkit::Database::new(testkit::Backend::Sqlite).await;
         let store = db.open().await;
         let company = 7;
@@ -246,12 +251,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kept(&store).await, (1, 1));
+        let claim = store
+            .claim_idempotency_key("caller", "key-1", "request", done_at)
+            .await
+            .unwrap();
+        assert_eq!(claim, store::KeyClaim::First);
+        store
+            .answer_idempotency_key("caller", "key-1", 201, None, "{\"token\": \"secret\"}")
+            .await
+            .unwrap();
 
         let default = crate::ServerConfig::default().keep_done_for;
+        prune(&store, default, done_at + Span::hours(2))
+            .await
+            .unwrap();
+        let again = store
+            .claim_idempotency_key("caller", "key-1", "request", done_at + Span::hours(2))
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, store::KeyClaim::Answered { status: 201, .. }),
+            "{again:?}"
+        );
         prune(&store, default, done_at + Span::days(6))
             .await
             .unwrap();
         assert_eq!(kept(&store).await, (1, 1), "six days old, kept by default");
+        let left = store
+            .prune_idempotency_keys(done_at + Span::days(30))
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "a key six days old is gone");
 
         prune(&store, Duration::from_secs(3600), done_at + Span::hours(2))
             .await

@@ -80,6 +80,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "ui sessions",
         include_str!("../migrations/sqlite/0011_ui_sessions.sql"),
     ),
+    (
+        12,
+        "sealed idempotency answers",
+        include_str!("../migrations/sqlite/0012_sealed_idempotency_answers.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -141,6 +146,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "ui sessions",
         include_str!("../migrations/postgres/0012_ui_sessions.sql"),
+    ),
+    (
+        13,
+        "sealed idempotency answers",
+        include_str!("../migrations/postgres/0013_sealed_idempotency_answers.sql"),
     ),
 ];
 

@@ -1,5 +1,6 @@
 //! The REST API's idempotency keys: the first answer to a POST, kept under the key its caller
-//! sent, so the same POST sent again gets that answer and nothing is done twice.
+//! sent, so the same POST sent again gets that answer and nothing is done twice. Answers are
+//! sealed like the other secrets: one of them is a new API token, shown once.
 
 use crate::db::{opt_int, opt_text, text, ts};
 use crate::{Result, Store};
@@ -75,7 +76,13 @@ impl Store {
                     Some(status) => KeyClaim::Answered {
                         status: u16::try_from(status).unwrap_or(500),
                         content_type: opt_text(&row, "content_type")?,
-                        body: opt_text(&row, "body")?.unwrap_or_default(),
+                        body: match opt_text(&row, "body")? {
+                            Some(sealed) => {
+                                let bytes = self.sealer().open(&context(scope, key), &sealed)?;
+                                String::from_utf8_lossy(&bytes).into_owned()
+                            }
+                            None => String::new(),
+                        },
                     },
                 }
             }
@@ -93,6 +100,7 @@ impl Store {
         content_type: Option<&str>,
         body: &str,
     ) -> Result<()> {
+        let sealed = self.sealer().seal(&context(scope, key), body.as_bytes())?;
         sqlx::query(
             "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 \
              WHERE scope = $1 AND idem_key = $2",
@@ -101,10 +109,21 @@ impl Store {
         .bind(key)
         .bind(i64::from(status))
         .bind(content_type)
-        .bind(body)
+        .bind(sealed)
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Forgets the keys claimed before `before` (a day ago: [`IDEMPOTENCY_KEPT`]), so the
+    /// answers kept under them, a new token's secret among them, do not stay; returns how
+    /// many.
+    pub async fn prune_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(ts(before))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Forgets a key whose request had no answer worth keeping (it failed on trestle's side),
@@ -117,4 +136,10 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Where a kept answer lives, bound into its seal: an answer moved under another key does
+/// not open.
+fn context(scope: &str, key: &str) -> String {
+    format!("idempotency_keys {scope} {key}")
 }

@@ -54,3 +54,29 @@ both!(a_released_key_may_be_claimed_again, |ctx| {
         KeyClaim::First
     );
 });
+
+both!(
+    a_kept_answer_is_sealed_in_the_database_and_opens_only_under_its_own_key,
+    |ctx| {
+        let s = &ctx.store;
+        let answer = "{\"token\":\"trestle_kept-secret\"}";
+        s.claim_idempotency_key("caller", "k", "f", t(0))
+            .await
+            .unwrap();
+        s.answer_idempotency_key("caller", "k", 201, None, answer)
+            .await
+            .unwrap();
+        let stored = ctx.raw_texts("SELECT body FROM idempotency_keys").await;
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].contains("kept-secret"), "{stored:?}");
+        let back = s.claim_idempotency_key("caller", "k", "f", t(1)).await;
+        assert!(
+            matches!(&back, Ok(KeyClaim::Answered { body, .. }) if body == answer),
+            "{back:?}"
+        );
+        ctx.raw_execute("UPDATE idempotency_keys SET idem_key = 'moved'")
+            .await;
+        let moved = s.claim_idempotency_key("caller", "moved", "f", t(2)).await;
+        assert!(moved.is_err(), "{moved:?}");
+    }
+);
