@@ -107,6 +107,9 @@ pub(crate) async fn bearer(api: &Api, headers: &HeaderMap) -> Result<ApiToken, P
         Ok(Err(Refused::Unknown)) => Err(Problem::unauthorized(
             "the API token is unknown or revoked; ask an administrator for a new one",
         )),
+        Ok(Err(Refused::WorkerBlocked)) => Err(Problem::forbidden(
+            "the worker this token belongs to is blocked; an administrator unblocks them",
+        )),
         Err(e) => Err(Problem::internal(&e)),
     }
 }

@@ -73,10 +73,14 @@ pub async fn session(
     cookie: &SecretString,
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, TokenError> {
-    Ok(store
-        .ui_session(&hash(cookie.expose_secret()), now)
-        .await?
-        .map(|(token, csrf)| Session { token, csrf }))
+    let Some((token, csrf)) = store.ui_session(&hash(cookie.expose_secret()), now).await? else {
+        return Ok(None);
+    };
+    // A worker blocked since signing in is signed out.
+    if !crate::tokens::may_act(store, &token).await? {
+        return Ok(None);
+    }
+    Ok(Some(Session { token, csrf }))
 }
 
 /// Ends the session a cookie names (signing out).

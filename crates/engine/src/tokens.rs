@@ -131,6 +131,9 @@ pub enum Refused {
     Malformed,
     /// Well formed, but no token trestle made and has not revoked.
     Unknown,
+    /// A worker token whose worker is blocked (or no longer in the app): a blocked worker
+    /// fills and signs no form. It works again once the worker is unblocked.
+    WorkerBlocked,
 }
 
 /// The token a request presented, checked: the token's record, or why it was refused.
@@ -154,10 +157,31 @@ pub async fn authenticate(
     if !well_formed {
         return Ok(Err(Refused::Malformed));
     }
-    Ok(store
-        .use_api_token(&hash(presented), now)
-        .await?
-        .ok_or(Refused::Unknown))
+    let Some(token) = store.use_api_token(&hash(presented), now).await? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    if !may_act(store, &token).await? {
+        return Ok(Err(Refused::WorkerBlocked));
+    }
+    Ok(Ok(token))
+}
+
+/// Whether `token` may act now: any token but a worker's, whose worker must be in the app
+/// and not blocked. Checked on every request, so a block takes effect at once.
+///
+/// # Errors
+/// The store failed.
+pub async fn may_act(store: &Store, token: &ApiToken) -> Result<bool, TokenError> {
+    Ok(match token.scope {
+        ApiScope::Worker {
+            company_id,
+            worker_id,
+        } => store
+            .worker(company_id, worker_id)
+            .await?
+            .is_some_and(|w| !w.blocked),
+        ApiScope::Admin | ApiScope::ReadOnly => true,
+    })
 }
 
 #[cfg(test)]

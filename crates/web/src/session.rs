@@ -183,6 +183,9 @@ pub(crate) async fn sign_in(
         Ok(Err(Refused::Unknown)) => {
             refused("That token is unknown or revoked. Ask an administrator for a new one.")
         }
+        Ok(Err(Refused::WorkerBlocked)) => refused(
+            "The worker this token belongs to is blocked. Ask an administrator to unblock them.",
+        ),
         Err(e) => crate::pages::failed(&web, &e),
     }
 }

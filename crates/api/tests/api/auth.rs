@@ -158,3 +158,66 @@ async fn an_unknown_api_route_is_a_problem_not_a_blank_page() {
         "application/problem+json"
     );
 }
+
+#[tokio::test]
+async fn a_blocked_workers_token_is_refused_until_an_admin_unblocks_the_worker() {
+    let app = App::start().await;
+    let company = app.kit.company;
+    let worker = app
+        .kit
+        .store
+        .create_worker(
+            company,
+            &WorkerFields {
+                first_name: "Maria".into(),
+                last_name: "Lopez".into(),
+                ..WorkerFields::default()
+            },
+            Activation::ActiveForKiosk,
+            false,
+        )
+        .await
+        .unwrap();
+    let phone = app
+        .token(
+            "site phone",
+            ApiScope::Worker {
+                company_id: company,
+                worker_id: worker,
+            },
+        )
+        .await;
+    let templates = format!("/api/v1/companies/{company}/forms/templates");
+    let template = "/api/v1/companies/{company_id}/forms/templates";
+    let read = app.get(&templates, template, Some(&phone)).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+
+    let worker_path = format!("/api/v1/companies/{company}/workforce/workers/{worker}");
+    let act = |action: &'static str| {
+        let path = format!("{worker_path}/{action}");
+        let app = &app;
+        async move {
+            let a = app
+                .call(
+                    Method::POST,
+                    &path,
+                    &format!("/api/v1/companies/{{company_id}}/workforce/workers/{{id}}/{action}"),
+                    Some(&app.admin),
+                    None,
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        }
+    };
+    act("block").await;
+    let refused = app.get(&templates, template, Some(&phone)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body["detail"].as_str().unwrap().contains("blocked"),
+        "{}",
+        refused.body
+    );
+    act("unblock").await;
+    let again = app.get(&templates, template, Some(&phone)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+}

@@ -1059,7 +1059,11 @@ async fn a_compliance_document_over_a_megabyte_sent_with_an_idempotency_key_is_t
     let first = send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     let first: Value = first.json().await.unwrap();
-    assert_eq!(first["parties"], json!({"added": 1, "updated": 0}), "{first}");
+    assert_eq!(
+        first["parties"],
+        json!({"added": 1, "updated": 0}),
+        "{first}"
+    );
     let again = send().await.unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);

@@ -189,3 +189,62 @@ async fn a_sign_in_sent_from_another_site_is_refused_and_pages_are_never_framed_
     assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert_eq!(page.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_worker_blocked_after_signing_in_is_signed_out_and_cannot_sign_in_again() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let base = &served.server.url;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let store = served.kit.store.clone();
+    let worker = crate::eventually(crate::PATIENCE, "a worker synced", || async {
+        store
+            .workers(company)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|w| w.status() != domain::workforce::WorkerStatus::Blocked)
+    })
+    .await;
+    let phone = served
+        .token(
+            "Bea's phone",
+            ApiScope::Worker {
+                company_id: company,
+                worker_id: worker.id,
+            },
+        )
+        .await;
+    let cookie = session_cookie(&http, base, &phone).await;
+    let forms = format!("{base}/ui/companies/{company}/forms");
+    let open = || http.get(&forms).header("cookie", &cookie).send();
+    assert_eq!(open().await.unwrap().status(), StatusCode::OK);
+
+    let blocked = http
+        .post(format!(
+            "{base}/api/v1/companies/{company}/workforce/workers/{}/block",
+            worker.id
+        ))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), StatusCode::OK);
+    let after = open().await.unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(after.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/ui/sign-in"));
+    let again = http
+        .post(format!("{base}/ui/sign-in"))
+        .form(&[("token", phone.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(again.status(), StatusCode::SEE_OTHER);
+    assert!(again.text().await.unwrap().contains("blocked"));
+}
