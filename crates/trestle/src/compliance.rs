@@ -35,6 +35,9 @@ pub enum ComplianceCommand {
         file: std::path::PathBuf,
         #[arg(long)]
         company_id: Option<i64>,
+        /// Print what was added and updated as JSON, as `POST …/compliance/import` answers.
+        #[arg(long)]
+        json: bool,
     },
     /// Decide what happens to a Procore project or company: `import`, `link LOCAL_ID`, or
     /// `do-not-add`.
@@ -300,7 +303,11 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let connection = pick_connection(&store, settings, args.company_id).await?;
             crate::records::party(&store, connection.company_id, args.command).await
         }
-        ComplianceCommand::Import { file, company_id } => {
+        ComplianceCommand::Import {
+            file,
+            company_id,
+            json,
+        } => {
             let connection = pick_connection(&store, settings, company_id).await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -317,7 +324,14 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
             let summary = import(&store, connection.company_id, &data)
                 .await
                 .with_context(|| format!("{} was refused; nothing was imported", file.display()))?;
-            outln!("Imported from {}: {summary}", file.display());
+            if json {
+                return crate::output::print_json(&summary);
+            }
+            outln!(
+                "Imported from {}: {}",
+                file.display(),
+                imported(&data, &summary)
+            );
             Ok(())
         }
         ComplianceCommand::Map(args) => {
@@ -521,10 +535,18 @@ pub fn describe_settings(s: &ComplianceSettings) -> String {
 }
 
 /// Imports a compliance file in one transaction (see [`Store::import_compliance`] for how
-/// records already stored are found again), and says what it did.
-pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Result<String> {
-    let done = store.import_compliance(company, data).await?;
-    Ok(format!(
+/// records already stored are found again); what it added and updated.
+pub async fn import(
+    store: &Store,
+    company: i64,
+    data: &ComplianceData,
+) -> Result<store::ImportSummary> {
+    Ok(store.import_compliance(company, data).await?)
+}
+
+/// What [`import`] did, in a sentence.
+pub fn imported(data: &ComplianceData, done: &store::ImportSummary) -> String {
+    format!(
         "{} profiles, {} parties, {} projects, {} associations, {} contacts, {} certificates, {} waivers; \
          {} new, {} already there and updated.",
         data.profiles.len(),
@@ -536,7 +558,7 @@ pub async fn import(store: &Store, company: i64, data: &ComplianceData) -> Resul
         data.waivers.len(),
         done.added(),
         done.updated()
-    ))
+    )
 }
 
 /// The summary table, the unknown profiles and the failures; `as_of` is the date a preview

@@ -693,10 +693,8 @@ async fn run_compliance_demo(
         ]}]
     }))?;
     outln!("\n== trestle compliance import (Acme has a certificate, Bolt has none)");
-    outln!(
-        "Imported: {}",
-        crate::compliance::import(store, company, &data).await?
-    );
+    let done = crate::compliance::import(store, company, &data).await?;
+    outln!("Imported: {}", crate::compliance::imported(&data, &done));
 
     outln!("\n== trestle compliance settings --new-projects import-automatically --import-companies on");
     let mut settings = sync::compliance::load_settings(store, company).await?;

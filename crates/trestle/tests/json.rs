@@ -363,3 +363,31 @@ async fn the_profile_certificate_and_waiver_lists_print_as_json_what_the_api_ans
         assert_eq!(printed, answered, "{list} list");
     }
 }
+
+#[tokio::test]
+async fn a_compliance_import_prints_as_json_what_the_api_answers_an_import_with() {
+    let running = common::spawn_demo_sim().await;
+    let setup = Setup::new(&running.url());
+    setup.connect(&["--no-sync"]).await;
+    let document = |party: &str| {
+        json!({"parties": [{"id": 1, "name": party}],
+               "contacts": [{"id": 1, "party_id": 1, "first_name": "Dana"}]})
+    };
+    let file = setup.write_file("cedar.json", &document("Cedar Roofing"));
+    let printed = json_of(&setup.ok(&["compliance", "import", &file, "--json"]).await);
+    assert_eq!(
+        printed["parties"],
+        json!({"added": 1, "updated": 0}),
+        "{printed}"
+    );
+    let api = Api::over(&setup, &running.url()).await;
+    let (status, answered) = api
+        .call(
+            Method::POST,
+            &company_path("/compliance/import"),
+            Some(document("Birch Framing")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert_eq!(printed, answered);
+}

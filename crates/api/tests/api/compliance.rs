@@ -1068,3 +1068,39 @@ async fn a_compliance_document_over_a_megabyte_sent_with_an_idempotency_key_is_t
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);
 }
+
+#[tokio::test]
+async fn a_profile_no_party_uses_is_removed_with_its_etag_and_is_then_gone() {
+    let app = App::start().await;
+    let admin = Some(app.admin.as_str());
+    let path = format!("{}/profiles/Gold", base(&app));
+    let template = "/api/v1/companies/{company_id}/compliance/profiles/{name}";
+    let made = app
+        .call(
+            Method::PUT,
+            &path,
+            template,
+            admin,
+            Some(json!({"name": "Gold", "requirements": [{"key": "gl", "subject": "general_liability", "check": {"type": "coverage_present"}}]})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let tag = made.headers["etag"].to_str().unwrap().to_string();
+    let removed = app
+        .call_with(
+            Method::DELETE,
+            &path,
+            template,
+            admin,
+            &[("If-Match", &tag)],
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(
+        app.get(&path, template, admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let again = app.call(Method::DELETE, &path, template, admin, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+}
