@@ -39,6 +39,25 @@ async fn a_page_opened_without_signing_in_sends_the_person_to_sign_in_and_back_a
     browser.close().await;
 }
 
+/// A worker the first sync brought in, not blocked.
+async fn unblocked_worker(served: &Served) -> domain::workforce::Worker {
+    crate::eventually(
+        crate::PATIENCE,
+        "the first sync brings the workers",
+        || async {
+            served
+                .kit
+                .store
+                .workers(served.kit.company)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|w| w.status() != domain::workforce::WorkerStatus::Blocked)
+        },
+    )
+    .await
+}
+
 /// Signs in over plain HTTP and answers the session cookie.
 async fn session_cookie(http: &reqwest::Client, base: &str, token: &str) -> String {
     let answer = http
@@ -67,20 +86,7 @@ async fn a_change_without_the_sessions_anti_forgery_value_is_refused_and_a_revok
         .unwrap();
     let token = served.token("Maria (admin)", ApiScope::Admin).await;
     let cookie = session_cookie(&http, base, &token).await;
-    let store = served.kit.store.clone();
-    let worker = crate::eventually(
-        crate::PATIENCE,
-        "the first sync brings the workers",
-        || async {
-            store
-                .workers(company)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|w| w.status() != domain::workforce::WorkerStatus::Blocked)
-        },
-    )
-    .await;
+    let worker = unblocked_worker(&served).await;
     let block = format!(
         "{base}/ui/companies/{company}/workforce/workers/{}/block",
         worker.id
@@ -199,16 +205,7 @@ async fn a_worker_blocked_after_signing_in_is_signed_out_and_cannot_sign_in_agai
         .redirect(Policy::none())
         .build()
         .unwrap();
-    let store = served.kit.store.clone();
-    let worker = crate::eventually(crate::PATIENCE, "a worker synced", || async {
-        store
-            .workers(company)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|w| w.status() != domain::workforce::WorkerStatus::Blocked)
-    })
-    .await;
+    let worker = unblocked_worker(&served).await;
     let phone = served
         .token(
             "Bea's phone",
