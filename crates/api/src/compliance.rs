@@ -21,9 +21,8 @@ use domain::compliance::{
 use engine::records::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sync::compliance::local::{load_settings, read_settings, replace_settings};
+use sync::compliance::local::load_settings;
 use sync::compliance::ComplianceSettings;
-use sync::SyncError;
 use utoipa::{IntoParams, ToSchema};
 
 /// Queues the compliance sync that carries out a change a person made.
@@ -132,25 +131,13 @@ pub(crate) async fn change_settings(
         )]));
     };
     api.connection(company).await?;
-    // The change applies to the settings as read, and is saved only if they are still so.
-    // Another saved between is read again: with `If-Match` the check then refuses (412);
-    // without, this change applies to what that one left.
-    let mut tries_left = 3;
-    let new = loop {
-        let (current, as_read) = read_settings(&api.store, company)
-            .await
-            .map_err(|e| Problem::internal(&e))?;
-        etag::check(&headers, &etag::of(&current), "the compliance settings")?;
-        let new = changed(&current, &changes)?;
-        match replace_settings(&api.store, company, &new, &as_read).await {
-            Ok(()) => break new,
-            Err(SyncError::Store(store::StoreError::Changed { .. })) if tries_left > 0 => {
-                tries_left -= 1;
-            }
-            Err(SyncError::Store(e)) => return Err(e.into()),
-            Err(e) => return Err(Problem::internal(&e)),
-        }
-    };
+    // With `If-Match`, settings changed since the caller read them are refused (412), also
+    // when the change is made again on another save that came between.
+    let new = sync::compliance::local::change_settings(&api.store, company, |current| {
+        etag::check(&headers, &etag::of(current), "the compliance settings")?;
+        changed(current, &changes)
+    })
+    .await?;
     queue_sync(&api, company).await?;
     Ok(etag::tagged(Json(&new).into_response(), &etag::of(&new)))
 }

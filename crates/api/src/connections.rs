@@ -431,6 +431,7 @@ pub(crate) async fn connect(
         require_compliance: false,
         check_only: b.check_only,
         as_read: None,
+        keep_credentials: false,
     };
     let c = connect_with(&api, request, true).await?;
     let status = if before {
@@ -498,6 +499,7 @@ pub(crate) async fn change(
         require_compliance: false,
         check_only: false,
         as_read: etag::as_read(&headers, &saved).cloned(),
+        keep_credentials: true,
     };
     Ok(Json(connect_with(&api, request, false).await?))
 }
@@ -549,6 +551,26 @@ pub struct HookRepaired {
     pub triggers_removed: Vec<String>,
 }
 
+impl HookRepaired {
+    /// Company `company`'s hook in place at `destination_url` after what `report` says was
+    /// done, as the API answers it.
+    pub fn of(
+        company: i64,
+        destination_url: String,
+        report: sync::webhooks::HookReport,
+    ) -> HookRepaired {
+        HookRepaired {
+            company_id: company,
+            destination_url,
+            repaired: report.repaired(),
+            created: report.created,
+            stale_removed: report.stale_removed,
+            triggers_added: report.triggers_added,
+            triggers_removed: report.triggers_removed,
+        }
+    }
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/connections/{company_id}/webhook/repair",
@@ -593,15 +615,7 @@ pub(crate) async fn repair_webhook(
         } => {
             // Any syncs the repair queued, to read what the hook never delivered.
             api.wake.notify_waiters();
-            Ok(Json(HookRepaired {
-                company_id: company,
-                destination_url,
-                repaired: report.repaired(),
-                created: report.created,
-                stale_removed: report.stale_removed,
-                triggers_added: report.triggers_added,
-                triggers_removed: report.triggers_removed,
-            }))
+            Ok(Json(HookRepaired::of(company, destination_url, report)))
         }
         HookOutcome::Failed {
             destination_url,

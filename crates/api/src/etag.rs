@@ -34,9 +34,11 @@ pub(crate) fn matches(headers: &HeaderMap, current: &str) -> bool {
 
 /// `record` when the request names a tag in `If-Match`: the record as read, which the write
 /// then names to the store so the compare and the write are one step (another write between
-/// this read and that write is refused, 412, not overwritten).
+/// this read and that write is refused, 412, not overwritten). `*` asks only that the record
+/// exists, so it names none.
 pub(crate) fn as_read<'a, T>(headers: &HeaderMap, record: &'a T) -> Option<&'a T> {
-    headers.contains_key(IF_MATCH).then_some(record)
+    let tag = headers.get(IF_MATCH)?;
+    (tag.to_str().ok().map(str::trim) != Some("*")).then_some(record)
 }
 
 /// `Ok` when the write may go ahead; 412 naming the record when it changed since it was read.

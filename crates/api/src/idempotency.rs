@@ -16,9 +16,9 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 use store::KeyClaim;
 
-/// The largest body a POST with a key is read up to: the largest any route takes (a
-/// compliance import); each route's own limit still applies when its handler reads it.
-const MAX_BODY: usize = crate::IMPORT_MAX_BYTES;
+/// The largest body a POST with a key is read up to: axum's default, which every route but
+/// the compliance import keeps ([`crate::IMPORT_MAX_BYTES`]).
+const MAX_BODY: usize = 2 * 1024 * 1024;
 /// The longest key taken (Stripe's limit).
 const MAX_KEY: usize = 255;
 
@@ -62,10 +62,18 @@ pub(crate) async fn idempotent(
     let scope = hex(Sha256::digest(format!("token {}", token.id)));
     request.extensions_mut().insert(SignedIn(token));
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+    let limit = if parts.uri.path().ends_with("/compliance/import") {
+        crate::IMPORT_MAX_BYTES
+    } else {
+        MAX_BODY
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "the body is over 64 MiB, the most any route takes; split the import in parts",
+            format!(
+                "the body is over {} MiB, the most this route takes",
+                limit / (1024 * 1024)
+            ),
         )
         .into_response();
     };

@@ -331,9 +331,31 @@ pub struct Mapped {
     /// `project` or `company`.
     pub kind: String,
     pub procore_id: i64,
+    /// `import`, `link` or `do_not_add`.
     pub decision: String,
     pub to: Option<i64>,
-    pub job_id: i64,
+    /// The queued compliance sync that carries the decision out; `null` when `trestle
+    /// compliance map` saved it (the next sync does).
+    pub job_id: Option<i64>,
+}
+
+impl Mapped {
+    /// `decision` saved for Procore `kind` `procore_id`, as the API answers it.
+    pub fn of(
+        kind: ProcoreRecordKind,
+        procore_id: i64,
+        decision: MappingDecision,
+        job_id: Option<i64>,
+    ) -> Mapped {
+        let (decision, to) = decision_name(decision);
+        Mapped {
+            kind: kind.as_str().to_string(),
+            procore_id,
+            decision: decision.to_string(),
+            to,
+            job_id,
+        }
+    }
 }
 
 #[utoipa::path(
@@ -373,11 +395,5 @@ pub(crate) async fn map(
         .await
         .map_err(map_problem)?;
     let job_id = queue_sync(&api, company).await?;
-    Ok(Json(Mapped {
-        kind,
-        procore_id,
-        decision: b.decision,
-        to: b.to,
-        job_id,
-    }))
+    Ok(Json(Mapped::of(record, procore_id, decision, Some(job_id))))
 }

@@ -129,6 +129,15 @@ impl Problem {
     }
 }
 
+impl From<sync::SyncError> for Problem {
+    fn from(e: sync::SyncError) -> Problem {
+        match e {
+            sync::SyncError::Store(e) => e.into(),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
 impl From<store::StoreError> for Problem {
     fn from(e: store::StoreError) -> Problem {
         match e {

@@ -39,6 +39,10 @@ pub struct ConnectRequest {
     /// Without it, the connection is read here, and when another save comes between that read
     /// and this one, this change is made again on what that one left.
     pub as_read: Option<Connection>,
+    /// A change of settings only: the credentials are the saved ones as read (the
+    /// `client_id` and `client_secret` given are not used), so a secret rotated meanwhile
+    /// is kept.
+    pub keep_credentials: bool,
 }
 
 /// Changes to a connection's toggles; `None` keeps what is saved.
@@ -208,18 +212,21 @@ pub async fn connect(
     store: &Store,
     request: ConnectRequest,
 ) -> Result<Connected, ConnectError> {
-    let mut tries_left = crate::TRIES_AGAIN;
+    let mut tries_left = store::TRIES_AGAIN;
     loop {
         let saved = match &request.as_read {
             Some(read) => Some(read.clone()),
             None => store.connection(request.company_id).await?,
         };
+        // Made from its own read, the change is made again; not with an authorization code,
+        // which Procore takes once.
+        let own_read = request.as_read.is_none();
+        let may_retry = own_read && request.auth_code.is_none() && tries_left > 0;
         match connect_from(settings, store, &request, saved).await {
-            Err(ConnectError::Store(StoreError::Changed { .. }))
-                if request.as_read.is_none() && tries_left > 0 =>
-            {
+            Err(ConnectError::Store(StoreError::Changed { .. })) if may_retry => {
                 tries_left -= 1;
             }
+            Err(ConnectError::Store(e)) if own_read => return Err(e.gave_up().into()),
             done => return done,
         }
     }
@@ -234,11 +241,11 @@ async fn connect_from(
     saved: Option<Connection>,
 ) -> Result<Connected, ConnectError> {
     let company_id = request.company_id;
-    let mut connection = Connection::new(
-        company_id,
-        &request.client_id,
-        request.client_secret.clone(),
-    );
+    let (client_id, client_secret) = match &saved {
+        Some(saved) if request.keep_credentials => (&saved.client_id, &saved.client_secret),
+        _ => (&request.client_id, &request.client_secret),
+    };
+    let mut connection = Connection::new(company_id, client_id, client_secret.clone());
     let connected_before = saved.is_some();
     if let Some(saved) = &saved {
         connection.sync_employees_only = saved.sync_employees_only;

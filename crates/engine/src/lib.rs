@@ -46,10 +46,6 @@ pub mod tokens;
 pub mod views;
 pub mod workforce;
 
-/// How many more times an edit made from its own read is made again when another write came
-/// between that read and its write: each time it applies to what that write left.
-pub(crate) const TRIES_AGAIN: usize = 3;
-
 pub use open::OpenError;
 pub use settings::{Settings, SettingsError};
 

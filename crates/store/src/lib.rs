@@ -93,6 +93,25 @@ pub use workforce::{Versioned, WorkerQuery, WorkerRecord, WorkerState};
 
 use std::sync::Arc;
 
+/// How many more times a change made from its own read (no `If-Match`) is made again when
+/// [`StoreError::Changed`] says another write came between: each time on what that one left.
+pub const TRIES_AGAIN: usize = 3;
+
+impl StoreError {
+    /// What a change made again [`TRIES_AGAIN`] times, beaten by another write each time,
+    /// ends in: a conflict to send again, not a precondition the caller gave
+    /// ([`StoreError::Changed`] stays for a change made from the caller's own read).
+    #[must_use]
+    pub fn gave_up(self) -> StoreError {
+        match self {
+            StoreError::Changed { what, id } => StoreError::Conflict(format!(
+                "{what} {id} kept changing while this change was made; send it again"
+            )),
+            other => other,
+        }
+    }
+}
+
 /// What went wrong in the store, sorted by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -4,7 +4,7 @@
 use crate::db::{flag, int, now, text, unchanged};
 use crate::models::{CompanyId, Connection};
 use crate::{Result, Store};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -71,7 +71,7 @@ impl Store {
     ///
     /// # Errors
     /// With `as_read` (the connection as its writer read it): [`crate::StoreError::Changed`] when its
-    /// client id or a setting changed since, [`crate::StoreError::NotFound`] when it was removed
+    /// credentials or a setting changed since, [`crate::StoreError::NotFound`] when it was removed
     /// since (a disconnect is not undone by a change made before it); nothing is written.
     pub async fn save_connection(
         &self,
@@ -84,8 +84,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         if let Some(read) = as_read {
             let sql = format!(
-                "SELECT client_id, sync_employees_only, auto_activate_workers, sync_forms, \
-                 forms_folder FROM connections WHERE company_id = $1{}",
+                "SELECT client_id, client_secret_sealed, sync_employees_only, \
+                 auto_activate_workers, sync_forms, forms_folder FROM connections \
+                 WHERE company_id = $1{}",
                 self.for_update()
             );
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -94,8 +95,13 @@ impl Store {
                 .await?;
             let now = row
                 .map(|r| -> Result<_> {
+                    let secret = self.sealer().open_secret(
+                        &secret_context(c.company_id),
+                        &text(&r, "client_secret_sealed")?,
+                    )?;
                     Ok((
                         text(&r, "client_id")?,
+                        secret.expose_secret().to_owned(),
                         flag(&r, "sync_employees_only")?,
                         flag(&r, "auto_activate_workers")?,
                         flag(&r, "sync_forms")?,
@@ -105,6 +111,7 @@ impl Store {
                 .transpose()?;
             let read = (
                 read.client_id.clone(),
+                read.client_secret.expose_secret().to_owned(),
                 read.sync_employees_only,
                 read.auto_activate_workers,
                 read.sync_forms,

@@ -56,7 +56,7 @@ pub use input::{
     ProcoreCommitment, ProcoreContact, ProcoreProject, ProcoreVendor, WrittenInsurance,
 };
 pub use job::ComplianceJob;
-pub use local::{load_local, load_settings, save_settings};
+pub use local::{change_settings, load_local, load_settings, save_settings};
 pub use plan::{plan, Action, Key, Plan};
 pub use reason::{CarriedField, Mapped, Reason};
 pub use run::{

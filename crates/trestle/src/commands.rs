@@ -160,6 +160,7 @@ pub async fn connect(settings: &Settings, args: ConnectArgs) -> Result<()> {
         require_compliance: args.compliance,
         check_only: false,
         as_read: None,
+        keep_credentials: false,
     };
     let connected = match engine::connect::connect(settings, &store, request).await {
         Ok(connected) => connected,

@@ -192,7 +192,7 @@ async fn edited(
     checked: bool,
     change: impl Fn(&mut Certificate) -> Result<(), RecordError>,
 ) -> Result<Certificate, RecordError> {
-    let mut tries_left = crate::TRIES_AGAIN;
+    let mut tries_left = store::TRIES_AGAIN;
     loop {
         let read = match as_read {
             Some(c) => c.clone(),
@@ -208,6 +208,7 @@ async fn edited(
             Err(StoreError::Changed { .. }) if as_read.is_none() && tries_left > 0 => {
                 tries_left -= 1;
             }
+            Err(e) if as_read.is_none() => return Err(e.gave_up().into()),
             Err(e) => return Err(e.into()),
         }
     }

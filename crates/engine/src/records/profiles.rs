@@ -31,7 +31,7 @@ pub async fn set_profile(
             asked: name.to_owned(),
         });
     }
-    let mut tries_left = crate::TRIES_AGAIN;
+    let mut tries_left = store::TRIES_AGAIN;
     loop {
         let existing = match as_read {
             Some(p) => Some(p.clone()),
@@ -69,6 +69,7 @@ pub async fn set_profile(
             {
                 tries_left -= 1;
             }
+            Err(e) if as_read.is_none() => return Err(e.gave_up().into()),
             Err(e) => return Err(e.into()),
         }
     }

@@ -96,6 +96,7 @@ async fn a_check_only_request_runs_the_checks_and_saves_nothing() {
     let check = ConnectRequest {
         check_only: true,
         as_read: None,
+        keep_credentials: false,
         ..request()
     };
     let connected = connect(&app.settings, &app.store, check).await.unwrap();

@@ -23,6 +23,7 @@ async fn a_connect_registers_the_hook_only_when_a_public_url_says_where_procore_
     let check = ConnectRequest {
         check_only: true,
         as_read: None,
+        keep_credentials: false,
         ..request()
     };
     let checked = connect(&app.settings, &app.store, check).await.unwrap();

@@ -72,5 +72,6 @@ pub fn request() -> ConnectRequest {
         require_compliance: false,
         check_only: false,
         as_read: None,
+        keep_credentials: false,
     }
 }

@@ -1693,3 +1693,32 @@ both!(
         assert_eq!(s.compliance_settings(COMPANY).await.unwrap(), Some(first));
     }
 );
+
+both!(
+    of_writes_made_at_once_from_one_read_exactly_one_goes_in,
+    |ctx| {
+        let s = &ctx.store;
+        s.import_compliance(COMPANY, &documented_data())
+            .await
+            .unwrap();
+        let read = s.certificates(COMPANY).await.unwrap().remove(0);
+        let mut writers = tokio::task::JoinSet::new();
+        for n in 0..8 {
+            let (s, read) = (s.clone(), read.clone());
+            writers.spawn(async move {
+                let mut mine = read.clone();
+                mine.policies[0].policy_number = format!("RACE-{n}");
+                s.replace_certificate(COMPANY, &mine, Some(&read)).await
+            });
+        }
+        let mut went_in = 0;
+        while let Some(done) = writers.join_next().await {
+            match done.unwrap() {
+                Ok(()) => went_in += 1,
+                Err(StoreError::Changed { .. }) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(went_in, 1, "the others read what the first one replaced");
+    }
+);

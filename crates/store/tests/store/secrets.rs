@@ -62,6 +62,18 @@ both!(
             ("Safety PDFs", true)
         );
 
+        // A secret rotated since the read is not put back by a change of settings.
+        let mut rotated = now.clone();
+        rotated.client_secret = SecretString::from("rotated-secret");
+        s.save_connection(&rotated, Some(&now)).await.unwrap();
+        let refused = s.save_connection(&now, Some(&now)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Changed { .. })),
+            "{refused:?}"
+        );
+        let now = s.connection(COMPANY).await.unwrap().unwrap();
+        assert_eq!(now.client_secret.expose_secret(), "rotated-secret");
+
         // A change made before a disconnect does not connect the company again.
         assert!(s.delete_connection(COMPANY).await.unwrap());
         let gone = s.save_connection(&mine, Some(&now)).await;

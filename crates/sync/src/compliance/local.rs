@@ -18,11 +18,8 @@ pub async fn load_settings(store: &Store, company: i64) -> Result<ComplianceSett
 }
 
 /// [`load_settings`], with the JSON they were read from (`null` when none were saved): what
-/// [`replace_settings`] names as the settings it read.
-///
-/// # Errors
-/// The store failed, or the stored JSON is not settings.
-pub async fn read_settings(
+/// [`change_settings`] names to the store as the settings it read.
+async fn read_settings(
     store: &Store,
     company: i64,
 ) -> Result<(ComplianceSettings, serde_json::Value)> {
@@ -47,23 +44,34 @@ pub async fn save_settings(store: &Store, company: i64, s: &ComplianceSettings) 
     Ok(())
 }
 
-/// Saves the company's settings in place of those read as `as_read` (from
-/// [`read_settings`]): a change made from one read cannot undo another saved since.
+/// Changes the company's settings: `change` makes the new ones from those read, and they are
+/// saved only if they are still as read. When another save came between, `change` is made
+/// again on what that one left (up to [`store::TRIES_AGAIN`] more times), so both are kept. A
+/// caller that must refuse a change on settings it has not seen (`If-Match`) refuses in
+/// `change`, which sees them each time.
 ///
 /// # Errors
-/// [`SyncError::Store`] with [`store::StoreError::Changed`] when they changed since the read;
-/// the store failed.
-pub async fn replace_settings(
+/// What `change` refused with; the store failed, or (a conflict) other saves kept coming
+/// between.
+pub async fn change_settings<E: From<SyncError>>(
     store: &Store,
     company: i64,
-    s: &ComplianceSettings,
-    as_read: &serde_json::Value,
-) -> Result<()> {
-    let v = serde_json::to_value(s).map_err(|e| SyncError::Invalid(e.to_string()))?;
-    store
-        .save_compliance_settings(company, &v, Some(as_read))
-        .await?;
-    Ok(())
+    mut change: impl FnMut(&ComplianceSettings) -> std::result::Result<ComplianceSettings, E>,
+) -> std::result::Result<ComplianceSettings, E> {
+    let mut tries_left = store::TRIES_AGAIN;
+    loop {
+        let (current, as_read) = read_settings(store, company).await?;
+        let new = change(&current)?;
+        let v = serde_json::to_value(&new).map_err(|e| SyncError::Invalid(e.to_string()))?;
+        match store
+            .save_compliance_settings(company, &v, Some(&as_read))
+            .await
+        {
+            Ok(()) => return Ok(new),
+            Err(store::StoreError::Changed { .. }) if tries_left > 0 => tries_left -= 1,
+            Err(e) => return Err(SyncError::Store(e.gave_up()).into()),
+        }
+    }
 }
 
 /// A stored decision as the planner takes it, with local ids made by `id`.
