@@ -12,8 +12,8 @@ use engine::open::{client_for, open_store, pick_connection};
 use engine::settings::Settings;
 use std::fmt::Write;
 use store::{MappingDecision, ProcoreRecordKind, Store};
+use sync::compliance::change_settings;
 use sync::compliance::settings::{ActiveCommitments, DescriptionSync};
-use sync::compliance::{load_settings, save_settings};
 use sync::compliance::{
     Action, ComplianceSettings, ContactSync, NewProjects, Reason, Report, SyncLevel,
 };
@@ -105,6 +105,10 @@ pub struct MapArgs {
     pub local_id: Option<i64>,
     #[arg(long)]
     pub company_id: Option<i64>,
+    /// Print the decision as JSON, as `POST …/compliance/mappings/{kind}/{procore_id}`
+    /// answers it (`job_id` null: the next sync carries it out).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -355,6 +359,14 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
                 engine::mapping::map(&store, &client, company, kind, args.procore_id, decision)
                     .await
                     .map_err(map_refused)?;
+            if args.json {
+                return crate::output::print_json(&api::mapping::Mapped::of(
+                    mapped.kind,
+                    mapped.procore_id,
+                    mapped.decision,
+                    None,
+                ));
+            }
             let what = match mapped.kind {
                 ProcoreRecordKind::Project => "Procore project",
                 ProcoreRecordKind::Company => "Procore company",
@@ -427,9 +439,14 @@ pub async fn command(settings: &Settings, command: ComplianceCommand) -> Result<
         }
         ComplianceCommand::Settings(args) => {
             let connection = pick_connection(&store, settings, args.company_id).await?;
-            let mut s = load_settings(&store, connection.company_id).await?;
-            args.apply(&mut s);
-            save_settings(&store, connection.company_id, &s).await?;
+            // Made on the settings as they are when saved: a change saved meanwhile (the web
+            // UI's, the API's) is kept.
+            let s = change_settings(&store, connection.company_id, |current| {
+                let mut s = current.clone();
+                args.apply(&mut s);
+                Ok::<_, sync::SyncError>(s)
+            })
+            .await?;
             if args.json {
                 return crate::output::print_json(&s);
             }

@@ -96,6 +96,10 @@ pub enum HooksCommand {
         /// Only this company (default: every connected one).
         #[arg(long)]
         company_id: Option<i64>,
+        /// Print each hook in place as JSON, as `POST /api/v1/connections/{company_id}/webhook/repair`
+        /// answers it (a list, one per company); those that failed are told on stderr.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -464,19 +468,39 @@ pub fn print_connect_webhook(outcome: Option<&HookOutcome>) {
 }
 
 pub async fn hooks(settings: &Settings, command: HooksCommand) -> Result<()> {
-    let HooksCommand::Repair { company_id } = command;
+    let HooksCommand::Repair { company_id, json } = command;
     let store = open_store(settings).await?;
     let repaired = engine::hooks::repair(settings, &store, company_id, Utc::now())
         .await
         .map_err(cli_error)?;
-    if repaired.is_empty() {
+    if repaired.is_empty() && !json {
         outln!("No Procore company is connected.");
         return Ok(());
     }
     let mut failed = 0;
+    let mut in_place = Vec::new();
     for r in &repaired {
         let company = r.company_id;
         match &r.outcome {
+            HookOutcome::InPlace {
+                destination_url,
+                report,
+            } if json => in_place.push(api::connections::HookRepaired::of(
+                company,
+                destination_url.clone(),
+                report.clone(),
+            )),
+            HookOutcome::Failed {
+                destination_url,
+                error,
+            } if json => {
+                failed += 1;
+                eprintln!(
+                    "Procore company {company}: the hook at {} could not be checked: {}",
+                    shown(destination_url),
+                    output::shown_lines(error)
+                );
+            }
             HookOutcome::InPlace {
                 destination_url,
                 report,
@@ -531,6 +555,9 @@ pub async fn hooks(settings: &Settings, command: HooksCommand) -> Result<()> {
             }
             HookOutcome::NoPublicUrl => {}
         }
+    }
+    if json {
+        output::print_json(&in_place)?;
     }
     if failed > 0 {
         bail!(

@@ -391,3 +391,45 @@ async fn a_compliance_import_prints_as_json_what_the_api_answers_an_import_with(
     assert_eq!(status, StatusCode::OK, "{answered}");
     assert_eq!(printed, answered);
 }
+
+#[tokio::test]
+async fn a_mapping_decision_prints_as_json_what_the_api_answers_without_a_queued_job() {
+    let running = common::spawn_demo_sim().await;
+    let setup = Setup::new(&running.url());
+    setup.connect(&["--no-sync"]).await;
+    setup.with_compliance(running.sim()).await;
+    setup.sync("compliance").await;
+    let mappings = json_of(&setup.ok(&["compliance", "mappings", "--json"]).await);
+    let project = mappings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "project")
+        .unwrap_or_else(|| panic!("{mappings}"))["procore_id"]
+        .as_i64()
+        .unwrap();
+    let printed = json_of(
+        &setup
+            .ok(&[
+                "compliance",
+                "map",
+                "project",
+                &project.to_string(),
+                "do-not-add",
+                "--json",
+            ])
+            .await,
+    );
+    let api = Api::over(&setup, &running.url()).await;
+    let (status, mut answered) = api
+        .call(
+            Method::POST,
+            &company_path(&format!("/compliance/mappings/project/{project}")),
+            Some(json!({"decision": "do_not_add"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert!(answered["job_id"].is_i64(), "{answered}");
+    answered["job_id"] = Value::Null;
+    assert_eq!(printed, answered);
+}

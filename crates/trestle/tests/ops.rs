@@ -432,6 +432,21 @@ async fn connect_registers_the_webhook_and_hooks_repair_puts_back_what_was_remov
         in_place.contains("in place; nothing to repair"),
         "{in_place}"
     );
+    // As JSON, in the shape `POST …/webhook/repair` answers, one per company.
+    let printed: serde_json::Value =
+        serde_json::from_str(&setup.ok(&["hooks", "repair", "--json"]).await).unwrap();
+    assert_eq!(
+        printed,
+        serde_json::json!([{
+            "company_id": demo::COMPANY_ID,
+            "destination_url": destination(),
+            "repaired": false,
+            "created": false,
+            "stale_removed": 0,
+            "triggers_added": [],
+            "triggers_removed": [],
+        }])
+    );
 
     // Someone deletes the hook in Procore.
     sim.sim().write(|w| {
