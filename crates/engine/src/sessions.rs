@@ -9,7 +9,7 @@ use crate::tokens::{authenticate, hash, Refused, TokenError};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use store::{ApiToken, NewUiSession, Store};
+use store::{ApiToken, NewUiSession, SessionRequest, Store};
 
 /// How long a session lasts: a working day, so a phone left signed in overnight is not.
 pub const SESSION_HOURS: i64 = 12;
@@ -64,7 +64,7 @@ pub async fn sign_in(
     }))
 }
 
-/// The live session a cookie names, if any.
+/// The live session a cookie names, if any; `request` says whether it is the token's use.
 ///
 /// # Errors
 /// The store failed.
@@ -72,8 +72,12 @@ pub async fn session(
     store: &Store,
     cookie: &SecretString,
     now: DateTime<Utc>,
+    request: SessionRequest,
 ) -> Result<Option<Session>, TokenError> {
-    let Some((token, csrf)) = store.ui_session(&hash(cookie.expose_secret()), now).await? else {
+    let Some((token, csrf)) = store
+        .ui_session(&hash(cookie.expose_secret()), now, request)
+        .await?
+    else {
         return Ok(None);
     };
     // A worker blocked since signing in is signed out.

@@ -85,7 +85,7 @@ pub use lock::CompanyLock;
 pub use mirror::{MirrorChange, MirrorRow, MirrorUpdate};
 pub use models::*;
 pub use runlog::{DEFAULT_RUN_LOG_DAYS, HISTORY_LIMIT};
-pub use sessions::NewUiSession;
+pub use sessions::{NewUiSession, SessionRequest};
 pub use tokens::{ApiScope, ApiToken, NewApiToken};
 pub use url::{redact_url, sqlite_file};
 pub use wakeups::JobWakeups;

@@ -7,6 +7,15 @@ use crate::tokens::{token_from_row, ApiToken};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 
+/// What a session's request is to its token: someone at work, or a page open on a screen
+/// asking whether anything changed. Only the first is the token's use, so a tab left open
+/// on a wall display does not keep an abandoned token looking alive in `trestle token list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRequest {
+    Use,
+    Poll,
+}
+
 /// A session to keep.
 #[derive(Debug, Clone)]
 pub struct NewUiSession<'a> {
@@ -47,6 +56,7 @@ impl Store {
         &self,
         id_hash: &str,
         now: DateTime<Utc>,
+        request: SessionRequest,
     ) -> Result<Option<(ApiToken, String)>> {
         let row = sqlx::query(
             "SELECT t.id, t.name, t.scope, t.company_id, t.worker_id, t.prefix, t.created_at, \
@@ -61,7 +71,9 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let mut token = token_from_row(&row)?;
         // A session's requests are its token's use, as `trestle token list` shows it.
-        self.touch_api_token(&mut token, now).await?;
+        if request == SessionRequest::Use {
+            self.touch_api_token(&mut token, now).await?;
+        }
         Ok(Some((token, text(&row, "csrf")?)))
     }
 

@@ -18,6 +18,7 @@ use chrono::Utc;
 use engine::sessions::{self, Session};
 use engine::tokens::Refused;
 use secrecy::{ExposeSecret, SecretString};
+use store::SessionRequest;
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
@@ -46,7 +47,12 @@ impl FromRequestParts<Web> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
         if let Some(cookie) = cookie(&parts.headers) {
-            match sessions::session(&web.store, &cookie, Utc::now()).await {
+            let request = if crate::view::is_poll(&parts.headers) {
+                SessionRequest::Poll
+            } else {
+                SessionRequest::Use
+            };
+            match sessions::session(&web.store, &cookie, Utc::now(), request).await {
                 Ok(Some(session)) => return Ok(Signed(session)),
                 Ok(None) => {}
                 Err(e) => return Err(crate::pages::failed(web, &e)),

@@ -100,6 +100,14 @@ pub(crate) fn is_live_poll(headers: &axum::http::HeaderMap) -> bool {
     headers.get("hx-trigger").is_some_and(|v| v == "live")
 }
 
+/// Whether a request is a page asking by itself whether something changed (a live region,
+/// or a form's line while its PDF is on its way), not a person at work.
+pub(crate) fn is_poll(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("hx-trigger")
+        .is_some_and(|v| v == "live" || v == "form-status")
+}
+
 /// A live region's poll answered with anything but its page (a refusal, an error, a page
 /// gone) would swap nothing into the list and stop polling: it is answered 204, which htmx
 /// leaves alone, so the list stays as it was.

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use store::{ApiScope, NewApiToken, NewUiSession, StoreError};
+use store::{ApiScope, NewApiToken, NewUiSession, SessionRequest, StoreError};
 
 fn t(n: i64) -> DateTime<Utc> {
     "2026-11-22T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::seconds(n)
@@ -68,7 +68,7 @@ both!(a_tokens_use_is_recorded_at_most_once_a_minute, |ctx| {
     assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(61)));
 });
 
-both!(a_ui_sessions_requests_count_as_its_tokens_use, |ctx| {
+both!(a_ui_sessions_requests_count_as_its_tokens_use_but_its_pages_polls_do_not, |ctx| {
     let s = &ctx.store;
     let made = s
         .create_api_token(&new("admin", ApiScope::Admin, "h"))
@@ -83,11 +83,25 @@ both!(a_ui_sessions_requests_count_as_its_tokens_use, |ctx| {
     })
     .await
     .unwrap();
-    let (token, _) = s.ui_session("session", t(90)).await.unwrap().unwrap();
+    // A page asking by itself whether anything changed is not a use.
+    let (token, _) = s
+        .ui_session("session", t(90), SessionRequest::Poll)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(token.last_used_at, None);
+    assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, None);
+    let (token, _) = s
+        .ui_session("session", t(90), SessionRequest::Use)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token.last_used_at, Some(t(90)));
     assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(90)));
     assert_eq!(
-        s.ui_session("session", t(3600)).await.unwrap(),
+        s.ui_session("session", t(3600), SessionRequest::Use)
+            .await
+            .unwrap(),
         None,
         "ended"
     );

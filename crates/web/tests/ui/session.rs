@@ -245,3 +245,87 @@ async fn a_worker_blocked_after_signing_in_is_signed_out_and_cannot_sign_in_agai
     assert_ne!(again.status(), StatusCode::SEE_OTHER);
     assert!(again.text().await.unwrap().contains("blocked"));
 }
+
+/// When the token `name` was last used, as `GET /api/v1/tokens` tells an admin.
+async fn last_used(
+    served: &Served,
+    http: &reqwest::Client,
+    name: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tokens: serde_json::Value = http
+        .get(format!("{}/api/v1/tokens", served.server.url))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {tokens}"));
+    token["last_used_at"]
+        .as_str()
+        .map(|at| at.parse().expect("a time"))
+}
+
+#[tokio::test]
+async fn a_page_left_open_asking_for_changes_does_not_count_as_its_tokens_use() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let base = &served.server.url;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let token = served.token("wall display", ApiScope::Admin).await;
+    // Signed in an hour ago, and the page left open since.
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let started = engine::sessions::sign_in(
+        &served.kit.store,
+        &secrecy::SecretString::from(token),
+        an_hour_ago,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let cookie = format!(
+        "__Host-trestle_session={}",
+        secrecy::ExposeSecret::expose_secret(&started.cookie)
+    );
+    let then = last_used(&served, &http, "wall display").await;
+    assert!(then.is_some());
+
+    let workers = format!("{base}/ui/companies/{company}/workforce/workers");
+    for _ in 0..3 {
+        let poll = http
+            .get(&workers)
+            .header("cookie", &cookie)
+            .header("hx-request", "true")
+            .header("hx-trigger", "live")
+            .header("x-trestle-seen", "an older version")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(poll.status(), StatusCode::OK, "the session is live");
+    }
+    assert_eq!(
+        last_used(&served, &http, "wall display").await,
+        then,
+        "polls are not a use"
+    );
+
+    // Someone opening a page is.
+    let opened = http
+        .get(&workers)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::OK);
+    let now = last_used(&served, &http, "wall display").await;
+    assert!(now > then, "{now:?} after {then:?}");
+}
