@@ -18,9 +18,9 @@ use chrono::Utc;
 use engine::sessions::{self, Session};
 use engine::tokens::Refused;
 use secrecy::{ExposeSecret, SecretString};
-use store::SessionRequest;
 use serde::Deserialize;
 use serde_json::json;
+use store::SessionRequest;
 use subtle::ConstantTimeEq as _;
 
 /// `__Host-`: browsers take the cookie only from this host, over HTTPS (or `localhost`), for

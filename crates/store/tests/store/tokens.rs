@@ -68,44 +68,47 @@ both!(a_tokens_use_is_recorded_at_most_once_a_minute, |ctx| {
     assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(61)));
 });
 
-both!(a_ui_sessions_requests_count_as_its_tokens_use_but_its_pages_polls_do_not, |ctx| {
-    let s = &ctx.store;
-    let made = s
-        .create_api_token(&new("admin", ApiScope::Admin, "h"))
-        .await
-        .unwrap();
-    s.create_ui_session(&NewUiSession {
-        id_hash: "session",
-        token_id: made.id,
-        csrf: "c",
-        created_at: t(0),
-        expires_at: t(3600),
-    })
-    .await
-    .unwrap();
-    // A page asking by itself whether anything changed is not a use.
-    let (token, _) = s
-        .ui_session("session", t(90), SessionRequest::Poll)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(token.last_used_at, None);
-    assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, None);
-    let (token, _) = s
-        .ui_session("session", t(90), SessionRequest::Use)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(token.last_used_at, Some(t(90)));
-    assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(90)));
-    assert_eq!(
-        s.ui_session("session", t(3600), SessionRequest::Use)
+both!(
+    a_ui_sessions_requests_count_as_its_tokens_use_but_its_pages_polls_do_not,
+    |ctx| {
+        let s = &ctx.store;
+        let made = s
+            .create_api_token(&new("admin", ApiScope::Admin, "h"))
             .await
-            .unwrap(),
-        None,
-        "ended"
-    );
-});
+            .unwrap();
+        s.create_ui_session(&NewUiSession {
+            id_hash: "session",
+            token_id: made.id,
+            csrf: "c",
+            created_at: t(0),
+            expires_at: t(3600),
+        })
+        .await
+        .unwrap();
+        // A page asking by itself whether anything changed is not a use.
+        let (token, _) = s
+            .ui_session("session", t(90), SessionRequest::Poll)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(token.last_used_at, None);
+        assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, None);
+        let (token, _) = s
+            .ui_session("session", t(90), SessionRequest::Use)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(token.last_used_at, Some(t(90)));
+        assert_eq!(s.api_tokens().await.unwrap()[0].last_used_at, Some(t(90)));
+        assert_eq!(
+            s.ui_session("session", t(3600), SessionRequest::Use)
+                .await
+                .unwrap(),
+            None,
+            "ended"
+        );
+    }
+);
 
 both!(
     a_worker_tokens_company_and_worker_are_kept_and_two_tokens_never_share_a_hash,

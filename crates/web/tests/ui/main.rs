@@ -362,12 +362,21 @@ impl Browser {
         );
     }
 
-    /// Saves a screenshot as `target/ui-screenshots/NAME.png`.
+    /// Saves a screenshot as `target/ui-screenshots/NAME.png`; with `TRESTLE_UI_DOCS=1`, a
+    /// page `docs/ui.md` shows is saved as its picture there too, so the guide's pictures are
+    /// taken by the tests, never copied by hand.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = root.join("target/ui-screenshots");
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("saving a screenshot");
+        std::fs::write(dir.join(format!("{name}.png")), &png).expect("saving a screenshot");
+        if std::env::var_os("TRESTLE_UI_DOCS").is_some_and(|v| v == "1")
+            && docs::guide_shows(&root).iter().any(|shown| shown == name)
+        {
+            std::fs::write(root.join(format!("docs/ui/{name}.png")), &png)
+                .expect("saving the guide's picture");
+        }
     }
 
     /// Closes the browser (and, on drop, its driver).
