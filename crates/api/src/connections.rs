@@ -381,8 +381,8 @@ impl Connected {
     security(("token" = [])),
     request_body = ConnectBody,
     responses(
-        (status = 201, description = "Connected (or, for `check_only`, checked)", body = Connected),
-        (status = 200, description = "Connected again (a rotated secret, changed toggles)", body = Connected),
+        (status = 201, description = "Connected", body = Connected),
+        (status = 200, description = "Connected again (a rotated secret, changed toggles), or, for `check_only`, checked and nothing saved", body = Connected),
         (status = 422, description = "Refused: each failed check, named after what to fix (`client_secret`, `company_id`, `permissions`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server cannot reach Procore", body = Problem, content_type = "application/problem+json"),
     )
@@ -434,7 +434,9 @@ pub(crate) async fn connect(
         keep_credentials: false,
     };
     let c = connect_with(&api, request, true).await?;
-    let status = if before {
+    // Only a connection that was not there before and is now is made (201); a check saves
+    // nothing.
+    let status = if before || b.check_only {
         StatusCode::OK
     } else {
         StatusCode::CREATED
