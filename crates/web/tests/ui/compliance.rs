@@ -18,6 +18,51 @@ async fn seeded(served: &Served) -> [domain::compliance::PartyId; 2] {
     .await
 }
 
+/// The compliance seed's "Configuration options", each heading, choice and warning as the seed
+/// words it (trestle standing where it says TrustLayer): the settings page says each.
+const SEED_OPTIONS: &[&str] = &[
+    "1) Turn compliance sync on or off",
+    "If compliance sync is turned off, no compliance status is written back to Procore.",
+    "Projects and Parties can still be linked and imported.",
+    "2) Choose the compliance sync level",
+    "Choose which level of compliance trestle sends back to Procore:",
+    "All: sends global-level and project-level compliance.",
+    "Projects only: sends only project-level compliance.",
+    "Parties only: sends only global-level compliance.",
+    "3) Choose the compliance format (Subjects vs Summary)",
+    "Subjects: one record per subject with associated requirements (more detail).",
+    "Summary: one overall record (less noise).",
+    "4) Contacts synchronization (optional)",
+    "Do not sync contacts (default)",
+    "Sync all contacts and set primary",
+    "Sync all contacts (do not set primary)",
+    "Only sync primary contact",
+    "Many teams do not maintain a primary contact consistently in Procore. If you select \
+     “Only sync primary contact” and no primary contact is set in Procore, trestle may not \
+     receive contact data.",
+    "5) Ignore commitment types (optional)",
+    "If you only want certain types of commitments to create associations, you can choose to \
+     ignore:",
+    "Purchase Orders (PO)",
+    "Subcontracts / Work Order Contracts (SC)",
+    "6) Define which commitment states count as “active”",
+    "trestle uses “active” commitments to decide when a Party should be associated with a \
+     Project.",
+    "The shared list of active commitment states.",
+    "Separate active state lists for subcontracts vs purchase orders.",
+    "Whether “active” is based on status or strictly on executed.",
+    "7) Sync active/inactive status from Procore to trestle (optional)",
+    "a Procore project or company becoming inactive should also inactivate the linked trestle \
+     record",
+    "8) Project description sync behavior",
+    "Choose how Project descriptions are handled:",
+    "Always keep in sync (default)",
+    "Only sync on import (trestle won’t update descriptions after the initial import)",
+    "Compliance profile mapping (Advanced)",
+    "This requires exact name matching. Even a small typo can prevent the intended profile from \
+     applying.",
+];
+
 #[tokio::test]
 async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting_change_rewrites_procores_insurance(
 ) {
@@ -37,7 +82,11 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         .go(&format!("/ui/companies/{company}/compliance/settings"))
         .await;
     browser.sign_in(&served.admin).await;
-    browser.sees("1) Compliance sync").await;
+    browser.sees(SEED_OPTIONS[0]).await;
+    let page = browser.text().await;
+    for words in SEED_OPTIONS {
+        assert!(page.contains(words), "the settings page lacks the seed's {words:?}");
+    }
     browser.seen("compliance-settings").await;
     // Saving the settings queues the compliance sync, which lists Procore's projects.
     browser
@@ -53,7 +102,7 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     .await;
     browser.client.refresh().await.unwrap();
     browser.settled().await;
-    browser.sees("1) Compliance sync").await;
+    browser.sees(SEED_OPTIONS[0]).await;
     assert!(!browser.text().await.contains("Saved."));
 
     let mappings = format!("/ui/companies/{company}/compliance/mappings?kind=project&waiting=true");
@@ -159,7 +208,7 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
         .go(&format!("/ui/companies/{company}/compliance/settings"))
         .await;
     browser
-        .click_label("Summary: one overall record (less noise)")
+        .click_label("Summary: one overall record (less noise).")
         .await;
     // A wrong value is named, and nothing chosen or typed is lost: put right, it saves.
     browser.fill("full_read_days", "soon").await;
