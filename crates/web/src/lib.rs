@@ -69,6 +69,10 @@ pub fn router(store: Store, api: Router) -> Router {
             post(pages::integrations::disconnect),
         )
         .route(
+            "/ui/companies/{company_id}/workforce/projects",
+            get(pages::workforce::projects),
+        )
+        .route(
             "/ui/companies/{company_id}/workforce/workers",
             get(pages::workforce::workers),
         )

@@ -24,6 +24,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("home.html", include_str!("../templates/home.html")),
     ("connect.html", include_str!("../templates/connect.html")),
+    (
+        "workforce_projects.html",
+        include_str!("../templates/workforce_projects.html"),
+    ),
     ("workers.html", include_str!("../templates/workers.html")),
     ("waiting.html", include_str!("../templates/waiting.html")),
     ("forms.html", include_str!("../templates/forms.html")),

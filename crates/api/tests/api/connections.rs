@@ -94,7 +94,12 @@ async fn a_connection_request_names_each_wrong_field_and_a_check_only_saves_noth
         "client_secret": procore_sim::demo::CLIENT_SECRET, "check_only": true}),
     )
     .await;
-    assert_eq!(checked.status, StatusCode::OK, "a check makes nothing: {}", checked.body);
+    assert_eq!(
+        checked.status,
+        StatusCode::OK,
+        "a check makes nothing: {}",
+        checked.body
+    );
     assert_eq!(checked.body["saved"], false);
     assert!(app
         .kit

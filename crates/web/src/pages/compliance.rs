@@ -378,7 +378,7 @@ pub(crate) async fn projects(
     if !reply.ok() {
         return refused(&web, &signed, &reply);
     }
-    Page::new("Projects", "projects.html")
+    Page::new("Compliance projects", "projects.html")
         .live(live)
         .with(json!({
             "company_id": company,

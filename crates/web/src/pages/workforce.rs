@@ -1,4 +1,4 @@
-//! Workforce: the workers with their states, filtered, and what an administrator does to one
+//! Workforce: the projects, the workers with their states, filtered, and what an administrator does to one
 //! (activate, block, unblock); and the Procore records the sync left waiting because an app
 //! record already has their number, name or email, each linked, imported or ignored after a
 //! preview of what that changes (the onboarding Corfix does by hand).
@@ -62,6 +62,38 @@ pub(crate) async fn workers(
             "q": query.q,
             "next": reply.next_query(),
             "admin": matches!(signed.0.token.scope, store::ApiScope::Admin),
+        }))
+        .render(&web, Some(&signed))
+}
+
+/// The workforce app's projects, as the sync brings them from Procore (or as they were made
+/// in the app), searched by name or number, a page at a time, following Procore by themselves.
+pub(crate) async fn projects(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(company): Path<i64>,
+    Query(query): Query<super::Filters>,
+    live: Live,
+) -> Response {
+    let uri = with_query(
+        &format!("/api/v1/companies/{company}/workforce/projects"),
+        &[
+            ("limit", Some("100")),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(&web, &signed, &reply);
+    }
+    Page::new("Projects", "workforce_projects.html")
+        .live(live)
+        .with(json!({
+            "company_id": company,
+            "projects": reply.body,
+            "next": reply.next_query(),
+            "q": query.q,
         }))
         .render(&web, Some(&signed))
 }

@@ -85,7 +85,10 @@ async fn an_admin_maps_a_procore_project_sees_its_party_associated_and_a_setting
     browser.sees(SEED_OPTIONS[0]).await;
     let page = browser.text().await;
     for words in SEED_OPTIONS {
-        assert!(page.contains(words), "the settings page lacks the seed's {words:?}");
+        assert!(
+            page.contains(words),
+            "the settings page lacks the seed's {words:?}"
+        );
     }
     browser.seen("compliance-settings").await;
     // Saving the settings queues the compliance sync, which lists Procore's projects.

@@ -338,3 +338,60 @@ async fn renamed_in_procore(served: &Served, user: i64, first_name: &str) {
         .unwrap();
     assert!(queued.status().is_success());
 }
+
+#[tokio::test]
+async fn the_projects_page_lists_the_projects_procore_brings_finds_one_by_its_number_and_follows_a_rename(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let (procore_id, name, number) = served.kit.sim().read(|w| {
+        w.projects
+            .values()
+            .filter(|p| p.company_id == company && p.active && p.project_number.is_some())
+            .min_by_key(|p| p.id)
+            .map(|p| (p.id, p.name.clone(), p.project_number.clone().unwrap()))
+            .expect("a demo project with a number")
+    });
+    let browser = open(&served, DESK).await;
+    browser
+        .go(&format!("/ui/companies/{company}/workforce/projects"))
+        .await;
+    browser.sign_in(&served.admin).await;
+    // The first sync brings it; the page follows by itself.
+    let page = browser.sees(&name).await;
+    assert!(
+        page.contains(&format!("Procore project {procore_id}")),
+        "{page}"
+    );
+    browser.seen("workforce-projects").await;
+
+    browser.fill("q", &number).await;
+    browser.press("Filter").await;
+    let page = browser.sees(&name).await;
+    let rows = browser
+        .client
+        .find_all(fantoccini::Locator::Css("tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "only the project numbered {number}: {page}");
+
+    // Renamed in Procore, and a sync runs: the page shows the new name without a reload.
+    served.kit.sim().write(|w| {
+        let p = w.projects.get_mut(&procore_id).expect("the project");
+        p.name = "Harbor Tower Phase 2".into();
+        p.updated_at = chrono::Utc::now();
+    });
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
+    browser.sees("Harbor Tower Phase 2").await;
+    browser.close().await;
+}
