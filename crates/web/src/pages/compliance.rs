@@ -173,15 +173,29 @@ pub(crate) async fn mappings(
         .render(&web, Some(&signed))
 }
 
-/// A decision as the preview page or the bulk form sends it.
+/// A decision as the preview page or the bulk form sends it; `find` (with `search`, its
+/// button) narrows the records a link can choose by name.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DecisionQuery {
     decision: Option<String>,
     to: Option<String>,
+    find: Option<String>,
+    search: Option<String>,
 }
 
-/// The records a link can join a Procore record of `kind` to.
-async fn link_targets(web: &Web, signed: &Signed, company: i64, kind: &str) -> Value {
+/// How many records a link can choose from at once: a company has thousands of parties, so
+/// the list is the first of them, or those whose name holds what was searched.
+const LINK_CHOICES: &str = "100";
+
+/// The records a link can join a Procore record of `kind` to (those named like `find`, if
+/// given), and whether there are more than were listed.
+async fn link_targets(
+    web: &Web,
+    signed: &Signed,
+    company: i64,
+    kind: &str,
+    find: Option<&str>,
+) -> (Value, bool) {
     let what = if kind == "project" {
         "projects"
     } else {
@@ -190,14 +204,18 @@ async fn link_targets(web: &Web, signed: &Signed, company: i64, kind: &str) -> V
     let reply = web
         .get(
             &signed.0.token,
-            &format!("/api/v1/companies/{company}/compliance/{what}?limit=500"),
+            &with_query(
+                &format!("/api/v1/companies/{company}/compliance/{what}"),
+                &[("limit", Some(LINK_CHOICES)), ("q", find)],
+            ),
         )
         .await;
     // Without them the page still previews import and do not add.
     if reply.ok() {
-        reply.body
+        let more = reply.next_query().is_some();
+        (reply.body, more)
     } else {
-        Value::Array(Vec::new())
+        (Value::Array(Vec::new()), false)
     }
 }
 
@@ -210,16 +228,32 @@ pub(crate) async fn mapping(
     if !["project", "company"].contains(&kind.as_str()) {
         return crate::pages::not_found(State(web)).await;
     }
-    let targets = link_targets(&web, &signed, company, &kind).await;
+    let find = query
+        .find
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
+    let (targets, more) = link_targets(&web, &signed, company, &kind, find).await;
+    // Searching is choosing whom to link to: the page comes back with the link chosen and
+    // nothing previewed yet.
+    let searching = query.search.is_some();
+    let decision = if searching {
+        Some("link")
+    } else {
+        query.decision.as_deref()
+    };
     let mut values = json!({
         "company_id": company,
         "kind": kind,
         "procore_id": procore_id,
         "targets": targets,
-        "decision": query.decision,
+        "more": more,
+        "find": find,
+        "searched": searching,
+        "decision": decision,
         "to": query.to,
     });
-    if let Some(decision) = query.decision.as_deref() {
+    if let Some(decision) = decision.filter(|_| !searching) {
         // Only a link takes a target; the page sends the select's value whatever is chosen.
         let to = (decision == "link")
             .then(|| query.to.as_deref().and_then(|t| t.parse::<i64>().ok()))

@@ -588,3 +588,121 @@ async fn an_admin_imports_parties_kept_outside_procore_from_a_file_and_a_wrong_f
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_finds_an_existing_party_among_many_links_a_procore_company_to_it_and_leaves_another_out(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let base = &served.server.url;
+    let http = reqwest::Client::new();
+    // More parties than the link list shows at once, the one wanted last of all.
+    let mut parties: Vec<_> = (1..=120)
+        .map(|i| json!({"id": i, "name": format!("Filler Party {i:03}")}))
+        .collect();
+    parties.push(json!({"id": 121, "name": "Delta Drywall Services"}));
+    let imported = http
+        .post(format!(
+            "{base}/api/v1/companies/{company}/compliance/import"
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"parties": parties}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        imported.status().is_success(),
+        "{}",
+        imported.text().await.unwrap()
+    );
+    let delta = served.kit.sim().read(|w| {
+        w.vendors
+            .values()
+            .find(|v| v.name == "Delta Drywall")
+            .map(|v| v.id)
+            .unwrap()
+    });
+    let queued = http
+        .post(format!("{base}/api/v1/companies/{company}/syncs"))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "compliance"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
+
+    let browser = open(&served, DESK).await;
+    let waiting = format!("/ui/companies/{company}/compliance/mappings?kind=company&waiting=true");
+    browser.go(&waiting).await;
+    browser.sign_in(&served.admin).await;
+    eventually(PATIENCE, "Delta Drywall waits for a decision", || async {
+        browser.go(&waiting).await;
+        browser.text().await.contains("Delta Drywall").then_some(())
+    })
+    .await;
+    browser.press_link("Decide about Delta Drywall").await;
+    let page = browser.sees("Only the first 100 are listed").await;
+    assert!(!page.contains("Delta Drywall Services"), "{page}");
+
+    // Found by name, chosen, previewed and confirmed, with the keyboard's Enter to search.
+    browser.fill("find", "drywall").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Id("find"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser.settled().await;
+    browser.sees("1 parties named like “drywall”").await;
+    browser.choose("to", "Delta Drywall Services").await;
+    browser.press("Preview").await;
+    let page = browser.sees("What the next compliance sync would do").await;
+    assert!(page.contains("Delta Drywall Services"), "{page}");
+    browser.seen("mapping-link").await;
+    browser.press("Confirm: link").await;
+
+    // The row says it is linked to the party, once the sync carried it out.
+    let all = format!("/ui/companies/{company}/compliance/mappings?kind=company&q=Delta");
+    let row = eventually(PATIENCE, "Delta Drywall linked", || async {
+        browser.go(&all).await;
+        let text = browser.text().await;
+        text.contains("linked (#").then_some(text)
+    })
+    .await;
+    assert!(row.contains(&format!("company {delta}")), "{row}");
+    let party: serde_json::Value = http
+        .get(format!(
+            "{base}/api/v1/companies/{company}/compliance/parties?q=Delta"
+        ))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // One party, the one linked (it takes Procore's name from now on), not a second one.
+    assert_eq!(party.as_array().unwrap().len(), 1, "{party}");
+    let linked_to = row
+        .split("linked (#")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap();
+    assert_eq!(party[0]["id"].to_string(), linked_to, "{party}");
+    assert_eq!(party[0]["procore_vendor_id"], delta, "{party}");
+
+    // Another company left out from the list, by its box and the bulk button.
+    browser.go(&waiting).await;
+    browser.sees("Cobalt Concrete").await;
+    browser.tick("Select Cobalt Concrete (closed)").await;
+    browser.press("Do not add selected").await;
+    let left_out = format!("/ui/companies/{company}/compliance/mappings?kind=company&q=Cobalt");
+    eventually(PATIENCE, "Cobalt Concrete left out", || async {
+        browser.go(&left_out).await;
+        browser.text().await.contains("do not add").then_some(())
+    })
+    .await;
+    browser.close().await;
+}

@@ -203,6 +203,15 @@ impl Browser {
         };
     }
 
+    /// Ticks the box whose accessible label is `label` (a row's "Select ..." box).
+    pub async fn tick(&self, label: &str) {
+        let xpath = format!("//input[@type='checkbox' and @aria-label='{label}']");
+        match self.client.find(Locator::XPath(&xpath)).await {
+            Ok(b) => b.click().await.expect("ticking"),
+            Err(e) => panic!("no box {label:?} at {}: {e}", self.at().await),
+        };
+    }
+
     /// Chooses the option labelled `label` in the select with id `id`.
     pub async fn choose(&self, id: &str, label: &str) {
         let select = self
