@@ -158,4 +158,24 @@ impl Web {
     pub async fn get(&self, token: &ApiToken, uri: &str) -> Reply {
         self.call(token, Method::GET, uri, None).await
     }
+
+    /// Every page of the list at `uri` as `token`, one answer holding them all: for the lists
+    /// a page needs whole (the names of what it refers to, the choices of a select), which a
+    /// large company holds more of than one page of the API.
+    pub async fn get_all(&self, token: &ApiToken, uri: &str) -> Reply {
+        let path = uri.split_once('?').map_or(uri, |(path, _)| path);
+        let mut all = self.get(token, uri).await;
+        let mut next = all.next_query();
+        while let Some(query) = next.take() {
+            let page = self.get(token, &format!("{path}?{query}")).await;
+            if !page.ok() {
+                return page;
+            }
+            next = page.next_query();
+            if let (Some(all), Value::Array(more)) = (all.body.as_array_mut(), page.body) {
+                all.extend(more);
+            }
+        }
+        all
+    }
 }

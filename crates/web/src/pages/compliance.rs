@@ -576,17 +576,19 @@ async fn party_page(
         return refused(web, signed, &reply);
     }
     let certificates = web
-        .get(
+        .get_all(
             token,
             &format!("{base}/parties/{id}/certificates?limit=500"),
         )
         .await;
     let waivers = web
-        .get(token, &format!("{base}/parties/{id}/waivers?limit=500"))
+        .get_all(token, &format!("{base}/parties/{id}/waivers?limit=500"))
         .await;
-    let profiles = web.get(token, &format!("{base}/profiles?limit=500")).await;
+    let profiles = web
+        .get_all(token, &format!("{base}/profiles?limit=500"))
+        .await;
     let contacts = web
-        .get(token, &format!("{base}/parties/{id}/contacts?limit=500"))
+        .get_all(token, &format!("{base}/parties/{id}/contacts?limit=500"))
         .await;
     if let Some(failed) = [&certificates, &waivers, &profiles, &contacts]
         .into_iter()
@@ -599,12 +601,14 @@ async fn party_page(
         None => Value::Array(Vec::new()),
         Some(vendor) => {
             let written = web
-                .get(
+                .get_all(
                     token,
                     &format!("{base}/insurance?procore_vendor_id={vendor}&limit=500"),
                 )
                 .await;
-            let projects = web.get(token, &format!("{base}/projects?limit=500")).await;
+            let projects = web
+                .get_all(token, &format!("{base}/projects?limit=500"))
+                .await;
             if let Some(failed) = [&written, &projects].into_iter().find(|r| !r.ok()) {
                 return refused(web, signed, failed);
             }

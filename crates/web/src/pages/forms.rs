@@ -28,7 +28,7 @@ fn names(list: &Value) -> BTreeMap<String, Value> {
 
 async fn lists(web: &Web, signed: &Signed, company: i64) -> Result<(Value, Value), Reply> {
     let templates = web
-        .get(
+        .get_all(
             &signed.0.token,
             &format!("/api/v1/companies/{company}/forms/templates?limit=500"),
         )
@@ -37,7 +37,7 @@ async fn lists(web: &Web, signed: &Signed, company: i64) -> Result<(Value, Value
         return Err(templates);
     }
     let projects = web
-        .get(
+        .get_all(
             &signed.0.token,
             &format!("/api/v1/companies/{company}/workforce/projects?limit=500"),
         )

@@ -19,7 +19,7 @@ pub(crate) async fn home(State(web): State<Web>, signed: Signed) -> Response {
         return Redirect::to(&format!("/ui/companies/{company_id}/forms")).into_response();
     }
     let reply = web
-        .get(&signed.0.token, "/api/v1/connections?limit=500")
+        .get_all(&signed.0.token, "/api/v1/connections?limit=500")
         .await;
     if !reply.ok() {
         return refused(&web, &signed, &reply);
@@ -142,7 +142,7 @@ pub(crate) async fn change(
         return refused(&web, &signed, &reply);
     }
     let connections = web
-        .get(&signed.0.token, "/api/v1/connections?limit=500")
+        .get_all(&signed.0.token, "/api/v1/connections?limit=500")
         .await;
     Page::new("Integrations", "home.html")
         .with(json!({

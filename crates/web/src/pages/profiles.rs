@@ -47,7 +47,7 @@ fn segment(name: &str) -> String {
 /// The profiles the API holds, each requirement with its label in words.
 async fn profiles_of(web: &Web, signed: &Signed, company: i64) -> Result<Vec<Value>, Response> {
     let reply = web
-        .get(&signed.0.token, &format!("{}?limit=500", path(company)))
+        .get_all(&signed.0.token, &format!("{}?limit=500", path(company)))
         .await;
     if !reply.ok() {
         return Err(refused(web, signed, &reply));

@@ -38,7 +38,7 @@ pub(crate) async fn list(
     Path(company): Path<i64>,
 ) -> Response {
     let reply = web
-        .get(
+        .get_all(
             &signed.0.token,
             &format!("/api/v1/companies/{company}/forms/templates?limit=500"),
         )

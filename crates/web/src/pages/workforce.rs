@@ -160,7 +160,12 @@ pub(crate) async fn waiting(
     let decided = query.decided.and_then(|d| d.parse::<i64>().ok());
     // Not live: a decision half made (a radio chosen) would be reset by a new version.
     let page = Page::new("Waiting for a decision", "waiting.html")
-        .with(json!({"company_id": company, "waiting": reply.body, "decided": decided}))
+        .with(json!({
+            "company_id": company,
+            "more": reply.next_query().is_some(),
+            "waiting": reply.body,
+            "decided": decided,
+        }))
         .render(&web, Some(&signed));
     crate::view::said_once(page, &format!("/ui/companies/{company}/workforce/waiting"))
 }

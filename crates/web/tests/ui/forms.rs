@@ -329,3 +329,67 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
     browser.sees("A newer version").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_form_can_be_started_on_any_project_of_a_company_with_more_than_a_page_of_them() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let made = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/forms/templates",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&toolbox_talk())
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success());
+    // More projects than the API answers in one page (500).
+    let mut last_id = 0;
+    for i in 1..=510 {
+        last_id = served
+            .kit
+            .store
+            .create_project(
+                company,
+                &domain::workforce::ProjectFields {
+                    name: format!("Site {i:03}"),
+                    ..Default::default()
+                },
+                domain::workforce::ProjectStatus::Active,
+            )
+            .await
+            .unwrap();
+    }
+    let browser = open(&served, crate::DESK).await;
+    browser.go(&format!("/ui/companies/{company}/forms")).await;
+    browser.sign_in(&served.admin).await;
+    browser.sees("Start a form").await;
+    let last = browser
+        .client
+        .find_all(Locator::XPath(
+            "//select[@id='project_id']/option[normalize-space(.)='Site 510']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(last.len(), 1, "the 510th project is offered");
+    browser.choose("project_id", "Site 510").await;
+    browser.press("Start").await;
+    browser.sees("Draft").await;
+    let form = browser.at().await.rsplit('/').next().unwrap().to_string();
+    let started: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/companies/{company}/forms/{form}",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(started["project_id"], last_id, "{started}");
+    browser.close().await;
+}
