@@ -1,6 +1,6 @@
 // Makes each signature pad on a page (a canvas inside [data-pad]) a place to draw with a
 // finger or a mouse, through signature_pad, and keeps what is drawn, scaled to trestle's
-// 1000 x 300 grid, in the form's hidden "drawing" field, which signing sends. Without
+// 1000 x 300 grid, in the pad's hidden "drawing.KEY" field, which signing sends. Without
 // script, or with a keyboard alone, the same form signs by name.
 (function () {
   "use strict";
@@ -19,7 +19,7 @@
       var canvas = pad.querySelector("canvas");
       if (ready.has(canvas)) { return; }
       ready.add(canvas);
-      var field = pad.querySelector("input[name=drawing]");
+      var field = pad.querySelector("input[name^='drawing.']");
       var sig = new SignaturePad(canvas, { penColor: "#12263f" });
       var width = 0;
 

@@ -109,10 +109,6 @@ pub fn router(store: Store, api: Router) -> Router {
             get(pages::forms::show).post(pages::forms::save),
         )
         .route(
-            "/ui/companies/{company_id}/forms/{id}/sign",
-            post(pages::forms::sign),
-        )
-        .route(
             "/ui/companies/{company_id}/forms/{id}/pdf",
             get(pages::forms::pdf),
         )

@@ -270,7 +270,13 @@ pub(crate) async fn save(
             values["version"] = Value::from(shown);
         }
     }
-    if reply.ok() && field("then") == Some("complete") {
+    // Signing is sent with the answers (the Sign button belongs to the answers' form), so
+    // what was typed before signing is saved first, never lost.
+    if let Some(key) = field("then").and_then(|t| t.strip_prefix("sign:")) {
+        if reply.ok() {
+            reply = sign(&web, &signed, &path, key, &sent).await;
+        }
+    } else if reply.ok() && field("then") == Some("complete") {
         reply = web
             .call(
                 &signed.0.token,
@@ -316,47 +322,32 @@ pub(crate) async fn save(
         .render(&web, Some(&signed))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct SignForm {
-    csrf: Option<String>,
-    field_key: String,
-    signer_name: Option<String>,
-    /// What the signature pad drew, as the API takes it (JSON); empty when nothing was drawn.
-    drawing: Option<String>,
-}
-
-pub(crate) async fn sign(
-    State(web): State<Web>,
-    signed: Signed,
-    headers: HeaderMap,
-    Path((company, id)): Path<(i64, i64)>,
-    Form(form): Form<SignForm>,
-) -> Response {
-    if let Some(refused) = signed.forged(&web, &headers, form.csrf.as_deref()) {
-        return refused;
-    }
+/// Signs field `key` of the form at `path` with the signer's name and the drawing the page
+/// sent for it (`signer_name.KEY`, `drawing.KEY`).
+async fn sign(
+    web: &Web,
+    signed: &Signed,
+    path: &str,
+    key: &str,
+    sent: &[(String, String)],
+) -> Reply {
     // Sent as drawn: the API checks it and names what is wrong.
-    let drawing = match form.drawing.as_deref().map(str::trim) {
-        None | Some("") => Value::Null,
+    let drawing = match super::sent(sent, &format!("drawing.{key}")) {
+        None => Value::Null,
         Some(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
     };
     let body = json!({
-        "field_key": form.field_key,
-        "signer_name": form.signer_name.filter(|n| !n.trim().is_empty()),
+        "field_key": key,
+        "signer_name": super::sent(sent, &format!("signer_name.{key}")),
         "drawing": drawing,
     });
-    let reply = web
-        .call(
-            &signed.0.token,
-            Method::POST,
-            &format!("/api/v1/companies/{company}/forms/{id}/signatures"),
-            Some(body),
-        )
-        .await;
-    if !reply.ok() {
-        return refused(&web, &signed, &reply);
-    }
-    Redirect::to(&format!("/ui/companies/{company}/forms/{id}")).into_response()
+    web.call(
+        &signed.0.token,
+        Method::POST,
+        &format!("{path}/signatures"),
+        Some(body),
+    )
+    .await
 }
 
 pub(crate) async fn pdf(

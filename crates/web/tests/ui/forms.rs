@@ -149,7 +149,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
         browser
             .client
             .execute(
-                "return document.querySelector('input[name=drawing]').value",
+                "return document.querySelector('input[name^=\"drawing.\"]').value",
                 vec![],
             )
             .await
@@ -391,5 +391,70 @@ async fn a_form_can_be_started_on_any_project_of_a_company_with_more_than_a_page
         .await
         .unwrap();
     assert_eq!(started["project_id"], last_id, "{started}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_form_is_filled_signed_by_name_and_completed_with_the_keyboard_alone_and_its_pdf_opens() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let made = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/forms/templates",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&toolbox_talk())
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success());
+    let browser = open(&served, crate::DESK).await;
+    browser.go(&format!("/ui/companies/{company}/forms")).await;
+    browser.sign_in(&served.admin).await;
+    eventually(PATIENCE, "a project to fill a form on", || async {
+        browser.go(&format!("/ui/companies/{company}/forms")).await;
+        browser.text().await.contains("Start a form").then_some(())
+    })
+    .await;
+    browser.tab_to("button[type=submit]:not(.who button)").await;
+    browser.key("\u{E007}").await;
+    browser.sees("Draft").await;
+
+    browser.tab_to("#a-topic").await;
+    browser.key("Ladders").await;
+    browser.tab_to("input[name='a.ppe']").await;
+    browser.key("\u{E00D}").await;
+    browser.tab_to("#signer-sig").await;
+    browser.key("Pat Supervisor").await;
+    browser.tab_to("button[value='sign:sig']").await;
+    browser.key("\u{E007}").await;
+    let page = browser.sees("signed by").await;
+    assert!(page.contains("Pat Supervisor"), "{page}");
+    // Signing saved what was typed before it.
+    let typed = browser
+        .client
+        .execute("return document.getElementById('a-topic').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(typed, "Ladders");
+    browser.tab_to("button[value=complete]").await;
+    browser.key("\u{E007}").await;
+    browser.sees("Completed").await;
+    browser.seen("form-completed-desk").await;
+
+    // The page's link to the PDF gives the PDF.
+    let pdf = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const link = [...document.links].find(a => a.textContent.trim() === 'The PDF');
+             fetch(link.href).then(async r => done([r.status, r.headers.get('content-type'),
+               new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pdf, json!([200, "application/pdf", "%PDF-"]), "{pdf}");
     browser.close().await;
 }

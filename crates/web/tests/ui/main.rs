@@ -203,6 +203,38 @@ impl Browser {
         };
     }
 
+    /// Presses Tab (at most 60 times) until the element matching CSS `selector` has focus,
+    /// as a person with a keyboard alone reaches it; fails if it is never reached.
+    pub async fn tab_to(&self, selector: &str) {
+        for _ in 0..60 {
+            let there = self
+                .client
+                .execute(
+                    "return !!document.activeElement && document.activeElement.matches(arguments[0])",
+                    vec![serde_json::json!(selector)],
+                )
+                .await
+                .expect("asking what has focus");
+            if there == true {
+                return;
+            }
+            self.key("\u{E004}").await;
+        }
+        panic!("Tab never reached {selector} at {}", self.at().await);
+    }
+
+    /// Sends `keys` to whatever has focus (WebDriver key codes: `\u{E007}` Enter,
+    /// `\u{E00D}` Space, `\u{E004}` Tab).
+    pub async fn key(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("the focused element")
+            .send_keys(keys)
+            .await
+            .expect("typing");
+    }
+
     /// Ticks the box whose accessible label is `label` (a row's "Select ..." box).
     pub async fn tick(&self, label: &str) {
         let xpath = format!("//input[@type='checkbox' and @aria-label='{label}']");
