@@ -468,6 +468,7 @@ async fn an_admin_adds_a_requirement_to_a_profile_and_a_party_that_met_it_no_lon
     browser
         .press_link("Edit the requirements of Standard Subcontractor")
         .await;
+    browser.seen("profile").await;
     browser.fill("r2-key", "umbrella.each_occurrence").await;
     browser
         .choose(

@@ -255,6 +255,7 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
         .go(&format!("/ui/companies/{company}/forms/templates/new"))
         .await;
     browser.sign_in(&served.admin).await;
+    browser.seen("template-new").await;
     browser.fill("name", "Daily Site Check").await;
     browser.fill("f0-section", "Site").await;
     browser.fill("f0-key", "weather").await;
@@ -325,6 +326,7 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
         ))
         .await;
     browser.sees("A newer version").await;
+    browser.seen("template-old-version").await;
     browser.press("More rows").await;
     browser.sees("A newer version").await;
     browser.close().await;

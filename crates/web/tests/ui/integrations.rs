@@ -13,6 +13,7 @@ async fn an_admin_connects_a_procore_company_by_its_company_id_and_sees_the_perm
     browser.seen("integrations-empty").await;
 
     browser.go("/ui/integrations/procore").await;
+    browser.seen("connect").await;
     // A Company ID that is no number is named, with where to find the right one.
     browser.fill("company_id", "Granite Peak").await;
     browser.fill("client_id", demo::CLIENT_ID).await;

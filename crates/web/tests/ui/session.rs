@@ -329,3 +329,44 @@ async fn a_page_left_open_asking_for_changes_does_not_count_as_its_tokens_use() 
     let now = last_used(&served, &http, "wall display").await;
     assert!(now > then, "{now:?} after {then:?}");
 }
+
+#[tokio::test]
+async fn a_read_only_token_sees_pages_without_their_buttons_and_a_worker_token_is_refused_an_admin_page(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let worker = unblocked_worker(&served).await;
+    let workers = format!("/ui/companies/{company}/workforce/workers");
+
+    let reader = served.token("Dashboard", ApiScope::ReadOnly).await;
+    let browser = open(&served, DESK).await;
+    browser.go(&workers).await;
+    browser.sign_in(&reader).await;
+    browser.sees(&worker.fields.last_name).await;
+    let buttons = browser
+        .client
+        .find_all(fantoccini::Locator::XPath(
+            "//main//button[normalize-space(.)='Block' or normalize-space(.)='Activate']",
+        ))
+        .await
+        .unwrap();
+    assert!(buttons.is_empty(), "a read-only token changes nothing");
+    browser.seen("workers-read-only").await;
+    browser.press("Sign out").await;
+
+    let phone = served
+        .token(
+            "Site phone",
+            ApiScope::Worker {
+                company_id: company,
+                worker_id: worker.id,
+            },
+        )
+        .await;
+    browser.go(&workers).await;
+    browser.sign_in(&phone).await;
+    let page = browser.sees("Refused").await;
+    assert!(!page.contains(&worker.fields.last_name), "{page}");
+    browser.seen("refused").await;
+    browser.close().await;
+}
