@@ -5,7 +5,8 @@ use serde_json::json;
 use store::ApiScope;
 
 #[tokio::test]
-async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_workers_page() {
+async fn an_admin_finds_a_worker_by_name_and_blocks_unblocks_and_activates_them_from_the_workers_page(
+) {
     let served = Served::start().await;
     let company = served.kit.company;
     let store = served.kit.store.clone();
@@ -64,6 +65,31 @@ async fn an_admin_finds_a_worker_by_name_and_blocks_and_unblocks_them_from_the_w
         worker.status(),
         "unblocked, the worker is where they were"
     );
+
+    // Activated from the list of those pending activation.
+    assert_eq!(worker.status(), WorkerStatus::PendingAccountActivation);
+    browser.choose("status", "Pending Account Activation").await;
+    browser.fill("q", &worker.fields.last_name).await;
+    browser.press("Filter").await;
+    browser.press(&format!("Activate {name}")).await;
+    let now = eventually(PATIENCE, "the worker activated", || async {
+        let w = store.worker(company, worker.id).await.unwrap().unwrap();
+        (w.status() != WorkerStatus::PendingAccountActivation).then_some(w.status())
+    })
+    .await;
+    assert_ne!(now, WorkerStatus::Blocked);
+    browser.choose("status", "Any").await;
+    browser.press("Filter").await;
+    let row = browser
+        .client
+        .find(fantoccini::Locator::Id(&format!("worker-{}", worker.id)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!row.contains("Pending Account Activation"), "{row}");
+    assert!(!row.contains("Activate"), "activated once: {row}");
     browser.close().await;
 }
 
@@ -393,5 +419,121 @@ async fn the_projects_page_lists_the_projects_procore_brings_finds_one_by_its_nu
         .unwrap();
     assert!(queued.status().is_success());
     browser.sees("Harbor Tower Phase 2").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_imports_one_clashing_procore_project_as_a_new_one_and_ignores_another() {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    let store = served.kit.store.clone();
+    for (name, number) in [
+        ("Dock Ten (ours)", "P-910"),
+        ("Yard Eleven (ours)", "P-911"),
+    ] {
+        store
+            .create_project(
+                company,
+                &ProjectFields {
+                    name: name.into(),
+                    project_number: Some(number.into()),
+                    ..ProjectFields::default()
+                },
+                ProjectStatus::Active,
+            )
+            .await
+            .unwrap();
+    }
+    for (name, number) in [("Dock Ten", "P-910"), ("Yard Eleven", "P-911")] {
+        served
+            .kit
+            .ui_create(
+                "projects",
+                json!({"name": name, "project_number": number, "city": "Oakland"}),
+            )
+            .await;
+    }
+    let procore = |name: &str| {
+        served.kit.sim().read(|w| {
+            w.projects
+                .values()
+                .find(|p| p.name == name)
+                .map(|p| p.id)
+                .unwrap()
+        })
+    };
+    let (dock, yard) = (procore("Dock Ten"), procore("Yard Eleven"));
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{company}/syncs",
+            served.server.url
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"integration": "workforce", "full": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success());
+
+    let browser = open(&served, DESK).await;
+    let page = format!("/ui/companies/{company}/workforce/waiting");
+    browser.go(&page).await;
+    browser.sign_in(&served.admin).await;
+    eventually(PATIENCE, "both projects wait for a decision", || async {
+        browser.go(&page).await;
+        let text = browser.text().await;
+        (text.contains("Dock Ten") && text.contains("Yard Eleven")).then_some(())
+    })
+    .await;
+    let decide = |procore_id: i64, decision: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .client
+                .find(fantoccini::Locator::XPath(&format!(
+                    "//section[@aria-labelledby='waiting-project-{procore_id}']//input[@value='{decision}']"
+                )))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+    decide(dock, "import").await;
+    browser.press("Preview the decision about Dock Ten").await;
+    let text = browser.sees("What this decision does").await;
+    assert!(text.contains("created"), "{text}");
+    browser.press("Confirm: import").await;
+    browser.sees("Decided").await;
+    decide(yard, "ignore").await;
+    browser
+        .press("Preview the decision about Yard Eleven")
+        .await;
+    browser.sees("What this decision does").await;
+    browser.press("Confirm: ignore").await;
+    browser.sees("Decided").await;
+
+    // Imported: a second project numbered P-910 follows Procore; ours is left as it was.
+    // Ignored: nothing follows Yard Eleven, and it waits no more.
+    let projects = format!("/ui/companies/{company}/workforce/projects");
+    eventually(PATIENCE, "Dock Ten imported", || async {
+        browser.go(&projects).await;
+        browser
+            .text()
+            .await
+            .contains(&format!("Procore project {dock}"))
+            .then_some(())
+    })
+    .await;
+    let text = browser.text().await;
+    assert!(text.contains("Dock Ten (ours)"), "{text}");
+    assert!(!text.contains(&format!("Procore project {yard}")), "{text}");
+    browser.go(&page).await;
+    let text = browser.text().await;
+    assert!(
+        !text.contains("Dock Ten") && !text.contains("Yard Eleven"),
+        "{text}"
+    );
     browser.close().await;
 }
