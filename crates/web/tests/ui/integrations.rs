@@ -103,3 +103,66 @@ async fn an_admin_turns_sync_forms_on_from_the_integrations_page_and_an_empty_fo
         .unwrap();
     assert_eq!(shown, "Site Forms");
 }
+
+#[tokio::test]
+async fn the_troubleshooting_answers_lead_to_the_checklist_which_names_a_permission_taken_away_in_procore(
+) {
+    let served = Served::start().await;
+    let company = served.kit.company;
+    served.kit.sim().write(|w| {
+        w.apps
+            .get_mut(demo::CLIENT_ID)
+            .unwrap()
+            .installations
+            .get_mut(&company)
+            .unwrap()
+            .permissions
+            .commitments = procore_sim::world::Level::None;
+    });
+    let browser = open(&served, DESK).await;
+    browser.go("/ui/").await;
+    browser.sign_in(&served.admin).await;
+    browser.sees(&format!("Procore company {company}")).await;
+    browser
+        .client
+        .find(fantoccini::Locator::XPath(
+            "//details[@class='troubleshooting']/summary",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = browser
+        .sees("Companies are not being associated to projects in trestle")
+        .await;
+    for answer in [
+        "The trestle Procore user has been permitted for the relevant projects.",
+        "The commitment is not in an active state based on your integration settings.",
+        "“Only sync primary contact” is enabled, but Procore has no primary contact set.",
+        "You are expecting an update, but the compliance change did not result in a subject-level status change.",
+    ] {
+        assert!(page.contains(answer), "{answer}: {page}");
+    }
+    browser.seen("integrations-troubleshooting").await;
+
+    browser.press_link("check the permissions again").await;
+    browser.fill("company_id", &company.to_string()).await;
+    browser.fill("client_id", demo::CLIENT_ID).await;
+    browser.fill("client_secret", demo::CLIENT_SECRET).await;
+    browser
+        .click_label("Only check the permissions; save nothing")
+        .await;
+    browser.press("Connect").await;
+    let page = browser.sees("✗").await;
+    let missing = browser
+        .client
+        .find_all(fantoccini::Locator::Css("li.missing"))
+        .await
+        .unwrap();
+    assert!(!missing.is_empty(), "{page}");
+    let named = missing[0].text().await.unwrap();
+    assert!(named.to_lowercase().contains("commitment"), "{named}");
+    browser.seen("connect-missing").await;
+    browser.close().await;
+}
