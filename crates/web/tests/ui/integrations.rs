@@ -144,6 +144,14 @@ async fn the_troubleshooting_answers_lead_to_the_checklist_which_names_a_permiss
     ] {
         assert!(page.contains(answer), "{answer}: {page}");
     }
+    browser
+        .client
+        .execute(
+            "document.querySelector('details.troubleshooting').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
     browser.seen("integrations-troubleshooting").await;
 
     browser.press_link("check the permissions again").await;
