@@ -8,8 +8,10 @@
 //!    (`GET /api/v1/companies/{c}/compliance/parties?status=non_compliant&limit=100`), which
 //!    evaluates every party to find them.
 //! 3. The web UI's pages of the same two (signed in with a session cookie): the workers page
-//!    (50 a page) and the parties page (100), rendered on the server over the same API calls.
-//!    Target: under 100 ms.
+//!    (50 a page) and the parties page (100), rendered on the server over the same API calls;
+//!    and every other page a person opens (integrations, projects, workers and parties
+//!    unfiltered, waiting, a party's page, compliance projects, mapping, settings, activity,
+//!    forms). Target: under 100 ms.
 //!
 //! Each on SQLite (a file) and on PostgreSQL (a private schema, dropped afterwards): requests
 //! one after another for the latency (p50, p99), then 8 clients at once for requests per
@@ -204,7 +206,35 @@ async fn run(backend: Backend, quick: bool) {
         .to_string();
     let bearer = ("authorization", format!("Bearer {token}"));
     let session = ("cookie", cookie);
-    let reads = [
+    let party: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/companies/{company}/compliance/parties?limit=1",
+            server.url
+        ))
+        .header(bearer.0, &bearer.1)
+        .send()
+        .await
+        .expect("a party")
+        .json()
+        .await
+        .expect("parties");
+    let party = party[0]["id"].as_i64().expect("a party's id");
+    let ui = |path: &str| format!("{}/ui/companies/{company}{path}", server.url);
+    // Every other page a person opens, at the same size: the long ones page.
+    let pages = [
+        ("UI: integrations", format!("{}/ui/", server.url)),
+        ("UI: workforce projects", ui("/workforce/projects")),
+        ("UI: workers page", ui("/workforce/workers")),
+        ("UI: waiting", ui("/workforce/waiting")),
+        ("UI: parties page", ui("/compliance/parties")),
+        ("UI: a party's page", ui(&format!("/compliance/parties/{party}"))),
+        ("UI: compliance projects", ui("/compliance/projects")),
+        ("UI: mapping", ui("/compliance/mappings")),
+        ("UI: compliance settings", ui("/compliance/settings")),
+        ("UI: activity", ui("/activity")),
+        ("UI: forms", ui("/forms")),
+    ];
+    let mut reads = vec![
         (
             "100 of 20,000 workers, filtered",
             format!(
@@ -238,6 +268,7 @@ async fn run(backend: Backend, quick: bool) {
             &session,
         ),
     ];
+    reads.extend(pages.into_iter().map(|(what, url)| (what, url, &session)));
     let (sequential, concurrent) = if quick { (20, 5) } else { (200, 50) };
     for (what, url, (header, value)) in &reads {
         let get = || async {
