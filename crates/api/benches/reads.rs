@@ -227,7 +227,10 @@ async fn run(backend: Backend, quick: bool) {
         ("UI: workers page", ui("/workforce/workers")),
         ("UI: waiting", ui("/workforce/waiting")),
         ("UI: parties page", ui("/compliance/parties")),
-        ("UI: a party's page", ui(&format!("/compliance/parties/{party}"))),
+        (
+            "UI: a party's page",
+            ui(&format!("/compliance/parties/{party}")),
+        ),
         ("UI: compliance projects", ui("/compliance/projects")),
         ("UI: mapping", ui("/compliance/mappings")),
         ("UI: compliance settings", ui("/compliance/settings")),

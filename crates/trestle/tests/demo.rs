@@ -46,7 +46,12 @@ async fn the_demo_leaves_the_web_ui_running_with_data_a_token_to_sign_in_and_pro
     while seen.rename.is_none() {
         let line = printed
             .recv_timeout(Duration::from_secs(300).saturating_sub(started.elapsed()))
-            .unwrap_or_else(|_| panic!("the demo never printed how to sign in; stderr:\n{}", stderr()));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the demo never printed how to sign in; stderr:\n{}",
+                    stderr()
+                )
+            });
         let line = line.trim();
         if token_next {
             seen.token = Some(line.to_string());
@@ -62,7 +67,10 @@ async fn the_demo_leaves_the_web_ui_running_with_data_a_token_to_sign_in_and_pro
     let ui = seen.ui.expect("the UI's address");
     let token = seen.token.expect("a token");
     let rename = seen.rename.unwrap();
-    assert!(ui.starts_with("http://127.0.0.1:") && ui.ends_with("/ui/"), "{ui}");
+    assert!(
+        ui.starts_with("http://127.0.0.1:") && ui.ends_with("/ui/"),
+        "{ui}"
+    );
     assert!(token.starts_with("trestle_"), "{token}");
     let company = rename
         .split("/companies/")
