@@ -75,19 +75,21 @@ async fn work_that_failed_on_a_rotated_secret_is_retried_from_the_activity_page_
         .unwrap();
     assert!(retry.is_empty(), "the job is no longer listed as failed");
     browser.seen("activity").await;
-    // A run, with every decision it made.
+    // A run, with every decision it made: the oldest listed, the first sync, made many.
     let run = eventually(PATIENCE, "a run listed", || async {
         browser.go(&activity).await;
         browser
             .client
-            .find(fantoccini::Locator::Css("a[href*='/runs/']"))
+            .find_all(fantoccini::Locator::Css("a[href*='/runs/']"))
             .await
             .ok()
+            .and_then(|runs| runs.last().cloned())
     })
     .await;
     run.click().await.unwrap();
     browser.settled().await;
-    browser.sees("started").await;
+    let page = browser.sees("started").await;
+    assert!(!page.contains("It decided nothing"), "{page}");
     browser.seen("run").await;
     browser.go(&activity).await;
 
