@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("mappings.html", include_str!("../templates/mappings.html")),
     ("mapping.html", include_str!("../templates/mapping.html")),
+    (
+        "mappings_preview.html",
+        include_str!("../templates/mappings_preview.html"),
+    ),
     ("parties.html", include_str!("../templates/parties.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("party.html", include_str!("../templates/party.html")),

@@ -334,7 +334,9 @@ pub(crate) async fn decide(
     Redirect::to(&format!("/ui/companies/{company}/compliance/mappings")).into_response()
 }
 
-/// Several records at once: `select` names each as `KIND:PROCORE_ID`.
+/// Several records at once: `select` names each as `KIND:PROCORE_ID`. The list's buttons lead
+/// to a preview of what the next compliance sync would do for each; its Confirm (`confirmed`)
+/// decides them all.
 pub(crate) async fn decide_many(
     State(web): State<Web>,
     signed: Signed,
@@ -347,18 +349,56 @@ pub(crate) async fn decide_many(
         return refused;
     }
     let decision = field("decision").unwrap_or_default();
-    for (_, selected) in sent.iter().filter(|(n, _)| n == "select") {
-        let Some((kind @ ("project" | "company"), id)) = selected.split_once(':') else {
-            continue;
-        };
-        let Ok(id) = id.parse::<i64>() else { continue };
+    let selected: Vec<(&str, i64)> = sent
+        .iter()
+        .filter(|(n, _)| n == "select")
+        .filter_map(|(_, s)| match s.split_once(':')? {
+            (kind @ ("project" | "company"), id) => Some((kind, id.parse().ok()?)),
+            _ => None,
+        })
+        .collect();
+    let list = format!("/ui/companies/{company}/compliance/mappings");
+    let back = within(field("back"), &list).unwrap_or(&list);
+    if field("confirmed") != Some("1") {
+        let mut records = Vec::new();
+        for &(kind, id) in &selected {
+            let reply = web
+                .get(
+                    &signed.0.token,
+                    &with_query(
+                        &format!(
+                            "/api/v1/companies/{company}/compliance/mappings/{kind}/{id}/preview"
+                        ),
+                        &[("decision", Some(decision))],
+                    ),
+                )
+                .await;
+            let mut record = json!({"kind": kind, "procore_id": id});
+            if reply.ok() {
+                record["preview"] = reply.body;
+            } else if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
+                record["refusal"] = json!(reply.refusal().detail);
+            } else {
+                return refused(&web, &signed, &reply);
+            }
+            records.push(record);
+        }
+        return Page::new("The selected, previewed", "mappings_preview.html")
+            .with(json!({
+                "company_id": company,
+                "decision": decision,
+                "records": records,
+                "back": back,
+            }))
+            .render(&web, Some(&signed));
+    }
+    for (kind, id) in selected {
         let reply = decide_one(&web, &signed, company, kind, id, decision, None).await;
         if !reply.ok() {
             return refused(&web, &signed, &reply);
         }
     }
-    let list = format!("/ui/companies/{company}/compliance/mappings");
-    Redirect::to(within(field("back"), &list).unwrap_or(&list)).into_response()
+    Redirect::to(back).into_response()
 }
 
 pub(crate) async fn parties(

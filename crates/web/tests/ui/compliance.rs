@@ -698,7 +698,28 @@ async fn an_admin_finds_an_existing_party_among_many_links_a_procore_company_to_
     browser.go(&waiting).await;
     browser.sees("Cobalt Concrete").await;
     browser.tick("Select Cobalt Concrete (closed)").await;
-    browser.press("Do not add selected").await;
+    browser.press("Do not add selected…").await;
+    let page = browser
+        .sees("What the next compliance sync would do if the 1 selected")
+        .await;
+    assert!(page.contains("do not add"), "{page}");
+    browser.seen("mapping-bulk-preview").await;
+    let still: serde_json::Value = http
+        .get(format!(
+            "{base}/api/v1/companies/{company}/compliance/mappings?kind=company&q=Cobalt"
+        ))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        still[0]["state"], "waiting",
+        "a preview decides nothing: {still}"
+    );
+    browser.press("Confirm: do not add the 1 selected").await;
     let left_out = format!("/ui/companies/{company}/compliance/mappings?kind=company&q=Cobalt");
     eventually(PATIENCE, "Cobalt Concrete left out", || async {
         browser.go(&left_out).await;
