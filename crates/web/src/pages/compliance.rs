@@ -440,27 +440,16 @@ pub(crate) async fn projects(
     Query(query): Query<super::Filters>,
     live: Live,
 ) -> Response {
-    let uri = with_query(
+    super::project_list(
+        &web,
+        &signed,
+        company,
         &format!("/api/v1/companies/{company}/compliance/projects"),
-        &[
-            ("limit", Some("100")),
-            ("q", query.q.as_deref()),
-            ("after", query.after.as_deref()),
-        ],
-    );
-    let reply = web.get(&signed.0.token, &uri).await;
-    if !reply.ok() {
-        return refused(&web, &signed, &reply);
-    }
-    Page::new("Compliance projects", "projects.html")
-        .live(live)
-        .with(json!({
-            "company_id": company,
-            "projects": reply.body,
-            "next": reply.next_query(),
-            "q": query.q,
-        }))
-        .render(&web, Some(&signed))
+        Page::new("Compliance projects", "projects.html"),
+        &query,
+        live,
+    )
+    .await
 }
 
 /// A project's parties, each with its compliance on the project and why; a page of them at a

@@ -25,6 +25,39 @@ pub(crate) struct Filters {
     pub after: Option<String>,
 }
 
+/// A live list of projects (the workforce app's or the compliance app's, from the API's list
+/// at `api`), searched by name and 100 a page.
+pub(crate) async fn project_list(
+    web: &Web,
+    signed: &crate::session::Signed,
+    company: i64,
+    api: &str,
+    page: Page,
+    query: &Filters,
+    live: crate::view::Live,
+) -> Response {
+    let uri = crate::call::with_query(
+        api,
+        &[
+            ("limit", Some("100")),
+            ("q", query.q.as_deref()),
+            ("after", query.after.as_deref()),
+        ],
+    );
+    let reply = web.get(&signed.0.token, &uri).await;
+    if !reply.ok() {
+        return refused(web, signed, &reply);
+    }
+    page.live(live)
+        .with(json!({
+            "company_id": company,
+            "projects": reply.body,
+            "next": reply.next_query(),
+            "q": query.q,
+        }))
+        .render(web, Some(signed))
+}
+
 /// The value of field `name` in a sent form, trimmed; none when it is missing or empty (a
 /// checkbox is present only when ticked).
 pub(crate) fn sent<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -623,14 +623,7 @@ async fn an_admin_finds_an_existing_party_among_many_links_a_procore_company_to_
             .map(|v| v.id)
             .unwrap()
     });
-    let queued = http
-        .post(format!("{base}/api/v1/companies/{company}/syncs"))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "compliance"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    crate::sync_now(&served, json!({"integration": "compliance"})).await;
 
     let browser = open(&served, DESK).await;
     let waiting = format!("/ui/companies/{company}/compliance/mappings?kind=company&waiting=true");
@@ -673,17 +666,11 @@ async fn an_admin_finds_an_existing_party_among_many_links_a_procore_company_to_
     })
     .await;
     assert!(row.contains(&format!("company {delta}")), "{row}");
-    let party: serde_json::Value = http
-        .get(format!(
-            "{base}/api/v1/companies/{company}/compliance/parties?q=Delta"
-        ))
-        .bearer_auth(&served.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let party = crate::api_get(
+        &served,
+        &format!("/api/v1/companies/{company}/compliance/parties?q=Delta"),
+    )
+    .await;
     // One party, the one linked (it takes Procore's name from now on), not a second one.
     assert_eq!(party.as_array().unwrap().len(), 1, "{party}");
     let linked_to = row
@@ -704,17 +691,11 @@ async fn an_admin_finds_an_existing_party_among_many_links_a_procore_company_to_
         .await;
     assert!(page.contains("do not add"), "{page}");
     browser.seen("mapping-bulk-preview").await;
-    let still: serde_json::Value = http
-        .get(format!(
-            "{base}/api/v1/companies/{company}/compliance/mappings?kind=company&q=Cobalt"
-        ))
-        .bearer_auth(&served.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let still = crate::api_get(
+        &served,
+        &format!("/api/v1/companies/{company}/compliance/mappings?kind=company&q=Cobalt"),
+    )
+    .await;
     assert_eq!(
         still[0]["state"], "waiting",
         "a preview decides nothing: {still}"

@@ -4,11 +4,23 @@ use harness::Served;
 use serde_json::json;
 use store::ApiScope;
 
-fn toolbox_talk() -> serde_json::Value {
-    json!({"name": "Toolbox Talk", "sections": [{"title": "Talk", "fields": [
-        {"key": "topic", "label": "Topic", "kind": "text", "required": true},
-        {"key": "ppe", "label": "PPE worn", "kind": "yes_no_na", "required": true},
-        {"key": "sig", "label": "Supervisor signature", "kind": "signature", "required": true}]}]})
+/// An administrator makes the Toolbox Talk template over the API.
+async fn toolbox_talk_made(served: &Served) {
+    let made = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{}/forms/templates",
+            served.server.url, served.kit.company
+        ))
+        .bearer_auth(&served.admin)
+        .json(&json!({"name": "Toolbox Talk", "sections": [{"title": "Talk", "fields": [
+            {"key": "topic", "label": "Topic", "kind": "text", "required": true},
+            {"key": "ppe", "label": "PPE worn", "kind": "yes_no_na", "required": true},
+            {"key": "sig", "label": "Supervisor signature", "kind": "signature", "required": true}]}]}))
+        .send()
+        .await
+        .unwrap();
+    let status = made.status();
+    assert!(status.is_success(), "{}", made.text().await.unwrap());
 }
 
 #[tokio::test]
@@ -18,40 +30,18 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     let store = served.kit.store.clone();
     let http = reqwest::Client::new();
     // An administrator made the template.
-    let made = http
-        .post(format!(
-            "{}/api/v1/companies/{company}/forms/templates",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&toolbox_talk())
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
-    let api = |path: String| {
-        let http = http.clone();
-        let url = format!("{}{path}", served.server.url);
-        let admin = served.admin.clone();
-        async move {
-            http.get(url)
-                .bearer_auth(admin)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
+    toolbox_talk_made(&served).await;
     let project = eventually(PATIENCE, "a project linked to Procore", || async {
-        api(format!("/api/v1/companies/{company}/workforce/projects"))
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["procore_project_id"].is_i64())
-            .map(|p| p["name"].as_str().unwrap().to_string())
+        crate::api_get(
+            &served,
+            &format!("/api/v1/companies/{company}/workforce/projects"),
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["procore_project_id"].is_i64())
+        .map(|p| p["name"].as_str().unwrap().to_string())
     })
     .await;
     let worker = store.workers(company).await.unwrap().remove(0);
@@ -131,7 +121,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
         .unwrap();
     assert_eq!(typed, "Ladders, again");
     browser.press("Save").await;
-    let saved = api(form_api.replace(&served.server.url, "")).await;
+    let saved = crate::api_get(&served, &form_api.replace(&served.server.url, "")).await;
     assert_eq!(saved["answers"]["topic"]["value"], "Ladders, again");
 
     browser
@@ -184,7 +174,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
     browser.press("Sign Supervisor signature").await;
     let page = browser.sees("signed by").await;
     assert!(page.contains(&worker.fields.first_name), "{page}");
-    let shown = api(browser.at().await.replace("/ui/", "/api/v1/")).await;
+    let shown = crate::api_get(&served, &browser.at().await.replace("/ui/", "/api/v1/")).await;
     let strokes = shown["signatures"][0]["drawing"]["strokes"]
         .as_array()
         .cloned()
@@ -216,7 +206,7 @@ async fn a_worker_fills_signs_and_completes_a_form_on_a_phone_and_its_pdf_reache
 
     // Where the page says, the simulator holds one version.
     let form = browser.at().await;
-    let shown = api(form.replace("/ui/", "/api/v1/")).await;
+    let shown = crate::api_get(&served, &form.replace("/ui/", "/api/v1/")).await;
     let file_id = shown["procore"]["file_id"]
         .as_i64()
         .expect("the form's Procore file");
@@ -336,17 +326,7 @@ async fn an_admin_defines_a_template_in_the_editor_and_a_new_version_leaves_fill
 async fn a_form_can_be_started_on_any_project_of_a_company_with_more_than_a_page_of_them() {
     let served = Served::start().await;
     let company = served.kit.company;
-    let made = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/forms/templates",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&toolbox_talk())
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success());
+    toolbox_talk_made(&served).await;
     // More projects than the API answers in one page (500).
     let mut last_id = 0;
     for i in 1..=510 {
@@ -380,18 +360,11 @@ async fn a_form_can_be_started_on_any_project_of_a_company_with_more_than_a_page
     browser.press("Start").await;
     browser.sees("Draft").await;
     let form = browser.at().await.rsplit('/').next().unwrap().to_string();
-    let started: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/companies/{company}/forms/{form}",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = crate::api_get(
+        &served,
+        &format!("/api/v1/companies/{company}/forms/{form}"),
+    )
+    .await;
     assert_eq!(started["project_id"], last_id, "{started}");
     browser.close().await;
 }
@@ -400,17 +373,7 @@ async fn a_form_can_be_started_on_any_project_of_a_company_with_more_than_a_page
 async fn a_form_is_filled_signed_by_name_and_completed_with_the_keyboard_alone_and_its_pdf_opens() {
     let served = Served::start().await;
     let company = served.kit.company;
-    let made = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/forms/templates",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&toolbox_talk())
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success());
+    toolbox_talk_made(&served).await;
     let browser = open(&served, crate::DESK).await;
     browser.go(&format!("/ui/companies/{company}/forms")).await;
     browser.sign_in(&served.admin).await;

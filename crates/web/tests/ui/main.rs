@@ -32,6 +32,36 @@ use std::time::{Duration, Instant};
 
 pub use testkit::eventually;
 
+/// Asks for a sync over the API as the first administrator (as the Activity page or a script
+/// would); `body` names the integration, and `full` if wanted.
+pub async fn sync_now(served: &Served, body: serde_json::Value) {
+    let queued = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/companies/{}/syncs",
+            served.server.url, served.kit.company
+        ))
+        .bearer_auth(&served.admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = queued.status();
+    assert!(status.is_success(), "{}", queued.text().await.unwrap());
+}
+
+/// `GET path` on the API as the first administrator: its JSON.
+pub async fn api_get(served: &Served, path: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", served.server.url))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A phone's screen (a common Android size), for the worker's pages.

@@ -247,20 +247,8 @@ async fn a_worker_blocked_after_signing_in_is_signed_out_and_cannot_sign_in_agai
 }
 
 /// When the token `name` was last used, as `GET /api/v1/tokens` tells an admin.
-async fn last_used(
-    served: &Served,
-    http: &reqwest::Client,
-    name: &str,
-) -> Option<chrono::DateTime<chrono::Utc>> {
-    let tokens: serde_json::Value = http
-        .get(format!("{}/api/v1/tokens", served.server.url))
-        .bearer_auth(&served.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn last_used(served: &Served, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tokens = crate::api_get(served, "/api/v1/tokens").await;
     let token = tokens
         .as_array()
         .unwrap()
@@ -296,7 +284,7 @@ async fn a_page_left_open_asking_for_changes_does_not_count_as_its_tokens_use() 
         "__Host-trestle_session={}",
         secrecy::ExposeSecret::expose_secret(&started.cookie)
     );
-    let then = last_used(&served, &http, "wall display").await;
+    let then = last_used(&served, "wall display").await;
     assert!(then.is_some());
 
     let workers = format!("{base}/ui/companies/{company}/workforce/workers");
@@ -313,7 +301,7 @@ async fn a_page_left_open_asking_for_changes_does_not_count_as_its_tokens_use() 
         assert_eq!(poll.status(), StatusCode::OK, "the session is live");
     }
     assert_eq!(
-        last_used(&served, &http, "wall display").await,
+        last_used(&served, "wall display").await,
         then,
         "polls are not a use"
     );
@@ -326,7 +314,7 @@ async fn a_page_left_open_asking_for_changes_does_not_count_as_its_tokens_use() 
         .await
         .unwrap();
     assert_eq!(opened.status(), StatusCode::OK);
-    let now = last_used(&served, &http, "wall display").await;
+    let now = last_used(&served, "wall display").await;
     assert!(now > then, "{now:?} after {then:?}");
 }
 

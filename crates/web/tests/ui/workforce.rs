@@ -118,21 +118,7 @@ async fn an_admin_previews_and_links_a_procore_project_whose_number_an_app_proje
         )
         .await;
     // Someone asks for a whole sync (as the Activity page or a script would).
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce", "full": true}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        queued.status().is_success(),
-        "{}",
-        queued.text().await.unwrap()
-    );
+    crate::sync_now(&served, json!({"integration": "workforce", "full": true})).await;
 
     let browser = open(&served, DESK).await;
     let page = format!("/ui/companies/{company}/workforce/waiting");
@@ -351,18 +337,7 @@ async fn renamed_in_procore(served: &Served, user: i64, first_name: &str) {
         u.first_name = Some(first_name.into());
         u.updated_at = chrono::Utc::now();
     });
-    let company = served.kit.company;
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    crate::sync_now(served, json!({"integration": "workforce"})).await;
 }
 
 #[tokio::test]
@@ -407,17 +382,7 @@ async fn the_projects_page_lists_the_projects_procore_brings_finds_one_by_its_nu
         p.name = "Harbor Tower Phase 2".into();
         p.updated_at = chrono::Utc::now();
     });
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    crate::sync_now(&served, json!({"integration": "workforce"})).await;
     browser.sees("Harbor Tower Phase 2").await;
     browser.close().await;
 }
@@ -463,17 +428,7 @@ async fn an_admin_imports_one_clashing_procore_project_as_a_new_one_and_ignores_
         })
     };
     let (dock, yard) = (procore("Dock Ten"), procore("Yard Eleven"));
-    let queued = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/companies/{company}/syncs",
-            served.server.url
-        ))
-        .bearer_auth(&served.admin)
-        .json(&json!({"integration": "workforce", "full": true}))
-        .send()
-        .await
-        .unwrap();
-    assert!(queued.status().is_success());
+    crate::sync_now(&served, json!({"integration": "workforce", "full": true})).await;
 
     let browser = open(&served, DESK).await;
     let page = format!("/ui/companies/{company}/workforce/waiting");
